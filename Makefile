@@ -1,0 +1,71 @@
+# Sales Home pipelines. Needs only python3 and make: uv is bootstrapped when missing.
+#   make demo    run the demo (sets up .venv first)
+#   make test    ruff + mypy + pytest (what CI runs, through .ci/run)
+#   make bench   run every benchmark, write bench/results.md
+#   make lint    ruff check + ruff format --check + mypy
+#   make fmt     apply ruff format and the safe ruff fixes
+#   make setup   create/refresh .venv from uv.lock (uv sync --frozen)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+PYTEST_ARGS ?=
+
+# Always sync into ./.venv, whatever virtualenv the caller has active.
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+# uv: the one on PATH, else a private copy installed with pip into .tools/.
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(TOOLS)/bin/uv
+UV_BOOTSTRAP := $(UV)
+endif
+
+.PHONY: help setup demo test lint fmt bench clean
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+# A tools venv with uv in it; when python3 has no venv module (Debian without python3-venv),
+# `pip install --target` instead. Either way nothing is installed outside this checkout.
+$(TOOLS)/bin/uv:
+	@echo "uv is not on PATH: installing it into $(TOOLS)/ with pip"
+	@rm -rf $(TOOLS)
+	@if $(PYTHON) -m venv $(TOOLS) >/dev/null 2>&1; then \
+		$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv; \
+	else \
+		rm -rf $(TOOLS) && \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(TOOLS)/lib uv && \
+		mkdir -p $(TOOLS)/bin && ln -sf ../lib/bin/uv $(TOOLS)/bin/uv; \
+	fi
+	@$(UV) --version
+
+setup: $(UV_BOOTSTRAP)
+	@$(UV) sync --frozen --quiet
+
+demo: setup
+	$(BIN)/saleshome demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python -m bench all
+
+clean:
+	rm -rf $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .hypothesis

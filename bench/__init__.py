@@ -1,0 +1,24 @@
+"""Benchmarks: plain modules measuring one thing each, never run by `make test`.
+
+Convention (every issue that adds a benchmark follows it):
+
+- `python -m bench NAME [--size N]` runs one benchmark and prints one JSON object per line
+  with exactly the keys `bench, metric, value, unit, baseline, baseline_value, ratio`,
+  where `ratio = value / baseline_value` (for a time, lower is better). Counts such as
+  duplicates or losses are their own lines with `"unit": "count"` (baseline may be null).
+- `python -m bench list` lists the registered benchmarks; `python -m bench all` (what
+  `make bench` runs) runs them all and writes `bench/results.md`.
+
+A benchmark is a module registered in `BENCHMARKS` below (imported only when run) that
+exposes `DEFAULT_SIZE: int` and `run(size: int) -> list[dict]`, each dict holding
+`metric`, `value`, `unit` and, when compared with something, `baseline` (what it is
+compared with) and `baseline_value`. The harness adds `bench` and computes `ratio`.
+"""
+
+from __future__ import annotations
+
+#: NAME -> module path. Add one line per benchmark.
+BENCHMARKS: dict[str, str] = {
+    # issue 3: rows/s served by the Salesforce sandbox, Bulk 2.0 CSV pages and REST JSON pages
+    "sandbox_serve": "bench.sandbox_serve",
+}

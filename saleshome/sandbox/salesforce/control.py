@@ -1,0 +1,91 @@
+"""The sandbox's control endpoints (not part of Salesforce's API), under ``/_sandbox/``.
+
+- ``POST /_sandbox/simulate`` ``{"changes": N, "late_commits": false, "seed": 7}`` → what was done
+- ``POST /_sandbox/faults`` ``{"kind": "status", "status": 503, "path": "/query", "times": 2}``;
+  ``DELETE /_sandbox/faults`` disarms them all
+- ``POST /_sandbox/clock`` ``{"advance_seconds": 3600}`` moves the org's time forward
+- ``POST /_sandbox/budget`` ``{"used": 14990, "max": 15000}`` sets the daily API budget
+- ``POST /_sandbox/expire-sessions`` invalidates every access token
+- ``GET /_sandbox/info`` the org id, API usage, record counts
+
+They listen on 127.0.0.1 only, like the rest of the sandbox, and need no token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .api import Request, Response, SalesforceApi
+from .errors import ApiError, not_found
+from .simulator import simulate
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request], Response]:
+    runs = {"count": 0}
+
+    def handle(req: Request) -> Response:
+        action = req.path.removeprefix("/_sandbox/").strip("/")
+        body = req.json() if req.body else {}
+        if not isinstance(body, dict):
+            raise ApiError(400, "JSON_PARSER_ERROR", "the control body must be a JSON object")
+        if action == "simulate" and req.method == "POST":
+            changes = body.get("changes")
+            if not isinstance(changes, int) or changes < 0:
+                raise ApiError(400, "INVALID_ARGUMENT", "changes must be a non-negative integer")
+            runs["count"] += 1
+            seed = int(body.get("seed", default_seed * 1000 + runs["count"]))
+            report = simulate(api.store, changes, seed=seed, late_commits=bool(body.get("late_commits", False)))
+            return Response.of(200, _jsonable(report))
+        if action == "faults" and req.method == "POST":
+            options = {k: v for k, v in body.items() if k != "kind"}
+            try:
+                fault = api.faults.add(body.get("kind", ""), **options)
+            except (TypeError, ValueError) as exc:
+                raise ApiError(400, "INVALID_ARGUMENT", str(exc)) from None
+            return Response.of(200, _jsonable(fault))
+        if action == "faults" and req.method == "DELETE":
+            api.faults.clear()
+            return Response(204)
+        if action == "clock" and req.method == "POST":
+            seconds = body.get("advance_seconds")
+            if not isinstance(seconds, int | float) or seconds < 0:
+                raise ApiError(400, "INVALID_ARGUMENT", "advance_seconds must be a non-negative number")
+            api.store.clock.advance(float(seconds))
+            return Response.of(200, {"now": api.store.clock.now().isoformat()})
+        if action == "budget" and req.method == "POST":
+            api.budget.set(used=body.get("used"), daily_max=body.get("max"))
+            return Response.of(200, api.budget.limits()["DailyApiRequests"])
+        if action == "expire-sessions" and req.method == "POST":
+            api.sessions.expire_all()
+            return Response(204)
+        if action == "info" and req.method == "GET":
+            counts = {
+                o.name: int(api.store.read(f'SELECT count(*) AS n FROM "{o.name}"').column("n")[0].as_py())
+                for o in api.store.catalog
+            }
+            return Response.of(200, {
+                "org_id": api.sessions.org_id, "api_usage": api.budget.header(), "records": counts,
+                "now": api.store.clock.now().isoformat(),
+            })
+        raise not_found()
+
+    return handle
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_jsonable(value))

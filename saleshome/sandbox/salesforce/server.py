@@ -1,0 +1,217 @@
+"""The Salesforce sandbox on HTTPS at 127.0.0.1, and :class:`SalesforceSandbox` to run it.
+
+``with SalesforceSandbox(opportunities=500) as sandbox:`` starts it on a free port in a
+background thread (TLS material and a seeded org included) and stops it on exit;
+``sandbox.info`` holds what a client needs (the same keys ``saleshome sandbox salesforce``
+prints as its ready line).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ..tls import TlsMaterial, generate_tls_material, server_context
+from .api import API_VERSION, Request, Response, SalesforceApi
+from .auth import Credentials, SessionRegistry, TokenEndpoint
+from .clock import Clock
+from .policy import ApiBudget, FaultPlan
+from .seed import generate_org
+from .store import OrgStore
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """How to reach and log in to a running sandbox org."""
+
+    instance_url: str
+    token_url: str
+    client_id: str
+    client_secret: str
+    username: str
+    password: str
+    security_token: str
+    refresh_token: str
+    ca_file: str
+    jwt_key_file: str
+    org_id: str
+    api_version: str
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HttpsServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the sandbox does not log requests (they may carry tokens)."""
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        response: Response = self.server.api.handle(request)
+        if response.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
+
+
+class _HttpsServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, context: ssl.SSLContext, api: SalesforceApi | None = None) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.context = context
+        self.api: SalesforceApi = api  # type: ignore[assignment]  # set right after binding
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """TLS handshake in the worker thread, so a slow client never blocks accept()."""
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(tls, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Dropped connections are part of the game (fault injection); say nothing."""
+
+
+class SalesforceSandbox:
+    """A small Salesforce org on ``https://127.0.0.1:PORT``."""
+
+    def __init__(
+        self, *, port: int = 0, seed: int = 1, opportunities: int = 200, state_dir: Path | None = None,
+        token_lifetime_seconds: float = 7200, daily_api_limit: int = 100_000,
+    ) -> None:
+        self._port = port
+        self.seed = seed
+        self.opportunities = opportunities
+        self.state_dir = state_dir
+        self.token_lifetime_seconds = token_lifetime_seconds
+        self.daily_api_limit = daily_api_limit
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._httpd: _HttpsServer | None = None
+        self._thread: threading.Thread | None = None
+        self.store: OrgStore | None = None
+        self.api: SalesforceApi | None = None
+        self.info: SandboxInfo | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> SandboxInfo:
+        if self.state_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="sf-sandbox-")
+            directory = Path(self._tmp.name)
+        else:
+            directory = self.state_dir
+            directory.mkdir(parents=True, exist_ok=True)
+        tls: TlsMaterial = generate_tls_material(directory / "tls")
+        clock = Clock()
+        db_path = directory / "org.duckdb" if self.state_dir is not None else None
+        fresh = db_path is None or not db_path.exists()
+        store = OrgStore(db_path, clock=clock)
+        if fresh:
+            store.load(generate_org(self.seed, self.opportunities, clock.now()))
+        org_id = store.org_id()
+        integration = store.integration_user
+        if integration is None:
+            raise RuntimeError("the seeded org has no integration user")
+        user_id, username = integration
+        creds = Credentials.generate(username)
+        key_file = directory / "jwt-private-key.pem"
+        key_file.write_text(creds.jwt_private_key_pem)
+        key_file.chmod(0o600)
+        httpd = _HttpsServer(self._port, server_context(tls))
+        port = httpd.server_address[1]
+        instance_url = f"https://127.0.0.1:{port}"
+        sessions = SessionRegistry(org_id, self.token_lifetime_seconds)
+        tokens = TokenEndpoint(creds, sessions, user_id, login_url=instance_url)
+        api = SalesforceApi(store, tokens, sessions, ApiBudget(self.daily_api_limit), FaultPlan(), instance_url)
+        from .control import control_handler
+
+        api.control = control_handler(api, self.seed)
+        httpd.api = api
+        self.store, self.api, self._httpd = store, api, httpd
+        self.info = SandboxInfo(
+            instance_url=instance_url,
+            token_url=f"{instance_url}/services/oauth2/token",
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
+            username=creds.username,
+            password=creds.password,
+            security_token=creds.security_token,
+            refresh_token=creds.refresh_token,
+            ca_file=str(tls.ca_file),
+            jwt_key_file=str(key_file),
+            org_id=org_id,
+            api_version=API_VERSION,
+        )
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self.info
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> SalesforceSandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ test conveniences
+    @property
+    def faults(self) -> FaultPlan:
+        assert self.api is not None, "start the sandbox first"
+        return self.api.faults
+
+    @property
+    def budget(self) -> ApiBudget:
+        assert self.api is not None, "start the sandbox first"
+        return self.api.budget
+
+    @property
+    def sessions(self) -> SessionRegistry:
+        assert self.api is not None, "start the sandbox first"
+        return self.api.sessions
