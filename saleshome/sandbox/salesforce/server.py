@@ -8,6 +8,7 @@ prints as its ready line).
 
 from __future__ import annotations
 
+import email.utils
 import json
 import socket
 import ssl
@@ -52,6 +53,12 @@ class SandboxInfo:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HttpsServer
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header in the org's time (clients read Salesforce server time from it)."""
+        if timestamp is None:
+            timestamp = self.server.api.store.clock.now().timestamp()
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the sandbox does not log requests (they may carry tokens)."""

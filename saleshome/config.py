@@ -1,0 +1,37 @@
+"""Sales Home settings read from the environment (``SALESHOME_*``) — only when asked, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where state lives and how syncs behave; every value has a documented default."""
+
+    model_config = SettingsConfigDict(env_prefix="SALESHOME_", extra="ignore")
+
+    home: Path = Field(default=Path(".saleshome"), description="Directory of the control and per-org databases.")
+    workspace: str = Field(default="default", description="The Slack workspace (or Enterprise org) this serves.")
+    max_orgs: int = Field(default=20, ge=1, description="Orgs a workspace may connect (Sales Home allows 20).")
+    lookback_seconds: int = Field(default=600, ge=0, description="Re-read this much before the cursor each run.")
+    safety_lag_seconds: int = Field(default=30, ge=0, description="Signpost = Salesforce server time minus this.")
+    bulk_threshold: int = Field(default=20_000, ge=1, description="Windows with at least this many rows use Bulk 2.0.")
+    api_reserve: float = Field(default=0.10, ge=0, lt=1, description="Stop before DailyApiRequests falls under this.")
+    reconcile_hours: float = Field(default=24, gt=0, description="Full Id reconciliation (hard deletes) every N hours.")
+    lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock.")
+    bulk_page_records: int = Field(default=100_000, ge=1, description="maxRecords per Bulk 2.0 result page.")
+
+    @property
+    def control_db(self) -> Path:
+        return self.home / "control.duckdb"
+
+    def org_db(self, alias: str) -> Path:
+        return self.home / "orgs" / f"{alias}.duckdb"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings now (environment, then ``overrides``)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Salesforce: credentials, login, the client policy, describe → schema, SOQL and extraction."""

@@ -1,0 +1,369 @@
+"""Incremental sync of one org: describe → windows → extract (REST or Bulk) → merge, per object.
+
+The steps are separate functions so that Prefect tasks can wrap them one by one
+(``tasks/sync.py``); :func:`sync_org` chains them for the CLI and tests.
+
+Windows: each object reads ``[cursor - lookback, signpost)`` with signpost = Salesforce
+server time at run start minus a safety lag (Meltano's signpost, Airbyte's closed windows and
+10-minute lookback): SystemModstamp ties and late commits inside the lookback are re-read
+and deduplicated by the merge.  A large window is cut into time slices, each committed with
+its cursor, so an initial sync resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from saleshome.config import Settings
+from saleshome.errors import QuotaExceededError, SalesHomeError
+from saleshome.salesforce.client import SalesforceClient
+from saleshome.salesforce.credentials import Resolver
+from saleshome.salesforce.schema import ObjectSchema, object_schema
+from saleshome.settings.orgs import Org, connect, get_org
+from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.orgdb import MergeStats, OrgWarehouse
+
+DEFAULT_OBJECTS = (
+    "User", "Account", "Contact", "Opportunity", "OpportunityHistory", "Lead", "Case", "PermissionSetAssignment",
+)
+CHUNK_ROWS = 500_000  # a window with more rows is cut in time slices, committed one by one
+
+Progress = Callable[[str, int, int], None]  # (object, rows done, rows expected)
+
+
+class QuotaPaused(QuotaExceededError):
+    """The org's remaining daily API requests fell under the reserve: the run pauses, not fails."""
+
+
+def soql_datetime(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime | None  # inclusive; None = from the beginning
+    end: datetime  # exclusive
+    moves_cursor: bool  # False for backfills: the cursor never moves backwards
+    reaches_signpost: bool
+
+    def where(self, cursor_field: str) -> str:
+        parts = [f"{cursor_field} < {soql_datetime(self.end)}"]
+        if self.start is not None:
+            parts.insert(0, f"{cursor_field} >= {soql_datetime(self.start)}")
+        return " AND ".join(parts)
+
+
+@dataclass
+class ObjectResult:
+    object: str
+    path: str = "none"
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    undeleted: int = 0
+    purged: int = 0
+    rows_read: int = 0
+    cursor_before: datetime | None = None
+    cursor_after: datetime | None = None
+    api_calls: int = 0
+    seconds: float = 0.0
+    windows: int = 0
+    schema_changes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def add(self, stats: MergeStats) -> None:
+        self.inserted += stats.inserted
+        self.updated += stats.updated
+        self.deleted += stats.deleted
+        self.undeleted += stats.undeleted
+
+
+@dataclass
+class SyncResult:
+    alias: str
+    run_id: str
+    kind: str
+    status: str = "running"  # completed, failed, paused_for_quota
+    objects: list[ObjectResult] = field(default_factory=list)
+    api_calls: int = 0
+    api_usage: tuple[int, int] | None = None
+    error: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class SyncRun:
+    """Everything one run of one org holds: client, open warehouse, signpost, settings."""
+
+    settings: Settings
+    org: Org
+    client: SalesforceClient
+    warehouse: OrgWarehouse
+    run_id: str
+    kind: str
+    notify: bool
+    signpost: datetime
+    progress: Progress | None = None
+
+    @property
+    def staging(self) -> Path:
+        return self.settings.home / "staging" / self.org.alias / self.run_id
+
+
+# ---------------------------------------------------------------------------------------- steps
+def open_run(
+    settings: Settings, alias: str, *, kind: str | None = None, notify: bool = False,
+    resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None,
+) -> SyncRun:
+    """Log in, open the org's warehouse, read the server time and fix the signpost."""
+    org = get_org(settings, alias)
+    client = connect(org, resolvers)
+    limits = client.limits()  # server time (Date header) and API usage, in one call
+    daily = limits.get("DailyApiRequests", {})
+    if "Max" in daily and "Remaining" in daily:
+        client.usage = (int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
+    server_now = client.server_time or datetime.now(UTC)
+    warehouse = OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    if kind is None:
+        kind = "incremental" if org.last_sync_at is not None else "initial"
+    run = SyncRun(settings, org, client, warehouse, run_id, kind, notify,
+                  server_now - timedelta(seconds=settings.safety_lag_seconds), progress)
+    warehouse.record_run(run_id, kind, notify, datetime.now(UTC))
+    with _control(settings).transaction() as db:
+        db.execute("INSERT INTO sync_runs VALUES (?, ?, ?, ?, ?, NULL, 'running', 0, NULL)",
+                   [run_id, alias, kind, notify, datetime.now(UTC)])
+        db.execute("UPDATE orgs SET status = 'syncing' WHERE alias = ?", [alias])
+    return run
+
+
+def describe_objects(run: SyncRun, objects: list[str]) -> list[ObjectSchema]:
+    """Describe each object and bring its table to the described columns."""
+    schemas = []
+    for name in objects:
+        schema = object_schema(run.client.describe(name))
+        schemas.append(schema)
+    return schemas
+
+
+def check_budget(run: SyncRun) -> None:
+    """Stop before the org's remaining daily requests fall under the reserve (default 10%)."""
+    usage = run.client.usage
+    if usage is None:
+        return
+    used, total = usage
+    if total and (total - used) < run.settings.api_reserve * total:
+        raise QuotaPaused(
+            f"org {run.org.alias!r} has {total - used} of {total} daily API requests left, under the "
+            f"{run.settings.api_reserve:.0%} reserve",
+            hint="the sync resumes at its next run; raise SALESHOME_API_RESERVE to use more of the budget",
+        )
+
+
+def plan_windows(
+    run: SyncRun, schema: ObjectSchema, *, full: bool = False, backfill: tuple[datetime, datetime] | None = None,
+) -> tuple[list[Window], int]:
+    """The windows to read for one object, and how many rows they hold (one COUNT())."""
+    state = run.warehouse.cursor_state(schema.name)
+    lookback = timedelta(seconds=run.settings.lookback_seconds)
+    start: datetime | None
+    if backfill is not None:
+        start, end = backfill
+        moves = False
+    else:
+        start = None if full or state.cursor is None else state.cursor - lookback
+        end = run.signpost
+        moves = True
+    if start is not None and start >= end:
+        return [], 0
+    probe = Window(start, end, moves, moves)
+    check_budget(run)
+    total = run.client.count(f"SELECT COUNT() FROM {schema.name} WHERE {probe.where(schema.cursor_field)}")
+    if total <= CHUNK_ROWS:
+        return [probe], total
+    first = start
+    if first is None:
+        oldest = next(run.client.query_pages(
+            f"SELECT {schema.cursor_field} FROM {schema.name} ORDER BY {schema.cursor_field} ASC LIMIT 1"
+        ))
+        first = datetime.fromisoformat(oldest[0][schema.cursor_field].replace("+0000", "+00:00")) if oldest else end
+    slices = math.ceil(total / CHUNK_ROWS)
+    step = (end - first) / slices
+    bounds = [first + step * i for i in range(1, slices)]
+    edges: list[datetime | None] = [start, *bounds, end]
+    windows = [
+        Window(edges[i], edges[i + 1] or end, moves, moves and i == slices - 1)
+        for i in range(slices)
+    ]
+    return windows, total
+
+
+def extract_window(run: SyncRun, schema: ObjectSchema, window: Window, *, expected_rows: int) -> tuple[str, Any]:
+    """Read one window: Bulk 2.0 CSV files for large ones, REST queryAll records for small ones."""
+    check_budget(run)
+    soql = schema.soql(window.where(schema.cursor_field))
+    if schema.bulk_ok and expected_rows >= run.settings.bulk_threshold:
+        directory = run.staging / schema.name
+        files = run.client.bulk_query_to_files(soql, directory, operation="queryAll",
+                                               page_records=run.settings.bulk_page_records)
+        return "bulk", files
+    records: list[dict[str, Any]] = []
+    for page in run.client.query_pages(soql, include_deleted=True):
+        records.extend(page)
+        check_budget(run)
+    return "rest", records
+
+
+def load_window(run: SyncRun, schema: ObjectSchema, window: Window, path: str, data: Any, *, initial: bool) -> MergeStats:
+    """Stage what was read and merge it, with its change log and cursor, in one transaction."""
+    if path == "bulk":
+        run.warehouse.stage_csv(schema, data)
+    else:
+        run.warehouse.stage_records(schema, data)
+    stats = run.warehouse.apply_window(
+        schema, run_id=run.run_id, new_cursor=window.end if window.moves_cursor else None, initial=initial,
+        now=datetime.now(UTC), reaches_signpost=window.reaches_signpost,
+    )
+    if path == "bulk":
+        for file in data:
+            Path(file).unlink(missing_ok=True)
+    return stats
+
+
+def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False) -> int:
+    """Compare the org's full Id set with ours (hard deletes); at most every ``reconcile_hours``."""
+    state = run.warehouse.cursor_state(schema.name)
+    if not state.initial_done:
+        return 0
+    due = state.last_reconciled_at is None or (
+        datetime.now(UTC) - state.last_reconciled_at > timedelta(hours=run.settings.reconcile_hours)
+    )
+    if not (due or force):
+        return 0
+    check_budget(run)
+    soql = f"SELECT Id FROM {schema.name} WHERE {schema.cursor_field} < {soql_datetime(run.signpost)}"
+    expected = run.warehouse.row_count(schema.name)
+    if expected >= run.settings.bulk_threshold:
+        files = run.client.bulk_query_to_files(soql, run.staging / f"{schema.name}-ids", operation="queryAll")
+        ids = run.warehouse.conn.execute(
+            "SELECT \"Id\" FROM read_csv(?, header = true, columns = {'Id': 'VARCHAR'}, auto_detect = false)",
+            [[str(f) for f in files]],
+        ).to_arrow_table()
+    else:
+        values = [r["Id"] for page in run.client.query_pages(soql) for r in page]
+        ids = pa.table({"Id": pa.array(values, pa.string())})
+    # Records stamped after the signpost may be newer than our copy, never missing: keep them.
+    recent = run.warehouse.conn.execute(
+        f"SELECT \"Id\" FROM sf.\"{schema.name}\" WHERE \"{schema.cursor_field}\" >= ?", [run.signpost]
+    ).to_arrow_table()
+    return run.warehouse.reconcile_ids(schema.name, pa.concat_tables([ids, recent]), run_id=run.run_id,
+                                      now=datetime.now(UTC))
+
+
+def sync_object(
+    run: SyncRun, schema: ObjectSchema, *, full: bool = False, backfill: tuple[datetime, datetime] | None = None,
+) -> ObjectResult:
+    """One object: evolve its table, read its windows, merge each; reconcile Ids when due."""
+    started, calls = time.perf_counter(), run.client.calls
+    result = ObjectResult(schema.name)
+    result.schema_changes = run.warehouse.ensure_table(schema, datetime.now(UTC))
+    state = run.warehouse.cursor_state(schema.name)
+    result.cursor_before = state.cursor
+    initial = not state.initial_done or (backfill is not None and not run.notify)
+    windows, total = plan_windows(run, schema, full=full, backfill=backfill)
+    done = 0
+    for window in windows:
+        expected = total if len(windows) == 1 else math.ceil(total / len(windows))
+        path, data = extract_window(run, schema, window, expected_rows=expected)
+        result.path = path if result.path in ("none", path) else "mixed"
+        stats = load_window(run, schema, window, path, data, initial=initial)
+        result.add(stats)
+        result.rows_read += stats.inserted + stats.updated + stats.deleted + stats.undeleted + stats.unchanged
+        result.windows += 1
+        done += expected
+        if run.progress is not None:
+            run.progress(schema.name, min(done, total), total)
+    if not windows and run.progress is not None:
+        run.progress(schema.name, 0, 0)
+    if backfill is None and not full:
+        result.purged = reconcile_object(run, schema)
+    result.cursor_after = run.warehouse.cursor_state(schema.name).cursor
+    result.api_calls = run.client.calls - calls
+    result.seconds = time.perf_counter() - started
+    _save_object_state(run, result)
+    return result
+
+
+def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
+    """Record the run's outcome in the control database and release the warehouse."""
+    result.api_calls = run.client.calls
+    result.api_usage = run.client.usage
+    now = datetime.now(UTC)
+    with _control(run.settings).transaction() as db:
+        db.execute("UPDATE sync_runs SET ended_at = ?, status = ?, api_calls = ?, error = ? WHERE run_id = ?",
+                   [now, result.status, result.api_calls, result.error, run.run_id])
+        org_status = {"completed": "ok", "paused_for_quota": "paused_for_quota"}.get(result.status, "failed")
+        db.execute(
+            "UPDATE orgs SET status = ?, last_error = ?, last_sync_at = CASE WHEN ? THEN ? ELSE last_sync_at END "
+            "WHERE alias = ?",
+            [org_status, result.error, result.status == "completed", now, run.org.alias],
+        )
+        if result.api_usage is not None:
+            db.execute("INSERT OR REPLACE INTO api_budget VALUES (?, ?, ?, ?)",
+                       [run.org.alias, result.api_usage[0], result.api_usage[1], now])
+    run.warehouse.close()
+    shutil.rmtree(run.staging, ignore_errors=True)
+    return result
+
+
+# ---------------------------------------------------------------------------------------- the whole run
+def sync_org(
+    settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False,
+    backfill: tuple[datetime, datetime] | None = None, notify: bool = False,
+    resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None,
+) -> SyncResult:
+    """Sync one org end to end (what ``saleshome sync`` and the tests run)."""
+    kind = "backfill" if backfill is not None else ("full" if full else None)
+    run = open_run(settings, alias, kind=kind, notify=notify, resolvers=resolvers, progress=progress)
+    result = SyncResult(alias, run.run_id, run.kind)
+    try:
+        names = objects or list(run.org.objects or DEFAULT_OBJECTS)
+        for schema in describe_objects(run, names):
+            result.objects.append(sync_object(run, schema, full=full, backfill=backfill))
+        result.status = "completed"
+    except QuotaExceededError as exc:
+        result.status, result.error = "paused_for_quota", exc.message
+    except SalesHomeError as exc:
+        result.status, result.error = "failed", exc.message
+        close_run(run, result)
+        raise
+    except BaseException as exc:
+        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        close_run(run, result)
+        raise
+    return close_run(run, result)
+
+
+def _control(settings: Settings) -> ControlDB:
+    return ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+
+
+def _save_object_state(run: SyncRun, result: ObjectResult) -> None:
+    rows = run.warehouse.row_count(result.object)
+    with _control(run.settings).transaction() as db:
+        db.execute(
+            "INSERT OR REPLACE INTO object_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [run.org.alias, result.object, rows, result.cursor_after, run.run_id, datetime.now(UTC), result.path,
+             result.error],
+        )

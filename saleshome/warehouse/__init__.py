@@ -1,0 +1,1 @@
+"""DuckDB: the control database (settings and state) and one database file per org."""

@@ -1,0 +1,60 @@
+"""Opening DuckDB files when other processes may hold them.
+
+DuckDB lets one process at a time open a file for writing.  Syncs of different orgs, the
+publisher and the CLI run in different processes, so every opening waits for the lock
+(bounded, with backoff) instead of failing; the control database is only ever held for
+short transactions.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from saleshome.errors import RetriableError
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def open_duckdb(path: Path, *, timeout: float, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, waiting up to ``timeout`` seconds while another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise RetriableError(
+                    f"{path.name} stayed locked by another process for {timeout:.0f}s",
+                    hint="another sync or command is using it; retry when it finishes",
+                ) from None
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def transaction(path: Path, *, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short read-write transaction on ``path``: open (waiting for the lock), BEGIN, COMMIT, close."""
+    conn = open_duckdb(path, timeout=timeout)
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()

@@ -1,0 +1,105 @@
+"""Our own tables in the control database, as ordered migrations (applied once, recorded).
+
+Append new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+CONTROL_MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_orgs_and_sync_state",
+        """
+        CREATE TABLE orgs (
+            alias VARCHAR PRIMARY KEY,
+            workspace VARCHAR NOT NULL,
+            org_id VARCHAR NOT NULL,
+            org_name VARCHAR,
+            instance_url VARCHAR NOT NULL,
+            login_url VARCHAR NOT NULL,
+            auth_method VARCHAR NOT NULL,
+            credential_ref VARCHAR NOT NULL,   -- where the secret lives (env:PREFIX, prefect-secret:BLOCK), never the secret
+            ca_file VARCHAR,                   -- a private CA to trust (the sandbox); null for real orgs
+            api_version VARCHAR NOT NULL,
+            is_sandbox BOOLEAN NOT NULL,
+            objects VARCHAR[],                 -- null: the default set
+            created_at TIMESTAMPTZ NOT NULL,
+            status VARCHAR NOT NULL,           -- new, syncing, ok, failed, paused_for_quota
+            last_sync_at TIMESTAMPTZ,
+            last_error VARCHAR
+        );
+        CREATE TABLE sync_runs (
+            run_id VARCHAR PRIMARY KEY,
+            alias VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,             -- initial, incremental, full, backfill
+            notify BOOLEAN NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
+            ended_at TIMESTAMPTZ,
+            status VARCHAR NOT NULL,           -- running, completed, failed, paused_for_quota
+            api_calls INTEGER,
+            error VARCHAR
+        );
+        CREATE TABLE object_state (
+            alias VARCHAR NOT NULL,
+            object VARCHAR NOT NULL,
+            rows BIGINT,
+            cursor TIMESTAMPTZ,
+            last_run_id VARCHAR,
+            last_synced_at TIMESTAMPTZ,
+            last_path VARCHAR,
+            last_error VARCHAR,
+            PRIMARY KEY (alias, object)
+        );
+        CREATE TABLE api_budget (
+            alias VARCHAR PRIMARY KEY,
+            used BIGINT,
+            max BIGINT,
+            observed_at TIMESTAMPTZ
+        );
+        """,
+    ),
+)
+
+ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_sync_metadata",
+        """
+        CREATE SCHEMA IF NOT EXISTS sf;
+        CREATE TABLE cursors (
+            object VARCHAR PRIMARY KEY,
+            cursor_field VARCHAR NOT NULL,
+            cursor TIMESTAMPTZ,               -- every change stamped before this has been applied
+            last_reconciled_at TIMESTAMPTZ,
+            initial_done BOOLEAN NOT NULL DEFAULT false,
+            updated_at TIMESTAMPTZ NOT NULL,
+            run_id VARCHAR
+        );
+        CREATE TABLE columns (
+            object VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,             -- column name in sf."Object" (the field name, or a path like Owner.Email)
+            sf_type VARCHAR NOT NULL,
+            duck_type VARCHAR NOT NULL,
+            added_at TIMESTAMPTZ NOT NULL,
+            removed_at TIMESTAMPTZ,            -- the field left the org's describe; the column and data stay
+            PRIMARY KEY (object, name)
+        );
+        CREATE TABLE change_log (
+            run_id VARCHAR NOT NULL,
+            object VARCHAR NOT NULL,
+            record_id VARCHAR NOT NULL,
+            system_modstamp TIMESTAMPTZ,
+            operation VARCHAR NOT NULL,        -- insert, update, delete, undelete
+            field VARCHAR,                     -- null for insert/delete/undelete rows
+            old_value VARCHAR,
+            new_value VARCHAR,
+            initial BOOLEAN NOT NULL,          -- produced by an initial sync or a backfill (silent)
+            applied_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            notify BOOLEAN NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
+)

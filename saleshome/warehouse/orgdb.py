@@ -1,0 +1,323 @@
+"""One org's DuckDB file: a table per object in schema ``sf``, the change log, the cursors.
+
+Rows, change log and cursor of a window are written in one transaction
+(:meth:`OrgWarehouse.apply_window`): a crash at any point leaves either the whole window
+or none of it.  All work is set-based SQL — no per-row Python.
+
+Deleted records: a soft-deleted record (Recycle Bin) stays in its table with
+``IsDeleted = true`` exactly as ``queryAll`` returns it; the change log has a ``delete``
+row (``undelete`` when it comes back).  A hard-deleted (purged) record, found by the Id
+reconciliation, is removed from its table; the change log has a ``delete`` row with
+``new_value = 'purged'``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from saleshome.salesforce.schema import Column, ObjectSchema, safe_name
+
+from .connections import open_duckdb
+from .control import apply_migrations
+from .migrations import ORG_MIGRATIONS
+
+_AUDIT_COLUMNS = ('"_sh_run_id" VARCHAR', '"_sh_synced_at" TIMESTAMPTZ')
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier from a validated Salesforce name."""
+    return '"' + safe_name(name) + '"'
+
+
+def _cast(column: Column, source: str) -> str:
+    """SQL turning the text ``source`` (CSV or JSON value) into the column's DuckDB type."""
+    text = f"NULLIF({source}, '')"
+    if column.duck_type == "VARCHAR":
+        return text
+    if column.duck_type == "VARCHAR[]":
+        return f"string_split({text}, ';')"
+    return f"CAST({text} AS {column.duck_type})"
+
+
+@dataclass(frozen=True)
+class MergeStats:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    undeleted: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: MergeStats) -> MergeStats:
+        return MergeStats(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.inserted, self.updated, self.deleted, self.undeleted, self.unchanged)
+
+
+@dataclass(frozen=True)
+class CursorState:
+    cursor: datetime | None
+    initial_done: bool
+    last_reconciled_at: datetime | None
+
+
+class OrgWarehouse:
+    """Held open by the one process syncing this org (DuckDB allows one writer per file)."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 60, memory_limit: str | None = None) -> None:
+        self.path = path
+        self.conn: duckdb.DuckDBPyConnection = open_duckdb(path, timeout=lock_timeout)
+        if memory_limit:
+            self.conn.execute(f"SET memory_limit = '{memory_limit}'")
+        self.conn.execute("BEGIN TRANSACTION")
+        apply_migrations(self.conn, ORG_MIGRATIONS)
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> OrgWarehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ runs and cursors
+    def record_run(self, run_id: str, kind: str, notify: bool, started_at: datetime) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)", [run_id, kind, notify, started_at])
+
+    def cursor_state(self, obj: str) -> CursorState:
+        row = self.conn.execute(
+            "SELECT cursor, initial_done, last_reconciled_at FROM cursors WHERE object = ?", [obj]
+        ).fetchone()
+        return CursorState(row[0], bool(row[1]), row[2]) if row else CursorState(None, False, None)
+
+    def row_count(self, obj: str) -> int:
+        row = self.conn.execute(f"SELECT count(*) FROM sf.{q(obj)}").fetchone()
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------ schema
+    def current_columns(self, obj: str) -> dict[str, tuple[str, str, datetime | None]]:
+        rows = self.conn.execute(
+            "SELECT name, sf_type, duck_type, removed_at FROM columns WHERE object = ?", [obj]
+        ).fetchall()
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def ensure_table(self, schema: ObjectSchema, now: datetime) -> list[str]:
+        """Create or evolve ``sf.<Object>`` to the described columns; returns what changed.
+
+        New fields are added; fields gone from describe keep their column and data and are
+        marked removed; a changed type keeps the old column (renamed ``<name>__was_<type>``)
+        and fills the new one with ``TRY_CAST`` — no data is lost.
+        """
+        table = f"sf.{q(schema.name)}"
+        known = self.current_columns(schema.name)
+        changes: list[str] = []
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            if not known:
+                cols = ", ".join(f"{q(c.name)} {c.duck_type}" for c in schema.columns)
+                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}, {', '.join(_AUDIT_COLUMNS)})")
+                for c in schema.columns:
+                    self._remember(schema.name, c, now)
+                changes.append(f"created {table} with {len(schema.columns)} columns")
+            else:
+                wanted = {c.name: c for c in schema.columns}
+                for c in schema.columns:
+                    old = known.get(c.name)
+                    if old is None:
+                        self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
+                        self._remember(schema.name, c, now)
+                        changes.append(f"added {c.name} {c.duck_type}")
+                    elif old[1] != c.duck_type:
+                        kept = f"{c.name}__was_{re.sub(r'[^A-Za-z0-9]+', '_', old[1]).strip('_').lower()}"
+                        self.conn.execute(f"ALTER TABLE {table} RENAME COLUMN {q(c.name)} TO {q(kept)}")
+                        self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
+                        self.conn.execute(f"UPDATE {table} SET {q(c.name)} = TRY_CAST({q(kept)} AS {c.duck_type})")
+                        self.conn.execute(
+                            "UPDATE columns SET name = ?, removed_at = ? WHERE object = ? AND name = ?",
+                            [kept, now, schema.name, c.name],
+                        )
+                        self._remember(schema.name, c, now)
+                        changes.append(f"changed {c.name} from {old[1]} to {c.duck_type} (old values kept in {kept})")
+                    elif old[2] is not None:
+                        self.conn.execute(
+                            "UPDATE columns SET removed_at = NULL WHERE object = ? AND name = ?", [schema.name, c.name]
+                        )
+                        changes.append(f"{c.name} is back")
+                for name, (_, _, removed_at) in known.items():
+                    if name not in wanted and removed_at is None:
+                        self.conn.execute(
+                            "UPDATE columns SET removed_at = ? WHERE object = ? AND name = ?", [now, schema.name, name]
+                        )
+                        changes.append(f"{name} left the org's describe (kept, marked removed)")
+            self.conn.execute(
+                "INSERT INTO cursors (object, cursor_field, updated_at) VALUES (?, ?, ?) ON CONFLICT (object) "
+                "DO UPDATE SET cursor_field = excluded.cursor_field",
+                [schema.name, schema.cursor_field, now],
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return changes
+
+    def _remember(self, obj: str, c: Column, now: datetime) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO columns VALUES (?, ?, ?, ?, ?, NULL)", [obj, c.name, c.sf_type, c.duck_type, now]
+        )
+
+    # ------------------------------------------------------------------ staging
+    def stage_csv(self, schema: ObjectSchema, files: Sequence[Path]) -> None:
+        """Stage Bulk CSV result files as typed rows (DuckDB reads them; no Python per row)."""
+        names = ", ".join(f"'{f!s}'" for f in files if "'" not in str(f))
+        columns = "{" + ", ".join(f"'{c.name}': 'VARCHAR'" for c in schema.columns) + "}"
+        select = ", ".join(f"{_cast(c, q(c.name))} AS {q(c.name)}" for c in schema.columns)
+        self.conn.execute("DROP TABLE IF EXISTS stage")
+        self.conn.execute(
+            f"CREATE TEMP TABLE stage AS SELECT {select} FROM read_csv([{names}], header = true, quote = '\"', "
+            f"escape = '\"', columns = {columns}, auto_detect = false, strict_mode = false)"
+        )
+
+    def stage_records(self, schema: ObjectSchema, records: Sequence[dict[str, Any]]) -> None:
+        """Stage REST records (small windows): flattened to text, then cast in SQL like CSV."""
+        data: dict[str, list[str | None]] = {c.name: [] for c in schema.columns}
+        for record in records:
+            for c in schema.columns:
+                value: Any = record
+                for part in c.name.split("."):
+                    value = value.get(part) if isinstance(value, dict) else None
+                data[c.name].append(None if value is None else _text(value))
+        table = pa.table({name: pa.array(values, pa.string()) for name, values in data.items()})
+        select = ", ".join(f"{_cast(c, 'src.' + q(c.name))} AS {q(c.name)}" for c in schema.columns)
+        self.conn.execute("DROP TABLE IF EXISTS stage")
+        self.conn.register("_rest_src", table)
+        try:
+            self.conn.execute(f"CREATE TEMP TABLE stage AS SELECT {select} FROM _rest_src AS src")
+        finally:
+            self.conn.unregister("_rest_src")
+
+    # ------------------------------------------------------------------ the window transaction
+    def apply_window(
+        self, schema: ObjectSchema, *, run_id: str, new_cursor: datetime | None, initial: bool, now: datetime,
+        reaches_signpost: bool,
+    ) -> MergeStats:
+        """Merge ``stage`` into ``sf.<Object>``, log every change, move the cursor — one transaction."""
+        table, obj = f"sf.{q(schema.name)}", schema.name
+        cur = q(schema.cursor_field)
+        cols = schema.columns
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            self.conn.execute("DROP TABLE IF EXISTS changed")
+            # Rows that are new, or newer and different from what we hold (re-reads of unchanged rows drop out).
+            differs = " OR ".join(f"t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}" for c in cols if c.name != "Id")
+            self.conn.execute(
+                f"CREATE TEMP TABLE changed AS SELECT s.*, t.\"Id\" IS NULL AS _is_new, t.\"IsDeleted\" AS _was_deleted "
+                f"FROM stage s LEFT JOIN {table} t ON t.\"Id\" = s.\"Id\" "
+                f"WHERE t.\"Id\" IS NULL OR (s.{cur} >= t.{cur} AND ({differs}))"
+            )
+            log = "INSERT INTO change_log SELECT ?, ?, s.\"Id\", s.{cur}, {op}, {field}, {old}, {new}, ?, ? FROM changed s"
+            params = [run_id, obj]
+            tail = [initial, now]
+            # inserts (a record first seen already deleted is logged as a delete)
+            self.conn.execute(
+                log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'insert' END", field="NULL",
+                           old="NULL", new="NULL") + " WHERE s._is_new", [*params, *tail],
+            )
+            self.conn.execute(
+                log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'undelete' END", field="NULL",
+                           old="NULL", new="NULL")
+                + " WHERE NOT s._is_new AND s.\"IsDeleted\" IS DISTINCT FROM s._was_deleted", [*params, *tail],
+            )
+            branches = [
+                f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, '{c.name}' AS field, CAST(t.{q(c.name)} AS VARCHAR) AS old, "
+                f"CAST(s.{q(c.name)} AS VARCHAR) AS new FROM changed s JOIN {table} t ON t.\"Id\" = s.\"Id\" "
+                f"WHERE NOT s._is_new AND t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}"
+                for c in cols if c.name not in ("Id", "IsDeleted")
+            ]
+            if branches:
+                self.conn.execute(
+                    "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', field, old, new, ?, ? FROM ("
+                    + " UNION ALL ".join(branches) + ")",
+                    [*params, *tail],
+                )
+            names = [c.name for c in cols]
+            sets = ", ".join(f"{q(n)} = s.{q(n)}" for n in names if n != "Id")
+            self.conn.execute(
+                f"UPDATE {table} AS t SET {sets}, \"_sh_run_id\" = ?, \"_sh_synced_at\" = ? "
+                f"FROM changed s WHERE t.\"Id\" = s.\"Id\" AND NOT s._is_new",
+                [run_id, now],
+            )
+            col_list = ", ".join(q(n) for n in names)
+            self.conn.execute(
+                f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
+                f"SELECT {col_list}, ?, ? FROM changed WHERE _is_new",
+                [run_id, now],
+            )
+            stats = self._stats()
+            if new_cursor is not None:
+                self.conn.execute(
+                    "UPDATE cursors SET cursor = ?, updated_at = ?, run_id = ?, "
+                    "initial_done = initial_done OR ? WHERE object = ?",
+                    [new_cursor, now, run_id, reaches_signpost, obj],
+                )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        staged = self.conn.execute("SELECT count(*) FROM stage").fetchone()
+        total = int(staged[0]) if staged else 0
+        return MergeStats(stats.inserted, stats.updated, stats.deleted, stats.undeleted,
+                          total - stats.inserted - stats.updated - stats.deleted - stats.undeleted)
+
+    def _stats(self) -> MergeStats:
+        row = self.conn.execute(
+            "SELECT count(*) FILTER (WHERE _is_new AND NOT coalesce(\"IsDeleted\", false)), "
+            "count(*) FILTER (WHERE NOT _is_new AND \"IsDeleted\" IS NOT DISTINCT FROM _was_deleted), "
+            "count(*) FILTER (WHERE coalesce(\"IsDeleted\", false) AND (_is_new OR NOT coalesce(_was_deleted, false))), "
+            "count(*) FILTER (WHERE NOT _is_new AND NOT coalesce(\"IsDeleted\", false) AND coalesce(_was_deleted, false)) "
+            "FROM changed"
+        ).fetchone()
+        assert row is not None
+        return MergeStats(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    # ------------------------------------------------------------------ hard deletes
+    def reconcile_ids(self, obj: str, ids: pa.Table, *, run_id: str, now: datetime) -> int:
+        """Remove records whose Id the org no longer has at all (purged); returns how many."""
+        table = f"sf.{q(obj)}"
+        self.conn.register("_org_ids", ids)
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            self.conn.execute("DROP TABLE IF EXISTS purged")
+            self.conn.execute(
+                f"CREATE TEMP TABLE purged AS SELECT \"Id\" FROM {table} "
+                "WHERE \"Id\" NOT IN (SELECT \"Id\" FROM _org_ids)"
+            )
+            self.conn.execute(
+                "INSERT INTO change_log SELECT ?, ?, \"Id\", NULL, 'delete', NULL, NULL, 'purged', false, ? FROM purged",
+                [run_id, obj, now],
+            )
+            self.conn.execute(f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM purged)")
+            self.conn.execute("UPDATE cursors SET last_reconciled_at = ? WHERE object = ?", [now, obj])
+            row = self.conn.execute("SELECT count(*) FROM purged").fetchone()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self.conn.unregister("_org_ids")
+        return int(row[0]) if row else 0
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
