@@ -69,13 +69,13 @@ class SalesforceClient:
 
     def __init__(
         self, conn: OrgConnection, creds: Credentials, *, attempts: int = 5, backoff: float = 0.5,
-        on_call: Callable[[], None] | None = None,
+        before_call: Callable[[], None] | None = None,
     ) -> None:
         self.conn = conn
         self._creds = creds
         self.attempts = attempts
         self.backoff = backoff
-        self.on_call = on_call
+        self.before_call = before_call  # e.g. the sync's API budget check: raise to stop before a call
         self.calls = 0
         self.usage: tuple[int, int] | None = None
         self.server_time: datetime | None = None
@@ -109,8 +109,6 @@ class SalesforceClient:
     # ------------------------------------------------------------------ the call policy
     def _note(self, response: requests.Response | None) -> None:
         self.calls += 1
-        if self.on_call is not None:
-            self.on_call()
         if response is None:
             return
         info = response.headers.get("Sforce-Limit-Info", "")
@@ -166,6 +164,8 @@ class SalesforceClient:
         """Run one API call under the policy (re-login, backoff, quota)."""
         relogged = False
         for attempt in range(1, self.attempts + 1):
+            if self.before_call is not None:
+                self.before_call()
             try:
                 try:
                     return fn()
@@ -183,6 +183,8 @@ class SalesforceClient:
                         f"org {self.conn.alias!r} did not answer after {attempt} attempts ({type(exc).__name__})"
                     ) from None
                 self._sleep(attempt)
+            except QuotaExceededError:
+                raise  # never retried in a loop: the run pauses
             except RetriableError:
                 if attempt == self.attempts:
                     raise
@@ -293,6 +295,9 @@ class SalesforceClient:
             if locator in seen:
                 raise FatalError(f"pagination loop on org {self.conn.alias!r}: Bulk locator {locator} came back twice")
             seen.add(locator)
-        with contextlib.suppress(requests.RequestException):  # a leftover job is harmless: the org expires it
-            self.session.delete(f"{base}/{job_id}", headers=self._headers(), timeout=60)
+        def delete() -> None:
+            self._note(self.session.delete(f"{base}/{job_id}", headers=self._headers(), timeout=60))
+
+        with contextlib.suppress(RetriableError, requests.RequestException):  # a leftover job expires by itself
+            self.call(delete)
         return files

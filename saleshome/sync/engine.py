@@ -36,7 +36,6 @@ from saleshome.warehouse.orgdb import MergeStats, OrgWarehouse
 DEFAULT_OBJECTS = (
     "User", "Account", "Contact", "Opportunity", "OpportunityHistory", "Lead", "Case", "PermissionSetAssignment",
 )
-CHUNK_ROWS = 500_000  # a window with more rows is cut in time slices, committed one by one
 
 Progress = Callable[[str, int, int], None]  # (object, rows done, rows expected)
 
@@ -140,6 +139,7 @@ def open_run(
         kind = "incremental" if org.last_sync_at is not None else "initial"
     run = SyncRun(settings, org, client, warehouse, run_id, kind, notify,
                   server_now - timedelta(seconds=settings.safety_lag_seconds), progress)
+    client.before_call = lambda: check_budget(run)
     warehouse.record_run(run_id, kind, notify, datetime.now(UTC))
     with _control(settings).transaction() as db:
         db.execute("INSERT INTO sync_runs VALUES (?, ?, ?, ?, ?, NULL, 'running', 0, NULL)",
@@ -163,7 +163,7 @@ def check_budget(run: SyncRun) -> None:
     if usage is None:
         return
     used, total = usage
-    if total and (total - used) < run.settings.api_reserve * total:
+    if total and (total - used - 1) < run.settings.api_reserve * total:  # the next call would go under
         raise QuotaPaused(
             f"org {run.org.alias!r} has {total - used} of {total} daily API requests left, under the "
             f"{run.settings.api_reserve:.0%} reserve",
@@ -190,7 +190,7 @@ def plan_windows(
     probe = Window(start, end, moves, moves)
     check_budget(run)
     total = run.client.count(f"SELECT COUNT() FROM {schema.name} WHERE {probe.where(schema.cursor_field)}")
-    if total <= CHUNK_ROWS:
+    if total <= run.settings.chunk_rows:
         return [probe], total
     first = start
     if first is None:
@@ -198,7 +198,7 @@ def plan_windows(
             f"SELECT {schema.cursor_field} FROM {schema.name} ORDER BY {schema.cursor_field} ASC LIMIT 1"
         ))
         first = datetime.fromisoformat(oldest[0][schema.cursor_field].replace("+0000", "+00:00")) if oldest else end
-    slices = math.ceil(total / CHUNK_ROWS)
+    slices = math.ceil(total / run.settings.chunk_rows)
     step = (end - first) / slices
     bounds = [first + step * i for i in range(1, slices)]
     edges: list[datetime | None] = [start, *bounds, end]

@@ -9,6 +9,11 @@ Deleted records: a soft-deleted record (Recycle Bin) stays in its table with
 row (``undelete`` when it comes back).  A hard-deleted (purged) record, found by the Id
 reconciliation, is removed from its table; the change log has a ``delete`` row with
 ``new_value = 'purged'``.
+
+Change log: one ``insert``/``delete``/``undelete`` row per record event, and one ``update``
+row per changed field with its old and new value as text (cast back in SQL as needed).
+SystemModstamp, LastModifiedDate and LastModifiedById change with every edit: they are not
+logged as fields (``system_modstamp`` is on every row).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from .connections import open_duckdb
 from .control import apply_migrations
 from .migrations import ORG_MIGRATIONS
 
+# Carried by every change log row (system_modstamp) or by its operation: no field rows of their own.
+_NOT_LOGGED_AS_FIELDS = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "LastModifiedById")
 _AUDIT_COLUMNS = ('"_sh_run_id" VARCHAR', '"_sh_synced_at" TIMESTAMPTZ')
 
 
@@ -116,59 +123,64 @@ class OrgWarehouse:
 
         New fields are added; fields gone from describe keep their column and data and are
         marked removed; a changed type keeps the old column (renamed ``<name>__was_<type>``)
-        and fills the new one with ``TRY_CAST`` — no data is lost.
+        and fills the new one with ``TRY_CAST`` — no data is lost.  DuckDB cannot alter and
+        update a table in one transaction, so each step is idempotent and the column
+        metadata is written last: a crash midway is finished by the next run.
         """
         table = f"sf.{q(schema.name)}"
         known = self.current_columns(schema.name)
         changes: list[str] = []
-        self.conn.execute("BEGIN TRANSACTION")
-        try:
-            if not known:
-                cols = ", ".join(f"{q(c.name)} {c.duck_type}" for c in schema.columns)
-                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}, {', '.join(_AUDIT_COLUMNS)})")
-                for c in schema.columns:
-                    self._remember(schema.name, c, now)
-                changes.append(f"created {table} with {len(schema.columns)} columns")
-            else:
-                wanted = {c.name: c for c in schema.columns}
-                for c in schema.columns:
-                    old = known.get(c.name)
-                    if old is None:
-                        self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
-                        self._remember(schema.name, c, now)
-                        changes.append(f"added {c.name} {c.duck_type}")
-                    elif old[1] != c.duck_type:
-                        kept = f"{c.name}__was_{re.sub(r'[^A-Za-z0-9]+', '_', old[1]).strip('_').lower()}"
-                        self.conn.execute(f"ALTER TABLE {table} RENAME COLUMN {q(c.name)} TO {q(kept)}")
-                        self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
-                        self.conn.execute(f"UPDATE {table} SET {q(c.name)} = TRY_CAST({q(kept)} AS {c.duck_type})")
-                        self.conn.execute(
-                            "UPDATE columns SET name = ?, removed_at = ? WHERE object = ? AND name = ?",
-                            [kept, now, schema.name, c.name],
-                        )
-                        self._remember(schema.name, c, now)
-                        changes.append(f"changed {c.name} from {old[1]} to {c.duck_type} (old values kept in {kept})")
-                    elif old[2] is not None:
-                        self.conn.execute(
-                            "UPDATE columns SET removed_at = NULL WHERE object = ? AND name = ?", [schema.name, c.name]
-                        )
-                        changes.append(f"{c.name} is back")
-                for name, (_, _, removed_at) in known.items():
-                    if name not in wanted and removed_at is None:
-                        self.conn.execute(
-                            "UPDATE columns SET removed_at = ? WHERE object = ? AND name = ?", [now, schema.name, name]
-                        )
-                        changes.append(f"{name} left the org's describe (kept, marked removed)")
-            self.conn.execute(
-                "INSERT INTO cursors (object, cursor_field, updated_at) VALUES (?, ?, ?) ON CONFLICT (object) "
-                "DO UPDATE SET cursor_field = excluded.cursor_field",
-                [schema.name, schema.cursor_field, now],
-            )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+        if not known:
+            cols = ", ".join(f"{q(c.name)} {c.duck_type}" for c in schema.columns)
+            self.conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}, {', '.join(_AUDIT_COLUMNS)})")
+            for c in schema.columns:
+                self._remember(schema.name, c, now)
+            changes.append(f"created {table} with {len(schema.columns)} columns")
+        wanted = {c.name: c for c in schema.columns}
+        for c in schema.columns if known else ():
+            old = known.get(c.name)
+            if old is None:
+                if c.name not in self._table_columns(schema.name):
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
+                self._remember(schema.name, c, now)
+                changes.append(f"added {c.name} {c.duck_type}")
+            elif old[1] != c.duck_type:
+                kept = f"{c.name}__was_{re.sub(r'[^A-Za-z0-9]+', '_', old[1]).strip('_').lower()}"
+                if kept not in self._table_columns(schema.name):
+                    self.conn.execute(f"ALTER TABLE {table} RENAME COLUMN {q(c.name)} TO {q(kept)}")
+                if c.name not in self._table_columns(schema.name):
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
+                self.conn.execute(
+                    f"UPDATE {table} SET {q(c.name)} = TRY_CAST({q(kept)} AS {c.duck_type}) WHERE {q(c.name)} IS NULL"
+                )
+                self.conn.execute("BEGIN TRANSACTION")
+                self.conn.execute("DELETE FROM columns WHERE object = ? AND name = ?", [schema.name, kept])
+                self.conn.execute("UPDATE columns SET name = ?, removed_at = ? WHERE object = ? AND name = ?",
+                                  [kept, now, schema.name, c.name])
+                self._remember(schema.name, c, now)
+                self.conn.execute("COMMIT")
+                changes.append(f"changed {c.name} from {old[1]} to {c.duck_type} (old values kept in {kept})")
+            elif old[2] is not None:
+                self.conn.execute("UPDATE columns SET removed_at = NULL WHERE object = ? AND name = ?",
+                                  [schema.name, c.name])
+                changes.append(f"{c.name} is back")
+        for name, (_, _, removed_at) in known.items():
+            if name not in wanted and removed_at is None:
+                self.conn.execute("UPDATE columns SET removed_at = ? WHERE object = ? AND name = ?",
+                                  [now, schema.name, name])
+                changes.append(f"{name} left the org's describe (kept, marked removed)")
+        self.conn.execute(
+            "INSERT INTO cursors (object, cursor_field, updated_at) VALUES (?, ?, ?) ON CONFLICT (object) "
+            "DO UPDATE SET cursor_field = excluded.cursor_field",
+            [schema.name, schema.cursor_field, now],
+        )
         return changes
+
+    def _table_columns(self, obj: str) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sf' AND table_name = ?", [obj]
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def _remember(self, obj: str, c: Column, now: datetime) -> None:
         self.conn.execute(
@@ -241,7 +253,7 @@ class OrgWarehouse:
                 f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, '{c.name}' AS field, CAST(t.{q(c.name)} AS VARCHAR) AS old, "
                 f"CAST(s.{q(c.name)} AS VARCHAR) AS new FROM changed s JOIN {table} t ON t.\"Id\" = s.\"Id\" "
                 f"WHERE NOT s._is_new AND t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}"
-                for c in cols if c.name not in ("Id", "IsDeleted")
+                for c in cols if c.name not in _NOT_LOGGED_AS_FIELDS
             ]
             if branches:
                 self.conn.execute(

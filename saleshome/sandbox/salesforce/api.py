@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from . import listviews
 from .auth import OAuthError, SessionRegistry, TokenEndpoint
-from .bulk import BulkJobs, QueryJob
+from .bulk import BulkJobs, QueryJob, encode_locator
 from .cursors import CursorRegistry
 from .errors import ApiError, not_found
 from .ids import is_valid_id, to_18
@@ -139,7 +139,7 @@ class SalesforceApi:
             return Response.of(exc.status, exc.body())
 
     def _apply_fault(self, req: Request, fault: Fault) -> Response | None:
-        if fault.kind == "job_failed":
+        if fault.kind in ("job_failed", "repeat_page"):
             req.fault = fault
             return None
         if fault.kind == "slow":
@@ -371,7 +371,10 @@ class SalesforceApi:
     def _query_more(self, req: Request, m: re.Match[str], user: str) -> Response:
         cursor, offset = self.cursors.get(m["locator"], user)
         body = self._page(m["kind"], m["v"], cursor.table, cursor.query, offset, cursor.batch_size, cursor.key)
-        if body["done"]:
+        if req.fault is not None and req.fault.kind == "repeat_page":
+            body["done"] = False
+            body["nextRecordsUrl"] = f"{self._base(m['v'])}/{m['kind']}/{m['locator']}"
+        elif body["done"]:
             self.cursors.close(cursor.key)
         return Response.of(200, body)
 
@@ -422,6 +425,8 @@ class SalesforceApi:
             raise ApiError(400, "INVALIDPARAMETER", f"maxRecords must be a positive integer: {raw}")
         locator = req.query.get("locator") or None
         data, headers = self.bulk.results(m["job"], None if locator == "null" else locator, int(raw) if raw else None)
+        if req.fault is not None and req.fault.kind == "repeat_page":
+            headers["Sforce-Locator"] = locator or encode_locator(0)
         return Response(200, data, content_type="text/csv", headers=headers)
 
     # ------------------------------------------------------------------------ list views

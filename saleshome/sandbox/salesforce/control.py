@@ -5,6 +5,8 @@
   ``DELETE /_sandbox/faults`` disarms them all
 - ``POST /_sandbox/clock`` ``{"advance_seconds": 3600}`` moves the org's time forward
 - ``POST /_sandbox/budget`` ``{"used": 14990, "max": 15000}`` sets the daily API budget
+- ``POST /_sandbox/schema`` ``{"object": "Opportunity", "add": "Segment__c:string", "remove": "NextStep",
+  "retype": "Probability:double:p=18,s=2"}`` changes the org's fields as an admin would in Setup
 - ``POST /_sandbox/expire-sessions`` invalidates every access token
 - ``GET /_sandbox/info`` the org id, API usage, record counts
 
@@ -14,7 +16,6 @@ They listen on 127.0.0.1 only, like the rest of the sandbox, and need no token.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,12 @@ def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request]
         if action == "budget" and req.method == "POST":
             api.budget.set(used=body.get("used"), daily_max=body.get("max"))
             return Response.of(200, api.budget.limits()["DailyApiRequests"])
+        if action == "schema" and req.method == "POST":
+            obj = body.get("object")
+            if not isinstance(obj, str):
+                raise ApiError(400, "INVALID_ARGUMENT", "object must name an sObject")
+            api.store.change_schema(obj, add=body.get("add"), remove=body.get("remove"), retype=body.get("retype"))
+            return Response(204)
         if action == "expire-sessions" and req.method == "POST":
             api.sessions.expire_all()
             return Response(204)
@@ -85,7 +92,3 @@ def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request]
         raise not_found()
 
     return handle
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(_jsonable(value))

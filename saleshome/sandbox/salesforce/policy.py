@@ -9,9 +9,11 @@ from typing import Any, Literal
 
 from .errors import ApiError
 
-FaultKind = Literal["status", "slow", "drop", "expire_session", "limit_exceeded", "invalid_locator", "job_failed"]
+FaultKind = Literal[
+    "status", "slow", "drop", "expire_session", "limit_exceeded", "invalid_locator", "job_failed", "repeat_page"
+]
 FAULT_KINDS: tuple[str, ...] = (
-    "status", "slow", "drop", "expire_session", "limit_exceeded", "invalid_locator", "job_failed",
+    "status", "slow", "drop", "expire_session", "limit_exceeded", "invalid_locator", "job_failed", "repeat_page",
 )
 
 
@@ -68,7 +70,8 @@ class Fault:
     without an answer; ``expire_session`` invalidates every token (the request gets 401);
     ``limit_exceeded`` answers 403 REQUEST_LIMIT_EXCEEDED; ``invalid_locator`` answers 400
     INVALID_QUERY_LOCATOR; ``job_failed`` (on ``POST .../jobs/query``) makes the Bulk job
-    it creates end Failed with ``QUERY_TIMEOUT``.
+    it creates end Failed with ``QUERY_TIMEOUT``; ``repeat_page`` (on ``.../query/{locator}`` or a
+    Bulk results page) answers with the same locator again — a server-side paging loop.
     """
 
     kind: FaultKind

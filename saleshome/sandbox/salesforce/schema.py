@@ -359,6 +359,11 @@ def _label(name: str) -> str:
 _DEFAULT_LENGTH = {"id": 18, "reference": 18, "string": 255, "picklist": 255, "multipicklist": 4099, "combobox": 255, "textarea": 32000, "url": 255, "email": 80, "phone": 40}
 
 
+def parse_field(spec: str) -> FieldDef:
+    """A field from the compact notation (``"Segment__c:picklist:pick=Region"``)."""
+    return _parse_field(spec)
+
+
 def _parse_field(spec: str) -> FieldDef:
     name, ftype, *rest = spec.split(":", 2)
     flags: dict[str, str] = {}
@@ -548,6 +553,14 @@ class Catalog:
     def __init__(self, objects: list[ObjectDef]) -> None:
         self._objects = {o.name.lower(): o for o in objects}
         self._by_prefix = {o.key_prefix: o for o in objects}
+
+    def copy(self) -> Catalog:
+        return Catalog(list(self._objects.values()))
+
+    def replace(self, obj: ObjectDef) -> None:
+        """Swap in a new definition of an object (an admin changed its fields)."""
+        self._objects[obj.name.lower()] = obj
+        self._by_prefix[obj.key_prefix] = obj
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._objects.values())

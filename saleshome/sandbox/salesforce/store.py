@@ -21,7 +21,7 @@ import pyarrow as pa
 from .clock import Clock, to_ms
 from .errors import ApiError, not_found
 from .ids import is_valid_id, make_id, to_18
-from .schema import STAGES, Catalog, FieldDef, ObjectDef, catalog
+from .schema import STAGES, Catalog, FieldDef, ObjectDef, catalog, parse_field
 from .seed import INTEGRATION_USERNAME
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -45,7 +45,7 @@ class OrgStore:
     """A small Salesforce org held in DuckDB (in memory, or in ``path``)."""
 
     def __init__(self, path: Path | None = None, *, clock: Clock | None = None, cat: Catalog | None = None) -> None:
-        self.catalog = cat or catalog()
+        self.catalog = (cat or catalog()).copy()  # its own: schema changes stay in this org
         self.clock = clock or Clock()
         self.path = path
         self._db = duckdb.connect(str(path) if path else ":memory:")
@@ -85,10 +85,7 @@ class OrgStore:
             for name, table in tables.items():
                 obj = self._object(name)
                 present = set(table.column_names)
-                select = ", ".join(
-                    f'CAST(src."{f.name}" AS {f.storage_type})' if f.name in present else f"NULL::{f.storage_type}"
-                    for f in obj.stored_fields
-                )
+                select = ", ".join(_load_expr(f, present) for f in obj.stored_fields)
                 self._db.register("_seed_src", table)
                 try:
                     self._db.execute(f'INSERT INTO "{obj.name}" SELECT {select} FROM _seed_src AS src')
@@ -99,6 +96,43 @@ class OrgStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def change_schema(self, obj_name: str, *, add: str | None = None, remove: str | None = None,
+                      retype: str | None = None) -> None:
+        """What a Salesforce admin does in Setup: add a field, delete one, change a field's type.
+
+        ``add`` and ``retype`` take the catalog's field notation (``"Segment__c:string"``);
+        a retyped field keeps its values (cast to the new type).
+        """
+        obj = self._object(obj_name)
+        fields = list(obj.fields)
+        with self._lock:
+            if add:
+                new = parse_field(add)
+                if obj.field(new.name):
+                    raise ApiError(400, "DUPLICATE_DEVELOPER_NAME", f"{new.name} already exists on {obj.name}")
+                fields.insert(len(fields) - 5, new)
+                self._db.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{new.name}" {new.storage_type}')
+            if remove:
+                old = obj.field(remove)
+                if old is None or (not old.custom and old.name in ("Id", "SystemModstamp", "IsDeleted")):
+                    raise ApiError(400, "INVALID_FIELD", f"cannot delete {remove} on {obj.name}")
+                fields = [f for f in fields if f.name != old.name]
+                self._db.execute(f'ALTER TABLE "{obj.name}" DROP COLUMN "{old.name}"')
+            if retype:
+                new = parse_field(retype)
+                old = obj.field(new.name)
+                if old is None:
+                    raise ApiError(400, "INVALID_FIELD", f"no field {new.name} on {obj.name}")
+                fields = [new if f.name == old.name else f for f in fields]
+                self._db.execute(
+                    f'ALTER TABLE "{obj.name}" ALTER COLUMN "{old.name}" TYPE {new.storage_type}'
+                )
+            self.catalog.replace(ObjectDef(
+                name=obj.name, label=obj.label, label_plural=obj.label_plural, key_prefix=obj.key_prefix,
+                fields=tuple(fields), createable=obj.createable, updateable=obj.updateable,
+                deletable=obj.deletable, has_list_views=obj.has_list_views,
+            ))
 
     # ----------------------------------------------------------------------------- reads
     def read(self, sql: str, params: list[Any] | None = None) -> pa.Table:
@@ -375,6 +409,14 @@ class OrgStore:
             )
 
 
+def _load_expr(f: FieldDef, present: set[str]) -> str:
+    if f.name not in present:
+        return f"NULL::{f.storage_type}"
+    cast = f'CAST(src."{f.name}" AS {f.storage_type})'
+    # Salesforce has no empty strings: a blank text field is null.
+    return f"NULLIF({cast}, '')" if f.storage_type == "VARCHAR" else cast
+
+
 _JSON_TOKENS = {str: "STRING", int: "NUMBER_INT", float: "NUMBER_FLOAT", dict: "START_OBJECT", list: "START_ARRAY"}
 
 
@@ -419,6 +461,8 @@ def _coerce_value(obj: ObjectDef, f: FieldDef, value: Any) -> Any:
         return _naive(moment)
     if not isinstance(value, str):
         raise _type_error(f, value, "String")
+    if value == "":
+        return None  # Salesforce stores a blank text field as null
     if f.length and len(value) > f.length:
         raise ApiError(
             400, "STRING_TOO_LONG", f"{f.label}: data value too large: {value[:40]} (max length={f.length})", [f.name]

@@ -1,0 +1,63 @@
+"""What a long sync meets: the API budget, expired sessions (Bulk included), 5xx, drops, paging loops."""
+
+from __future__ import annotations
+
+import pytest
+
+from saleshome.config import Settings
+from saleshome.errors import FatalError
+from saleshome.sandbox.salesforce.server import SalesforceSandbox
+from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
+from saleshome.warehouse.control import ControlDB
+
+from .conftest import assert_same_as_org
+
+
+def _status(settings: Settings, run_id: str) -> str:
+    rows = ControlDB(settings.control_db).rows("SELECT status FROM sync_runs WHERE run_id = ?", [run_id])
+    return str(rows[0]["status"])
+
+
+def test_quota_reserve_pauses_then_resumes(org: tuple[Settings, SalesforceSandbox]) -> None:
+    settings, sandbox = org
+    sandbox.budget.set(used=0, daily_max=1000)
+    sandbox.budget.set(used=880)  # 120 left: the 10% reserve (100) is reached after a few calls
+    paused = sync_org(settings, "acme")
+    assert paused.status == "paused_for_quota" and "reserve" in (paused.error or "")
+    assert _status(settings, paused.run_id) == "paused_for_quota"
+    assert sandbox.budget.used <= 900  # stopped before eating into the reserve
+    sandbox.budget.set(used=0, daily_max=100_000)
+    resumed = sync_org(settings, "acme")
+    assert resumed.status == "completed"
+    assert_same_as_org(settings, "acme", sandbox, list(DEFAULT_OBJECTS))
+
+
+def test_request_limit_exceeded_is_not_retried(org: tuple[Settings, SalesforceSandbox]) -> None:
+    settings, sandbox = org
+    fault = sandbox.faults.add("limit_exceeded", path="/queryAll", times=0)
+    result = sync_org(settings, "acme")
+    assert result.status == "paused_for_quota" and "REQUEST_LIMIT_EXCEEDED" in (result.error or "")
+    assert fault.fired == 1  # one refusal ends the run: no retry loop
+
+
+def test_expired_sessions_and_transient_errors_are_survived(org: tuple[Settings, SalesforceSandbox]) -> None:
+    settings, sandbox = org
+    sandbox.faults.add("expire_session", path=r"/jobs/query/\w+/results", times=1)  # Bulk download
+    sandbox.faults.add("expire_session", path="/queryAll", after=3, times=1)  # REST
+    sandbox.faults.add("status", status=503, path="/queryAll", times=2)
+    sandbox.faults.add("status", status=500, path=r"/jobs/query$", times=1)
+    sandbox.faults.add("drop", path=r"/jobs/query/\w+/results", after=1, times=1)
+    result = sync_org(settings, "acme")
+    assert result.status == "completed"
+    assert_same_as_org(settings, "acme", sandbox, list(DEFAULT_OBJECTS))
+
+
+@pytest.mark.parametrize(("path", "threshold"), [("/queryAll/01g", 10**9), (r"/jobs/query/\w+/results", 1)])
+def test_paging_loops_are_detected(org: tuple[Settings, SalesforceSandbox], path: str, threshold: int) -> None:
+    settings, sandbox = org
+    settings = settings.model_copy(update={"bulk_threshold": threshold, "bulk_page_records": 1000})
+    sandbox.faults.add("repeat_page", path=path, times=0)
+    with pytest.raises(FatalError, match="pagination loop"):
+        sync_org(settings, "acme", objects=["OpportunityHistory"])
+    rows = ControlDB(settings.control_db).rows("SELECT status, error FROM sync_runs")
+    assert rows[-1]["status"] == "failed" and "pagination loop" in rows[-1]["error"]
