@@ -57,6 +57,57 @@ CONTROL_MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0002_outbox_and_user_map",
+        """
+        CREATE SEQUENCE outbox_seq;
+        CREATE TABLE outbox (
+            key VARCHAR PRIMARY KEY,           -- deterministic idempotency key (also in the message metadata)
+            seq BIGINT NOT NULL DEFAULT nextval('outbox_seq'),  -- order of publication within a channel
+            kind VARCHAR NOT NULL,             -- notification, digest, celebration
+            alias VARCHAR,                     -- the org it came from
+            team_id VARCHAR,                   -- the workspace it goes to
+            channel VARCHAR NOT NULL,          -- C…/G… channel id, or U… user id for a DM
+            text VARCHAR NOT NULL,             -- plain-text fallback (notifications, screen readers)
+            blocks JSON,
+            created_at TIMESTAMPTZ NOT NULL,
+            state VARCHAR NOT NULL,            -- pending, sending, sent, dead, blocked
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TIMESTAMPTZ,
+            last_error VARCHAR,
+            sent_channel VARCHAR,
+            sent_ts VARCHAR,
+            sent_at TIMESTAMPTZ,
+            permalink VARCHAR
+        );
+        CREATE TABLE dm_channels (
+            team_id VARCHAR,
+            user_id VARCHAR NOT NULL,
+            channel_id VARCHAR NOT NULL,
+            PRIMARY KEY (user_id)
+        );
+        CREATE TABLE user_map (
+            alias VARCHAR NOT NULL,
+            sf_user_id VARCHAR NOT NULL,
+            email VARCHAR,
+            slack_user_id VARCHAR,
+            team_id VARCHAR,
+            tz VARCHAR,
+            status VARCHAR NOT NULL,           -- matched, unmatched, inactive
+            refreshed_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (alias, sf_user_id)
+        );
+        CREATE TABLE notification_restrictions (
+            workspace VARCHAR PRIMARY KEY,
+            allow_public BOOLEAN NOT NULL,
+            allow_private BOOLEAN NOT NULL,
+            allow_direct BOOLEAN NOT NULL,     -- DMs and group DMs
+            include_external BOOLEAN NOT NULL, -- Slack Connect external channels
+            allowed_teams VARCHAR[],           -- null: every workspace of the organisation
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
 )
 
 ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (

@@ -1,0 +1,154 @@
+"""The outbox: every Slack message, keyed by a deterministic idempotency key, in the control database.
+
+States: ``pending`` (to send) → ``sending`` (claimed: it may have reached Slack, so it is
+checked against the channel's history before any new attempt) → ``sent`` | ``dead``
+(permanent failure, with its reason) | ``blocked`` (a restriction forbids it).
+:func:`enqueue` takes the caller's open transaction, so messages are written atomically with
+the evaluation that produced them; a key already present is ignored (at most once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from saleshome.errors import ValidationError
+from saleshome.warehouse.control import ControlDB
+
+
+def idempotency_key(*parts: object) -> str:
+    """A short deterministic key from what identifies a message (never personal data in clear)."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    key: str
+    kind: str
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    alias: str | None = None
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    key: str
+    seq: int
+    kind: str
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] | None
+    team_id: str | None
+    state: str
+    attempts: int
+    created_at: datetime
+
+    @staticmethod
+    def from_row(row: dict[str, Any]) -> OutboxItem:
+        blocks = row["blocks"]
+        return OutboxItem(
+            key=row["key"], seq=int(row["seq"]), kind=row["kind"], channel=row["channel"], text=row["text"],
+            blocks=json.loads(blocks) if isinstance(blocks, str) else blocks, team_id=row["team_id"],
+            state=row["state"], attempts=int(row["attempts"]), created_at=row["created_at"],
+        )
+
+
+def enqueue(db: duckdb.DuckDBPyConnection, messages: Sequence[OutboxMessage]) -> int:
+    """Add messages inside the caller's transaction; returns how many were new."""
+    if not messages:
+        return 0
+    before = db.execute("SELECT count(*) FROM outbox").fetchone()
+    now = datetime.now(UTC)
+    for m in messages:
+        if not m.text:
+            raise ValidationError(f"outbox message {m.key} has no plain-text fallback")
+        db.execute(
+            "INSERT INTO outbox (key, kind, alias, team_id, channel, text, blocks, created_at, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (key) DO NOTHING",
+            [m.key, m.kind, m.alias, m.team_id, m.channel, m.text,
+             json.dumps(m.blocks) if m.blocks is not None else None, now],
+        )
+    after = db.execute("SELECT count(*) FROM outbox").fetchone()
+    return int(after[0]) - int(before[0]) if after and before else 0
+
+
+def claim(control: ControlDB, *, limit: int, now: datetime) -> list[OutboxItem]:
+    """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order."""
+    with control.transaction() as db:
+        cur = db.execute(
+            "SELECT * FROM outbox WHERE state IN ('pending', 'sending') "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY seq LIMIT ?",
+            [now, limit],
+        )
+        names = [d[0] for d in cur.description or []]
+        items = [OutboxItem.from_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
+        if items:
+            db.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE key IN "
+                f"({', '.join('?' for _ in items)})",
+                [i.key for i in items],
+            )
+    return items
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    state: str  # sent, dead, blocked, sending (transient failure: retry later, after a history check)
+    error: str | None = None
+    channel: str | None = None
+    ts: str | None = None
+    retry_at: datetime | None = None
+
+
+def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
+    """Write what happened to claimed items (one transaction)."""
+    if not outcomes:
+        return
+    now = datetime.now(UTC)
+    with control.transaction() as db:
+        for o in outcomes:
+            db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, sent_channel = coalesce(?, sent_channel), "
+                "sent_ts = coalesce(?, sent_ts), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+                "next_attempt_at = ? WHERE key = ?",
+                [o.state, o.error, o.channel, o.ts, o.state, now, o.retry_at, o.key],
+            )
+
+
+def requeue(control: ControlDB, *, key: str | None = None, all_dead: bool = False) -> int:
+    """Put a dead-lettered item (or every one) back to pending; returns how many."""
+    if (key is None) == (not all_dead):
+        raise ValidationError("give either a key or --all-dead")
+    with control.transaction() as db:
+        where, params = ("state = 'dead'", []) if all_dead else ("key = ? AND state IN ('dead', 'blocked')", [key])
+        count = db.execute(f"SELECT count(*) FROM outbox WHERE {where}", params).fetchone()
+        db.execute(
+            f"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, last_error = NULL "
+            f"WHERE {where}", params,
+        )
+    n = int(count[0]) if count else 0
+    if key is not None and n == 0:
+        raise ValidationError(f"no dead or blocked outbox item with key {key!r}",
+                              hint="list them with `saleshome status` or `saleshome outbox list --state dead`")
+    return n
+
+
+def counts(control: ControlDB) -> dict[str, int]:
+    rows = control.rows("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+    return {r["state"]: int(r["n"]) for r in rows}
+
+
+def dead_letters(control: ControlDB, limit: int = 50) -> list[dict[str, Any]]:
+    return control.rows(
+        "SELECT key, kind, channel, state, last_error, attempts, created_at FROM outbox "
+        "WHERE state IN ('dead', 'blocked') ORDER BY seq DESC LIMIT ?", [limit],
+    )

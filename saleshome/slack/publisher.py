@@ -1,0 +1,328 @@
+"""Drain the outbox into Slack: order kept per channel, channels in parallel, within rate limits.
+
+Exactly-once effect without an idempotency key on Slack's side:
+
+1. items are claimed (marked ``sending``) in one short transaction *before* any call;
+2. each message carries its key in its metadata (``event_type = saleshome_message``);
+3. an item found ``sending`` again (a crash, a dropped connection, a timeout) is first
+   looked up in its channel's history (``include_all_metadata``); found → ``sent``,
+   not found → sent now.
+
+slack-sdk's ConnectionErrorRetryHandler is *not* used for posts (a retried post after a
+dropped connection is the duplicate trap); 429s are retried by a RateLimitErrorRetryHandler
+honouring ``Retry-After``; everything else transient comes back through step 3.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from saleshome.errors import ConfigurationError
+from saleshome.warehouse.control import ControlDB
+
+from .outbox import OutboxItem, Outcome, claim, record
+from .restrictions import Restrictions, blocked_reason
+
+METADATA_EVENT = "saleshome_message"
+PERMANENT_ERRORS = {
+    "channel_not_found", "is_archived", "not_in_channel", "invalid_blocks", "msg_too_long", "user_not_found",
+    "no_text", "invalid_metadata_format", "invalid_metadata_schema", "invalid_arguments", "cannot_dm_bot",
+    "user_disabled", "restricted_action", "too_many_attachments", "invalid_blocks_format", "duplicate_channel_not_found",
+}
+AUTH_ERRORS = {"invalid_auth", "not_authed", "missing_scope", "token_revoked", "account_inactive", "no_permission"}
+
+
+class CountingRateLimitHandler(RateLimitErrorRetryHandler):
+    """Honours 429 ``Retry-After`` (``Retry-After-Ms`` when the server gives it) and counts the waits."""
+
+    def __init__(self, max_retry_count: int = 20) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.waits = 0
+        self.waited_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def prepare_for_next_attempt(
+        self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        headers = {k.lower(): v for k, v in (response.headers if response else {}).items()}
+        ms = headers.get("retry-after-ms", [None])[0]
+        seconds = float(ms) / 1000 if ms else float(headers.get("retry-after", ["1"])[0])
+        with self._lock:
+            self.waits += 1
+            self.waited_seconds += seconds
+        state.next_attempt_requested = True
+        time.sleep(seconds)
+        state.increment_current_attempt()
+
+
+def web_client(token: str, *, base_url: str | None = None, timeout: int = 30) -> tuple[WebClient, CountingRateLimitHandler]:
+    """A WebClient for posting: rate-limit retries only (see the module docstring)."""
+    handler = CountingRateLimitHandler()
+    kwargs: dict[str, Any] = {"token": token, "timeout": timeout, "retry_handlers": [handler]}
+    if base_url:
+        kwargs["base_url"] = base_url
+    return WebClient(**kwargs), handler
+
+
+@dataclass
+class PublishStats:
+    sent: int = 0
+    reconciled: int = 0  # found already posted after a crash or a lost answer: not sent again
+    retried: int = 0  # transient failures left for a later attempt
+    dead: int = 0
+    blocked: int = 0
+    rate_limit_waits: int = 0
+    dead_reasons: dict[str, int] = field(default_factory=dict)
+    blocked_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Channel:
+    channel: str
+    items: deque[OutboxItem]
+    ready_at: float = 0.0
+
+
+class Publisher:
+    """One drain of the outbox (``publish()`` runs it)."""
+
+    def __init__(
+        self, control: ControlDB, client: WebClient, *, restrictions: Restrictions, rate_handler:
+        CountingRateLimitHandler | None = None, workers: int = 8, channel_interval: float = 1.0,
+        batch_size: int = 500, max_attempts: int = 8, backoff: float = 1.0,
+    ) -> None:
+        self.control = control
+        self.client = client
+        self.restrictions = restrictions
+        self.rate_handler = rate_handler
+        self.workers = workers
+        self.channel_interval = channel_interval
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.stats = PublishStats()
+        self._conversations: dict[str, dict[str, Any]] = {}
+        self._dm: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ the drain
+    def publish(self, *, deadline: float | None = None, on_batch: Callable[[PublishStats], None] | None = None) -> PublishStats:
+        """Send everything ready, batch by batch, until the outbox has nothing ready (or the deadline)."""
+        self._load_dm_channels()
+        while deadline is None or time.monotonic() < deadline:
+            items = claim(self.control, limit=self.batch_size, now=datetime.now(UTC))
+            if not items:
+                break
+            outcomes = self._send_batch(items)
+            record(self.control, outcomes)
+            self._save_dm_channels()
+            if on_batch is not None:
+                on_batch(self.stats)
+            if all(o.state == "sending" for o in outcomes):
+                break  # nothing could progress now (everything transient): leave it to the next run
+        if self.rate_handler is not None:
+            self.stats.rate_limit_waits = self.rate_handler.waits
+        return self.stats
+
+    def _send_batch(self, items: list[OutboxItem]) -> list[Outcome]:
+        queues: dict[str, _Channel] = {}
+        for item in items:
+            queues.setdefault(item.channel, _Channel(item.channel, deque())).items.append(item)
+        heap = [(0.0, i, ch) for i, ch in enumerate(queues)]
+        heapq.heapify(heap)
+        ready = threading.Condition()
+        outcomes: list[Outcome] = []
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            while True:
+                with ready:
+                    if not heap or errors:
+                        return
+                    ready_at, order, name = heapq.heappop(heap)
+                wait = ready_at - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                queue = queues[name]
+                item = queue.items.popleft()
+                try:
+                    outcome = self._deliver(item)
+                except BaseException as exc:  # an auth problem stops the whole drain
+                    with ready:
+                        errors.append(exc)
+                        outcomes.append(Outcome(item.key, "pending"))
+                        outcomes.extend(Outcome(i.key, "pending") for i in queue.items)
+                        queue.items.clear()
+                    return
+                with ready:
+                    outcomes.append(outcome)
+                    if outcome.state == "sending":  # keep the channel's order: the rest waits too
+                        outcomes.extend(Outcome(i.key, "pending") for i in queue.items)
+                        queue.items.clear()
+                    if queue.items:
+                        heapq.heappush(heap, (time.monotonic() + self.channel_interval, order, name))
+
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(queues))) as pool:
+            for _ in range(min(self.workers, len(queues))):
+                pool.submit(worker)
+        # items never reached because a worker stopped early
+        done = {o.key for o in outcomes}
+        outcomes.extend(Outcome(i.key, "pending") for q in queues.values() for i in q.items if i.key not in done)
+        if errors:
+            record(self.control, outcomes)
+            raise errors[0]
+        return outcomes
+
+    # ------------------------------------------------------------------ one message
+    def _deliver(self, item: OutboxItem) -> Outcome:
+        reason = self._blocked(item)
+        if reason is not None:
+            self._count("blocked", reason)
+            return Outcome(item.key, "blocked", error=reason)
+        if item.state == "sending":
+            found = self._find_posted(item)
+            if found is not None:
+                with self._lock:
+                    self.stats.reconciled += 1
+                return Outcome(item.key, "sent", channel=found[0], ts=found[1])
+        try:
+            response = self.client.chat_postMessage(
+                channel=item.channel, text=item.text, blocks=item.blocks, unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item.key}},
+            )
+        except SlackApiError as exc:
+            return self._failed(item, str(exc.response.get("error", "unknown_error")), exc.response.status_code)
+        except Exception as exc:  # connection dropped, timeout: the message may have been stored, or still be
+            # on its way — look for it only once Slack must have finished with it (twice the client timeout).
+            return self._failed(item, type(exc).__name__, None, grace=2.0 * float(self.client.timeout))
+        channel, ts = str(response["channel"]), str(response["ts"])
+        if item.channel.startswith(("U", "W")):
+            with self._lock:
+                self._dm[item.channel] = channel
+        with self._lock:
+            self.stats.sent += 1
+        return Outcome(item.key, "sent", channel=channel, ts=ts)
+
+    def _failed(self, item: OutboxItem, error: str, status: int | None, grace: float = 0.0) -> Outcome:
+        if error in AUTH_ERRORS:
+            raise ConfigurationError(f"Slack refused the bot token: {error}", hint="check the app's token and scopes")
+        if error in PERMANENT_ERRORS:
+            self._count("dead", error)
+            return Outcome(item.key, "dead", error=error)
+        if item.attempts >= self.max_attempts:
+            self._count("dead", f"gave up after {item.attempts} attempts: {error}")
+            return Outcome(item.key, "dead", error=f"gave up after {item.attempts} attempts: {error}")
+        with self._lock:
+            self.stats.retried += 1
+        delay = max(grace, self.backoff * (2 ** max(item.attempts - 1, 0)) * (0.5 + random.random()))
+        return Outcome(item.key, "sending", error=error, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
+
+    def _count(self, state: str, reason: str) -> None:
+        with self._lock:
+            if state == "dead":
+                self.stats.dead += 1
+                self.stats.dead_reasons[reason] = self.stats.dead_reasons.get(reason, 0) + 1
+            else:
+                self.stats.blocked += 1
+                self.stats.blocked_reasons[reason] = self.stats.blocked_reasons.get(reason, 0) + 1
+
+    # ------------------------------------------------------------------ restrictions
+    def _blocked(self, item: OutboxItem) -> str | None:
+        if item.channel.startswith(("U", "W")):
+            conversation: dict[str, Any] = {"is_im": True}
+        else:
+            conversation = self._conversation(item.channel) or {}
+            if not conversation:
+                return None  # unknown channel: Slack answers channel_not_found → dead letter with that reason
+        return blocked_reason(self.restrictions, conversation, item.team_id)
+
+    def _conversation(self, channel: str) -> dict[str, Any] | None:
+        with self._lock:
+            if channel in self._conversations:
+                return self._conversations[channel]
+        try:
+            info = dict(self.client.conversations_info(channel=channel)["channel"])
+        except SlackApiError as exc:
+            if exc.response.get("error") in AUTH_ERRORS:
+                raise ConfigurationError(f"Slack refused the bot token: {exc.response.get('error')}") from None
+            info = {}
+        with self._lock:
+            self._conversations[channel] = info
+        return info
+
+    # ------------------------------------------------------------------ reconciliation
+    def _find_posted(self, item: OutboxItem) -> tuple[str, str] | None:
+        """(channel, ts) of the message carrying this item's key, if Slack has it."""
+        channel = item.channel
+        if channel.startswith(("U", "W")):
+            found_dm = self._dm.get(channel) or self._find_dm(channel)
+            if found_dm is None:
+                return None  # no DM with this user exists: nothing can have been posted
+            channel = found_dm
+        oldest = (item.created_at - timedelta(minutes=5)).timestamp()
+        cursor: str | None = None
+        for _ in range(1000):
+            try:
+                page = self.client.conversations_history(
+                    channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True, cursor=cursor,
+                )
+            except SlackApiError:
+                return None  # cannot look: the send will tell (and dead-letter it if the channel is gone)
+            messages: list[dict[str, Any]] = page.get("messages", [])
+            for message in messages:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("key") == item.key:
+                    return channel, str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
+
+    def _find_dm(self, user: str) -> str | None:
+        """The bot's DM with ``user``, from ``conversations.list(types=im)`` (a crash may have lost it)."""
+        cursor: str | None = None
+        for _ in range(1000):
+            try:
+                page = self.client.conversations_list(types="im", limit=200, cursor=cursor)
+            except SlackApiError:
+                return None
+            channels: list[dict[str, Any]] = page.get("channels", [])
+            for conversation in channels:
+                if conversation.get("user") == user:
+                    with self._lock:
+                        self._dm[user] = str(conversation["id"])
+                    return str(conversation["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
+
+    def _load_dm_channels(self) -> None:
+        rows = self.control.rows("SELECT user_id, channel_id FROM dm_channels")
+        self._dm.update({r["user_id"]: r["channel_id"] for r in rows})
+
+    def _save_dm_channels(self) -> None:
+        with self._lock:
+            pairs = list(self._dm.items())
+        if not pairs:
+            return
+        with self.control.transaction() as db:
+            for user, channel in pairs:
+                db.execute("INSERT OR REPLACE INTO dm_channels VALUES (NULL, ?, ?)", [user, channel])
