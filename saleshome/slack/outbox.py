@@ -83,10 +83,14 @@ def enqueue(db: duckdb.DuckDBPyConnection, messages: Sequence[OutboxMessage]) ->
 def claim(control: ControlDB, *, limit: int, now: datetime) -> list[OutboxItem]:
     """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order."""
     with control.transaction() as db:
+        # Ready items, except those queued behind an earlier item of their channel that must wait (order).
         cur = db.execute(
-            "SELECT * FROM outbox WHERE state IN ('pending', 'sending') "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY seq LIMIT ?",
-            [now, limit],
+            "SELECT * FROM outbox o WHERE state IN ('pending', 'sending') "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND NOT EXISTS ("
+            "  SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.seq < o.seq "
+            "  AND p.state IN ('pending', 'sending') AND p.next_attempt_at > ?) "
+            "ORDER BY seq LIMIT ?",
+            [now, now, limit],
         )
         names = [d[0] for d in cur.description or []]
         items = [OutboxItem.from_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]

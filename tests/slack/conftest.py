@@ -28,7 +28,7 @@ def control(tmp_path: Path) -> ControlDB:
 
 def publisher(slack: SlackSandbox, control: ControlDB, **options: object) -> Publisher:
     assert slack.info is not None
-    client, handler = web_client(slack.info.bot_token, base_url=slack.info.api_url, timeout=2)
+    client, handler = web_client(slack.info.bot_token, base_url=slack.info.api_url, timeout=3)
     defaults: dict[str, object] = {"channel_interval": 1 / 50, "backoff": 0.05, "restrictions": Restrictions()}
     defaults.update(options)
     return Publisher(control, client, rate_handler=handler, **defaults)  # type: ignore[arg-type]

@@ -85,7 +85,7 @@ def test_stored_then_dropped_and_server_errors_make_no_duplicate(slack: SlackSan
     put(control, batch)
     slack.inject("stored_then_dropped", "chat.postMessage", times=6, after=2)
     slack.inject("error", "chat.postMessage", status=503, times=3, after=10)
-    slack.inject("timeout", "chat.postMessage", delay=3, times=1, after=20)
+    slack.inject("timeout", "chat.postMessage", delay=4, times=1, after=20)
     drain(publisher(slack, control))
     seen = _keys_in_slack(slack)
     assert len(seen) == len(batch) and set(seen.values()) == {1}  # zero losses, zero duplicates
