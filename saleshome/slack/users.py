@@ -1,0 +1,98 @@
+"""Salesforce users → Slack users, by email (``users.lookupByEmail``), cached with a TTL.
+
+A member keeps the Slack user's time zone (digests are sent at a local hour).  Salesforce
+users who are inactive, or whose email matches no active Slack user (unknown, or
+deactivated: Slack answers ``users_not_found`` for both), are kept as ``inactive`` /
+``unmatched`` so ``saleshome status`` can list them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from saleshome.errors import ConfigurationError
+from saleshome.warehouse.control import ControlDB
+
+
+@dataclass(frozen=True)
+class SalesforceUser:
+    id: str
+    email: str | None
+    is_active: bool
+
+
+@dataclass
+class MappingReport:
+    matched: int = 0
+    unmatched: int = 0
+    inactive: int = 0
+    looked_up: int = 0
+    cached: int = 0
+
+
+def refresh_user_map(
+    control: ControlDB, alias: str, users: Sequence[SalesforceUser], client: WebClient, *,
+    ttl: timedelta = timedelta(hours=24), now: datetime | None = None,
+) -> MappingReport:
+    """Bring the org's user map up to date (looks up only new, changed or stale entries)."""
+    now = now or datetime.now(UTC)
+    known = {r["sf_user_id"]: r for r in control.rows("SELECT * FROM user_map WHERE alias = ?", [alias])}
+    report = MappingReport()
+    rows: list[list[Any]] = []
+    for user in users:
+        email = (user.email or "").strip().lower() or None
+        cached = known.get(user.id)
+        if not user.is_active or email is None:
+            rows.append([alias, user.id, email, None, None, None, "inactive" if not user.is_active else "unmatched", now])
+            report.inactive += not user.is_active
+            report.unmatched += user.is_active
+            continue
+        if cached and cached["email"] == email and cached["status"] != "inactive" and cached["refreshed_at"] > now - ttl:
+            report.cached += 1
+            report.matched += cached["status"] == "matched"
+            report.unmatched += cached["status"] == "unmatched"
+            continue
+        report.looked_up += 1
+        try:
+            found = client.users_lookupByEmail(email=email)["user"]
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error == "users_not_found":
+                rows.append([alias, user.id, email, None, None, None, "unmatched", now])
+                report.unmatched += 1
+                continue
+            raise ConfigurationError(f"Slack refused users.lookupByEmail: {error}",
+                                     hint="the app needs the users:read.email scope") from None
+        rows.append([alias, user.id, email, found["id"], found.get("team_id"), found.get("tz"),
+                     "unmatched" if found.get("deleted") else "matched", now])
+        report.matched += not found.get("deleted")
+        report.unmatched += bool(found.get("deleted"))
+    with control.transaction() as db:
+        for row in rows:
+            db.execute("INSERT OR REPLACE INTO user_map VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        gone = [u for u in known if u not in {x.id for x in users}]
+        for sf_id in gone:
+            db.execute("DELETE FROM user_map WHERE alias = ? AND sf_user_id = ?", [alias, sf_id])
+    return report
+
+
+def slack_user(control: ControlDB, alias: str, sf_user_id: str) -> tuple[str, str | None] | None:
+    """(Slack user id, time zone) of a mapped Salesforce user, or None."""
+    rows = control.rows(
+        "SELECT slack_user_id, tz FROM user_map WHERE alias = ? AND sf_user_id = ? AND status = 'matched'",
+        [alias, sf_user_id],
+    )
+    return (rows[0]["slack_user_id"], rows[0]["tz"]) if rows else None
+
+
+def unmapped_users(control: ControlDB, alias: str | None = None) -> list[dict[str, Any]]:
+    """Salesforce users with no Slack match (unmatched or inactive), for ``saleshome status``."""
+    where = "status <> 'matched'" + (" AND alias = ?" if alias else "")
+    return control.rows(f"SELECT alias, sf_user_id, email, status FROM user_map WHERE {where} ORDER BY alias, email",
+                        [alias] if alias else [])
