@@ -45,7 +45,7 @@ def test_sigkill_and_dropped_answers_leave_no_duplicate_and_no_loss(tmp_path: Pa
         batch = [m for c in channels for m in messages_for(c, 30)] + [m for u in people[:3] for m in messages_for(u, 4)]
         put(control, batch)
         killed = 0
-        for i in range(KILLS):
+        for _ in range(KILLS):
             slack.inject("stored_then_dropped", "chat.postMessage", times=1, after=rng.randint(0, 20))
             proc = _publisher_process(control.path, slack.info.api_url, slack.info.bot_token)
             time.sleep(rng.uniform(0.8, 2.5))
