@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock.")
     chunk_rows: int = Field(default=500_000, ge=1, description="Windows with more rows are cut in committed slices.")
     bulk_page_records: int = Field(default=100_000, ge=1, description="maxRecords per Bulk 2.0 result page.")
+
+    slack_bot_token: SecretStr | None = Field(default=None, description="The Sales Home app's bot token (xoxb-…).")
+    slack_api_url: str | None = Field(default=None, description="Slack Web API base URL (only for the sandbox).")
+    slack_posts_per_second: float = Field(default=1.0, gt=0, description="Pace of posts per channel (Slack: ~1/s).")
+    publish_workers: int = Field(default=8, ge=1, description="Channels published in parallel.")
 
     @property
     def control_db(self) -> Path:

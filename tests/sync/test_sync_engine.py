@@ -37,7 +37,8 @@ def test_change_log_records_old_and_new_values(org: tuple[Settings, SalesforceSa
         'SELECT "Id", "StageName", "Amount" FROM "Opportunity" WHERE NOT "IsClosed" AND "Amount" IS NOT NULL LIMIT 1'
     ).to_pylist()[0]
     sandbox.store.update("Opportunity", opp["Id"], {"StageName": "Closed Won", "Amount": 123456.0})
-    gone = sandbox.store.read('SELECT "Id" FROM "Lead" WHERE NOT "IsDeleted" LIMIT 2').column("Id").to_pylist()
+    leads = sandbox.store.read('SELECT "Id" FROM "Lead" WHERE NOT "IsDeleted" LIMIT 2')
+    gone = [str(i) for i in leads.column("Id").to_pylist()]
     sandbox.store.delete("Lead", gone[0])
     sandbox.store.delete("Lead", gone[1])
     sandbox.store.purge("Lead", gone[1])

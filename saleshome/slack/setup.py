@@ -1,0 +1,23 @@
+"""Building a publisher from the settings (token and pace), for the CLI and the Prefect flow."""
+
+from __future__ import annotations
+
+from saleshome.config import Settings
+from saleshome.errors import ConfigurationError
+from saleshome.warehouse.control import ControlDB
+
+from .publisher import Publisher, web_client
+from .restrictions import load_restrictions
+
+
+def publisher_from_settings(settings: Settings, *, token: str | None = None) -> Publisher:
+    """A publisher on the control database, with the restrictions in force right now."""
+    secret = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
+    if not secret:
+        raise ConfigurationError("no Slack bot token", hint="set SALESHOME_SLACK_BOT_TOKEN (or a Prefect Secret block)")
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    client, handler = web_client(secret, base_url=settings.slack_api_url)
+    return Publisher(
+        control, client, restrictions=load_restrictions(control, settings.workspace), rate_handler=handler,
+        workers=settings.publish_workers, channel_interval=1.0 / settings.slack_posts_per_second,
+    )
