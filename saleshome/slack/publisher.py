@@ -16,6 +16,7 @@ honouring ``Retry-After``; everything else transient comes back through step 3.
 from __future__ import annotations
 
 import heapq
+import json
 import random
 import threading
 import time
@@ -107,6 +108,7 @@ class Publisher:
         self, control: ControlDB, client: WebClient, *, restrictions: Restrictions, rate_handler:
         CountingRateLimitHandler | None = None, workers: int = 8, channel_interval: float = 1.0,
         batch_size: int = 500, max_attempts: int = 8, backoff: float = 1.0,
+        conversation_ttl: timedelta = timedelta(hours=1),
     ) -> None:
         self.control = control
         self.client = client
@@ -117,6 +119,7 @@ class Publisher:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.conversation_ttl = conversation_ttl
         self.stats = PublishStats()
         self._conversations: dict[str, dict[str, Any]] = {}
         self._dm: dict[str, str] = {}
@@ -135,13 +138,58 @@ class Publisher:
             self._save_dm_channels()
             if on_batch is not None:
                 on_batch(self.stats)
-            if all(o.state == "sending" for o in outcomes):
+            if not any(o.state in ("sent", "dead", "blocked") for o in outcomes):
                 break  # nothing could progress now (everything transient): leave it to the next run
         if self.rate_handler is not None:
             self.stats.rate_limit_waits = self.rate_handler.waits
         return self.stats
 
+    def _prefetch_conversations(self, items: list[OutboxItem]) -> None:
+        """Conversation objects for the batch's channels: cached ones, then one ``conversations.list``
+        per workspace (Tier 2, up to 1000 a page) rather than one ``conversations.info`` (Tier 3) each."""
+        wanted = {i.channel for i in items if not i.channel.startswith(("U", "W"))} - set(self._conversations)
+        if not wanted:
+            return
+        fresh = datetime.now(UTC) - self.conversation_ttl
+        rows = self.control.rows(
+            "SELECT channel, info FROM conversation_cache WHERE fetched_at > ? AND channel IN "
+            f"({', '.join('?' for _ in wanted)})", [fresh, *wanted],
+        )
+        with self._lock:
+            self._conversations.update({r["channel"]: json.loads(r["info"]) for r in rows})
+        missing = wanted - set(self._conversations)
+        teams = {i.team_id for i in items if i.channel in missing and i.team_id}
+        listed: dict[str, dict[str, Any]] = {}
+        for team in teams:
+            cursor: str | None = None
+            for _ in range(1000):
+                try:
+                    page = self.client.conversations_list(
+                        team_id=team, types="public_channel,private_channel", limit=1000, cursor=cursor,
+                        exclude_archived=False,
+                    )
+                except SlackApiError:
+                    break
+                channels: list[dict[str, Any]] = page.get("channels", [])
+                listed.update({str(c["id"]): dict(c) for c in channels})
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    break
+        for channel in missing - set(listed):
+            info = self._conversation(channel)
+            if info:
+                listed[channel] = info
+        if listed:
+            with self._lock:
+                self._conversations.update(listed)
+            now = datetime.now(UTC)
+            with self.control.transaction() as db:
+                for channel, info in listed.items():
+                    db.execute("INSERT OR REPLACE INTO conversation_cache VALUES (?, ?, ?)",
+                               [channel, json.dumps(info), now])
+
     def _send_batch(self, items: list[OutboxItem]) -> list[Outcome]:
+        self._prefetch_conversations(items)
         queues: dict[str, _Channel] = {}
         for item in items:
             queues.setdefault(item.channel, _Channel(item.channel, deque())).items.append(item)
@@ -162,6 +210,7 @@ class Publisher:
                     time.sleep(wait)
                 queue = queues[name]
                 item = queue.items.popleft()
+                started = time.monotonic()  # the channel's next post is paced from this one's start
                 try:
                     outcome = self._deliver(item)
                 except BaseException as exc:  # an auth problem stops the whole drain
@@ -173,11 +222,11 @@ class Publisher:
                     return
                 with ready:
                     outcomes.append(outcome)
-                    if outcome.state == "sending":  # keep the channel's order: the rest waits too
+                    if outcome.retry_at is not None:  # a transient failure: keep the channel's order, the rest waits
                         outcomes.extend(Outcome(i.key, "pending") for i in queue.items)
                         queue.items.clear()
                     if queue.items:
-                        heapq.heappush(heap, (time.monotonic() + self.channel_interval, order, name))
+                        heapq.heappush(heap, (started + self.channel_interval, order, name))
 
         with ThreadPoolExecutor(max_workers=min(self.workers, len(queues))) as pool:
             for _ in range(min(self.workers, len(queues))):
@@ -197,7 +246,10 @@ class Publisher:
             self._count("blocked", reason)
             return Outcome(item.key, "blocked", error=reason)
         if item.state == "sending":
-            found = self._find_posted(item)
+            try:
+                found = self._find_posted(item)
+            except Exception as exc:  # could not look: try again later, never send blind
+                return self._failed(item, f"history check failed: {type(exc).__name__}", None)
             if found is not None:
                 with self._lock:
                     self.stats.reconciled += 1
@@ -207,8 +259,9 @@ class Publisher:
                 channel=item.channel, text=item.text, blocks=item.blocks, unfurl_links=False, unfurl_media=False,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item.key}},
             )
-        except SlackApiError as exc:
-            return self._failed(item, str(exc.response.get("error", "unknown_error")), exc.response.status_code)
+        except SlackApiError as exc:  # Slack answered: the message was not stored
+            return self._failed(item, str(exc.response.get("error", "unknown_error")), exc.response.status_code,
+                                answered=True)
         except Exception as exc:  # connection dropped, timeout: the message may have been stored, or still be
             # on its way — look for it only once Slack must have finished with it (twice the client timeout).
             return self._failed(item, type(exc).__name__, None, grace=2.0 * float(self.client.timeout))
@@ -220,7 +273,9 @@ class Publisher:
             self.stats.sent += 1
         return Outcome(item.key, "sent", channel=channel, ts=ts)
 
-    def _failed(self, item: OutboxItem, error: str, status: int | None, grace: float = 0.0) -> Outcome:
+    def _failed(
+        self, item: OutboxItem, error: str, status: int | None, grace: float = 0.0, answered: bool = False
+    ) -> Outcome:
         if error in AUTH_ERRORS:
             raise ConfigurationError(f"Slack refused the bot token: {error}", hint="check the app's token and scopes")
         if error in PERMANENT_ERRORS:
@@ -232,7 +287,9 @@ class Publisher:
         with self._lock:
             self.stats.retried += 1
         delay = max(grace, self.backoff * (2 ** max(item.attempts - 1, 0)) * (0.5 + random.random()))
-        return Outcome(item.key, "sending", error=error, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
+        # An answered error stored nothing: plain retry.  No answer: look in the history first.
+        return Outcome(item.key, "pending" if answered else "sending", error=error,
+                       retry_at=datetime.now(UTC) + timedelta(seconds=delay))
 
     def _count(self, state: str, reason: str) -> None:
         with self._lock:
@@ -272,7 +329,7 @@ class Publisher:
         """(channel, ts) of the message carrying this item's key, if Slack has it."""
         channel = item.channel
         if channel.startswith(("U", "W")):
-            found_dm = self._dm.get(channel) or self._find_dm(channel)
+            found_dm = self._dm.get(channel) or self._find_dm(channel, item.team_id)
             if found_dm is None:
                 return None  # no DM with this user exists: nothing can have been posted
             channel = found_dm
@@ -283,8 +340,10 @@ class Publisher:
                 page = self.client.conversations_history(
                     channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True, cursor=cursor,
                 )
-            except SlackApiError:
-                return None  # cannot look: the send will tell (and dead-letter it if the channel is gone)
+            except SlackApiError as exc:
+                if exc.response.get("error") in PERMANENT_ERRORS:
+                    return None  # the channel is gone or closed to us: the send will dead-letter it
+                raise  # cannot look now: retry later, never send blind
             messages: list[dict[str, Any]] = page.get("messages", [])
             for message in messages:
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
@@ -295,14 +354,21 @@ class Publisher:
                 return None
         return None
 
-    def _find_dm(self, user: str) -> str | None:
-        """The bot's DM with ``user``, from ``conversations.list(types=im)`` (a crash may have lost it)."""
+    def _find_dm(self, user: str, team_id: str | None) -> str | None:
+        """The bot's DM with ``user``, from ``conversations.list(types=im)`` (a crash may have lost it).
+
+        Raises when Slack cannot tell now (the caller retries later rather than send blind).
+        """
+        if team_id is None:
+            try:
+                team_id = str(self.client.users_info(user=user)["user"]["team_id"])
+            except SlackApiError as exc:
+                if exc.response.get("error") in ("user_not_found", "users_not_found"):
+                    return None  # no such user: nothing can have been posted to them
+                raise
         cursor: str | None = None
         for _ in range(1000):
-            try:
-                page = self.client.conversations_list(types="im", limit=200, cursor=cursor)
-            except SlackApiError:
-                return None
+            page = self.client.conversations_list(types="im", limit=200, cursor=cursor, team_id=team_id)
             channels: list[dict[str, Any]] = page.get("channels", [])
             for conversation in channels:
                 if conversation.get("user") == user:

@@ -110,6 +110,19 @@ CONTROL_MIGRATIONS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+CONTROL_MIGRATIONS += (
+    (
+        "0003_conversation_cache",
+        """
+        CREATE TABLE conversation_cache (
+            channel VARCHAR PRIMARY KEY,
+            info JSON NOT NULL,                -- the conversation object (type, shared flags, team)
+            fetched_at TIMESTAMPTZ NOT NULL
+        );
+        """,
+    ),
+)
+
 ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0001_sync_metadata",

@@ -41,7 +41,8 @@ def test_sigkill_and_dropped_answers_leave_no_duplicate_and_no_loss(tmp_path: Pa
         assert slack.info is not None
         control = ControlDB(tmp_path / "control.duckdb")
         channels = slack.add_channels(8, prefix="crash")
-        people = [u.id for u in slack.world.users.values() if not u.is_bot and not u.deleted and u.id.startswith("U")]
+        people = [u.id for u in slack.world.users.values()
+                  if not u.is_bot and not u.deleted and u.id.startswith("U") and u.id != "USLACKBOT"]
         batch = [m for c in channels for m in messages_for(c, 30)] + [m for u in people[:3] for m in messages_for(u, 4)]
         put(control, batch)
         killed = 0

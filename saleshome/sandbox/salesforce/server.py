@@ -93,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HttpsServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the stdlib default (5) resets connections under load
     allow_reuse_address = True
 
     def __init__(self, port: int, context: ssl.SSLContext, api: SalesforceApi | None = None) -> None:
