@@ -1,0 +1,6 @@
+"""A local, faithful stand-in for the Slack Web API (see ``docs/slack-sandbox.md``).
+
+``from saleshome.sandbox.slack.server import SlackSandbox``; ``with SlackSandbox(seed=7) as
+sandbox:`` serves ``sandbox.info.api_url`` for slack-sdk's ``WebClient(base_url=...)``.
+Nothing here is imported by the pipeline, and nothing is shared with ``saleshome.slack``.
+"""

@@ -1,0 +1,276 @@
+"""Block Kit validation for messages, with Slack's limits (Block Kit reference, "Blocks" and
+"Composition objects").
+
+:func:`validate_blocks` returns Slack-style problem strings such as
+``"must be less than 3001 characters [json-pointer:/blocks/0/text/text]"``; an empty list means
+the blocks are valid.  The API answers ``invalid_blocks`` with them in ``errors`` and in
+``response_metadata.messages`` (prefixed ``[ERROR] ``), as Slack does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+MAX_BLOCKS = 50
+MAX_BLOCK_ID = 255
+MAX_SECTION_TEXT = 3000
+MAX_SECTION_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_URL = 3000
+MAX_ACTION_ID = 255
+MAX_IMAGE_ALT = 2000
+MAX_LABEL = 2000
+
+INTERACTIVE_ELEMENTS = frozenset(
+    {
+        "button",
+        "checkboxes",
+        "datepicker",
+        "datetimepicker",
+        "email_text_input",
+        "file_input",
+        "image",
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+        "number_input",
+        "overflow",
+        "plain_text_input",
+        "radio_buttons",
+        "rich_text_input",
+        "static_select",
+        "external_select",
+        "users_select",
+        "conversations_select",
+        "channels_select",
+        "timepicker",
+        "url_text_input",
+        "workflow_button",
+    }
+)
+TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, pointer: str, message: str) -> None:
+        self.problems.append(f"{message} [json-pointer:{pointer}]")
+
+    def string(self, value: Any, pointer: str, *, max_len: int, min_len: int = 1) -> bool:
+        if not isinstance(value, str):
+            self.fail(pointer, "must be a string")
+            return False
+        if len(value) < min_len:
+            self.fail(pointer, f"must be more than {min_len - 1} characters")
+            return False
+        if len(value) > max_len:
+            self.fail(pointer, f"must be less than {max_len + 1} characters")
+            return False
+        return True
+
+    def text(self, value: Any, pointer: str, *, max_len: int, plain_only: bool = False) -> None:
+        if not isinstance(value, dict):
+            self.fail(pointer, "must provide an object")
+            return
+        kind = value.get("type")
+        allowed = {"plain_text"} if plain_only else TEXT_TYPES
+        if kind not in allowed:
+            self.fail(
+                f"{pointer}/type", f"must be one of: {', '.join(sorted(allowed))}" if kind else "must provide a type"
+            )
+            return
+        self.string(value.get("text"), f"{pointer}/text", max_len=max_len)
+        if "emoji" in value and kind != "plain_text":
+            self.fail(f"{pointer}/emoji", "can only be used with plain_text")
+
+    def url(self, value: Any, pointer: str) -> None:
+        if self.string(value, pointer, max_len=MAX_URL) and not str(value).startswith(("http://", "https://")):
+            self.fail(pointer, "must be a valid URL")
+
+    def element(self, value: Any, pointer: str, *, allowed: frozenset[str]) -> None:
+        if not isinstance(value, dict):
+            self.fail(pointer, "must provide an object")
+            return
+        kind = value.get("type")
+        if kind not in allowed:
+            self.fail(f"{pointer}/type", f"unsupported element type {kind!r}" if kind else "must provide a type")
+            return
+        if "action_id" in value:
+            self.string(value["action_id"], f"{pointer}/action_id", max_len=MAX_ACTION_ID)
+        if kind == "button":
+            self.text(value.get("text"), f"{pointer}/text", max_len=MAX_BUTTON_TEXT, plain_only=True)
+            if "url" in value:
+                self.url(value["url"], f"{pointer}/url")
+            if "value" in value:
+                self.string(value["value"], f"{pointer}/value", max_len=MAX_BUTTON_VALUE)
+            if "style" in value and value["style"] not in ("primary", "danger"):
+                self.fail(f"{pointer}/style", "must be one of: primary, danger")
+        elif kind == "image":
+            self.image_parts(value, pointer)
+
+    def image_parts(self, value: dict[str, Any], pointer: str) -> None:
+        if "image_url" in value:
+            self.url(value["image_url"], f"{pointer}/image_url")
+        elif "slack_file" not in value:
+            self.fail(pointer, "must provide either image_url or slack_file")
+        self.string(value.get("alt_text"), f"{pointer}/alt_text", max_len=MAX_IMAGE_ALT)
+
+
+def _section(c: _Checker, block: dict[str, Any], p: str) -> None:
+    if "text" not in block and "fields" not in block:
+        c.fail(p, "must provide either text or fields")
+    if "text" in block:
+        c.text(block["text"], f"{p}/text", max_len=MAX_SECTION_TEXT)
+    if "fields" in block:
+        fields = block["fields"]
+        if not isinstance(fields, list) or not fields:
+            c.fail(f"{p}/fields", "must provide a non-empty array")
+        elif len(fields) > MAX_SECTION_FIELDS:
+            c.fail(f"{p}/fields", f"must provide no more than {MAX_SECTION_FIELDS} items")
+        else:
+            for i, item in enumerate(fields):
+                c.text(item, f"{p}/fields/{i}", max_len=MAX_FIELD_TEXT)
+    if "accessory" in block:
+        c.element(block["accessory"], f"{p}/accessory", allowed=INTERACTIVE_ELEMENTS)
+
+
+def _header(c: _Checker, block: dict[str, Any], p: str) -> None:
+    c.text(block.get("text"), f"{p}/text", max_len=MAX_HEADER_TEXT, plain_only=True)
+
+
+def _context(c: _Checker, block: dict[str, Any], p: str) -> None:
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        c.fail(f"{p}/elements", "must provide a non-empty array")
+        return
+    if len(elements) > MAX_CONTEXT_ELEMENTS:
+        c.fail(f"{p}/elements", f"must provide no more than {MAX_CONTEXT_ELEMENTS} items")
+        return
+    for i, element in enumerate(elements):
+        if isinstance(element, dict) and element.get("type") == "image":
+            c.image_parts(element, f"{p}/elements/{i}")
+        else:
+            c.text(element, f"{p}/elements/{i}", max_len=MAX_SECTION_TEXT)
+
+
+def _divider(c: _Checker, block: dict[str, Any], p: str) -> None:
+    return None
+
+
+def _actions(c: _Checker, block: dict[str, Any], p: str) -> None:
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not elements:
+        c.fail(f"{p}/elements", "must provide a non-empty array")
+        return
+    if len(elements) > MAX_ACTIONS_ELEMENTS:
+        c.fail(f"{p}/elements", f"must provide no more than {MAX_ACTIONS_ELEMENTS} items")
+        return
+    allowed = INTERACTIVE_ELEMENTS - {
+        "image",
+        "plain_text_input",
+        "rich_text_input",
+        "email_text_input",
+        "url_text_input",
+        "number_input",
+        "file_input",
+    }
+    for i, element in enumerate(elements):
+        c.element(element, f"{p}/elements/{i}", allowed=allowed)
+
+
+def _image(c: _Checker, block: dict[str, Any], p: str) -> None:
+    c.image_parts(block, p)
+    if "title" in block:
+        c.text(block["title"], f"{p}/title", max_len=MAX_IMAGE_ALT, plain_only=True)
+
+
+def _rich_text(c: _Checker, block: dict[str, Any], p: str) -> None:
+    elements = block.get("elements")
+    if not isinstance(elements, list):
+        c.fail(f"{p}/elements", "must provide an array")
+        return
+    for i, element in enumerate(elements):
+        if not isinstance(element, dict) or element.get("type") not in (
+            "rich_text_section",
+            "rich_text_list",
+            "rich_text_preformatted",
+            "rich_text_quote",
+        ):
+            c.fail(f"{p}/elements/{i}/type", "must be a rich text element")
+
+
+def _input(c: _Checker, block: dict[str, Any], p: str) -> None:
+    c.text(block.get("label"), f"{p}/label", max_len=MAX_LABEL, plain_only=True)
+    if "element" not in block:
+        c.fail(f"{p}/element", "must provide an element")
+    else:
+        c.element(block["element"], f"{p}/element", allowed=INTERACTIVE_ELEMENTS - {"button", "image", "overflow"})
+
+
+_BLOCKS: Mapping[str, Callable[[_Checker, dict[str, Any], str], None]] = MappingProxyType(
+    {
+        "section": _section,
+        "header": _header,
+        "context": _context,
+        "divider": _divider,
+        "actions": _actions,
+        "image": _image,
+        "rich_text": _rich_text,
+        "input": _input,
+    }
+)
+KNOWN_BLOCK_TYPES = frozenset(_BLOCKS)
+
+
+def validate_blocks(blocks: Any) -> list[str]:
+    """Problems with a message's ``blocks`` (empty when they are valid)."""
+    c = _Checker()
+    if not isinstance(blocks, list):
+        c.fail("/blocks", "must provide an array")
+        return c.problems
+    if len(blocks) > MAX_BLOCKS:
+        c.fail("/blocks", f"must provide no more than {MAX_BLOCKS} items")
+        return c.problems
+    seen_ids: set[str] = set()
+    for i, block in enumerate(blocks):
+        p = f"/blocks/{i}"
+        if not isinstance(block, dict):
+            c.fail(p, "must provide an object")
+            continue
+        kind = block.get("type")
+        check = _BLOCKS.get(kind) if isinstance(kind, str) else None
+        if check is None:
+            c.fail(f"{p}/type", f"unsupported type {kind!r}" if kind else "must provide a type")
+            continue
+        if "block_id" in block and c.string(block["block_id"], f"{p}/block_id", max_len=MAX_BLOCK_ID):
+            if block["block_id"] in seen_ids:
+                c.fail(f"{p}/block_id", "must be unique within the message")
+            seen_ids.add(block["block_id"])
+        check(c, block, p)
+    return c.problems
+
+
+def fallback_text(blocks: list[Any]) -> str:
+    """The text Slack builds for a message posted with blocks and no ``text``."""
+    parts: list[str] = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        text = block.get("text")
+        if isinstance(text, dict) and isinstance(text.get("text"), str):
+            parts.append(text["text"])
+        for item in block.get("fields") or []:
+            if isinstance(item, dict) and isinstance(item.get("text"), str):
+                parts.append(item["text"])
+    return "\n".join(parts) if parts else "This content can't be displayed."

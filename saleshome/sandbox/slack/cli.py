@@ -1,0 +1,55 @@
+"""``saleshome sandbox slack``: run the Slack sandbox in the foreground.
+
+Register it on the ``sandbox`` group with ``sandbox_app.command("slack")(slack)``; it also runs
+alone with ``python -m saleshome.sandbox.slack.cli``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+
+def slack(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0 picks a free one).")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the organisation: use the Salesforce sandbox's seed so users match.")
+    ] = 1,
+    opportunities: Annotated[
+        int, typer.Option(min=1, help="The Salesforce sandbox's --opportunities (it sets the size of the sales team).")
+    ] = 2000,
+    time_scale: Annotated[
+        float, typer.Option(min=0.001, help="Run every rate limit this many times faster (1 = Slack's real speed).")
+    ] = 1.0,
+) -> None:
+    """Run the Slack Web API sandbox over HTTP until SIGINT/SIGTERM.
+
+    When ready it prints ONE JSON line on stdout: api_url (ends with /api/), bot_token,
+    admin_token, member_token, viewer_url, control_url, enterprise_id, teams, time_scale, seed.
+    These are throwaway tokens of a local organisation.
+    """
+    from .server import SlackSandbox
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    sandbox = SlackSandbox(port=port, seed=seed, opportunities=opportunities, time_scale=time_scale)
+    info = sandbox.start()
+    try:
+        typer.echo(info.to_json())
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+
+
+def main() -> None:
+    """Entry point of ``python -m saleshome.sandbox.slack.cli``."""
+    typer.run(slack)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The sandbox's control endpoints (not part of Slack's API), under ``/_sandbox/``; no token needed.
+
+- ``GET /_sandbox/info``: organisation, workspaces, channels, rate limits, message count
+- ``GET /_sandbox/messages?channel=C…&include_deleted=1&include_seeded=0&event_type=…``: the message
+  log, oldest first; ``DELETE /_sandbox/messages`` forgets what was posted through the API
+- ``GET|POST|DELETE /_sandbox/faults``: list, arm (``{"kind": "stored_then_dropped", "method":
+  "chat.postMessage", "times": 1}``; see ``faults.py``), disarm every fault
+- ``GET|POST /_sandbox/rate-limits``: read or change the limits (``{"time_scale": 50}``,
+  ``{"enabled": false}``, ``{"reset": true}`` refills every bucket)
+- ``POST /_sandbox/clock`` ``{"advance_seconds": 3600}``: move the sandbox clock forward
+- ``POST /_sandbox/channels`` ``{"count": 200, "team_id": "T…", "prefix": "load"}``: more channels
+- ``GET /_sandbox/users``: the directory, with the Salesforce email of each sales team member
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .api import Request, Response, SlackApi
+from .ratelimit import RateLimits
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, error: str, detail: str = "") -> None:
+        super().__init__(detail or error)
+        self.status, self.error, self.detail = status, error, detail
+
+
+def _flag(query: dict[str, str], name: str, default: bool) -> bool:
+    value = query.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes")
+
+
+def sandbox_summary(api: SlackApi) -> dict[str, Any]:
+    world = api.world
+    with api.lock:
+        return {
+            "enterprise": {"id": world.enterprise.id, "name": world.enterprise.name},
+            "teams": [
+                {"id": t.id, "name": t.name, "domain": t.domain, "external": t.external} for t in world.teams.values()
+            ],
+            "bot_user_id": world.bot_user_id,
+            "bot_id": world.bot_id,
+            "deactivated_user_id": world.deactivated_user_id,
+            "channels": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "kind": c.kind,
+                    "team_id": c.context_team_id,
+                    "teams": c.teams,
+                    "is_archived": c.is_archived,
+                    "is_ext_shared": c.is_ext_shared,
+                    "is_org_shared": c.is_org_shared,
+                    "bot_member": world.bot_user_id in c.members,
+                    "im_user": c.im_user,
+                }
+                for c in world.conversations.values()
+            ],
+            "users": len(world.users),
+            "messages": len(api.messages.records()),
+            "rate_limits": api.limiter.limits.to_dict(),
+            "throttled": dict(api.limiter.throttled),
+            "now": api.clock.now(),
+        }
+
+
+def user_directory(api: SlackApi) -> list[dict[str, Any]]:
+    now = api.clock.now()
+    found = []
+    with api.lock:
+        for u in api.world.users.values():
+            u.profile.clear_expired_status(now)
+            found.append(
+                {
+                    "id": u.id,
+                    "name": u.name,
+                    "real_name": u.profile.real_name,
+                    "email": u.profile.email,
+                    "teams": list(u.teams),
+                    "deleted": u.deleted,
+                    "is_bot": u.is_bot,
+                    "is_admin": u.is_admin,
+                    "is_owner": u.is_owner,
+                    "is_primary_owner": u.is_primary_owner,
+                    "tz": u.tz,
+                    "status_text": u.profile.status_text,
+                    "status_emoji": u.profile.status_emoji,
+                    "status_expiration": u.profile.status_expiration,
+                    "person_index": u.person.index if u.person else None,
+                    "salesforce_email": u.person.salesforce_email if u.person else None,
+                }
+            )
+    return found
+
+
+def control_handler(api: SlackApi) -> Callable[[Request], Response]:
+    def handle(req: Request) -> Response:
+        try:
+            return _route(api, req)
+        except ControlError as exc:
+            return Response.of(exc.status, {"ok": False, "error": exc.error, "detail": exc.detail})
+
+    return handle
+
+
+def _body(req: Request) -> dict[str, Any]:
+    if not req.body:
+        return {}
+    try:
+        body = json.loads(req.body)
+    except ValueError:
+        raise ControlError(400, "invalid_json", "the control body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError(400, "invalid_json", "the control body must be a JSON object")
+    return body
+
+
+def _route(api: SlackApi, req: Request) -> Response:
+    action = req.path.removeprefix("/_sandbox/").strip("/")
+    verb = req.method
+    query = req.query
+    if action == "info" and verb == "GET":
+        return Response.of(200, {"ok": True, **sandbox_summary(api)})
+    if action == "messages" and verb == "GET":
+        records = api.messages.records(
+            query.get("channel") or None,
+            include_deleted=_flag(query, "include_deleted", True),
+            include_seeded=_flag(query, "include_seeded", False),
+            event_type=query.get("event_type") or None,
+        )
+        return Response.of(200, {"ok": True, "messages": [r.to_dict() for r in records]})
+    if action == "messages" and verb == "DELETE":
+        return Response.of(200, {"ok": True, "removed": api.messages.clear(source="api")})
+    if action == "faults":
+        return _faults(api, verb, _body(req))
+    if action == "rate-limits":
+        return _rate_limits(api, verb, _body(req))
+    if action == "clock" and verb == "POST":
+        seconds = _body(req).get("advance_seconds")
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            raise ControlError(400, "invalid_arguments", "advance_seconds must be a non-negative number")
+        return Response.of(200, {"ok": True, "now": api.clock.advance(float(seconds))})
+    if action == "channels" and verb == "POST":
+        body = _body(req)
+        count = body.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 10_000:
+            raise ControlError(400, "invalid_arguments", "count must be an integer between 0 and 10000")
+        try:
+            with api.lock:
+                made = api.world.add_channels(
+                    count,
+                    team_id=body.get("team_id"),
+                    prefix=str(body.get("prefix", "load")),
+                    private=bool(body.get("private", False)),
+                    bot_member=bool(body.get("bot_member", True)),
+                    now=api.clock.now(),
+                )
+        except ValueError as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        return Response.of(200, {"ok": True, "channels": made})
+    if action == "users" and verb == "GET":
+        return Response.of(200, {"ok": True, "users": user_directory(api)})
+    raise ControlError(404, "not_found", f"no control endpoint {verb} /_sandbox/{action}")
+
+
+def _faults(api: SlackApi, verb: str, body: dict[str, Any]) -> Response:
+    if verb == "GET":
+        return Response.of(200, {"ok": True, "faults": [f.to_dict() for f in api.faults.list()]})
+    if verb == "DELETE":
+        api.faults.clear()
+        return Response.of(200, {"ok": True})
+    if verb == "POST":
+        options = {k: v for k, v in body.items() if k not in ("kind", "method")}
+        try:
+            fault = api.faults.add(str(body.get("kind", "")), str(body.get("method", "*")), **options)
+        except (TypeError, ValueError) as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        return Response.of(200, {"ok": True, "fault": fault.to_dict()})
+    raise ControlError(405, "method_not_allowed", "use GET, POST or DELETE")
+
+
+def _rate_limits(api: SlackApi, verb: str, body: dict[str, Any]) -> Response:
+    if verb == "POST":
+        reset = bool(body.pop("reset", False))
+        unknown = set(body) - RateLimits.field_names()
+        if unknown:
+            raise ControlError(400, "invalid_arguments", f"unknown setting(s): {', '.join(sorted(unknown))}")
+        try:
+            if body:
+                api.limiter.configure(**body)
+        except (TypeError, ValueError) as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        if reset:
+            api.limiter.reset()
+    elif verb != "GET":
+        raise ControlError(405, "method_not_allowed", "use GET or POST")
+    return Response.of(
+        200, {"ok": True, "limits": api.limiter.limits.to_dict(), "throttled": dict(api.limiter.throttled)}
+    )

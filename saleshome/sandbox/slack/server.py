@@ -1,0 +1,295 @@
+"""The Slack sandbox on ``http://127.0.0.1:PORT``, and :class:`SlackSandbox` to run it.
+
+``with SlackSandbox(seed=7, time_scale=50) as sandbox:`` starts it on a free port in a
+background thread and stops it on exit; ``sandbox.info`` holds what a client needs (the keys
+``saleshome sandbox slack`` prints as its ready line)::
+
+    client = WebClient(token=sandbox.info.bot_token, base_url=sandbox.info.api_url)
+
+Tests drive it through its Python API: :meth:`SlackSandbox.messages` (the message log),
+:meth:`SlackSandbox.inject` / :attr:`SlackSandbox.faults` (fault injection),
+:attr:`SlackSandbox.rate_limiter` (limits and time scale), :meth:`SlackSandbox.channel_id`,
+:meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels` and :attr:`SlackSandbox.clock`.
+The same is reachable over HTTP under ``/_sandbox/`` (``control.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .api import Request, Response, SlackApi
+from .clock import Clock
+from .control import control_handler
+from .faults import Fault, FaultKind, FaultPlan
+from .messages import MessageRecord, MessageStore, StoredMessage
+from .ratelimit import RateLimiter, RateLimits
+from .seed import build_world, seed_history
+from .viewer import viewer_handler
+from .world import World
+
+
+@dataclass(frozen=True)
+class SlackSandboxInfo:
+    """How to reach a running Slack sandbox (throwaway tokens of a local organisation)."""
+
+    api_url: str  # ends with /api/: WebClient(base_url=api_url)
+    bot_token: str  # xoxb: the Sales Home bot (org-wide install)
+    admin_token: str  # xoxp of an owner (the Salesforce administrator): may set other users' status
+    member_token: str  # xoxp of a regular member: may set only their own status
+    viewer_url: str
+    control_url: str
+    enterprise_id: str
+    teams: list[dict[str, str]] = field(default_factory=list)  # the workspaces: id, name, domain
+    time_scale: float = 1.0
+    seed: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HttpServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: requests carry tokens."""
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        response: Response = self.server.api.handle(request)
+        if response.drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the stdlib default (5) resets connections under load
+    allow_reuse_address = True
+
+    def __init__(self, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.api: SlackApi = None  # type: ignore[assignment]  # set right after binding
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Dropped and abandoned connections are part of the game (faults, client timeouts)."""
+
+
+class SlackSandbox:
+    """A Slack Enterprise organisation on ``http://127.0.0.1:PORT``.
+
+    ``seed`` and ``opportunities`` pick the people exactly as the Salesforce sandbox does
+    (``sales_team(seed, team_size(opportunities))``), so users match by email.  ``time_scale``
+    speeds every rate limit up (see ``ratelimit.py``); ``rate_limits`` replaces them all.
+    ``bot_scopes`` replaces the bot token's scopes (to test ``missing_scope``).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        opportunities: int = 2000,
+        port: int = 0,
+        time_scale: float = 1.0,
+        rate_limits: RateLimits | None = None,
+        bot_scopes: Iterable[str] | None = None,
+        history: bool = True,
+    ) -> None:
+        self.seed = seed
+        self.opportunities = opportunities
+        self._port = port
+        self._limits = rate_limits if rate_limits is not None else RateLimits(time_scale=time_scale)
+        self._bot_scopes = frozenset(bot_scopes) if bot_scopes is not None else None
+        self._history = history
+        self._httpd: _HttpServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.api: SlackApi | None = None
+        self.info: SlackSandboxInfo | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> SlackSandboxInfo:
+        clock = Clock()
+        world = build_world(self.seed, self.opportunities, clock.now())
+        if self._bot_scopes is not None:
+            world.tokens[world.bot_token].scopes = self._bot_scopes
+        store = MessageStore()
+        if self._history:
+            for channel, user, text, ts_us in seed_history(world, clock.now()):
+                conv = world.conversations[channel]
+                store.add(
+                    StoredMessage(
+                        channel=channel,
+                        team_id=conv.context_team_id,
+                        ts_us=ts_us,
+                        user=user,
+                        text=text,
+                        blocks=None,
+                        metadata=None,
+                        posted_at=ts_us / 1e6,
+                        source="seed",
+                    )
+                )
+        httpd = _HttpServer(self._port)
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        self._stopping.clear()
+        api = SlackApi(world, store, FaultPlan(), RateLimiter(self._limits), clock, base, self._stopping)
+        api.control = control_handler(api)
+        api.viewer = viewer_handler(api)
+        httpd.api = api
+        self._httpd, self.api = httpd, api
+        org = [world.teams[t] for t in world.org_team_ids]
+        self.info = SlackSandboxInfo(
+            api_url=f"{base}api/",
+            bot_token=world.bot_token,
+            admin_token=world.admin_token,
+            member_token=world.member_token,
+            viewer_url=base,
+            control_url=f"{base}_sandbox/",
+            enterprise_id=world.enterprise.id,
+            teams=[{"id": t.id, "name": t.name, "domain": t.domain} for t in org],
+            time_scale=self._limits.time_scale,
+            seed=self.seed,
+        )
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="slack-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self.info
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes requests sleeping in a "timeout" fault
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> SlackSandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ test conveniences
+    def _api(self) -> SlackApi:
+        if self.api is None:
+            raise RuntimeError("start the Slack sandbox first (use it as a context manager)")
+        return self.api
+
+    @property
+    def world(self) -> World:
+        return self._api().world
+
+    @property
+    def clock(self) -> Clock:
+        return self._api().clock
+
+    @property
+    def faults(self) -> FaultPlan:
+        return self._api().faults
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        return self._api().limiter
+
+    def inject(self, kind: FaultKind, method: str = "*", **options: Any) -> Fault:
+        """Arm a fault: ``inject("stored_then_dropped", "chat.postMessage", times=1)`` (see ``faults.py``)."""
+        return self.faults.add(kind, method, **options)
+
+    def set_time_scale(self, time_scale: float) -> RateLimits:
+        return self.rate_limiter.configure(time_scale=time_scale)
+
+    def messages(
+        self,
+        channel: str | None = None,
+        *,
+        include_deleted: bool = True,
+        include_seeded: bool = False,
+        event_type: str | None = None,
+    ) -> list[MessageRecord]:
+        """The message log, oldest first: what the API stored (seeded history only when asked)."""
+        return self._api().messages.records(
+            channel,
+            include_deleted=include_deleted,
+            include_seeded=include_seeded,
+            event_type=event_type,
+        )
+
+    def clear_messages(self) -> int:
+        """Forget every message posted through the API (the seeded history stays)."""
+        return self._api().messages.clear(source="api")
+
+    def channel_id(self, name: str, team_id: str | None = None) -> str:
+        """The id of channel ``name`` (``"sales"`` or ``"#sales"``), in ``team_id`` when given."""
+        api = self._api()
+        with api.lock:
+            conv = api.world.channel_by_name(name, team_id)
+        if conv is None:
+            raise KeyError(f"no channel #{name.removeprefix('#')}" + (f" in {team_id}" if team_id else ""))
+        return conv.id
+
+    def user_id(self, email: str) -> str:
+        api = self._api()
+        with api.lock:
+            user = api.world.user_by_email(email)
+        if user is None:
+            raise KeyError(f"no Slack user with email {email}")
+        return user.id
+
+    def add_channels(
+        self,
+        count: int,
+        *,
+        team_id: str | None = None,
+        prefix: str = "load",
+        private: bool = False,
+        bot_member: bool = True,
+    ) -> list[str]:
+        """Create ``count`` channels (the bot a member by default), e.g. for a publishing benchmark."""
+        api = self._api()
+        with api.lock:
+            return api.world.add_channels(
+                count, team_id=team_id, prefix=prefix, private=private, bot_member=bot_member, now=api.clock.now()
+            )
+
+    def revoke_token(self, token: str) -> None:
+        """Revoke a token: its calls then fail with ``token_revoked``."""
+        api = self._api()
+        with api.lock:
+            api.world.tokens[token].revoked = True
