@@ -1,130 +1,163 @@
-"""The ``saleshome demo`` command's body (what ``make demo`` shows).
+"""The ``saleshome demo`` command's body (what ``make demo`` shows), everything on 127.0.0.1.
 
-Today: start the Salesforce sandbox over HTTPS on 127.0.0.1, seed a small org, log in
-with OAuth 2.0 as the integration user, and read it back through simple-salesforce (REST
-query paging, describe, list views, Bulk API 2.0, simulated activity seen through
-``/updated``, the API budget).  Later issues extend it with the sync, notifications,
-celebrations and Slack.
+1. Start the Salesforce sandbox (HTTPS) with a seeded org, and the Slack sandbox beside it.
+2. Read the org through simple-salesforce: records per object, list views, a Bulk API 2.0 job.
+3. Connect the org to Sales Home (`org add`: credentials from the environment, the
+   connection verified), run the initial sync with progress, apply a burst of simulated
+   activity (ties and late commits included), run an incremental sync and print the
+   per-object summary and what the change log caught.
+4. Map the org's users to Slack users by email, publish a message through the outbox, and
+   print the Slack sandbox viewer's URL where it shows.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import os
+import shutil
 import time
-from datetime import timedelta
-from typing import Any, cast
+from pathlib import Path
 
+import duckdb
 import requests
 from rich.console import Console
 from rich.table import Table
-from simple_salesforce import Salesforce, SFType
-from simple_salesforce.bulk2 import SFBulk2Handler, SFBulk2Type
 
 DEMO_OPPORTUNITIES = 5000
+DEMO_HOME = Path(".demo")
+ALIAS = "demo-org"
 
 
-def _client(info: dict[str, str]) -> Salesforce:
+def _read_org(console: Console, info: dict[str, str]) -> None:
+    from simple_salesforce import Salesforce
+
     session = requests.Session()
     session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override verify (requests #3829)
     session.verify = info["ca_file"]
-    token = session.post(
-        info["token_url"],
-        data={"grant_type": "client_credentials", "client_id": info["client_id"], "client_secret": info["client_secret"]},
-        timeout=30,
-    )
-    token.raise_for_status()
-    body = token.json()
-    return Salesforce(
-        instance_url=body["instance_url"], session_id=body["access_token"], session=session,
-        version=info["api_version"],
-    )
+    token = session.post(info["token_url"], timeout=30, data={
+        "grant_type": "client_credentials", "client_id": info["client_id"], "client_secret": info["client_secret"],
+    }).json()
+    sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=session,
+                    version=info["api_version"])
+    org = sf.query("SELECT Name, OrganizationType FROM Organization")["records"][0]
+    counts = Table(title=f"{org['Name']} ({org['OrganizationType']}): records, read through simple-salesforce")
+    counts.add_column("Object")
+    counts.add_column("Records", justify="right")
+    for obj in ("User", "Account", "Contact", "Lead", "Case", "Opportunity", "OpportunityHistory"):
+        counts.add_row(obj, f"{sf.query(f'SELECT COUNT() FROM {obj}')['totalSize']:,}")
+    console.print(counts)
+    views = (sf.restful("sobjects/Opportunity/listviews") or {}).get("listviews", [])
+    console.print("Opportunity list views: " + ", ".join(v["label"] for v in views))
 
 
-def run_demo(opportunities: int = DEMO_OPPORTUNITIES) -> None:
+def _change_log(console: Console, db_path: Path, run_id: str) -> None:
+    with duckdb.connect(str(db_path), read_only=True) as db:
+        rows = db.execute(
+            "SELECT object, operation, count(DISTINCT record_id) FROM change_log WHERE run_id = ? "
+            "GROUP BY ALL ORDER BY 1, 2", [run_id]).fetchall()
+        stages = db.execute(
+            "SELECT new_value, count(*) FROM change_log WHERE run_id = ? AND object = 'Opportunity' "
+            "AND field = 'StageName' GROUP BY 1 ORDER BY 2 DESC LIMIT 5", [run_id]).fetchall()
+    table = Table(title="Change log of the incremental run (what notifications will read)")
+    for col in ("Object", "Operation", "Records"):
+        table.add_column(col)
+    for obj, op, n in rows:
+        table.add_row(obj, op, str(n))
+    console.print(table)
+    if stages:
+        console.print("Opportunities moved to: " + ", ".join(f"{stage} ({n})" for stage, n in stages))
+
+
+def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
+    from saleshome.config import load_settings
+    from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
+    from saleshome.sandbox.slack.server import SlackSandbox
+    from saleshome.settings.orgs import add_org
+    from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
+    from saleshome.slack.setup import publisher_from_settings
+    from saleshome.slack.text import escape
+    from saleshome.slack.users import SalesforceUser, refresh_user_map
+    from saleshome.sync.console import sync_with_progress
+    from saleshome.warehouse.control import ControlDB
 
-    console = Console()
+    console = Console(width=max(150, shutil.get_terminal_size().columns))
     started = time.perf_counter()
-    sandbox = SalesforceSandbox(seed=42, opportunities=opportunities)
-    with console.status(f"Starting the Salesforce sandbox and seeding an org with {opportunities:,} opportunities..."):
-        info = sandbox.start()
+    shutil.rmtree(DEMO_HOME, ignore_errors=True)
+    salesforce = SalesforceSandbox(seed=42, opportunities=opportunities)
+    slack = SlackSandbox(seed=42, opportunities=opportunities, time_scale=20)
+    with console.status(f"Starting the sandboxes (an org with {opportunities:,} opportunities)..."):
+        sf_info = salesforce.start()
+        slack_info = slack.start()
     try:
-        console.print(
-            f"[bold]Salesforce sandbox[/] ready at {info.instance_url} (org {info.org_id}, API v{info.api_version}) "
-            f"in {time.perf_counter() - started:.1f}s"
-        )
-        sf = _client(vars(info))
-        console.print("Logged in with OAuth 2.0 (client credentials) through simple-salesforce.\n")
+        console.print(f"[bold]Salesforce sandbox[/] {sf_info.instance_url} (org {sf_info.org_id}, API "
+                      f"v{sf_info.api_version}); [bold]Slack sandbox[/] {slack_info.api_url}")
+        _read_org(console, vars(sf_info))
 
-        org = sf.query("SELECT Name, OrganizationType, TimeZoneSidKey FROM Organization")["records"][0]
-        console.print(f"Org: [bold]{org['Name']}[/] ({org['OrganizationType']}, {org['TimeZoneSidKey']})")
+        prefix = env_prefix_for(ALIAS)
+        os.environ[f"{prefix}_CLIENT_ID"] = sf_info.client_id
+        os.environ[f"{prefix}_CLIENT_SECRET"] = sf_info.client_secret
+        settings = load_settings(home=DEMO_HOME, bulk_threshold=2000, slack_api_url=slack_info.api_url,
+                                 slack_bot_token=slack_info.bot_token, slack_posts_per_second=20)
+        org = add_org(settings, ALIAS, login_url=sf_info.instance_url, auth_method=AuthMethod.CLIENT_CREDENTIALS,
+                      credential_ref=f"env:{prefix}", ca_file=sf_info.ca_file)
+        console.print(f"\n[bold]saleshome org add {ALIAS}[/]: verified {org.org_name} ({org.org_id}); "
+                      f"credentials stay in the environment ({prefix}_*), never in the database.")
+        console.print("\n[bold]Initial sync[/] (silent: no notification for what existed before):")
+        sync_with_progress(settings, ALIAS, console=console)
 
-        counts = Table(title="Records (SELECT COUNT() per object)")
-        counts.add_column("Object")
-        counts.add_column("Records", justify="right")
-        for obj in ("User", "Account", "Contact", "Lead", "Case", "Opportunity", "OpportunityHistory",
-                    "PermissionSetAssignment"):
-            counts.add_row(obj, f"{sf.query(f'SELECT COUNT() FROM {obj}')['totalSize']:,}")
-        console.print(counts)
+        assert salesforce.store is not None
+        session = requests.Session()
+        session.trust_env = False
+        report = session.post(f"{sf_info.instance_url}/_sandbox/simulate", verify=sf_info.ca_file, timeout=300,
+                              json={"changes": 400, "late_commits": True}).json()
+        salesforce.store.clock.advance(settings.safety_lag_seconds + 1)
+        console.print(f"\nSimulated activity: {sum(report['counts'].values())} changes, "
+                      f"{report['same_millisecond']} in the same millisecond as the one before, "
+                      f"{len(report['late_committed_ids'])} committed late (older SystemModstamp than what was "
+                      "already visible).")
+        console.print("[bold]Incremental sync[/]:")
+        sync_with_progress(settings, ALIAS, console=console)
+        last = ControlDB(settings.control_db).rows(
+            "SELECT run_id FROM sync_runs WHERE alias = ? ORDER BY started_at DESC LIMIT 1", [ALIAS])[0]["run_id"]
+        _change_log(console, settings.org_db(ALIAS), last)
 
-        paged = sf.query_all("SELECT Id, StageName, Amount, IsWon, IsClosed FROM Opportunity")
-        by_stage: dict[str, tuple[int, float]] = {}
-        for r in paged["records"]:
-            n, total = by_stage.get(r["StageName"], (0, 0.0))
-            by_stage[r["StageName"]] = (n + 1, total + (r["Amount"] or 0.0))
-        stage_names = [s["ApiName"] for s in sf.query(
-            "SELECT ApiName, SortOrder FROM OpportunityStage ORDER BY SortOrder")["records"]]
-        pipeline = Table(title=f"Pipeline by stage ({len(paged['records']):,} opportunities read in pages of 2,000)")
-        pipeline.add_column("Stage")
-        pipeline.add_column("Deals", justify="right")
-        pipeline.add_column("Amount", justify="right")
-        for stage in stage_names:
-            n, total = by_stage.get(stage, (0, 0.0))
-            pipeline.add_row(stage, f"{n:,}", f"{total:,.0f}")
-        console.print(pipeline)
+        with duckdb.connect(str(settings.org_db(ALIAS)), read_only=True) as db:
+            users = [SalesforceUser(*row) for row in db.execute(
+                'SELECT "Id", "Email", "IsActive" FROM sf."User"').fetchall()]
+        control = ControlDB(settings.control_db)
+        from saleshome.slack.publisher import web_client
 
-        top = sf.query(
-            "SELECT Name, Amount, CloseDate, StageName, Owner.Name FROM Opportunity "
-            "WHERE IsClosed = false AND CloseDate = NEXT_N_DAYS:30 ORDER BY Amount DESC NULLS LAST LIMIT 5"
-        )["records"]
-        deals = Table(title="Biggest open deals closing in the next 30 days")
-        for col in ("Opportunity", "Owner", "Stage", "Close date", "Amount"):
-            deals.add_column(col)
-        for r in top:
-            deals.add_row(r["Name"], r["Owner"]["Name"], r["StageName"], r["CloseDate"], f"{r['Amount']:,.0f}")
-        console.print(deals)
-
-        views = cast(dict[str, Any], sf.restful("sobjects/Opportunity/listviews"))["listviews"]
-        console.print("Opportunity list views: " + ", ".join(v["label"] for v in views))
-
-        began = time.perf_counter()
-        bulk: SFBulk2Type = cast(SFBulk2Handler, sf.bulk2).Opportunity
-        rows = sum(
-            sum(1 for _ in csv.reader(io.StringIO(str(page)))) - 1
-            for page in bulk.query("SELECT Id, Name, Amount, StageName, SystemModstamp FROM Opportunity", wait=1)
-        )
-        console.print(
-            f"Bulk API 2.0 query job: {rows:,} opportunities as CSV in {time.perf_counter() - began:.2f}s "
-            "(simple-salesforce polls the job after 1 s)"
-        )
-
-        before = sandbox.store.clock.now() if sandbox.store else None
-        report = sf.session.post(
-            f"{info.instance_url}/_sandbox/simulate", json={"changes": 300, "late_commits": True}, timeout=120
-        ).json()
-        assert before is not None and sandbox.store is not None
-        sandbox.store.clock.advance(120)
-        updated = cast(SFType, sf.Opportunity).updated(before - timedelta(minutes=1), sandbox.store.clock.now())
-        console.print(
-            f"Simulated activity: {sum(report['counts'].values())} changes "
-            f"({', '.join(f'{k} {v}' for k, v in sorted(report['counts'].items()) if v)}); "
-            f"/sobjects/Opportunity/updated now lists {len(updated['ids'])} ids."
-        )
-        usage = sf.api_usage.get("api-usage")
-        if usage is not None:
-            console.print(f"API budget used: {usage.used:,} of {usage.total:,} daily requests (Sforce-Limit-Info).")
+        client, _ = web_client(slack_info.bot_token, base_url=slack_info.api_url)
+        mapping = refresh_user_map(control, ALIAS, users, client)
+        console.print(f"\nUser mapping by email: {mapping.matched} Salesforce users matched to Slack, "
+                      f"{mapping.unmatched} unmatched, {mapping.inactive} inactive.")
+        channel = slack.channel_id("sales")
+        with control.transaction() as db:
+            enqueue(db, [OutboxMessage(
+                key=idempotency_key("demo-welcome", org.org_id), kind="notification", channel=channel,
+                team_id=slack_info.teams[0]["id"],
+                text=f"Sales Home is connected to {escape(org.org_name or org.alias)}",
+                blocks=[
+                    {"type": "header", "text": {"type": "plain_text", "text": "Sales Home is connected"}},
+                    {"type": "section", "text": {"type": "mrkdwn", "text": (
+                        f"*{escape(org.org_name or org.alias)}* is synced: notifications and deal celebrations "
+                        "will show up here.")}},
+                ],
+            )])
+        stats = publisher_from_settings(settings).publish()
+        console.print(f"Published through the outbox: {stats.sent} message(s) sent, {stats.dead} dead-lettered.")
+        console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"
+                      + ("" if keep_running else " (run `saleshome demo --keep-running` to browse it)"))
+        console.print(f"\n[green]Demo done[/] in {time.perf_counter() - started:.1f}s. State kept in {DEMO_HOME}/. "
+                      "Everything ran on 127.0.0.1.")
+        if keep_running:
+            console.print("Sandboxes running; press Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
     finally:
-        sandbox.stop()
-    console.print(f"\n[green]Demo done[/] in {time.perf_counter() - started:.1f}s. Everything ran on 127.0.0.1.")
+        slack.stop()
+        salesforce.stop()
