@@ -240,7 +240,7 @@ class SalesforceClient:
     # ------------------------------------------------------------------ Bulk API 2.0
     def bulk_query_to_files(
         self, soql: str, directory: Path, *, operation: str = "queryAll", page_records: int = 100_000,
-        poll_max: float = 2.0,
+        poll_max: float = 0.5,
     ) -> list[Path]:
         """Run a Bulk 2.0 query job and stream its CSV result sets to files (memory stays flat)."""
         base = f"{self.api.bulk2_url}query"

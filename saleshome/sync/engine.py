@@ -133,7 +133,8 @@ def open_run(
     if "Max" in daily and "Remaining" in daily:
         client.usage = (int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
     server_now = client.server_time or datetime.now(UTC)
-    warehouse = OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
+    warehouse = OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds,
+                             memory_limit=settings.duckdb_memory_limit)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if kind is None:
         kind = "incremental" if org.last_sync_at is not None else "initial"

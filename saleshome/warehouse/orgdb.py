@@ -226,60 +226,39 @@ class OrgWarehouse:
         table, obj = f"sf.{q(schema.name)}", schema.name
         cur = q(schema.cursor_field)
         cols = schema.columns
+        names = [c.name for c in cols]
+        col_list = ", ".join(q(n) for n in names)
+        empty = self.row_count(obj) == 0
         self.conn.execute("BEGIN TRANSACTION")
         try:
             self.conn.execute("DROP TABLE IF EXISTS changed")
-            # Rows that are new, or newer and different from what we hold (re-reads of unchanged rows drop out).
-            differs = " OR ".join(f"t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}" for c in cols if c.name != "Id")
-            self.conn.execute(
-                f"CREATE TEMP TABLE changed AS SELECT s.*, t.\"Id\" IS NULL AS _is_new, t.\"IsDeleted\" AS _was_deleted "
-                f"FROM stage s LEFT JOIN {table} t ON t.\"Id\" = s.\"Id\" "
-                f"WHERE t.\"Id\" IS NULL OR (s.{cur} >= t.{cur} AND ({differs}))"
-            )
-            log = "INSERT INTO change_log SELECT ?, ?, s.\"Id\", s.{cur}, {op}, {field}, {old}, {new}, ?, ? FROM changed s"
-            params = [run_id, obj]
-            tail = [initial, now]
-            # inserts (a record first seen already deleted is logged as a delete)
-            self.conn.execute(
-                log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'insert' END", field="NULL",
-                           old="NULL", new="NULL") + " WHERE s._is_new", [*params, *tail],
-            )
-            self.conn.execute(
-                log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'undelete' END", field="NULL",
-                           old="NULL", new="NULL")
-                + " WHERE NOT s._is_new AND s.\"IsDeleted\" IS DISTINCT FROM s._was_deleted", [*params, *tail],
-            )
-            branches = [
-                f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, '{c.name}' AS field, CAST(t.{q(c.name)} AS VARCHAR) AS old, "
-                f"CAST(s.{q(c.name)} AS VARCHAR) AS new FROM changed s JOIN {table} t ON t.\"Id\" = s.\"Id\" "
-                f"WHERE NOT s._is_new AND t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}"
-                for c in cols if c.name not in _NOT_LOGGED_AS_FIELDS
-            ]
-            if branches:
+            self.conn.execute("DROP TABLE IF EXISTS old")
+            params, tail = [run_id, obj], [initial, now]
+            if empty:
+                # First load of the table (an initial sync): every staged row is new.
                 self.conn.execute(
-                    "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', field, old, new, ?, ? FROM ("
-                    + " UNION ALL ".join(branches) + ")",
-                    [*params, *tail],
+                    f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN \"IsDeleted\" THEN 'delete' "
+                    "ELSE 'insert' END, NULL, NULL, NULL, ?, ? FROM stage", [*params, *tail],
                 )
-            names = [c.name for c in cols]
-            sets = ", ".join(f"{q(n)} = s.{q(n)}" for n in names if n != "Id")
-            self.conn.execute(
-                f"UPDATE {table} AS t SET {sets}, \"_sh_run_id\" = ?, \"_sh_synced_at\" = ? "
-                f"FROM changed s WHERE t.\"Id\" = s.\"Id\" AND NOT s._is_new",
-                [run_id, now],
-            )
-            col_list = ", ".join(q(n) for n in names)
-            self.conn.execute(
-                f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
-                f"SELECT {col_list}, ?, ? FROM changed WHERE _is_new",
-                [run_id, now],
-            )
-            stats = self._stats()
+                self.conn.execute(
+                    f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
+                    f"SELECT {col_list}, ?, ? FROM stage", [run_id, now],
+                )
+                row = self.conn.execute(
+                    "SELECT count(*) FILTER (WHERE NOT coalesce(\"IsDeleted\", false)), "
+                    "count(*) FILTER (WHERE coalesce(\"IsDeleted\", false)) FROM stage"
+                ).fetchone()
+                stats = MergeStats(inserted=int(row[0]), deleted=int(row[1])) if row else MergeStats()
+            else:
+                stats = self._merge(schema, table, cur, col_list, params, tail, run_id, now)
             if new_cursor is not None:
                 self.conn.execute(
                     "UPDATE cursors SET cursor = ?, updated_at = ?, run_id = ?, "
-                    "initial_done = initial_done OR ? WHERE object = ?",
-                    [new_cursor, now, run_id, reaches_signpost, obj],
+                    "initial_done = initial_done OR ?, "
+                    # right after the initial load the table is fresh: no Id reconciliation due yet
+                    "last_reconciled_at = CASE WHEN ? AND NOT initial_done THEN ? ELSE last_reconciled_at END "
+                    "WHERE object = ?",
+                    [new_cursor, now, run_id, reaches_signpost, reaches_signpost, now, obj],
                 )
             self.conn.execute("COMMIT")
         except BaseException:
@@ -289,6 +268,53 @@ class OrgWarehouse:
         total = int(staged[0]) if staged else 0
         return MergeStats(stats.inserted, stats.updated, stats.deleted, stats.undeleted,
                           total - stats.inserted - stats.updated - stats.deleted - stats.undeleted)
+
+    def _merge(
+        self, schema: ObjectSchema, table: str, cur: str, col_list: str, params: list[Any], tail: list[Any],
+        run_id: str, now: datetime,
+    ) -> MergeStats:
+        cols = schema.columns
+        # Our current copy of the staged records only (small), then what is new or newer and different.
+        self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.* FROM {table} t SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"")
+        differs = " OR ".join(f"t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}" for c in cols if c.name != "Id")
+        self.conn.execute(
+            "CREATE TEMP TABLE changed AS SELECT s.*, t.\"Id\" IS NULL AS _is_new, t.\"IsDeleted\" AS _was_deleted "
+            "FROM stage s LEFT JOIN old t ON t.\"Id\" = s.\"Id\" "
+            f"WHERE t.\"Id\" IS NULL OR (s.{cur} >= t.{cur} AND ({differs}))"
+        )
+        log = "INSERT INTO change_log SELECT ?, ?, s.\"Id\", s.{cur}, {op}, NULL, NULL, NULL, ?, ? FROM changed s"
+        self.conn.execute(  # inserts (a record first seen already deleted is logged as a delete)
+            log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'insert' END") + " WHERE s._is_new",
+            [*params, *tail],
+        )
+        self.conn.execute(
+            log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'undelete' END")
+            + " WHERE NOT s._is_new AND s.\"IsDeleted\" IS DISTINCT FROM s._was_deleted", [*params, *tail],
+        )
+        branches = [
+            f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, '{c.name}' AS field, CAST(t.{q(c.name)} AS VARCHAR) AS old, "
+            f"CAST(s.{q(c.name)} AS VARCHAR) AS new FROM changed s JOIN old t ON t.\"Id\" = s.\"Id\" "
+            f"WHERE NOT s._is_new AND t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}"
+            for c in cols if c.name not in _NOT_LOGGED_AS_FIELDS
+        ]
+        if branches:
+            self.conn.execute(
+                "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', field, old, new, ?, ? FROM ("
+                + " UNION ALL ".join(branches) + ")",
+                [*params, *tail],
+            )
+        sets = ", ".join(f"{q(c.name)} = s.{q(c.name)}" for c in cols if c.name != "Id")
+        self.conn.execute(
+            f"UPDATE {table} AS t SET {sets}, \"_sh_run_id\" = ?, \"_sh_synced_at\" = ? "
+            "FROM changed s WHERE t.\"Id\" = s.\"Id\" AND NOT s._is_new",
+            [run_id, now],
+        )
+        self.conn.execute(
+            f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
+            f"SELECT {col_list}, ?, ? FROM changed WHERE _is_new",
+            [run_id, now],
+        )
+        return self._stats()
 
     def _stats(self) -> MergeStats:
         row = self.conn.execute(

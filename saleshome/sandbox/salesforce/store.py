@@ -49,6 +49,7 @@ class OrgStore:
         self.clock = clock or Clock()
         self.path = path
         self._db = duckdb.connect(str(path) if path else ":memory:")
+        self._db.execute("SET enable_progress_bar = false")  # the CLI's stdout is its one JSON ready line
         self._lock = threading.RLock()
         self._next: dict[str, int] = {}
         self._integration_id: str | None = None
