@@ -10,12 +10,20 @@ traceback; exit status 75 (EX_TEMPFAIL) when retrying may help, 1 otherwise.
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from saleshome.errors import SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
+
+if TYPE_CHECKING:
+    from saleshome.salesforce.credentials import Resolver
 
 EXIT_FAILURE = 1
 EXIT_TEMPFAIL = 75  # sysexits.h EX_TEMPFAIL: try again later
@@ -35,6 +43,150 @@ app = typer.Typer(
 # commands) so `saleshome --help` stays fast. tests/test_cli.py walks the whole command tree,
 # so every new command gets its --help checked.
 app.add_typer(sandbox_app, name="sandbox")  # saleshome sandbox salesforce | simulate
+org_app = typer.Typer(help="Connect, list and remove Salesforce orgs.", no_args_is_help=True)
+app.add_typer(org_app, name="org")  # saleshome org add | list | remove
+
+
+@app.callback()
+def setup(
+    log_level: Annotated[
+        str, typer.Option(envvar="SALESHOME_LOG_LEVEL", help="Log level on stderr: DEBUG, INFO, WARNING or ERROR.")
+    ] = "WARNING",
+) -> None:
+    """Sales Home pipelines: Salesforce orgs into DuckDB, notifications and deal celebrations into Slack."""
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise typer.BadParameter(f"{log_level!r} is not one of DEBUG, INFO, WARNING, ERROR", param_hint="--log-level")
+    logging.basicConfig(level=log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+class AuthChoice(StrEnum):
+    """The values of ``saleshome.salesforce.credentials.AuthMethod`` (kept here: that module is slow to import)."""
+
+    CLIENT_CREDENTIALS = "client-credentials"
+    JWT = "jwt"
+    REFRESH_TOKEN = "refresh-token"
+    PASSWORD = "password"
+
+
+def _secret_block(name: str) -> Mapping[str, Any]:
+    # Prefect is imported only when an org's credentials live in a Prefect Secret block.
+    from tasks.credentials import read_secret_block
+
+    return read_secret_block(name)
+
+
+RESOLVERS: dict[str, Resolver] = {"prefect-secret": _secret_block}
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """``--object A --object B,C`` → ``[A, B, C]``."""
+    names = [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+    return names or None
+
+
+# --- org ------------------------------------------------------------------------------------
+@org_app.command("add")
+def org_add(
+    alias: Annotated[str, typer.Argument(help="Short name of the org: lowercase letters, digits, dashes (acme-prod).")],
+    login_url: Annotated[str, typer.Option(
+        help="https://login.salesforce.com, https://test.salesforce.com or the org's My Domain URL.")],
+    auth: Annotated[AuthChoice, typer.Option(help="How the integration user logs in (OAuth 2.0 flow).")],
+    env_prefix: Annotated[str | None, typer.Option(
+        help="Read credentials from PREFIX_CLIENT_ID, PREFIX_CLIENT_SECRET, ...", show_default="SALESHOME_SF_<ALIAS>")
+    ] = None,
+    secret_block: Annotated[str | None, typer.Option(
+        help="Read credentials from this Prefect Secret block (a JSON object) instead of the environment.")] = None,
+    ca_file: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, help="Trust this CA bundle only (a private CA, e.g. the local sandbox).")] = None,
+    api_version: Annotated[str, typer.Option(help="Salesforce REST API version.")] = "62.0",
+    objects: Annotated[str | None, typer.Option(
+        help="Comma-separated objects to sync instead of the default set (User, Account, Opportunity, ...).")] = None,
+) -> None:
+    """Verify the connection to an org (login, identity, org id, API version), then save it. Secrets are never stored."""
+    from saleshome.config import load_settings
+    from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
+    from saleshome.settings.orgs import add_org
+    from saleshome.sync.render import org_kind
+
+    if env_prefix and secret_block:
+        raise typer.BadParameter("give --env-prefix or --secret-block, not both")
+    ref = f"prefect-secret:{secret_block}" if secret_block else f"env:{env_prefix or env_prefix_for(alias)}"
+    org = add_org(
+        load_settings(), alias, login_url=login_url, auth_method=AuthMethod(auth.value), credential_ref=ref,
+        ca_file=str(ca_file) if ca_file else None, api_version=api_version,
+        objects=tuple(_split([objects] if objects else None) or ()) or None, resolvers=RESOLVERS,
+    )
+    typer.echo(f"Connected {org.alias}: org {org.org_id} ({org.org_name or 'unnamed'}), {org_kind(org.is_sandbox)}, "
+               f"API v{org.api_version}, {org.instance_url}")
+    typer.echo(f"Credentials are read from {ref} when needed; nothing secret was stored.")
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List the connected orgs: alias, org id, production/sandbox, last sync, status."""
+    from rich.console import Console
+
+    from saleshome.config import load_settings
+    from saleshome.settings.orgs import list_orgs
+    from saleshome.sync.render import orgs_table
+
+    orgs = list_orgs(load_settings())
+    if not orgs:
+        typer.echo("No org connected yet: connect one with `saleshome org add`.")
+        return
+    Console().print(orgs_table(orgs))
+
+
+@org_app.command("remove")
+def org_remove(
+    alias: Annotated[str, typer.Argument(help="The org to remove.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove an org with its synced data (its DuckDB file) and its sync state."""
+    from saleshome.config import load_settings
+    from saleshome.settings.orgs import get_org, remove_org
+
+    settings = load_settings()
+    org = get_org(settings, alias)
+    if not yes:
+        typer.confirm(f"Remove org {org.alias} ({org.org_id}) with all its synced data?", abort=True)
+    remove_org(settings, alias)
+    typer.echo(f"Removed {alias} and its data.")
+
+
+# --- sync and status ------------------------------------------------------------------------
+@app.command()
+def sync(
+    org: Annotated[str | None, typer.Option(help="Sync this org only [default: every connected org].")] = None,
+    object_: Annotated[list[str] | None, typer.Option(
+        "--object", help="Sync this object only (repeat, or separate with commas).")] = None,
+    full: Annotated[bool, typer.Option(help="Re-read everything instead of the changes since the cursor.")] = False,
+) -> None:
+    """Sync Salesforce into DuckDB, with a progress bar per object and a summary per org."""
+    from saleshome.config import load_settings
+    from saleshome.sync.console import sync_with_progress
+
+    status = sync_with_progress(load_settings(), org, objects=_split(object_), full=full, resolvers=RESOLVERS)
+    raise typer.Exit(status)
+
+
+@app.command()
+def status() -> None:
+    """Show per org and object: rows, cursor, lag, last run, last error, API budget left (works during a sync)."""
+    from rich.console import Console
+
+    from saleshome.config import load_settings
+    from saleshome.sync.render import status_table
+    from saleshome.sync.status import read_status
+
+    orgs = read_status(load_settings())
+    if not orgs:
+        typer.echo("No org connected yet: connect one with `saleshome org add`.")
+        return
+    console = Console()
+    for org in orgs:
+        console.print(status_table(org))
 
 
 @app.command()

@@ -303,15 +303,17 @@ class OrgWarehouse:
                 + " UNION ALL ".join(branches) + ")",
                 [*params, *tail],
             )
-        sets = ", ".join(f"{q(c.name)} = s.{q(c.name)}" for c in cols if c.name != "Id")
+        # Replace changed records by delete + insert (no in-place UPDATE: DuckDB would rewrite whole row
+        # groups at the next checkpoint).  Columns of fields gone from describe keep their old values.
+        present = {c.name for c in cols}
+        kept = [n for n in self._table_columns(schema.name) if n not in present and not n.startswith("_sh_")]
+        select = ", ".join([f"s.{q(c.name)}" for c in cols] + [f"o.{q(n)}" for n in kept])
         self.conn.execute(
-            f"UPDATE {table} AS t SET {sets}, \"_sh_run_id\" = ?, \"_sh_synced_at\" = ? "
-            "FROM changed s WHERE t.\"Id\" = s.\"Id\" AND NOT s._is_new",
-            [run_id, now],
+            f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM changed WHERE NOT _is_new)"
         )
         self.conn.execute(
-            f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
-            f"SELECT {col_list}, ?, ? FROM changed WHERE _is_new",
+            f"INSERT INTO {table} ({', '.join([col_list, *[q(n) for n in kept]])}, \"_sh_run_id\", "
+            f"\"_sh_synced_at\") SELECT {select}, ?, ? FROM changed s LEFT JOIN old o ON o.\"Id\" = s.\"Id\"",
             [run_id, now],
         )
         return self._stats()

@@ -1,0 +1,81 @@
+"""``saleshome sync`` in a terminal: each org in turn, a bar per object, then its summary table.
+
+A run paused for quota is not a failure: it prints a note and the command still exits 0.
+A failed org prints its error and hint; the others still sync, and the command exits
+non-zero (75 when every failure is worth retrying, 1 otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.console import Console
+from rich.markup import escape
+
+from saleshome.config import Settings
+from saleshome.errors import QuotaExceededError, SalesHomeError, is_retriable
+from saleshome.salesforce.credentials import Resolver
+from saleshome.settings.orgs import get_org, list_orgs
+from saleshome.sync.engine import SyncResult, sync_org
+from saleshome.sync.progress import ObjectBars, progress_display
+from saleshome.sync.render import summary_table
+
+EXIT_OK, EXIT_FAILURE, EXIT_TEMPFAIL = 0, 1, 75
+
+
+def orgs_to_sync(settings: Settings, alias: str | None) -> list[str]:
+    """The org asked for (checked to exist), else every connected org."""
+    if alias is not None:
+        return [get_org(settings, alias).alias]
+    return [org.alias for org in list_orgs(settings)]
+
+
+def sync_one(
+    settings: Settings, alias: str, console: Console, *, objects: list[str] | None, full: bool,
+    resolvers: Mapping[str, Resolver] | None,
+) -> SyncResult | None:
+    """Sync one org with its bars; returns its result, or None when the quota stopped it before it began."""
+    with progress_display(console) as display:
+        try:
+            return sync_org(settings, alias, objects=objects, full=full, resolvers=resolvers,
+                            progress=ObjectBars(display, alias))
+        except QuotaExceededError as exc:
+            console.print(f"[yellow]{escape(alias)}: paused for quota[/] - {escape(exc.message)}")
+            return None
+
+
+def print_error(console: Console, alias: str, exc: SalesHomeError) -> None:
+    console.print(f"[red]error:[/] {escape(alias)}: {escape(exc.message)}")
+    if exc.hint:
+        console.print(f"hint: {escape(exc.hint)}")
+
+
+def sync_with_progress(
+    settings: Settings, alias: str | None, *, objects: list[str] | None = None, full: bool = False,
+    resolvers: Mapping[str, Resolver] | None = None, console: Console | None = None,
+    errors: Console | None = None,
+) -> int:
+    """Sync the org (or every org), print each summary; returns the exit status."""
+    console = console or Console()
+    errors = errors or Console(stderr=True)
+    aliases = orgs_to_sync(settings, alias)
+    if not aliases:
+        console.print("No org connected yet: connect one with `saleshome org add`.")
+        return EXIT_OK
+    failures: list[SalesHomeError] = []
+    for each in aliases:
+        try:
+            result = sync_one(settings, each, console, objects=objects, full=full, resolvers=resolvers)
+        except SalesHomeError as exc:
+            print_error(errors, each, exc)
+            failures.append(exc)
+            continue
+        if result is None:
+            continue
+        console.print(summary_table(result))
+        if result.status == "paused_for_quota":
+            console.print(f"[yellow]Note:[/] {escape(each)} paused for quota; it resumes at the next sync. "
+                          "This is not a failure.")
+    if not failures:
+        return EXIT_OK
+    return EXIT_TEMPFAIL if all(is_retriable(f) for f in failures) else EXIT_FAILURE
