@@ -13,6 +13,9 @@ A benchmark is a module registered in `BENCHMARKS` below (imported only when run
 exposes `DEFAULT_SIZE: int` and `run(size: int) -> list[dict]`, each dict holding
 `metric`, `value`, `unit` and, when compared with something, `baseline` (what it is
 compared with) and `baseline_value`. The harness adds `bench` and computes `ratio`.
+A benchmark with more knobs takes them as keyword arguments with defaults
+(`run(size: int, *, changes: int = 10_000)`): `python -m bench NAME --changes 500` passes
+them (`--name VALUE`, ints and floats converted; an option `run` does not take is refused).
 """
 
 from __future__ import annotations
@@ -21,4 +24,12 @@ from __future__ import annotations
 BENCHMARKS: dict[str, str] = {
     # issue 3: rows/s served by the Salesforce sandbox, Bulk 2.0 CSV pages and REST JSON pages
     "sandbox_serve": "bench.sandbox_serve",
+    # issue 4: full sync against the local limit (Bulk CSV download + DuckDB read_csv), peak RSS
+    "sync_full": "bench.sync_full",
+    # issue 4: incremental sync after --changes simulated changes, against the full sync
+    "sync_incremental": "bench.sync_incremental",
+    # issue 4: the Opportunity full sync against dlt's rest_api source (parquet, merge) into DuckDB
+    "sync_vs_dlt": "bench.sync_vs_dlt",
+    # issue 5: delivered throughput vs the rate-limit bound; duplicates and losses under faults
+    "publish": "bench.publish",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import math
 import os
@@ -94,11 +95,45 @@ def _number(name: str, key: str, raw: object) -> float:
     return raw
 
 
-def run_benchmark(name: str, size: int | None = None) -> list[BenchLine]:
-    """Run one benchmark and return its checked lines."""
+def run_benchmark(
+    name: str, size: int | None = None, options: Mapping[str, int | float | str] | None = None
+) -> list[BenchLine]:
+    """Run one benchmark and return its checked lines; `options` are keyword arguments of its `run`."""
     module = load_benchmark(name)
-    results = module.run(module.DEFAULT_SIZE if size is None else size)
+    options = dict(options or {})
+    if options:
+        parameters = inspect.signature(module.run).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        unknown = [key for key in options if key == "size" or (key not in parameters and not takes_any)]
+        if unknown:
+            flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
+            raise BenchmarkError(f"benchmark {name!r} takes no option {flags}")
+    results = module.run(module.DEFAULT_SIZE if size is None else size, **options)
     return [to_line(name, result) for result in results]
+
+
+def parse_options(extra: Sequence[str]) -> dict[str, int | float | str]:
+    """`--changes 10000 --mode=x` -> {"changes": 10000, "mode": "x"} (ints and floats converted)."""
+    options: dict[str, int | float | str] = {}
+    items = list(extra)
+    while items:
+        flag = items.pop(0)
+        if not flag.startswith("--") or len(flag) == 2:
+            raise BenchmarkError(f"unexpected argument {flag!r} (benchmark options look like --name VALUE)")
+        key, sep, raw = flag[2:].partition("=")
+        if not sep:
+            if not items or items[0].startswith("--"):
+                raise BenchmarkError(f"option {flag} needs a value")
+            raw = items.pop(0)
+        value: int | float | str = raw
+        for kind in (int, float):
+            try:
+                value = kind(raw)
+                break
+            except ValueError:
+                continue
+        options[key.replace("-", "_")] = value
+    return options
 
 
 def print_lines(lines: Sequence[BenchLine]) -> None:
@@ -188,22 +223,27 @@ def run_all(size: int | None, output: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Run a benchmark (JSON lines on stdout), `all` of them (also writes bench/results.md), or `list` them.",
+        description="Run a benchmark (JSON lines on stdout), `all` of them (also writes bench/results.md), or `list` them. "
+        "Other `--name VALUE` options are passed to the benchmark's run() as keyword arguments "
+        "(e.g. `python -m bench sync_incremental --changes 10000`).",
     )
     parser.add_argument("name", help="a registered benchmark, `all` or `list`")
     parser.add_argument("--size", type=int, default=None, help="problem size (default: each benchmark's DEFAULT_SIZE)")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="results table written by `all`")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     if args.size is not None and args.size <= 0:
         parser.error("--size must be positive")
     try:
+        options = parse_options(extra)
+        if options and args.name in RESERVED:
+            raise BenchmarkError(f"`{args.name}` takes no benchmark options (run one benchmark to pass them)")
         if args.name == "list":
             for name, module_path in bench.BENCHMARKS.items():
                 print(f"{name}\t{module_path}")
             return 0
         if args.name == "all":
             return run_all(args.size, args.output)
-        print_lines(run_benchmark(args.name, args.size))
+        print_lines(run_benchmark(args.name, args.size, options))
         return 0
     except BenchmarkError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ import typer
 
 from saleshome.errors import SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
+from saleshome.sandbox.slack.cli import slack as slack_sandbox
 
 if TYPE_CHECKING:
     from saleshome.salesforce.credentials import Resolver
@@ -42,7 +43,10 @@ app = typer.Typer(
 # with one line. Keep those modules light at import (import heavy modules inside their
 # commands) so `saleshome --help` stays fast. tests/test_cli.py walks the whole command tree,
 # so every new command gets its --help checked.
-app.add_typer(sandbox_app, name="sandbox")  # saleshome sandbox salesforce | simulate
+app.add_typer(sandbox_app, name="sandbox")  # saleshome sandbox salesforce | simulate | slack
+sandbox_app.command("slack")(slack_sandbox)
+outbox_app = typer.Typer(help="The Slack outbox: publish, list, re-queue dead letters.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")  # saleshome outbox publish | list | retry
 org_app = typer.Typer(help="Connect, list and remove Salesforce orgs.", no_args_is_help=True)
 app.add_typer(org_app, name="org")  # saleshome org add | list | remove
 
@@ -187,14 +191,89 @@ def status() -> None:
     console = Console()
     for org in orgs:
         console.print(status_table(org))
+    _print_publishing_status(console, load_settings())
+
+
+def _print_publishing_status(console: Any, settings: Any) -> None:
+    """Outbox backlog, dead letters and Salesforce users with no Slack match."""
+    from rich.table import Table
+
+    from saleshome.slack.outbox import counts, dead_letters
+    from saleshome.slack.users import unmapped_users
+    from saleshome.warehouse.control import ControlDB
+
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    backlog = counts(control)
+    console.print("Outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(backlog.items())) or "empty"))
+    dead = dead_letters(control)
+    if dead:
+        table = Table(title="Dead letters and blocked messages (re-queue with `saleshome outbox retry KEY`)")
+        for column in ("key", "kind", "channel", "state", "reason", "attempts"):
+            table.add_column(column)
+        for d in dead:
+            table.add_row(d["key"], d["kind"], d["channel"], d["state"], str(d["last_error"]), str(d["attempts"]))
+        console.print(table)
+    unmapped = unmapped_users(control)
+    if unmapped:
+        console.print(f"{len(unmapped)} Salesforce users have no Slack match: "
+                      + ", ".join(f"{u['email'] or u['sf_user_id']} ({u['status']})" for u in unmapped[:20])
+                      + (" ..." if len(unmapped) > 20 else ""))
+
+
+@outbox_app.command("publish")
+def outbox_publish() -> None:
+    """Send what the outbox holds now (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply)."""
+    from saleshome.config import load_settings
+    from saleshome.slack.setup import publisher_from_settings
+
+    stats = publisher_from_settings(load_settings()).publish()
+    typer.echo(f"sent {stats.sent}, found already sent {stats.reconciled}, to retry {stats.retried}, "
+               f"rate-limit waits {stats.rate_limit_waits}, dead-lettered {stats.dead}, blocked {stats.blocked}")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    state: Annotated[str | None, typer.Option(help="Only this state: pending, sending, sent, dead, blocked.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+) -> None:
+    """List outbox items (newest first)."""
+    from saleshome.config import load_settings
+    from saleshome.warehouse.control import ControlDB
+
+    settings = load_settings()
+    where, params = ("WHERE state = ?", [state]) if state else ("", [])
+    rows = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds).rows(
+        f"SELECT key, kind, channel, state, attempts, last_error FROM outbox {where} ORDER BY seq DESC LIMIT ?",
+        [*params, limit],
+    )
+    for r in rows:
+        typer.echo(f"{r['key']}  {r['kind']:<12} {r['channel']:<12} {r['state']:<8} attempts={r['attempts']} "
+                   f"{r['last_error'] or ''}".rstrip())
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    key: Annotated[str | None, typer.Argument(help="The key of a dead-lettered or blocked item.")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="Re-queue every dead-lettered item.")] = False,
+) -> None:
+    """Put a dead-lettered item (or all of them) back in the queue, once its cause is fixed."""
+    from saleshome.config import load_settings
+    from saleshome.slack.outbox import requeue
+    from saleshome.warehouse.control import ControlDB
+
+    settings = load_settings()
+    n = requeue(ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds), key=key, all_dead=all_dead)
+    typer.echo(f"re-queued {n} item(s)")
 
 
 @app.command()
-def demo() -> None:
-    """Start the local Salesforce sandbox, seed a small org and print a summary read through simple-salesforce."""
+def demo(
+    keep_running: Annotated[bool, typer.Option(help="Keep the sandboxes (and the Slack viewer) up until Ctrl-C.")] = False,
+) -> None:
+    """Run the pipeline end to end against the local Salesforce and Slack sandboxes, printing what it does."""
     from saleshome.demo import run_demo
 
-    run_demo()
+    run_demo(keep_running=keep_running)
 
 
 @app.command()

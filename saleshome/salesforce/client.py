@@ -88,7 +88,7 @@ class SalesforceClient:
 
     # ------------------------------------------------------------------ session
     def login(self) -> None:
-        self._creds.require(self.conn.auth_method, f"the credentials of org {self.conn.alias!r}")
+        self._creds.require(self.conn.auth_method, f"{self.conn.credential_ref} (the credentials of org {self.conn.alias!r})")
         self.token = request_token(self.session, self.conn.login_url, self.conn.auth_method, self._creds,
                                    alias=self.conn.alias)
         self.sf = Salesforce(

@@ -16,7 +16,8 @@ import math
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -276,34 +277,17 @@ def sync_object(
     run: SyncRun, schema: ObjectSchema, *, full: bool = False, backfill: tuple[datetime, datetime] | None = None,
 ) -> ObjectResult:
     """One object: evolve its table, read its windows, merge each; reconcile Ids when due."""
-    started, calls = time.perf_counter(), run.client.calls
-    result = ObjectResult(schema.name)
-    result.schema_changes = run.warehouse.ensure_table(schema, datetime.now(UTC))
-    state = run.warehouse.cursor_state(schema.name)
-    result.cursor_before = state.cursor
-    initial = not state.initial_done or (backfill is not None and not run.notify)
+    sync = begin_object(run, schema, backfill=backfill is not None)
     windows, total = plan_windows(run, schema, full=full, backfill=backfill)
-    done = 0
+    if run.progress is not None:
+        run.progress(schema.name, 0, total)
     for window in windows:
-        expected = total if len(windows) == 1 else math.ceil(total / len(windows))
+        expected = expected_rows(total, len(windows))
         path, data = extract_window(run, schema, window, expected_rows=expected)
-        result.path = path if result.path in ("none", path) else "mixed"
-        stats = load_window(run, schema, window, path, data, initial=initial)
-        result.add(stats)
-        result.rows_read += stats.inserted + stats.updated + stats.deleted + stats.undeleted + stats.unchanged
-        result.windows += 1
-        done += expected
-        if run.progress is not None:
-            run.progress(schema.name, min(done, total), total)
-    if not windows and run.progress is not None:
-        run.progress(schema.name, 0, 0)
-    if backfill is None and not full:
-        result.purged = reconcile_object(run, schema)
-    result.cursor_after = run.warehouse.cursor_state(schema.name).cursor
-    result.api_calls = run.client.calls - calls
-    result.seconds = time.perf_counter() - started
-    _save_object_state(run, result)
-    return result
+        stats = load_window(run, schema, window, path, data, initial=sync.initial)
+        record_window(run, sync, path, stats, expected=expected, total=total)
+    purged = reconcile_object(run, schema) if backfill is None and not full else 0
+    return finish_object(run, sync, purged=purged)
 
 
 def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
@@ -338,10 +322,77 @@ def sync_org(
     kind = "backfill" if backfill is not None else ("full" if full else None)
     run = open_run(settings, alias, kind=kind, notify=notify, resolvers=resolvers, progress=progress)
     result = SyncResult(alias, run.run_id, run.kind)
-    try:
-        names = objects or list(run.org.objects or DEFAULT_OBJECTS)
-        for schema in describe_objects(run, names):
+    with recording_outcome(run, result):
+        for schema in describe_objects(run, objects_to_sync(run, objects)):
             result.objects.append(sync_object(run, schema, full=full, backfill=backfill))
+    return result
+
+
+# ---------------------------------------------------------------------------------------- bookkeeping
+# (shared with the Prefect flow, which runs each window's extract and load as tasks of their own)
+def objects_to_sync(run: SyncRun, objects: list[str] | None) -> list[str]:
+    """The objects asked for, else the org's configured set, else the default set."""
+    return list(objects or run.org.objects or DEFAULT_OBJECTS)
+
+
+@dataclass
+class ObjectSync:
+    """One object's sync under way: its result so far and what its windows need."""
+
+    schema: ObjectSchema
+    result: ObjectResult
+    initial: bool  # changes are logged as initial (silent): first sync, or a backfill without notify
+    started: float
+    calls_before: int
+    rows_done: int = 0
+
+
+def begin_object(run: SyncRun, schema: ObjectSchema, *, backfill: bool = False) -> ObjectSync:
+    """Evolve the object's table and note where its cursor stands."""
+    started, calls = time.perf_counter(), run.client.calls
+    result = ObjectResult(schema.name)
+    result.schema_changes = run.warehouse.ensure_table(schema, datetime.now(UTC))
+    state = run.warehouse.cursor_state(schema.name)
+    result.cursor_before = state.cursor
+    initial = not state.initial_done or (backfill and not run.notify)
+    return ObjectSync(schema, result, initial, started, calls)
+
+
+def expected_rows(total: int, windows: int) -> int:
+    """Rows one of ``windows`` windows is expected to hold."""
+    return total if windows <= 1 else math.ceil(total / windows)
+
+
+def record_window(run: SyncRun, sync: ObjectSync, path: str, stats: MergeStats, *, expected: int, total: int) -> None:
+    """Add one loaded window to the object's result and report progress."""
+    result = sync.result
+    result.path = path if result.path in ("none", path) else "mixed"
+    result.add(stats)
+    result.rows_read += stats.inserted + stats.updated + stats.deleted + stats.undeleted + stats.unchanged
+    result.windows += 1
+    sync.rows_done += expected
+    if run.progress is not None:
+        run.progress(result.object, min(sync.rows_done, total), total)
+
+
+def finish_object(run: SyncRun, sync: ObjectSync, *, purged: int = 0) -> ObjectResult:
+    """Close the object's result (cursor after, API calls, seconds) and save its state row."""
+    result = sync.result
+    if result.windows == 0 and run.progress is not None:
+        run.progress(result.object, 0, 0)
+    result.purged = purged
+    result.cursor_after = run.warehouse.cursor_state(result.object).cursor
+    result.api_calls = run.client.calls - sync.calls_before
+    result.seconds = time.perf_counter() - sync.started
+    save_object_state(run, result)
+    return result
+
+
+@contextmanager
+def recording_outcome(run: SyncRun, result: SyncResult) -> Iterator[SyncResult]:
+    """Close the run however the block ends: completed, paused for quota (swallowed) or failed (re-raised)."""
+    try:
+        yield result
         result.status = "completed"
     except QuotaExceededError as exc:
         result.status, result.error = "paused_for_quota", exc.message
@@ -353,14 +404,14 @@ def sync_org(
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
         close_run(run, result)
         raise
-    return close_run(run, result)
+    close_run(run, result)
 
 
 def _control(settings: Settings) -> ControlDB:
     return ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
 
 
-def _save_object_state(run: SyncRun, result: ObjectResult) -> None:
+def save_object_state(run: SyncRun, result: ObjectResult) -> None:
     rows = run.warehouse.row_count(result.object)
     with _control(run.settings).transaction() as db:
         db.execute(

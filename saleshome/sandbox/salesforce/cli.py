@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 sandbox_app = typer.Typer(
-    help="Local, faithful stand-ins for the Salesforce API (no account, no network).", no_args_is_help=True
+    help="Local, faithful stand-ins for the Salesforce and Slack APIs (no account, no network).", no_args_is_help=True
 )
 
 

@@ -62,7 +62,7 @@ def ensure_chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: a live sync_playwright leaves an event loop running
 def browser() -> Iterator[Browser]:
     executable = ensure_chromium()
     with sync_playwright() as playwright:

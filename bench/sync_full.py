@@ -1,0 +1,87 @@
+"""Full (initial) sync of an org of N opportunities, end to end, against the local limit.
+
+The sandbox runs in its own process (``saleshome sandbox salesforce --opportunities N``); the
+sync (``sync_org`` of the engine's default objects, from login to the last commit) runs in
+another, so its peak RSS is its own.  Baseline, in the same run: the "local limit" — the same
+Bulk 2.0 queryAll queries downloaded with plain ``requests`` (streamed to files) and read with
+DuckDB's own ``read_csv`` into tables (``bench._sync_common.local_limit``).
+
+Lines: the sync's seconds against the local limit (target ratio <= 1.5), its rows/s, the
+Opportunity object alone against the same baseline for it, the sync child's peak RSS
+against the 600 MB target, and counts: rows synced (all objects, Opportunity) and the
+Id sets of the warehouse and the org compared after the sync (rows missing from the warehouse,
+rows only in the warehouse, duplicated Ids: all 0 when every row arrived exactly once).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench._sync_common import (
+    RSS_TARGET_MB,
+    compare_ids,
+    local_limit,
+    log,
+    register_org,
+    run_sync,
+    sandbox_process,
+    synced_counts,
+)
+
+DEFAULT_SIZE = 1_000_000
+
+
+def run(size: int) -> list[dict[str, Any]]:
+    from saleshome.sync.engine import DEFAULT_OBJECTS
+
+    objects = list(DEFAULT_OBJECTS)
+    with tempfile.TemporaryDirectory(prefix="bench-sync-full-") as tmp, sandbox_process(size) as sandbox:
+        home = register_org(sandbox, Path(tmp) / "home")
+        org = sandbox.record_counts()
+        sync = run_sync(home, label="full-sync")
+        synced = synced_counts(home, objects)
+        ids = compare_ids(sandbox, home, objects, Path(tmp) / "ids")
+        baseline = local_limit(sandbox, objects, Path(tmp) / "baseline")
+    rows = sum(synced.values())
+    opportunity = sync.object("Opportunity")
+    log(
+        f"org rows {sum(org.get(o, 0) for o in objects):,}, synced {rows:,}, baseline rows {sum(baseline.rows.values()):,}"
+    )
+    return [
+        {
+            "metric": "full_sync_seconds",
+            "value": sync.seconds,
+            "unit": "s",
+            "baseline": "local_limit_requests_download_plus_duckdb_read_csv",
+            "baseline_value": baseline.seconds,
+        },
+        {
+            "metric": "full_sync_rows_per_second",
+            "value": rows / sync.seconds,
+            "unit": "rows/s",
+            "baseline": "local_limit_requests_download_plus_duckdb_read_csv",
+            "baseline_value": sum(baseline.rows.values()) / baseline.seconds,
+        },
+        {
+            "metric": "opportunity_full_sync_seconds",
+            "value": float(opportunity["seconds"]),
+            "unit": "s",
+            "baseline": "local_limit_opportunity",
+            "baseline_value": baseline.object_seconds["Opportunity"],
+        },
+        {
+            "metric": "full_sync_peak_rss",
+            "value": sync.peak_rss_mb,
+            "unit": "MB",
+            "baseline": "target",
+            "baseline_value": RSS_TARGET_MB,
+        },
+        {"metric": "rows_synced", "value": rows, "unit": "count"},
+        {"metric": "opportunity_rows_synced", "value": synced["Opportunity"], "unit": "count"},
+        {"metric": "opportunity_rows_in_org", "value": org["Opportunity"], "unit": "count"},
+        {"metric": "rows_missing_from_warehouse", "value": ids.missing, "unit": "count"},
+        {"metric": "rows_only_in_warehouse", "value": ids.extra, "unit": "count"},
+        {"metric": "duplicate_ids_in_warehouse", "value": ids.duplicates, "unit": "count"},
+    ]

@@ -1,0 +1,46 @@
+"""Fixtures shared across test folders: one Prefect test harness for the whole session (entered lazily)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HARNESS_STARTUP_TIMEOUT = 120  # seconds; about 15-40 s here, more on a loaded machine
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[Path]:
+    """A temporary Prefect server (SQLite, 127.0.0.1) for every flow run of the session; entered once.
+
+    Yields the directory Prefect writes results to (failed runs persist their exception there),
+    a temporary one rather than ``~/.prefect/storage``.
+    """
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with tempfile.TemporaryDirectory(prefix="prefect-results-") as results, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry call from the test server
+        with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: results}), prefect_test_harness(
+            server_startup_timeout=HARNESS_STARTUP_TIMEOUT
+        ):
+            yield Path(results)
+
+
+@pytest.fixture()
+def no_running_event_loop() -> Iterator[None]:
+    """Run the test with no event loop marked running in this thread, as in a plain program.
+
+    A test that keeps a sync Playwright alive (a session-scoped browser) leaves its event loop
+    marked running in the main thread; Prefect's dual sync/async calls (``Block.save``,
+    ``State.result``, log flushing) would then return coroutines instead of doing the work.
+    """
+    leaked = asyncio._get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(leaked)

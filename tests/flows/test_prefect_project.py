@@ -1,0 +1,81 @@
+"""The Prefect project around the flows: prefect.yaml, entry points, layering (no server needed)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect.flows import load_flow_from_entrypoint
+from prefect.utilities.callables import parameter_schema
+
+from tasks.artifacts import progress_key, summary_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def project() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "prefect.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def deployment(project: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(d for d in project["deployments"] if d["name"] == name)
+
+
+def test_the_sync_deployment_runs_every_ten_minutes(project: dict[str, Any]) -> None:
+    sync = deployment(project, "sync")
+    assert sync["entrypoint"] == "flows/sync.py:sync_all_orgs"
+    assert [s["interval"] for s in sync["schedules"]] == [600]
+    assert sync["work_pool"] is project["definitions"]["work_pools"]["saleshome_process"]  # a YAML alias
+    assert sync["concurrency_limit"] == 1
+
+
+def test_the_backfill_deployment_is_manual_with_a_typed_form(project: dict[str, Any]) -> None:
+    backfill = deployment(project, "backfill")
+    assert backfill["entrypoint"] == "flows/sync.py:backfill"
+    assert backfill["enforce_parameter_schema"] is True and "schedules" not in backfill
+    assert backfill["work_pool"]["name"] == "saleshome-process"
+    flow: Any = load_flow_from_entrypoint(str(ROOT / backfill["entrypoint"]))
+    schema = parameter_schema(flow).model_dump()
+    model = schema["definitions"]["BackfillParameters"]
+    assert set(model["required"]) == {"org", "start", "end"}
+    assert model["properties"]["notify"]["default"] is False
+
+
+def test_every_entrypoint_loads(project: dict[str, Any]) -> None:
+    for each in project["deployments"]:
+        assert load_flow_from_entrypoint(str(ROOT / each["entrypoint"])) is not None
+
+
+def test_artifact_keys_use_lowercase_letters_digits_and_dashes() -> None:
+    for key in (summary_key("acme-prod2"), progress_key("acme-prod2")):
+        assert key.replace("-", "").isalnum() and key == key.lower()
+
+
+def test_the_core_package_never_imports_prefect() -> None:
+    offenders = []
+    for path in (ROOT / "saleshome").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "prefect"]
+    assert offenders == []
+
+
+def test_importing_the_flows_creates_nothing(tmp_path: Path) -> None:
+    """No Sales Home file, connection or client is created at import (run in an empty directory)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    script = "import flows.sync, tasks.sync, tasks.artifacts, tasks.credentials, tasks.errors, deployments.serve"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect-home")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(cwd.iterdir()) == []  # no .saleshome/ (control or org databases) appeared

@@ -1,0 +1,259 @@
+"""`saleshome org add|list|remove`, `saleshome sync` and `saleshome status` against a sandbox org.
+
+Each command runs in-process through `saleshome.cli.main` (what the console script runs), with
+the org's credentials in the environment and `SALESHOME_HOME` in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from saleshome.cli import AuthChoice, main
+from saleshome.config import Settings, load_settings
+from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
+from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+Cli = Callable[..., Outcome]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SalesforceSandbox]:
+    with SalesforceSandbox(seed=5, opportunities=200) as sb:
+        yield sb
+
+
+@pytest.fixture()
+def info(sandbox: SalesforceSandbox) -> Iterator[SandboxInfo]:
+    assert sandbox.info is not None
+    yield sandbox.info
+    sandbox.budget.set(used=0, daily_max=100_000)
+
+
+@pytest.fixture()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo) -> Settings:
+    """A fresh Sales Home, and the credentials of orgs `acme` and `beta` in the environment."""
+    monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables at full width, whatever the terminal
+    for alias in ("acme", "beta", "gamma"):
+        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_ID", info.client_id)
+        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_SECRET", info.client_secret)
+    return load_settings()
+
+
+@pytest.fixture()
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Run `saleshome ARGS...` in-process; returns its exit status and output."""
+
+    def invoke(*args: str, stdin: str = "") -> Outcome:
+        monkeypatch.setattr(sys, "argv", ["saleshome", *args])
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code: int | str | None = 0
+        try:
+            main()
+        except SystemExit as exited:
+            code = exited.code
+        out, err = capsys.readouterr()
+        return Outcome(code if isinstance(code, int) else 1, out, err)
+
+    return invoke
+
+
+def add(cli: Cli, info: SandboxInfo, alias: str, *extra: str) -> Outcome:
+    return cli("org", "add", alias, "--login-url", info.instance_url, "--auth", "client-credentials",
+               "--ca-file", info.ca_file, *extra)
+
+
+def org_rows(settings: Settings) -> list[tuple[str, str]]:
+    if not settings.control_db.exists():
+        return []
+    with duckdb.connect(str(settings.control_db), read_only=True) as db:
+        return [(r[0], r[1]) for r in db.execute("SELECT alias, credential_ref FROM orgs").fetchall()]
+
+
+def test_auth_choices_match_the_auth_methods() -> None:
+    assert [c.value for c in AuthChoice] == [m.value for m in AuthMethod]
+
+
+def test_org_add_list_sync_status_remove(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+    added = add(cli, info, "acme")
+    assert added.code == 0, added.text
+    assert "Connected acme" in added.out and info.org_id in added.out and "production" in added.out
+    assert "env:SALESHOME_SF_ACME" in added.out
+    assert info.client_secret not in added.text and info.client_id not in added.text
+
+    listed = cli("org", "list")
+    assert listed.code == 0
+    row = next(line for line in listed.out.splitlines() if " acme " in line)
+    assert info.org_id in row and "production" in row and "new" in row
+
+    synced = cli("sync")
+    assert synced.code == 0, synced.text
+    assert "initial sync completed" in synced.out
+    for obj in ("User", "Account", "Opportunity", "OpportunityHistory", "PermissionSetAssignment"):
+        assert f"acme {obj}" in synced.out  # its progress bar
+        assert f"│ {obj} " in synced.out  # its summary row
+    assert "cursor before → after" in synced.out and "REST" in synced.out
+
+    with duckdb.connect(str(home.org_db("acme")), read_only=True) as db:
+        opportunities = db.execute('SELECT count(*) FROM sf."Opportunity"').fetchone()
+    assert opportunities is not None
+
+    status = cli("status")
+    assert status.code == 0, status.text
+    assert "acme (" in status.out and ": ok" in status.out and "API budget left" in status.out
+    opportunity = next(line for line in status.out.splitlines() if "│ Opportunity " in line)
+    assert f"{opportunities[0]:,}" in opportunity and "REST" in opportunity
+
+    listed = cli("org", "list")
+    row = next(line for line in listed.out.splitlines() if " acme " in line)
+    assert " ok " in row and " - " not in row.split("│")[5]  # last sync is set
+
+    kept = cli("org", "remove", "acme", stdin="n\n")
+    assert kept.code != 0 and "Aborted" in kept.text
+    assert home.org_db("acme").exists() and org_rows(home)
+
+    removed = cli("org", "remove", "acme", "--yes")
+    assert removed.code == 0, removed.text
+    assert not home.org_db("acme").exists()
+    assert org_rows(home) == []
+    assert "No org connected yet" in cli("org", "list").out
+
+
+def test_remove_asks_and_goes_on_when_confirmed(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+    assert add(cli, info, "acme").code == 0
+    assert cli("sync", "--object", "Account").code == 0
+    removed = cli("org", "remove", "acme", stdin="y\n")
+    assert removed.code == 0, removed.text
+    assert "Remove org acme" in removed.out
+    assert not home.org_db("acme").exists() and org_rows(home) == []
+
+
+def test_a_bad_secret_is_refused_clearly_and_nothing_is_saved(
+    cli: Cli, home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = "0" * 64
+    monkeypatch.setenv("SALESHOME_SF_ACME_CLIENT_SECRET", wrong)
+    refused = add(cli, info, "acme")
+    assert refused.code == 1
+    assert "error: Salesforce refused the client-credentials login of org 'acme'" in refused.err
+    assert "hint:" in refused.err and "Traceback" not in refused.err
+    assert wrong not in refused.text and info.client_secret not in refused.text
+    assert org_rows(home) == []
+    assert not home.org_db("acme").exists()
+
+
+def test_missing_credentials_say_what_is_missing(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+    missing = add(cli, info, "delta")
+    assert missing.code == 1
+    assert "needs client_id, client_secret" in missing.err and "org 'delta'" in missing.err
+    assert org_rows(home) == []
+
+
+def test_env_prefix_and_secret_block_exclude_each_other(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+    both = add(cli, info, "acme", "--env-prefix", "X", "--secret-block", "y")
+    assert both.code == 2 and "not both" in both.err
+
+
+def test_the_org_limit_refuses_one_more(
+    cli: Cli, home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings.model_fields["max_orgs"].default == 20
+    monkeypatch.delenv("SALESHOME_MAX_ORGS", raising=False)
+    assert load_settings().max_orgs == 20
+    monkeypatch.setenv("SALESHOME_MAX_ORGS", "2")  # the same rule, faster to reach
+    assert add(cli, info, "acme").code == 0
+    assert add(cli, info, "beta").code == 0
+    refused = add(cli, info, "gamma")
+    assert refused.code == 1
+    assert "already has 2 connected orgs; Sales Home allows at most 2" in refused.err
+    assert "saleshome org remove" in refused.err
+    assert [a for a, _ in org_rows(home)] == ["acme", "beta"]
+
+
+def test_sync_options_pick_the_org_and_objects(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+    assert add(cli, info, "acme").code == 0
+    assert add(cli, info, "beta").code == 0
+    one = cli("sync", "--org", "beta", "--object", "Account,Opportunity", "--object", "User")
+    assert one.code == 0, one.text
+    assert "beta Account" in one.out and "beta User" in one.out and "│ Lead " not in one.out
+    assert "acme" not in one.out
+    again = cli("sync", "--org", "beta", "--object", "Account", "--full")
+    assert again.code == 0 and "full sync completed" in again.out
+    unknown = cli("sync", "--org", "nope")
+    assert unknown.code == 1 and "no org called 'nope' (connected: acme, beta)" in unknown.err
+
+
+def test_a_quota_pause_is_a_note_not_a_failure(
+    cli: Cli, home: Settings, info: SandboxInfo, sandbox: SalesforceSandbox
+) -> None:
+    assert add(cli, info, "acme").code == 0
+    sandbox.budget.set(used=95_000, daily_max=100_000)  # 5% left, under the 10% reserve
+    paused = cli("sync")
+    assert paused.code == 0, paused.text
+    assert "paused for quota" in paused.out and "not a failure" in paused.out
+    assert "acme (" in cli("status").out and "paused_for_quota" in cli("status").out
+
+
+def test_a_failed_sync_exits_non_zero_with_the_message(
+    cli: Cli, home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert add(cli, info, "acme").code == 0
+    monkeypatch.delenv("SALESHOME_SF_ACME_CLIENT_SECRET")
+    failed = cli("sync")
+    assert failed.code == 1
+    assert "error: acme: the client-credentials login needs client_secret" in failed.err
+    assert "hint:" in failed.err
+
+
+def test_status_reads_only_the_control_database(
+    cli: Cli, home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert add(cli, info, "acme").code == 0
+    assert cli("sync", "--object", "Account").code == 0
+    monkeypatch.setenv("SALESHOME_LOCK_TIMEOUT_SECONDS", "1")
+    holder = subprocess.Popen(  # another process holds the org's DuckDB file, as a running sync does
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time, duckdb
+            db = duckdb.connect({str(home.org_db("acme"))!r})
+            print("held", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        status = cli("status")
+        assert status.code == 0, status.text
+        assert "│ Account " in status.out
+        locked = cli("sync", "--object", "Account")  # the sync itself waits for the file, then gives up
+        assert locked.code == 75 and "locked by another process" in locked.err
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def test_status_and_sync_without_orgs(cli: Cli, home: Settings) -> None:
+    assert "No org connected yet" in cli("status").out
+    assert "No org connected yet" in cli("sync").out

@@ -1,0 +1,273 @@
+"""No secret ever appears in what Sales Home produces.
+
+Org add + sync + status on the command line (subprocesses, DEBUG logging) and flow runs under
+Prefect (logs captured), for the four login methods and a Prefect Secret block; then
+EVERYTHING they produced is searched for every secret: terminal output, Python and Prefect
+logs, Prefect artifacts, flow and task runs, Prefect's persisted results, and every file
+under SALESHOME_HOME (raw bytes, and each DuckDB file's contents through SQL, since DuckDB
+compresses strings on disk).  The secrets: client id and secret, password, security token,
+refresh token, private key, and every access token the org issued during the test.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from prefect.blocks.system import Secret
+from prefect.client.orchestration import get_client
+from prefect.logging.handlers import APILogHandler
+
+from flows.sync import sync_org
+from saleshome.config import load_settings
+from saleshome.errors import SalesHomeError
+from saleshome.salesforce.client import OrgConnection
+from saleshome.salesforce.credentials import AuthMethod, Credentials, env_prefix_for
+from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
+from saleshome.settings.orgs import add_org, connect
+from tasks.credentials import read_secret_block
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.usefixtures("no_running_event_loop")]
+
+OBJECTS = "User,Account,Opportunity"
+# alias -> (login method, the credential variables it is given)
+LOGINS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "acme-cc": ("client-credentials", ("CLIENT_ID", "CLIENT_SECRET")),
+    "acme-pw": ("password", ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD", "SECURITY_TOKEN")),
+    "acme-rt": ("refresh-token", ("CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN")),
+    "acme-jwt": ("jwt", ("CLIENT_ID", "USERNAME", "PRIVATE_KEY")),
+}
+WRONG_PASSWORD = "Wr0ngPassw0rd-9f8e7d6c5b4a"
+WRONG_SECRET = "F" * 64
+PAGE = 200  # the Prefect API's largest page
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SalesforceSandbox]:
+    with SalesforceSandbox(seed=31, opportunities=150) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def info(sandbox: SalesforceSandbox) -> SandboxInfo:
+    assert sandbox.info is not None
+    return sandbox.info
+
+
+def credential_values(info: SandboxInfo) -> dict[str, str]:
+    return {
+        "CLIENT_ID": info.client_id, "CLIENT_SECRET": info.client_secret, "USERNAME": info.username,
+        "PASSWORD": info.password, "SECURITY_TOKEN": info.security_token, "REFRESH_TOKEN": info.refresh_token,
+        "PRIVATE_KEY": Path(info.jwt_key_file).read_text(),
+    }
+
+
+def secrets(info: SandboxInfo, sandbox: SalesforceSandbox) -> dict[str, str]:
+    """Every secret to look for, by a name safe to print (never the value)."""
+    found = {
+        "client id": info.client_id, "client secret": info.client_secret, "password": info.password,
+        "security token": info.security_token, "refresh token": info.refresh_token,
+        "wrong password": WRONG_PASSWORD, "wrong client secret": WRONG_SECRET,
+    }
+    key_lines = [line for line in Path(info.jwt_key_file).read_text().splitlines() if "-----" not in line]
+    found.update({f"private key line {i}": line for i, line in enumerate(key_lines) if len(line) >= 32})
+    tokens = list(sandbox.sessions._sessions)
+    found.update({f"access token {i}": token for i, token in enumerate(tokens)})
+    found.update({f"access token {i} (tail)": token.partition("!")[2] for i, token in enumerate(tokens)})
+    return found
+
+
+def leaks(where: str, blob: str | bytes, secret_values: dict[str, str]) -> list[str]:
+    """``where: secret name`` for each secret found in ``blob`` (names only: the report must not leak either)."""
+    text = blob.decode("utf-8", "replace") if isinstance(blob, bytes) else blob
+    raw = blob if isinstance(blob, bytes) else blob.encode()
+    return [f"{where}: {name}" for name, value in secret_values.items() if value in text or value.encode() in raw]
+
+
+def duckdb_text(path: Path) -> str:
+    """Every value of every table of a DuckDB file, as text."""
+    copy = path.with_name(path.name + ".read")
+    shutil.copy(path, copy)  # read a copy: the original may still be attached elsewhere in this process
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+    try:
+        with duckdb.connect(str(copy), read_only=True) as db:
+            tables = db.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+            parts = [repr(db.execute(f'SELECT * FROM "{schema}"."{name}"').fetchall()) for schema, name in tables]
+    finally:
+        copy.unlink(missing_ok=True)
+        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+    return "\n".join(parts)
+
+
+def decoded(blob: bytes) -> bytes:
+    """Prefect stores results base64-encoded pickles: decode them too, to look inside."""
+    try:
+        return base64.b64decode(blob, validate=False)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def every_page(read: Callable[..., Any]) -> Iterator[str]:
+    """Each item ``read(limit=, offset=)`` returns, page after page, as JSON."""
+    for offset in range(0, 1_000_000, PAGE):
+        page = read(limit=PAGE, offset=offset)
+        yield from (item.model_dump_json() for item in page)
+        if len(page) < PAGE:
+            return
+
+
+def prefect_everything() -> dict[str, str]:
+    """Every log, artifact, flow run and task run the Prefect test server holds, as JSON text."""
+    APILogHandler().flush()
+    with get_client(sync_client=True) as client:
+        readers: dict[str, Callable[..., Any]] = {"logs": client.read_logs, "artifacts": client.read_artifacts, "flow runs": client.read_flow_runs,
+                   "task runs": client.read_task_runs}
+        return {where: "\n".join(every_page(read)) for where, read in readers.items()}
+
+
+def cli(env: dict[str, str], *args: str) -> tuple[int, str]:
+    script = shutil.which("saleshome", path=str(Path(sys.executable).parent))
+    assert script is not None
+    done = subprocess.run([script, *args], env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, f"$ saleshome {' '.join(args)}\n{done.stdout}{done.stderr}"
+
+
+# ---------------------------------------------------------------------------------------- the sweep
+def test_no_secret_in_anything_the_cli_and_the_flows_produce(
+    info: SandboxInfo, sandbox: SalesforceSandbox, prefect_harness: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    home = tmp_path / "home"
+    values = credential_values(info)
+    env = {**os.environ, "SALESHOME_HOME": str(home), "SALESHOME_LOG_LEVEL": "DEBUG", "COLUMNS": "200"}
+    # Share compiled bytecode between the subprocesses (in a scratch directory), even where
+    # PYTHONDONTWRITEBYTECODE is set: each one would otherwise compile every module again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
+    for alias, (_, keys) in LOGINS.items():
+        env.update({f"{env_prefix_for(alias)}_{key}": values[key] for key in keys})
+    env.update({f"BAD_{k}": values[k] for k in ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "SECURITY_TOKEN")})
+    env["BAD_PASSWORD"] = WRONG_PASSWORD
+
+    # 1. the command line, in subprocesses, logging at DEBUG
+    outputs: list[str] = []
+    for alias, (method, _) in LOGINS.items():
+        code, output = cli(env, "org", "add", alias, "--login-url", info.instance_url, "--auth", method,
+                           "--ca-file", info.ca_file, "--objects", OBJECTS)
+        assert code == 0, output
+        outputs.append(output)
+    code, output = cli(env, "org", "add", "refused", "--login-url", info.instance_url, "--auth", "password",
+                       "--env-prefix", "BAD", "--ca-file", info.ca_file)
+    assert code == 1 and "refused the password login" in output
+    outputs.append(output)
+    for args in (("sync",), ("status",), ("org", "list")):
+        code, output = cli(env, *args)
+        assert code == 0, output
+        outputs.append(output)
+    assert " DEBUG urllib3" in "\n".join(outputs)  # the HTTP client's debug logging was on
+
+    # 2. flow runs in this process, with a Prefect Secret block too, and a refused login
+    monkeypatch.setenv("SALESHOME_HOME", str(home))
+    for key, value in env.items():
+        if key.startswith(("SALESHOME_SF_", "BAD_")):
+            monkeypatch.setenv(key, value)
+    block: Secret[Any] = Secret(value={k.lower(): values[k] for k in LOGINS["acme-pw"][1]})
+    block.save("acme-block-salesforce", overwrite=True)
+    add_org(load_settings(), "acme-block", login_url=info.instance_url, auth_method=AuthMethod.PASSWORD,
+            credential_ref="prefect-secret:acme-block-salesforce", ca_file=info.ca_file, objects=tuple(OBJECTS.split(",")),
+            resolvers={"prefect-secret": read_secret_block})
+    for logger in ("saleshome", "flows", "tasks", "urllib3", "requests", "simple_salesforce", "prefect.flow_runs",
+                   "prefect.task_runs"):
+        caplog.set_level("DEBUG", logger=logger)
+    for alias in ("acme-block", "acme-jwt"):
+        assert sync_org(alias, return_state=True).is_completed()
+    monkeypatch.setenv("SALESHOME_SF_ACME_CC_CLIENT_SECRET", WRONG_SECRET)
+    failed = sync_org("acme-cc", return_state=True)
+    assert failed.is_failed() and "refused the client-credentials login" in (failed.message or "")
+
+    # 3. search everything
+    secret_values = secrets(info, sandbox)
+    assert sum(name.startswith("access token") for name in secret_values) >= 2 * 9
+    found = leaks("command line output", "\n".join(outputs), secret_values)
+    captured = capfd.readouterr()
+    found += leaks("test process stdout/stderr", captured.out + captured.err, secret_values)
+    found += leaks("python logs", caplog.text, secret_values)
+    produced = prefect_everything()
+    assert "acme-jwt Opportunity: " in produced["logs"] and "sync-summary-acme-block" in produced["artifacts"]
+    assert "refused the client-credentials login" in produced["flow runs"]  # what was searched is not empty
+    for where, text in produced.items():
+        found += leaks(f"prefect {where}", text, secret_values)
+    for path in prefect_harness.rglob("*"):
+        if path.is_file():
+            blob = path.read_bytes()
+            found += leaks(f"prefect result {path.name}", blob + b"\n" + decoded(blob), secret_values)
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".duckdb" for p in files) and home / "control.duckdb" in files
+    for path in files:
+        found += leaks(f"file {path.relative_to(home)}", path.read_bytes(), secret_values)
+        if path.suffix == ".duckdb":
+            found += leaks(f"tables of {path.relative_to(home)}", duckdb_text(path), secret_values)
+    assert found == [], "secrets leaked:\n" + "\n".join(found)
+
+
+# ---------------------------------------------------------------------------------------- refused logins
+def other_private_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "given"),
+    [
+        (AuthMethod.CLIENT_CREDENTIALS, {"client_secret": WRONG_SECRET}),
+        (AuthMethod.PASSWORD, {"password": WRONG_PASSWORD}),
+        (AuthMethod.PASSWORD, {"client_secret": WRONG_SECRET}),
+        (AuthMethod.REFRESH_TOKEN, {"refresh_token": "5Aep861" + "x" * 80}),
+        (AuthMethod.JWT, {"private_key": other_private_key()}),
+        (AuthMethod.JWT, {"private_key": "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----"}),
+    ],
+    ids=["client-credentials", "password", "password-secret", "refresh-token", "jwt-other-key", "jwt-garbage-key"],
+)
+def test_a_refused_login_says_why_without_a_secret(
+    info: SandboxInfo, method: AuthMethod, given: dict[str, str],
+) -> None:
+    values = {k.lower(): v for k, v in credential_values(info).items()} | given
+    conn = OrgConnection("acme", info.instance_url, method, "test:acme", info.ca_file)
+    with pytest.raises(SalesHomeError) as refused:
+        connect(conn, {"test": lambda _name: values})
+    exc = refused.value
+    assert "acme" in exc.message
+    texts = [str(exc), repr(exc), exc.hint or "", "".join(traceback.format_exception(exc)),
+             pickle.dumps(exc).decode("latin-1")]
+    secret_values = {f"given {k}": v for k, v in values.items() if k != "username"}
+    secret_values |= {f"key line {i}": line for i, line in enumerate(values["private_key"].splitlines())
+                      if "-----" not in line and len(line) >= 16}
+    found = [hit for text in texts for hit in leaks("exception", text, secret_values)]
+    assert found == []
+
+
+def test_credentials_and_clients_never_show_their_secrets(info: SandboxInfo) -> None:
+    values = {k.lower(): v for k, v in credential_values(info).items()}
+    creds = Credentials(**values)
+    conn = OrgConnection("acme", info.instance_url, AuthMethod.PASSWORD, "test:acme", info.ca_file)
+    client = connect(conn, {"test": lambda _name: values})
+    assert client.token is not None
+    shown = " ".join([repr(creds), str(creds), creds.model_dump_json(), repr(client), repr(client.token)])
+    hidden = {k: v for k, v in values.items() if k != "username"} | {"access token": client.token.access_token}
+    assert leaks("repr", shown, hidden) == []
