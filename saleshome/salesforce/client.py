@@ -44,6 +44,13 @@ class OrgConnection:
     api_version: str = DEFAULT_API_VERSION
 
 
+class BulkNotSupported(FatalError):
+    """Bulk API 2.0 refuses this object or query (some objects and fields are REST-only)."""
+
+
+_BULK_REFUSALS = ("INVALIDENTITY", "FUNCTIONALITY_NOT_ENABLED", "API_ERROR", "INVALIDJOB")
+
+
 class SessionExpired(Exception):
     """Internal: a 401 INVALID_SESSION_ID, answered by logging in again."""
 
@@ -249,6 +256,12 @@ class SalesforceClient:
             response = self.session.post(base, headers=self._headers(), timeout=120,
                                          json={"operation": operation, "query": soql})
             self._note(response)
+            if response.status_code == 400:
+                with contextlib.suppress(ValueError):
+                    content = response.json()
+                    if _error_code(content) in _BULK_REFUSALS:
+                        raise BulkNotSupported(f"Bulk API 2.0 refused a query of org {self.conn.alias!r}: "
+                                               f"{_error_code(content)}: {_error_message(content)}")
             return cast(dict[str, Any], self._check(response).json())
 
         job = self.call(create)

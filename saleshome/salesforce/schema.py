@@ -82,7 +82,6 @@ class ObjectSchema:
     name: str
     columns: tuple[Column, ...]
     cursor_field: str
-    bulk_ok: bool = True
 
     @property
     def names(self) -> list[str]:

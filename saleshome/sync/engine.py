@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from saleshome.config import Settings
 from saleshome.errors import QuotaExceededError, SalesHomeError
-from saleshome.salesforce.client import SalesforceClient
+from saleshome.salesforce.client import BulkNotSupported, SalesforceClient
 from saleshome.salesforce.credentials import Resolver
 from saleshome.salesforce.schema import ObjectSchema, object_schema
 from saleshome.settings.orgs import Org, connect, get_org
@@ -115,6 +115,7 @@ class SyncRun:
     notify: bool
     signpost: datetime
     progress: Progress | None = None
+    rest_only: set[str] = field(default_factory=set)  # objects Bulk API 2.0 refused in this run
 
     @property
     def staging(self) -> Path:
@@ -215,11 +216,13 @@ def extract_window(run: SyncRun, schema: ObjectSchema, window: Window, *, expect
     """Read one window: Bulk 2.0 CSV files for large ones, REST queryAll records for small ones."""
     check_budget(run)
     soql = schema.soql(window.where(schema.cursor_field))
-    if schema.bulk_ok and expected_rows >= run.settings.bulk_threshold:
-        directory = run.staging / schema.name
-        files = run.client.bulk_query_to_files(soql, directory, operation="queryAll",
-                                               page_records=run.settings.bulk_page_records)
-        return "bulk", files
+    if expected_rows >= run.settings.bulk_threshold and schema.name not in run.rest_only:
+        try:
+            files = run.client.bulk_query_to_files(soql, run.staging / schema.name, operation="queryAll",
+                                                   page_records=run.settings.bulk_page_records)
+            return "bulk", files
+        except BulkNotSupported:
+            run.rest_only.add(schema.name)  # what Bulk cannot serve, REST can: fall back for this run
     records: list[dict[str, Any]] = []
     for page in run.client.query_pages(soql, include_deleted=True):
         records.extend(page)
@@ -255,14 +258,17 @@ def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False)
         return 0
     check_budget(run)
     soql = f"SELECT Id FROM {schema.name} WHERE {schema.cursor_field} < {soql_datetime(run.signpost)}"
-    expected = run.warehouse.row_count(schema.name)
-    if expected >= run.settings.bulk_threshold:
-        files = run.client.bulk_query_to_files(soql, run.staging / f"{schema.name}-ids", operation="queryAll")
-        ids = run.warehouse.conn.execute(
-            "SELECT \"Id\" FROM read_csv(?, header = true, columns = {'Id': 'VARCHAR'}, auto_detect = false)",
-            [[str(f) for f in files]],
-        ).to_arrow_table()
-    else:
+    ids: pa.Table | None = None
+    if run.warehouse.row_count(schema.name) >= run.settings.bulk_threshold and schema.name not in run.rest_only:
+        try:
+            files = run.client.bulk_query_to_files(soql, run.staging / f"{schema.name}-ids", operation="queryAll")
+            ids = run.warehouse.conn.execute(
+                "SELECT \"Id\" FROM read_csv(?, header = true, columns = {'Id': 'VARCHAR'}, auto_detect = false)",
+                [[str(f) for f in files]],
+            ).to_arrow_table()
+        except BulkNotSupported:
+            run.rest_only.add(schema.name)
+    if ids is None:
         values = [r["Id"] for page in run.client.query_pages(soql) for r in page]
         ids = pa.table({"Id": pa.array(values, pa.string())})
     # Records stamped after the signpost may be newer than our copy, never missing: keep them.

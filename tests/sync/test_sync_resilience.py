@@ -61,3 +61,13 @@ def test_paging_loops_are_detected(org: tuple[Settings, SalesforceSandbox], path
         sync_org(settings, "acme", objects=["OpportunityHistory"])
     rows = ControlDB(settings.control_db).rows("SELECT status, error FROM sync_runs")
     assert rows[-1]["status"] == "failed" and "pagination loop" in rows[-1]["error"]
+
+
+def test_objects_bulk_refuses_fall_back_to_rest(org: tuple[Settings, SalesforceSandbox]) -> None:
+    settings, sandbox = org
+    sandbox.faults.add("status", status=400, path=r"/jobs/query$", method="POST", times=0, error_code="INVALIDENTITY",
+                       message="Entity 'OpportunityHistory' is not supported by the Bulk API.")
+    result = sync_org(settings, "acme", objects=["OpportunityHistory", "Opportunity"])
+    assert result.status == "completed"
+    assert {o.object: o.path for o in result.objects} == {"OpportunityHistory": "rest", "Opportunity": "rest"}
+    assert_same_as_org(settings, "acme", sandbox, ["OpportunityHistory", "Opportunity"])

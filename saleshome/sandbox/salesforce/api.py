@@ -154,6 +154,8 @@ class SalesforceApi:
             return self._error(ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
         if fault.kind == "invalid_locator":
             return self._error(ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator"))
+        if fault.error_code:
+            return self._error(ApiError(fault.status, fault.error_code, fault.message or fault.error_code))
         if fault.status == 503:
             return self._error(ApiError(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry"))
         return self._error(ApiError(

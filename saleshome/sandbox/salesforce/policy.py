@@ -80,6 +80,8 @@ class Fault:
     times: int = 1
     after: int = 0
     status: int = 503
+    error_code: str | None = None  # with kind "status": answer this errorCode (and message) instead
+    message: str | None = None
     delay: float = 1.0
     seen: int = 0
     fired: int = 0
