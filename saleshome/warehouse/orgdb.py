@@ -18,6 +18,7 @@ logged as fields (``system_modstamp`` is on every row).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,11 +83,18 @@ class OrgWarehouse:
     def __init__(self, path: Path, *, lock_timeout: float = 60, memory_limit: str | None = None) -> None:
         self.path = path
         self.conn: duckdb.DuckDBPyConnection = open_duckdb(path, timeout=lock_timeout)
+        self.memory_limit = memory_limit
+        self.conn.execute("SET preserve_insertion_order = false")  # lets DuckDB stream large inserts
         if memory_limit:
             self.conn.execute(f"SET memory_limit = '{memory_limit}'")
         self.conn.execute("BEGIN TRANSACTION")
         apply_migrations(self.conn, ORG_MIGRATIONS)
         self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        """Roll back, unless DuckDB already did (a failed COMMIT ends the transaction itself)."""
+        with contextlib.suppress(duckdb.TransactionException):
+            self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
@@ -222,7 +230,28 @@ class OrgWarehouse:
         self, schema: ObjectSchema, *, run_id: str, new_cursor: datetime | None, initial: bool, now: datetime,
         reaches_signpost: bool,
     ) -> MergeStats:
-        """Merge ``stage`` into ``sf.<Object>``, log every change, move the cursor — one transaction."""
+        """Merge ``stage`` into ``sf.<Object>``, log every change, move the cursor — one transaction.
+
+        The sync runs under a small DuckDB memory limit; a window that needs more (a big table's
+        checkpoint) is rolled back and applied once more with the limit lifted, then it is restored.
+        """
+        try:
+            return self._apply_window(schema, run_id=run_id, new_cursor=new_cursor, initial=initial, now=now,
+                                      reaches_signpost=reaches_signpost)
+        except duckdb.OutOfMemoryException:
+            if not self.memory_limit:
+                raise
+            self.conn.execute("RESET memory_limit")
+            try:
+                return self._apply_window(schema, run_id=run_id, new_cursor=new_cursor, initial=initial, now=now,
+                                          reaches_signpost=reaches_signpost)
+            finally:
+                self.conn.execute(f"SET memory_limit = '{self.memory_limit}'")
+
+    def _apply_window(
+        self, schema: ObjectSchema, *, run_id: str, new_cursor: datetime | None, initial: bool, now: datetime,
+        reaches_signpost: bool,
+    ) -> MergeStats:
         table, obj = f"sf.{q(schema.name)}", schema.name
         cur = q(schema.cursor_field)
         cols = schema.columns
@@ -262,7 +291,7 @@ class OrgWarehouse:
                 )
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         staged = self.conn.execute("SELECT count(*) FROM stage").fetchone()
         total = int(staged[0]) if staged else 0
@@ -350,7 +379,7 @@ class OrgWarehouse:
             row = self.conn.execute("SELECT count(*) FROM purged").fetchone()
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         finally:
             self.conn.unregister("_org_ids")
