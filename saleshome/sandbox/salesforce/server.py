@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import email.utils
 import json
-import socket
 import ssl
 import tempfile
 import threading
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from ..http import SandboxHandler, SandboxServer
 from ..tls import TlsMaterial, generate_tls_material, server_context
-from .api import API_VERSION, Request, Response, SalesforceApi
+from .api import API_VERSION, Request, SalesforceApi
 from .auth import Credentials, SessionRegistry, TokenEndpoint
 from .clock import Clock
 from .policy import ApiBudget, FaultPlan
@@ -50,8 +48,7 @@ class SandboxInfo:
         return json.dumps(asdict(self))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(SandboxHandler):
     server: _HttpsServer
 
     def date_time_string(self, timestamp: float | None = None) -> str:
@@ -60,46 +57,13 @@ class _Handler(BaseHTTPRequestHandler):
             timestamp = self.server.api.store.clock.now().timestamp()
         return email.utils.formatdate(timestamp, usegmt=True)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the sandbox does not log requests (they may carry tokens)."""
 
-    def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = Request(
-            method=self.command,
-            path=parts.path,
-            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
-        )
-        response: Response = self.server.api.handle(request)
-        if response.drop:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+class _HttpsServer(SandboxServer):
+    api: SalesforceApi
 
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
-
-
-class _HttpsServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the stdlib default (5) resets connections under load
-    allow_reuse_address = True
-
-    def __init__(self, port: int, context: ssl.SSLContext, api: SalesforceApi | None = None) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+    def __init__(self, port: int, context: ssl.SSLContext) -> None:
+        super().__init__(port, Request, _Handler)
         self.context = context
-        self.api: SalesforceApi = api  # type: ignore[assignment]  # set right after binding
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         """TLS handshake in the worker thread, so a slow client never blocks accept()."""
@@ -108,9 +72,6 @@ class _HttpsServer(ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return
         super().finish_request(tls, client_address)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Dropped connections are part of the game (fault injection); say nothing."""
 
 
 class SalesforceSandbox:

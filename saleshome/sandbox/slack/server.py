@@ -15,17 +15,14 @@ The same is reachable over HTTP under ``/_sandbox/`` (``control.py``).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from .api import Request, Response, SlackApi
+from ..http import SandboxServer
+from .api import Request, SlackApi
 from .clock import Clock
 from .control import control_handler
 from .faults import Fault, FaultKind, FaultPlan
@@ -55,53 +52,11 @@ class SlackSandboxInfo:
         return json.dumps(asdict(self))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HttpServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: requests carry tokens."""
-
-    def _serve(self) -> None:
-        parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = Request(
-            method=self.command,
-            path=parts.path,
-            query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
-        )
-        response: Response = self.server.api.handle(request)
-        if response.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the stdlib default (5) resets connections under load
-    allow_reuse_address = True
+class _HttpServer(SandboxServer):
+    api: SlackApi
 
     def __init__(self, port: int) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.api: SlackApi = None  # type: ignore[assignment]  # set right after binding
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Dropped and abandoned connections are part of the game (faults, client timeouts)."""
+        super().__init__(port, Request)
 
 
 class SlackSandbox:
