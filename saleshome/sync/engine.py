@@ -326,7 +326,11 @@ def sync_org(
 ) -> SyncResult:
     """Sync one org end to end (what ``saleshome sync`` and the tests run)."""
     kind = "backfill" if backfill is not None else ("full" if full else None)
-    run = open_run(settings, alias, kind=kind, notify=notify, resolvers=resolvers, progress=progress)
+    try:
+        run = open_run(settings, alias, kind=kind, notify=notify, resolvers=resolvers, progress=progress)
+    except SalesHomeError as exc:  # a refused login, a spent quota, a held file: `status` shows why
+        note_org_error(settings, alias, exc)
+        raise
     result = SyncResult(alias, run.run_id, run.kind)
     with recording_outcome(run, result):
         for schema in describe_objects(run, objects_to_sync(run, objects)):
@@ -411,6 +415,13 @@ def recording_outcome(run: SyncRun, result: SyncResult) -> Iterator[SyncResult]:
         close_run(run, result)
         raise
     close_run(run, result)
+
+
+def note_org_error(settings: Settings, alias: str, exc: SalesHomeError) -> None:
+    """Record on the org why a run could not start (it stays visible in ``saleshome status``)."""
+    status = "paused_for_quota" if isinstance(exc, QuotaExceededError) else "failed"
+    with _control(settings).transaction() as db:
+        db.execute("UPDATE orgs SET status = ?, last_error = ? WHERE alias = ?", [status, exc.message, alias])
 
 
 def _control(settings: Settings) -> ControlDB:

@@ -71,3 +71,17 @@ def test_objects_bulk_refuses_fall_back_to_rest(org: tuple[Settings, SalesforceS
     assert result.status == "completed"
     assert {o.object: o.path for o in result.objects} == {"OpportunityHistory": "rest", "Opportunity": "rest"}
     assert_same_as_org(settings, "acme", sandbox, ["OpportunityHistory", "Opportunity"])
+
+
+def test_a_run_that_cannot_start_leaves_its_reason_on_the_org(
+    org: tuple[Settings, SalesforceSandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saleshome.errors import ConfigurationError
+    from saleshome.salesforce.credentials import env_prefix_for
+
+    settings, _ = org
+    monkeypatch.setenv(f"{env_prefix_for('acme')}_CLIENT_SECRET", "wrong")
+    with pytest.raises(ConfigurationError, match="invalid_client"):
+        sync_org(settings, "acme")
+    row = ControlDB(settings.control_db).rows("SELECT status, last_error FROM orgs WHERE alias = 'acme'")[0]
+    assert row["status"] == "failed" and "invalid_client" in row["last_error"] and "wrong" not in row["last_error"]
