@@ -35,6 +35,8 @@ from .connections import open_duckdb
 from .control import apply_migrations
 from .migrations import ORG_MIGRATIONS
 
+RETRY_MEMORY_LIMIT = "4GB"  # a window that ran out of the sync's small limit is applied once more with this
+
 # Carried by every change log row (system_modstamp) or by its operation: no field rows of their own.
 _NOT_LOGGED_AS_FIELDS = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "LastModifiedById")
 _AUDIT_COLUMNS = ('"_sh_run_id" VARCHAR', '"_sh_synced_at" TIMESTAMPTZ')
@@ -241,7 +243,7 @@ class OrgWarehouse:
         except duckdb.OutOfMemoryException:
             if not self.memory_limit:
                 raise
-            self.conn.execute("RESET memory_limit")
+            self.conn.execute(f"SET memory_limit = '{RETRY_MEMORY_LIMIT}'")
             try:
                 return self._apply_window(schema, run_id=run_id, new_cursor=new_cursor, initial=initial, now=now,
                                           reaches_signpost=reaches_signpost)
