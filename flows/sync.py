@@ -30,6 +30,7 @@ from saleshome.sync.engine import (
     begin_object,
     expected_rows,
     finish_object,
+    materialise_lists,
     objects_to_sync,
     record_window,
     recording_outcome,
@@ -123,6 +124,7 @@ def run_sync(
             for schema in schemas:
                 result.objects.append(sync_object(run, schema, full=full, window=window))
                 log_object(alias, result.objects[-1])
+            materialise_lists(run)
     finally:
         publish_summary(result)  # failed runs too: what was synced before the failure
     return paused(run_line(result), result) if result.status == "paused_for_quota" else result

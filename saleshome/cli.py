@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from saleshome.cli_settings import GROUPS as SETTINGS_GROUPS
 from saleshome.errors import SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
@@ -49,6 +50,9 @@ outbox_app = typer.Typer(help="The Slack outbox: publish, list, re-queue dead le
 app.add_typer(outbox_app, name="outbox")  # saleshome outbox publish | list | retry
 org_app = typer.Typer(help="Connect, list and remove Salesforce orgs.", no_args_is_help=True)
 app.add_typer(org_app, name="org")  # saleshome org add | list | remove
+# saleshome workspace | roles | lists | layouts | restrictions | celebrations | settings (cli_settings.py)
+for _group, _name in SETTINGS_GROUPS:
+    app.add_typer(_group, name=_name)
 
 
 @app.callback()

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     slack_posts_per_second: float = Field(default=1.0, gt=0, description="Pace of posts per channel (Slack: ~1/s).")
     publish_workers: int = Field(default=8, ge=1, description="Channels published in parallel.")
 
+    sales_home_permission_set: str = Field(
+        default="Slack Sales Home User",
+        description="The Salesforce permission set that gives a member Sales Home (read from PermissionSetAssignment)",
+    )
+    list_view_max_rows: int = Field(default=2000, ge=1, description="Rows kept per materialised default list view")
+    actor: str | None = Field(default=None, description="Slack user id (U…) acting in settings commands "
+                                                        "when `--as` is not given.")
+
     @property
     def control_db(self) -> Path:
         return self.home / "control.duckdb"

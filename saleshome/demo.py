@@ -3,7 +3,9 @@
 1. Start the Salesforce sandbox (HTTPS) with a seeded org, and the Slack sandbox beside it.
 2. Read the org through simple-salesforce: records per object, list views, a Bulk API 2.0 job.
 3. Connect the org to Sales Home (`org add`: credentials from the environment, the
-   connection verified), run the initial sync with progress, apply a burst of simulated
+   connection verified); the Slack primary owner declares the plan and makes the Salesforce
+   administrator sales admin, who applies ``examples/sales-home.yaml`` (lists, layouts,
+   restrictions, celebrations) and the settings summary is printed; run the initial sync with progress, apply a burst of simulated
    activity (ties and late commits included), run an incremental sync and print the
    per-object summary and what the change log caught.
 4. Map the org's users to Slack users by email, publish a message through the outbox, and
@@ -16,15 +18,21 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import requests
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from saleshome.config import Settings
+    from saleshome.sandbox.slack.server import SlackSandbox
+
 DEMO_OPPORTUNITIES = 5000
 DEMO_HOME = Path(".demo")
 ALIAS = "demo-org"
+EXAMPLE_SETTINGS = Path(__file__).resolve().parents[1] / "examples" / "sales-home.yaml"
 
 
 def _read_org(console: Console, info: dict[str, str]) -> None:
@@ -67,6 +75,29 @@ def _change_log(console: Console, db_path: Path, run_id: str) -> None:
         console.print("Opportunities moved to: " + ", ".join(f"{stage} ({n})" for stage, n in stages))
 
 
+def _apply_settings(console: Console, settings: Settings, slack: SlackSandbox) -> None:
+    """The plan (primary owner), a sales admin (role grant), then the example settings file (sales admin)."""
+    from saleshome.settings.apply import import_yaml
+    from saleshome.settings.context import SettingsContext
+    from saleshome.settings.roles import grant_sales_admin
+    from saleshome.settings.summary import print_summary
+    from saleshome.settings.workspace import Plan, set_plan
+
+    ctx = SettingsContext(settings)
+    owner = slack.world.primary_owner_id
+    admin = next(u for u in slack.world.users.values() if u.person is not None and u.person.level == "admin")
+    found = set_plan(ctx.control, ctx.directory, ctx.workspace, actor=owner, plan=Plan.ENTERPRISE_PLUS)
+    grant_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor=owner, user=admin.id)
+    console.print(f"\n[bold]saleshome workspace set-plan enterprise_plus --as {owner}[/] (the primary owner): "
+                  f"{found.plan_label}, Sales Home available; [bold]saleshome roles grant {admin.id}[/]: "
+                  f"{admin.profile.real_name} is sales admin.")
+    text = EXAMPLE_SETTINGS.read_text(encoding="utf-8").replace("  demo-org:", f"  {ALIAS}:")
+    changes = import_yaml(ctx, admin.id, text)
+    console.print(f"[bold]saleshome settings import {EXAMPLE_SETTINGS.name} --as {admin.id}[/]: "
+                  f"{len(changes.changes)} section(s) set, audited: " + ", ".join(c.target for c in changes.changes))
+    print_summary(ctx, console)
+
+
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
     from saleshome.config import load_settings
@@ -103,6 +134,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
                       credential_ref=f"env:{prefix}", ca_file=sf_info.ca_file)
         console.print(f"\n[bold]saleshome org add {ALIAS}[/]: verified {org.org_name} ({org.org_id}); "
                       f"credentials stay in the environment ({prefix}_*), never in the database.")
+        _apply_settings(console, settings, slack)
         console.print("\n[bold]Initial sync[/] (silent: no notification for what existed before):")
         sync_with_progress(settings, ALIAS, console=console)
 

@@ -132,11 +132,12 @@ def add_org(
 
 
 def remove_org(settings: Settings, alias: str) -> None:
-    """Remove an org, its synced data and its sync state."""
+    """Remove an org, its synced data, its sync state and its Sales Home settings (lists, layouts, won stage)."""
     get_org(settings, alias)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     with control.transaction() as db:
-        for table in ("object_state", "api_budget", "sync_runs", "orgs"):
+        for table in ("object_state", "api_budget", "sync_runs", "org_settings", "default_list_views",
+                      "record_layouts", "orgs"):
             db.execute(f"DELETE FROM {table} WHERE alias = ?", [alias])
     path = settings.org_db(alias)
     for candidate in (path, path.with_suffix(".duckdb.wal")):

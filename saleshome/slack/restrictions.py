@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 from pydantic import BaseModel
 
 from saleshome.warehouse.control import ControlDB
@@ -39,12 +40,23 @@ def load_restrictions(control: ControlDB, workspace: str) -> Restrictions:
 
 
 def save_restrictions(control: ControlDB, workspace: str, restrictions: Restrictions) -> None:
+    """Store ``restrictions`` as they are: no check, no audit.
+
+    Sales admins change restrictions through ``saleshome.settings`` (``saleshome restrictions
+    set``, a settings import), which validates the workspaces in Slack, checks the actor and
+    records the change in the audit log.
+    """
     with control.transaction() as db:
-        db.execute(
-            "INSERT OR REPLACE INTO notification_restrictions VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [workspace, restrictions.allow_public, restrictions.allow_private, restrictions.allow_direct,
-             restrictions.include_external, restrictions.allowed_teams, datetime.now(UTC)],
-        )
+        write_restrictions(db, workspace, restrictions)
+
+
+def write_restrictions(db: duckdb.DuckDBPyConnection, workspace: str, restrictions: Restrictions) -> None:
+    """Store ``restrictions`` inside the caller's transaction."""
+    db.execute(
+        "INSERT OR REPLACE INTO notification_restrictions VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [workspace, restrictions.allow_public, restrictions.allow_private, restrictions.allow_direct,
+         restrictions.include_external, restrictions.allowed_teams, datetime.now(UTC)],
+    )
 
 
 def conversation_kind(conversation: dict[str, Any]) -> str:

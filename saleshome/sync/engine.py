@@ -30,6 +30,7 @@ from saleshome.errors import QuotaExceededError, SalesHomeError
 from saleshome.salesforce.client import BulkNotSupported, SalesforceClient
 from saleshome.salesforce.credentials import Resolver
 from saleshome.salesforce.schema import ObjectSchema, object_schema
+from saleshome.settings.listviews import materialise_default_list_views
 from saleshome.settings.orgs import Org, connect, get_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import MergeStats, OrgWarehouse
@@ -335,7 +336,14 @@ def sync_org(
     with recording_outcome(run, result):
         for schema in describe_objects(run, objects_to_sync(run, objects)):
             result.objects.append(sync_object(run, schema, full=full, backfill=backfill))
+        materialise_lists(run)
     return result
+
+
+def materialise_lists(run: SyncRun) -> None:
+    """Store the results of the org's default list views (what `saleshome lists show` prints)."""
+    materialise_default_list_views(run.client, run.warehouse, _control(run.settings), run.org.alias,
+                                   run_id=run.run_id, max_rows=run.settings.list_view_max_rows)
 
 
 # ---------------------------------------------------------------------------------------- bookkeeping

@@ -123,6 +123,71 @@ CONTROL_MIGRATIONS += (
     ),
 )
 
+CONTROL_MIGRATIONS += (
+    (
+        "0004_sales_home_settings",
+        """
+        CREATE TABLE workspaces (
+            workspace VARCHAR PRIMARY KEY,     -- Settings.workspace: one Slack workspace or Enterprise organisation
+            plan VARCHAR NOT NULL,             -- free, pro, business_plus, enterprise_grid, enterprise_plus
+            sales_elevate BOOLEAN NOT NULL,    -- the Sales Elevate add-on
+            team_ids VARCHAR[] NOT NULL,       -- its Slack workspaces (T…)
+            updated_at TIMESTAMPTZ NOT NULL,
+            updated_by VARCHAR NOT NULL        -- the Slack user (U…) who set the plan
+        );
+        CREATE TABLE role_assignments (
+            workspace VARCHAR NOT NULL,
+            user_id VARCHAR NOT NULL,          -- Slack user (U…)
+            role VARCHAR NOT NULL,             -- sales_admin
+            granted_by VARCHAR NOT NULL,
+            granted_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (workspace, user_id, role)
+        );
+        CREATE TABLE org_settings (
+            alias VARCHAR PRIMARY KEY,         -- no row: the defaults (five standard objects, any IsWon stage)
+            objects VARCHAR[] NOT NULL,        -- the objects shown in Sales Home, in order
+            won_stage VARCHAR,                 -- null: any stage with IsWon
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE default_list_views (
+            alias VARCHAR NOT NULL,
+            object VARCHAR NOT NULL,
+            position INTEGER NOT NULL,         -- 0..24: at most 25 per object
+            list_view_id VARCHAR NOT NULL,     -- 15-character id, as /sobjects/{object}/listviews gives it
+            developer_name VARCHAR NOT NULL,
+            label VARCHAR NOT NULL,
+            PRIMARY KEY (alias, object, list_view_id)
+        );
+        CREATE TABLE record_layouts (
+            alias VARCHAR NOT NULL,            -- no row for an object: the default layout (name + key fields)
+            object VARCHAR NOT NULL,
+            fields VARCHAR[] NOT NULL,         -- shown in Slack, in order
+            editable VARCHAR[] NOT NULL,       -- the subset members may edit
+            updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (alias, object)
+        );
+        CREATE TABLE celebration_settings (
+            workspace VARCHAR PRIMARY KEY,     -- no row: the defaults
+            enabled BOOLEAN NOT NULL,
+            message VARCHAR NOT NULL,          -- placeholders {owner} {opportunity} {account} {amount} {close_date} {stage}
+            channels VARCHAR[] NOT NULL,       -- conversation ids where celebrations are shared
+            updated_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE SEQUENCE settings_audit_seq;
+        CREATE TABLE settings_audit (
+            seq BIGINT NOT NULL DEFAULT nextval('settings_audit_seq'),
+            workspace VARCHAR NOT NULL,
+            changed_at TIMESTAMPTZ NOT NULL,
+            actor VARCHAR NOT NULL,            -- Slack user (U…)
+            action VARCHAR NOT NULL,           -- e.g. roles.grant, lists, layouts, restrictions, settings.import
+            target VARCHAR NOT NULL,           -- what changed, as a settings path (orgs.acme.lists)
+            before JSON,
+            after JSON
+        );
+        """,
+    ),
+)
+
 ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0001_sync_metadata",

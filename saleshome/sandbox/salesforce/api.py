@@ -453,10 +453,11 @@ class SalesforceApi:
     def _listviews(self, req: Request, m: re.Match[str], user: str) -> Response:
         obj = self._object(m["obj"])
         base = f"{self._base(m['v'])}/sobjects/{obj.name}/listviews"
+        # The list and basic-information resources give 18-character ids; describe and results 15.
         views = [
-            {"describeUrl": f"{base}/{r['Id'][:15]}/describe", "developerName": r["DeveloperName"],
-             "id": r["Id"][:15], "label": r["Name"], "resultsUrl": f"{base}/{r['Id'][:15]}/results",
-             "soqlCompatible": True, "url": f"{base}/{r['Id'][:15]}"}
+            {"describeUrl": f"{base}/{r['Id']}/describe", "developerName": r["DeveloperName"],
+             "id": r["Id"], "label": r["Name"], "resultsUrl": f"{base}/{r['Id']}/results",
+             "soqlCompatible": True, "url": f"{base}/{r['Id']}"}
             for r in self._listview_rows(obj)
         ]
         return Response.of(200, {"done": True, "listviews": views, "nextRecordsUrl": None, "size": len(views),
@@ -465,9 +466,9 @@ class SalesforceApi:
     def _listview(self, req: Request, m: re.Match[str], user: str) -> Response:
         obj = self._object(m["obj"])
         view_id, view = self._listview_def(obj, m["lv"])
-        base = f"{self._base(m['v'])}/sobjects/{obj.name}/listviews/{view_id[:15]}"
+        base = f"{self._base(m['v'])}/sobjects/{obj.name}/listviews/{view_id}"
         return Response.of(200, {"describeUrl": f"{base}/describe", "developerName": view.developer_name,
-                                 "id": view_id[:15], "label": view.label, "resultsUrl": f"{base}/results",
+                                 "id": view_id, "label": view.label, "resultsUrl": f"{base}/results",
                                  "soqlCompatible": True, "url": base})
 
     def _resolve_path(self, obj: ObjectDef, path: str) -> FieldDef:

@@ -78,9 +78,17 @@ def find(sobject: str, developer_name: str) -> ListViewDef | None:
     )
 
 
+_SYSTEM_COLUMNS = ("Id", "CreatedDate", "LastModifiedDate", "SystemModstamp")
+
+
+def _selected(view: ListViewDef) -> list[str]:
+    """The view's columns, then the hidden system columns it does not show already (SOQL refuses a repeat)."""
+    return [*view.columns, *(c for c in _SYSTEM_COLUMNS if c not in view.columns)]
+
+
 def soql(view: ListViewDef, user_id: str) -> str:
     """The list view's query (user ids are validated 18-character ids, safe to inline)."""
-    fields = [*view.columns, "Id", "CreatedDate", "LastModifiedDate", "SystemModstamp"]
+    fields = _selected(view)
     conditions = [c for c in (view.where, f"OwnerId = '{user_id}'" if view.mine else None) if c]
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     direction = "DESC NULLS LAST" if view.descending else "ASC NULLS FIRST"
@@ -90,7 +98,7 @@ def soql(view: ListViewDef, user_id: str) -> str:
 def columns(view: ListViewDef, obj: ObjectDef, resolve: Any) -> list[dict[str, Any]]:
     """The ``columns`` array of describe and results (hidden system columns included)."""
     out = []
-    names = [*view.columns, "Id", "CreatedDate", "LastModifiedDate", "SystemModstamp"]
+    names = _selected(view)
     for index, path in enumerate(names):
         f = resolve(obj, path)
         sort_index = 0 if path == view.order_by else None

@@ -1,0 +1,397 @@
+"""Checking and applying a settings document: all or nothing, audited.
+
+Every change — one CLI command or a whole YAML import — goes the same way:
+
+1. the actor must be a sales admin of a workspace whose plan includes Sales Home;
+2. the document is resolved against the orgs (describe, list views) and Slack (workspaces,
+   channels); every problem is collected with its exact path
+   (``orgs.acme.lists.Opportunity.default_lists[25]: at most 25 default list views per object``)
+   and reported together — nothing is written;
+3. the new state is compared with the current one, section by section (the diff a dry run
+   prints);
+4. one control-database transaction checks that nobody changed the settings meanwhile,
+   writes the changed sections and appends one audit entry per change.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import ValidationError as PydanticValidationError
+
+from saleshome.errors import RetriableError, SalesHomeError, ValidationError
+from saleshome.slack.restrictions import Restrictions, blocked_reason
+
+from .audit import record_change
+from .context import SettingsContext
+from .layouts import layout_problems
+from .model import (
+    MAX_DEFAULT_LISTS,
+    CelebrationsDoc,
+    CelebrationSettings,
+    Layout,
+    ListViewRef,
+    ObjectLists,
+    OrgDoc,
+    OrgSettings,
+    RestrictionsDoc,
+    SettingsDocument,
+    SettingsState,
+    document_dict,
+    document_of,
+    format_path,
+)
+from .roles import require_sales_admin
+from .store import (
+    state_in,
+    write_celebrations,
+    write_layout,
+    write_lists,
+    write_restrictions_in,
+)
+from .templates import template_problems
+
+YAML_HEADER = (
+    "# Sales Home settings (saleshome settings export). Apply with: saleshome settings import FILE [--dry-run]\n"
+    "# Sections left out of a document are not changed by an import.\n"
+)
+
+
+class SettingsProblems(ValidationError):
+    """A settings document breaks one or more rules; ``problems`` are ``path: message`` lines."""
+
+    def __init__(self, problems: list[str], *, hint: str | None = None) -> None:
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        super().__init__(f"settings not changed, {count}:\n  " + "\n  ".join(problems),
+                         hint=hint or "fix every line above and run the command again; nothing was changed")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Change:
+    """One section whose value changes (``before``/``after`` as JSON-able data; None: default or absent)."""
+
+    target: str
+    before: Any
+    after: Any
+
+    def diff(self) -> str:
+        def lines(value: Any) -> list[str]:
+            text = "(default)\n" if value is None else yaml.safe_dump(value, sort_keys=False, allow_unicode=True)
+            return text.splitlines(keepends=True)
+
+        return "".join(difflib.unified_diff(lines(self.before), lines(self.after), f"{self.target} (now)",
+                                            f"{self.target} (new)", n=99))
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    before: SettingsState
+    after: SettingsState
+    changes: list[Change]
+    applied: bool
+
+    def diff(self) -> str:
+        return "\n".join(c.diff() for c in self.changes) if self.changes else "no change\n"
+
+
+# ---------------------------------------------------------------------- parsing
+def parse_document(text: str) -> SettingsDocument:
+    """A YAML text as a :class:`SettingsDocument`; malformed YAML or a wrong shape → :class:`SettingsProblems`."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "the document"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SettingsProblems([f"(document): malformed YAML at {where}: {problem}"],
+                               hint="check the indentation and quoting there") from None
+    return validate_document({} if data is None else data)
+
+
+def validate_document(data: Any) -> SettingsDocument:
+    """Plain data (parsed YAML) as a :class:`SettingsDocument`; a wrong shape → :class:`SettingsProblems` with paths."""
+    if not isinstance(data, dict):
+        raise SettingsProblems([f"(document): expected a mapping of sections (restrictions, celebrations, orgs), "
+                                f"got {type(data).__name__}"])
+    try:
+        return SettingsDocument.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = list(error["loc"])
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown setting (check its spelling)"
+            problems.append(f"{format_path(loc)}: {message}")
+        raise SettingsProblems(list(dict.fromkeys(problems))) from None
+
+
+# ---------------------------------------------------------------------- resolving
+class _Resolver:
+    def __init__(self, ctx: SettingsContext, current: SettingsState) -> None:
+        self.ctx = ctx
+        self.current = current
+        self.problems: list[str] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def check_limits(self, doc: SettingsDocument) -> None:
+        for alias, org in doc.orgs.items():
+            for obj, lists in (org.lists or {}).items():
+                if lists is not None and len(lists.default_lists) > MAX_DEFAULT_LISTS:
+                    self.problem(f"orgs.{alias}.lists.{obj}.default_lists[{MAX_DEFAULT_LISTS}]",
+                                 f"at most {MAX_DEFAULT_LISTS} default list views per object")
+
+    def restrictions(self, doc: RestrictionsDoc) -> Restrictions:
+        teams: list[str] | None = None
+        if doc.workspaces is not None:
+            teams = []
+            for i, ref in enumerate(doc.workspaces):
+                try:
+                    team = self.ctx.directory.team(ref).id
+                except ValidationError as exc:
+                    self.problem(f"restrictions.workspaces[{i}]", str(exc))
+                    continue
+                if team in teams:
+                    self.problem(f"restrictions.workspaces[{i}]", f"{ref} is listed twice")
+                teams.append(team)
+        kinds = set(doc.channel_types)
+        return Restrictions(allow_public="public" in kinds, allow_private="private" in kinds,
+                            allow_direct="direct" in kinds, include_external=doc.include_external,
+                            allowed_teams=teams)
+
+    def celebrations(self, doc: CelebrationsDoc, restrictions: Restrictions) -> CelebrationSettings:
+        for message in template_problems(doc.message):
+            self.problem("celebrations.message", message)
+        channels: list[str] = []
+        for i, ref in enumerate(doc.channels):
+            path = f"celebrations.channels[{i}]"
+            try:
+                channel = self.ctx.directory.channel(ref)
+            except ValidationError as exc:
+                self.problem(path, str(exc))
+                continue
+            if channel.id in channels:
+                self.problem(path, f"{channel.label} is listed twice")
+            elif channel.is_archived:
+                self.problem(path, f"{channel.label} is archived")
+            elif not channel.is_member:
+                self.problem(path, f"the Sales Home app is not in {channel.label} (invite it: /invite @Sales Home)")
+            else:
+                reason = blocked_reason(restrictions, channel.info, channel.team_id)
+                if reason:
+                    self.problem(path, f"{channel.label} cannot receive celebrations: {reason} "
+                                       "(change the restrictions or pick another channel)")
+            channels.append(channel.id)
+        return CelebrationSettings(enabled=doc.enabled, message=doc.message, channels=channels)
+
+    def _object(self, alias: str, name: str, path: str) -> dict[str, Any] | None:
+        try:
+            return self.ctx.sobject(alias, name)
+        except ValidationError as exc:
+            self.problem(path, str(exc))
+            return None
+
+    def list_view(self, alias: str, obj: str, ref: str, path: str) -> ListViewRef | None:
+        views = self.ctx.list_views(alias, obj)
+        found = [v for v in views if ref == v["developerName"] or (len(ref) in (15, 18) and ref[:15] == v["id"][:15])]
+        if not found:
+            found = [v for v in views if ref.strip().lower() == v["label"].lower()]
+        if not found:
+            known = ", ".join(v["developerName"] for v in views) or "none"
+            self.problem(path, f"org {alias!r} has no {obj} list view {ref!r} (its list views: {known})")
+            return None
+        if len(found) > 1:
+            self.problem(path, f"{ref!r} names {len(found)} {obj} list views; give its developer name or id "
+                               f"({', '.join(v['developerName'] for v in found)})")
+            return None
+        v = found[0]
+        return ListViewRef(id=v["id"][:15], developer_name=v["developerName"], label=v["label"])
+
+    def org(self, alias: str, doc: OrgDoc) -> OrgSettings | None:
+        base = f"orgs.{alias}"
+        current = self.current.orgs.get(alias)
+        if current is None:
+            known = ", ".join(self.current.orgs) or "none yet"
+            self.problem(base, f"no org called {alias!r} is connected to this workspace (connected: {known})")
+            return None
+        new = current.model_copy(deep=True)
+        if doc.lists is not None:
+            objects: dict[str, ObjectLists] = {}
+            for obj, lists in doc.lists.items():
+                path = f"{base}.lists.{obj}"
+                entry = self._object(alias, obj, path)
+                if entry is None:
+                    continue
+                name = entry["name"]
+                if name in objects:
+                    self.problem(path, f"{name} is listed twice")
+                    continue
+                views: list[ListViewRef] = []
+                refs = lists.default_lists if lists is not None else []
+                if refs and "listviews" not in entry.get("urls", {}):
+                    self.problem(f"{path}.default_lists", f"{name} has no list views in org {alias!r}")
+                    refs = []
+                for i, ref in enumerate(refs[:MAX_DEFAULT_LISTS]):
+                    view = self.list_view(alias, name, ref, f"{path}.default_lists[{i}]")
+                    if view is None:
+                        continue
+                    if any(v.id == view.id for v in views):
+                        self.problem(f"{path}.default_lists[{i}]", f"{view.developer_name} is listed twice")
+                        continue
+                    views.append(view)
+                objects[name] = ObjectLists(default_lists=views)
+            new.objects = objects
+        if doc.layouts is not None:
+            layouts: dict[str, Layout] = {}
+            for obj, layout_doc in doc.layouts.items():
+                path = f"{base}.layouts.{obj}"
+                entry = self._object(alias, obj, path)
+                if entry is None:
+                    continue
+                layout, problems = layout_problems(self.ctx.describe(alias, entry["name"]), layout_doc.fields,
+                                                   layout_doc.editable, path)
+                self.problems += problems
+                layouts[entry["name"]] = layout
+            new.layouts = layouts
+        if "won_stage" in doc.model_fields_set:
+            new.won_stage = self.won_stage(alias, doc.won_stage, f"{base}.won_stage")
+        return new
+
+    def won_stage(self, alias: str, stage: str | None, path: str) -> str | None:
+        if stage is None:
+            return None
+        if self._object(alias, "Opportunity", path) is None:
+            return None
+        describe = self.ctx.describe(alias, "Opportunity")
+        field = next((f for f in describe.get("fields", []) if f["name"] == "StageName"), None)
+        values = [v["value"] for v in (field or {}).get("picklistValues", []) if v.get("active", True)]
+        if stage not in values:
+            close = [v for v in values if v.lower() == stage.strip().lower()]
+            self.problem(path, f"org {alias!r} has no opportunity stage {stage!r}"
+                               + (f" (did you mean {close[0]!r}?)" if close else f" (its stages: {', '.join(values)})"))
+            return None
+        return stage
+
+    def resolve(self, doc: SettingsDocument) -> SettingsState:
+        self.check_limits(doc)
+        new = self.current.model_copy(deep=True)
+        if doc.restrictions is not None:
+            new.restrictions = self.restrictions(doc.restrictions)
+        if doc.celebrations is not None:
+            new.celebrations = self.celebrations(doc.celebrations, new.restrictions)
+        for alias, org_doc in doc.orgs.items():
+            org = self.org(alias, org_doc)
+            if org is not None:
+                new.orgs[alias] = org
+        if self.problems:
+            raise SettingsProblems(self.problems)
+        return new
+
+
+def resolve_document(ctx: SettingsContext, doc: SettingsDocument, current: SettingsState) -> SettingsState:
+    """The state ``doc`` asks for, over ``current``; every problem at once as :class:`SettingsProblems`."""
+    return _Resolver(ctx, current).resolve(doc)
+
+
+# ---------------------------------------------------------------------- diff and write
+def _dump(model: Any) -> Any:
+    return None if model is None else model.model_dump(mode="json")
+
+
+def diff_states(before: SettingsState, after: SettingsState) -> list[Change]:
+    changes: list[Change] = []
+    for section in ("restrictions", "celebrations"):
+        old, new = _dump(getattr(before, section)), _dump(getattr(after, section))
+        if old != new:
+            changes.append(Change(section, old, new))
+    for alias, org in after.orgs.items():
+        was = before.orgs.get(alias, OrgSettings())
+        old_lists = {k: _dump(v) for k, v in was.objects.items()}
+        new_lists = {k: _dump(v) for k, v in org.objects.items()}
+        if list(old_lists.items()) != list(new_lists.items()):
+            changes.append(Change(f"orgs.{alias}.lists", old_lists, new_lists))
+        for obj in dict.fromkeys([*was.layouts, *org.layouts]):
+            old_layout, new_layout = _dump(was.layouts.get(obj)), _dump(org.layouts.get(obj))
+            if old_layout != new_layout:
+                changes.append(Change(f"orgs.{alias}.layouts.{obj}", old_layout, new_layout))
+        if was.won_stage != org.won_stage:
+            changes.append(Change(f"orgs.{alias}.won_stage", was.won_stage, org.won_stage))
+    return changes
+
+
+def _write(ctx: SettingsContext, actor: str, action: str, before: SettingsState, after: SettingsState,
+           changes: list[Change]) -> None:
+    with ctx.control.transaction() as db:
+        if state_in(db, ctx.workspace) != before:
+            raise RetriableError("the settings changed while this change was being checked",
+                                 hint="run the command again: it will be checked against the new settings")
+        written: set[str] = set()
+        for change in changes:
+            parts = change.target.split(".")
+            if parts[0] == "restrictions":
+                write_restrictions_in(db, ctx.workspace, after.restrictions)
+            elif parts[0] == "celebrations":
+                write_celebrations(db, ctx.workspace, after.celebrations)
+            elif parts[2] in ("lists", "won_stage") and parts[1] not in written:
+                write_lists(db, parts[1], after.orgs[parts[1]])
+                written.add(parts[1])
+            elif parts[2] == "layouts":
+                write_layout(db, parts[1], parts[3], after.orgs[parts[1]].layouts.get(parts[3]))
+            record_change(db, ctx.workspace, actor, action, change.target, change.before, change.after)
+
+
+def current_state(ctx: SettingsContext) -> SettingsState:
+    with ctx.control.transaction() as db:
+        return state_in(db, ctx.workspace)
+
+
+def apply_document(ctx: SettingsContext, actor: str, doc: SettingsDocument, *, action: str = "settings.import",
+                   dry_run: bool = False) -> ChangeSet:
+    """Check ``actor`` and ``doc``, then apply it at once (or, with ``dry_run``, only say what would change)."""
+    require_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor)
+    return apply_checked(ctx, actor, doc, action=action, dry_run=dry_run)
+
+
+def apply_checked(ctx: SettingsContext, actor: str, doc: SettingsDocument, *, action: str,
+                  dry_run: bool = False) -> ChangeSet:
+    """:func:`apply_document` for an actor already checked by :func:`require_sales_admin`."""
+    before = current_state(ctx)
+    after = resolve_document(ctx, doc, before)
+    changes = diff_states(before, after)
+    if changes and not dry_run:
+        _write(ctx, actor, action, before, after, changes)
+    return ChangeSet(before, after, changes, applied=bool(changes) and not dry_run)
+
+
+def import_yaml(ctx: SettingsContext, actor: str, text: str, *, dry_run: bool = False) -> ChangeSet:
+    """``saleshome settings import``: the actor first, then the whole document, all or nothing."""
+    require_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor)
+    return apply_checked(ctx, actor, parse_document(text), action="settings.import", dry_run=dry_run)
+
+
+def export_yaml(state: SettingsState) -> str:
+    """The whole state as a document an import applies unchanged."""
+    return YAML_HEADER + yaml.safe_dump(document_dict(document_of(state)), sort_keys=False, allow_unicode=True)
+
+
+__all__ = [
+    "Change",
+    "ChangeSet",
+    "SalesHomeError",
+    "SettingsProblems",
+    "apply_checked",
+    "apply_document",
+    "current_state",
+    "diff_states",
+    "export_yaml",
+    "import_yaml",
+    "parse_document",
+    "resolve_document",
+    "validate_document",
+]

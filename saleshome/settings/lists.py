@@ -1,0 +1,21 @@
+"""The Salesforce lists shown in Sales Home, as the rest of the pipeline reads them.
+
+``shown_objects(control, alias)``: the objects shown for an org, in order (the five standard
+ones until a sales admin changes them).  ``default_list_views(control, alias)``: per shown
+object, the default list views suggested to members (at most 25 each), with their ids.
+"""
+
+from __future__ import annotations
+
+from saleshome.warehouse.control import ControlDB
+
+from .model import ListViewRef
+from .store import load_org_settings
+
+
+def shown_objects(control: ControlDB, alias: str) -> list[str]:
+    return list(load_org_settings(control, alias).objects)
+
+
+def default_list_views(control: ControlDB, alias: str) -> dict[str, list[ListViewRef]]:
+    return {obj: list(lists.default_lists) for obj, lists in load_org_settings(control, alias).objects.items()}

@@ -1,0 +1,163 @@
+"""Sales Home settings as values: what is stored (resolved) and what a YAML document says.
+
+Two shapes of the same settings:
+
+- the **state** (:class:`SettingsState`): what the control database holds, resolved — list
+  views with their ids, channels and workspaces as Slack ids, field names as describe spells
+  them;
+- the **document** (:class:`SettingsDocument`): what a sales admin writes in
+  ``sales-home.yaml`` — list views by developer name, label or id, channels by ``#name`` or
+  id, workspaces by name or id.  Every section is optional: a document changes only the
+  sections it contains.
+
+Document layout::
+
+    version: 1
+    restrictions: {channel_types: [public, private, direct], include_external: false, workspaces: null}
+    celebrations: {enabled: true, message: "...", channels: ["#deals-won"]}
+    orgs:
+      acme-prod:
+        lists:                        # the objects shown in Sales Home, in order
+          Opportunity: {default_lists: [ClosingThisMonth, Won]}
+          Account: {}
+        layouts:                      # objects not listed use the default layout
+          Opportunity: {fields: [Name, Amount, StageName], editable: [StageName]}
+        won_stage: null               # null: any stage with IsWon; or one StageName value
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from saleshome.slack.restrictions import Restrictions
+
+DEFAULT_OBJECTS: tuple[str, ...] = ("Account", "Opportunity", "Lead", "Contact", "Case")
+MAX_DEFAULT_LISTS = 25
+DEFAULT_MESSAGE = ":tada: {owner} just won *{opportunity}* with {account}: {amount}!"
+ChannelType = Literal["public", "private", "direct"]
+CHANNEL_TYPES: tuple[ChannelType, ...] = ("public", "private", "direct")
+
+
+# ---------------------------------------------------------------------- state (resolved, stored)
+class ListViewRef(BaseModel):
+    """One of the org's list views (``/sobjects/{object}/listviews``)."""
+
+    id: str  # 15 characters, as the list views resource gives it
+    developer_name: str
+    label: str
+
+
+class ObjectLists(BaseModel):
+    default_lists: list[ListViewRef] = Field(default_factory=list)
+
+
+class Layout(BaseModel):
+    """The Slack record layout of one object: fields shown, in order, and the subset members may edit."""
+
+    fields: list[str]
+    editable: list[str] = Field(default_factory=list)
+
+
+class OrgSettings(BaseModel):
+    objects: dict[str, ObjectLists] = Field(
+        default_factory=lambda: {name: ObjectLists() for name in DEFAULT_OBJECTS})
+    layouts: dict[str, Layout] = Field(default_factory=dict)  # only the layouts set explicitly
+    won_stage: str | None = None  # None: any stage with IsWon
+
+
+class CelebrationSettings(BaseModel):
+    """Deal celebrations: on or off, the message template, where they are shared (conversation ids)."""
+
+    enabled: bool = True
+    message: str = DEFAULT_MESSAGE
+    channels: list[str] = Field(default_factory=list)
+
+
+class SettingsState(BaseModel):
+    restrictions: Restrictions = Field(default_factory=Restrictions)
+    celebrations: CelebrationSettings = Field(default_factory=CelebrationSettings)
+    orgs: dict[str, OrgSettings] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- document (YAML, as written)
+class _Doc(BaseModel):
+    # extra="forbid": a misspelt key is an error, not silently ignored; strict: no "yes" for true.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ObjectListsDoc(_Doc):
+    default_lists: list[str] = Field(default_factory=list, description="List views by developer name, label or id.")
+
+
+class LayoutDoc(_Doc):
+    fields: list[str]
+    editable: list[str] = Field(default_factory=list)
+
+
+class OrgDoc(_Doc):
+    lists: dict[str, ObjectListsDoc | None] | None = None
+    layouts: dict[str, LayoutDoc] | None = None
+    won_stage: str | None = None
+
+
+class RestrictionsDoc(_Doc):
+    channel_types: list[ChannelType] = Field(default_factory=lambda: list(CHANNEL_TYPES))
+    include_external: bool = False
+    workspaces: list[str] | None = None  # None: every workspace of the organisation
+
+
+class CelebrationsDoc(_Doc):
+    enabled: bool = True
+    message: str = DEFAULT_MESSAGE
+    channels: list[str] = Field(default_factory=list)
+
+
+class SettingsDocument(_Doc):
+    version: Literal[1] = 1
+    restrictions: RestrictionsDoc | None = None
+    celebrations: CelebrationsDoc | None = None
+    orgs: dict[str, OrgDoc] = Field(default_factory=dict)
+
+
+def restrictions_doc(r: Restrictions) -> RestrictionsDoc:
+    kinds = {"public": r.allow_public, "private": r.allow_private, "direct": r.allow_direct}
+    return RestrictionsDoc(channel_types=[k for k in CHANNEL_TYPES if kinds[k]], include_external=r.include_external,
+                           workspaces=None if r.allowed_teams is None else list(r.allowed_teams))
+
+
+def document_of(state: SettingsState) -> SettingsDocument:
+    """The document that says exactly ``state`` (list views by developer name, Slack objects by id)."""
+    orgs = {
+        alias: OrgDoc(
+            lists={obj: ObjectListsDoc(default_lists=[v.developer_name for v in lists.default_lists])
+                   for obj, lists in org.objects.items()},
+            layouts={obj: LayoutDoc(fields=list(layout.fields), editable=list(layout.editable))
+                     for obj, layout in org.layouts.items()},
+            won_stage=org.won_stage,
+        )
+        for alias, org in state.orgs.items()
+    }
+    c = state.celebrations
+    return SettingsDocument(
+        restrictions=restrictions_doc(state.restrictions),
+        celebrations=CelebrationsDoc(enabled=c.enabled, message=c.message, channels=list(c.channels)),
+        orgs=orgs,
+    )
+
+
+def document_dict(doc: SettingsDocument) -> dict[str, Any]:
+    """``doc`` as plain data for YAML (every section written out, in a stable order)."""
+    return doc.model_dump(mode="json")
+
+
+def format_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """``("orgs", "acme", "lists", "Opportunity", "default_lists", 25)`` → ``orgs.acme.lists.Opportunity.default_lists[25]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
