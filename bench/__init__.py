@@ -32,4 +32,6 @@ BENCHMARKS: dict[str, str] = {
     "sync_vs_dlt": "bench.sync_vs_dlt",
     # issue 5: delivered throughput vs the rate-limit bound; duplicates and losses under faults
     "publish": "bench.publish",
+    # issue 7: 100 notifications compiled to SQL over a change log, against per-row Python evaluation
+    "notify_eval": "bench.notify_eval",
 }

@@ -1,9 +1,15 @@
-"""The publish flow: drain the outbox into Slack (order per channel, rate limits, no duplicate)."""
+"""The publish flow: drain the outbox into Slack (order per channel, rate limits, no duplicate).
+
+It first checks that the workspace's Slack plan includes Sales Home, and fails saying which
+plans do when it does not (nothing is sent).
+"""
 
 from __future__ import annotations
 
 from prefect import flow
 
+from saleshome.config import load_settings
+from saleshome.settings.workspace import require_sales_home_for
 from saleshome.slack.publisher import PublishStats
 from tasks.publish import publish_outbox
 
@@ -11,4 +17,5 @@ from tasks.publish import publish_outbox
 @flow(flow_run_name="publish")
 def publish() -> PublishStats:
     """Publish every ready message of the outbox, and report sent, retried, waits, dead letters, blocked."""
+    require_sales_home_for(load_settings())
     return publish_outbox()

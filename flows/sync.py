@@ -3,7 +3,9 @@
 A sync logs in to the org, describes its objects, then for each object reads its windows
 and merges each one (rows, change log and cursor in one transaction), reconciling Ids when
 due; it publishes a summary table and logs one line per object.  A spent API budget ends
-the run "Paused for quota" (a Completed state): the next scheduled run resumes it.
+the run "Paused for quota" (a Completed state): the next scheduled run resumes it.  Every
+flow first checks that the workspace's Slack plan includes Sales Home, and fails saying
+which plans do when it does not.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from saleshome.config import load_settings
 from saleshome.errors import QuotaExceededError
 from saleshome.salesforce.schema import ObjectSchema
 from saleshome.settings.orgs import get_org, list_orgs
+from saleshome.settings.workspace import require_sales_home_for
 from saleshome.sync.engine import (
     ObjectResult,
     SyncResult,
@@ -48,6 +51,7 @@ _OBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 @flow(flow_run_name="sync-{org}")
 def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> SyncResult | State[Any]:
     """Sync one org: its objects' changes since their cursors (or everything with ``full``)."""
+    require_sales_home_for(load_settings())
     return run_sync(org, objects, kind="full" if full else None, full=full)
 
 
@@ -57,7 +61,9 @@ def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> 
 )
 def sync_all_orgs() -> list[State[Any]]:
     """Sync every connected org, a few at a time; the run fails if any org failed (the others still sync)."""
-    runs = sync_org_task.map([org.alias for org in list_orgs(load_settings())])
+    settings = load_settings()
+    require_sales_home_for(settings)
+    runs = sync_org_task.map([org.alias for org in list_orgs(settings)])
     wait(runs)
     return [run.state for run in runs]
 
@@ -94,7 +100,9 @@ class BackfillParameters(BaseModel):
 @flow(flow_run_name="backfill-{request.org}")
 def backfill(request: BackfillParameters) -> SyncResult | State[Any]:
     """Re-read [start, end) of an org's objects without moving their cursors; silent unless ``notify``."""
-    get_org(load_settings(), request.org)  # fail fast, naming the connected orgs
+    settings = load_settings()
+    require_sales_home_for(settings)
+    get_org(settings, request.org)  # fail fast, naming the connected orgs
     return run_sync(request.org, request.objects, kind="backfill", window=(request.start, request.end),
                     notify=request.notify)
 

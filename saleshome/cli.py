@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from saleshome.cli_notify import notifications_app
 from saleshome.cli_settings import GROUPS as SETTINGS_GROUPS
+from saleshome.cli_settings import ActorOption
 from saleshome.errors import SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
@@ -53,6 +55,7 @@ app.add_typer(org_app, name="org")  # saleshome org add | list | remove
 # saleshome workspace | roles | lists | layouts | restrictions | celebrations | settings (cli_settings.py)
 for _group, _name in SETTINGS_GROUPS:
     app.add_typer(_group, name=_name)
+app.add_typer(notifications_app, name="notifications")  # saleshome notifications ... (cli_notify.py)
 
 
 @app.callback()
@@ -110,24 +113,30 @@ def org_add(
     api_version: Annotated[str, typer.Option(help="Salesforce REST API version.")] = "62.0",
     objects: Annotated[str | None, typer.Option(
         help="Comma-separated objects to sync instead of the default set (User, Account, Opportunity, ...).")] = None,
+    actor: ActorOption = None,
 ) -> None:
-    """Verify the connection to an org (login, identity, org id, API version), then save it. Secrets are never stored."""
-    from saleshome.config import load_settings
+    """Verify the connection to an org (login, identity, org id, API version), then save it (sales admins only).
+
+    Secrets are never stored: the org keeps a reference to where they are read from.
+    """
+    from saleshome.cli_settings import _actor, _context
     from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
-    from saleshome.settings.orgs import add_org
+    from saleshome.settings.orgs import add_org_as
     from saleshome.sync.render import org_kind
 
     if env_prefix and secret_block:
         raise typer.BadParameter("give --env-prefix or --secret-block, not both")
     ref = f"prefect-secret:{secret_block}" if secret_block else f"env:{env_prefix or env_prefix_for(alias)}"
-    org = add_org(
-        load_settings(), alias, login_url=login_url, auth_method=AuthMethod(auth.value), credential_ref=ref,
-        ca_file=str(ca_file) if ca_file else None, api_version=api_version,
-        objects=tuple(_split([objects] if objects else None) or ()) or None, resolvers=RESOLVERS,
+    ctx = _context()
+    org = add_org_as(
+        ctx.settings, ctx.directory, alias, actor=_actor(ctx, actor), login_url=login_url,
+        auth_method=AuthMethod(auth.value), credential_ref=ref, ca_file=str(ca_file) if ca_file else None,
+        api_version=api_version, objects=tuple(_split([objects] if objects else None) or ()) or None,
+        resolvers=RESOLVERS,
     )
     typer.echo(f"Connected {org.alias}: org {org.org_id} ({org.org_name or 'unnamed'}), {org_kind(org.is_sandbox)}, "
                f"API v{org.api_version}, {org.instance_url}")
-    typer.echo(f"Credentials are read from {ref} when needed; nothing secret was stored.")
+    typer.echo(f"Credentials are read from {ref} when needed; nothing secret was stored (recorded in the audit log).")
 
 
 @org_app.command("list")
@@ -135,11 +144,11 @@ def org_list() -> None:
     """List the connected orgs: alias, org id, production/sandbox, last sync, status."""
     from rich.console import Console
 
-    from saleshome.config import load_settings
+    from saleshome.cli_settings import _ready
     from saleshome.settings.orgs import list_orgs
     from saleshome.sync.render import orgs_table
 
-    orgs = list_orgs(load_settings())
+    orgs = list_orgs(_ready().settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
@@ -150,17 +159,19 @@ def org_list() -> None:
 def org_remove(
     alias: Annotated[str, typer.Argument(help="The org to remove.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    actor: ActorOption = None,
 ) -> None:
-    """Remove an org with its synced data (its DuckDB file) and its sync state."""
-    from saleshome.config import load_settings
-    from saleshome.settings.orgs import get_org, remove_org
+    """Remove an org with its synced data (its DuckDB file), its sync state and its settings (sales admins only)."""
+    from saleshome.cli_settings import _actor, _context
+    from saleshome.settings.orgs import Org, remove_org_as
 
-    settings = load_settings()
-    org = get_org(settings, alias)
-    if not yes:
-        typer.confirm(f"Remove org {org.alias} ({org.org_id}) with all its synced data?", abort=True)
-    remove_org(settings, alias)
-    typer.echo(f"Removed {alias} and its data.")
+    def confirm(org: Org) -> None:
+        if not yes:
+            typer.confirm(f"Remove org {org.alias} ({org.org_id}) with all its synced data?", abort=True)
+
+    ctx = _context()
+    remove_org_as(ctx.settings, ctx.directory, alias, actor=_actor(ctx, actor), confirm=confirm)
+    typer.echo(f"Removed {alias} and its data (recorded in the audit log).")
 
 
 # --- sync and status ------------------------------------------------------------------------

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
 
     slack_bot_token: SecretStr | None = Field(default=None, description="The Sales Home app's bot token (xoxb-…).")
     slack_api_url: str | None = Field(default=None, description="Slack Web API base URL (only for the sandbox).")
+    slack_admin_token: SecretStr | None = Field(
+        default=None, description="A user token (xoxp-…) of a workspace admin or owner with users.profile:write and "
+                                  "users.profile:read: sets celebration banners on members' profiles.")
+    default_currency: str = Field(default="USD", description="Currency of amounts in orgs without multiple currencies "
+                                                             "(when Organization is not synced).")
     slack_posts_per_second: float = Field(default=1.0, gt=0, description="Pace of posts per channel (Slack: ~1/s).")
     publish_workers: int = Field(default=8, ge=1, description="Channels published in parallel.")
 

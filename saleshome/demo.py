@@ -2,12 +2,12 @@
 
 1. Start the Salesforce sandbox (HTTPS) with a seeded org, and the Slack sandbox beside it.
 2. Read the org through simple-salesforce: records per object, list views, a Bulk API 2.0 job.
-3. Connect the org to Sales Home (`org add`: credentials from the environment, the
-   connection verified); the Slack primary owner declares the plan and makes the Salesforce
-   administrator sales admin, who applies ``examples/sales-home.yaml`` (lists, layouts,
-   restrictions, celebrations) and the settings summary is printed; run the initial sync with progress, apply a burst of simulated
-   activity (ties and late commits included), run an incremental sync and print the
-   per-object summary and what the change log caught.
+3. The Slack primary owner declares the plan and makes the Salesforce administrator sales
+   admin, who connects the org to Sales Home (`org add`: credentials from the environment,
+   the connection verified) and applies ``examples/sales-home.yaml`` (lists, layouts,
+   restrictions, celebrations); the settings summary is printed.  Run the initial sync with
+   progress, apply a burst of simulated activity (ties and late commits included), run an
+   incremental sync and print the per-object summary and what the change log caught.
 4. Map the org's users to Slack users by email, publish a message through the outbox, and
    print the Slack sandbox viewer's URL where it shows.
 """
@@ -26,8 +26,10 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from saleshome.config import Settings
+    from saleshome.sandbox.salesforce.server import SandboxInfo
     from saleshome.sandbox.slack.server import SlackSandbox
+    from saleshome.settings.context import SettingsContext
+    from saleshome.settings.orgs import Org
 
 DEMO_OPPORTUNITIES = 5000
 DEMO_HOME = Path(".demo")
@@ -75,25 +77,45 @@ def _change_log(console: Console, db_path: Path, run_id: str) -> None:
         console.print("Opportunities moved to: " + ", ".join(f"{stage} ({n})" for stage, n in stages))
 
 
-def _apply_settings(console: Console, settings: Settings, slack: SlackSandbox) -> None:
-    """The plan (primary owner), a sales admin (role grant), then the example settings file (sales admin)."""
-    from saleshome.settings.apply import import_yaml
-    from saleshome.settings.context import SettingsContext
+def _make_sales_admin(console: Console, ctx: SettingsContext, slack: SlackSandbox) -> str:
+    """The primary owner declares the plan and makes the Salesforce administrator sales admin (returned)."""
     from saleshome.settings.roles import grant_sales_admin
-    from saleshome.settings.summary import print_summary
     from saleshome.settings.workspace import Plan, set_plan
 
-    ctx = SettingsContext(settings)
     owner = slack.world.primary_owner_id
     admin = next(u for u in slack.world.users.values() if u.person is not None and u.person.level == "admin")
     found = set_plan(ctx.control, ctx.directory, ctx.workspace, actor=owner, plan=Plan.ENTERPRISE_PLUS)
     grant_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor=owner, user=admin.id)
     console.print(f"\n[bold]saleshome workspace set-plan enterprise_plus --as {owner}[/] (the primary owner): "
-                  f"{found.plan_label}, Sales Home available; [bold]saleshome roles grant {admin.id}[/]: "
+                  f"{found.plan_label}, Sales Home available; [bold]saleshome roles grant {admin.id} --as {owner}[/]: "
                   f"{admin.profile.real_name} is sales admin.")
+    return admin.id
+
+
+def _connect_org(console: Console, ctx: SettingsContext, admin: str, sf_info: SandboxInfo) -> Org:
+    """The sales admin connects the org (credentials from the environment, never in the database)."""
+    from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
+    from saleshome.settings.orgs import add_org_as
+
+    prefix = env_prefix_for(ALIAS)
+    os.environ[f"{prefix}_CLIENT_ID"] = sf_info.client_id
+    os.environ[f"{prefix}_CLIENT_SECRET"] = sf_info.client_secret
+    org = add_org_as(ctx.settings, ctx.directory, ALIAS, actor=admin, login_url=sf_info.instance_url,
+                     auth_method=AuthMethod.CLIENT_CREDENTIALS, credential_ref=f"env:{prefix}",
+                     ca_file=sf_info.ca_file)
+    console.print(f"[bold]saleshome org add {ALIAS} --as {admin}[/]: verified {org.org_name} ({org.org_id}); "
+                  f"credentials stay in the environment ({prefix}_*), never in the database.")
+    return org
+
+
+def _apply_settings(console: Console, ctx: SettingsContext, admin: str) -> None:
+    """The example settings file, applied by the sales admin; then the settings summary."""
+    from saleshome.settings.apply import import_yaml
+    from saleshome.settings.summary import print_summary
+
     text = EXAMPLE_SETTINGS.read_text(encoding="utf-8").replace("  demo-org:", f"  {ALIAS}:")
-    changes = import_yaml(ctx, admin.id, text)
-    console.print(f"[bold]saleshome settings import {EXAMPLE_SETTINGS.name} --as {admin.id}[/]: "
+    changes = import_yaml(ctx, admin, text)
+    console.print(f"[bold]saleshome settings import {EXAMPLE_SETTINGS.name} --as {admin}[/]: "
                   f"{len(changes.changes)} section(s) set, audited: " + ", ".join(c.target for c in changes.changes))
     print_summary(ctx, console)
 
@@ -101,10 +123,9 @@ def _apply_settings(console: Console, settings: Settings, slack: SlackSandbox) -
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
     from saleshome.config import load_settings
-    from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
     from saleshome.sandbox.slack.server import SlackSandbox
-    from saleshome.settings.orgs import add_org
+    from saleshome.settings.context import SettingsContext
     from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
     from saleshome.slack.setup import publisher_from_settings
     from saleshome.slack.text import escape
@@ -125,16 +146,12 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
                       f"v{sf_info.api_version}); [bold]Slack sandbox[/] {slack_info.api_url}")
         _read_org(console, vars(sf_info))
 
-        prefix = env_prefix_for(ALIAS)
-        os.environ[f"{prefix}_CLIENT_ID"] = sf_info.client_id
-        os.environ[f"{prefix}_CLIENT_SECRET"] = sf_info.client_secret
         settings = load_settings(home=DEMO_HOME, bulk_threshold=2000, slack_api_url=slack_info.api_url,
                                  slack_bot_token=slack_info.bot_token, slack_posts_per_second=20)
-        org = add_org(settings, ALIAS, login_url=sf_info.instance_url, auth_method=AuthMethod.CLIENT_CREDENTIALS,
-                      credential_ref=f"env:{prefix}", ca_file=sf_info.ca_file)
-        console.print(f"\n[bold]saleshome org add {ALIAS}[/]: verified {org.org_name} ({org.org_id}); "
-                      f"credentials stay in the environment ({prefix}_*), never in the database.")
-        _apply_settings(console, settings, slack)
+        ctx = SettingsContext(settings)
+        admin = _make_sales_admin(console, ctx, slack)
+        org = _connect_org(console, ctx, admin, sf_info)
+        _apply_settings(console, ctx, admin)
         console.print("\n[bold]Initial sync[/] (silent: no notification for what existed before):")
         sync_with_progress(settings, ALIAS, console=console)
 

@@ -1,7 +1,9 @@
 """`saleshome org add|list|remove`, `saleshome sync` and `saleshome status` against a sandbox org.
 
 Each command runs in-process through `saleshome.cli.main` (what the console script runs), with
-the org's credentials in the environment and `SALESHOME_HOME` in a temporary directory.
+the org's credentials in the environment and `SALESHOME_HOME` in a temporary directory.  Orgs
+are connected and removed by a sales admin (`SALESHOME_ACTOR`, or `--as`), on an Enterprise+
+workspace of the Slack sandbox.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from saleshome.cli import AuthChoice, main
 from saleshome.config import Settings, load_settings
 from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
+from saleshome.sandbox.slack.ratelimit import RateLimits
+from saleshome.sandbox.slack.server import SlackSandbox
+from saleshome.settings.audit import read_audit
+from saleshome.settings.context import SettingsContext
+from saleshome.settings.workspace import Plan, set_plan
+from tests.slack_workspace import make_ready, slack_environment
 
 pytestmark = pytest.mark.integration
 
@@ -45,6 +53,12 @@ def sandbox() -> Iterator[SalesforceSandbox]:
         yield sb
 
 
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackSandbox]:
+    with SlackSandbox(seed=5, opportunities=200, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
+        yield sb
+
+
 @pytest.fixture()
 def info(sandbox: SalesforceSandbox) -> Iterator[SandboxInfo]:
     assert sandbox.info is not None
@@ -53,13 +67,24 @@ def info(sandbox: SalesforceSandbox) -> Iterator[SandboxInfo]:
 
 
 @pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo) -> Settings:
-    """A fresh Sales Home, and the credentials of orgs `acme` and `beta` in the environment."""
+def unready_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo, slack: SlackSandbox) -> Settings:
+    """A fresh Sales Home talking to the Slack sandbox (no plan, no sales admin yet), and the credentials
+    of orgs `acme`, `beta` and `gamma` in the environment."""
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "200")  # rich tables at full width, whatever the terminal
+    for name, value in slack_environment(slack).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SALESHOME_ACTOR", raising=False)
     for alias in ("acme", "beta", "gamma"):
         monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_ID", info.client_id)
         monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_SECRET", info.client_secret)
+    return load_settings()
+
+
+@pytest.fixture()
+def home(unready_home: Settings, monkeypatch: pytest.MonkeyPatch, slack: SlackSandbox) -> Settings:
+    """``unready_home`` on Enterprise+, with a sales admin acting by default (SALESHOME_ACTOR)."""
+    monkeypatch.setenv("SALESHOME_ACTOR", make_ready(unready_home, slack))
     return load_settings()
 
 
@@ -257,3 +282,76 @@ def test_status_reads_only_the_control_database(
 def test_status_and_sync_without_orgs(cli: Cli, home: Settings) -> None:
     assert "No org connected yet" in cli("status").out
     assert "No org connected yet" in cli("sync").out
+
+
+# ---------------------------------------------------------------------------------------- who may connect orgs
+def audit_of_orgs(settings: Settings) -> list[tuple[str, str, str, object, object]]:
+    control = SettingsContext(settings).control
+    return [(e.action, e.actor, e.target, e.before, e.after) for e in read_audit(control, settings.workspace)
+            if e.action.startswith("org.")]
+
+
+def test_only_a_sales_admin_connects_and_removes_orgs_and_both_are_audited(
+    cli: Cli, home: Settings, info: SandboxInfo, slack: SlackSandbox,
+) -> None:
+    sales_admin = home.actor
+    assert sales_admin
+    owner = slack.world.primary_owner_id
+    refused = add(cli, info, "acme", "--as", owner)  # even the primary owner: only sales admins change settings
+    assert refused.code == 1, refused.text
+    assert f"({owner}) is not a sales admin" in refused.err and f"roles grant {owner}" in refused.err
+    assert org_rows(home) == [] and not home.org_db("acme").exists() and audit_of_orgs(home) == []
+
+    added = add(cli, info, "acme")  # as SALESHOME_ACTOR
+    assert added.code == 0, added.text
+    assert "recorded in the audit log" in added.out
+    refused = cli("org", "remove", "acme", "--as", owner)  # refused before asking anything
+    assert refused.code == 1 and "is not a sales admin" in refused.err and "Remove org" not in refused.out
+    assert org_rows(home) == [("acme", "env:SALESHOME_SF_ACME")]
+    removed = cli("org", "remove", "acme", "--yes", "--as", sales_admin)
+    assert removed.code == 0, removed.text
+    assert org_rows(home) == []
+
+    entries = audit_of_orgs(home)
+    assert [(action, actor, target) for action, actor, target, _, _ in entries] == [
+        ("org.add", sales_admin, "orgs.acme"), ("org.remove", sales_admin, "orgs.acme")]
+    (_, _, _, before, after), (_, _, _, removed_before, removed_after) = entries
+    assert before is None and removed_after is None and after == removed_before
+    assert isinstance(after, dict)
+    assert after["credential_ref"] == "env:SALESHOME_SF_ACME" and after["org_id"] == info.org_id
+    assert after["auth_method"] == "client-credentials" and after["login_url"] == info.instance_url
+    audit_text = repr(entries)
+    assert info.client_secret not in audit_text and info.client_id not in audit_text
+
+
+def test_org_commands_need_an_acting_user(
+    cli: Cli, home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SALESHOME_ACTOR")
+    for outcome in (add(cli, info, "acme"), cli("org", "remove", "acme", "--yes")):
+        assert outcome.code == 1
+        assert "no acting Slack user" in outcome.err and "--as U" in outcome.err and "SALESHOME_ACTOR" in outcome.err
+    assert org_rows(home) == []
+
+
+def test_org_commands_refuse_when_the_plan_lacks_sales_home(
+    cli: Cli, unready_home: Settings, info: SandboxInfo, slack: SlackSandbox, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = slack.world.primary_owner_id
+    no_plan = add(cli, info, "acme", "--as", owner)
+    assert no_plan.code == 1 and "no Slack plan is set" in no_plan.err and "set-plan" in no_plan.err
+    assert cli("org", "list").code == 1
+
+    sales_admin = make_ready(unready_home, slack)  # Enterprise+: the sales admin connects an org
+    assert add(cli, info, "acme", "--as", sales_admin).code == 0
+    ctx = SettingsContext(unready_home)
+    set_plan(ctx.control, ctx.directory, ctx.workspace, actor=owner, plan=Plan.PRO,  # then a downgrade
+             teams=[ctx.directory.teams()[0].id])
+    audited = len(read_audit(ctx.control, ctx.workspace))
+    for refused in (add(cli, info, "beta", "--as", sales_admin), cli("org", "remove", "acme", "--yes", "--as", sales_admin),
+                    cli("org", "list")):
+        assert refused.code == 1, refused.text
+        assert "Sales Home is not available on the Pro plan" in refused.err
+        assert "Sales Elevate" in refused.err and "Business+" in refused.err and "Enterprise+" in refused.err
+    assert org_rows(unready_home) == [("acme", "env:SALESHOME_SF_ACME")]
+    assert len(read_audit(ctx.control, ctx.workspace)) == audited

@@ -1,12 +1,14 @@
 """No secret ever appears in what Sales Home produces.
 
-Org add + sync + status on the command line (subprocesses, DEBUG logging) and flow runs under
-Prefect (logs captured), for the four login methods and a Prefect Secret block; then
+Org add + sync + status on the command line (subprocesses, DEBUG logging; orgs connected by a
+sales admin, checked in the Slack sandbox) and flow runs under Prefect (logs captured), for the
+four login methods and a Prefect Secret block; then
 EVERYTHING they produced is searched for every secret: terminal output, Python and Prefect
 logs, Prefect artifacts, flow and task runs, Prefect's persisted results, and every file
 under SALESHOME_HOME (raw bytes, and each DuckDB file's contents through SQL, since DuckDB
 compresses strings on disk).  The secrets: client id and secret, password, security token,
-refresh token, private key, and every access token the org issued during the test.
+refresh token, private key, every access token the org issued during the test, and the Slack
+bot token.
 """
 
 from __future__ import annotations
@@ -37,8 +39,11 @@ from saleshome.errors import SalesHomeError
 from saleshome.salesforce.client import OrgConnection
 from saleshome.salesforce.credentials import AuthMethod, Credentials, env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
+from saleshome.sandbox.slack.ratelimit import RateLimits
+from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.orgs import add_org, connect
 from tasks.credentials import read_secret_block
+from tests.slack_workspace import make_ready, slack_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.usefixtures("no_running_event_loop")]
 
@@ -62,6 +67,12 @@ def sandbox() -> Iterator[SalesforceSandbox]:
 
 
 @pytest.fixture(scope="module")
+def slack() -> Iterator[SlackSandbox]:
+    with SlackSandbox(seed=31, opportunities=150, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
 def info(sandbox: SalesforceSandbox) -> SandboxInfo:
     assert sandbox.info is not None
     return sandbox.info
@@ -75,12 +86,13 @@ def credential_values(info: SandboxInfo) -> dict[str, str]:
     }
 
 
-def secrets(info: SandboxInfo, sandbox: SalesforceSandbox) -> dict[str, str]:
+def secrets(info: SandboxInfo, sandbox: SalesforceSandbox, slack: SlackSandbox) -> dict[str, str]:
     """Every secret to look for, by a name safe to print (never the value)."""
+    assert slack.info is not None
     found = {
         "client id": info.client_id, "client secret": info.client_secret, "password": info.password,
         "security token": info.security_token, "refresh token": info.refresh_token,
-        "wrong password": WRONG_PASSWORD, "wrong client secret": WRONG_SECRET,
+        "wrong password": WRONG_PASSWORD, "wrong client secret": WRONG_SECRET, "slack bot token": slack.info.bot_token,
     }
     key_lines = [line for line in Path(info.jwt_key_file).read_text().splitlines() if "-----" not in line]
     found.update({f"private key line {i}": line for i, line in enumerate(key_lines) if len(line) >= 32})
@@ -149,12 +161,17 @@ def cli(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 # ---------------------------------------------------------------------------------------- the sweep
 def test_no_secret_in_anything_the_cli_and_the_flows_produce(
-    info: SandboxInfo, sandbox: SalesforceSandbox, prefect_harness: Path, tmp_path: Path,
+    info: SandboxInfo, sandbox: SalesforceSandbox, slack: SlackSandbox, prefect_harness: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:
     home = tmp_path / "home"
     values = credential_values(info)
-    env = {**os.environ, "SALESHOME_HOME": str(home), "SALESHOME_LOG_LEVEL": "DEBUG", "COLUMNS": "200"}
+    env = {**os.environ, "SALESHOME_HOME": str(home), "SALESHOME_LOG_LEVEL": "DEBUG", "COLUMNS": "200",
+           **slack_environment(slack)}
+    monkeypatch.setenv("SALESHOME_HOME", str(home))
+    for name, value in slack_environment(slack).items():
+        monkeypatch.setenv(name, value)
+    env["SALESHOME_ACTOR"] = make_ready(load_settings(), slack)  # the plan, and a sales admin who adds the orgs
     # Share compiled bytecode between the subprocesses (in a scratch directory), even where
     # PYTHONDONTWRITEBYTECODE is set: each one would otherwise compile every module again.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -182,7 +199,6 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     assert " DEBUG urllib3" in "\n".join(outputs)  # the HTTP client's debug logging was on
 
     # 2. flow runs in this process, with a Prefect Secret block too, and a refused login
-    monkeypatch.setenv("SALESHOME_HOME", str(home))
     for key, value in env.items():
         if key.startswith(("SALESHOME_SF_", "BAD_")):
             monkeypatch.setenv(key, value)
@@ -201,7 +217,7 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     assert failed.is_failed() and "refused the client-credentials login" in (failed.message or "")
 
     # 3. search everything
-    secret_values = secrets(info, sandbox)
+    secret_values = secrets(info, sandbox, slack)
     assert sum(name.startswith("access token") for name in secret_values) >= 2 * 9
     found = leaks("command line output", "\n".join(outputs), secret_values)
     captured = capfd.readouterr()

@@ -2,13 +2,20 @@
 
 An org row holds how to reach the org and a *reference* to its credentials — never a
 secret.  A workspace connects at most ``Settings.max_orgs`` (20) orgs.
+
+Connecting and removing orgs are settings changes: :func:`add_org_as` and :func:`remove_org_as`
+(what ``saleshome org add|remove`` call) refuse unless the workspace's plan includes Sales Home
+and the acting Slack user is a sales admin, and record the change in the settings audit (the
+credential *reference*, never a secret).  :func:`add_org` and :func:`remove_org` are the same
+work without the actor check, for callers that have done it (and for test fixtures and
+benchmarks, which connect an org without a Slack workspace).
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +26,12 @@ from saleshome.salesforce.client import DEFAULT_API_VERSION, OrgConnection, Sale
 from saleshome.salesforce.credentials import AuthMethod, Resolver, resolve
 from saleshome.warehouse.control import ControlDB
 
+from .audit import record_change
+from .directory import SlackDirectory
+from .roles import require_sales_admin
+
+ORG_ADD = "org.add"  # audit actions
+ORG_REMOVE = "org.remove"
 _ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
 
@@ -53,6 +66,15 @@ class Org:
             is_sandbox=bool(row["is_sandbox"]), objects=tuple(row["objects"]) if row["objects"] else None,
             status=row["status"], last_sync_at=row["last_sync_at"], last_error=row["last_error"],
         )
+
+    def audited(self) -> dict[str, Any]:
+        """What the settings audit keeps of the org: how it is reached and the credential reference (no secret)."""
+        return {
+            "org_id": self.org_id, "org_name": self.org_name, "instance_url": self.instance_url,
+            "login_url": self.login_url, "auth_method": self.auth_method.value,
+            "credential_ref": self.credential_ref, "ca_file": self.ca_file, "api_version": self.api_version,
+            "is_sandbox": self.is_sandbox, "objects": list(self.objects) if self.objects else None,
+        }
 
 
 def validate_alias(alias: str) -> str:
@@ -91,9 +113,13 @@ def get_org(settings: Settings, alias: str) -> Org:
 def add_org(
     settings: Settings, alias: str, *, login_url: str, auth_method: AuthMethod, credential_ref: str,
     ca_file: str | None = None, api_version: str = DEFAULT_API_VERSION, objects: tuple[str, ...] | None = None,
-    resolvers: Mapping[str, Resolver] | None = None,
+    resolvers: Mapping[str, Resolver] | None = None, actor: str | None = None,
 ) -> Org:
-    """Verify the connection (login, identity, org id, API version), then save the org."""
+    """Verify the connection (login, identity, org id, API version), then save the org.
+
+    Does not check who acts (:func:`add_org_as` does). With ``actor``, the new org is recorded in
+    the settings audit in the transaction that saves it.
+    """
     validate_alias(alias)
     if not login_url.startswith("https://"):
         raise ValidationError(f"the login URL must be https://, got {login_url!r}",
@@ -116,26 +142,38 @@ def add_org(
     org_rows = list(next(client.query_pages("SELECT Id, Name, IsSandbox FROM Organization", include_deleted=False)))
     if not org_rows or org_rows[0]["Id"] != identity.get("organization_id"):
         raise ConfigurationError(f"org {alias!r}: the identity and the Organization record disagree")
-    org = org_rows[0]
     assert client.token is not None
+    new = Org(alias=alias, org_id=org_rows[0]["Id"], org_name=org_rows[0]["Name"],
+              instance_url=client.token.instance_url, login_url=conn.login_url, auth_method=auth_method,
+              credential_ref=credential_ref, ca_file=ca_file, api_version=api_version,
+              is_sandbox=bool(org_rows[0]["IsSandbox"]), objects=objects or None, status="new", last_sync_at=None,
+              last_error=None)
     with control.transaction() as db:
         count = db.execute("SELECT count(*) FROM orgs WHERE workspace = ?", [settings.workspace]).fetchone()
         if count and count[0] >= settings.max_orgs:
             raise ValidationError(f"this workspace reached {settings.max_orgs} connected orgs")
         db.execute(
             "INSERT INTO orgs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, NULL)",
-            [alias, settings.workspace, org["Id"], org["Name"], client.token.instance_url, conn.login_url,
-             auth_method.value, credential_ref, ca_file, api_version, bool(org["IsSandbox"]),
+            [alias, settings.workspace, new.org_id, new.org_name, new.instance_url, new.login_url,
+             auth_method.value, credential_ref, ca_file, api_version, new.is_sandbox,
              list(objects) if objects else None, datetime.now(UTC)],
         )
+        if actor is not None:
+            record_change(db, settings.workspace, actor, ORG_ADD, f"orgs.{alias}", None, new.audited())
     return get_org(settings, alias)
 
 
-def remove_org(settings: Settings, alias: str) -> None:
-    """Remove an org, its synced data, its sync state and its Sales Home settings (lists, layouts, won stage)."""
-    get_org(settings, alias)
+def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> None:
+    """Remove an org, its synced data, its sync state and its Sales Home settings (lists, layouts, won stage).
+
+    Does not check who acts (:func:`remove_org_as` does). With ``actor``, the removal is recorded
+    in the settings audit in the transaction that deletes the org's rows.
+    """
+    org = get_org(settings, alias)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     with control.transaction() as db:
+        if actor is not None:
+            record_change(db, settings.workspace, actor, ORG_REMOVE, f"orgs.{alias}", org.audited(), None)
         for table in ("object_state", "api_budget", "sync_runs", "org_settings", "default_list_views",
                       "record_layouts", "orgs"):
             db.execute(f"DELETE FROM {table} WHERE alias = ?", [alias])
@@ -143,3 +181,35 @@ def remove_org(settings: Settings, alias: str) -> None:
     for candidate in (path, path.with_suffix(".duckdb.wal")):
         candidate.unlink(missing_ok=True)
     shutil.rmtree(settings.home / "staging" / alias, ignore_errors=True)
+
+
+def add_org_as(
+    settings: Settings, directory: SlackDirectory, alias: str, *, actor: str, login_url: str,
+    auth_method: AuthMethod, credential_ref: str, ca_file: str | None = None,
+    api_version: str = DEFAULT_API_VERSION, objects: tuple[str, ...] | None = None,
+    resolvers: Mapping[str, Resolver] | None = None,
+) -> Org:
+    """:func:`add_org` as ``actor``: refused (nothing contacted, nothing saved) unless the workspace's plan
+    includes Sales Home and ``actor`` is a sales admin (checked in Slack); audited as ``org.add``."""
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    require_sales_admin(control, directory, settings.workspace, actor)
+    return add_org(settings, alias, login_url=login_url, auth_method=auth_method, credential_ref=credential_ref,
+                   ca_file=ca_file, api_version=api_version, objects=objects, resolvers=resolvers, actor=actor)
+
+
+def remove_org_as(
+    settings: Settings, directory: SlackDirectory, alias: str, *, actor: str,
+    confirm: Callable[[Org], None] | None = None,
+) -> Org:
+    """:func:`remove_org` as ``actor`` (a sales admin, on a plan with Sales Home); audited as ``org.remove``.
+
+    ``confirm`` is called with the org once the actor is allowed, before anything is deleted; it
+    raises to keep the org (the CLI asks "Remove org …?" there).  Returns the removed org.
+    """
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    require_sales_admin(control, directory, settings.workspace, actor)
+    org = get_org(settings, alias)
+    if confirm is not None:
+        confirm(org)
+    remove_org(settings, alias, actor=actor)
+    return org

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 from pydantic import BaseModel
 
+from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, PermissionDeniedError, ValidationError
 from saleshome.warehouse.control import ControlDB
 
@@ -94,6 +95,12 @@ def require_sales_home(control: ControlDB, workspace: str) -> Workspace:
     Every Sales Home settings command calls it first; flows should too, before syncing or sending.
     """
     return require_sales_home_of(get_workspace(control, workspace), workspace)
+
+
+def require_sales_home_for(settings: Settings) -> Workspace:
+    """:func:`require_sales_home` for the workspace ``settings`` serve (the first step of every flow)."""
+    return require_sales_home(ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds),
+                              settings.workspace)
 
 
 def require_sales_home_of(found: Workspace | None, workspace: str) -> Workspace:

@@ -80,17 +80,31 @@ def enqueue(db: duckdb.DuckDBPyConnection, messages: Sequence[OutboxMessage]) ->
     return int(after[0]) - int(before[0]) if after and before else 0
 
 
-def claim(control: ControlDB, *, limit: int, now: datetime) -> list[OutboxItem]:
-    """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order."""
+# Kinds drained by their own executor, never posted by the publisher (``banner``: a profile status,
+# set by ``saleshome.celebrate.banner``; its channel is ``profile:U…``).
+OWN_EXECUTOR_KINDS: tuple[str, ...] = ("banner",)
+
+
+def claim(
+    control: ControlDB, *, limit: int, now: datetime, kinds: Sequence[str] | None = None
+) -> list[OutboxItem]:
+    """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order.
+
+    ``kinds``: only items of these kinds; by default every kind except :data:`OWN_EXECUTOR_KINDS`.
+    """
+    if kinds is None:
+        kind_test, kind_params = f"kind NOT IN ({', '.join('?' for _ in OWN_EXECUTOR_KINDS)})", [*OWN_EXECUTOR_KINDS]
+    else:
+        kind_test, kind_params = f"kind IN ({', '.join('?' for _ in kinds) or 'NULL'})", [*kinds]
     with control.transaction() as db:
         # Ready items, except those queued behind an earlier item of their channel that must wait (order).
         cur = db.execute(
-            "SELECT * FROM outbox o WHERE state IN ('pending', 'sending') "
+            f"SELECT * FROM outbox o WHERE state IN ('pending', 'sending') AND {kind_test} "
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND NOT EXISTS ("
             "  SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.seq < o.seq "
             "  AND p.state IN ('pending', 'sending') AND p.next_attempt_at > ?) "
             "ORDER BY seq LIMIT ?",
-            [now, now, limit],
+            [*kind_params, now, now, limit],
         )
         names = [d[0] for d in cur.description or []]
         items = [OutboxItem.from_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]

@@ -188,6 +188,122 @@ CONTROL_MIGRATIONS += (
     ),
 )
 
+CONTROL_MIGRATIONS += (
+    (
+        "0005_notifications",
+        """
+        CREATE TABLE notifications (
+            id VARCHAR PRIMARY KEY,            -- n_<hex>: stable across edits
+            workspace VARCHAR NOT NULL,
+            alias VARCHAR NOT NULL,            -- the org whose changes it watches
+            name VARCHAR NOT NULL,             -- unique per org
+            template VARCHAR NOT NULL,
+            object VARCHAR NOT NULL,
+            version INTEGER NOT NULL,          -- +1 at every edit (part of the idempotency key)
+            enabled BOOLEAN NOT NULL,
+            definition JSON NOT NULL,          -- {"spec": NotificationSpec, "resolved": what describe said at save time}
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_by VARCHAR NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            UNIQUE (alias, name)
+        );
+        CREATE TABLE notification_versions (
+            id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            name VARCHAR NOT NULL,
+            definition JSON NOT NULL,
+            changed_by VARCHAR NOT NULL,
+            changed_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (id, version)
+        );
+        CREATE TABLE notification_events (
+            key VARCHAR PRIMARY KEY,           -- the outbox key (immediate) or the digest item key
+            notification_id VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            alias VARCHAR NOT NULL,
+            record_id VARCHAR NOT NULL,
+            run_id VARCHAR,                    -- the sync run (change-based), null for scheduled ones
+            period VARCHAR,                    -- time-based: the period it fired for
+            recipient VARCHAR NOT NULL,        -- channel id or Slack user id
+            delivery VARCHAR NOT NULL,         -- immediate, digest
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE notification_evaluations (
+            notification_id VARCHAR NOT NULL,
+            alias VARCHAR NOT NULL,
+            run_id VARCHAR,                    -- null: a scheduled (time-based) evaluation
+            evaluated_at TIMESTAMPTZ NOT NULL,
+            matched INTEGER NOT NULL,          -- records matched (after collapsing a record's changes)
+            cooled INTEGER NOT NULL,           -- skipped: within the cooldown
+            unmapped INTEGER NOT NULL,         -- DMs skipped: no Slack user for the Salesforce user
+            not_member INTEGER NOT NULL,       -- DMs skipped: no Sales Home permission set
+            queued INTEGER NOT NULL            -- outbox rows or digest items written
+        );
+        CREATE TABLE digest_items (
+            key VARCHAR PRIMARY KEY,
+            notification_id VARCHAR NOT NULL,
+            notification_name VARCHAR NOT NULL,
+            alias VARCHAR NOT NULL,
+            recipient VARCHAR NOT NULL,        -- channel id or Slack user id
+            team_id VARCHAR,
+            tz VARCHAR,                        -- the recipient's time zone (null: UTC)
+            schedule VARCHAR NOT NULL,         -- daily@09, weekly-mon@09
+            line VARCHAR NOT NULL,             -- the item, as escaped mrkdwn
+            created_at TIMESTAMPTZ NOT NULL,
+            digest_key VARCHAR                 -- the digest that carried it (null: still waiting)
+        );
+        CREATE TABLE digest_sends (
+            recipient VARCHAR NOT NULL,
+            schedule VARCHAR NOT NULL,
+            period VARCHAR NOT NULL,           -- the recipient's local date (daily) or ISO week (weekly)
+            digest_key VARCHAR NOT NULL,       -- the outbox key of the digest
+            items INTEGER NOT NULL,
+            sent_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (recipient, schedule, period)
+        );
+        """,
+    ),
+)
+
+CONTROL_MIGRATIONS += (
+    (
+        "0006_celebrations",
+        """
+        CREATE TABLE celebrations (
+            alias VARCHAR NOT NULL,
+            opportunity_id VARCHAR NOT NULL,
+            signed_at TIMESTAMPTZ NOT NULL,    -- the signature: OpportunityHistory.CreatedDate of the stage change
+            run_id VARCHAR NOT NULL,           -- the sync run whose change log showed the win
+            owner_id VARCHAR,                  -- Salesforce user
+            slack_user_id VARCHAR,             -- null: the owner has no Slack match (message only)
+            team_id VARCHAR,
+            stage VARCHAR,
+            amount DOUBLE,
+            currency VARCHAR,
+            status_text VARCHAR,               -- the banner (<= 100 characters) and its emoji
+            status_emoji VARCHAR,
+            expires_at TIMESTAMPTZ NOT NULL,   -- signed_at + 72 hours
+            message_keys VARCHAR[] NOT NULL,   -- outbox keys of the channel messages (kind celebration)
+            banner_key VARCHAR,                -- outbox key of the banner (kind banner), null when none
+            banner_state VARCHAR NOT NULL,     -- pending, set, skipped, failed, none
+            banner_reason VARCHAR,             -- why it was skipped or failed, or why there is none
+            detected_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (alias, opportunity_id, signed_at)
+        );
+        CREATE TABLE banner_writes (
+            user_id VARCHAR NOT NULL,          -- Slack user whose status Sales Home wrote (or was about to)
+            status_text VARCHAR NOT NULL,
+            status_emoji VARCHAR NOT NULL,
+            status_expiration BIGINT NOT NULL, -- Unix time
+            written_at TIMESTAMPTZ NOT NULL,   -- recorded before the users.profile.set call
+            cleared_at TIMESTAMPTZ,            -- housekeeping found it expired and cleared it (or gone)
+            PRIMARY KEY (user_id, status_text, status_emoji, status_expiration)
+        );
+        """,
+    ),
+)
+
 ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0001_sync_metadata",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,12 +33,17 @@ from saleshome.config import Settings, load_settings
 from saleshome.errors import ConfigurationError, FatalError, QuotaExceededError, RetriableError, ValidationError
 from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
+from saleshome.sandbox.slack.ratelimit import RateLimits
+from saleshome.sandbox.slack.server import SlackSandbox
+from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import add_org
+from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
 from saleshome.sync import engine
 from saleshome.sync.engine import QuotaPaused
 from tasks.artifacts import progress_key, summary_key
 from tasks.credentials import read_secret_block
 from tasks.errors import TASK_RETRIES, retry_options, should_retry
+from tests.slack_workspace import make_ready, slack_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop")]
 
@@ -59,13 +64,23 @@ def info(sandbox: SalesforceSandbox) -> Iterator[SandboxInfo]:
     sandbox.budget.set(used=0, daily_max=100_000)
 
 
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackSandbox]:
+    with SlackSandbox(seed=21, opportunities=200, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
+        yield sb
+
+
 @pytest.fixture()
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo) -> Settings:
-    """The flows' Sales Home (from SALESHOME_HOME), with credentials for a few aliases in the environment."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo, slack: SlackSandbox) -> Settings:
+    """The flows' Sales Home (from SALESHOME_HOME) on an Enterprise+ workspace of the Slack sandbox, its sales
+    admin acting by default (SALESHOME_ACTOR), with credentials for a few aliases in the environment."""
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "flow-home"))
+    for name, value in slack_environment(slack).items():
+        monkeypatch.setenv(name, value)
     for alias in ("acme", "beta"):
         monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_ID", info.client_id)
         monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_SECRET", info.client_secret)
+    monkeypatch.setenv("SALESHOME_ACTOR", make_ready(load_settings(), slack))
     return load_settings()
 
 
@@ -244,6 +259,31 @@ def test_backfill_fails_fast_on_bad_parameters(
     assert message in (state.message or "")
     assert time.perf_counter() - started < 15
     assert not home.org_db("acme").exists()  # nothing was opened, let alone synced
+
+
+# ---------------------------------------------------------------------------------------- the plan
+def test_every_sync_flow_refuses_when_the_plan_lacks_sales_home(
+    home: Settings, info: SandboxInfo, slack: SlackSandbox,
+) -> None:
+    connect(home, info, "acme", objects=FEW_OBJECTS)
+    ctx = SettingsContext(home)
+    set_plan(ctx.control, ctx.directory, ctx.workspace, actor=slack.world.primary_owner_id, plan=Plan.PRO,
+             teams=[ctx.directory.teams()[0].id])
+    now = datetime.now(UTC)
+    runs: dict[str, Callable[[], State[Any]]] = {
+        "sync_org": lambda: sync_org("acme", return_state=True),
+        "sync_all_orgs": lambda: sync_all_orgs(return_state=True),
+        "backfill": lambda: backfill(BackfillParameters(org="acme", start=now - timedelta(days=1), end=now),
+                                     return_state=True),
+    }
+    for name, run in runs.items():
+        state = run()
+        assert state.is_failed(), name
+        assert "Sales Home is not available on the Pro plan" in (state.message or ""), name
+        assert "Sales Elevate" in (state.message or "") and "Business+" in (state.message or ""), name
+        with pytest.raises(SalesHomeUnavailableError):
+            state.result()
+    assert not home.org_db("acme").exists()  # nothing was synced
 
 
 def test_backfill_parameters_naive_times_are_utc() -> None:

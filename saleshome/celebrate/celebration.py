@@ -1,0 +1,167 @@
+"""``celebrate``: the wins of one sync run → celebration rows, banner and message outbox rows.
+
+Everything a run produces is written in **one control-database transaction**: the
+``celebrations`` rows, one outbox row of kind ``celebration`` per celebration channel (posted by
+the publisher, restrictions applying at send time) and one of kind ``banner`` for the owner's
+profile (applied by :func:`saleshome.celebrate.banner.apply_banners` with the admin token).
+Keys are deterministic (org, opportunity, signature, destination) and an opportunity is not
+celebrated twice within three days, so running ``celebrate`` again on the same run — or on a
+later run that re-reads the same change — adds nothing.
+
+Owners without a Slack account (no match by email) get the message (their Salesforce name
+instead of a mention) and no banner; the celebration row says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from saleshome.config import Settings
+from saleshome.settings.celebrations import load_celebrations, won_stage
+from saleshome.settings.model import CelebrationSettings
+from saleshome.settings.orgs import get_org
+from saleshome.settings.workspace import get_workspace
+from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.orgdb import OrgWarehouse
+
+from .detect import CELEBRATION_WINDOW, REWIN_GAP, detect_wins
+from .render import Deal, banner, message_blocks, message_text, opportunity_url
+
+MESSAGE_KIND = "celebration"
+BANNER_KIND = "banner"
+NO_SLACK_USER = "the owner has no Slack account matched by email"
+
+
+def banner_channel(slack_user_id: str) -> str:
+    """The outbox ``channel`` of a banner: its own namespace, so it never orders behind a DM."""
+    return f"profile:{slack_user_id}"
+
+
+@dataclass
+class CelebrationSummary:
+    """What ``celebrate`` found in a run and what it queued."""
+
+    alias: str
+    run_id: str
+    enabled: bool = True
+    skipped: str | None = None  # why nothing was looked at (celebrations off, Sales Home unavailable)
+    wins: int = 0  # transitions into the won stage in the run
+    too_late: int = 0  # signed more than 72 hours before detection
+    rewon_too_soon: int = 0  # won again within 3 days of a previous win
+    not_members: int = 0  # owner without the Sales Home permission set
+    already: int = 0  # already celebrated (a rerun, or within 3 days of a celebration of the same deal)
+    celebrated: int = 0
+    messages: int = 0  # outbox rows queued (one per celebration channel)
+    banners: int = 0
+    no_slack_user: int = 0
+    opportunities: list[str] = field(default_factory=list)  # ids celebrated now
+
+
+def celebrate(
+    settings: Settings, alias: str, run_id: str, *, warehouse: OrgWarehouse | None = None,
+    now: datetime | None = None,
+) -> CelebrationSummary:
+    """Queue the celebrations of sync run ``run_id`` of org ``alias`` (see the module docstring).
+
+    ``warehouse``: the org's open warehouse (a flow that just synced holds it); otherwise the org
+    database is opened for the query and closed.  ``now``: the detection time (default: now).
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    summary = CelebrationSummary(alias, run_id)
+    cfg = load_celebrations(control, settings.workspace)
+    if not cfg.enabled:
+        summary.enabled, summary.skipped = False, "celebrations are switched off"
+        return summary
+    workspace = get_workspace(control, settings.workspace)
+    if workspace is None or not workspace.has_sales_home:
+        summary.skipped = "Sales Home is not available on this workspace's plan (or no plan is declared)"
+        return summary
+    stage = won_stage(control, alias)
+    own = warehouse is None
+    wh = warehouse or OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
+    try:
+        rows = detect_wins(wh.conn, run_id, won_stage=stage, now=now, default_currency=settings.default_currency,
+                           permission_set=settings.sales_home_permission_set)
+    finally:
+        if own:
+            wh.close()
+    summary.wins = len(rows)
+    summary.too_late = sum(not r["in_window"] for r in rows)
+    summary.rewon_too_soon = sum(bool(r["in_window"] and r["rewon_too_soon"]) for r in rows)
+    summary.not_members = sum(bool(r["in_window"] and not r["rewon_too_soon"] and not r["is_member"]) for r in rows)
+    eligible = [r for r in rows if r["in_window"] and not r["rewon_too_soon"] and r["is_member"]]
+    if not eligible:
+        return summary
+    instance_url = get_org(settings, alias).instance_url
+    deals = {r["opportunity_id"]: Deal.from_row(r) for r in eligible}
+    candidates = pa.table({
+        "opportunity_id": pa.array([r["opportunity_id"] for r in eligible], pa.string()),
+        "signed_at": pa.array([r["signed_at"].astimezone(UTC) for r in eligible], pa.timestamp("us", tz="UTC")),
+        "owner_id": pa.array([r["owner_id"] for r in eligible], pa.string()),
+    })
+    with control.transaction() as db:
+        db.register("_wins", candidates)
+        try:
+            cur = db.execute(
+                "SELECT w.opportunity_id, m.slack_user_id, m.team_id, EXISTS ("
+                "  SELECT 1 FROM celebrations c WHERE c.alias = $alias AND c.opportunity_id = w.opportunity_id"
+                "  AND c.signed_at BETWEEN w.signed_at - $gap AND w.signed_at + $gap) AS already "
+                "FROM _wins w LEFT JOIN user_map m ON m.alias = $alias AND m.sf_user_id = w.owner_id "
+                "AND m.status = 'matched' ORDER BY w.signed_at, w.opportunity_id",
+                {"alias": alias, "gap": REWIN_GAP},
+            )
+            found = cur.fetchall()
+        finally:
+            db.unregister("_wins")
+        messages: list[OutboxMessage] = []
+        for opportunity_id, slack_user_id, team_id, already in found:
+            if already:
+                summary.already += 1
+                continue
+            deal = deals[opportunity_id]
+            _queue(db, messages, summary, alias, run_id, cfg.channels, cfg, deal, slack_user_id, team_id,
+                   instance_url, now)
+        enqueue(db, messages)
+    return summary
+
+
+def _queue(
+    db: duckdb.DuckDBPyConnection, messages: list[OutboxMessage], summary: CelebrationSummary, alias: str,
+    run_id: str, channels: list[str], cfg: CelebrationSettings, deal: Deal, slack_user_id: str | None, team_id: str | None,
+    instance_url: str, now: datetime,
+) -> None:
+    signed = deal.signed_at.astimezone(UTC)
+    url = opportunity_url(instance_url, deal.opportunity_id)
+    text = message_text(cfg, deal, slack_user_id)
+    blocks = message_blocks(text, url, deal)
+    keys = []
+    for channel in channels:
+        key = idempotency_key(MESSAGE_KIND, alias, deal.opportunity_id, signed.isoformat(), channel)
+        keys.append(key)
+        messages.append(OutboxMessage(key=key, kind=MESSAGE_KIND, channel=channel, text=text, blocks=blocks,
+                                      alias=alias))
+    status_text, status_emoji = banner(cfg, deal)
+    banner_key: str | None = None
+    if slack_user_id:
+        banner_key = idempotency_key(BANNER_KIND, alias, deal.opportunity_id, signed.isoformat(), slack_user_id)
+        messages.append(OutboxMessage(key=banner_key, kind=BANNER_KIND, channel=banner_channel(slack_user_id),
+                                      text=status_text, alias=alias, team_id=team_id))
+        summary.banners += 1
+    else:
+        summary.no_slack_user += 1
+    db.execute(
+        "INSERT INTO celebrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [alias, deal.opportunity_id, signed, run_id, deal.owner_id, slack_user_id, team_id, deal.stage, deal.amount,
+         deal.currency, status_text, status_emoji, signed + CELEBRATION_WINDOW, keys, banner_key,
+         "pending" if slack_user_id else "none", None if slack_user_id else NO_SLACK_USER, now],
+    )
+    summary.celebrated += 1
+    summary.messages += len(keys)
+    summary.opportunities.append(deal.opportunity_id)

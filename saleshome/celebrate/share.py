@@ -1,0 +1,89 @@
+"""Sharing a celebration: the permalink of each posted message, and the list of recent celebrations.
+
+Once the publisher has posted a celebration message (outbox ``sent``, with its channel and
+``ts``), :func:`store_permalinks` asks Slack for its permalink (``chat.getPermalink``, bot
+token) and keeps it in the outbox row.  Anyone can paste that link into any conversation: Slack
+unfurls it into a preview of the celebration for the people who can see the channel (or they
+use *Share message* in the message's menu).  :func:`recent_celebrations` lists them with their
+permalinks (the CLI and the demo print it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from saleshome.config import Settings
+from saleshome.errors import ConfigurationError
+from saleshome.slack.publisher import AUTH_ERRORS, web_client
+from saleshome.warehouse.control import ControlDB
+
+from .celebration import MESSAGE_KIND
+
+
+@dataclass
+class PermalinkStats:
+    stored: int = 0
+    missing: int = 0  # Slack no longer has the message (deleted): nothing to share
+
+
+def store_permalinks(
+    settings: Settings, *, token: str | None = None, client: WebClient | None = None, limit: int = 1000,
+) -> PermalinkStats:
+    """Fetch and keep the permalink of every posted celebration message that has none yet."""
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    rows = control.rows(
+        "SELECT key, sent_channel, sent_ts FROM outbox WHERE kind = ? AND state = 'sent' AND permalink IS NULL "
+        "AND sent_ts IS NOT NULL ORDER BY seq LIMIT ?", [MESSAGE_KIND, limit],
+    )
+    stats = PermalinkStats()
+    if not rows:
+        return stats
+    if client is None:
+        secret = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
+        if not secret:
+            raise ConfigurationError("no Slack bot token", hint="set SALESHOME_SLACK_BOT_TOKEN")
+        client, _ = web_client(secret, base_url=settings.slack_api_url)
+    found: list[tuple[str, str]] = []
+    for row in rows:
+        try:
+            permalink = str(client.chat_getPermalink(channel=row["sent_channel"], message_ts=row["sent_ts"])["permalink"])
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error in AUTH_ERRORS:
+                raise ConfigurationError(f"Slack refused the bot token: {error}") from None
+            if error in ("message_not_found", "channel_not_found"):
+                stats.missing += 1
+                found.append((row["key"], ""))  # asked once: an empty permalink means "gone"
+            continue
+        found.append((row["key"], permalink))
+        stats.stored += 1
+    with control.transaction() as db:
+        for key, permalink in found:
+            db.execute("UPDATE outbox SET permalink = ? WHERE key = ?", [permalink, key])
+    return stats
+
+
+def recent_celebrations(control: ControlDB, *, alias: str | None = None, since: datetime | None = None,
+                        limit: int = 50) -> list[dict[str, Any]]:
+    """Celebrations, newest first, with their banner outcome and the permalinks of their messages."""
+    where: list[str] = ["true"]
+    params: list[Any] = []
+    if alias is not None:
+        where.append("c.alias = ?")
+        params.append(alias)
+    if since is not None:
+        where.append("c.signed_at >= ?")
+        params.append(since)
+    return control.rows(
+        "SELECT c.alias, c.opportunity_id, c.signed_at, c.expires_at, c.slack_user_id, c.stage, c.amount, "
+        "c.currency, c.status_emoji, c.status_text, c.banner_state, c.banner_reason, "
+        "list(o.permalink ORDER BY o.seq) FILTER (WHERE o.permalink IS NOT NULL AND o.permalink <> '') AS permalinks, "
+        "list(o.state ORDER BY o.seq) FILTER (WHERE o.key IS NOT NULL) AS message_states "
+        "FROM celebrations c LEFT JOIN outbox o ON list_contains(c.message_keys, o.key) "
+        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY c.signed_at DESC LIMIT ?", [*params, limit],
+    )

@@ -1,0 +1,13 @@
+"""Admin-created notifications: template catalog, checks, SQL compilation, rendering, digests, stats.
+
+Prefect-free.  Modules (import the one you need; nothing here is imported eagerly):
+
+- ``catalog``: the nine templates, their typed options and the common options (:class:`NotificationSpec`).
+- ``validate``: a spec checked against the org's describe and Slack, every problem with its path.
+- ``store``: create, edit, delete, enable, disable (sales admins only; versioned; audited).
+- ``compile``: every notification of an org as one parameterised DuckDB query (``reference``: the
+  same rules row by row in Python, for tests and the benchmark).
+- ``evaluate``: ``evaluate(settings, alias, run_id)`` after a sync run, ``evaluate_scheduled`` for
+  the time-based templates — outbox rows or digest items, in one control transaction.
+- ``render``: Block Kit; ``digest``: ``run_digests(settings, now)``; ``stats``: the dashboard.
+"""

@@ -1,0 +1,100 @@
+"""Digests: notification items accumulated per recipient, sent at the recipient's local hour.
+
+:func:`run_digests` is what the hourly digest flow calls.  For each recipient and schedule
+(``daily@09``, ``weekly-mon@09``) with waiting items, it looks at the recipient's local time
+(time zone from the Slack user map; channels use UTC): once the hour has come (and, weekly,
+on the day), and if no digest went to them for this period yet, one message grouping the
+items by notification goes to the outbox.  The digest, its items and the period it covers
+are written in one control-database transaction: an item is never in two digests and a
+recipient never gets two digests for one period (``digest_sends`` is keyed by recipient,
+schedule and period; the outbox key is derived from them too).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from saleshome.config import Settings
+from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.warehouse.control import ControlDB
+
+from .catalog import WEEKDAYS
+from .render import digest_message
+
+
+@dataclass
+class DigestSummary:
+    sent: int = 0  # digests queued in the outbox
+    items: int = 0  # items they carry
+    waiting: int = 0  # recipients with items whose hour has not come (or already served this period)
+    recipients: list[str] = field(default_factory=list)
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def due_period(schedule: str, tz: str | None, now: datetime) -> str | None:
+    """The period a digest of ``schedule`` covers at ``now`` in ``tz``, or None when its hour has not come."""
+    kind, _, hour = schedule.partition("@")
+    local = now.astimezone(_zone(tz))
+    if local.hour < int(hour):
+        return None
+    if kind == "daily":
+        return local.date().isoformat()
+    weekday = kind.removeprefix("weekly-")
+    if WEEKDAYS[local.weekday()] != weekday:
+        return None
+    year, week, _ = local.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummary:
+    """Queue the digests that are due at ``now`` (default: the present); safe to run any number of times."""
+    now = now or datetime.now(UTC)
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    summary = DigestSummary()
+    with control.transaction() as db:
+        cur = db.execute("SELECT key, recipient, schedule, team_id, tz, alias, notification_name, line, created_at "
+                         "FROM digest_items WHERE digest_key IS NULL ORDER BY created_at, key")
+        names = [d[0] for d in cur.description or []]
+        pending = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        groups: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+        for item in pending:
+            groups.setdefault((item["recipient"], item["schedule"]), []).append(item)
+        messages: list[OutboxMessage] = []
+        for (recipient, schedule), items in groups.items():
+            tz = next((i["tz"] for i in reversed(items) if i["tz"]), None)
+            period = due_period(schedule, tz, now)
+            if period is None or db.execute(
+                "SELECT 1 FROM digest_sends WHERE recipient = ? AND schedule = ? AND period = ?",
+                [recipient, schedule, period],
+            ).fetchone():
+                summary.waiting += 1
+                continue
+            by_notification: OrderedDict[str, list[str]] = OrderedDict()
+            for item in items:
+                by_notification.setdefault(item["notification_name"], []).append(item["line"])
+            key = idempotency_key("digest", recipient, schedule, period)
+            orgs = sorted({i["alias"] for i in items})
+            title = "Your Sales Home digest" if schedule.startswith("daily") else "Your weekly Sales Home digest"
+            text, blocks = digest_message(title, list(by_notification.items()),
+                                          f"{period} · {len(items)} updates · org {', '.join(orgs)}")
+            messages.append(OutboxMessage(key=key, kind="digest", channel=recipient, text=text, blocks=blocks,
+                                          alias=orgs[0] if len(orgs) == 1 else None, team_id=items[-1]["team_id"]))
+            db.execute("UPDATE digest_items SET digest_key = ? WHERE key IN (SELECT unnest(?::VARCHAR[]))",
+                       [key, [i["key"] for i in items]])
+            db.execute("INSERT INTO digest_sends VALUES (?, ?, ?, ?, ?, ?)",
+                       [recipient, schedule, period, key, len(items), now])
+            summary.sent += 1
+            summary.items += len(items)
+            summary.recipients.append(recipient)
+        enqueue(db, messages)
+    return summary

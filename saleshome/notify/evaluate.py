@@ -1,0 +1,361 @@
+"""Evaluating an org's notifications: matches → recipients → outbox rows or digest items.
+
+:func:`evaluate` (after each sync run) runs every enabled change-based notification of the
+org as one DuckDB query over the run's change log (:func:`.compile.compile_changes`);
+:func:`evaluate_scheduled` (a scheduled flow) runs the time-based ones over the synced
+tables.  Then, for what matched (one match per notification and record):
+
+- a notification within its cooldown for that record is skipped;
+- recipients are resolved: the record owner and the owner's manager (``User.ManagerId``)
+  through the user map (Salesforce user → Slack user by email), given users and channels;
+  only Sales members (the permission set) get a DM; a DM to a member with no Slack match
+  is skipped and reported;
+- each recipient gets one message whose idempotency key is (notification id, version,
+  record Id, the change's SystemModstamp — or the period for time-based templates,
+  recipient); immediate ones go to the outbox, digest ones to ``digest_items``.
+
+All writes of one evaluation happen in one control-database transaction; evaluating the
+same run twice adds nothing (same keys).  Initial syncs and backfills are silent unless the
+run was started with ``notify``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from saleshome.config import Settings
+from saleshome.errors import ConfigurationError
+from saleshome.settings.layouts import layout_for
+from saleshome.settings.members import eligible_users
+from saleshome.settings.orgs import get_org
+from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.orgdb import OrgWarehouse, q
+
+from .catalog import TEMPLATES
+from .compile import Compiled, Plan, compile_changes, compile_scheduled
+from .render import Change, RenderedRecord, digest_line, notification_message, show
+from .store import Notification, load_notifications
+
+
+@dataclass
+class NotificationResult:
+    id: str
+    name: str
+    matched: int = 0
+    cooled: int = 0
+    unmapped: int = 0
+    not_member: int = 0
+    queued: int = 0
+    skipped: str | None = None  # why it was not evaluated (a column not synced...)
+
+
+@dataclass
+class EvaluationSummary:
+    alias: str
+    run_id: str | None
+    notifications: int = 0
+    matched: int = 0
+    messages: int = 0  # new outbox rows
+    digest_items: int = 0  # new digest items
+    cooled: int = 0
+    not_member: int = 0
+    unmapped_users: list[str] = field(default_factory=list)  # Salesforce users a DM was skipped for
+    silent: bool = False  # the run's changes were initial/backfill rows and the run did not ask to notify
+    warnings: list[str] = field(default_factory=list)
+    results: list[NotificationResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"notification": r.name, "matched": r.matched, "queued": r.queued, "cooldown": r.cooled,
+                 "unmapped": r.unmapped, "not member": r.not_member, "skipped": r.skipped or ""}
+                for r in self.results]
+
+
+@dataclass(frozen=True)
+class Match:
+    nid: str
+    record_id: str
+    marker: str  # the change's SystemModstamp (ISO) or the time-based period
+    changes: int = 1
+
+
+def plans_of(notifications: Sequence[Notification]) -> list[Plan]:
+    return [Plan(n.id, n.version, n.spec, n.resolved) for n in notifications]
+
+
+def warehouse_columns(warehouse: OrgWarehouse) -> dict[str, set[str]]:
+    """Per synced object, its live columns (the only identifiers evaluation puts in SQL)."""
+    rows = warehouse.conn.execute("SELECT object, name FROM columns WHERE removed_at IS NULL").fetchall()
+    out: dict[str, set[str]] = {}
+    for obj, name in rows:
+        out.setdefault(obj, set()).add(name)
+    return out
+
+
+def run_matches(warehouse: OrgWarehouse, compiled: Compiled) -> list[tuple[Any, ...]]:
+    return warehouse.conn.execute(compiled.sql, compiled.params).fetchall()
+
+
+def _stamp(value: Any) -> str:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
+
+
+def evaluate(settings: Settings, alias: str, run_id: str, *, warehouse: OrgWarehouse | None = None,
+             now: datetime | None = None) -> EvaluationSummary:
+    """Evaluate the org's enabled change-based notifications over the change log of ``run_id``."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
+                     if not TEMPLATES[n.template].time_based]
+    summary = EvaluationSummary(alias, run_id, notifications=len(notifications))
+    if not notifications:
+        return summary
+    own = warehouse is None
+    wh = warehouse or OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
+    try:
+        row = wh.conn.execute("SELECT notify FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        include_initial = bool(row[0]) if row else False
+        initial = wh.conn.execute("SELECT count(*) FILTER (WHERE initial), count(*) FROM change_log "
+                                  "WHERE run_id = ?", [run_id]).fetchone()
+        summary.silent = bool(initial and initial[0] and not include_initial)
+        compiled = compile_changes(plans_of(notifications), warehouse_columns(wh), run_id=run_id,
+                                   include_initial=include_initial, today=now.astimezone(UTC).date())
+        matches = [] if compiled is None else [Match(compiled.plans[r[0]].id, r[1], _stamp(r[2]), int(r[3]))
+                                              for r in run_matches(wh, compiled)]
+        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, run_id=run_id,
+                 skipped=compiled.skipped if compiled else _all_skipped(notifications, wh))
+    finally:
+        if own:
+            wh.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def evaluate_scheduled(settings: Settings, alias: str, *, warehouse: OrgWarehouse | None = None,
+                       now: datetime | None = None) -> EvaluationSummary:
+    """Evaluate the org's enabled time-based notifications (stale records, upcoming dates) as of ``now``."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
+                     if TEMPLATES[n.template].time_based]
+    summary = EvaluationSummary(alias, None, notifications=len(notifications))
+    if not notifications:
+        return summary
+    own = warehouse is None
+    wh = warehouse or OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
+    try:
+        compiled = compile_scheduled(plans_of(notifications), warehouse_columns(wh), today=now.astimezone(UTC).date())
+        matches = [] if compiled is None else [Match(r[0], r[1], str(r[2])) for r in run_matches(wh, compiled)]
+        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, run_id=None,
+                 skipped=compiled.skipped if compiled else _all_skipped(notifications, wh, scheduled=True))
+    finally:
+        if own:
+            wh.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _all_skipped(notifications: Sequence[Notification], wh: OrgWarehouse, *, scheduled: bool = False) -> dict[str, str]:
+    from .compile import usable
+
+    _, skipped = usable(plans_of(notifications), warehouse_columns(wh))
+    return skipped
+
+
+# ---------------------------------------------------------------------- from matches to messages
+def _fetch(wh: OrgWarehouse, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = wh.conn.execute(sql, params)
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _pseudo_describe(obj: str, columns: set[str], name_field: str | None) -> dict[str, Any]:
+    return {"name": obj, "fields": [{"name": c, "nameField": c == name_field, "updateable": False}
+                                    for c in sorted(columns)]}
+
+
+def _title(n: Notification) -> str:
+    return n.spec.title or TEMPLATES[n.template].default_title.format(object=n.object)
+
+
+def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: str,
+             notifications: Sequence[Notification], matches: Sequence[Match], summary: EvaluationSummary, *,
+             now: datetime, run_id: str | None, skipped: dict[str, str]) -> None:
+    by_id = {n.id: n for n in notifications}
+    results = {n.id: NotificationResult(n.id, n.name, skipped=skipped.get(n.id)) for n in notifications}
+    summary.results = list(results.values())
+    for nid, reason in skipped.items():
+        summary.warnings.append(f"{by_id[nid].name}: not evaluated, {reason}")
+    for m in matches:
+        results[m.nid].matched += 1
+    summary.matched = len(matches)
+    columns = warehouse_columns(wh)
+    org = get_org(settings, alias)
+
+    # Records (current values) and the changes of the run, per object, fetched once for all matches.
+    ids_by_object: dict[str, set[str]] = {}
+    for m in matches:
+        ids_by_object.setdefault(by_id[m.nid].object, set()).add(m.record_id)
+    records: dict[str, dict[str, dict[str, Any]]] = {}
+    layouts: dict[str, list[str]] = {}
+    for obj, ids in ids_by_object.items():
+        have = columns.get(obj, set())
+        name_field = next((by_id[m.nid].resolved.name_field for m in matches if by_id[m.nid].object == obj), None)
+        layouts[obj] = [f for f in layout_for(control, alias, obj, _pseudo_describe(obj, have, name_field)).fields
+                        if f in have]
+        wanted = {"Id", "OwnerId", name_field or "Id", *layouts[obj]}
+        for n in notifications:
+            if n.object == obj:
+                wanted |= set(n.spec.fields or []) | {c.field for c in n.spec.conditions}
+        cols = ", ".join(q(c) for c in sorted(wanted & have))
+        records[obj] = {r["Id"]: r for r in _fetch(wh, f"SELECT {cols} FROM sf.{q(obj)} WHERE \"Id\" IN "
+                                                       "(SELECT unnest(?::VARCHAR[]))", [sorted(ids)])}
+    changes: dict[str, list[Change]] = {}
+    if run_id is not None and matches:
+        for r in _fetch(wh, "SELECT record_id, field, arg_min(old_value, system_modstamp) AS old, "
+                            "arg_max(new_value, system_modstamp) AS new FROM change_log WHERE run_id = ? "
+                            "AND operation = 'update' AND record_id IN (SELECT unnest(?::VARCHAR[])) "
+                            "GROUP BY record_id, field ORDER BY record_id, field",
+                        [run_id, sorted({m.record_id for m in matches})]):
+            changes.setdefault(r["record_id"], []).append(Change(r["field"], r["old"], r["new"]))
+
+    # Who may receive: Sales members, their Slack users and managers.
+    needs_people = any(n.spec.recipients.owner or n.spec.recipients.manager or n.spec.recipients.users
+                       for n in notifications)
+    members: set[str] = set()
+    managers: dict[str, str | None] = {}
+    if needs_people and matches:
+        try:
+            members = eligible_users(wh, settings.sales_home_permission_set, now)
+        except ConfigurationError as exc:
+            summary.warnings.append(f"direct messages skipped: {exc.message}")
+        if "ManagerId" in columns.get("User", set()):
+            managers = {r["Id"]: r["ManagerId"] for r in _fetch(wh, 'SELECT "Id", "ManagerId" FROM sf."User"', [])}
+    mapped = {r["sf_user_id"]: r for r in control.rows(
+        "SELECT sf_user_id, slack_user_id, team_id, tz FROM user_map WHERE alias = ? AND status = 'matched'", [alias])}
+    by_slack = {r["slack_user_id"]: sf for sf, r in mapped.items()}
+    last_fired: dict[tuple[str, str], datetime] = {}
+    if any(n.spec.cooldown_minutes for n in notifications) and matches:
+        last_fired = {(r["notification_id"], r["record_id"]): r["at"] for r in control.rows(
+            "SELECT notification_id, record_id, max(created_at) AS at FROM notification_events "
+            "WHERE alias = ? GROUP BY ALL", [alias])}
+
+    messages: list[OutboxMessage] = []
+    items: list[list[Any]] = []
+    events: list[list[Any]] = []
+    unmapped: set[str] = set()
+    for m in matches:
+        n = by_id[m.nid]
+        result = results[m.nid]
+        record = records.get(n.object, {}).get(m.record_id)
+        if record is None:
+            continue
+        if n.spec.cooldown_minutes:
+            last = last_fired.get((n.id, m.record_id))
+            if last is not None and last > now - timedelta(minutes=n.spec.cooldown_minutes):
+                result.cooled += 1
+                continue
+        # recipients: (Slack channel or user id, team, tz)
+        targets: list[tuple[str, str | None, str | None]] = [(c, None, None) for c in n.spec.recipients.channels]
+        people: list[str] = []
+        if n.spec.recipients.owner and record.get("OwnerId"):
+            people.append(record["OwnerId"])
+        if n.spec.recipients.manager and record.get("OwnerId"):
+            manager = managers.get(record["OwnerId"])
+            if manager:
+                people.append(manager)
+        for slack_id in n.spec.recipients.users:
+            sf_id = by_slack.get(slack_id)
+            if sf_id is None or sf_id not in members:
+                result.not_member += 1
+                continue
+            people.append(sf_id)
+        for sf_id in dict.fromkeys(people):
+            if sf_id not in members:
+                result.not_member += 1
+                continue
+            who = mapped.get(sf_id)
+            if who is None:
+                result.unmapped += 1
+                unmapped.add(sf_id)
+                continue
+            targets.append((who["slack_user_id"], who["team_id"], who["tz"]))
+        if not targets:
+            continue
+        rendered = _rendered(n, org.instance_url, alias, record, layouts.get(n.object, []),
+                             changes.get(m.record_id, []) if run_id else [])
+        labels = n.resolved.labels
+        digest = n.spec.delivery.mode == "digest"
+        text, blocks = notification_message(rendered, labels)
+        line = digest_line(rendered, labels) if digest else ""
+        for channel, team, tz in dict.fromkeys(targets):
+            key = idempotency_key("notification", n.id, n.version, m.record_id, m.marker, channel)
+            if digest:
+                items.append([key, n.id, n.name, alias, channel, team, tz, n.spec.delivery.schedule, line, now])
+            else:
+                messages.append(OutboxMessage(key=key, kind="notification", channel=channel, text=text, blocks=blocks,
+                                              alias=alias, team_id=team))
+            events.append([key, n.id, n.version, alias, m.record_id, run_id, None if run_id else m.marker, channel,
+                           "digest" if digest else "immediate", now])
+    summary.unmapped_users = sorted(unmapped)
+    with control.transaction() as db:
+        summary.messages = enqueue(db, messages)
+        before = db.execute("SELECT count(*) FROM digest_items").fetchone()
+        if items:
+            db.executemany("INSERT INTO digest_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+                           "ON CONFLICT (key) DO NOTHING", items)
+        after = db.execute("SELECT count(*) FROM digest_items").fetchone()
+        summary.digest_items = int(after[0]) - int(before[0]) if after and before else 0
+        new_keys: set[str] = set()
+        if events:
+            known = {r[0] for r in db.execute("SELECT key FROM notification_events WHERE key IN "
+                                              "(SELECT unnest(?::VARCHAR[]))", [[e[0] for e in events]]).fetchall()}
+            fresh = [e for e in events if e[0] not in known]
+            new_keys = {e[0] for e in fresh}
+            if fresh:
+                db.executemany("INSERT INTO notification_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                               "ON CONFLICT (key) DO NOTHING", fresh)
+        for e in events:
+            if e[0] in new_keys:
+                results[e[1]].queued += 1
+        for res in results.values():
+            db.execute("INSERT INTO notification_evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [res.id, alias, run_id, now, res.matched, res.cooled, res.unmapped, res.not_member,
+                        res.queued])
+    summary.cooled = sum(r.cooled for r in results.values())
+    summary.not_member = sum(r.not_member for r in results.values())
+
+
+def _rendered(n: Notification, instance_url: str, alias: str, record: dict[str, Any], layout: list[str],
+              changes: list[Change]) -> RenderedRecord:
+    name_field = n.resolved.name_field
+    shown = [f for f in (n.spec.fields if n.spec.fields is not None else layout) if f in record and f != name_field]
+    trigger = _trigger_fields(n)
+    relevant = [c for c in changes if c.field in trigger or c.field in shown]
+    name = str(record.get(name_field) or record["Id"]) if name_field else str(record["Id"])
+    return RenderedRecord(
+        title=_title(n), record_name=name, url=f"{instance_url.rstrip('/')}/{record['Id']}", changes=relevant,
+        fields=[(n.resolved.labels.get(f, f), show(record.get(f))) for f in shown],
+        context=f"{n.name} · {n.object} · org {alias}",
+    )
+
+
+def _trigger_fields(n: Notification) -> set[str]:
+    fixed = {"stage_changed": {"StageName"}, "owner_changed": {"OwnerId"}, "deal_closed": {"StageName", "IsClosed"}}
+    if n.template in fixed:
+        return fixed[n.template]
+    field_name = n.spec.options.get("field")
+    return {str(field_name)} if field_name else set()
+
+
+def summary_json(summary: EvaluationSummary) -> str:
+    return json.dumps({"alias": summary.alias, "run_id": summary.run_id, "matched": summary.matched,
+                       "messages": summary.messages, "digest_items": summary.digest_items})

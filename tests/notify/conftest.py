@@ -1,0 +1,34 @@
+"""Fixtures for notification tests: the settings tests' sandboxes, people and ready workspace,
+plus an org synced once (initial sync) with its users mapped to Slack."""
+
+from __future__ import annotations
+
+from saleshome.config import Settings
+from saleshome.slack.publisher import web_client
+from saleshome.slack.users import SalesforceUser, refresh_user_map
+from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.orgdb import OrgWarehouse
+from tests.settings.conftest import (  # noqa: F401  (fixtures)
+    ALIAS,
+    home,
+    migrated_control,
+    people,
+    ready,
+    sf_sandbox,
+    slack_home,
+    slack_sandbox,
+)
+
+
+def initial_sync_and_map(settings: Settings) -> str:
+    """The initial (silent) sync of org ``acme``, then its users mapped to Slack by email; returns the run id."""
+    result = sync_org(settings, ALIAS)
+    assert result.status == "completed", result
+    with OrgWarehouse(settings.org_db(ALIAS)) as wh:
+        users = [SalesforceUser(r[0], r[1], bool(r[2]))
+                 for r in wh.conn.execute('SELECT "Id", "Email", "IsActive" FROM sf."User"').fetchall()]
+    assert settings.slack_bot_token is not None
+    client, _ = web_client(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    refresh_user_map(ControlDB(settings.control_db), ALIAS, users, client)
+    return result.run_id

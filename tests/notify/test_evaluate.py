@@ -1,0 +1,163 @@
+"""Notifications end to end against the sandboxes: sync → evaluate → outbox → Slack (and digests).
+
+Real HTTP all the way: simple-salesforce syncs the Salesforce sandbox, slack-sdk looks users up
+and posts to the Slack sandbox, which validates Block Kit like Slack (an invalid message would be
+dead-lettered with ``invalid_blocks``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from saleshome.config import Settings
+from saleshome.notify.catalog import NotificationSpec
+from saleshome.notify.compile import Plan
+from saleshome.notify.digest import run_digests
+from saleshome.notify.evaluate import evaluate, evaluate_scheduled
+from saleshome.notify.reference import evaluate_rows
+from saleshome.notify.stats import notification_stats
+from saleshome.notify.store import create_notification, load_notifications, set_enabled
+from saleshome.sandbox.salesforce.server import SalesforceSandbox
+from saleshome.sandbox.slack.server import SlackSandbox
+from saleshome.settings.context import SettingsContext
+from saleshome.settings.members import eligible_users
+from saleshome.slack.publisher import METADATA_EVENT
+from saleshome.slack.restrictions import Restrictions
+from saleshome.sync.engine import sync_org
+from saleshome.warehouse.orgdb import OrgWarehouse
+from tests.settings.conftest import ALIAS, People
+from tests.slack.conftest import drain, publisher
+from tests.sync.conftest import control as sandbox_control
+from tests.sync.conftest import settle
+
+from .conftest import initial_sync_and_map
+
+pytestmark = pytest.mark.integration
+
+
+def _specs() -> dict[str, NotificationSpec]:
+    return {
+        "stage-moves": NotificationSpec.model_validate(
+            {"template": "stage_changed", "options": {"direction": "any"}, "recipients": {"owner": True}}),
+        "big-amounts": NotificationSpec.model_validate(
+            {"template": "threshold_crossed", "options": {"field": "Amount", "value": 20000, "direction": "either"},
+             "recipients": {"channels": ["#sales"]}, "title": "Deal size moved past 20k"}),
+        "close-date-moved": NotificationSpec.model_validate(
+            {"template": "date_moved", "options": {"direction": "any"},
+             "recipients": {"owner": True, "manager": True}, "fields": ["Name", "Amount", "CloseDate"]}),
+        "wins-digest": NotificationSpec.model_validate(
+            {"template": "deal_closed", "options": {"outcome": "any"}, "recipients": {"owner": True},
+             "delivery": {"mode": "digest", "frequency": "daily", "hour": 0}}),
+        "new-deals": NotificationSpec.model_validate(
+            {"template": "new_record", "object": "Opportunity", "recipients": {"channels": ["#sales"]},
+             "conditions": [{"field": "Amount", "op": ">=", "value": 1000}], "cooldown_minutes": 60}),
+    }
+
+
+def _outbox(settings: Settings) -> list[dict[str, object]]:
+    with duckdb.connect(str(settings.control_db), read_only=True) as db:
+        cur = db.execute("SELECT o.key, o.kind, o.channel, o.text, o.blocks, o.state, e.notification_id, e.record_id "
+                         "FROM outbox o LEFT JOIN notification_events e ON e.key = o.key ORDER BY o.seq")
+        names = [d[0] for d in cur.description or []]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbox,
+                                          slack_sandbox: SlackSandbox) -> None:
+    settings = ready.settings
+    initial_run = initial_sync_and_map(settings)
+    saved = {name: create_notification(ready, people.sales_admin, ALIAS, name, spec)
+             for name, spec in _specs().items()}
+    assert saved["big-amounts"].spec.recipients.channels == [slack_sandbox.channel_id("sales")]
+
+    # The initial sync is silent: nothing comes out of its change log.
+    silent = evaluate(settings, ALIAS, initial_run)
+    assert silent.silent and silent.matched == 0 and silent.messages == 0
+
+    sandbox_control(sf_sandbox, "simulate", {"changes": 400, "seed": 5})
+    settle(sf_sandbox, settings)
+    run = sync_org(settings, ALIAS)
+    assert run.status == "completed"
+    summary = evaluate(settings, ALIAS, run.run_id)
+    assert summary.matched > 0 and summary.messages > 0 and summary.digest_items > 0, summary
+    assert not summary.warnings, summary.warnings
+
+    # Same matches as the row-by-row reference over the same change log and records.
+    plans = [Plan(n.id, n.version, n.spec, n.resolved) for n in load_notifications(ready.control, "default", ALIAS)]
+    with OrgWarehouse(settings.org_db(ALIAS)) as wh:
+        cur = wh.conn.execute("SELECT * FROM change_log WHERE run_id = ?", [run.run_id])
+        names = [d[0] for d in cur.description or []]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        cur = wh.conn.execute('SELECT * FROM sf."Opportunity"')
+        names = [d[0] for d in cur.description or []]
+        opps = {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+        members = eligible_users(wh, settings.sales_home_permission_set)
+    expected = evaluate_rows(plans, rows, {"Opportunity": opps}, run_id=run.run_id, include_initial=False,
+                             today=datetime.now(UTC).date())
+    assert {r.id: r.matched for r in summary.results} == {
+        p.id: sum(1 for k in expected if k[0] == p.id) for p in plans}
+
+    # Several changes of one record in a run are one message; DMs only to Sales members.
+    outbox = _outbox(settings)
+    per_record = [(o["notification_id"], o["record_id"], o["channel"]) for o in outbox if o["kind"] == "notification"]
+    assert len(per_record) == len(set(per_record))
+    stage = [o for o in outbox if o["notification_id"] == saved["stage-moves"].id]
+    assert stage and all(str(o["channel"]).startswith("U") for o in stage)
+    owners = {opps[str(o["record_id"])]["OwnerId"] for o in stage}
+    assert owners <= members
+    blocks = json.loads(str(stage[0]["blocks"]))
+    assert blocks[0]["type"] == "header" and "→" in json.dumps(blocks, ensure_ascii=False)
+    assert sf_sandbox.info is not None and sf_sandbox.info.instance_url in json.dumps(blocks)
+
+    # Evaluating the same run again adds nothing.
+    again = evaluate(settings, ALIAS, run.run_id)
+    assert again.messages == 0 and again.digest_items == 0
+
+    # Every message passes the Slack sandbox's Block Kit validation and is delivered once.
+    pub = publisher(slack_sandbox, ready.control, restrictions=Restrictions())
+    drain(pub)
+    states = {o["key"]: o["state"] for o in _outbox(settings)}
+    assert set(states.values()) == {"sent"}, {k: v for k, v in states.items() if v != "sent"}
+    posted = [m for m in slack_sandbox.messages(event_type=METADATA_EVENT) if not m.deleted]
+    assert len(posted) >= len(states)
+
+    # Digests: sent once the recipient's local hour has come, once per period, every item once.
+    first = run_digests(settings, datetime.now(UTC))
+    assert first.sent > 0 and first.items == summary.digest_items
+    assert run_digests(settings, datetime.now(UTC)).sent == 0
+    drain(pub)
+    digests = [o for o in _outbox(settings) if o["kind"] == "digest"]
+    assert len(digests) == first.sent and {o["state"] for o in digests} == {"sent"}
+    assert "wins-digest" in str(digests[0]["blocks"])
+
+    # The dashboard.
+    stats = {r["notification"]: r for r in notification_stats(ready.control, "default")}
+    assert stats["stage-moves"]["matched"] > 0 and stats["stage-moves"]["delivered"] == stats["stage-moves"]["queued"]
+    assert stats["wins-digest"]["delivered"] == stats["wins-digest"]["queued"] > 0
+    assert stats["stage-moves"]["last_24h"] == stats["stage-moves"]["queued"]
+
+    # A disabled notification is not evaluated.
+    set_enabled(ready, people.sales_admin, "stage-moves", False)
+    sandbox_control(sf_sandbox, "simulate", {"changes": 100, "seed": 6})
+    settle(sf_sandbox, settings)
+    later = evaluate(settings, ALIAS, sync_org(settings, ALIAS).run_id)
+    assert saved["stage-moves"].id not in {r.id for r in later.results}
+
+
+def test_upcoming_dates_once_per_record_and_date(ready: SettingsContext, people: People) -> None:
+    settings = ready.settings
+    initial_sync_and_map(settings)
+    spec = NotificationSpec.model_validate({"template": "upcoming_date", "options": {"field": "CloseDate", "days": 10},
+                                            "recipients": {"channels": ["#sales"]}})
+    create_notification(ready, people.sales_admin, ALIAS, "closing-soon", spec)
+    with OrgWarehouse(settings.org_db(ALIAS)) as wh:
+        row = wh.conn.execute('SELECT min("CloseDate") FROM sf."Opportunity" WHERE NOT "IsClosed"').fetchone()
+    assert row is not None
+    now = datetime.combine(row[0], datetime.min.time(), UTC) - timedelta(days=2)
+    first = evaluate_scheduled(settings, ALIAS, now=now)
+    assert first.matched > 0 and first.messages == first.matched
+    assert evaluate_scheduled(settings, ALIAS, now=now + timedelta(hours=1)).messages == 0
