@@ -80,8 +80,11 @@ def enqueue(db: duckdb.DuckDBPyConnection, messages: Sequence[OutboxMessage]) ->
     return int(after[0]) - int(before[0]) if after and before else 0
 
 
-def claim(control: ControlDB, *, limit: int, now: datetime) -> list[OutboxItem]:
-    """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order."""
+def claim(control: ControlDB, *, limit: int, now: datetime, exclude: Sequence[str] = ()) -> list[OutboxItem]:
+    """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order.
+
+    ``exclude``: keys this publisher already holds (claimed, outcome not written yet).
+    """
     with control.transaction() as db:
         # Ready items, except those queued behind an earlier item of their channel that must wait (order).
         cur = db.execute(
@@ -89,8 +92,9 @@ def claim(control: ControlDB, *, limit: int, now: datetime) -> list[OutboxItem]:
             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND NOT EXISTS ("
             "  SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.seq < o.seq "
             "  AND p.state IN ('pending', 'sending') AND p.next_attempt_at > ?) "
+            "AND NOT list_contains(?::VARCHAR[], o.key) "
             "ORDER BY seq LIMIT ?",
-            [now, now, limit],
+            [now, now, list(exclude), limit],
         )
         names = [d[0] for d in cur.description or []]
         items = [OutboxItem.from_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
@@ -111,6 +115,7 @@ class Outcome:
     channel: str | None = None
     ts: str | None = None
     retry_at: datetime | None = None
+    released: bool = False  # claimed but never tried (its channel had to wait): not an attempt
 
 
 def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
@@ -119,13 +124,12 @@ def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
         return
     now = datetime.now(UTC)
     with control.transaction() as db:
-        for o in outcomes:
-            db.execute(
-                "UPDATE outbox SET state = ?, last_error = ?, sent_channel = coalesce(?, sent_channel), "
-                "sent_ts = coalesce(?, sent_ts), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-                "next_attempt_at = ? WHERE key = ?",
-                [o.state, o.error, o.channel, o.ts, o.state, now, o.retry_at, o.key],
-            )
+        db.executemany(
+            "UPDATE outbox SET state = ?, last_error = ?, sent_channel = coalesce(?, sent_channel), "
+            "sent_ts = coalesce(?, sent_ts), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
+            "next_attempt_at = ?, attempts = attempts - CASE WHEN ? THEN 1 ELSE 0 END WHERE key = ?",
+            [[o.state, o.error, o.channel, o.ts, o.state, now, o.retry_at, o.released, o.key] for o in outcomes],
+        )
 
 
 def requeue(control: ControlDB, *, key: str | None = None, all_dead: bool = False) -> int:
