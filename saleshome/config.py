@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock.")
     chunk_rows: int = Field(default=250_000, ge=1, description="Windows with more rows are cut in committed slices.")
     duckdb_memory_limit: str = Field(default="280MB", description="DuckDB memory limit of a sync (it spills beyond).")
+    duckdb_checkpoint_wal: str = Field(
+        default="64MB", pattern=r"^\d+(\.\d+)?\s*[KMG]i?B$",
+        description="An org's DuckDB file is checkpointed when its write-ahead log outgrows this (and after "
+                    "initial and full syncs), not at every sync.",
+    )
     bulk_page_records: int = Field(default=100_000, ge=1, description="maxRecords per Bulk 2.0 result page.")
 
     slack_bot_token: SecretStr | None = Field(default=None, description="The Sales Home app's bot token (xoxb-…).")

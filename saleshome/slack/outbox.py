@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from saleshome.errors import ValidationError
 from saleshome.warehouse.control import ControlDB
@@ -86,34 +87,39 @@ OWN_EXECUTOR_KINDS: tuple[str, ...] = ("banner",)
 
 
 def claim(
-    control: ControlDB, *, limit: int, now: datetime, kinds: Sequence[str] | None = None
+    control: ControlDB, *, limit: int, now: datetime, exclude: Sequence[str] = (), kinds: Sequence[str] | None = None,
 ) -> list[OutboxItem]:
     """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order.
 
+    ``exclude``: keys this publisher already holds (claimed, outcome not written yet).
     ``kinds``: only items of these kinds; by default every kind except :data:`OWN_EXECUTOR_KINDS`.
     """
-    if kinds is None:
-        kind_test, kind_params = f"kind NOT IN ({', '.join('?' for _ in OWN_EXECUTOR_KINDS)})", [*OWN_EXECUTOR_KINDS]
-    else:
-        kind_test, kind_params = f"kind IN ({', '.join('?' for _ in kinds) or 'NULL'})", [*kinds]
+    wanted, include = (list(OWN_EXECUTOR_KINDS), False) if kinds is None else (list(kinds), True)
     with control.transaction() as db:
         # Ready items, except those queued behind an earlier item of their channel that must wait (order).
-        cur = db.execute(
-            f"SELECT * FROM outbox o WHERE state IN ('pending', 'sending') AND {kind_test} "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND NOT EXISTS ("
-            "  SELECT 1 FROM outbox p WHERE p.channel = o.channel AND p.seq < o.seq "
-            "  AND p.state IN ('pending', 'sending') AND p.next_attempt_at > ?) "
-            "ORDER BY seq LIMIT ?",
-            [*kind_params, now, now, limit],
-        )
-        names = [d[0] for d in cur.description or []]
-        items = [OutboxItem.from_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
-        if items:
-            db.execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE key IN "
-                f"({', '.join('?' for _ in items)})",
-                [i.key for i in items],
+        db.register("_held", pa.table({"key": pa.array(list(exclude), pa.string())}))
+        try:
+            cur = db.execute(
+                "WITH waiting AS (SELECT channel, min(seq) AS first FROM outbox "
+                "  WHERE state IN ('pending', 'sending') AND next_attempt_at > $now GROUP BY channel) "
+                "SELECT o.* FROM outbox o LEFT JOIN waiting w ON w.channel = o.channel "
+                "WHERE o.state IN ('pending', 'sending') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $now) "
+                "AND list_contains($kinds::VARCHAR[], o.kind) = $include "
+                "AND (w.first IS NULL OR o.seq < w.first) AND o.key NOT IN (SELECT key FROM _held) "
+                "ORDER BY o.seq LIMIT $limit",
+                {"now": now, "limit": limit, "kinds": wanted, "include": include},
             )
+            names = [d[0] for d in cur.description or []]
+            items = [OutboxItem.from_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
+        finally:
+            db.unregister("_held")
+        if items:
+            db.register("_claimed", pa.table({"key": pa.array([i.key for i in items], pa.string())}))
+            try:
+                db.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
+                           "WHERE key IN (SELECT key FROM _claimed)")
+            finally:
+                db.unregister("_claimed")
     return items
 
 
@@ -125,21 +131,34 @@ class Outcome:
     channel: str | None = None
     ts: str | None = None
     retry_at: datetime | None = None
+    released: bool = False  # claimed but never tried (its channel had to wait): not an attempt
 
 
 def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
-    """Write what happened to claimed items (one transaction)."""
+    """Write what happened to claimed items (one transaction, one statement)."""
     if not outcomes:
         return
-    now = datetime.now(UTC)
+    table = pa.table({
+        "key": [o.key for o in outcomes],
+        "state": [o.state for o in outcomes],
+        "error": pa.array([o.error for o in outcomes], pa.string()),
+        "channel": pa.array([o.channel for o in outcomes], pa.string()),
+        "ts": pa.array([o.ts for o in outcomes], pa.string()),
+        "retry_at": pa.array([o.retry_at for o in outcomes], pa.timestamp("us", tz="UTC")),
+        "released": [o.released for o in outcomes],
+    })
     with control.transaction() as db:
-        for o in outcomes:
+        db.register("_outcomes", table)
+        try:
             db.execute(
-                "UPDATE outbox SET state = ?, last_error = ?, sent_channel = coalesce(?, sent_channel), "
-                "sent_ts = coalesce(?, sent_ts), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, "
-                "next_attempt_at = ? WHERE key = ?",
-                [o.state, o.error, o.channel, o.ts, o.state, now, o.retry_at, o.key],
+                "UPDATE outbox SET state = o.state, last_error = o.error, "
+                "sent_channel = coalesce(o.channel, outbox.sent_channel), sent_ts = coalesce(o.ts, outbox.sent_ts), "
+                "sent_at = CASE WHEN o.state = 'sent' THEN now() ELSE outbox.sent_at END, "
+                "next_attempt_at = o.retry_at, attempts = outbox.attempts - CASE WHEN o.released THEN 1 ELSE 0 END "
+                "FROM _outcomes o WHERE outbox.key = o.key"
             )
+        finally:
+            db.unregister("_outcomes")
 
 
 def requeue(control: ControlDB, *, key: str | None = None, all_dead: bool = False) -> int:

@@ -15,12 +15,10 @@ honouring ``Retry-After``; everything else transient comes back through step 3.
 
 from __future__ import annotations
 
-import heapq
 import json
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from saleshome.warehouse.control import ControlDB
 
 from .outbox import OutboxItem, Outcome, claim, record
 from .restrictions import Restrictions, blocked_reason
+from .schedule import ChannelSchedule
 
 METADATA_EVENT = "saleshome_message"
 PERMANENT_ERRORS = {
@@ -94,13 +93,6 @@ class PublishStats:
     blocked_reasons: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class _Channel:
-    channel: str
-    items: deque[OutboxItem]
-    ready_at: float = 0.0
-
-
 class Publisher:
     """One drain of the outbox (``publish()`` runs it)."""
 
@@ -108,7 +100,7 @@ class Publisher:
         self, control: ControlDB, client: WebClient, *, restrictions: Restrictions, rate_handler:
         CountingRateLimitHandler | None = None, workers: int = 8, channel_interval: float = 1.0,
         batch_size: int = 500, max_attempts: int = 8, backoff: float = 1.0,
-        conversation_ttl: timedelta = timedelta(hours=1),
+        conversation_ttl: timedelta = timedelta(hours=1), flush_seconds: float = 0.25,
     ) -> None:
         self.control = control
         self.client = client
@@ -120,6 +112,7 @@ class Publisher:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.conversation_ttl = conversation_ttl
+        self.flush_seconds = flush_seconds
         self.stats = PublishStats()
         self._conversations: dict[str, dict[str, Any]] = {}
         self._dm: dict[str, str] = {}
@@ -127,22 +120,69 @@ class Publisher:
 
     # ------------------------------------------------------------------ the drain
     def publish(self, *, deadline: float | None = None, on_batch: Callable[[PublishStats], None] | None = None) -> PublishStats:
-        """Send everything ready, batch by batch, until the outbox has nothing ready (or the deadline)."""
+        """Send everything ready until the outbox has nothing ready (or the deadline).
+
+        Workers send while this thread keeps their queues filled from the outbox (claiming more
+        when fewer than half a batch is queued) and writes outcomes back every ``flush_seconds``:
+        the sends never wait for the database, and a crash leaves few items to look up.
+        """
         self._load_dm_channels()
-        while deadline is None or time.monotonic() < deadline:
-            items = claim(self.control, limit=self.batch_size, now=datetime.now(UTC))
-            if not items:
-                break
-            outcomes = self._send_batch(items)
-            record(self.control, outcomes)
-            self._save_dm_channels()
-            if on_batch is not None:
-                on_batch(self.stats)
-            if not any(o.state in ("sent", "dead", "blocked") for o in outcomes):
-                break  # nothing could progress now (everything transient): leave it to the next run
+        schedule = ChannelSchedule(self.channel_interval)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for _ in range(self.workers):
+                pool.submit(self._work, schedule)
+            try:
+                self._feed(schedule, deadline, on_batch)
+            finally:
+                schedule.close()
+        self._flush(schedule, on_batch)
         if self.rate_handler is not None:
             self.stats.rate_limit_waits = self.rate_handler.waits
+        if schedule.errors:
+            raise schedule.errors[0]
         return self.stats
+
+    def _feed(
+        self, schedule: ChannelSchedule, deadline: float | None, on_batch: Callable[[PublishStats], None] | None
+    ) -> None:
+        flushed = time.monotonic()
+        while not schedule.errors and (deadline is None or time.monotonic() < deadline):
+            idle = schedule.idle()
+            if idle:  # write everything back first, so the claim sees what must wait for a retry
+                self._flush(schedule, on_batch)
+                flushed = time.monotonic()
+            queued = schedule.queued()
+            if queued < max(1, self.batch_size // 2):
+                items = claim(self.control, limit=self.batch_size - queued, now=datetime.now(UTC),
+                              exclude=schedule.held())
+                if items:
+                    self._prefetch_conversations(items)
+                    schedule.add(items)
+                elif idle:
+                    return  # nothing ready, nothing in flight
+            if time.monotonic() - flushed >= self.flush_seconds:
+                self._flush(schedule, on_batch)
+                flushed = time.monotonic()
+            schedule.wait(self.flush_seconds / 4)
+
+    def _flush(self, schedule: ChannelSchedule, on_batch: Callable[[PublishStats], None] | None) -> None:
+        outcomes = schedule.take_outcomes()
+        if not outcomes:
+            return
+        record(self.control, outcomes)
+        schedule.written(outcomes)
+        self._save_dm_channels()
+        if on_batch is not None:
+            on_batch(self.stats)
+
+    def _work(self, schedule: ChannelSchedule) -> None:
+        while (item := schedule.next()) is not None:
+            try:
+                outcome = self._deliver(item)
+            except BaseException as exc:  # an auth problem stops the whole drain
+                schedule.failed(item, exc)
+                return
+            schedule.done(item, outcome)
 
     def _prefetch_conversations(self, items: list[OutboxItem]) -> None:
         """Conversation objects for the batch's channels: cached ones, then one ``conversations.list``
@@ -187,57 +227,6 @@ class Publisher:
                 for channel, info in listed.items():
                     db.execute("INSERT OR REPLACE INTO conversation_cache VALUES (?, ?, ?)",
                                [channel, json.dumps(info), now])
-
-    def _send_batch(self, items: list[OutboxItem]) -> list[Outcome]:
-        self._prefetch_conversations(items)
-        queues: dict[str, _Channel] = {}
-        for item in items:
-            queues.setdefault(item.channel, _Channel(item.channel, deque())).items.append(item)
-        heap = [(0.0, i, ch) for i, ch in enumerate(queues)]
-        heapq.heapify(heap)
-        ready = threading.Condition()
-        outcomes: list[Outcome] = []
-        errors: list[BaseException] = []
-
-        def worker() -> None:
-            while True:
-                with ready:
-                    if not heap or errors:
-                        return
-                    ready_at, order, name = heapq.heappop(heap)
-                wait = ready_at - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                queue = queues[name]
-                item = queue.items.popleft()
-                started = time.monotonic()  # the channel's next post is paced from this one's start
-                try:
-                    outcome = self._deliver(item)
-                except BaseException as exc:  # an auth problem stops the whole drain
-                    with ready:
-                        errors.append(exc)
-                        outcomes.append(Outcome(item.key, "pending"))
-                        outcomes.extend(Outcome(i.key, "pending") for i in queue.items)
-                        queue.items.clear()
-                    return
-                with ready:
-                    outcomes.append(outcome)
-                    if outcome.retry_at is not None:  # a transient failure: keep the channel's order, the rest waits
-                        outcomes.extend(Outcome(i.key, "pending") for i in queue.items)
-                        queue.items.clear()
-                    if queue.items:
-                        heapq.heappush(heap, (started + self.channel_interval, order, name))
-
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(queues))) as pool:
-            for _ in range(min(self.workers, len(queues))):
-                pool.submit(worker)
-        # items never reached because a worker stopped early
-        done = {o.key for o in outcomes}
-        outcomes.extend(Outcome(i.key, "pending") for q in queues.values() for i in q.items if i.key not in done)
-        if errors:
-            record(self.control, outcomes)
-            raise errors[0]
-        return outcomes
 
     # ------------------------------------------------------------------ one message
     def _deliver(self, item: OutboxItem) -> Outcome:

@@ -137,7 +137,7 @@ def open_run(
         client.usage = (int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
     server_now = client.server_time or datetime.now(UTC)
     warehouse = OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds,
-                             memory_limit=settings.duckdb_memory_limit)
+                             memory_limit=settings.duckdb_memory_limit, checkpoint_wal=settings.duckdb_checkpoint_wal)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if kind is None:
         kind = "incremental" if org.last_sync_at is not None else "initial"
@@ -314,7 +314,7 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
         if result.api_usage is not None:
             db.execute("INSERT OR REPLACE INTO api_budget VALUES (?, ?, ?, ?)",
                        [run.org.alias, result.api_usage[0], result.api_usage[1], now])
-    run.warehouse.close()
+    run.warehouse.close(checkpoint=run.kind in ("initial", "full"))
     shutil.rmtree(run.staging, ignore_errors=True)
     return result
 

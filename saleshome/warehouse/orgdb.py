@@ -19,6 +19,7 @@ logged as fields (``system_modstamp`` is on every row).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,11 +83,19 @@ class CursorState:
 class OrgWarehouse:
     """Held open by the one process syncing this org (DuckDB allows one writer per file)."""
 
-    def __init__(self, path: Path, *, lock_timeout: float = 60, memory_limit: str | None = None) -> None:
+    def __init__(
+        self, path: Path, *, lock_timeout: float = 60, memory_limit: str | None = None, checkpoint_wal: str | None = None,
+    ) -> None:
         self.path = path
         self.conn: duckdb.DuckDBPyConnection = open_duckdb(path, timeout=lock_timeout)
         self.memory_limit = memory_limit
         self.conn.execute("SET preserve_insertion_order = false")  # lets DuckDB stream large inserts
+        if checkpoint_wal:
+            # Checkpoint when the write-ahead log outgrows ``checkpoint_wal``, not at every close: a
+            # checkpoint rewrites every row group a window touched, and small windows touch them all.
+            # Each opening replays the log (cheap: it holds the changes, not the tables).
+            self.conn.execute("PRAGMA disable_checkpoint_on_shutdown")
+            self.conn.execute(f"SET checkpoint_threshold = '{checkpoint_wal}'")
         if memory_limit:
             self.conn.execute(f"SET memory_limit = '{memory_limit}'")
         self.conn.execute("BEGIN TRANSACTION")
@@ -98,7 +107,10 @@ class OrgWarehouse:
         with contextlib.suppress(duckdb.TransactionException):
             self.conn.execute("ROLLBACK")
 
-    def close(self) -> None:
+    def close(self, *, checkpoint: bool = False) -> None:
+        """Close; ``checkpoint``: fold the write-ahead log into the file first (after big loads)."""
+        if checkpoint:
+            self.conn.execute("CHECKPOINT")
         self.conn.close()
 
     def __enter__(self) -> OrgWarehouse:
@@ -210,22 +222,29 @@ class OrgWarehouse:
         )
 
     def stage_records(self, schema: ObjectSchema, records: Sequence[dict[str, Any]]) -> None:
-        """Stage REST records (small windows): flattened to text, then cast in SQL like CSV."""
-        data: dict[str, list[str | None]] = {c.name: [] for c in schema.columns}
-        for record in records:
-            for c in schema.columns:
-                value: Any = record
-                for part in c.name.split("."):
-                    value = value.get(part) if isinstance(value, dict) else None
-                data[c.name].append(None if value is None else _text(value))
-        table = pa.table({name: pa.array(values, pa.string()) for name, values in data.items()})
-        select = ", ".join(f"{_cast(c, 'src.' + q(c.name))} AS {q(c.name)}" for c in schema.columns)
-        self.conn.execute("DROP TABLE IF EXISTS stage")
-        self.conn.register("_rest_src", table)
+        """Stage REST records (small windows): DuckDB reads them as JSON text and casts them like CSV.
+
+        A field is read as text (numbers keep their JSON spelling); a parent's field
+        (``PermissionSet.Name``) is extracted from the parent's JSON object.
+        """
+        columns: dict[str, str] = {}
+        select = []
+        for c in schema.columns:
+            parent, _, rest = c.name.partition(".")
+            columns[parent] = "JSON" if rest else "VARCHAR"
+            source = f"src.{q(parent)}->>'$.{safe_name(rest)}'" if rest else f"src.{q(parent)}"
+            select.append(f"{_cast(c, source)} AS {q(c.name)}")
+        spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+        scratch = self.path.with_name(f".{self.path.stem}-records.json")
+        scratch.write_text(json.dumps(records))
         try:
-            self.conn.execute(f"CREATE TEMP TABLE stage AS SELECT {select} FROM _rest_src AS src")
+            self.conn.execute("DROP TABLE IF EXISTS stage")
+            self.conn.execute(
+                f"CREATE TEMP TABLE stage AS SELECT {', '.join(select)} FROM read_json(?, format = 'array', "
+                f"columns = {spec}) AS src", [str(scratch)],
+            )
         finally:
-            self.conn.unregister("_rest_src")
+            scratch.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ the window transaction
     def apply_window(

@@ -48,14 +48,18 @@ def put(control: ControlDB, messages: list[OutboxMessage]) -> int:
         return enqueue(db, messages)
 
 
-def drain(pub: Publisher, rounds: int = 100) -> None:
-    """Publish until nothing is left pending or sending (transient failures back off briefly)."""
+def drain(pub: Publisher, seconds: float = 60) -> None:
+    """Publish until nothing is left pending or sending (transient failures back off, a timed-out
+    post waits twice the client timeout before its history check), for at most ``seconds``."""
     import time
 
-    for _ in range(rounds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         pub.publish()
         left = pub.control.rows("SELECT count(*) AS n FROM outbox WHERE state IN ('pending', 'sending')")[0]["n"]
         if not left:
             return
         time.sleep(0.1)
-    raise AssertionError("the outbox did not drain")
+    left_rows = pub.control.rows(
+        "SELECT key, state, attempts, next_attempt_at, last_error FROM outbox WHERE state IN ('pending', 'sending')")
+    raise AssertionError(f"the outbox did not drain in {seconds:.0f}s: {left_rows}")
