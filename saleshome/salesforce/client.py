@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -84,6 +85,8 @@ class SalesforceClient:
         self.backoff = backoff
         self.before_call = before_call  # e.g. the sync's API budget check: raise to stop before a call
         self.calls = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
         self.usage: tuple[int, int] | None = None
         self.server_time: datetime | None = None
         self.session = http_session(conn.ca_file)
@@ -114,8 +117,15 @@ class SalesforceClient:
         return dict(self.api.headers)
 
     # ------------------------------------------------------------------ the call policy
+    @property
+    def thread_calls(self) -> int:
+        """Calls made so far by the calling thread (objects may be read ahead in other threads)."""
+        return int(getattr(self._local, "calls", 0))
+
     def _note(self, response: requests.Response | None) -> None:
-        self.calls += 1
+        with self._lock:
+            self.calls += 1
+        self._local.calls = self.thread_calls + 1
         if response is None:
             return
         info = response.headers.get("Sforce-Limit-Info", "")

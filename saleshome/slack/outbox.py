@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -66,17 +66,30 @@ def enqueue(db: duckdb.DuckDBPyConnection, messages: Sequence[OutboxMessage]) ->
     """Add messages inside the caller's transaction; returns how many were new."""
     if not messages:
         return 0
+    empty = [m.key for m in messages if not m.text]
+    if empty:
+        raise ValidationError(f"outbox message {empty[0]} has no plain-text fallback")
     before = db.execute("SELECT count(*) FROM outbox").fetchone()
-    now = datetime.now(UTC)
-    for m in messages:
-        if not m.text:
-            raise ValidationError(f"outbox message {m.key} has no plain-text fallback")
+    table = pa.table({
+        "ord": pa.array(range(len(messages)), pa.int64()),
+        "key": [m.key for m in messages],
+        "kind": [m.kind for m in messages],
+        "alias": pa.array([m.alias for m in messages], pa.string()),
+        "team_id": pa.array([m.team_id for m in messages], pa.string()),
+        "channel": [m.channel for m in messages],
+        "text": [m.text for m in messages],
+        "blocks": pa.array([json.dumps(m.blocks) if m.blocks is not None else None for m in messages], pa.string()),
+    })
+    db.register("_new_messages", table)
+    try:  # one statement; in the given order (it sets each channel's publication order); a known key is ignored
         db.execute(
             "INSERT INTO outbox (key, kind, alias, team_id, channel, text, blocks, created_at, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (key) DO NOTHING",
-            [m.key, m.kind, m.alias, m.team_id, m.channel, m.text,
-             json.dumps(m.blocks) if m.blocks is not None else None, now],
+            "SELECT key, kind, alias, team_id, channel, text, blocks, now(), 'pending' FROM ("
+            "  SELECT DISTINCT ON (key) * FROM _new_messages ORDER BY key, ord) "
+            "WHERE key NOT IN (SELECT key FROM outbox) ORDER BY ord"
         )
+    finally:
+        db.unregister("_new_messages")
     after = db.execute("SELECT count(*) FROM outbox").fetchone()
     return int(after[0]) - int(before[0]) if after and before else 0
 

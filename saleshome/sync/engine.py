@@ -17,6 +17,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,11 +34,13 @@ from saleshome.salesforce.schema import ObjectSchema, object_schema
 from saleshome.settings.listviews import materialise_default_list_views
 from saleshome.settings.orgs import Org, connect, get_org
 from saleshome.warehouse.control import ControlDB
-from saleshome.warehouse.orgdb import MergeStats, OrgWarehouse
+from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
 
 DEFAULT_OBJECTS = (
     "User", "Account", "Contact", "Opportunity", "OpportunityHistory", "Lead", "Case", "PermissionSetAssignment",
 )
+
+PREFETCH_THREADS = 2  # objects described, counted and read ahead of the one being loaded
 
 Progress = Callable[[str, int, int], None]  # (object, rows done, rows expected)
 
@@ -177,9 +180,14 @@ def check_budget(run: SyncRun) -> None:
 
 def plan_windows(
     run: SyncRun, schema: ObjectSchema, *, full: bool = False, backfill: tuple[datetime, datetime] | None = None,
+    state: CursorState | None = None,
 ) -> tuple[list[Window], int]:
-    """The windows to read for one object, and how many rows they hold (one COUNT())."""
-    state = run.warehouse.cursor_state(schema.name)
+    """The windows to read for one object, and how many rows they hold (one COUNT()).
+
+    ``state``: the object's cursor state, read beforehand (the warehouse is not touched then,
+    so this may run beside the thread that loads other objects).
+    """
+    state = state or run.warehouse.cursor_state(schema.name)
     lookback = timedelta(seconds=run.settings.lookback_seconds)
     start: datetime | None
     if backfill is not None:
@@ -280,21 +288,80 @@ def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False)
                                       now=datetime.now(UTC))
 
 
+@dataclass
+class Prefetched:
+    """One object described, planned and (when it has a single window) read, ahead of its load."""
+
+    schema: ObjectSchema
+    windows: list[Window]
+    total: int
+    first: tuple[str, Any] | None  # (path, data) of the first window, already read
+    api_calls: int
+
+
+def prefetch_object(
+    run: SyncRun, name: str, state: CursorState, *, full: bool = False,
+    backfill: tuple[datetime, datetime] | None = None,
+) -> Prefetched:
+    """Describe, plan and read a single-window object without touching the warehouse (thread-safe)."""
+    before = run.client.thread_calls
+    schema = object_schema(run.client.describe(name))
+    windows, total = plan_windows(run, schema, full=full, backfill=backfill, state=state)
+    first = extract_window(run, schema, windows[0], expected_rows=total) if len(windows) == 1 else None
+    return Prefetched(schema, windows, total, first, run.client.thread_calls - before)
+
+
 def sync_object(
     run: SyncRun, schema: ObjectSchema, *, full: bool = False, backfill: tuple[datetime, datetime] | None = None,
+    prefetched: Prefetched | None = None,
 ) -> ObjectResult:
     """One object: evolve its table, read its windows, merge each; reconcile Ids when due."""
     sync = begin_object(run, schema, backfill=backfill is not None)
-    windows, total = plan_windows(run, schema, full=full, backfill=backfill)
+    main_calls = run.client.thread_calls
+    if prefetched is not None:
+        windows, total = prefetched.windows, prefetched.total
+    else:
+        windows, total = plan_windows(run, schema, full=full, backfill=backfill)
     if run.progress is not None:
         run.progress(schema.name, 0, total)
-    for window in windows:
+    for i, window in enumerate(windows):
         expected = expected_rows(total, len(windows))
-        path, data = extract_window(run, schema, window, expected_rows=expected)
+        if i == 0 and prefetched is not None and prefetched.first is not None:
+            path, data = prefetched.first
+        else:
+            path, data = extract_window(run, schema, window, expected_rows=expected)
         stats = load_window(run, schema, window, path, data, initial=sync.initial)
         record_window(run, sync, path, stats, expected=expected, total=total)
     purged = reconcile_object(run, schema) if backfill is None and not full else 0
-    return finish_object(run, sync, purged=purged)
+    calls = None if prefetched is None else prefetched.api_calls + run.client.thread_calls - main_calls
+    return finish_object(run, sync, purged=purged, api_calls=calls)
+
+
+def sync_objects(
+    run: SyncRun, names: list[str], *, full: bool = False, backfill: tuple[datetime, datetime] | None = None,
+) -> Iterator[ObjectResult]:
+    """Every object, the next ones described, counted and read by a helper thread while this one loads.
+
+    The first object is prefetched here, so a refused or spent org stops the run at its first call.
+    """
+    states = {name: run.warehouse.cursor_state(name) for name in names}
+    if not names:
+        return
+
+    def ahead(name: str) -> Prefetched:
+        return prefetch_object(run, name, states[name], full=full, backfill=backfill)
+
+    first = ahead(names[0])
+    with ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="prefetch") as pool:
+        later = [pool.submit(ahead, name) for name in names[1:]]
+        try:
+            yield sync_object(run, first.schema, full=full, backfill=backfill, prefetched=first)
+            for future in later:
+                done = future.result()
+                yield sync_object(run, done.schema, full=full, backfill=backfill, prefetched=done)
+        finally:
+            for future in later:
+                future.cancel()
 
 
 def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
@@ -334,8 +401,8 @@ def sync_org(
         raise
     result = SyncResult(alias, run.run_id, run.kind)
     with recording_outcome(run, result):
-        for schema in describe_objects(run, objects_to_sync(run, objects)):
-            result.objects.append(sync_object(run, schema, full=full, backfill=backfill))
+        for done in sync_objects(run, objects_to_sync(run, objects), full=full, backfill=backfill):
+            result.objects.append(done)
         materialise_lists(run)
     return result
 
@@ -393,14 +460,14 @@ def record_window(run: SyncRun, sync: ObjectSync, path: str, stats: MergeStats, 
         run.progress(result.object, min(sync.rows_done, total), total)
 
 
-def finish_object(run: SyncRun, sync: ObjectSync, *, purged: int = 0) -> ObjectResult:
+def finish_object(run: SyncRun, sync: ObjectSync, *, purged: int = 0, api_calls: int | None = None) -> ObjectResult:
     """Close the object's result (cursor after, API calls, seconds) and save its state row."""
     result = sync.result
     if result.windows == 0 and run.progress is not None:
         run.progress(result.object, 0, 0)
     result.purged = purged
     result.cursor_after = run.warehouse.cursor_state(result.object).cursor
-    result.api_calls = run.client.calls - sync.calls_before
+    result.api_calls = run.client.calls - sync.calls_before if api_calls is None else api_calls
     result.seconds = time.perf_counter() - sync.started
     save_object_state(run, result)
     return result
