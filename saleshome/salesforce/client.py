@@ -132,7 +132,9 @@ class SalesforceClient:
         if info.startswith("api-usage="):
             used, _, total = info.removeprefix("api-usage=").partition("/")
             if used.isdigit() and total.isdigit():
-                self.usage = (int(used), int(total))
+                with self._lock:  # never under the calls already counted by other threads
+                    counted = self.usage[0] if self.usage is not None and self.usage[1] == int(total) else 0
+                    self.usage = (max(int(used), counted), int(total))
         date = response.headers.get("Date")
         if date:
             with contextlib.suppress(TypeError, ValueError):
@@ -182,7 +184,10 @@ class SalesforceClient:
         relogged = False
         for attempt in range(1, self.attempts + 1):
             if self.before_call is not None:
-                self.before_call()
+                with self._lock:  # check and count the call at once: calls in other threads see it
+                    self.before_call()
+                    if self.usage is not None:
+                        self.usage = (self.usage[0] + 1, self.usage[1])
             try:
                 try:
                     return fn()

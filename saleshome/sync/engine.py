@@ -21,9 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from saleshome.config import Settings
@@ -120,6 +122,11 @@ class SyncRun:
     signpost: datetime
     progress: Progress | None = None
     rest_only: set[str] = field(default_factory=set)  # objects Bulk API 2.0 refused in this run
+    object_state_at_close: bool = False  # True: objects' status rows are written with the run's (one transaction)
+
+    @cached_property
+    def control(self) -> ControlDB:
+        return _control(self.settings)
 
     @property
     def staging(self) -> Path:
@@ -369,7 +376,10 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
     result.api_calls = run.client.calls
     result.api_usage = run.client.usage
     now = datetime.now(UTC)
-    with _control(run.settings).transaction() as db:
+    with run.control.transaction() as db:
+        if run.object_state_at_close:
+            for done in result.objects:
+                write_object_state(run, db, done)
         db.execute("UPDATE sync_runs SET ended_at = ?, status = ?, api_calls = ?, error = ? WHERE run_id = ?",
                    [now, result.status, result.api_calls, result.error, run.run_id])
         org_status = {"completed": "ok", "paused_for_quota": "paused_for_quota"}.get(result.status, "failed")
@@ -400,6 +410,7 @@ def sync_org(
         note_org_error(settings, alias, exc)
         raise
     result = SyncResult(alias, run.run_id, run.kind)
+    run.object_state_at_close = True
     with recording_outcome(run, result):
         for done in sync_objects(run, objects_to_sync(run, objects), full=full, backfill=backfill):
             result.objects.append(done)
@@ -409,7 +420,7 @@ def sync_org(
 
 def materialise_lists(run: SyncRun) -> None:
     """Store the results of the org's default list views (what `saleshome lists show` prints)."""
-    materialise_default_list_views(run.client, run.warehouse, _control(run.settings), run.org.alias,
+    materialise_default_list_views(run.client, run.warehouse, run.control, run.org.alias,
                                    run_id=run.run_id, max_rows=run.settings.list_view_max_rows)
 
 
@@ -469,7 +480,8 @@ def finish_object(run: SyncRun, sync: ObjectSync, *, purged: int = 0, api_calls:
     result.cursor_after = run.warehouse.cursor_state(result.object).cursor
     result.api_calls = run.client.calls - sync.calls_before if api_calls is None else api_calls
     result.seconds = time.perf_counter() - sync.started
-    save_object_state(run, result)
+    if not run.object_state_at_close:
+        save_object_state(run, result)
     return result
 
 
@@ -504,10 +516,14 @@ def _control(settings: Settings) -> ControlDB:
 
 
 def save_object_state(run: SyncRun, result: ObjectResult) -> None:
-    rows = run.warehouse.row_count(result.object)
-    with _control(run.settings).transaction() as db:
-        db.execute(
-            "INSERT OR REPLACE INTO object_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [run.org.alias, result.object, rows, result.cursor_after, run.run_id, datetime.now(UTC), result.path,
-             result.error],
-        )
+    with run.control.transaction() as db:
+        write_object_state(run, db, result)
+
+
+def write_object_state(run: SyncRun, db: duckdb.DuckDBPyConnection, result: ObjectResult) -> None:
+    """The object's row in ``object_state`` (what ``saleshome status`` shows), in the caller's transaction."""
+    db.execute(
+        "INSERT OR REPLACE INTO object_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [run.org.alias, result.object, run.warehouse.row_count(result.object), result.cursor_after, run.run_id,
+         datetime.now(UTC), result.path, result.error],
+    )
