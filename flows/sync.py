@@ -5,7 +5,8 @@ and merges each one (rows, change log and cursor in one transaction), reconcilin
 due; it publishes a summary table and logs one line per object.  A spent API budget ends
 the run "Paused for quota" (a Completed state): the next scheduled run resumes it.  Every
 flow first checks that the workspace's Slack plan includes Sales Home, and fails saying
-which plans do when it does not.
+which plans do when it does not; each holds its org's slot (``tasks.concurrency``): one active
+run per org, whichever flow it is.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from saleshome.sync.engine import (
 )
 from saleshome.sync.summary import run_line
 from tasks.artifacts import ProgressArtifact, flow_logger, log_object, publish_summary
+from tasks.concurrency import org_slot
 from tasks.sync import describe_objects, extract_window, load_window, open_sync_run, plan_windows, reconcile
 
 MAX_PARALLEL_ORGS = 4  # orgs synced at once by sync_all_orgs (threads of one process)
@@ -52,7 +54,8 @@ _OBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> SyncResult | State[Any]:
     """Sync one org: its objects' changes since their cursors (or everything with ``full``)."""
     require_sales_home_for(load_settings())
-    return run_sync(org, objects, kind="full" if full else None, full=full)
+    with org_slot(org):
+        return run_sync(org, objects, kind="full" if full else None, full=full)
 
 
 @flow(
@@ -103,8 +106,9 @@ def backfill(request: BackfillParameters) -> SyncResult | State[Any]:
     settings = load_settings()
     require_sales_home_for(settings)
     get_org(settings, request.org)  # fail fast, naming the connected orgs
-    return run_sync(request.org, request.objects, kind="backfill", window=(request.start, request.end),
-                    notify=request.notify)
+    with org_slot(request.org):
+        return run_sync(request.org, request.objects, kind="backfill", window=(request.start, request.end),
+                        notify=request.notify)
 
 
 @task(task_run_name="sync-{org}", cache_policy=NO_CACHE, persist_result=False)
@@ -153,7 +157,7 @@ def sync_object(
     return finish_object(run, sync, purged=purged)
 
 
-def paused(message: str, result: SyncResult | None = None) -> State[Any]:
+def paused(message: str, result: object = None) -> State[Any]:
     """The final state of a run stopped by the API budget: Completed, named "Paused for quota"."""
     flow_logger().warning(f"{PAUSED_FOR_QUOTA}: {message}")
     return Completed(name=PAUSED_FOR_QUOTA, message=f"{PAUSED_FOR_QUOTA}: {message}", data=result)

@@ -181,12 +181,17 @@ def sync(
     object_: Annotated[list[str] | None, typer.Option(
         "--object", help="Sync this object only (repeat, or separate with commas).")] = None,
     full: Annotated[bool, typer.Option(help="Re-read everything instead of the changes since the cursor.")] = False,
+    notifications: Annotated[bool, typer.Option(
+        help="After each sync, evaluate notifications and celebrate won deals (queued for "
+             "`saleshome outbox publish`).")] = True,
 ) -> None:
-    """Sync Salesforce into DuckDB, with a progress bar per object and a summary per org."""
+    """Sync Salesforce into DuckDB, with a progress bar per object and a summary per org; then evaluate the
+    org's notifications and celebrate its won deals (one line each)."""
     from saleshome.config import load_settings
     from saleshome.sync.console import sync_with_progress
 
-    status = sync_with_progress(load_settings(), org, objects=_split(object_), full=full, resolvers=RESOLVERS)
+    status = sync_with_progress(load_settings(), org, objects=_split(object_), full=full, resolvers=RESOLVERS,
+                                notify=notifications)
     raise typer.Exit(status)
 
 

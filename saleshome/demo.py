@@ -5,11 +5,17 @@
 3. The Slack primary owner declares the plan and makes the Salesforce administrator sales
    admin, who connects the org to Sales Home (`org add`: credentials from the environment,
    the connection verified) and applies ``examples/sales-home.yaml`` (lists, layouts,
-   restrictions, celebrations); the settings summary is printed.  Run the initial sync with
-   progress, apply a burst of simulated activity (ties and late commits included), run an
-   incremental sync and print the per-object summary and what the change log caught.
-4. Map the org's users to Slack users by email, publish a message through the outbox, and
-   print the Slack sandbox viewer's URL where it shows.
+   restrictions, celebrations, five notifications); the settings summary is printed.  Run the
+   initial sync with progress (silent), apply a burst of simulated activity (ties and late
+   commits included), run an incremental sync and print the per-object summary and what the
+   change log caught.  Each sync is followed, as in ``saleshome sync``, by the user map
+   (Salesforce users → Slack users by email), the notifications' evaluation and the
+   celebrations of won deals, one line each.
+4. Publish the outbox (notifications, celebration messages, a welcome message), set the
+   celebration banners with the admin token, store the celebration messages' permalinks; run
+   the hourly digest step as of the first hour when a recipient's local digest hour has come;
+   print the notification stats, the celebrations (owner, deal, permalink, the owner's profile
+   page in the viewer showing the banner) and the Slack sandbox viewer's URL.
 """
 
 from __future__ import annotations
@@ -17,23 +23,28 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import requests
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from saleshome.config import Settings
     from saleshome.sandbox.salesforce.server import SandboxInfo
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.settings.context import SettingsContext
     from saleshome.settings.orgs import Org
+    from saleshome.warehouse.control import ControlDB
 
 DEMO_OPPORTUNITIES = 5000
 DEMO_HOME = Path(".demo")
 ALIAS = "demo-org"
+CELEBRATIONS_SHOWN = 5
 EXAMPLE_SETTINGS = Path(__file__).resolve().parents[1] / "examples" / "sales-home.yaml"
 
 
@@ -120,16 +131,114 @@ def _apply_settings(console: Console, ctx: SettingsContext, admin: str) -> None:
     print_summary(ctx, console)
 
 
+def _welcome(control: ControlDB, org: Org, slack: SlackSandbox, team_id: str) -> None:
+    """A first message in #sales, through the outbox like everything else."""
+    from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
+    from saleshome.slack.text import escape
+
+    name = escape(org.org_name or org.alias)
+    with control.transaction() as db:
+        enqueue(db, [OutboxMessage(
+            key=idempotency_key("demo-welcome", org.org_id), kind="notification", channel=slack.channel_id("sales"),
+            team_id=team_id, text=f"Sales Home is connected to {name}",
+            blocks=[
+                {"type": "header", "text": {"type": "plain_text", "text": "Sales Home is connected"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": (
+                    f"*{name}* is synced: notifications and deal celebrations will show up here.")}},
+            ],
+        )])
+
+
+def _publish_and_share(console: Console, settings: Settings) -> None:
+    """Publish the outbox, set the celebration banners, keep the celebration messages' permalinks."""
+    from saleshome.celebrate import apply_banners, store_permalinks
+    from saleshome.slack.setup import publisher_from_settings
+
+    stats = publisher_from_settings(settings).publish()
+    console.print(f"\n[bold]Published[/] through the outbox: {stats.sent} message(s) sent, {stats.dead} dead-lettered, "
+                  f"{stats.blocked} blocked by the restrictions.")
+    banners = apply_banners(settings)
+    links = store_permalinks(settings)
+    console.print(f"Celebration banners: {banners.set} set on members' profiles (admin token), {banners.skipped} "
+                  f"skipped (a status of their own, or too late); {links.stored} permalink(s) stored for sharing.")
+
+
+def _digest_moment(control: ControlDB, now: datetime) -> datetime:
+    """The first hour from ``now`` at which some waiting digest recipient's local hour has come."""
+    from saleshome.notify.digest import due_period
+
+    waiting = control.rows("SELECT DISTINCT schedule, tz FROM digest_items WHERE digest_key IS NULL")
+    start = now.replace(minute=0, second=0, microsecond=0)
+    for hours in range(25):
+        moment = max(now, start + timedelta(hours=hours))
+        if any(due_period(w["schedule"], w["tz"], moment) for w in waiting):
+            return moment
+    return now
+
+
+def _digests(console: Console, settings: Settings) -> None:
+    """The hourly digest run, as of the first hour when a recipient's local digest hour has come; publish."""
+    from saleshome.notify.digest import run_digests
+    from saleshome.slack.setup import publisher_from_settings
+    from saleshome.warehouse.control import ControlDB
+
+    now = datetime.now(UTC)
+    moment = _digest_moment(ControlDB(settings.control_db), now)
+    summary = run_digests(settings, moment)
+    stats = publisher_from_settings(settings).publish()
+    when = "now" if moment == now else f"as of {moment:%Y-%m-%d %H:%M} UTC (the next hour when a recipient's local 9:00 has come)"
+    console.print(f"[bold]Digest run[/] {when}: {summary.sent} digest(s) carrying {summary.items} item(s) "
+                  f"queued and {stats.sent} sent; {summary.waiting} recipient(s) still waiting for their hour.")
+
+
+def _notification_stats(console: Console, settings: Settings) -> None:
+    """``saleshome notifications stats`` for the demo org."""
+    from saleshome.notify.stats import notification_stats
+    from saleshome.warehouse.control import ControlDB
+
+    rows = notification_stats(ControlDB(settings.control_db), settings.workspace, ALIAS)
+    table = Table(title="Notifications (saleshome notifications stats)")
+    columns = ("notification", "template", "matched", "queued", "delivered", "failed", "blocked", "pending",
+               "last_24h")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("notification", "template") else "right")
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    console.print(table)
+
+
+def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, viewer_url: str) -> None:
+    """The celebrations: owner, opportunity, permalink, and the owner's profile page showing the banner."""
+    from saleshome.celebrate import recent_celebrations
+    from saleshome.warehouse.control import ControlDB
+
+    found = recent_celebrations(ControlDB(settings.control_db), alias=ALIAS)
+    with duckdb.connect(str(settings.org_db(ALIAS)), read_only=True) as db:
+        names = dict(db.execute('SELECT "Id", "Name" FROM sf."Opportunity" WHERE "Id" IN (SELECT unnest(?))',
+                                [[c["opportunity_id"] for c in found]]).fetchall()) if found else {}
+    console.print(f"\n[bold]Celebrations[/] ({len(found)}): the message in #deals-won (its permalink, to share it), "
+                  "the banner on the owner's Slack profile (the viewer's profile page):")
+    for c in found[:CELEBRATIONS_SHOWN]:
+        user = slack.world.users.get(c["slack_user_id"]) if c["slack_user_id"] else None
+        amount = f"{c['amount']:,.0f} {c['currency'] or ''}".strip() if c["amount"] is not None else "?"
+        banner = f"banner {c['banner_state']}" + (f" ({c['banner_reason']})" if c["banner_reason"] else "")
+        console.print(f"  {c['status_emoji'] or ''} [bold]{escape(user.profile.real_name if user else '(no Slack account)')}"
+                      f"[/] won [bold]{escape(str(names.get(c['opportunity_id'], c['opportunity_id'])))}[/] "
+                      f"({amount}), {banner}", soft_wrap=True)
+        for link in c["permalinks"] or []:
+            console.print(f"      message: {link}", soft_wrap=True, highlight=False)
+        if user:
+            console.print(f"      profile: {viewer_url}users/{user.id}", soft_wrap=True, highlight=False)
+    if len(found) > CELEBRATIONS_SHOWN:
+        console.print(f"  ... and {len(found) - CELEBRATIONS_SHOWN} more (saleshome.celebrate.recent_celebrations).")
+
+
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
     from saleshome.config import load_settings
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.settings.context import SettingsContext
-    from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
-    from saleshome.slack.setup import publisher_from_settings
-    from saleshome.slack.text import escape
-    from saleshome.slack.users import SalesforceUser, refresh_user_map
     from saleshome.sync.console import sync_with_progress
     from saleshome.warehouse.control import ControlDB
 
@@ -147,7 +256,8 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         _read_org(console, vars(sf_info))
 
         settings = load_settings(home=DEMO_HOME, bulk_threshold=2000, slack_api_url=slack_info.api_url,
-                                 slack_bot_token=slack_info.bot_token, slack_posts_per_second=20)
+                                 slack_bot_token=slack_info.bot_token, slack_admin_token=slack_info.admin_token,
+                                 slack_posts_per_second=20)
         ctx = SettingsContext(settings)
         admin = _make_sales_admin(console, ctx, slack)
         org = _connect_org(console, ctx, admin, sf_info)
@@ -165,37 +275,19 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
                       f"{report['same_millisecond']} in the same millisecond as the one before, "
                       f"{len(report['late_committed_ids'])} committed late (older SystemModstamp than what was "
                       "already visible).")
-        console.print("[bold]Incremental sync[/]:")
+        console.print("[bold]Incremental sync[/], then the user map, notifications and celebrations "
+                      "(`saleshome sync` does the same):")
         sync_with_progress(settings, ALIAS, console=console)
-        last = ControlDB(settings.control_db).rows(
+        control = ControlDB(settings.control_db)
+        last = control.rows(
             "SELECT run_id FROM sync_runs WHERE alias = ? ORDER BY started_at DESC LIMIT 1", [ALIAS])[0]["run_id"]
         _change_log(console, settings.org_db(ALIAS), last)
 
-        with duckdb.connect(str(settings.org_db(ALIAS)), read_only=True) as db:
-            users = [SalesforceUser(*row) for row in db.execute(
-                'SELECT "Id", "Email", "IsActive" FROM sf."User"').fetchall()]
-        control = ControlDB(settings.control_db)
-        from saleshome.slack.publisher import web_client
-
-        client, _ = web_client(slack_info.bot_token, base_url=slack_info.api_url)
-        mapping = refresh_user_map(control, ALIAS, users, client)
-        console.print(f"\nUser mapping by email: {mapping.matched} Salesforce users matched to Slack, "
-                      f"{mapping.unmatched} unmatched, {mapping.inactive} inactive.")
-        channel = slack.channel_id("sales")
-        with control.transaction() as db:
-            enqueue(db, [OutboxMessage(
-                key=idempotency_key("demo-welcome", org.org_id), kind="notification", channel=channel,
-                team_id=slack_info.teams[0]["id"],
-                text=f"Sales Home is connected to {escape(org.org_name or org.alias)}",
-                blocks=[
-                    {"type": "header", "text": {"type": "plain_text", "text": "Sales Home is connected"}},
-                    {"type": "section", "text": {"type": "mrkdwn", "text": (
-                        f"*{escape(org.org_name or org.alias)}* is synced: notifications and deal celebrations "
-                        "will show up here.")}},
-                ],
-            )])
-        stats = publisher_from_settings(settings).publish()
-        console.print(f"Published through the outbox: {stats.sent} message(s) sent, {stats.dead} dead-lettered.")
+        _welcome(control, org, slack, slack_info.teams[0]["id"])
+        _publish_and_share(console, settings)
+        _digests(console, settings)
+        _notification_stats(console, settings)
+        _celebrations(console, settings, slack, slack_info.viewer_url)
         console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"
                       + ("" if keep_running else " (run `saleshome demo --keep-running` to browse it)"))
         console.print(f"\n[green]Demo done[/] in {time.perf_counter() - started:.1f}s. State kept in {DEMO_HOME}/. "

@@ -46,3 +46,33 @@ def publish_outbox() -> PublishStats:
             description="Dead-lettered and blocked messages: fix the cause, then `saleshome outbox retry KEY`",
         )
     return stats
+
+
+DEAD_LETTER_REPORT_KEY = "dead-letter-report"
+
+
+@task(task_run_name="dead-letter-report", cache_policy=NO_CACHE, **retry_options())
+def report_dead_letters() -> int:
+    """The outbox's dead letters and blocked messages as a table artifact (newest first); returns how many.
+
+    What to do with them: fix the cause given in ``reason`` (the app not in a channel, a restriction,
+    an archived channel...), then ``saleshome outbox retry KEY``.
+    """
+    settings = load_settings()
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    dead = dead_letters(control, limit=500)
+    backlog = counts(control)
+    rows = [{"key": d["key"], "kind": d["kind"], "channel": d["channel"], "state": d["state"],
+             "reason": str(d["last_error"] or ""), "attempts": d["attempts"],
+             "queued": d["created_at"].isoformat(timespec="seconds") if d["created_at"] else ""} for d in dead]
+    logger = get_run_logger()
+    (logger.warning if dead else logger.info)(
+        "dead letters: %d dead or blocked; outbox %s", len(dead), backlog or "empty")
+    create_table_artifact(
+        key=DEAD_LETTER_REPORT_KEY, table=rows or [{"key": "", "kind": "", "channel": "", "state": "none",
+                                                    "reason": "no dead letter", "attempts": 0, "queued": ""}],
+        description=f"**{len(dead)} dead-lettered or blocked message(s)**; outbox: "
+                    + (", ".join(f"{n} {state}" for state, n in sorted(backlog.items())) or "empty")
+                    + ". Fix the cause, then `saleshome outbox retry KEY`.",
+    )
+    return len(dead)

@@ -11,6 +11,13 @@ Every change — one CLI command or a whole YAML import — goes the same way:
    prints);
 4. one control-database transaction checks that nobody changed the settings meanwhile,
    writes the changed sections and appends one audit entry per change.
+
+An org's ``notifications`` section names every notification of the org: each is checked like
+``saleshome notifications create`` checks it (:func:`saleshome.notify.validate.check_spec`, with
+the document path), one listed with another definition (or ``enabled``) is edited (a new
+version), one not listed any more is deleted; each is a change of its own
+(``orgs.<alias>.notifications.<name>``), written by :mod:`saleshome.notify.store` with its audit
+entry.
 """
 
 from __future__ import annotations
@@ -19,10 +26,14 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from saleshome.errors import RetriableError, SalesHomeError, ValidationError
+from saleshome.notify.catalog import NotificationSpec
+from saleshome.notify.store import check_name, delete_in, notifications_in, write_in
+from saleshome.notify.validate import NotificationProblems, Resolved, check_spec
 from saleshome.slack.restrictions import Restrictions, blocked_reason
 
 from .audit import record_change
@@ -34,6 +45,8 @@ from .model import (
     CelebrationSettings,
     Layout,
     ListViewRef,
+    NotificationDoc,
+    NotificationSettings,
     ObjectLists,
     OrgDoc,
     OrgSettings,
@@ -136,6 +149,7 @@ class _Resolver:
         self.ctx = ctx
         self.current = current
         self.problems: list[str] = []
+        self.resolved: dict[tuple[str, str], Resolved] = {}  # (alias, notification) → what describe said
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
@@ -261,7 +275,32 @@ class _Resolver:
             new.layouts = layouts
         if "won_stage" in doc.model_fields_set:
             new.won_stage = self.won_stage(alias, doc.won_stage, f"{base}.won_stage")
+        if doc.notifications is not None:
+            new.notifications = self.notifications(alias, doc.notifications, f"{base}.notifications")
         return new
+
+    def notifications(self, alias: str, docs: dict[str, NotificationDoc], base: str) -> dict[str, NotificationSettings]:
+        """Each notification checked against the org's schema and Slack, as ``notifications create`` checks it."""
+        out: dict[str, NotificationSettings] = {}
+        for key, doc in docs.items():
+            path = f"{base}.{key}"
+            try:
+                name = check_name(key)
+            except ValidationError as exc:
+                self.problem(path, exc.message)
+                continue
+            if name in out:
+                self.problem(path, f"{name!r} is listed twice")
+                continue
+            spec = NotificationSpec.model_validate(doc.model_dump(exclude={"enabled"}))
+            try:
+                checked, resolved = check_spec(self.ctx, alias, spec, path=path)
+            except NotificationProblems as exc:
+                self.problems += exc.problems
+                continue
+            out[name] = NotificationSettings(spec=checked, enabled=doc.enabled)
+            self.resolved[(alias, name)] = resolved
+        return out
 
     def won_stage(self, alias: str, stage: str | None, path: str) -> str | None:
         if stage is None:
@@ -294,9 +333,27 @@ class _Resolver:
         return new
 
 
-def resolve_document(ctx: SettingsContext, doc: SettingsDocument, current: SettingsState) -> SettingsState:
-    """The state ``doc`` asks for, over ``current``; every problem at once as :class:`SettingsProblems`."""
-    return _Resolver(ctx, current).resolve(doc)
+def resolve_document(ctx: SettingsContext, doc: SettingsDocument, current: SettingsState, *,
+                     resolved: dict[tuple[str, str], Resolved] | None = None) -> SettingsState:
+    """The state ``doc`` asks for, over ``current``; every problem at once as :class:`SettingsProblems`.
+
+    ``resolved`` receives, per (org, notification) of the document, what describe said (what the
+    notification store keeps with each version).
+    """
+    resolver = _Resolver(ctx, current)
+    state = resolver.resolve(doc)
+    if resolved is not None:
+        resolved.update(resolver.resolved)
+    return state
+
+
+def state_with_notifications_in(db: duckdb.DuckDBPyConnection, workspace: str) -> SettingsState:
+    """The stored settings, the orgs' notifications included (caller's transaction)."""
+    state = state_in(db, workspace)
+    for n in notifications_in(db, workspace):
+        if n.alias in state.orgs:
+            state.orgs[n.alias].notifications[n.name] = NotificationSettings(spec=n.spec, enabled=n.enabled)
+    return state
 
 
 # ---------------------------------------------------------------------- diff and write
@@ -322,18 +379,44 @@ def diff_states(before: SettingsState, after: SettingsState) -> list[Change]:
                 changes.append(Change(f"orgs.{alias}.layouts.{obj}", old_layout, new_layout))
         if was.won_stage != org.won_stage:
             changes.append(Change(f"orgs.{alias}.won_stage", was.won_stage, org.won_stage))
+        for name in dict.fromkeys([*was.notifications, *org.notifications]):
+            old_n, new_n = was.notifications.get(name), org.notifications.get(name)
+            old_value = None if old_n is None else old_n.document_value()
+            new_value = None if new_n is None else new_n.document_value()
+            if old_value != new_value:
+                changes.append(Change(f"{NOTIFICATIONS_TARGET.format(alias=alias)}{name}", old_value, new_value))
     return changes
 
 
+NOTIFICATIONS_TARGET = "orgs.{alias}.notifications."
+
+
+def _write_notification(db: duckdb.DuckDBPyConnection, ctx: SettingsContext, actor: str, action: str, alias: str,
+                        name: str, after: SettingsState, resolved: dict[tuple[str, str], Resolved]) -> None:
+    """Create, edit or delete one notification; the store writes its version row and audit entry."""
+    existing = {n.name: n for n in notifications_in(db, ctx.workspace, alias)}.get(name)
+    wanted = after.orgs[alias].notifications.get(name)
+    if wanted is None:
+        if existing is not None:
+            delete_in(db, ctx.workspace, actor, existing, action=action)
+        return
+    write_in(db, ctx.workspace, actor, alias=alias, name=name, spec=wanted.spec, resolved=resolved[(alias, name)],
+             enabled=wanted.enabled, existing=existing, action=action)
+
+
 def _write(ctx: SettingsContext, actor: str, action: str, before: SettingsState, after: SettingsState,
-           changes: list[Change]) -> None:
+           changes: list[Change], resolved: dict[tuple[str, str], Resolved]) -> None:
     with ctx.control.transaction() as db:
-        if state_in(db, ctx.workspace) != before:
+        if state_with_notifications_in(db, ctx.workspace) != before:
             raise RetriableError("the settings changed while this change was being checked",
                                  hint="run the command again: it will be checked against the new settings")
         written: set[str] = set()
         for change in changes:
             parts = change.target.split(".")
+            if parts[0] == "orgs" and parts[2] == "notifications":
+                name = change.target.removeprefix(NOTIFICATIONS_TARGET.format(alias=parts[1]))
+                _write_notification(db, ctx, actor, action, parts[1], name, after, resolved)
+                continue  # audited by the store (with the notification's id and version)
             if parts[0] == "restrictions":
                 write_restrictions_in(db, ctx.workspace, after.restrictions)
             elif parts[0] == "celebrations":
@@ -348,7 +431,7 @@ def _write(ctx: SettingsContext, actor: str, action: str, before: SettingsState,
 
 def current_state(ctx: SettingsContext) -> SettingsState:
     with ctx.control.transaction() as db:
-        return state_in(db, ctx.workspace)
+        return state_with_notifications_in(db, ctx.workspace)
 
 
 def apply_document(ctx: SettingsContext, actor: str, doc: SettingsDocument, *, action: str = "settings.import",
@@ -362,10 +445,11 @@ def apply_checked(ctx: SettingsContext, actor: str, doc: SettingsDocument, *, ac
                   dry_run: bool = False) -> ChangeSet:
     """:func:`apply_document` for an actor already checked by :func:`require_sales_admin`."""
     before = current_state(ctx)
-    after = resolve_document(ctx, doc, before)
+    resolved: dict[tuple[str, str], Resolved] = {}
+    after = resolve_document(ctx, doc, before, resolved=resolved)
     changes = diff_states(before, after)
     if changes and not dry_run:
-        _write(ctx, actor, action, before, after, changes)
+        _write(ctx, actor, action, before, after, changes, resolved)
     return ChangeSet(before, after, changes, applied=bool(changes) and not dry_run)
 
 
@@ -393,5 +477,6 @@ __all__ = [
     "import_yaml",
     "parse_document",
     "resolve_document",
+    "state_with_notifications_in",
     "validate_document",
 ]

@@ -23,6 +23,11 @@ Document layout::
         layouts:                      # objects not listed use the default layout
           Opportunity: {fields: [Name, Amount, StageName], editable: [StageName]}
         won_stage: null               # null: any stage with IsWon; or one StageName value
+        notifications:                # by name: what `saleshome notifications create --file` takes,
+          big-deals:                  # plus `enabled` (default true); the org's notifications are
+            template: threshold_crossed   # then exactly those listed (others are deleted)
+            options: {field: Amount, value: 100000, direction: up}
+            recipients: {channels: ["#sales"]}
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from saleshome.notify.catalog import NotificationSpec
 from saleshome.slack.restrictions import Restrictions
 
 DEFAULT_OBJECTS: tuple[str, ...] = ("Account", "Opportunity", "Lead", "Contact", "Case")
@@ -60,11 +66,26 @@ class Layout(BaseModel):
     editable: list[str] = Field(default_factory=list)
 
 
+class NotificationSettings(BaseModel):
+    """One notification as stored: its checked spec (channels as ids, names as describe spells them)."""
+
+    spec: NotificationSpec
+    enabled: bool = True
+
+    def document_value(self) -> dict[str, Any]:
+        """What the YAML says about it (defaults left out): compared by the diff, shown by a dry run."""
+        value: dict[str, Any] = self.spec.model_dump(mode="json", exclude_defaults=True)
+        if not self.enabled:
+            value["enabled"] = False
+        return value
+
+
 class OrgSettings(BaseModel):
     objects: dict[str, ObjectLists] = Field(
         default_factory=lambda: {name: ObjectLists() for name in DEFAULT_OBJECTS})
     layouts: dict[str, Layout] = Field(default_factory=dict)  # only the layouts set explicitly
     won_stage: str | None = None  # None: any stage with IsWon
+    notifications: dict[str, NotificationSettings] = Field(default_factory=dict)  # by name
 
 
 class CelebrationSettings(BaseModel):
@@ -96,10 +117,17 @@ class LayoutDoc(_Doc):
     editable: list[str] = Field(default_factory=list)
 
 
+class NotificationDoc(NotificationSpec):
+    """A notification as written: the spec ``saleshome notifications create --file`` takes, plus ``enabled``."""
+
+    enabled: bool = True
+
+
 class OrgDoc(_Doc):
     lists: dict[str, ObjectListsDoc | None] | None = None
     layouts: dict[str, LayoutDoc] | None = None
     won_stage: str | None = None
+    notifications: dict[str, NotificationDoc] | None = None  # None: unchanged; else exactly these
 
 
 class RestrictionsDoc(_Doc):
@@ -136,6 +164,8 @@ def document_of(state: SettingsState) -> SettingsDocument:
             layouts={obj: LayoutDoc(fields=list(layout.fields), editable=list(layout.editable))
                      for obj, layout in org.layouts.items()},
             won_stage=org.won_stage,
+            notifications={name: NotificationDoc.model_validate(n.document_value())
+                           for name, n in org.notifications.items()},
         )
         for alias, org in state.orgs.items()
     }
@@ -148,8 +178,14 @@ def document_of(state: SettingsState) -> SettingsDocument:
 
 
 def document_dict(doc: SettingsDocument) -> dict[str, Any]:
-    """``doc`` as plain data for YAML (every section written out, in a stable order)."""
-    return doc.model_dump(mode="json")
+    """``doc`` as plain data for YAML (every section written out, in a stable order; a notification
+    without its defaults)."""
+    data: dict[str, Any] = doc.model_dump(mode="json")
+    for alias, org in doc.orgs.items():
+        if org.notifications is not None:
+            data["orgs"][alias]["notifications"] = {
+                name: n.model_dump(mode="json", exclude_defaults=True) for name, n in org.notifications.items()}
+    return data
 
 
 def format_path(loc: tuple[int | str, ...] | list[int | str]) -> str:

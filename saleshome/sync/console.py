@@ -1,5 +1,8 @@
 """``saleshome sync`` in a terminal: each org in turn, a bar per object, then its summary table.
 
+After each org's sync, its notifications are evaluated and its wins celebrated
+(:func:`saleshome.pipeline.after_sync`: user map, notifications, celebrations), one line each;
+what they queue is sent by the publisher (``saleshome outbox publish``, or the Prefect flows).
 A run paused for quota is not a failure: it prints a note and the command still exits 0.
 A failed org prints its error and hint; the others still sync, and the command exits
 non-zero (75 when every failure is worth retrying, 1 otherwise).
@@ -14,6 +17,7 @@ from rich.markup import escape
 
 from saleshome.config import Settings
 from saleshome.errors import QuotaExceededError, SalesHomeError, is_retriable
+from saleshome.pipeline import after_sync
 from saleshome.salesforce.credentials import Resolver
 from saleshome.settings.orgs import get_org, list_orgs
 from saleshome.sync.engine import SyncResult, sync_org
@@ -53,9 +57,12 @@ def print_error(console: Console, alias: str, exc: SalesHomeError) -> None:
 def sync_with_progress(
     settings: Settings, alias: str | None, *, objects: list[str] | None = None, full: bool = False,
     resolvers: Mapping[str, Resolver] | None = None, console: Console | None = None,
-    errors: Console | None = None,
+    errors: Console | None = None, notify: bool = True,
 ) -> int:
-    """Sync the org (or every org), print each summary; returns the exit status."""
+    """Sync the org (or every org), print each summary; returns the exit status.
+
+    ``notify``: also evaluate notifications and celebrate wins after each sync (one line each).
+    """
     console = console or Console()
     errors = errors or Console(stderr=True)
     aliases = orgs_to_sync(settings, alias)
@@ -76,6 +83,13 @@ def sync_with_progress(
         if result.status == "paused_for_quota":
             console.print(f"[yellow]Note:[/] {escape(each)} paused for quota; it resumes at the next sync. "
                           "This is not a failure.")
+        if notify:
+            try:
+                for line in after_sync(settings, result).lines():
+                    console.print(escape(line))
+            except SalesHomeError as exc:
+                print_error(errors, each, exc)
+                failures.append(exc)
     if not failures:
         return EXIT_OK
     return EXIT_TEMPFAIL if all(is_retriable(f) for f in failures) else EXIT_FAILURE

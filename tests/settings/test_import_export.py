@@ -28,6 +28,7 @@ from .conftest import ALIAS, People
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales-home.yaml"
+NOTIFICATIONS = ("stage-moves", "big-deals", "close-date-slips", "deals-closed", "wins-digest")
 
 
 def example_for(alias: str = ALIAS) -> str:
@@ -36,7 +37,8 @@ def example_for(alias: str = ALIAS) -> str:
 
 def dump_tables(control: ControlDB) -> list[object]:
     tables = ("workspaces", "role_assignments", "org_settings", "default_list_views", "record_layouts",
-              "celebration_settings", "notification_restrictions", "settings_audit")
+              "celebration_settings", "notification_restrictions", "settings_audit", "notifications",
+              "notification_versions")
     return [control.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables]
 
 
@@ -49,12 +51,13 @@ def test_the_example_applies_and_exports_back_unchanged(ready: SettingsContext, 
     applied = import_yaml(ready, people.sales_admin, example_for())
     assert applied.applied
     assert [c.target for c in applied.changes] == [
-        "celebrations", f"orgs.{ALIAS}.lists", f"orgs.{ALIAS}.layouts.Opportunity", f"orgs.{ALIAS}.layouts.Lead"]
+        "celebrations", f"orgs.{ALIAS}.lists", f"orgs.{ALIAS}.layouts.Opportunity", f"orgs.{ALIAS}.layouts.Lead",
+        *(f"orgs.{ALIAS}.notifications.{name}" for name in NOTIFICATIONS)]
     assert shown_objects(ready.control, ALIAS) == ["Opportunity", "Account", "Lead", "Contact", "Case"]
     assert [v.label for v in default_list_views(ready.control, ALIAS)["Lead"]] == ["My Unread Leads", "Today's Leads"]
     state = current_state(ready)
     assert state.celebrations.channels == [slack_sandbox.channel_id("deals-won")]
-    entries = read_audit(ready.control, ready.workspace)[-4:]
+    entries = read_audit(ready.control, ready.workspace)[-4 - len(NOTIFICATIONS):]
     assert {e.action for e in entries} == {"settings.import"} and {e.actor for e in entries} == {people.sales_admin}
     # export → import: nothing to do
     exported = export_yaml(state)
@@ -174,3 +177,72 @@ def test_random_documents_never_leave_the_settings_half_changed(ready: SettingsC
         return
     assert dump_tables(ready.control) == before  # a dry run never writes
     assert not changes.applied
+
+
+def test_notifications_are_settings_too_checked_diffed_applied_and_audited(
+    ready: SettingsContext, people: People, slack_sandbox: SlackSandbox,
+) -> None:
+    from saleshome.notify.store import load_notifications, versions
+
+    dry = import_yaml(ready, people.sales_admin, example_for(), dry_run=True)
+    assert "+template: threshold_crossed" in dry.diff() and load_notifications(ready.control, ready.workspace) == []
+    import_yaml(ready, people.sales_admin, example_for())
+    saved = {n.name: n for n in load_notifications(ready.control, ready.workspace, ALIAS)}
+    assert list(saved) == sorted(NOTIFICATIONS)
+    assert saved["big-deals"].spec.recipients.channels == [slack_sandbox.channel_id("sales")]  # stored as ids
+    assert saved["big-deals"].spec.options["field"] == "Amount" and saved["big-deals"].version == 1
+    assert saved["wins-digest"].spec.delivery.schedule == "daily@09"
+    assert current_state(ready).orgs[ALIAS].notifications["deals-closed"].enabled
+
+    # edit one, disable one, leave one out (deleted): three changes, each audited by the store
+    data = yaml.safe_load(example_for())
+    notifications = data["orgs"][ALIAS]["notifications"]
+    notifications["big-deals"]["options"]["value"] = 200000
+    notifications["stage-moves"]["enabled"] = False
+    del notifications["deals-closed"]
+    text = yaml.safe_dump(data, sort_keys=False)
+    changes = import_yaml(ready, people.sales_admin, text, dry_run=True).changes
+    assert [c.target for c in changes] == [f"orgs.{ALIAS}.notifications.{n}"  # stored ones by name, then new ones
+                                           for n in ("big-deals", "deals-closed", "stage-moves")]
+    assert changes[1].after is None and changes[2].after["enabled"] is False
+    count = len(read_audit(ready.control, ready.workspace))
+    import_yaml(ready, people.sales_admin, text)
+    now = {n.name: n for n in load_notifications(ready.control, ready.workspace, ALIAS)}
+    assert "deals-closed" not in now and not now["stage-moves"].enabled
+    assert now["big-deals"].version == 2 and now["big-deals"].spec.options["value"] == 200000
+    assert [v["version"] for v in versions(ready.control, now["big-deals"].id)] == [1, 2]
+    entries = read_audit(ready.control, ready.workspace)[count:]
+    assert sorted(e.target for e in entries) == sorted(c.target for c in changes)
+    assert {e.action for e in entries} == {"settings.import"} and {e.actor for e in entries} == {people.sales_admin}
+    # the export says exactly that, and applies unchanged
+    exported = export_yaml(current_state(ready))
+    assert import_yaml(ready, people.sales_admin, exported, dry_run=True).changes == []
+    assert yaml.safe_load(exported)["orgs"][ALIAS]["notifications"]["stage-moves"]["enabled"] is False
+    assert not import_yaml(ready, people.sales_admin, text).applied
+
+
+def test_notification_problems_are_reported_with_their_document_paths_and_nothing_changes(
+    ready: SettingsContext, people: People,
+) -> None:
+    import_yaml(ready, people.sales_admin, example_for())
+    data = yaml.safe_load(example_for())
+    notifications = data["orgs"][ALIAS]["notifications"]
+    notifications["big-deals"]["options"]["field"] = "Amont"
+    notifications["deals-closed"]["recipients"]["channels"] = ["#nowhere"]
+    notifications["stage-moves"]["options"]["speed"] = "fast"
+    notifications["close-date-slips"]["fields"] = ["Name", "Colour__c"]
+    notifications["bad name!"] = {"template": "deal_closed"}
+    before = dump_tables(ready.control)
+    with pytest.raises(SettingsProblems) as refused:
+        import_yaml(ready, people.sales_admin, yaml.safe_dump(data, sort_keys=False))
+    paths = [p.split(": ")[0] for p in refused.value.problems]
+    base = f"orgs.{ALIAS}.notifications"
+    for path in (f"{base}.big-deals.options.field", f"{base}.deals-closed.recipients.channels[0]",
+                 f"{base}.stage-moves.options.speed", f"{base}.close-date-slips.fields[1]", f"{base}.bad name!"):
+        assert path in paths, (path, refused.value.problems)
+    assert dump_tables(ready.control) == before
+    # the shape is checked first, with the same paths
+    with pytest.raises(SettingsProblems) as shape:
+        import_yaml(ready, people.sales_admin, f"orgs: {{{ALIAS}: {{notifications: {{x: {{template: nope}}}}}}}}")
+    assert shape.value.problems[0].startswith(f"{base}.x.template: Input should be")
+    assert dump_tables(ready.control) == before

@@ -1,0 +1,142 @@
+"""The Sales Home flows: each org's pipeline, digests, and housekeeping.
+
+``sales_home(org)``: holding the org's slot (one active run per org), sync the org (the same
+steps as ``flows/sync.py``), refresh its user map, evaluate its notifications over the run's
+change log and celebrate its won deals; then publish the outbox, set the celebration banners
+and keep the celebration messages' permalinks.  A run paused for quota still evaluates what it
+merged, and ends Completed, named "Paused for quota".  ``sales_home_all`` does that for every
+connected org, a few at a time.
+
+``digest`` (hourly): the time-based notifications of every org, then the digests whose
+recipients' local hour has come, then publish.  ``housekeeping`` (hourly): clear the expired
+celebration banners still shown, and report the dead letters (the daily Id reconciliation
+runs inside each sync).
+
+Every flow first checks that the workspace's Slack plan includes Sales Home.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
+from prefect.states import State
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.sync import MAX_PARALLEL_ORGS, paused, run_sync
+from saleshome.celebrate import BannerStats, CelebrationSummary, HousekeepingStats, PermalinkStats
+from saleshome.config import load_settings
+from saleshome.notify.digest import DigestSummary
+from saleshome.notify.evaluate import EvaluationSummary
+from saleshome.settings.orgs import list_orgs
+from saleshome.settings.workspace import require_sales_home_for
+from saleshome.slack.publisher import PublishStats
+from saleshome.sync.engine import SyncResult
+from saleshome.sync.summary import run_line
+from tasks.celebrate import apply_celebration_banners, celebrate_wins, clear_banners, store_celebration_permalinks
+from tasks.concurrency import org_slot
+from tasks.notify import (
+    evaluate_notifications,
+    evaluate_scheduled_notifications,
+    refresh_users,
+    report_notifications,
+    send_digests,
+)
+from tasks.publish import publish_outbox, report_dead_letters
+
+
+@dataclass
+class SalesHomeRun:
+    """What one org's run did, step by step (None: the step did not run)."""
+
+    sync: SyncResult
+    notifications: EvaluationSummary | None = None
+    celebrations: CelebrationSummary | None = None
+    published: PublishStats | None = None
+    banners: BannerStats | None = None
+    permalinks: PermalinkStats | None = None
+
+
+@dataclass
+class DigestRun:
+    scheduled: list[EvaluationSummary]
+    digests: DigestSummary
+    published: PublishStats
+
+
+@dataclass
+class HousekeepingRun:
+    banners: HousekeepingStats
+    dead_letters: int
+
+
+# ---------------------------------------------------------------------------------------- flows
+@flow(flow_run_name="sales-home-{org}")
+def sales_home(org: str, publish: bool = True) -> SalesHomeRun | State[Any]:
+    """Sync one org, evaluate its notifications, celebrate its wins; then publish, banners and permalinks."""
+    require_sales_home_for(load_settings())
+    with org_slot(org):
+        synced = run_sync(org, None, kind=None)
+        if isinstance(synced, SyncResult):
+            result = synced
+        elif isinstance(synced.data, SyncResult):
+            result = synced.data  # paused for quota: what was merged is evaluated
+        else:
+            return synced  # paused for quota before it began: nothing merged, nothing to evaluate
+        run = SalesHomeRun(result)
+        refresh_users(org)
+        run.notifications = evaluate_notifications(org, result.run_id)
+        run.celebrations = celebrate_wins(org, result.run_id)
+    if publish:
+        run.published = publish_outbox()
+        run.banners = apply_celebration_banners()
+        run.permalinks = store_celebration_permalinks(org)
+    report_notifications(org, run.notifications)
+    return paused(run_line(result), run) if result.status == "paused_for_quota" else run
+
+
+@flow(
+    flow_run_name="sales-home-all-orgs",
+    task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_ORGS),  # type: ignore[arg-type]  # invariant generic
+)
+def sales_home_all() -> list[State[Any]]:
+    """``sales_home`` for every connected org, a few at a time; fails if any org failed (the others still run)."""
+    settings = load_settings()
+    require_sales_home_for(settings)
+    runs = sales_home_task.map([org.alias for org in list_orgs(settings)])
+    wait(runs)
+    return [run.state for run in runs]
+
+
+@flow(flow_run_name="digest")
+def digest(now: datetime | None = None) -> DigestRun:
+    """Time-based notifications of every org, then the digests that are due, then publish.
+
+    ``now``: evaluate as of this time (default: the present), e.g. to send a missed hour's digests.
+    """
+    settings = load_settings()
+    require_sales_home_for(settings)
+    scheduled = [evaluate_scheduled_notifications(org.alias, now) for org in list_orgs(settings)]
+    digests = send_digests(now)
+    published = publish_outbox()
+    for summary in scheduled:
+        if summary.notifications:
+            report_notifications(summary.alias, summary)
+    return DigestRun(scheduled, digests, published)
+
+
+@flow(flow_run_name="housekeeping")
+def housekeeping() -> HousekeepingRun:
+    """Clear the expired celebration banners still shown; report the dead letters."""
+    require_sales_home_for(load_settings())
+    return HousekeepingRun(clear_banners(), report_dead_letters())
+
+
+@task(task_run_name="sales-home-{org}", cache_policy=NO_CACHE, persist_result=False)
+def sales_home_task(org: str) -> Any:
+    """One org's ``sales_home`` flow, as a task so that ``sales_home_all`` maps orgs with bounded concurrency."""
+    return sales_home(org)

@@ -1,0 +1,158 @@
+"""One org's pipeline step, Prefect-free: sync → user map → notifications → celebrations.
+
+:func:`run_org` is what ``saleshome sync`` runs for each org; the Prefect flow
+``flows/sales_home.py`` runs the same steps as tasks, then publishes.  After a sync that
+committed changes (completed, or paused for quota: what was merged stays merged), the steps
+read that run's change log:
+
+1. :func:`refresh_org_users` — the org's Salesforce users mapped to Slack users by email
+   (lookups only for new, changed or stale entries); skipped, with a note, when no Slack bot
+   token is configured;
+2. :func:`saleshome.notify.evaluate.evaluate` — the org's enabled notifications → outbox rows
+   and digest items (silent for initial syncs and backfills unless asked to notify);
+3. :func:`saleshome.celebrate.celebrate` — wins of the run → celebration message and banner rows.
+
+Nothing is sent here: the publisher (``saleshome outbox publish``, the Prefect flows) sends
+what the outbox holds, and :func:`saleshome.celebrate.apply_banners` sets the banners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from saleshome.celebrate import CelebrationSummary, celebrate
+from saleshome.config import Settings
+from saleshome.errors import ConfigurationError
+from saleshome.notify.evaluate import EvaluationSummary, evaluate
+from saleshome.salesforce.credentials import Resolver
+from saleshome.slack.publisher import web_client
+from saleshome.slack.users import MappingReport, SalesforceUser, refresh_user_map
+from saleshome.sync.engine import Progress, SyncResult, sync_org
+from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.orgdb import OrgWarehouse
+
+NO_BOT_TOKEN = "no Slack bot token (SALESHOME_SLACK_BOT_TOKEN): user map not refreshed"
+# A run in these states committed what it merged: its change log is worth evaluating.
+EVALUATED_STATUSES = ("completed", "paused_for_quota")
+
+
+@dataclass
+class OrgRunSummary:
+    """What one org's pipeline step did (``sync`` always; the rest when the run committed changes)."""
+
+    sync: SyncResult
+    users: MappingReport | None = None
+    notifications: EvaluationSummary | None = None
+    celebrations: CelebrationSummary | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def alias(self) -> str:
+        return self.sync.alias
+
+    def lines(self) -> list[str]:
+        """One short line per step after the sync (what ``saleshome sync`` prints)."""
+        out = [users_line(self.alias, self.users)] if self.users is not None else []
+        if self.notifications is not None:
+            out.append(notifications_line(self.notifications))
+        if self.celebrations is not None:
+            out.append(celebrations_line(self.celebrations))
+        return out + [f"{self.alias}: note: {note}" for note in self.notes]
+
+
+def users_line(alias: str, report: MappingReport) -> str:
+    return (f"{alias}: user map: {report.matched} matched to Slack, {report.unmatched} unmatched, "
+            f"{report.inactive} inactive ({report.looked_up} looked up)")
+
+
+def notifications_line(summary: EvaluationSummary) -> str:
+    """``acme: notifications: 3 evaluated, 12 matched → 9 messages queued, 2 digest items`` (and why when silent)."""
+    if summary.notifications == 0:
+        return f"{summary.alias}: notifications: none enabled"
+    if summary.silent and summary.matched == 0:
+        return (f"{summary.alias}: notifications: {summary.notifications} enabled, silent "
+                "(an initial sync or a backfill notifies only when asked)")
+    line = (f"{summary.alias}: notifications: {summary.notifications} evaluated, {summary.matched} matched → "
+            f"{summary.messages} message(s) queued, {summary.digest_items} digest item(s)")
+    extras = [f"{summary.cooled} in cooldown" if summary.cooled else "",
+              f"{summary.not_member} not Sales members" if summary.not_member else "",
+              f"{len(summary.unmapped_users)} owner(s) with no Slack match" if summary.unmapped_users else ""]
+    extras = [e for e in extras if e]
+    return line + (f" ({', '.join(extras)})" if extras else "") + "".join(f"; {w}" for w in summary.warnings)
+
+
+def celebrations_line(summary: CelebrationSummary) -> str:
+    """``acme: celebrations: 2 won deals → 2 celebrated (2 messages, 1 banner)`` (or why nothing)."""
+    if summary.skipped:
+        return f"{summary.alias}: celebrations: {summary.skipped}"
+    if summary.wins == 0:
+        return f"{summary.alias}: celebrations: no deal won in this run"
+    line = (f"{summary.alias}: celebrations: {summary.wins} won deal(s) → {summary.celebrated} celebrated "
+            f"({summary.messages} message(s), {summary.banners} banner(s))")
+    extras = [f"{summary.too_late} signed over 72 h ago" if summary.too_late else "",
+              f"{summary.already} already celebrated" if summary.already else "",
+              f"{summary.not_members} owner(s) not Sales members" if summary.not_members else "",
+              f"{summary.no_slack_user} owner(s) with no Slack account" if summary.no_slack_user else ""]
+    extras = [e for e in extras if e]
+    return line + (f" ({', '.join(extras)})" if extras else "")
+
+
+def salesforce_users(settings: Settings, alias: str) -> list[SalesforceUser]:
+    """The org's synced users (Id, Email, IsActive); empty when User is not synced yet."""
+    with OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds) as wh:
+        found = wh.conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'sf' "
+                                "AND table_name = 'User'").fetchone()
+        if not found or not found[0]:
+            return []
+        rows = wh.conn.execute('SELECT "Id", "Email", "IsActive" FROM sf."User"').fetchall()
+    return [SalesforceUser(str(r[0]), r[1], bool(r[2])) for r in rows]
+
+
+def refresh_org_users(settings: Settings, alias: str, *, now: datetime | None = None) -> MappingReport | None:
+    """Map the org's Salesforce users to Slack users by email; None when no bot token is configured."""
+    if settings.slack_bot_token is None:
+        return None
+    client, _ = web_client(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    return refresh_user_map(control, alias, salesforce_users(settings, alias), client, now=now)
+
+
+def celebrate_run(settings: Settings, alias: str, run_id: str, *, now: datetime | None = None) -> CelebrationSummary:
+    """:func:`saleshome.celebrate.celebrate`, or a summary saying why it could not look (e.g. the org's
+    Sales members cannot be known: PermissionSetAssignment not synced) — the sync's other steps go on."""
+    try:
+        return celebrate(settings, alias, run_id, now=now)
+    except ConfigurationError as exc:
+        summary = CelebrationSummary(alias, run_id)
+        summary.skipped = f"not evaluated: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+        return summary
+
+
+def after_sync(settings: Settings, result: SyncResult, *, now: datetime | None = None) -> OrgRunSummary:
+    """The steps after a sync run: user map, notifications, celebrations (see the module docstring)."""
+    summary = OrgRunSummary(result)
+    if result.status not in EVALUATED_STATUSES:
+        summary.notes.append(f"sync {result.status}: notifications and celebrations not evaluated")
+        return summary
+    summary.users = refresh_org_users(settings, result.alias, now=now)
+    if summary.users is None:
+        summary.notes.append(NO_BOT_TOKEN)
+    summary.notifications = evaluate(settings, result.alias, result.run_id, now=now)
+    summary.celebrations = celebrate_run(settings, result.alias, result.run_id, now=now)
+    return summary
+
+
+def run_org(
+    settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False, notify: bool = False,
+    resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None, now: datetime | None = None,
+) -> OrgRunSummary:
+    """Sync one org, then refresh its user map, evaluate its notifications and celebrate its wins.
+
+    ``notify``: let an initial or full sync notify too (they are silent by default).  Raises what
+    :func:`saleshome.sync.engine.sync_org` raises (a refused login, a spent quota before the start).
+    """
+    result = sync_org(settings, alias, objects=objects, full=full, notify=notify, resolvers=resolvers,
+                      progress=progress)
+    return after_sync(settings, result, now=now)

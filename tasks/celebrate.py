@@ -1,0 +1,105 @@
+"""Celebration tasks: one org's wins of a run, the banners, the permalinks, the banner expiry.
+
+The table artifacts: ``celebration-summary-<alias>`` (what the run's wins became) and
+``celebrations-<alias>`` (the org's celebrations of the last three days: owner, opportunity,
+banner, permalinks to share).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from saleshome.celebrate import (
+    CELEBRATION_WINDOW,
+    BannerStats,
+    CelebrationSummary,
+    HousekeepingStats,
+    PermalinkStats,
+    apply_banners,
+    clear_expired_banners,
+    recent_celebrations,
+    store_permalinks,
+)
+from saleshome.config import load_settings
+from saleshome.pipeline import celebrate_run, celebrations_line
+from saleshome.warehouse.control import ControlDB
+from tasks.errors import retry_options
+
+_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
+NO_ADMIN_TOKEN = ("no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN): banners stay queued until one is set "
+                  "(messages still go out)")
+
+
+def celebration_summary_key(alias: str) -> str:
+    return f"celebration-summary-{alias}"
+
+
+def celebrations_key(alias: str) -> str:
+    return f"celebrations-{alias}"
+
+
+def summary_rows(summary: CelebrationSummary) -> list[dict[str, Any]]:
+    return [{"outcome": label, "count": value} for label, value in (
+        ("wins in the run", summary.wins), ("celebrated", summary.celebrated), ("messages queued", summary.messages),
+        ("banners queued", summary.banners), ("signed over 72 h ago", summary.too_late),
+        ("won again within 3 days", summary.rewon_too_soon), ("already celebrated", summary.already),
+        ("owner not a Sales member", summary.not_members), ("owner with no Slack account", summary.no_slack_user),
+    )]
+
+
+@task(task_run_name="celebrate-{alias}", **_TASK)
+def celebrate_wins(alias: str, run_id: str) -> CelebrationSummary:
+    """The run's won deals → celebration messages and banners, queued in one transaction."""
+    summary = celebrate_run(load_settings(), alias, run_id)
+    (get_run_logger().warning if summary.skipped else get_run_logger().info)(celebrations_line(summary))
+    create_table_artifact(key=celebration_summary_key(alias), table=summary_rows(summary),
+                          description=f"**{celebrations_line(summary)}** (run `{run_id}`)")
+    return summary
+
+
+@task(task_run_name="banners", **_TASK)
+def apply_celebration_banners() -> BannerStats | None:
+    """Set the queued banners on the owners' Slack profiles (admin token); None when no admin token is set."""
+    settings = load_settings()
+    if settings.slack_admin_token is None:
+        get_run_logger().warning(NO_ADMIN_TOKEN)
+        return None
+    stats = apply_banners(settings)
+    get_run_logger().info(f"banners: {stats.set} set, {stats.unchanged} unchanged, {stats.skipped} skipped, "
+                          f"{stats.failed} failed, {stats.retried} left for later"
+                          + "".join(f"; {reason}: {n}" for reason, n in stats.reasons.items()))
+    return stats
+
+
+@task(task_run_name="permalinks-{alias}", **_TASK)
+def store_celebration_permalinks(alias: str) -> PermalinkStats:
+    """Keep the permalink of every posted celebration message; table the org's recent celebrations."""
+    settings = load_settings()
+    stats = store_permalinks(settings)
+    get_run_logger().info(f"permalinks: {stats.stored} stored, {stats.missing} messages gone")
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    recent = recent_celebrations(control, alias=alias, since=datetime.now(UTC) - CELEBRATION_WINDOW)
+    if recent:
+        create_table_artifact(key=celebrations_key(alias), table=[{
+            "opportunity": r["opportunity_id"], "owner (Slack)": r["slack_user_id"] or "",
+            "signed": r["signed_at"].isoformat(timespec="seconds") if r["signed_at"] else "",
+            "amount": f"{r['amount']} {r['currency'] or ''}".strip(), "banner": r["banner_state"] or "",
+            "banner note": r["banner_reason"] or "", "permalinks": " ".join(r["permalinks"] or []),
+        } for r in recent], description=f"Celebrations of {alias} in the last three days (share a permalink to "
+                                         "share the message)")
+    return stats
+
+
+@task(task_run_name="clear-expired-banners", **_TASK)
+def clear_banners() -> HousekeepingStats:
+    """Clear our banners that are past their expiry and still shown (idempotent)."""
+    stats = clear_expired_banners(load_settings())
+    get_run_logger().info(f"banner expiry: {stats.checked} checked, {stats.cleared} cleared, {stats.gone} already "
+                          f"gone, {stats.kept} kept (a later banner of ours)")
+    return stats

@@ -1,0 +1,93 @@
+"""Notification tasks: the user map, one evaluation of an org's notifications, digests.
+
+Each task is one batch (an org's whole change log of a run, every due digest), retries only
+what is retriable, and reports in the flow run: a log line and, per org (:func:`report_notifications`, once the run
+has published), the table artifact ``notification-summary-<alias>`` (per notification: matched, queued, delivered, failed, blocked,
+pending, last fired, 24 h and 7 days, and what this run matched and queued).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from saleshome.config import load_settings
+from saleshome.notify.digest import DigestSummary, run_digests
+from saleshome.notify.evaluate import EvaluationSummary, evaluate, evaluate_scheduled
+from saleshome.notify.stats import stats_artifact_rows
+from saleshome.pipeline import NO_BOT_TOKEN, notifications_line, refresh_org_users, users_line
+from saleshome.slack.users import MappingReport
+from saleshome.warehouse.control import ControlDB
+from tasks.errors import retry_options
+
+_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
+
+
+def notification_summary_key(alias: str) -> str:
+    return f"notification-summary-{alias}"
+
+
+def notification_rows(alias: str, summary: EvaluationSummary | None = None) -> list[dict[str, Any]]:
+    """The org's notification dashboard, with this evaluation's matches and messages per notification."""
+    settings = load_settings()
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    rows = stats_artifact_rows(control, settings.workspace, alias)
+    now = {r.name: r for r in (summary.results if summary else [])}
+    for row in rows:
+        result = now.get(row["notification"])
+        row["this run: matched"] = result.matched if result else 0
+        row["this run: queued"] = result.queued if result else 0
+        row["this run: skipped"] = (result.skipped or "") if result else ""
+    return rows
+
+
+@task(task_run_name="notification-summary-{alias}", **_TASK)
+def report_notifications(alias: str, summary: EvaluationSummary) -> None:
+    """The table artifact ``notification-summary-<alias>`` (after publishing: delivered counts are current)."""
+    create_table_artifact(key=notification_summary_key(alias), table=notification_rows(alias, summary),
+                          description=f"**{notifications_line(summary)}** (run `{summary.run_id or 'scheduled'}`)")
+
+
+@task(task_run_name="users-{alias}", **_TASK)
+def refresh_users(alias: str) -> MappingReport | None:
+    """Map the org's Salesforce users to Slack users by email (only new, changed or stale entries)."""
+    report = refresh_org_users(load_settings(), alias)
+    get_run_logger().info(users_line(alias, report) if report else f"{alias}: {NO_BOT_TOKEN}")
+    return report
+
+
+@task(task_run_name="evaluate-{alias}", **_TASK)
+def evaluate_notifications(alias: str, run_id: str) -> EvaluationSummary:
+    """Every enabled change-based notification of the org over the run's change log → outbox and digest items."""
+    summary = evaluate(load_settings(), alias, run_id)
+    get_run_logger().info(notifications_line(summary))
+    for warning in summary.warnings:
+        get_run_logger().warning(f"{alias}: {warning}")
+    return summary
+
+
+@task(task_run_name="evaluate-scheduled-{alias}", **_TASK)
+def evaluate_scheduled_notifications(alias: str, now: datetime | None = None) -> EvaluationSummary:
+    """The org's time-based notifications (stale records, upcoming dates), at most once per record and period."""
+    summary = evaluate_scheduled(load_settings(), alias, now=now)
+    get_run_logger().info(notifications_line(summary).replace("notifications:", "time-based notifications:", 1))
+    return summary
+
+
+@task(task_run_name="digests", **_TASK)
+def send_digests(now: datetime | None = None) -> DigestSummary:
+    """Queue the digests whose recipients' local hour has come (never twice for one period)."""
+    summary = run_digests(load_settings(), now)
+    get_run_logger().info(f"digests: {summary.sent} queued carrying {summary.items} item(s); "
+                          f"{summary.waiting} recipient(s) waiting for their hour")
+    create_table_artifact(key="digest-summary", table=[
+        {"outcome": "digests queued", "count": summary.sent},
+        {"outcome": "items carried", "count": summary.items},
+        {"outcome": "recipients waiting for their local hour", "count": summary.waiting},
+    ], description="What the last digest run queued (sent by the publish step)")
+    return summary
