@@ -148,11 +148,10 @@ class Publisher:
         flushed = time.monotonic()
         while not schedule.errors and (deadline is None or time.monotonic() < deadline):
             idle = schedule.idle()
-            if idle:  # write everything back first, so the claim sees what must wait for a retry
-                self._flush(schedule, on_batch)
-                flushed = time.monotonic()
             queued = schedule.queued()
             if queued < max(1, self.batch_size // 2):
+                self._flush(schedule, on_batch)  # retries written first: the claim must see who waits
+                flushed = time.monotonic()
                 items = claim(self.control, limit=self.batch_size - queued, now=datetime.now(UTC),
                               exclude=schedule.held())
                 if items:

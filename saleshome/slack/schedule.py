@@ -40,6 +40,7 @@ class ChannelSchedule:
         self._order = itertools.count()
         self._outcomes: list[Outcome] = []
         self._held: set[str] = set()  # keys handed to us whose outcome is not written yet
+        self._waiting: dict[str, str] = {}  # key → channel: a retry not written yet holds its channel back
         self._in_flight = 0
         self._closed = False
         self.errors: list[BaseException] = []
@@ -50,6 +51,9 @@ class ChannelSchedule:
         with self._cond:
             for item in items:
                 self._held.add(item.key)
+                if item.channel in self._waiting.values():  # behind a retry the outbox does not show yet
+                    self._outcomes.append(release(item))
+                    continue
                 self._queues.setdefault(item.channel, deque()).append(item)
                 if item.channel not in self._scheduled:
                     self._scheduled.add(item.channel)
@@ -79,7 +83,9 @@ class ChannelSchedule:
     def written(self, outcomes: Iterable[Outcome]) -> None:
         """These outcomes are in the outbox now: their keys may be claimed again."""
         with self._cond:
-            self._held.difference_update(o.key for o in outcomes)
+            for o in outcomes:
+                self._held.discard(o.key)
+                self._waiting.pop(o.key, None)
 
     def wait(self, timeout: float) -> None:
         """Sleep until a send finishes (or ``timeout``)."""
@@ -126,6 +132,7 @@ class ChannelSchedule:
             self._outcomes.append(outcome)
             queue = self._queues.get(item.channel, deque())
             if outcome.retry_at is not None:  # the channel waits for this item's retry: release the rest
+                self._waiting[item.key] = item.channel
                 self._outcomes.extend(release(i) for i in queue)
                 queue.clear()
             if queue and not self._closed:
