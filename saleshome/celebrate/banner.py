@@ -42,6 +42,7 @@ from .celebration import BANNER_KIND
 
 OWN_STATUS = "skipped: the member set their own status"
 EXPIRED = "skipped: the 72 hours after the signature were over before the banner could be set"
+MAX_ATTEMPTS = 8  # a banner that fails this many times is dead-lettered
 # Slack's answers that no retry will change.
 PERMANENT = {
     "user_not_found", "users_not_found", "not_admin", "cannot_update_admin_user", "not_app_admin", "paid_only",
@@ -190,17 +191,17 @@ def _apply_one(
         if problem is not None:
             raise problem from None
         error = str(exc.response.get("error", "unknown_error"))
-        if error in PERMANENT or item.attempts >= 8:
+        if error in PERMANENT or item.attempts + 1 >= MAX_ATTEMPTS:
             stats.failed += 1
             stats.reasons[error] = stats.reasons.get(error, 0) + 1
             _mark(control, item.key, "failed", error)
             return Outcome(item.key, "dead", error=error)
         return _retry(item, error, stats, backoff)
     except Exception as exc:  # connection dropped, timeout: setting a status again is harmless
-        if item.attempts >= 8:
+        if item.attempts + 1 >= MAX_ATTEMPTS:
             stats.failed += 1
             _mark(control, item.key, "failed", type(exc).__name__)
-            return Outcome(item.key, "dead", error=f"gave up after {item.attempts} attempts: {type(exc).__name__}")
+            return Outcome(item.key, "dead", error=f"gave up after {MAX_ATTEMPTS} attempts: {type(exc).__name__}")
         return _retry(item, type(exc).__name__, stats, backoff)
     _mark(control, item.key, "set", None)
     return Outcome(item.key, "sent", channel=channel)
@@ -215,7 +216,7 @@ def _skip(control: ControlDB, item: OutboxItem, reason: str, stats: BannerStats)
 
 def _retry(item: OutboxItem, error: str, stats: BannerStats, backoff: float) -> Outcome:
     stats.retried += 1
-    delay = backoff * (2 ** max(item.attempts - 1, 0)) * (0.5 + random.random())
+    delay = backoff * (2 ** item.attempts) * (0.5 + random.random())
     return Outcome(item.key, "pending", error=error, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
 
 

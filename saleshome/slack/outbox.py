@@ -104,6 +104,9 @@ def claim(
 ) -> list[OutboxItem]:
     """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order.
 
+    A claim is not an attempt: ``attempts`` counts written outcomes (:func:`record`), so runs that
+    crashed or were killed before trying an item do not bring it closer to the dead letters.
+
     ``exclude``: keys this publisher already holds (claimed, outcome not written yet).
     ``kinds``: only items of these kinds; by default every kind except :data:`OWN_EXECUTOR_KINDS`.
     """
@@ -129,8 +132,7 @@ def claim(
         if items:
             db.register("_claimed", pa.table({"key": pa.array([i.key for i in items], pa.string())}))
             try:
-                db.execute("UPDATE outbox SET state = 'sending', attempts = attempts + 1 "
-                           "WHERE key IN (SELECT key FROM _claimed)")
+                db.execute("UPDATE outbox SET state = 'sending' WHERE key IN (SELECT key FROM _claimed)")
             finally:
                 db.unregister("_claimed")
     return items
@@ -144,7 +146,7 @@ class Outcome:
     channel: str | None = None
     ts: str | None = None
     retry_at: datetime | None = None
-    released: bool = False  # claimed but never tried (its channel had to wait): not an attempt
+    released: bool = False  # claimed but never tried (its channel had to wait): not counted as an attempt
 
 
 def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
@@ -167,7 +169,7 @@ def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
                 "UPDATE outbox SET state = o.state, last_error = o.error, "
                 "sent_channel = coalesce(o.channel, outbox.sent_channel), sent_ts = coalesce(o.ts, outbox.sent_ts), "
                 "sent_at = CASE WHEN o.state = 'sent' THEN now() ELSE outbox.sent_at END, "
-                "next_attempt_at = o.retry_at, attempts = outbox.attempts - CASE WHEN o.released THEN 1 ELSE 0 END "
+                "next_attempt_at = o.retry_at, attempts = outbox.attempts + CASE WHEN o.released THEN 0 ELSE 1 END "
                 "FROM _outcomes o WHERE outbox.key = o.key"
             )
         finally:

@@ -269,12 +269,13 @@ class Publisher:
         if error in PERMANENT_ERRORS:
             self._count("dead", error)
             return Outcome(item.key, "dead", error=error)
-        if item.attempts >= self.max_attempts:
-            self._count("dead", f"gave up after {item.attempts} attempts: {error}")
-            return Outcome(item.key, "dead", error=f"gave up after {item.attempts} attempts: {error}")
+        attempt = item.attempts + 1  # this one included
+        if attempt >= self.max_attempts:
+            self._count("dead", f"gave up after {attempt} attempts: {error}")
+            return Outcome(item.key, "dead", error=f"gave up after {attempt} attempts: {error}")
         with self._lock:
             self.stats.retried += 1
-        delay = max(grace, self.backoff * (2 ** max(item.attempts - 1, 0)) * (0.5 + random.random()))
+        delay = max(grace, self.backoff * (2 ** item.attempts) * (0.5 + random.random()))
         # An answered error stored nothing: plain retry.  No answer: look in the history first.
         return Outcome(item.key, "pending" if answered else "sending", error=error,
                        retry_at=datetime.now(UTC) + timedelta(seconds=delay))

@@ -59,6 +59,8 @@ def test_sigkill_and_dropped_answers_leave_no_duplicate_and_no_loss(tmp_path: Pa
         seen = Counter(str((m.metadata or {}).get("event_payload", {}).get("key"))
                        for m in slack.messages(event_type=METADATA_EVENT))
         assert killed >= KILLS // 2, f"only {killed} runs were killed mid-way"
+        unsent = control.rows("SELECT key, state, attempts, last_error FROM outbox WHERE state <> 'sent'")
+        assert not unsent, f"not sent: {unsent}"
         assert len(seen) == len(batch), f"{len(batch) - len(seen)} messages lost"
         assert max(seen.values()) == 1, f"{sum(v - 1 for v in seen.values())} duplicates"
         for channel in channels:  # and each channel's order kept
