@@ -14,6 +14,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
 PYTEST_ARGS ?=
+# Tests run in parallel (pytest-xdist): most of their time is spent waiting on sandboxes and subprocesses.
+PYTEST_WORKERS ?= 3
 
 # Always sync into ./.venv, whatever virtualenv the caller has active.
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
@@ -53,7 +55,7 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -12,6 +12,17 @@ import pytest
 HARNESS_STARTUP_TIMEOUT = 120  # seconds; about 15-40 s here, more on a loaded machine
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for ``pytest -n N --dist loadgroup`` (what ``make test`` runs): a module's tests stay on
+    one worker (they share module fixtures: sandboxes, seeded orgs), and every test that uses the
+    Prefect test harness goes to the same worker, so the suite starts one harness, not one per worker."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = "prefect-harness" if "prefect_harness" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[Path]:
     """A temporary Prefect server (SQLite, 127.0.0.1) for every flow run of the session; entered once.

@@ -325,7 +325,12 @@ class OrgWarehouse:
     ) -> MergeStats:
         cols = schema.columns
         # Our current copy of the staged records only (small), then what is new or newer and different.
-        self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.* FROM {table} t SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"")
+        # Whether any staged Id is known is asked first, reading the Id column alone: windows of new
+        # records only (history rows, new leads) then never read the whole width of a large table.
+        known = self.conn.execute(f"SELECT count(*) FROM {table} t SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"").fetchone()
+        any_known = bool(known and known[0])
+        self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.* FROM {table} t "
+                          + ("SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"" if any_known else "LIMIT 0"))
         differs = " OR ".join(f"t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}" for c in cols if c.name != "Id")
         self.conn.execute(
             "CREATE TEMP TABLE changed AS SELECT s.*, t.\"Id\" IS NULL AS _is_new, t.\"IsDeleted\" AS _was_deleted "
@@ -358,9 +363,10 @@ class OrgWarehouse:
         present = {c.name for c in cols}
         kept = [n for n in self._table_columns(schema.name) if n not in present and not n.startswith("_sh_")]
         select = ", ".join([f"s.{q(c.name)}" for c in cols] + [f"o.{q(n)}" for n in kept])
-        self.conn.execute(
-            f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM changed WHERE NOT _is_new)"
-        )
+        if any_known:
+            self.conn.execute(
+                f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM changed WHERE NOT _is_new)"
+            )
         self.conn.execute(
             f"INSERT INTO {table} ({', '.join([col_list, *[q(n) for n in kept]])}, \"_sh_run_id\", "
             f"\"_sh_synced_at\") SELECT {select}, ?, ? FROM changed s LEFT JOIN old o ON o.\"Id\" = s.\"Id\"",

@@ -39,7 +39,8 @@ def dump_tables(control: ControlDB) -> list[object]:
     tables = ("workspaces", "role_assignments", "org_settings", "default_list_views", "record_layouts",
               "celebration_settings", "notification_restrictions", "settings_audit", "notifications",
               "notification_versions")
-    return [control.rows(f"SELECT * FROM {t} ORDER BY ALL") for t in tables]
+    with control.transaction() as db:  # one opening of the file for all of them
+        return [db.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables]
 
 
 def test_the_example_applies_and_exports_back_unchanged(ready: SettingsContext, people: People,

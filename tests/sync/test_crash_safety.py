@@ -33,6 +33,7 @@ def _sync_process(settings: Settings, alias: str) -> subprocess.Popen[str]:
         "from saleshome.sync.engine import sync_org\n"
         f"settings = load_settings(bulk_threshold={settings.bulk_threshold}, chunk_rows={settings.chunk_rows}, "
         f"reconcile_hours={settings.reconcile_hours})\n"
+        "print('syncing', flush=True)\n"  # imports done: from here on a kill lands inside the sync
         f"result = sync_org(settings, {alias!r})\n"
         "print(result.status)\n"
         "sys.exit(0 if result.status == 'completed' else 3)\n"
@@ -41,13 +42,25 @@ def _sync_process(settings: Settings, alias: str) -> subprocess.Popen[str]:
                             env=dict(os.environ))
 
 
+def _syncing(proc: subprocess.Popen[str]) -> None:
+    """Wait until the child has imported everything and begun its sync."""
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # bounded: the child prints it after its imports, or exits (EOF)
+    assert line.strip() == "syncing", proc.stderr.read() if proc.stderr else line
+
+
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, sandbox = org
     rng = random.Random(20261125)
-    began = time.monotonic()
-    probe = _sync_process(settings, "acme")
+    probe = _sync_process(settings, "acme")  # the initial sync, then one run timed: kills land within a run
     assert probe.wait(timeout=180) == 0, probe.stderr.read() if probe.stderr else ""
-    full_run = time.monotonic() - began
+    control(sandbox, "simulate", {"changes": 150, "late_commits": True, "seed": 100})
+    settle(sandbox, settings)
+    timed = _sync_process(settings, "acme")
+    _syncing(timed)
+    began = time.monotonic()
+    assert timed.wait(timeout=180) == 0, timed.stderr.read() if timed.stderr else ""
+    one_run = time.monotonic() - began
     killed = 0
     for i in range(KILLS):
         if i % 3 == 0:
@@ -56,7 +69,8 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(org: tuple[Setti
         if i % 7 == 3:
             control(sandbox, "schema", {"object": "Account", "add": f"Tier{i}__c:string:len=20"})
         proc = _sync_process(settings, "acme")
-        time.sleep(rng.uniform(0.3, max(full_run, 1.0)))
+        _syncing(proc)
+        time.sleep(rng.uniform(0.05, max(one_run, 0.5)))
         if proc.poll() is None:
             proc.kill()
             killed += 1

@@ -116,6 +116,11 @@ class BulkJobs:
             with self._lock:
                 job.state, job.error_message, job.finished = "Failed", f"{exc.error_code}: {exc.message}", time.time()
             return
+        except Exception as exc:  # a job never stays InProgress forever: it fails, as on a real org
+            with self._lock:
+                job.state, job.finished = "Failed", time.time()
+                job.error_message = f"UNKNOWN_EXCEPTION: An unexpected error occurred ({type(exc).__name__})"
+            return
         time.sleep(0.05)
         with self._lock:
             if job.state != "Aborted":
