@@ -2,9 +2,10 @@
 
 A sync logs in to the org, describes its objects, then for each object reads its windows
 and merges each one (rows, change log and cursor in one transaction), reconciling Ids when
-due; it publishes a summary table and logs one line per object.  A spent API budget ends
-the run "Paused for quota" (a Completed state): the next scheduled run resumes it.  Every
-flow first checks that the workspace's Slack plan includes Sales Home, and fails saying
+due; it publishes a summary table, logs one line per object and emits its outcome as a Prefect
+event (``saleshome.sync.completed``, ``.failed``, ``.paused_for_quota``: ``tasks.events``).  A
+spent API budget ends the run "Paused for quota" (a Completed state): the next scheduled run
+resumes it.  Every flow first checks that the workspace's Slack plan includes Sales Home, and fails saying
 which plans do when it does not; each holds its org's slot (``tasks.concurrency``): one active
 run per org, whichever flow it is.
 """
@@ -42,6 +43,7 @@ from saleshome.sync.engine import (
 from saleshome.sync.summary import run_line
 from tasks.artifacts import ProgressArtifact, flow_logger, log_object, publish_summary
 from tasks.concurrency import org_slot
+from tasks.events import emit_sync_not_started, emit_sync_outcome
 from tasks.sync import describe_objects, extract_window, load_window, open_sync_run, plan_windows, reconcile
 
 MAX_PARALLEL_ORGS = 4  # orgs synced at once by sync_all_orgs (threads of one process)
@@ -122,11 +124,16 @@ def run_sync(
     alias: str, objects: list[str] | None, *, kind: str | None, full: bool = False,
     window: tuple[datetime, datetime] | None = None, notify: bool = False,
 ) -> SyncResult | State[Any]:
-    """Open the run, sync each described object, close the run; publish the summary (whatever the outcome)."""
+    """Open the run, sync each described object, close the run; publish the summary and the outcome's event
+    (whatever the outcome)."""
+    settings = load_settings()
     try:
-        run = open_sync_run(load_settings(), alias, kind=kind, notify=notify)
-    except QuotaExceededError as exc:
-        return paused(exc.message)
+        run = open_sync_run(settings, alias, kind=kind, notify=notify)
+    except Exception as exc:  # a refused login, a spent budget: the run could not start
+        emit_sync_not_started(alias, settings.workspace, kind, exc)
+        if isinstance(exc, QuotaExceededError):
+            return paused(exc.message)
+        raise
     result = SyncResult(alias, run.run_id, run.kind)
     try:
         with recording_outcome(run, result):
@@ -139,6 +146,7 @@ def run_sync(
             materialise_lists(run)
     finally:
         publish_summary(result)  # failed runs too: what was synced before the failure
+        emit_sync_outcome(result, settings.workspace)  # saleshome.sync.completed, .failed or .paused_for_quota
     return paused(run_line(result), result) if result.status == "paused_for_quota" else result
 
 

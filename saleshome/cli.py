@@ -195,27 +195,34 @@ def sync(
     raise typer.Exit(status)
 
 
+STATUS_DEAD_LETTERS = 5  # newest dead letters listed by `saleshome status` (all: `saleshome outbox list`)
+STATUS_UNMAPPED_USERS = 10
+
+
 @app.command()
 def status() -> None:
-    """Show per org and object: rows, cursor, lag, last run, last error, API budget left (works during a sync)."""
+    """One screen: per org its state, API budget left, last sync runs (outcome, duration) and per object rows,
+    cursor, lag, last run, last error; then the outbox backlog, dead letters and unmapped users (works during a
+    sync: reads only the control database)."""
     from rich.console import Console
 
     from saleshome.config import load_settings
-    from saleshome.sync.render import status_table
+    from saleshome.sync.render import status_view
     from saleshome.sync.status import read_status
 
-    orgs = read_status(load_settings())
+    settings = load_settings()
+    orgs = read_status(settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
     console = Console()
     for org in orgs:
-        console.print(status_table(org))
-    _print_publishing_status(console, load_settings())
+        console.print(status_view(org))
+    _print_publishing_status(console, settings)
 
 
 def _print_publishing_status(console: Any, settings: Any) -> None:
-    """Outbox backlog, dead letters and Salesforce users with no Slack match."""
+    """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
     from rich.table import Table
 
     from saleshome.slack.outbox import counts, dead_letters
@@ -225,9 +232,12 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     backlog = counts(control)
     console.print("Outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(backlog.items())) or "empty"))
-    dead = dead_letters(control)
+    dead = dead_letters(control, limit=STATUS_DEAD_LETTERS)
     if dead:
-        table = Table(title="Dead letters and blocked messages (re-queue with `saleshome outbox retry KEY`)")
+        total = backlog.get("dead", 0) + backlog.get("blocked", 0)
+        more = f", newest {len(dead)} shown (all: `saleshome outbox list --state dead`)" if total > len(dead) else ""
+        table = Table(title=f"{total} dead letters and blocked messages{more}; fix the cause, then "
+                            "`saleshome outbox retry KEY`", title_justify="left")
         for column in ("key", "kind", "channel", "state", "reason", "attempts"):
             table.add_column(column)
         for d in dead:
@@ -235,9 +245,20 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
         console.print(table)
     unmapped = unmapped_users(control)
     if unmapped:
+        shown = unmapped[:STATUS_UNMAPPED_USERS]
         console.print(f"{len(unmapped)} Salesforce users have no Slack match: "
-                      + ", ".join(f"{u['email'] or u['sf_user_id']} ({u['status']})" for u in unmapped[:20])
-                      + (" ..." if len(unmapped) > 20 else ""))
+                      + ", ".join(f"{u['email'] or u['sf_user_id']} ({u['status']})" for u in shown)
+                      + (" ..." if len(unmapped) > len(shown) else ""))
+
+
+@app.command()
+def serve() -> None:
+    """Serve the Prefect deployments of prefect.yaml from this process, without a work pool or worker (one
+    machine): sales-home every 10 minutes, digest and housekeeping hourly, sync (schedule paused) and backfill
+    on demand.  Flow runs need a Prefect API (PREFECT_API_URL, e.g. a `prefect server start`); Ctrl-C stops."""
+    from deployments.serve import main as serve_deployments
+
+    serve_deployments()
 
 
 @outbox_app.command("publish")

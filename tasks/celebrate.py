@@ -2,7 +2,8 @@
 
 The table artifacts: ``celebration-summary-<alias>`` (what the run's wins became) and
 ``celebrations-<alias>`` (the org's celebrations of the last three days: owner, opportunity,
-banner, permalinks to share).
+banner, permalinks to share).  A run that celebrates emits ``saleshome.celebrations.queued``
+(``tasks.events``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from saleshome.config import load_settings
 from saleshome.pipeline import celebrate_run, celebrations_line
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
+from tasks.events import emit_celebrations_queued
 
 _TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
 NO_ADMIN_TOKEN = ("no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN): banners stay queued until one is set "
@@ -56,10 +58,12 @@ def summary_rows(summary: CelebrationSummary) -> list[dict[str, Any]]:
 @task(task_run_name="celebrate-{alias}", **_TASK)
 def celebrate_wins(alias: str, run_id: str) -> CelebrationSummary:
     """The run's won deals → celebration messages and banners, queued in one transaction."""
-    summary = celebrate_run(load_settings(), alias, run_id)
+    settings = load_settings()
+    summary = celebrate_run(settings, alias, run_id)
     (get_run_logger().warning if summary.skipped else get_run_logger().info)(celebrations_line(summary))
     create_table_artifact(key=celebration_summary_key(alias), table=summary_rows(summary),
                           description=f"**{celebrations_line(summary)}** (run `{run_id}`)")
+    emit_celebrations_queued(summary, settings.workspace)
     return summary
 
 

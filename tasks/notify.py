@@ -3,7 +3,8 @@
 Each task is one batch (an org's whole change log of a run, every due digest), retries only
 what is retriable, and reports in the flow run: a log line and, per org (:func:`report_notifications`, once the run
 has published), the table artifact ``notification-summary-<alias>`` (per notification: matched, queued, delivered, failed, blocked,
-pending, last fired, 24 h and 7 days, and what this run matched and queued).
+pending, last fired, 24 h and 7 days, and what this run matched and queued).  Each evaluation over a
+sync run emits ``saleshome.notifications.evaluated`` (``tasks.events``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from saleshome.pipeline import NO_BOT_TOKEN, notifications_line, refresh_org_use
 from saleshome.slack.users import MappingReport
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
+from tasks.events import emit_notifications_evaluated
 
 _TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
 
@@ -64,10 +66,12 @@ def refresh_users(alias: str) -> MappingReport | None:
 @task(task_run_name="evaluate-{alias}", **_TASK)
 def evaluate_notifications(alias: str, run_id: str) -> EvaluationSummary:
     """Every enabled change-based notification of the org over the run's change log → outbox and digest items."""
-    summary = evaluate(load_settings(), alias, run_id)
+    settings = load_settings()
+    summary = evaluate(settings, alias, run_id)
     get_run_logger().info(notifications_line(summary))
     for warning in summary.warnings:
         get_run_logger().warning(f"{alias}: {warning}")
+    emit_notifications_evaluated(summary, settings.workspace)
     return summary
 
 

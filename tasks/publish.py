@@ -1,4 +1,8 @@
-"""The publish task: one drain of the outbox (a batch of messages, never one message per task)."""
+"""The publish task: one drain of the outbox (a batch of messages, never one message per task).
+
+A drain that dead-letters or blocks messages emits ``saleshome.outbox.dead_lettered`` for the
+workspace (``tasks.events``), with the count and the reasons.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from saleshome.slack.publisher import PublishStats
 from saleshome.slack.setup import publisher_from_settings
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
+from tasks.events import emit_dead_letters
 
 
 @task(task_run_name="publish-outbox", cache_policy=NO_CACHE, **retry_options())
@@ -22,6 +27,7 @@ def publish_outbox() -> PublishStats:
     stats = publisher_from_settings(settings).publish()
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     backlog = counts(control)
+    emit_dead_letters(stats, settings.workspace, backlog)  # saleshome.outbox.dead_lettered, when any
     get_run_logger().info(
         "published: %d sent, %d found already sent, %d to retry, %d rate-limit waits, %d dead-lettered, %d blocked; "
         "backlog %s", stats.sent, stats.reconciled, stats.retried, stats.rate_limit_waits, stats.dead, stats.blocked,

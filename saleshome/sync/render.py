@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from saleshome.settings.orgs import Org
 from saleshome.sync.engine import SyncResult
-from saleshome.sync.status import STATUS_COLUMNS, OrgStatus, object_status_row, org_headline
+from saleshome.sync.status import STATUS_COLUMNS, OrgStatus, object_status_row, org_headline, runs_line
 from saleshome.sync.summary import SUMMARY_COLUMNS, format_moment, run_line, summary_rows
 
 _NUMERIC = {"inserted", "updated", "deleted", "purged", "API calls", "seconds", "rows", "lag"}
@@ -42,10 +44,20 @@ def summary_table(result: SyncResult) -> Table:
     return table
 
 
-def status_table(org: OrgStatus, now: datetime | None = None) -> Table:
-    """``saleshome status`` for one org: its headline, then rows, cursor, lag, last run, last error per object."""
+def status_view(org: OrgStatus, now: datetime | None = None) -> Group:
+    """``saleshome status`` for one org: its headline (state, API budget), its last sync runs (outcome, duration)
+    on one line each, then its objects' table (:func:`status_table`)."""
     now = now or datetime.now(UTC)
-    table = _table(org_headline(org, now), STATUS_COLUMNS)
+    parts: list[Text | Table] = [Text(org_headline(org, now), style="bold"), Text(runs_line(org, now))]
+    if org.objects:
+        parts.append(status_table(org, now))
+    return Group(*parts)
+
+
+def status_table(org: OrgStatus, now: datetime | None = None) -> Table:
+    """One org's objects: rows, cursor, lag, last run, last error per object."""
+    now = now or datetime.now(UTC)
+    table = _table("", STATUS_COLUMNS)
     for obj in org.objects:
         row = object_status_row(obj, now)
         table.add_row(*(row[c] for c in STATUS_COLUMNS))

@@ -68,12 +68,6 @@ def test_every_deployment_is_declared_once(project: dict[str, Any]) -> None:
     assert sorted(names) == ["backfill", "digest", "housekeeping", "sales-home", "sync"]
 
 
-def test_serve_offers_the_same_deployments(project: dict[str, Any]) -> None:
-    source = (ROOT / "deployments" / "serve.py").read_text()
-    for each in project["deployments"]:
-        assert f'name="{each["name"]}"' in source, each["name"]
-
-
 def test_the_backfill_deployment_is_manual_with_a_typed_form(project: dict[str, Any]) -> None:
     backfill = deployment(project, "backfill")
     assert backfill["entrypoint"] == "flows/sync.py:backfill"
