@@ -6,16 +6,17 @@
    admin, who connects the org to Sales Home (`org add`: credentials from the environment,
    the connection verified) and applies ``examples/sales-home.yaml`` (lists, layouts,
    restrictions, celebrations, five notifications); the settings summary is printed.  Run the
-   initial sync with progress (silent), apply a burst of simulated activity (ties and late
-   commits included), run an incremental sync and print the per-object summary and what the
-   change log caught.  Each sync is followed, as in ``saleshome sync``, by the user map
+   initial sync with progress (silent), then a working day of simulated activity in three
+   bursts (ties and late commits included), each followed by an incremental sync with its
+   per-object summary and what the change log caught.  Each sync is followed, as in ``saleshome sync``, by the user map
    (Salesforce users → Slack users by email), the notifications' evaluation and the
    celebrations of won deals, one line each.
 4. Publish the outbox (notifications, celebration messages, a welcome message), set the
    celebration banners with the admin token, store the celebration messages' permalinks; run
    the hourly digest step as of the first hour when a recipient's local digest hour has come;
    print the notification stats, the celebrations (owner, deal, permalink, the owner's profile
-   page in the viewer showing the banner) and the Slack sandbox viewer's URL.
+   page in the viewer showing the banner), a summary table, the Slack sandbox viewer's URL and
+   the path of a static HTML copy of the viewer.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ DEMO_OPPORTUNITIES = 5000
 DEMO_HOME = Path(".demo")
 ALIAS = "demo-org"
 CELEBRATIONS_SHOWN = 5
+# A working day of activity in the org, each burst followed by an incremental run (as the 10-minute schedule does).
+WORKING_DAY = (("Morning", 150), ("Midday", 150), ("Afternoon", 150))
 EXAMPLE_SETTINGS = Path(__file__).resolve().parents[1] / "examples" / "sales-home.yaml"
 
 
@@ -233,6 +236,30 @@ def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, vie
         console.print(f"  ... and {len(found) - CELEBRATIONS_SHOWN} more (saleshome.celebrate.recent_celebrations).")
 
 
+def _summary(console: Console, control: ControlDB) -> None:
+    """One table of what the demo did, read back from the control database."""
+    runs = control.rows("SELECT kind, count(*) AS n, sum(api_calls) AS calls FROM sync_runs "
+                        "WHERE status = 'completed' GROUP BY kind ORDER BY min(started_at)")
+    sent = {r["kind"]: r for r in control.rows(
+        "SELECT kind, count(*) FILTER (WHERE state = 'sent') AS sent, count(*) AS queued, "
+        "count(*) FILTER (WHERE state IN ('dead', 'blocked')) AS failed FROM outbox GROUP BY kind")}
+    celebrated = control.rows("SELECT count(*) AS wins, count(*) FILTER (WHERE banner_state = 'set') AS banners "
+                              "FROM celebrations")[0]
+    table = Table(title="What the demo did")
+    for column in ("step", "count", "detail"):
+        table.add_column(column)
+    for r in runs:
+        table.add_row(f"{r['kind']} sync runs", str(r["n"]), f"{r['calls'] or 0} Salesforce API calls")
+    for kind, label in (("notification", "notifications"), ("digest", "digests"), ("celebration", "celebration messages"),
+                        ("banner", "profile banners")):
+        if kind in sent:
+            row = sent[kind]
+            table.add_row(label, str(row["sent"]),
+                          f"{row['queued']} queued, {row['sent']} delivered, {row['failed']} dead-lettered or blocked")
+    table.add_row("won deals celebrated", str(celebrated["wins"]), f"{celebrated['banners']} banners set")
+    console.print(table)
+
+
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
     from saleshome.config import load_settings
@@ -268,28 +295,32 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         assert salesforce.store is not None
         session = requests.Session()
         session.trust_env = False
-        report = session.post(f"{sf_info.instance_url}/_sandbox/simulate", verify=sf_info.ca_file, timeout=300,
-                              json={"changes": 400, "late_commits": True}).json()
-        salesforce.store.clock.advance(settings.safety_lag_seconds + 1)
-        console.print(f"\nSimulated activity: {sum(report['counts'].values())} changes, "
-                      f"{report['same_millisecond']} in the same millisecond as the one before, "
-                      f"{len(report['late_committed_ids'])} committed late (older SystemModstamp than what was "
-                      "already visible).")
-        console.print("[bold]Incremental sync[/], then the user map, notifications and celebrations "
-                      "(`saleshome sync` does the same):")
-        sync_with_progress(settings, ALIAS, console=console)
         control = ControlDB(settings.control_db)
-        last = control.rows(
-            "SELECT run_id FROM sync_runs WHERE alias = ? ORDER BY started_at DESC LIMIT 1", [ALIAS])[0]["run_id"]
-        _change_log(console, settings.org_db(ALIAS), last)
+        for moment, changes in WORKING_DAY:
+            report = session.post(f"{sf_info.instance_url}/_sandbox/simulate", verify=sf_info.ca_file, timeout=300,
+                                  json={"changes": changes, "late_commits": True}).json()
+            salesforce.store.clock.advance(settings.safety_lag_seconds + 1)
+            console.print(f"\n[bold]{moment}[/]: {sum(report['counts'].values())} changes in the org, "
+                          f"{report['same_millisecond']} in the same millisecond as the one before, "
+                          f"{len(report['late_committed_ids'])} committed late (older SystemModstamp than what was "
+                          "already visible). [bold]Incremental sync[/], then the user map, notifications and "
+                          "celebrations (`saleshome sync` does the same):")
+            sync_with_progress(settings, ALIAS, console=console)
+            last = control.rows(
+                "SELECT run_id FROM sync_runs WHERE alias = ? ORDER BY started_at DESC LIMIT 1", [ALIAS])[0]["run_id"]
+            _change_log(console, settings.org_db(ALIAS), last)
 
         _welcome(control, org, slack, slack_info.teams[0]["id"])
         _publish_and_share(console, settings)
         _digests(console, settings)
         _notification_stats(console, settings)
         _celebrations(console, settings, slack, slack_info.viewer_url)
+        _summary(console, control)
+        snapshot = slack.write_viewer_snapshot(DEMO_HOME / "slack-viewer")
         console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"
                       + ("" if keep_running else " (run `saleshome demo --keep-running` to browse it)"))
+        console.print(f"A static copy of the viewer, to open without the sandbox: {snapshot.resolve()}",
+                      soft_wrap=True, highlight=False)
         console.print(f"\n[green]Demo done[/] in {time.perf_counter() - started:.1f}s. State kept in {DEMO_HOME}/. "
                       "Everything ran on 127.0.0.1.")
         if keep_running:

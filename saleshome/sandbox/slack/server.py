@@ -19,6 +19,7 @@ import json
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..http import SandboxServer
@@ -29,7 +30,7 @@ from .faults import Fault, FaultKind, FaultPlan
 from .messages import MessageRecord, MessageStore, StoredMessage
 from .ratelimit import RateLimiter, RateLimits
 from .seed import build_world, seed_history
-from .viewer import viewer_handler
+from .viewer import viewer_handler, write_snapshot
 from .world import World
 
 
@@ -205,6 +206,10 @@ class SlackSandbox:
             include_seeded=include_seeded,
             event_type=event_type,
         )
+
+    def write_viewer_snapshot(self, directory: Path) -> Path:
+        """The viewer's pages as static HTML files under ``directory``; returns ``index.html``'s path."""
+        return write_snapshot(self._api(), directory)
 
     def clear_messages(self) -> int:
         """Forget every message posted through the API (the seeded history stays)."""

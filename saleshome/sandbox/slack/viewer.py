@@ -5,6 +5,8 @@ section text and fields, context, divider, buttons, images as placeholders, rich
 as described in ``mrkdwn.py``; every value is HTML-escaped.  Routes (GET): ``/`` (index),
 ``/channels/<id>``, ``/users``, ``/users/<id>`` (profile with status and expiry), and
 ``/archives/<channel>/p<ts>`` (Slack-shaped permalinks, redirected to the message).
+:func:`write_snapshot` writes the same pages as static files with relative links, to read
+without the server running.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .api import Request, Response, SlackApi
@@ -359,3 +362,43 @@ def viewer_handler(api: SlackApi) -> Callable[[Request], Response]:
         return _not_found(path)
 
     return handle
+
+
+# ------------------------------------------------------------------------------- static snapshot
+_LINK = re.compile(r'href="(?:http://127\.0\.0\.1:\d+)?(/[^"]*)"')  # the sandbox's own pages and permalinks
+
+
+def _relative(href: str, depth: int) -> str:
+    """A server path as a link between snapshot files (``depth``: folders below the snapshot root)."""
+    up = "../" * depth
+    path, _, anchor = href.partition("#")
+    anchor = f"#{anchor}" if anchor else ""
+    archive = _ARCHIVE.match(path)
+    if archive:
+        return f"{up}channels/{archive['channel']}.html#m{archive['ts']}"
+    path = path.rstrip("/") or "/"
+    if path == "/":
+        return f"{up}index.html{anchor}"
+    if path == "/users":
+        return f"{up}users.html{anchor}"
+    if path.startswith(("/channels/", "/users/")):
+        return f"{up}{path.lstrip('/')}.html{anchor}"
+    return href
+
+
+def write_snapshot(api: SlackApi, directory: Path) -> Path:
+    """Write the viewer's pages as static HTML under ``directory`` (``index.html``, ``users.html``,
+    ``channels/<id>.html`` and ``users/<id>.html`` for every conversation and person); links between them are relative.  Returns the path of ``index.html``."""
+    with api.lock:
+        pages: dict[str, bytes] = {"index.html": _index(api).body, "users.html": _users(api).body}
+        for conv in api.world.conversations.values():
+            pages[f"channels/{conv.id}.html"] = _channel(api, conv.id).body
+        for user in api.world.users.values():
+            pages[f"users/{user.id}.html"] = _user(api, user.id).body
+    for name, body in pages.items():
+        depth = name.count("/")
+        text = _LINK.sub(lambda m, d=depth: f'href="{html.escape(_relative(html.unescape(m[1]), d))}"', body.decode())
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return directory / "index.html"

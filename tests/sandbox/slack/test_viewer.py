@@ -8,7 +8,9 @@ actions with buttons, image).
 
 from __future__ import annotations
 
+import re
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
@@ -137,3 +139,27 @@ def test_unknown_pages_are_404(info: SlackSandboxInfo) -> None:
             assert exc.code == 404
         else:
             raise AssertionError(f"{path} should be a 404")
+
+
+def test_a_static_snapshot_has_the_same_pages_with_relative_links(
+    bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    channel = sandbox.channel_id("general")
+    posted = bot.chat_postMessage(channel=channel, text="snapshot <b>me</b>",
+                                  blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "*snapshot* me"}}])
+    link = bot.chat_getPermalink(channel=channel, message_ts=posted["ts"])["permalink"]
+    bot.chat_postMessage(channel=channel, text=f"see <{link}|the first one>")
+    index = sandbox.write_viewer_snapshot(tmp_path / "viewer")
+    assert index == tmp_path / "viewer" / "index.html"
+    page = (tmp_path / "viewer" / "channels" / f"{channel}.html").read_text()
+    assert "<strong>snapshot</strong> me" in page and "snapshot &lt;b&gt;me" not in page.split("<main>")[0]
+    # every link between pages points at a file of the snapshot (relative), none at the server
+    files = {p.relative_to(tmp_path / "viewer").as_posix() for p in (tmp_path / "viewer").rglob("*.html")}
+    assert "users.html" in files and any(f.startswith("users/") for f in files)
+    for path in (tmp_path / "viewer").rglob("*.html"):
+        for href in re.findall(r'href="([^"#]*)(?:#[^"]*)?"', path.read_text()):
+            if href.startswith(("http://", "https://", "mailto:")):
+                continue
+            assert not href.startswith("/"), f"{path.name} links to the server: {href}"
+            assert (path.parent / href).resolve().is_file(), f"{path.name} links to a missing page: {href}"
+    assert f"channels/{channel}.html#m" in page, "the permalink leads to the message in the snapshot"
