@@ -397,7 +397,11 @@ def write_snapshot(api: SlackApi, directory: Path) -> Path:
             pages[f"users/{user.id}.html"] = _user(api, user.id).body
     for name, body in pages.items():
         depth = name.count("/")
-        text = _LINK.sub(lambda m, d=depth: f'href="{html.escape(_relative(html.unescape(m[1]), d))}"', body.decode())
+
+        def link(match: re.Match[str], depth: int = depth) -> str:
+            return f'href="{html.escape(_relative(html.unescape(match[1]), depth))}"'
+
+        text = _LINK.sub(link, body.decode())
         target = directory / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
