@@ -94,6 +94,8 @@ def enqueue(db: duckdb.DuckDBPyConnection, messages: Sequence[OutboxMessage]) ->
     return int(after[0]) - int(before[0]) if after and before else 0
 
 
+GAVE_UP = "gave up after"  # how a dead letter's reason starts when retries ran out (see the publisher)
+
 # Kinds drained by their own executor, never posted by the publisher (``banner``: a profile status,
 # set by ``saleshome.celebrate.banner``; its channel is ``profile:U…``).
 OWN_EXECUTOR_KINDS: tuple[str, ...] = ("banner",)
@@ -177,15 +179,20 @@ def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
 
 
 def requeue(control: ControlDB, *, key: str | None = None, all_dead: bool = False) -> int:
-    """Put a dead-lettered item (or every one) back to pending; returns how many."""
+    """Put a dead-lettered item (or every one) back in the queue; returns how many.
+
+    An item that gave up after repeated failures may have reached Slack on an attempt whose
+    answer was lost: it goes back ``sending``, so its channel's history is checked before any
+    new post (never twice).  One Slack refused outright goes back ``pending``.
+    """
     if (key is None) == (not all_dead):
         raise ValidationError("give either a key or --all-dead")
     with control.transaction() as db:
         where, params = ("state = 'dead'", []) if all_dead else ("key = ? AND state IN ('dead', 'blocked')", [key])
         count = db.execute(f"SELECT count(*) FROM outbox WHERE {where}", params).fetchone()
         db.execute(
-            f"UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = NULL, last_error = NULL "
-            f"WHERE {where}", params,
+            f"UPDATE outbox SET state = CASE WHEN last_error LIKE '{GAVE_UP}%' THEN 'sending' ELSE 'pending' END, "
+            f"attempts = 0, next_attempt_at = NULL, last_error = NULL WHERE {where}", params,
         )
     n = int(count[0]) if count else 0
     if key is not None and n == 0:

@@ -35,7 +35,7 @@ from slack_sdk.http_retry.state import RetryState
 from saleshome.errors import ConfigurationError
 from saleshome.warehouse.control import ControlDB
 
-from .outbox import OutboxItem, Outcome, claim, record
+from .outbox import GAVE_UP, OutboxItem, Outcome, claim, record
 from .restrictions import Restrictions, blocked_reason
 from .schedule import ChannelSchedule
 
@@ -271,8 +271,9 @@ class Publisher:
             return Outcome(item.key, "dead", error=error)
         attempt = item.attempts + 1  # this one included
         if attempt >= self.max_attempts:
-            self._count("dead", f"gave up after {attempt} attempts: {error}")
-            return Outcome(item.key, "dead", error=f"gave up after {attempt} attempts: {error}")
+            reason = f"{GAVE_UP} {attempt} attempts: {error}"
+            self._count("dead", reason)
+            return Outcome(item.key, "dead", error=reason)
         with self._lock:
             self.stats.retried += 1
         delay = max(grace, self.backoff * (2 ** item.attempts) * (0.5 + random.random()))

@@ -123,3 +123,20 @@ def test_a_dropped_answer_to_a_first_dm_is_found_not_resent(slack: SlackSandbox,
     seen = _keys_in_slack(slack)
     assert len(seen) == 3 and set(seen.values()) == {1}
     assert counts(control) == {"sent": 3}
+
+
+def test_a_requeued_dead_letter_that_reached_slack_is_not_sent_again(slack: SlackSandbox, control: ControlDB) -> None:
+    channel = slack.channel_id("sales")
+    [message] = messages_for(channel, 1, "lost-answer")
+    put(control, [message])
+    slack.inject("stored_then_dropped", "chat.postMessage", times=1)  # stored, the answer lost...
+    slack.inject("error", "conversations.history", times=100)  # ...and the history cannot be read: it gives up
+    drain(publisher(slack, control, max_attempts=2, backoff=0.01), seconds=30)
+    [dead] = control.rows("SELECT state, last_error FROM outbox")
+    assert dead["state"] == "dead" and dead["last_error"].startswith("gave up after 2 attempts")
+    slack.faults.clear()
+    assert requeue(control, key=message.key) == 1
+    drain(publisher(slack, control))
+    posted = [m for m in slack.messages(event_type=METADATA_EVENT) if m.channel == channel]
+    assert len(posted) == 1, "stored once before the dead letter; the retry found it instead of posting again"
+    assert counts(control) == {"sent": 1}
