@@ -5,72 +5,27 @@ slack-sdk, the viewer's channel page is opened and what Slack would show is chec
 then a screenshot is saved under ``tests/artifacts/``.  Follows the Slack API docs "Block Kit"
 and "Formatting text for app surfaces".
 
-The session fixture installs the ``chromium`` package when ``/usr/bin/chromium`` is missing
-(``apt-get install -y chromium``, after ``apt-get update`` if the first try fails), as CI runs
-as root on the same kind of machine.
+The browser comes from ``tests/browser.py`` (Debian's ``chromium``, installed by the fixture when
+missing).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from slack_sdk import WebClient
 
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-INSTALL_TIMEOUT = 900
-
-
-def _apt(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    return subprocess.run(
-        ["apt-get", *args], env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
-    )
-
-
-def ensure_chromium() -> Path:
-    """``/usr/bin/chromium``, installing Debian's package first when it is missing."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail("/usr/bin/chromium is missing and cannot be installed here: run `apt-get install -y chromium` "
-                    "as root (the test setup does it when it runs as root)")
-    result = _apt("install", "-y", "--no-install-recommends", "chromium")
-    if result.returncode != 0:
-        _apt("update")
-        result = _apt("install", "-y", "--no-install-recommends", "chromium")
-    if result.returncode != 0 or not CHROMIUM.exists():
-        pytest.fail(f"could not install chromium:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    return CHROMIUM
+from tests.browser import ARTIFACTS, launch
 
 
 @pytest.fixture(scope="module")  # not session: a live sync_playwright leaves an event loop running
 def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS, timeout=60_000)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launch() as launched:
+        yield launched
 
 
 def test_block_kit_message_renders_in_chromium(
