@@ -6,21 +6,33 @@ import asyncio
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 HARNESS_STARTUP_TIMEOUT = 120  # seconds; about 15-40 s here, more on a loaded machine
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for ``pytest -n N --dist loadgroup`` (what ``make test`` runs): a module's tests stay on
-    one worker (they share module fixtures: sandboxes, seeded orgs), and every test that uses the
-    Prefect test harness goes to the same worker, so the suite starts one harness, not one per worker."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = "prefect-harness" if "prefect_harness" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test`` runs ``pytest -n N --dist loadscope``: a module's tests stay on one worker (they
+    share module fixtures: sandboxes, seeded orgs), and here every module that uses the Prefect
+    test harness joins one scope, so the suite starts one harness rather than one per worker.
+    (pytest-xdist's ``loadgroup`` marks do not reach its scheduler under pytest 9.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class HarnessScopeScheduling(LoadScopeScheduling):
+        uses_harness: dict[str, bool] = {}
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            if module not in self.uses_harness:
+                path = Path(str(config.rootpath)) / module
+                self.uses_harness[module] = path.is_file() and "prefect_harness" in path.read_text()
+            return "prefect-harness" if self.uses_harness[module] else module
+
+    return HarnessScopeScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
