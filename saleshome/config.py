@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     bulk_threshold: int = Field(default=20_000, ge=1, description="Windows with at least this many rows use Bulk 2.0.")
     api_reserve: float = Field(default=0.10, ge=0, lt=1, description="Stop before DailyApiRequests falls under this.")
     reconcile_hours: float = Field(default=24, gt=0, description="Full Id reconciliation (hard deletes) every N hours.")
+    reconcile_every_run_rows: int = Field(
+        default=50_000, ge=0,
+        description="Deletable objects without IsDeleted (every delete is a hard delete, e.g. "
+                    "PermissionSetAssignment) with fewer rows than this reconcile Ids at every sync, "
+                    "not every reconcile_hours: a revoked assignment ends Sales Home at the next sync.",
+    )
     lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock.")
     chunk_rows: int = Field(default=250_000, ge=1, description="Windows with more rows are cut in committed slices.")
     duckdb_memory_limit: str = Field(default="280MB", description="DuckDB memory limit of a sync (it spills beyond).")

@@ -82,10 +82,25 @@ class ObjectSchema:
     name: str
     columns: tuple[Column, ...]
     cursor_field: str
+    deletable: bool = True  # describe's ``deletable``: False for objects whose records are never deleted (User)
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def hard_deletes_only(self) -> bool:
+        """Records can be deleted, and a delete leaves no trace but a missing Id (no ``IsDeleted``)."""
+        return self.deletable and not self.soft_deletes
+
+    @property
+    def soft_deletes(self) -> bool:
+        """Whether the object has ``IsDeleted`` (a Recycle Bin, seen by queryAll).
+
+        Setup objects such as PermissionSetAssignment and User have none: their deletes are
+        hard deletes, visible only by comparing Id sets (``reconcile_object``).
+        """
+        return "IsDeleted" in self.names
 
     def soql(self, where: str = "") -> str:
         fields = ", ".join(safe_name(c.name) for c in self.columns)
@@ -113,4 +128,5 @@ def object_schema(describe: dict[str, Any], *, include_formulas: bool = False) -
         )
     if "Id" not in fields:
         raise FatalError(f"{name} has no Id field; it cannot be synced")
-    return ObjectSchema(name=name, columns=tuple(columns), cursor_field=cursor)
+    return ObjectSchema(name=name, columns=tuple(columns), cursor_field=cursor,
+                        deletable=bool(describe.get("deletable", True)))

@@ -3,10 +3,15 @@
 A user receives Sales Home (notifications, digests, celebrations) only when all of these hold
 in the org's synced copy:
 
-- a ``PermissionSetAssignment`` of the permission set, not deleted, ``IsActive`` (API 52.0+),
-  not expired (``ExpirationDate`` null or later than *now*, API 52.0+), not revoked
-  (``IsRevoked``, API 57.0+, when user access policies are on);
-- the ``User`` is active (``IsActive``) and not deleted.
+- a ``PermissionSetAssignment`` of the permission set, ``IsActive`` (API 52.0+), not expired
+  (``ExpirationDate`` null or later than *now*, API 52.0+), not revoked (``IsRevoked``, API
+  57.0+, when user access policies are on);
+- the ``User`` is active (``IsActive``).
+
+PermissionSetAssignment has no ``IsDeleted``: removing an assignment is a hard delete, and the
+sync drops the row at its next run (an Id reconciliation at every run for such small objects).
+User has no ``IsDeleted`` either (users are deactivated, never deleted).  Should a synced table
+have one anyway (an older copy), deleted rows are left out.
 
 The permission set is named by the admin (default "Slack Sales Home User", its label).  The
 synced assignment carries ``PermissionSet.Name``, the API name; a permission set matches when
@@ -89,7 +94,7 @@ def eligible_users_sql(
     if "PermissionSet.Label" in assignment:
         name_test = f'({name_test} OR a."PermissionSet.Label" = {_literal(permission_set.strip())})'
     tests = [name_test]
-    if "IsDeleted" in assignment:  # the real object has none (assignments are hard-deleted); the sandbox has one
+    if "IsDeleted" in assignment:  # Salesforce has none (assignments are hard-deleted): only an older copy has one
         tests.append('a."IsDeleted" IS NOT true')
     if "IsActive" in assignment:
         tests.append('a."IsActive" IS NOT false')

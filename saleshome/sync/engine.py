@@ -262,15 +262,27 @@ def load_window(run: SyncRun, schema: ObjectSchema, window: Window, path: str, d
     return stats
 
 
+def reconcile_due(run: SyncRun, schema: ObjectSchema, state: CursorState) -> bool:
+    """Whether the object's Ids are compared in this run.
+
+    Every ``reconcile_hours`` in general.  An object without ``IsDeleted`` whose records can be
+    deleted (PermissionSetAssignment) shows a delete only as a missing Id: while it is small
+    (``reconcile_every_run_rows``) it is compared at every run, so a revoked assignment stops
+    the member's Sales Home at the next sync rather than up to a day later.
+    """
+    if schema.hard_deletes_only and run.warehouse.row_count(schema.name) < run.settings.reconcile_every_run_rows:
+        return True
+    return state.last_reconciled_at is None or (
+        datetime.now(UTC) - state.last_reconciled_at > timedelta(hours=run.settings.reconcile_hours)
+    )
+
+
 def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False) -> int:
-    """Compare the org's full Id set with ours (hard deletes); at most every ``reconcile_hours``."""
+    """Compare the org's full Id set with ours (hard deletes) when due (:func:`reconcile_due`)."""
     state = run.warehouse.cursor_state(schema.name)
     if not state.initial_done:
         return 0
-    due = state.last_reconciled_at is None or (
-        datetime.now(UTC) - state.last_reconciled_at > timedelta(hours=run.settings.reconcile_hours)
-    )
-    if not (due or force):
+    if not (force or reconcile_due(run, schema, state)):
         return 0
     check_budget(run)
     soql = f"SELECT Id FROM {schema.name} WHERE {schema.cursor_field} < {soql_datetime(run.signpost)}"

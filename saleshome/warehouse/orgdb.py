@@ -8,7 +8,9 @@ Deleted records: a soft-deleted record (Recycle Bin) stays in its table with
 ``IsDeleted = true`` exactly as ``queryAll`` returns it; the change log has a ``delete``
 row (``undelete`` when it comes back).  A hard-deleted (purged) record, found by the Id
 reconciliation, is removed from its table; the change log has a ``delete`` row with
-``new_value = 'purged'``.
+``new_value = 'purged'``.  Objects without ``IsDeleted`` (PermissionSetAssignment, User,
+PermissionSet, ...) have no Recycle Bin: their rows are never soft-deleted here, and a
+deleted record leaves only through the Id reconciliation (logged the same way).
 
 Change log: one ``insert``/``delete``/``undelete`` row per record event, and one ``update``
 row per changed field with its old and new value as text (cast back in SQL as needed).
@@ -284,10 +286,11 @@ class OrgWarehouse:
             self.conn.execute("DROP TABLE IF EXISTS changed")
             self.conn.execute("DROP TABLE IF EXISTS old")
             params, tail = [run_id, obj], [initial, now]
+            deleted = _deleted(schema)
             if empty:
                 # First load of the table (an initial sync): every staged row is new.
                 self.conn.execute(
-                    f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN \"IsDeleted\" THEN 'delete' "
+                    f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN {deleted} THEN 'delete' "
                     "ELSE 'insert' END, NULL, NULL, NULL, ?, ? FROM stage", [*params, *tail],
                 )
                 self.conn.execute(
@@ -295,8 +298,7 @@ class OrgWarehouse:
                     f"SELECT {col_list}, ?, ? FROM stage", [run_id, now],
                 )
                 row = self.conn.execute(
-                    "SELECT count(*) FILTER (WHERE NOT coalesce(\"IsDeleted\", false)), "
-                    "count(*) FILTER (WHERE coalesce(\"IsDeleted\", false)) FROM stage"
+                    f"SELECT count(*) FILTER (WHERE NOT {deleted}), count(*) FILTER (WHERE {deleted}) FROM stage"
                 ).fetchone()
                 stats = MergeStats(inserted=int(row[0]), deleted=int(row[1])) if row else MergeStats()
             else:
@@ -332,19 +334,21 @@ class OrgWarehouse:
         self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.* FROM {table} t "
                           + ("SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"" if any_known else "LIMIT 0"))
         differs = " OR ".join(f"t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}" for c in cols if c.name != "Id")
+        # An object without IsDeleted is never soft-deleted: its rows count as not deleted, before and after.
+        was_deleted = "coalesce(t.\"IsDeleted\", false)" if schema.soft_deletes else "false"
         self.conn.execute(
-            "CREATE TEMP TABLE changed AS SELECT s.*, t.\"Id\" IS NULL AS _is_new, t.\"IsDeleted\" AS _was_deleted "
-            "FROM stage s LEFT JOIN old t ON t.\"Id\" = s.\"Id\" "
+            f"CREATE TEMP TABLE changed AS SELECT s.*, t.\"Id\" IS NULL AS _is_new, {was_deleted} AS _was_deleted, "
+            f"{_deleted(schema, 's.')} AS _is_deleted FROM stage s LEFT JOIN old t ON t.\"Id\" = s.\"Id\" "
             f"WHERE t.\"Id\" IS NULL OR (s.{cur} >= t.{cur} AND ({differs}))"
         )
         log = "INSERT INTO change_log SELECT ?, ?, s.\"Id\", s.{cur}, {op}, NULL, NULL, NULL, ?, ? FROM changed s"
         self.conn.execute(  # inserts (a record first seen already deleted is logged as a delete)
-            log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'insert' END") + " WHERE s._is_new",
+            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'insert' END") + " WHERE s._is_new",
             [*params, *tail],
         )
         self.conn.execute(
-            log.format(cur=cur, op="CASE WHEN s.\"IsDeleted\" THEN 'delete' ELSE 'undelete' END")
-            + " WHERE NOT s._is_new AND s.\"IsDeleted\" IS DISTINCT FROM s._was_deleted", [*params, *tail],
+            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'undelete' END")
+            + " WHERE NOT s._is_new AND s._is_deleted <> s._was_deleted", [*params, *tail],
         )
         branches = [
             f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, '{c.name}' AS field, CAST(t.{q(c.name)} AS VARCHAR) AS old, "
@@ -376,10 +380,10 @@ class OrgWarehouse:
 
     def _stats(self) -> MergeStats:
         row = self.conn.execute(
-            "SELECT count(*) FILTER (WHERE _is_new AND NOT coalesce(\"IsDeleted\", false)), "
-            "count(*) FILTER (WHERE NOT _is_new AND \"IsDeleted\" IS NOT DISTINCT FROM _was_deleted), "
-            "count(*) FILTER (WHERE coalesce(\"IsDeleted\", false) AND (_is_new OR NOT coalesce(_was_deleted, false))), "
-            "count(*) FILTER (WHERE NOT _is_new AND NOT coalesce(\"IsDeleted\", false) AND coalesce(_was_deleted, false)) "
+            "SELECT count(*) FILTER (WHERE _is_new AND NOT _is_deleted), "
+            "count(*) FILTER (WHERE NOT _is_new AND _is_deleted = _was_deleted), "
+            "count(*) FILTER (WHERE _is_deleted AND (_is_new OR NOT _was_deleted)), "
+            "count(*) FILTER (WHERE NOT _is_new AND NOT _is_deleted AND _was_deleted) "
             "FROM changed"
         ).fetchone()
         assert row is not None
@@ -411,6 +415,11 @@ class OrgWarehouse:
         finally:
             self.conn.unregister("_org_ids")
         return int(row[0]) if row else 0
+
+
+def _deleted(schema: ObjectSchema, prefix: str = "") -> str:
+    """SQL (never null) telling whether a staged row is soft-deleted; always false without ``IsDeleted``."""
+    return f'coalesce({prefix}"IsDeleted", false)' if schema.soft_deletes else "false"
 
 
 def _text(value: Any) -> str:

@@ -1,5 +1,6 @@
-"""Sales members: users holding an active, unexpired "Slack Sales Home User" assignment, read from
-the synced PermissionSetAssignment and User tables (real HTTP sync against the Salesforce sandbox)."""
+"""Sales members: users holding an active, unexpired, unrevoked "Slack Sales Home User" assignment,
+read from the synced PermissionSetAssignment and User tables (real HTTP sync against the Salesforce
+sandbox).  Assignments have no IsDeleted: a removed one is a hard delete, gone at the next sync."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _org_truth(sandbox: SalesforceSandbox, api_name: str, now: datetime) -> set[
     assert sandbox.store is not None
     table = sandbox.store.read(
         'SELECT DISTINCT a."AssigneeId" FROM "PermissionSetAssignment" a JOIN "PermissionSet" p ON p."Id" = '
-        'a."PermissionSetId" JOIN "User" u ON u."Id" = a."AssigneeId" WHERE p."Name" = ? AND NOT a."IsDeleted" '
+        'a."PermissionSetId" JOIN "User" u ON u."Id" = a."AssigneeId" WHERE p."Name" = ? AND NOT a."IsRevoked" '
         'AND a."IsActive" AND (a."ExpirationDate" IS NULL OR a."ExpirationDate" > ?) AND u."IsActive"',
         [api_name, now.replace(tzinfo=None)],
     )
@@ -61,7 +62,7 @@ def _assignments(sandbox: SalesforceSandbox, api_name: str) -> list[dict[str, An
     return sandbox.store.read(
         'SELECT a."Id", a."AssigneeId", a."ExpirationDate", a."IsActive" FROM "PermissionSetAssignment" a '
         'JOIN "PermissionSet" p ON p."Id" = a."PermissionSetId" JOIN "User" u ON u."Id" = a."AssigneeId" '
-        'WHERE p."Name" = ? AND NOT a."IsDeleted" AND u."IsActive" ORDER BY a."Id"', [api_name],
+        'WHERE p."Name" = ? AND NOT a."IsRevoked" AND u."IsActive" ORDER BY a."Id"', [api_name],
     ).to_pylist()
 
 
@@ -142,6 +143,39 @@ def test_other_permission_sets_do_not_count_and_the_name_is_configurable(
     assert _members(settings, "No Such Set", now) == set()
     assert permission_set_api_name("Slack Sales Home User") == "Slack_Sales_Home_User"
     assert _members(settings, "O'Brien's set", now) == set()  # quoted safely
+
+
+def test_revoked_assignment_is_excluded(synced: tuple[Settings, SalesforceSandbox]) -> None:
+    settings, sandbox = synced
+    assert sandbox.store is not None
+    holder = next(a for a in _assignments(sandbox, SALES_HOME_PERMISSION_SET) if a["ExpirationDate"] is None)
+    assert holder["AssigneeId"] in _members(settings)
+    sandbox.store.update("PermissionSetAssignment", holder["Id"], {"IsRevoked": True})  # a user access policy
+    _resync(settings, sandbox)
+    now = _now(sandbox)
+    assert holder["AssigneeId"] not in _members(settings, now=now)
+    assert _members(settings, now=now) == _org_truth(sandbox, SALES_HOME_PERMISSION_SET, now)
+
+
+def test_deleted_assignment_ends_membership_at_the_next_sync(synced: tuple[Settings, SalesforceSandbox]) -> None:
+    """Removing the set is a hard delete: the next sync (not the daily reconciliation) drops the row."""
+    settings, sandbox = synced
+    assert sandbox.store is not None and settings.reconcile_hours == 24  # the default: no daily run is due
+    holder = next(a for a in _assignments(sandbox, SALES_HOME_PERMISSION_SET) if a["ExpirationDate"] is None)
+    sandbox.store.delete("PermissionSetAssignment", holder["Id"])
+    assert sandbox.store.get_row("PermissionSetAssignment", holder["Id"]) is None
+    settle(sandbox, settings)
+    result = sync_org(settings, "acme", objects=OBJECTS)
+    assignments = next(o for o in result.objects if o.object == "PermissionSetAssignment")
+    assert assignments.purged == 1
+    assert holder["AssigneeId"] not in _members(settings, now=_now(sandbox))
+    with OrgWarehouse(settings.org_db("acme")) as warehouse:
+        row = warehouse.conn.execute(
+            'SELECT count(*) FROM sf."PermissionSetAssignment" WHERE "Id" = ?', [holder["Id"]]).fetchone()
+        logged = warehouse.conn.execute(
+            "SELECT operation, new_value FROM change_log WHERE run_id = ? AND record_id = ?",
+            [result.run_id, holder["Id"]]).fetchall()
+    assert row == (0,) and logged == [("delete", "purged")]
 
 
 def test_sql_fragment_composes_into_other_queries(synced: tuple[Settings, SalesforceSandbox]) -> None:

@@ -263,8 +263,9 @@ class SalesforceApi:
         obj = self._object(m["obj"])
         start, covered, _ = self._window(req, 30)
         stamp = "SystemModstamp" if obj.field("SystemModstamp") else "LastModifiedDate"
+        live = ' AND NOT "IsDeleted"' if obj.soft_deletes else ""
         table = self.store.read(
-            f'SELECT "Id" FROM "{obj.name}" WHERE "{stamp}" >= ? AND "{stamp}" < ? AND NOT "IsDeleted" ORDER BY "Id"',
+            f'SELECT "Id" FROM "{obj.name}" WHERE "{stamp}" >= ? AND "{stamp}" < ?{live} ORDER BY "Id"',
             [start.replace(tzinfo=None), covered.replace(tzinfo=None)],
         )
         if table.num_rows > 600_000:
@@ -326,7 +327,8 @@ class SalesforceApi:
         record_id = self._record_id(obj, m["id"])
         wanted = req.query.get("fields")
         names = [n.strip() for n in wanted.split(",")] if wanted else [f.name for f in obj.fields]
-        selected = names if "isdeleted" in {n.lower() for n in names} else [*names, "IsDeleted"]
+        lowered = {n.lower() for n in names}
+        selected = names if "isdeleted" in lowered or not obj.soft_deletes else [*names, "IsDeleted"]
         soql = f"SELECT {', '.join(selected)} FROM {obj.name} WHERE Id = '{record_id}'"
         query = self._compile(soql, include_deleted=True)
         table = self._run(query)
@@ -434,8 +436,7 @@ class SalesforceApi:
     # ------------------------------------------------------------------------ list views
     def _listview_rows(self, obj: ObjectDef) -> list[dict[str, Any]]:
         table = self.store.read(
-            'SELECT "Id", "Name", "DeveloperName" FROM "ListView" WHERE "SobjectType" = ? AND NOT "IsDeleted" '
-            'ORDER BY "Name"', [obj.name],
+            'SELECT "Id", "Name", "DeveloperName" FROM "ListView" WHERE "SobjectType" = ? ORDER BY "Name"', [obj.name],
         )
         return table.to_pylist()
 

@@ -1,6 +1,7 @@
 """The sandbox's control endpoints (not part of Salesforce's API), under ``/_sandbox/``.
 
-- ``POST /_sandbox/simulate`` ``{"changes": N, "late_commits": false, "seed": 7}`` → what was done
+- ``POST /_sandbox/simulate`` ``{"changes": N, "late_commits": false, "seed": 7}`` → what was done;
+  ``"kinds": {"revoke_assignment": 1}`` chooses the mix (see ``simulator.KINDS``)
 - ``POST /_sandbox/faults`` ``{"kind": "status", "status": 503, "path": "/query", "times": 2}``;
   ``DELETE /_sandbox/faults`` disarms them all
 - ``POST /_sandbox/clock`` ``{"advance_seconds": 3600}`` moves the org's time forward
@@ -50,7 +51,16 @@ def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request]
                 raise ApiError(400, "INVALID_ARGUMENT", "changes must be a non-negative integer")
             runs["count"] += 1
             seed = int(body.get("seed", default_seed * 1000 + runs["count"]))
-            report = simulate(api.store, changes, seed=seed, late_commits=bool(body.get("late_commits", False)))
+            kinds = body.get("kinds")
+            if kinds is not None and not (
+                isinstance(kinds, dict) and all(isinstance(w, int | float) for w in kinds.values())
+            ):
+                raise ApiError(400, "INVALID_ARGUMENT", "kinds must map kinds of change to weights")
+            try:
+                report = simulate(api.store, changes, seed=seed, late_commits=bool(body.get("late_commits", False)),
+                                  kinds=kinds)
+            except ValueError as exc:
+                raise ApiError(400, "INVALID_ARGUMENT", str(exc)) from None
             return Response.of(200, _jsonable(report))
         if action == "faults" and req.method == "POST":
             options = {k: v for k, v in body.items() if k != "kind"}

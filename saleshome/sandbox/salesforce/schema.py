@@ -5,11 +5,17 @@ Objects are declared as data (a compact field notation below) and turned into
 SOQL compilation, describe, seed data) reads this catalog; nothing else declares fields.
 
 Field notation: ``"Name:type[:flag,flag...]"`` with flags
-``ro`` (not createable, not updateable), ``create`` (createable only), ``req`` (not nillable),
+``ro`` (not createable, not updateable), ``create`` (createable only), ``update`` (updateable only),
+``req`` (not nillable),
 ``calc=EXPR`` (formula; EXPR is DuckDB SQL over the same row), ``len=N``, ``p=N``, ``s=N``,
 ``ref=Obj|Obj``, ``rel=Name``, ``pick=Key`` (picklist values from :data:`PICKLISTS`),
 ``comp=Name`` (component of the compound field ``Name``), ``name`` (the name field),
-``nofilter`` (not filterable), ``custom`` (ends in ``__c``).
+``nofilter`` (not filterable), ``custom`` (ends in ``__c``), ``label=Text`` (the field's label).
+
+System fields differ by object, as in Salesforce: most objects have ``IsDeleted`` (the
+Recycle Bin) and the five audit fields, but setup objects such as User, PermissionSet and
+PermissionSetAssignment have no ``IsDeleted`` (their records are never soft-deleted), and a
+few lack some audit fields (see :data:`_SYSTEM_FIELDS`).
 """
 
 from __future__ import annotations
@@ -106,6 +112,7 @@ PICKLISTS: dict[str, list[str]] = {
     "EmailEncoding": ["UTF-8", "ISO-8859-1"],
     "OrgType": ["Enterprise Edition", "Unlimited Edition", "Developer Edition"],
     "Department": ["Sales", "Sales Operations", "Customer Success", "Marketing", "Support"],
+    "PermissionSetGroupStatus": ["Updated", "Outdated", "Updating", "Failed"],
 }
 
 
@@ -246,6 +253,11 @@ class ObjectDef:
         return None
 
     @property
+    def soft_deletes(self) -> bool:
+        """Whether deleted records go to the Recycle Bin (``IsDeleted``); else a delete is a hard delete."""
+        return self.field("IsDeleted") is not None
+
+    @property
     def stored_fields(self) -> list[FieldDef]:
         return [f for f in self.fields if f.stored]
 
@@ -297,7 +309,7 @@ class ObjectDef:
             "retrieveable": True,
             "searchable": self.has_list_views,
             "triggerable": self.createable,
-            "undeletable": self.deletable,
+            "undeletable": self.deletable and self.soft_deletes,
             "updateable": self.updateable,
             "urls": self.urls(api_version),
         }
@@ -376,6 +388,8 @@ def _parse_field(spec: str) -> FieldDef:
         kwargs.update(createable=False, updateable=False)
     if "create" in flags:
         kwargs.update(updateable=False)
+    if "update" in flags:
+        kwargs.update(createable=False)
     if "req" in flags or ftype in ("id", "boolean"):
         kwargs["nillable"] = False
     if "calc" in flags:
@@ -404,7 +418,7 @@ def _parse_field(spec: str) -> FieldDef:
     return FieldDef(
         name=name,
         type=ftype,
-        label=_label(name),
+        label=flags.get("label") or _label(name),
         custom=name.endswith("__c"),
         length=length,
         precision=precision,
@@ -523,11 +537,20 @@ _OBJECT_SPECS: list[tuple[str, str, str, str, dict[str, Any], list[str]]] = [
         "Name:string:req,len=80", "Label:string:req,name,len=80", "Description:textarea:len=255",
         "IsOwnedByProfile:boolean:ro", "IsCustom:boolean:ro",
     ]),
+    # Only so that PermissionSetAssignment.PermissionSetGroupId points somewhere: the seed has no group.
+    ("PermissionSetGroup", "Permission Set Group", "Permission Set Groups", "0PG", {}, [
+        "DeveloperName:string:req,len=80", "MasterLabel:string:req,name,len=80", "Description:textarea:len=1000",
+        "Language:picklist:default,pick=Language", "HasActivationRequired:boolean",
+        "Status:picklist:ro,pick=PermissionSetGroupStatus", "NamespacePrefix:string:ro,len=15",
+    ]),
+    # Object Reference, PermissionSetAssignment: no IsDeleted and no Created*/LastModified* fields;
+    # SystemModstamp is labelled "Date Assigned"; a delete is a hard delete (no Recycle Bin).
     ("PermissionSetAssignment", "Permission Set Assignment", "Permission Set Assignments", "0Pa",
      {"updateable": True}, [
         "PermissionSetId:reference:create,req,ref=PermissionSet,rel=PermissionSet",
+        "PermissionSetGroupId:reference:create,ref=PermissionSetGroup,rel=PermissionSetGroup",
         "AssigneeId:reference:create,req,ref=User,rel=Assignee",
-        "IsActive:boolean:ro", "ExpirationDate:datetime",
+        "IsActive:boolean:ro", "IsRevoked:boolean:update", "ExpirationDate:datetime:label=Expires On",
     ]),
     ("ListView", "List View", "List Views", "00B", {"createable": False, "updateable": False, "deletable": False}, [
         "Name:string:ro,name,len=40", "DeveloperName:string:ro,len=80", "NamespacePrefix:string:ro,len=15",
@@ -536,13 +559,36 @@ _OBJECT_SPECS: list[tuple[str, str, str, str, dict[str, Any], list[str]]] = [
     ]),
 ]
 
-# Objects whose records have no LastModifiedDate/LastModifiedById in Salesforce.
-_HISTORY_OBJECTS = {"OpportunityHistory"}
+_IS_DELETED = "IsDeleted:boolean:ro"
+_SYSTEM_DEFAULT = (_IS_DELETED, *_AUDIT)
+
+
+def _audit(*names: str) -> tuple[str, ...]:
+    return tuple(a for a in _AUDIT if a.split(":", 1)[0] in names)
+
+
+# The system fields of objects that do not have all six (Object Reference / Field Reference of each):
+# setup objects have no IsDeleted (never in the Recycle Bin: deleted setup records are gone at once,
+# or cannot be deleted at all), history rows are never modified, a role has no Created* fields, and
+# a permission set assignment has SystemModstamp alone.  Organization is left with the default set
+# (not checked against the reference).
+_SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "User": tuple(_AUDIT),
+    "UserRole": _audit("LastModifiedDate", "LastModifiedById", "SystemModstamp"),
+    "OpportunityHistory": (_IS_DELETED, *_audit("CreatedDate", "CreatedById", "SystemModstamp")),
+    "OpportunityStage": tuple(_AUDIT),
+    "PermissionSet": tuple(_AUDIT),
+    "PermissionSetAssignment": ("SystemModstamp:datetime:ro,req,default,label=Date Assigned",),
+    "ListView": tuple(_AUDIT),
+}
+SYSTEM_FIELD_NAMES = ("IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
+                      "SystemModstamp")
 
 
 def _build_object(name: str, label: str, plural: str, prefix: str, flags: dict[str, Any], specs: list[str]) -> ObjectDef:
-    audit = [a for a in _AUDIT if not (name in _HISTORY_OBJECTS and a.startswith("LastModified"))]
-    all_specs = ["Id:id:ro", "IsDeleted:boolean:ro", *specs, *audit]
+    system = _SYSTEM_FIELDS.get(name, _SYSTEM_DEFAULT)
+    deleted = [s for s in system if s == _IS_DELETED]
+    all_specs = ["Id:id:ro", *deleted, *specs, *(s for s in system if s != _IS_DELETED)]
     return ObjectDef(name=name, label=label, label_plural=plural, key_prefix=prefix,
                      fields=tuple(_parse_field(s) for s in all_specs), **flags)
 

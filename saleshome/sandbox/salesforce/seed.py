@@ -34,7 +34,7 @@ from saleshome.sandbox.people import (
 )
 from saleshome.sandbox.salesforce.ids import POD
 from saleshome.sandbox.salesforce.listviews import LIST_VIEWS
-from saleshome.sandbox.salesforce.schema import FORECAST_CATEGORY, PICKLISTS, STAGES, catalog
+from saleshome.sandbox.salesforce.schema import FORECAST_CATEGORY, PICKLISTS, STAGES, SYSTEM_FIELD_NAMES, catalog
 
 Arr: TypeAlias = npt.NDArray[Any]
 AnyArray: TypeAlias = "pa.Array[Any]"
@@ -360,7 +360,8 @@ def _table(obj: str, columns: dict[str, Any], n: int) -> pa.Table:
     if definition is None:
         raise KeyError(f"unknown object {obj!r}")
     stored = {f.name: f for f in definition.stored_fields}
-    unknown = set(columns) - set(stored)
+    # The generators give every record IsDeleted and the audit fields; objects without some of them drop them.
+    unknown = set(columns) - set(stored) - set(SYSTEM_FIELD_NAMES)
     if unknown:
         raise KeyError(f"{obj} has no stored fields {sorted(unknown)}")
     arrays = []
@@ -1228,6 +1229,7 @@ def _assignments(ctx: _Context, users: _Users, set_ids: AnyArray, set_created: A
             "PermissionSetId": set_ids.take(_indices(pset)),
             "AssigneeId": users.id_of(user),
             "IsActive": users.active[user],
+            "IsRevoked": np.zeros(n, bool),
             "ExpirationDate": _null_where(_ts(expiry), ~(expired | expiring)),
             **_audit(created, created, admin),
         },
@@ -1281,6 +1283,7 @@ def generate_org(seed: int, opportunities: int, now: datetime) -> dict[str, pa.T
         "OpportunityHistory": _history(ctx, opps, users),
         "OpportunityStage": _stages(ctx, users),
         "PermissionSet": set_table,
+        "PermissionSetGroup": _table("PermissionSetGroup", {}, 0),  # no groups: every set is assigned itself
         "PermissionSetAssignment": _assignments(ctx, users, set_table.column("Id").combine_chunks(), set_created),
         "ListView": _list_views(ctx, users),
     }

@@ -2,7 +2,9 @@
 
 :func:`simulate` makes N changes the way a sales team does (stage moves, wins and losses,
 amount and close-date edits, owner reassignments, new records, case work, deletes and
-undeletes, the odd purge), advancing the org's clock a little between changes.  Some changes
+undeletes, the odd purge), advancing the org's clock a little between changes.  Revoking a
+user's Sales Home permission set (``revoke_assignment``: a PermissionSetAssignment hard
+delete) is available through ``kinds`` but not in the default mix.  Some changes
 share one millisecond; with ``late_commits`` some become visible with a SystemModstamp older
 (by a second to a few minutes, never 10) than changes already visible: the cursor-boundary
 trap.  Every change of a run is stamped between the run's start and end.  The returned
@@ -29,6 +31,7 @@ from saleshome.sandbox.salesforce.seed import (
     INTEGRATION_USERNAME,
     NEXT_STEPS,
     PRODUCTS,
+    SALES_HOME_PERMISSION_SET,
     company_names,
 )
 from saleshome.sandbox.salesforce.store import OrgStore
@@ -53,6 +56,8 @@ KINDS: tuple[tuple[str, float], ...] = (
     ("delete", 4),
     ("undelete", 2),
     ("purge", 0.6),
+    # Not in the default mix (weight 0 keeps every seed's default run as it was): ask for it in ``kinds``.
+    ("revoke_assignment", 0),
 )
 SAME_MILLISECOND_SHARE = 0.12  # changes that reuse the previous change's timestamp
 LATE_COMMIT_SHARE = 0.1  # with late_commits: changes stamped earlier than what is already visible
@@ -167,6 +172,7 @@ class _Simulation:
         self.last_at: datetime | None = None
         self.last_late = False
         self.deleted_records: dict[str, _Record] = {}
+        self.assignments: list[str] | None = None  # Sales Home assignments, read at the first revoke
         self.changes: list[Change] = []
         self.ties = 0
 
@@ -535,6 +541,20 @@ def _restore(sim: _Simulation, kind: str, at: datetime) -> Change | None:
     return sim.record(kind, obj, record_id, at, False)
 
 
+def _revoke_assignment(sim: _Simulation, at: datetime) -> Change | None:
+    """An admin takes the Sales Home permission set from a user: the assignment is hard-deleted."""
+    if sim.assignments is None:
+        sim.assignments = [str(i) for i in sim.store.read(
+            'SELECT a."Id" FROM "PermissionSetAssignment" a JOIN "PermissionSet" p ON p."Id" = a."PermissionSetId" '
+            'WHERE p."Name" = ? ORDER BY a."Id"', [SALES_HOME_PERMISSION_SET],
+        ).column("Id").to_pylist()]
+    if not sim.assignments:
+        return None
+    record_id = sim.assignments.pop(int(sim.rng.integers(len(sim.assignments))))
+    sim.store.delete("PermissionSetAssignment", record_id, at=at)
+    return sim.record("revoke_assignment", "PermissionSetAssignment", record_id, at, False)
+
+
 def _apply(sim: _Simulation, kind: str, at: datetime, late: bool) -> Change | None:
     """Apply one change of ``kind`` stamped ``at``; None when the org offers nothing to change."""
     if kind in ("stage_forward", "stage_backward"):
@@ -547,6 +567,8 @@ def _apply(sim: _Simulation, kind: str, at: datetime, late: bool) -> Change | No
         return None if late else _restore(sim, kind, at)
     if kind == "delete":
         return None if late else _delete(sim, at)
+    if kind == "revoke_assignment":
+        return None if late else _revoke_assignment(sim, at)
     simple = {
         "amount_change": _amount_change,
         "owner_change": _owner_change,

@@ -3,7 +3,8 @@
 Writes go through :class:`OrgStore` so that Salesforce's own bookkeeping happens the way
 it does in an org: audit fields and SystemModstamp move, Opportunity derives IsWon,
 IsClosed and ForecastCategory from its stage and writes OpportunityHistory, deletes are
-soft (Recycle Bin) until purged.
+soft (Recycle Bin) until purged — except for objects without ``IsDeleted`` (User, permission
+sets and their assignments, ...), whose deletes are hard deletes, as in Salesforce.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import pyarrow as pa
 from .clock import Clock, to_ms
 from .errors import ApiError, not_found
 from .ids import is_valid_id, make_id, to_18
-from .schema import STAGES, Catalog, FieldDef, ObjectDef, catalog, parse_field
+from .schema import STAGES, SYSTEM_FIELD_NAMES, Catalog, FieldDef, ObjectDef, catalog, parse_field
 from .seed import INTEGRATION_USERNAME
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _HISTORY_TRACKED = ("StageName", "Amount", "Probability", "CloseDate", "ForecastCategory")
 _STAGE_BY_NAME = {s["ApiName"]: s for s in STAGES}
 _FORECAST = {"Pipeline": "Pipeline", "Best Case": "BestCase", "Commit": "Forecast", "Closed": "Closed", "Omitted": "Omitted"}
+_AUDIT_NAMES = set(SYSTEM_FIELD_NAMES) - {"IsDeleted"}
 
 
 def _id_number(record_id: str) -> int:
@@ -112,7 +114,8 @@ class OrgStore:
                 new = parse_field(add)
                 if obj.field(new.name):
                     raise ApiError(400, "DUPLICATE_DEVELOPER_NAME", f"{new.name} already exists on {obj.name}")
-                fields.insert(len(fields) - 5, new)
+                audit = next((i for i, f in enumerate(fields) if f.name in _AUDIT_NAMES), len(fields))
+                fields.insert(audit, new)
                 self._db.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{new.name}" {new.storage_type}')
             if remove:
                 old = obj.field(remove)
@@ -203,7 +206,9 @@ class OrgStore:
         actor = self._actor(user_id)
         with self._transaction() as db:
             record_id = self.new_id(obj)
-            row.update({"Id": record_id, "IsDeleted": False, "SystemModstamp": when})
+            row.update({"Id": record_id, "SystemModstamp": when})
+            if obj.soft_deletes:
+                row["IsDeleted"] = False
             for f in ("CreatedDate", "LastModifiedDate"):
                 if obj.field(f):
                     row[f] = when
@@ -251,13 +256,21 @@ class OrgStore:
                 self._write_history(db, new, old, when, actor)
 
     def delete(self, obj_name: str, record_id: str, *, at: datetime | None = None, check_access: bool = False) -> None:
-        """Soft delete: the record goes to the Recycle Bin (IsDeleted = true, still in queryAll)."""
+        """Soft delete: the record goes to the Recycle Bin (IsDeleted = true, still in queryAll).
+
+        An object without ``IsDeleted`` (a PermissionSetAssignment, ...) has no Recycle Bin: its
+        record is removed outright, gone from queryAll and from ``/deleted`` (only an Id
+        comparison finds it).
+        """
         obj = self._object(obj_name)
         if check_access and not obj.deletable:
             raise ApiError(400, "INVALID_TYPE", f"entity type {obj.name} does not support delete")
         when = _naive(at or self.clock.now())
         with self._transaction() as db:
             self._existing(db, obj, record_id)
+            if not obj.soft_deletes:
+                db.execute(f'DELETE FROM "{obj.name}" WHERE "Id" = ?', [record_id])
+                return
             db.execute(f'UPDATE "{obj.name}" SET "IsDeleted" = true, "SystemModstamp" = ? WHERE "Id" = ?', [when, record_id])
             db.execute('INSERT INTO "_recycle_bin" VALUES (?, ?, ?)', [obj.name, record_id, when])
             if obj.name == "Opportunity":
@@ -270,6 +283,8 @@ class OrgStore:
         """Restore a record from the Recycle Bin."""
         obj = self._object(obj_name)
         when = _naive(at or self.clock.now())
+        if not obj.soft_deletes:
+            raise ApiError(400, "INVALID_TYPE", f"entity type {obj.name} does not support undelete")
         with self._transaction() as db:
             row = db.execute(f'SELECT "IsDeleted" FROM "{obj.name}" WHERE "Id" = ?', [record_id]).fetchone()
             if row is None or not row[0]:
@@ -299,7 +314,7 @@ class OrgStore:
         if row is None:
             raise not_found()
         record = dict(zip(names, row, strict=True))
-        if record["IsDeleted"]:
+        if record.get("IsDeleted"):
             raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
         return record
 
@@ -403,7 +418,8 @@ class OrgStore:
                 400, "FIELD_INTEGRITY_EXCEPTION",
                 f"{f.label}: id value of incorrect type: {value}", [f.name],
             )
-        found = self.read(f'SELECT 1 FROM "{target.name}" WHERE "Id" = ? AND NOT "IsDeleted"', [value]).num_rows
+        live = ' AND NOT "IsDeleted"' if target.soft_deletes else ""
+        found = self.read(f'SELECT 1 FROM "{target.name}" WHERE "Id" = ?{live}', [value]).num_rows
         if not found:
             raise ApiError(
                 400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name],

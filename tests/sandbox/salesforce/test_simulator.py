@@ -41,7 +41,7 @@ def test_every_common_kind_of_change_happens(run: tuple[OrgStore, SimulationRepo
     _store, report = run
     assert sum(report.counts.values()) == len(report.changes) == 600
     assert set(report.counts) == {k for k, _ in KINDS}
-    rare = {"purge", "undelete", "contract_signed"}
+    rare = {"purge", "undelete", "contract_signed", "revoke_assignment"}  # the last is not in the default mix
     assert all(report.counts[k] > 0 for k, _ in KINDS if k not in rare), report.counts
     assert report.counts["stage_forward"] > report.counts["stage_backward"]
     assert report.started < report.ended
@@ -150,3 +150,15 @@ def test_kinds_can_be_chosen() -> None:
     assert report.contract_signed_ids and signed >= 1
     with pytest.raises(ValueError):
         simulate(store, 1, seed=2, kinds={"teleport": 1})
+
+
+def test_revoking_an_assignment_is_a_hard_delete() -> None:
+    store = OrgStore()
+    store.load(generate_org(21, 60, store.clock.now()))
+    before = store.read('SELECT count(*) AS n FROM "PermissionSetAssignment"').column("n")[0].as_py()
+    report = simulate(store, 3, seed=6, kinds={"revoke_assignment": 1})
+    revoked = report.touched["PermissionSetAssignment"]
+    assert report.counts["revoke_assignment"] == len(revoked) == 3
+    assert all(row(store, "PermissionSetAssignment", i) is None for i in revoked)  # gone, not in a Recycle Bin
+    assert store.read('SELECT count(*) AS n FROM "PermissionSetAssignment"').column("n")[0].as_py() == before - 3
+    assert store.read('SELECT count(*) AS n FROM "_recycle_bin"').column("n")[0].as_py() == 0

@@ -34,7 +34,9 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def insert(con: duckdb.DuckDBPyConnection, object_name: str, **values: Any) -> None:
-    values.setdefault("IsDeleted", False)
+    definition = catalog().get(object_name)
+    if definition is not None and definition.soft_deletes:
+        values.setdefault("IsDeleted", False)
     names = ", ".join(f'"{name}"' for name in values)
     holes = ", ".join("?" for _ in values)
     con.execute(f'INSERT INTO "{object_name}" ({names}) VALUES ({holes})', list(values.values()))

@@ -228,7 +228,8 @@ class _Compiler:
         order_sql, order_params = self._order(query.order_by)
         if query.offset is not None and query.offset > MAX_OFFSET:
             raise self._error(query.offset_pos, "NUMBER_OUTSIDE_VALID_RANGE", errors.offset_too_large(root.name))
-        filters = [] if include_deleted else ['t0."IsDeleted" IS NOT TRUE']
+        # Objects without IsDeleted have no Recycle Bin: query and queryAll see the same rows.
+        filters = [] if include_deleted or not root.soft_deletes else ['t0."IsDeleted" IS NOT TRUE']
         if where_sql:
             filters.append(f"({where_sql})")
         body = f"FROM {_quote(root.name)} AS t0" + "".join(j.sql for j in self._joins.values())
