@@ -168,6 +168,7 @@ class _Simulation:
         self.deleted = self._deleted()
         self.users, self.regions = self._users()
         self.started = store.clock.now()
+        self.elapsed = timedelta(0)
         self.visible_max = self._visible_max()
         self.last_at: datetime | None = None
         self.last_late = False
@@ -214,8 +215,12 @@ class _Simulation:
         """The SystemModstamp of the next change, and whether it is a late commit."""
         if self.last_at is not None and self.rng.random() < SAME_MILLISECOND_SHARE:
             return self.last_at, self.last_late
-        self.store.clock.advance(float(self.rng.exponential(self.step_ms)) / 1000.0)
-        now = self.store.clock.now()
+        step = float(self.rng.exponential(self.step_ms)) / 1000.0
+        self.store.clock.advance(step)
+        # Simulated time only (not the clock, which real time also moves): a seed gives the same changes.
+        self.elapsed += timedelta(seconds=step)
+        now = self.started + self.elapsed
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # Salesforce keeps milliseconds
         if self.late_commits and self.rng.random() < LATE_COMMIT_SHARE:
             newest = min(now, self.visible_max)
             back = timedelta(milliseconds=1000 + float(self.rng.exponential(15_000)))
