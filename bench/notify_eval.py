@@ -12,6 +12,7 @@ Baseline, same run: :func:`saleshome.notify.reference.evaluate_rows` — each ch
 tested against each notification in Python — timed on the first ``--sample`` rows and scaled
 linearly to ``--size``.  Target: ratio <= 0.02.  With ``--size`` above 1,000,000 the 1,000,000-row
 time is measured too and is the baseline of a second line (target: ratio <= 2.3 at 2,000,000).
+``--profile 1`` also logs DuckDB's profile of the query (operator time per watch CTE and per operator).
 """
 
 from __future__ import annotations
@@ -126,6 +127,49 @@ def time_sql(path: Path, plans: list[Any]) -> tuple[float, int]:
         return time.perf_counter() - started, rows.num_rows
 
 
+def profile_sql(path: Path, plans: list[Any]) -> None:
+    """Run the query once more with DuckDB's profiler and log operator time per watch CTE (``--profile 1``)."""
+    import json
+
+    from saleshome.notify.compile import compile_changes
+    from saleshome.notify.evaluate import warehouse_columns
+    from saleshome.warehouse.orgdb import OrgWarehouse
+
+    with OrgWarehouse(path) as wh, tempfile.TemporaryDirectory(prefix="bench-notify-profile-") as tmp:
+        compiled = compile_changes(plans, warehouse_columns(wh), run_id="bench", include_initial=False, today=TODAY)
+        assert compiled is not None
+        output = Path(tmp) / "profile.json"
+        wh.conn.execute("PRAGMA enable_profiling = 'json'")
+        wh.conn.execute(f"PRAGMA profiling_output = '{output}'")
+        wh.conn.execute(compiled.sql, compiled.params).to_arrow_table()
+        wh.conn.execute("PRAGMA disable_profiling")
+        tree = json.loads(output.read_text())
+    seconds: dict[tuple[str, str], float] = {}
+
+    def walk(node: dict[str, Any], cte: str) -> None:
+        kind = str(node.get("operator_type") or node.get("operator_name"))
+        seconds[(cte, kind)] = seconds.get((cte, kind), 0.0) + float(node.get("operator_timing", 0.0))
+        children = node.get("children", [])
+        if kind == "CTE" and children:  # the definition, then the rest of the query
+            walk(children[0], str((node.get("extra_info") or {}).get("CTE Name", cte)))
+            children = children[1:]
+        for child in children:
+            walk(child, cte)
+
+    for child in tree.get("children", []):
+        walk(child, "(union)")
+    per_cte: dict[str, float] = {}
+    for (cte, _), value in seconds.items():
+        per_cte[cte] = per_cte.get(cte, 0.0) + value
+    log(f"profile: latency {tree.get('latency', 0):.2f} s; operator time per CTE (all threads): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_cte.items(), key=lambda kv: -kv[1])))
+    per_kind: dict[str, float] = {}
+    for (_, kind), value in seconds.items():
+        per_kind[kind] = per_kind.get(kind, 0.0) + value
+    log("profile: per operator: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_kind.items(),
+                                                                                key=lambda kv: -kv[1])))
+
+
 def time_python(path: Path, plans: list[Any], sample: int) -> float:
     from saleshome.notify.reference import evaluate_rows
     from saleshome.warehouse.orgdb import OrgWarehouse
@@ -140,7 +184,8 @@ def time_python(path: Path, plans: list[Any], sample: int) -> float:
     return time.perf_counter() - started
 
 
-def run(size: int, *, notifications: int = 100, records: int = 100_000, sample: int = 20_000) -> list[dict[str, Any]]:
+def run(size: int, *, notifications: int = 100, records: int = 100_000, sample: int = 20_000,
+        profile: int = 0) -> list[dict[str, Any]]:
     plans = definitions(notifications)
     lines: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-notify-eval-") as tmp:
@@ -149,6 +194,8 @@ def run(size: int, *, notifications: int = 100, records: int = 100_000, sample: 
         build_org(path, size, records)
         seconds, matches = time_sql(path, plans)
         log(f"SQL: {seconds:.2f} s, {matches:,} matches")
+        if profile:
+            profile_sql(path, plans)  # after the timed run, which it does not change
         python = time_python(path, plans, min(sample, size)) * size / min(sample, size)
         log(f"Python per row (scaled from {min(sample, size):,} rows): {python:.1f} s")
         lines.append({"metric": f"eval_seconds_{notifications}_notifications_{size}_rows", "value": seconds,

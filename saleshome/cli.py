@@ -249,6 +249,14 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
         console.print(f"{len(unmapped)} Salesforce users have no Slack match: "
                       + ", ".join(f"{u['email'] or u['sf_user_id']} ({u['status']})" for u in shown)
                       + (" ..." if len(unmapped) > len(shown) else ""))
+    from datetime import UTC, datetime, timedelta
+
+    from saleshome.notify.stats import skipped_recipients
+
+    skipped = skipped_recipients(control, workspace=settings.workspace, since=datetime.now(UTC) - timedelta(days=7))
+    if skipped:
+        console.print("Direct messages skipped in the last 7 days: " + "; ".join(
+            f"{s['notification']} ({s['org']}): {s['skipped']} {s['reason']} — {s['fix']}" for s in skipped))
 
 
 @app.command()

@@ -65,6 +65,9 @@ def test_status_shows_each_orgs_last_runs_objects_budget_and_dead_letters_on_one
         keys = [idempotency_key("status", i) for i in range(STATUS_DEAD_LETTERS + 3)]
         enqueue(db, [OutboxMessage(k, "notification", "C0ARCHIVED", "x") for k in keys]
                 + [OutboxMessage(idempotency_key("waiting"), "notification", "C0SALES", "y")])
+        db.execute("INSERT INTO notifications VALUES ('n1', ?, 'acme', 'big-deals', 'new_record', 'Opportunity', 1, "
+                   "true, '{}', 'U1', ?, 'U1', ?)", [settings.workspace, now, now])
+        db.execute("INSERT INTO notification_evaluations VALUES ('n1', 'acme', 'r2', ?, 5, 0, 2, 1, 2)", [now])
     claim(control, limit=len(keys), now=now)
     record(control, [Outcome(k, "dead", error="is_archived") for k in keys])
 
@@ -91,4 +94,6 @@ def test_status_shows_each_orgs_last_runs_objects_budget_and_dead_letters_on_one
     assert f"8 dead letters and blocked messages, newest {STATUS_DEAD_LETTERS} shown" in out
     assert out.count("is_archived") == STATUS_DEAD_LETTERS
     assert "gamma" not in out
+    assert "Direct messages skipped in the last 7 days: big-deals (acme): 2 no Slack user" in out
+    assert "big-deals (acme): 1 not a Sales member" in out
     assert len(lines) < 60, out  # one screen

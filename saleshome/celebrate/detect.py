@@ -55,6 +55,20 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def won_sql(alias: str, stage: str | None) -> str:
+    """SQL true when the opportunity ``alias`` counts as won (the SQL twin of
+    :func:`saleshome.settings.celebrations.is_won`): ``IsWon`` with no won stage chosen, else its
+    ``StageName`` is the chosen stage.  ``stage``: the chosen stage as SQL (a quoted literal or a
+    parameter marker), None when none is chosen.  Shared with the "deal closed" notifications.
+    """
+    return f'{alias}."IsWon" IS true' if stage is None else f'{alias}."StageName" = {stage}'
+
+
+def won_entry(won_stage: str | None) -> tuple[str, str]:
+    """(field, new value) of the change-log row that shows an opportunity entering the won stage."""
+    return ("IsWon", "true") if won_stage is None else ("StageName", won_stage)
+
+
 def detection_sql(
     db: duckdb.DuckDBPyConnection, *, won_stage: str | None, default_currency: str, now: datetime,
     permission_set: str = SALES_HOME_PERMISSION_SET,
@@ -69,14 +83,14 @@ def detection_sql(
         if "DefaultCurrencyIsoCode" in _columns(db, "Organization") else _literal(default_currency)
     )
     currency = f'coalesce(o."CurrencyIsoCode", {org_currency})' if "CurrencyIsoCode" in opp else org_currency
+    field, entry = won_entry(won_stage)
+    entered, won_now = _literal(entry), won_sql("o", None if won_stage is None else _literal(won_stage))
     if won_stage is None:
-        field, entered, won_now = "IsWon", "'true'", 'o."IsWon" IS true'
         stage_sources = ['SELECT DISTINCT "StageName" FROM sf."Opportunity" WHERE "IsWon" IS true']
         if {"ApiName", "IsWon"} <= _columns(db, "OpportunityStage"):
             stage_sources.append('SELECT "ApiName" FROM sf."OpportunityStage" WHERE "IsWon" IS true')
         won_stages = " UNION ".join(stage_sources)
     else:
-        field, entered, won_now = "StageName", _literal(won_stage), f'o."StageName" = {_literal(won_stage)}'
         won_stages = f"SELECT {_literal(won_stage)}"
     not_deleted = 'NOT coalesce(o."IsDeleted", false)' if "IsDeleted" in opp else "true"
     opp_changes = f"""

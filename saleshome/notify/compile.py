@@ -1,14 +1,19 @@
 """Notifications compiled to DuckDB SQL over an org's change log and synced tables.
 
 :func:`compile_changes` turns every change-based notification of an org into **one**
-parameterised query over one sync run's change log: one branch per notification selects the
-change-log rows its template fires on (``hits``), a record's several changes within the run
-collapse into one match per (notification, record) keeping the latest SystemModstamp, and a
-join per object with the synced table applies the conditions on the record's current values.
-Identifiers in the SQL are only names the org's describe gave at save time *and* that the
-warehouse has as columns (quoted by :func:`saleshome.warehouse.orgdb.q`); every value is a
-parameter.  :func:`compile_scheduled` does the same for the time-based templates, over the
-synced tables only.
+parameterised query over one sync run's change log.  Per *watch* — the rows of one (object,
+operation, field) that some notifications look at — the change log is read once (filters pushed
+into the scan), each distinct template test is evaluated once per row and aggregated per record
+in the same pass (a record's several changes within the run collapse into one match keeping the
+latest SystemModstamp), and the records are joined once with the synced table, where every
+notification's conditions are tested on the record's current values; one small ``SELECT`` per
+notification then keeps its matches.  Identifiers in the SQL are only names the org's describe
+gave at save time *and* that the warehouse has as columns (quoted by
+:func:`saleshome.warehouse.orgdb.q`); every value is a parameter.  :func:`compile_scheduled` does
+the same for the time-based templates, over the synced tables only.
+
+"Deal closed" follows the celebration settings' won stage (:func:`saleshome.celebrate.detect.won_sql`):
+with a custom won stage chosen, entering it is a win although Salesforce keeps ``IsWon`` false.
 
 :mod:`saleshome.notify.reference` evaluates the same definitions row by row in Python: the
 tests compare both on random change logs, and the benchmark uses it as its baseline.
@@ -22,6 +27,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from saleshome.celebrate.detect import won_entry, won_sql
 from saleshome.warehouse.orgdb import q
 
 from .catalog import TEMPLATES, Condition, NotificationSpec
@@ -36,6 +42,7 @@ class Plan:
     version: int
     spec: NotificationSpec
     resolved: Resolved
+    won_stage: str | None = None  # the org's custom won stage (celebration settings), None: IsWon
 
     @property
     def template(self) -> str:
@@ -105,28 +112,47 @@ def condition_sql(plan: Plan, cond: Condition, params: list[Any]) -> str:
 TRIGGER_FIELDS = {"stage_changed": "StageName", "owner_changed": "OwnerId", "deal_closed": "IsClosed"}
 
 
-def trigger_key(plan: Plan) -> tuple[str, str | None]:
-    """(operation, field) of the change-log rows a change-based template looks at."""
+def custom_won_stage(plan: Plan) -> str | None:
+    """The org's chosen won stage when it applies to this notification (a "deal closed" on opportunities)."""
+    return plan.won_stage if plan.template == "deal_closed" and plan.object == "Opportunity" else None
+
+
+def trigger_key(plan: Plan) -> tuple[str, tuple[str, ...]]:
+    """(operation, fields) of the change-log rows a change-based template looks at (no field: inserts).
+
+    A "deal closed" looks at ``IsClosed``, and at ``StageName`` too when the celebration settings
+    chose a custom won stage (entering it is a win even though Salesforce keeps ``IsWon`` false).
+    """
     if plan.template == "new_record":
-        return "insert", None
-    return "update", TRIGGER_FIELDS.get(plan.template) or str(plan.opts["field"])
+        return "insert", ()
+    if custom_won_stage(plan) is not None:
+        return "update", ("IsClosed", "StageName")
+    return "update", (TRIGGER_FIELDS.get(plan.template) or str(plan.opts["field"]),)
 
 
-def trigger_sql(plan: Plan, params: list[Any], today: date, *, typed_kind: str | None = None,
-                stage_order: list[str] | None = None) -> str:
-    """The template's test on one change-log row (``_old``/``_new``), beyond its (operation, field).
+def trigger_sql(plan: Plan, params: list[Any], today: date, *, typed: tuple[str, str, str] | None = None,
+                positions: tuple[list[str], str, str] | None = None) -> str:
+    """The template's test on one change-log row (``_field``, ``_old``, ``_new``), beyond its (operation, fields).
 
-    ``typed_kind``: the rows also carry ``_old_t``/``_new_t``, the values already cast to that kind;
-    ``stage_order``: they carry ``_old_pos``/``_new_pos``, the stages' positions in that order.
+    ``typed``: (kind, old, new) — the rows also carry the values already cast to that kind, in
+    those columns; ``positions``: (stage order, old, new) — the stages' positions in that order.
     """
     opts = plan.opts
     t = plan.template
-    _, name = trigger_key(plan)
-    if name is None:
+    _, names = trigger_key(plan)
+    if not names:
         return "true"
+    if t == "deal_closed":
+        won_stage = custom_won_stage(plan)
+        if won_stage is None:
+            return "_new = 'true'"
+        field, entry = won_entry(won_stage)
+        params.append(entry)
+        return f"((_field = 'IsClosed' AND _new = 'true') OR (_field = '{field}' AND _new = ?))"
+    name = names[0]
     parts: list[str] = []
     kind = plan.kind(name)
-    old, new = ("_old_t", "_new_t") if typed_kind == kind else (text_as("_old", kind), text_as("_new", kind))
+    old, new = typed[1:] if typed is not None and typed[0] == kind else (text_as("_old", kind), text_as("_new", kind))
     if t == "field_changed":
         for key, expr in (("from_values", old), ("to_values", new)):
             if opts.get(key):
@@ -139,8 +165,8 @@ def trigger_sql(plan: Plan, params: list[Any], today: date, *, typed_kind: str |
             parts.append(f"_new IN ({', '.join('?' for _ in opts['to_stages'])})")
         if opts["direction"] != "any":
             sign = ">" if opts["direction"] == "forward" else "<"
-            if stage_order is not None and stage_order == plan.resolved.stage_order:
-                parts.append(f"_new_pos {sign} _old_pos")
+            if positions is not None and positions[0] == plan.resolved.stage_order:
+                parts.append(f"{positions[2]} {sign} {positions[1]}")
             else:
                 params.extend([plan.resolved.stage_order, plan.resolved.stage_order])
                 parts.append(f"list_position(?::VARCHAR[], _new) {sign} list_position(?::VARCHAR[], _old)")
@@ -165,22 +191,30 @@ def trigger_sql(plan: Plan, params: list[Any], today: date, *, typed_kind: str |
         elif direction == "into_past":
             params.extend([today, today])
             parts.append(f"CAST({new} AS DATE) < ? AND ({old} IS NULL OR CAST({old} AS DATE) >= ?)")
-    elif t == "deal_closed":
-        parts.append("_new = 'true'")
     return " AND ".join(parts) or "true"
 
 
 def record_sql(plan: Plan, params: list[Any]) -> str:
-    """The tests on the record's current values: not deleted, the conditions, a deal's outcome."""
+    """The tests on the record's current values: not deleted, the conditions, a deal's outcome.
+
+    A deal is won as the celebrations say (:func:`saleshome.celebrate.detect.won_sql`: ``IsWon``, or
+    the custom won stage when one is chosen); lost when it is won neither way (a deal in the
+    standard won stage is never reported lost).
+    """
     parts = []
     if "IsDeleted" in plan.resolved.types:
         parts.append('r."IsDeleted" IS NOT TRUE')
     if plan.template == "deal_closed":
         outcome = plan.opts["outcome"]
-        if outcome == "won":
-            parts.append('r."IsWon" IS TRUE')
-        elif outcome == "lost":
-            parts.append('r."IsWon" IS NOT TRUE')
+        won_stage = custom_won_stage(plan)
+        if outcome != "any":
+            if won_stage is not None:
+                params.append(won_stage)
+            won = won_sql("r", None if won_stage is None else "?")
+            if outcome == "won":
+                parts.append(won)
+            else:
+                parts.append('r."IsWon" IS NOT TRUE' + ("" if won_stage is None else f" AND NOT coalesce({won}, false)"))
     parts += [condition_sql(plan, c, params) for c in plan.spec.conditions]
     return " AND ".join(f"({p})" for p in parts) or "true"
 
@@ -191,6 +225,8 @@ def _columns_needed(plan: Plan) -> set[str]:
         needed.add("IsDeleted")
     if plan.template == "deal_closed":
         needed.add("IsWon")
+        if custom_won_stage(plan) is not None:
+            needed.add("StageName")
     opts = plan.opts
     if plan.template == "stale_record":
         needed.add("LastActivityDate" if opts["basis"] == "last_activity" else "SystemModstamp")
@@ -218,64 +254,113 @@ def usable(plans: Sequence[Plan], columns: dict[str, set[str]]) -> tuple[list[Pl
     return ok, skipped
 
 
+@dataclass
+class _Watch:
+    """The change-log rows of one (operation, fields) of an object, and the notifications reading them."""
+
+    operation: str
+    fields: tuple[str, ...]
+    plans: dict[int, Plan] = field(default_factory=dict)  # by position in ``Compiled.plans``
+
+
+def _param_key(values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
+
+
+def _watch_query(name: str, obj: str, w: _Watch, *, run_id: str, include_initial: bool,
+                 today: date) -> tuple[str, list[Any], list[str]]:
+    """One watch: (its CTE, the CTE's parameters, one SELECT per notification reading it).
+
+    The CTE has one row per record of the object with rows in the watch, and per distinct
+    template test ``j`` among its notifications, ``_c<j>`` (the rows it accepts) and ``_s<j>``
+    (their latest SystemModstamp); per notification ``n``, ``_m<n>``: its test accepted a row
+    and the record, as synced now, meets its conditions.
+    """
+    params: list[Any] = []
+    # Values a template compares, cast once per row: numbers, dates, booleans, stage positions.
+    typed: tuple[str, str, str] | None = None
+    positions: tuple[list[str], str, str] | None = None
+    casts = ""
+    if len(w.fields) == 1:
+        kind = next(iter(w.plans.values())).kind(w.fields[0])
+        if kind in ("number", "date", "datetime", "boolean"):
+            typed = (kind, "_old_t", "_new_t")
+            casts += f", {text_as('_old', kind)} AS _old_t, {text_as('_new', kind)} AS _new_t"
+        order = next((p.resolved.stage_order for p in w.plans.values() if p.resolved.stage_order), None)
+        if w.fields == ("StageName",) and order:
+            positions = (order, "_old_pos", "_new_pos")
+            casts += ", list_position(?::VARCHAR[], _old) AS _old_pos, list_position(?::VARCHAR[], _new) AS _new_pos"
+    # Each distinct test evaluated once per row (several notifications often share one).
+    tests: dict[tuple[str, tuple[Any, ...]], int] = {}
+    column: dict[int, int] = {}
+    flags: list[str] = []
+    aggregates: list[str] = []
+    for n, plan in w.plans.items():
+        local: list[Any] = []
+        test = trigger_sql(plan, local, today, typed=typed, positions=positions)
+        j = tests.setdefault((test, _param_key(local)), len(tests))
+        column[n] = j
+        if j < len(aggregates):
+            continue
+        if test == "true":
+            aggregates.append(f"count(*) AS _c{j}, max(_stamp) AS _s{j}")
+        else:
+            params.extend(local)
+            flags.append(f", {test} AS _t{j}")
+            aggregates.append(f"count(*) FILTER (WHERE _t{j}) AS _c{j}, max(_stamp) FILTER (WHERE _t{j}) AS _s{j}")
+    if positions is not None:
+        params.extend([positions[0], positions[0]])
+    params.extend([run_id, include_initial, obj, w.operation, *w.fields])
+    fields = f" AND field IN ({', '.join('?' for _ in w.fields)})" if w.fields else ""
+    rows = ("SELECT record_id AS _rid, field AS _field, old_value AS _old, new_value AS _new, system_modstamp AS _stamp"
+            f"{casts} FROM change_log WHERE run_id = ? AND (NOT initial OR ?) AND object = ? AND operation = ?{fields}")
+    conditions: list[Any] = []  # their "?" come first in the text
+    matches = [f"a._c{column[n]} > 0 AND {record_sql(plan, conditions)} AS _m{n}" for n, plan in w.plans.items()]
+    kept = ", ".join(f"a._c{j}, a._s{j}" for j in range(len(tests)))
+    cte = (f"{name} AS MATERIALIZED (SELECT a._rid, {kept}, {', '.join(matches)} FROM ("
+           f"SELECT _rid, {', '.join(aggregates)} FROM (SELECT _rid, _stamp{''.join(flags)} FROM ({rows})) "
+           f"GROUP BY _rid) a JOIN sf.{q(obj)} r ON r.\"Id\" = a._rid)")
+    selects = [f"SELECT {n}::INTEGER AS n, _rid AS record_id, _s{column[n]} AS stamp, _c{column[n]} AS changes "
+               f"FROM {name} WHERE _m{n}" for n in w.plans]
+    return cte, conditions + params, selects
+
+
 def compile_changes(plans: Sequence[Plan], columns: dict[str, set[str]], *, run_id: str, include_initial: bool,
                     today: date) -> Compiled | None:
     """One query: ``(n, record_id, stamp, changes)`` per (notification, record) matched in the run.
 
-    ``n`` is the notification's position in ``Compiled.plans``.  Shape: the run's change-log
-    rows of each object joined once with the object's synced table (the columns the
-    conditions need), split once per watched (operation, field); each notification's
-    branch tests its template and conditions on its part only; hits are collapsed per
-    (notification, record), keeping the latest SystemModstamp.
+    ``n`` is the notification's position in ``Compiled.plans``.  Shape: one CTE per *watch* — the
+    change-log rows of one (object, operation, field) that some notifications look at — which
+
+    1. reads just those rows of the run (the filters go down to the change-log scan, and only the
+       columns the tests need are read), casting the compared values once;
+    2. evaluates each distinct template test once per row and aggregates per record in the same
+       pass — per test, the rows it accepts and their latest SystemModstamp: several changes of a
+       record within the run collapse here, before anything is joined;
+    3. joins those records once with the object's synced table and tests every notification's
+       conditions on the record's current values (one boolean per notification);
+
+    then one small ``SELECT`` per notification keeps its matches (``UNION ALL``).  The change log
+    is read once per watch, never once per notification, and no match is grouped twice.
     """
     change_plans = [p for p in plans if not TEMPLATES[p.template].time_based]
     ok, skipped = usable(change_plans, columns)
     if not ok:
         return None
-    params: list[Any] = [run_id, include_initial]
-    ctes = ["cl AS MATERIALIZED (SELECT record_id, object, operation, field, old_value, new_value, system_modstamp "
-            "FROM change_log WHERE run_id = ? AND (NOT initial OR ?))"]
-    objects = list(dict.fromkeys(p.object for p in ok))
-    for i, obj in enumerate(objects):
-        needed = sorted(set().union(*(_columns_needed(p) for p in ok if p.object == obj)) - {"Id"})
-        extra = "".join(f", r.{q(c)}" for c in needed)
-        params.append(obj)
-        ctes.append(f"o{i} AS MATERIALIZED (SELECT c.record_id AS _rid, c.operation AS _op, c.field AS _field, "
-                    f"c.old_value AS _old, c.new_value AS _new, c.system_modstamp AS _stamp{extra} FROM cl c "
-                    f"JOIN sf.{q(obj)} r ON r.\"Id\" = c.record_id WHERE c.object = ?)")
-    # One part per watched (object, operation, field), its values cast once for every branch reading it.
-    parts: dict[tuple[str, str, str | None], tuple[str, str | None, list[str] | None]] = {}
-    for plan in ok:
-        key = (plan.object, *trigger_key(plan))
-        if key in parts:
-            continue
-        name = f"p{len(parts)}"
-        kind = plan.kind(key[2]) if key[2] is not None else None
-        order = plan.resolved.stage_order if key[2] == "StageName" and plan.resolved.stage_order else None
-        extra = ""
-        if kind in ("number", "date", "datetime", "boolean"):
-            extra += f", {text_as('_old', kind)} AS _old_t, {text_as('_new', kind)} AS _new_t"
-        if order is not None:
-            params.extend([order, order])
-            extra += ", list_position(?::VARCHAR[], _old) AS _old_pos, list_position(?::VARCHAR[], _new) AS _new_pos"
-        parts[key] = (name, kind if extra and kind != "text" else None, order)
-        params.append(key[1])
-        test = "_op = ?"
-        if key[2] is not None:
-            params.append(key[2])
-            test += " AND _field = ?"
-        ctes.append(f"{name} AS MATERIALIZED (SELECT *{extra} FROM o{objects.index(plan.object)} WHERE {test})")
-    branches = []
+    watches: dict[tuple[str, str, tuple[str, ...]], _Watch] = {}
     for n, plan in enumerate(ok):
-        part, typed_kind, order = parts[(plan.object, *trigger_key(plan))]
-        params.append(n)
-        where = trigger_sql(plan, params, today, typed_kind=typed_kind, stage_order=order)
-        where += " AND " + record_sql(plan, params)
-        branches.append(f"SELECT ?::INTEGER AS n, _rid, _stamp FROM {part} r "
-                        f"WHERE {where}")
-    ctes.append(f"hits AS ({' UNION ALL '.join(branches)})")
-    sql = ("WITH " + ", ".join(ctes) + " SELECT n, _rid AS record_id, max(_stamp) AS stamp, count(*) AS changes "
-           "FROM hits GROUP BY n, _rid")
+        operation, fields = trigger_key(plan)
+        watches.setdefault((plan.object, operation, fields), _Watch(operation, fields)).plans[n] = plan
+    ctes: list[str] = []
+    params: list[Any] = []
+    selects: list[str] = []
+    for i, ((obj, _, _), w) in enumerate(watches.items()):
+        cte, cte_params, more = _watch_query(f"w{i}", obj, w, run_id=run_id, include_initial=include_initial,
+                                             today=today)
+        ctes.append(cte)
+        params += cte_params
+        selects += more
+    sql = "WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(selects)
     return Compiled(sql, params, ok, skipped)
 
 

@@ -4,7 +4,8 @@
 (``daily@09``, ``weekly-mon@09``) with waiting items, it looks at the recipient's local time
 (time zone from the Slack user map; channels use UTC): once the hour has come (and, weekly,
 on the day), and if no digest went to them for this period yet, one message grouping the
-items by notification goes to the outbox.  The digest, its items and the period it covers
+items by notification goes to the outbox (beyond Block Kit's limits, "…and N more" links to the
+object's list in Salesforce).  The digest, its items and the period it covers
 are written in one control-database transaction: an item is never in two digests and a
 recipient never gets two digests for one period (``digest_sends`` is keyed by recipient,
 schedule and period; the outbox key is derived from them too).
@@ -18,12 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
+
 from saleshome.config import Settings
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 
 from .catalog import WEEKDAYS
-from .render import digest_message
+from .render import DigestGroup, digest_message, list_url
 
 
 @dataclass
@@ -56,16 +59,26 @@ def due_period(schedule: str, tz: str | None, now: datetime) -> str | None:
     return f"{year}-W{week:02d}"
 
 
+def _list_urls(db: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, str]:
+    """Per notification, the list in Salesforce of the object it watches (the "…and N more" link)."""
+    if not ids:
+        return {}
+    rows = db.execute("SELECT n.id, n.object, o.instance_url FROM notifications n JOIN orgs o ON o.alias = n.alias "
+                      "WHERE n.id IN (SELECT unnest(?::VARCHAR[]))", [sorted(ids)]).fetchall()
+    return {nid: list_url(instance_url, obj) for nid, obj, instance_url in rows if instance_url}
+
+
 def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummary:
     """Queue the digests that are due at ``now`` (default: the present); safe to run any number of times."""
     now = now or datetime.now(UTC)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     summary = DigestSummary()
     with control.transaction() as db:
-        cur = db.execute("SELECT key, recipient, schedule, team_id, tz, alias, notification_name, line, created_at "
-                         "FROM digest_items WHERE digest_key IS NULL ORDER BY created_at, key")
+        cur = db.execute("SELECT key, recipient, schedule, team_id, tz, alias, notification_id, notification_name, line, "
+                         "created_at FROM digest_items WHERE digest_key IS NULL ORDER BY created_at, key")
         names = [d[0] for d in cur.description or []]
         pending = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        urls = _list_urls(db, {i["notification_id"] for i in pending})
         groups: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
         for item in pending:
             groups.setdefault((item["recipient"], item["schedule"]), []).append(item)
@@ -79,13 +92,16 @@ def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummar
             ).fetchone():
                 summary.waiting += 1
                 continue
-            by_notification: OrderedDict[str, list[str]] = OrderedDict()
-            for item in items:
-                by_notification.setdefault(item["notification_name"], []).append(item["line"])
-            key = idempotency_key("digest", recipient, schedule, period)
             orgs = sorted({i["alias"] for i in items})
+            by_notification: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+            for item in items:
+                by_notification.setdefault(item["notification_id"], []).append(item)
+            digest_groups = [DigestGroup(
+                name=its[-1]["notification_name"] + ("" if len(orgs) == 1 else f" ({its[-1]['alias']})"),
+                items=[i["line"] for i in its], more_url=urls.get(nid)) for nid, its in by_notification.items()]
+            key = idempotency_key("digest", recipient, schedule, period)
             title = "Your Sales Home digest" if schedule.startswith("daily") else "Your weekly Sales Home digest"
-            text, blocks = digest_message(title, list(by_notification.items()),
+            text, blocks = digest_message(title, digest_groups,
                                           f"{period} · {len(items)} updates · org {', '.join(orgs)}")
             messages.append(OutboxMessage(key=key, kind="digest", channel=recipient, text=text, blocks=blocks,
                                           alias=orgs[0] if len(orgs) == 1 else None, team_id=items[-1]["team_id"]))

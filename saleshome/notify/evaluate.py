@@ -28,8 +28,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
+import pyarrow as pa
+
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
+from saleshome.settings.celebrations import won_stage as chosen_won_stage
 from saleshome.settings.layouts import layout_for
 from saleshome.settings.members import eligible_users
 from saleshome.settings.orgs import get_org
@@ -38,7 +42,7 @@ from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
 
 from .catalog import TEMPLATES
-from .compile import Compiled, Plan, compile_changes, compile_scheduled
+from .compile import Compiled, Plan, compile_changes, compile_scheduled, usable
 from .render import Change, RenderedRecord, digest_line, notification_message, show
 from .store import Notification, load_notifications
 
@@ -85,8 +89,10 @@ class Match:
     changes: int = 1
 
 
-def plans_of(notifications: Sequence[Notification]) -> list[Plan]:
-    return [Plan(n.id, n.version, n.spec, n.resolved) for n in notifications]
+def plans_of(notifications: Sequence[Notification], won_stage: str | None = None) -> list[Plan]:
+    """What evaluation needs of each notification; ``won_stage``: the org's custom won stage (celebration
+    settings), which a "deal closed" notification honours like the celebrations do."""
+    return [Plan(n.id, n.version, n.spec, n.resolved, won_stage) for n in notifications]
 
 
 def warehouse_columns(warehouse: OrgWarehouse) -> dict[str, set[str]]:
@@ -125,12 +131,13 @@ def evaluate(settings: Settings, alias: str, run_id: str, *, warehouse: OrgWareh
         initial = wh.conn.execute("SELECT count(*) FILTER (WHERE initial), count(*) FROM change_log "
                                   "WHERE run_id = ?", [run_id]).fetchone()
         summary.silent = bool(initial and initial[0] and not include_initial)
-        compiled = compile_changes(plans_of(notifications), warehouse_columns(wh), run_id=run_id,
+        plans = plans_of(notifications, chosen_won_stage(control, alias))
+        compiled = compile_changes(plans, warehouse_columns(wh), run_id=run_id,
                                    include_initial=include_initial, today=now.astimezone(UTC).date())
         matches = [] if compiled is None else [Match(compiled.plans[r[0]].id, r[1], _stamp(r[2]), int(r[3]))
                                               for r in run_matches(wh, compiled)]
         _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, run_id=run_id,
-                 skipped=compiled.skipped if compiled else _all_skipped(notifications, wh))
+                 skipped=compiled.skipped if compiled else _all_skipped(plans, wh))
     finally:
         if own:
             wh.close()
@@ -155,7 +162,7 @@ def evaluate_scheduled(settings: Settings, alias: str, *, warehouse: OrgWarehous
         compiled = compile_scheduled(plans_of(notifications), warehouse_columns(wh), today=now.astimezone(UTC).date())
         matches = [] if compiled is None else [Match(r[0], r[1], str(r[2])) for r in run_matches(wh, compiled)]
         _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, run_id=None,
-                 skipped=compiled.skipped if compiled else _all_skipped(notifications, wh, scheduled=True))
+                 skipped=compiled.skipped if compiled else _all_skipped(plans_of(notifications), wh))
     finally:
         if own:
             wh.close()
@@ -163,10 +170,8 @@ def evaluate_scheduled(settings: Settings, alias: str, *, warehouse: OrgWarehous
     return summary
 
 
-def _all_skipped(notifications: Sequence[Notification], wh: OrgWarehouse, *, scheduled: bool = False) -> dict[str, str]:
-    from .compile import usable
-
-    _, skipped = usable(plans_of(notifications), warehouse_columns(wh))
+def _all_skipped(plans: Sequence[Plan], wh: OrgWarehouse) -> dict[str, str]:
+    _, skipped = usable(plans, warehouse_columns(wh))
     return skipped
 
 
@@ -308,30 +313,48 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
     summary.unmapped_users = sorted(unmapped)
     with control.transaction() as db:
         summary.messages = enqueue(db, messages)
-        before = db.execute("SELECT count(*) FROM digest_items").fetchone()
-        if items:
-            db.executemany("INSERT INTO digest_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
-                           "ON CONFLICT (key) DO NOTHING", items)
-        after = db.execute("SELECT count(*) FROM digest_items").fetchone()
-        summary.digest_items = int(after[0]) - int(before[0]) if after and before else 0
+        summary.digest_items = _insert_new(db, "digest_items", DIGEST_ITEM_COLUMNS, items)
         new_keys: set[str] = set()
         if events:
             known = {r[0] for r in db.execute("SELECT key FROM notification_events WHERE key IN "
                                               "(SELECT unnest(?::VARCHAR[]))", [[e[0] for e in events]]).fetchall()}
             fresh = [e for e in events if e[0] not in known]
             new_keys = {e[0] for e in fresh}
-            if fresh:
-                db.executemany("INSERT INTO notification_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                               "ON CONFLICT (key) DO NOTHING", fresh)
+            _insert_new(db, "notification_events", EVENT_COLUMNS, fresh)
         for e in events:
             if e[0] in new_keys:
                 results[e[1]].queued += 1
-        for res in results.values():
-            db.execute("INSERT INTO notification_evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [res.id, alias, run_id, now, res.matched, res.cooled, res.unmapped, res.not_member,
-                        res.queued])
+        _insert_new(db, "notification_evaluations", EVALUATION_COLUMNS,
+                    [[res.id, alias, run_id, now, res.matched, res.cooled, res.unmapped, res.not_member, res.queued]
+                     for res in results.values()], keyed=False)
     summary.cooled = sum(r.cooled for r in results.values())
     summary.not_member = sum(r.not_member for r in results.values())
+
+
+EVENT_COLUMNS = ("key", "notification_id", "version", "alias", "record_id", "run_id", "period", "recipient",
+                 "delivery", "created_at")
+DIGEST_ITEM_COLUMNS = ("key", "notification_id", "notification_name", "alias", "recipient", "team_id", "tz",
+                       "schedule", "line", "created_at")
+EVALUATION_COLUMNS = ("notification_id", "alias", "run_id", "evaluated_at", "matched", "cooled", "unmapped",
+                      "not_member", "queued")
+
+
+def _insert_new(db: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                *, keyed: bool = True) -> int:
+    """Insert ``rows`` in one statement (an Arrow table, not one INSERT per row); ``keyed``: only the rows
+    whose ``key`` the table does not have yet.  Returns how many were inserted."""
+    if not rows:
+        return 0
+    data = pa.table({c: pa.array([r[i] for r in rows]) for i, c in enumerate(columns)})
+    names = ", ".join(columns)
+    source = "(SELECT DISTINCT ON (key) * FROM _new_rows) WHERE key NOT IN (SELECT key FROM {table})" if keyed \
+        else "_new_rows"
+    db.register("_new_rows", data)
+    try:
+        row = db.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {source.format(table=table)}").fetchone()
+    finally:
+        db.unregister("_new_rows")
+    return int(row[0]) if row else 0
 
 
 def _rendered(n: Notification, instance_url: str, alias: str, record: dict[str, Any], layout: list[str],

@@ -13,8 +13,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from saleshome.celebrate.detect import won_entry
+from saleshome.settings.celebrations import is_won
+
 from .catalog import Condition
-from .compile import Plan, _values
+from .compile import Plan, _values, custom_won_stage
 
 
 def parse_text(text: str | None, kind: str) -> Any:
@@ -84,9 +87,10 @@ def record_holds(plan: Plan, record: Mapping[str, Any]) -> bool:
         return False
     if plan.template == "deal_closed":
         outcome = plan.opts["outcome"]
-        if outcome == "won" and record.get("IsWon") is not True:
+        won = is_won(record.get("StageName"), record.get("IsWon") is True, custom_won_stage(plan))
+        if outcome == "won" and not won:
             return False
-        if outcome == "lost" and record.get("IsWon") is True:
+        if outcome == "lost" and (won or record.get("IsWon") is True):
             return False
     return all(condition_holds(plan, c, record) for c in plan.spec.conditions)
 
@@ -105,6 +109,9 @@ def trigger_holds(plan: Plan, row: Mapping[str, Any], today: date) -> bool:
     name = {"stage_changed": "StageName", "owner_changed": "OwnerId", "deal_closed": "IsClosed"}.get(t) \
         or str(opts["field"])
     if row["operation"] != "update" or row["field"] != name:
+        if t == "deal_closed" and plan.won_stage is not None and row["operation"] == "update":
+            won_stage = custom_won_stage(plan)  # entering the custom won stage closes the deal too
+            return won_stage is not None and (row["field"], row["new_value"]) == won_entry(won_stage)
         return False
     kind = plan.kind(name)
     old, new = parse_text(row["old_value"], kind), parse_text(row["new_value"], kind)

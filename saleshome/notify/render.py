@@ -3,8 +3,8 @@
 A notification: a header (the title), the record's name linked to the record in Salesforce
 (instance URL + Id), old → new for the fields that changed, the fields shown (the record
 layout by default), and a context line (notification name, org).  A digest: one message per
-recipient and period, grouped by notification, "and N more" beyond the limits.  Every
-message has a plain-text ``text`` fallback.
+recipient and period, grouped by notification; beyond Block Kit's limits, "and N more" with a
+link to the object's list in Salesforce.  Every message has a plain-text ``text`` fallback.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from saleshome.slack.text import (
     FIELD_TEXT_MAX,
@@ -131,29 +132,73 @@ def _fit_lines(lines: Sequence[str], limit: int) -> str:
     return "\n".join(out) or "—"
 
 
-def digest_message(title: str, groups: Sequence[tuple[str, Sequence[str]]], context: str) -> tuple[str, list[dict[str, Any]]]:
-    """(fallback, blocks) of a digest: per notification its name, count and items, "and N more" beyond the limits."""
-    total = sum(len(items) for _, items in groups)
+def list_url(instance_url: str, object_name: str) -> str:
+    """The object's list in Salesforce (Lightning list view page: the user's last list view of it)."""
+    return f"{instance_url.rstrip('/')}/lightning/o/{quote(object_name, safe='')}/list"
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    """One notification's items in a digest; ``more_url``: where to see the items left out (the
+    object's list in Salesforce), None when unknown (the notification was deleted since)."""
+
+    name: str
+    items: Sequence[str]
+    more_url: str | None = None
+
+
+def _more(count: int, url: str | None) -> str:
+    text = f"…and {count} more"
+    return text + (f" · {link(url, 'see them in Salesforce')}" if url else "")
+
+
+def _items_text(items: Sequence[str], url: str | None, *, cap: int, limit: int) -> str:
+    """At most ``cap`` items within ``limit`` characters, then "…and N more" with the link."""
+    shown: list[str] = []
+    size = 0
+    for i, line in enumerate(items[:cap]):
+        reserve = len(_more(len(items) - i, url)) + 1 if len(items) > i + 1 else 0
+        if size + len(line) + 1 > limit - reserve:
+            break
+        shown.append(line)
+        size += len(line) + 1
+    if len(shown) < len(items):
+        shown.append(_more(len(items) - len(shown), url))
+    return "\n".join(shown) or "—"
+
+
+def _other_groups_text(groups: Sequence[DigestGroup], limit: int) -> str:
+    """The groups with no room left in the message: per notification its count and link."""
+    total = sum(len(g.items) for g in groups)
+    head = f"…and {total} more from {len(groups)} other notification{'s' if len(groups) != 1 else ''}:"
+    lines = [f"• *{escape(g.name)}* ({len(g.items)})" + (f" · {link(g.more_url, 'see them in Salesforce')}"
+                                                         if g.more_url else "") for g in groups]
+    return _fit_lines([head, *lines], limit)
+
+
+def digest_message(title: str, groups: Sequence[DigestGroup], context: str) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback, blocks) of a digest: per notification its name, count and items; beyond Block Kit's
+    limits (items per group, characters per section, blocks per message), "…and N more" with a link to
+    the object's list in Salesforce."""
+    total = sum(len(g.items) for g in groups)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(title, HEADER_TEXT_MAX), "emoji": True}},
     ]
     room = MAX_BLOCKS - 3  # the header, the context line and a last "and N more"
     shown_groups = 0
-    for name, items in groups:
+    for g in groups:
         if room < 2:
             break
-        shown = list(items[:DIGEST_ITEMS_PER_GROUP])
-        lines = [*shown] + ([f"…and {len(items) - len(shown)} more"] if len(items) > len(shown) else [])
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(
-            f"*{escape(name)}* ({len(items)})", SECTION_TEXT_MAX)}})
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _fit_lines(lines, SECTION_TEXT_MAX)}})
+            f"*{escape(g.name)}* ({len(g.items)})", SECTION_TEXT_MAX)}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _items_text(
+            g.items, g.more_url, cap=DIGEST_ITEMS_PER_GROUP, limit=SECTION_TEXT_MAX)}})
         room -= 2
         shown_groups += 1
     if shown_groups < len(groups):
-        rest = sum(len(items) for _, items in groups[shown_groups:])
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"…and {rest} more from "
-                                                   f"{len(groups) - shown_groups} other notifications"}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                   "text": _other_groups_text(groups[shown_groups:], SECTION_TEXT_MAX)}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(escape(context),
                                                                                       SECTION_TEXT_MAX)}]})
-    text = f"{title}: {total} update{'s' if total != 1 else ''} from " + ", ".join(n for n, _ in groups)
+    text = f"{title}: {total} update{'s' if total != 1 else ''} from " + ", ".join(g.name for g in groups)
     return truncate(escape(text), TEXT_FALLBACK_MAX), blocks[:MAX_BLOCKS]

@@ -4,7 +4,11 @@ and the flows' table artifact).
 matched: records matched over all evaluations; queued: messages and digest items produced;
 delivered, failed (dead-lettered), blocked (restrictions), pending: their outbox state now (a
 digest item counts with the digest that carried it); last fired; messages of the last 24 h
-and 7 days.
+and 7 days; unmapped, not_member: direct messages skipped because the Salesforce user has no
+Slack user, or is not a Sales member (no Sales Home permission set).
+
+:func:`skipped_recipients` details those skips per notification and reason, with what fixes them
+(for ``saleshome status`` and the flows' artifacts).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from saleshome.warehouse.control import ControlDB
 
 STATS_COLUMNS = ("notification", "org", "template", "enabled", "version", "matched", "queued", "delivered",
-                 "failed", "blocked", "pending", "last_fired", "last_24h", "last_7d")
+                 "failed", "blocked", "pending", "last_fired", "last_24h", "last_7d", "unmapped", "not_member")
 
 _SQL = """
 WITH ev AS (
@@ -37,11 +41,13 @@ per AS (
            count(*) FILTER (WHERE created_at >= ?) AS last_7d
     FROM ev GROUP BY notification_id
 ),
-m AS (SELECT notification_id, sum(matched) AS matched FROM notification_evaluations GROUP BY notification_id)
+m AS (SELECT notification_id, sum(matched) AS matched, sum(unmapped) AS unmapped, sum(not_member) AS not_member
+      FROM notification_evaluations GROUP BY notification_id)
 SELECT n.name AS notification, n.alias AS org, n.template, n.enabled, n.version,
        coalesce(m.matched, 0) AS matched, coalesce(p.queued, 0) AS queued, coalesce(p.delivered, 0) AS delivered,
        coalesce(p.failed, 0) AS failed, coalesce(p.blocked, 0) AS blocked, coalesce(p.pending, 0) AS pending,
-       p.last_fired, coalesce(p.last_24h, 0) AS last_24h, coalesce(p.last_7d, 0) AS last_7d
+       p.last_fired, coalesce(p.last_24h, 0) AS last_24h, coalesce(p.last_7d, 0) AS last_7d,
+       coalesce(m.unmapped, 0) AS unmapped, coalesce(m.not_member, 0) AS not_member
 FROM notifications n LEFT JOIN per p ON p.notification_id = n.id LEFT JOIN m ON m.notification_id = n.id
 WHERE n.workspace = ? {org_filter}
 ORDER BY n.alias, n.name
@@ -61,5 +67,57 @@ def notification_stats(control: ControlDB, workspace: str, alias: str | None = N
 
 def stats_artifact_rows(control: ControlDB, workspace: str, alias: str | None = None) -> list[dict[str, Any]]:
     """The same table with plain values (strings for times): what ``create_table_artifact`` takes."""
-    return [{k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v) for k, v in row.items()}
-            for row in notification_stats(control, workspace, alias)]
+    return [_plain(row) for row in notification_stats(control, workspace, alias)]
+
+
+def skipped_artifact_rows(control: ControlDB, workspace: str, alias: str | None = None) -> list[dict[str, Any]]:
+    """:func:`skipped_recipients` with plain values, for a table artifact."""
+    return [_plain(row) for row in skipped_recipients(control, alias, workspace=workspace)]
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+SKIP_REASONS = {
+    "unmapped": ("no Slack user", "the Salesforce user's email matches no Slack member: fix the email in "
+                 "Salesforce or Slack, then refresh the user map"),
+    "not_member": ("not a Sales member", "assign the Sales Home permission set in Salesforce (or remove the "
+                   "person from the notification's recipients)"),
+}
+SKIPPED_COLUMNS = ("notification", "org", "reason", "skipped", "last_skipped", "fix")
+
+
+def skipped_recipients(control: ControlDB, alias: str | None = None, *, workspace: str | None = None,
+                       since: datetime | None = None) -> list[dict[str, Any]]:
+    """Direct messages skipped, per notification and reason (columns :data:`SKIPPED_COLUMNS`).
+
+    ``reason``: "no Slack user" (a Sales member the user map could not match) or "not a Sales
+    member"; ``skipped``: how many, over the evaluations since ``since`` (default: all);
+    ``last_skipped``: the last evaluation that skipped one; ``fix``: what a sales admin does about
+    it.  Only rows with something skipped; ``alias``/``workspace`` narrow to an org/workspace.
+    """
+    params: list[Any] = []
+    where = ["true"]
+    if alias:
+        where.append("e.alias = ?")
+        params.append(alias)
+    if workspace:
+        where.append("n.workspace = ?")
+        params.append(workspace)
+    if since is not None:
+        where.append("e.evaluated_at >= ?")
+        params.append(since)
+    rows = control.rows(
+        "SELECT coalesce(n.name, e.notification_id) AS notification, e.alias AS org, "
+        "sum(e.unmapped) AS unmapped, max(e.evaluated_at) FILTER (WHERE e.unmapped > 0) AS last_unmapped, "
+        "sum(e.not_member) AS not_member, max(e.evaluated_at) FILTER (WHERE e.not_member > 0) AS last_not_member "
+        "FROM notification_evaluations e LEFT JOIN notifications n ON n.id = e.notification_id "
+        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY org, notification", params)
+    out = []
+    for r in rows:
+        for reason, (label, fix) in SKIP_REASONS.items():
+            if r[reason]:
+                out.append({"notification": r["notification"], "org": r["org"], "reason": label,
+                            "skipped": int(r[reason]), "last_skipped": r[f"last_{reason}"], "fix": fix})
+    return out

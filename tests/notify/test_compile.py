@@ -154,7 +154,8 @@ def test_sql_matches_the_python_reference(tmp_path_factory: pytest.TempPathFacto
                                           recs: list[dict[str, Any]], log: list[dict[str, Any]],
                                           include_initial: bool) -> None:
     specs = data.draw(st.lists(spec(data), min_size=1, max_size=6))
-    plans = [Plan(f"n{i}", 1, s, RESOLVED) for i, s in enumerate(specs)]
+    won_stage = data.draw(st.sampled_from([None, None, "Negotiation"]))  # the celebrations' custom won stage
+    plans = [Plan(f"n{i}", 1, s, RESOLVED, won_stage) for i, s in enumerate(specs)]
     path = tmp_path_factory.mktemp("org") / "org.duckdb"
     with make_org(path, recs, log) as wh:
         compiled = compile_changes(plans, {"Opportunity": set(DUCK)}, run_id="r1", include_initial=include_initial,
@@ -191,3 +192,39 @@ def test_a_column_the_warehouse_lacks_leaves_the_notification_out() -> None:
                                          conditions=[Condition(field="Type", op="is_null")]), RESOLVED)
     assert compile_changes([plan], {"Opportunity": set(DUCK) - {"Type"}}, run_id="r", include_initial=False,
                            today=TODAY) is None
+
+
+def _deal(i: int, stage: str) -> dict[str, Any]:
+    return {"Id": f"006{i:03d}", "Name": f"deal {i}", "StageName": stage, "Amount": 10, "CloseDate": TODAY,
+            "OwnerId": "005A", "IsClosed": stage.startswith("Closed"), "IsWon": stage == "Closed Won",
+            "IsDeleted": False, "Type": None, "Probability": None}
+
+
+def _update(i: int, field: str, old: str, new: str, second: int = 0) -> dict[str, Any]:
+    return {"run_id": "r1", "object": "Opportunity", "record_id": f"006{i:03d}", "operation": "update",
+            "system_modstamp": BASE + timedelta(seconds=second), "field": field, "old_value": old, "new_value": new,
+            "initial": False}
+
+
+@pytest.mark.parametrize("won_stage", [None, "Negotiation"])
+def test_deal_closed_follows_the_celebrations_won_stage(tmp_path: Path, won_stage: str | None) -> None:
+    """With a custom won stage, entering it is a win (IsWon stays false); a deal in the standard won stage is
+    then neither won nor lost, as for the celebrations (the custom stage replaces IsWon)."""
+    recs = [_deal(1, "Negotiation"), _deal(2, "Closed Won"), _deal(3, "Closed Lost")]
+    log = [_update(1, "StageName", "Proposal", "Negotiation"),
+           _update(2, "StageName", "Negotiation", "Closed Won"), _update(2, "IsClosed", "false", "true", 1),
+           _update(3, "StageName", "Proposal", "Closed Lost"), _update(3, "IsClosed", "false", "true")]
+    plans = [Plan(outcome, 1, NotificationSpec(template="deal_closed", options={"outcome": outcome}), RESOLVED,
+                  won_stage) for outcome in ("won", "lost", "any")]
+    with make_org(tmp_path / "org.duckdb", recs, log) as wh:
+        compiled = compile_changes(plans, {"Opportunity": set(DUCK)}, run_id="r1", include_initial=False, today=TODAY)
+        assert compiled is not None
+        got = {(compiled.plans[r[0]].id, r[1]) for r in wh.conn.execute(compiled.sql, compiled.params).fetchall()}
+    expected = evaluate_rows(plans, log, {"Opportunity": {r["Id"]: r for r in recs}}, run_id="r1",
+                             include_initial=False, today=TODAY)
+    assert got == set(expected)
+    if won_stage is None:
+        assert got == {("won", "006002"), ("lost", "006003"), ("any", "006002"), ("any", "006003")}
+    else:
+        assert got == {("won", "006001"), ("lost", "006003"), ("any", "006001"), ("any", "006002"),
+                       ("any", "006003")}

@@ -19,15 +19,17 @@ from saleshome.notify.compile import Plan
 from saleshome.notify.digest import run_digests
 from saleshome.notify.evaluate import evaluate, evaluate_scheduled
 from saleshome.notify.reference import evaluate_rows
-from saleshome.notify.stats import notification_stats
+from saleshome.notify.stats import notification_stats, skipped_recipients, stats_artifact_rows
 from saleshome.notify.store import create_notification, load_notifications, set_enabled
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
+from saleshome.settings.changes import set_won_stage
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.members import eligible_users
 from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.slack.restrictions import Restrictions
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.settings.conftest import ALIAS, People
 from tests.slack.conftest import drain, publisher
@@ -161,3 +163,95 @@ def test_upcoming_dates_once_per_record_and_date(ready: SettingsContext, people:
     first = evaluate_scheduled(settings, ALIAS, now=now)
     assert first.matched > 0 and first.messages == first.matched
     assert evaluate_scheduled(settings, ALIAS, now=now + timedelta(hours=1)).messages == 0
+
+
+def test_deal_closed_honours_the_custom_won_stage(ready: SettingsContext, people: People,
+                                                   sf_sandbox: SalesforceSandbox) -> None:
+    """The celebrations' won stage ("Contract Signed", where the sandbox keeps IsWon false) is what "won" means."""
+    settings = ready.settings
+    initial_sync_and_map(settings)
+    set_won_stage(ready, people.sales_admin, ALIAS, "Contract Signed")
+    for outcome in ("won", "lost", "any"):
+        create_notification(ready, people.sales_admin, ALIAS, f"deals-{outcome}", NotificationSpec.model_validate(
+            {"template": "deal_closed", "options": {"outcome": outcome}, "recipients": {"channels": ["#sales"]}}))
+    with OrgWarehouse(settings.org_db(ALIAS)) as wh:
+        signed, won, lost = (r[0] for r in wh.conn.execute(
+            'SELECT "Id" FROM sf."Opportunity" WHERE NOT "IsClosed" AND NOT "IsDeleted" '
+            "AND \"StageName\" <> 'Contract Signed' ORDER BY \"Id\" DESC LIMIT 3").fetchall())
+    assert sf_sandbox.store is not None
+    for opportunity, stage in ((signed, "Contract Signed"), (won, "Closed Won"), (lost, "Closed Lost")):
+        sf_sandbox.store.update("Opportunity", opportunity, {"StageName": stage})
+    settle(sf_sandbox, settings)
+    run = sync_org(settings, ALIAS)
+    assert run.status == "completed"
+    with OrgWarehouse(settings.org_db(ALIAS)) as wh:
+        row = wh.conn.execute('SELECT "IsWon", "IsClosed" FROM sf."Opportunity" WHERE "Id" = ?', [signed]).fetchone()
+    assert row == (False, False)  # Salesforce does not see it as won, nor closed
+
+    summary = evaluate(settings, ALIAS, run.run_id)
+    assert not summary.warnings, summary.warnings
+    fired: dict[str, set[str]] = {}
+    for r in ControlDB(settings.control_db).rows(
+            "SELECT n.name, e.record_id FROM notification_events e JOIN notifications n ON n.id = e.notification_id"):
+        if r["record_id"] in (signed, won, lost):
+            fired.setdefault(r["name"], set()).add(r["record_id"])
+    assert fired == {"deals-won": {signed}, "deals-lost": {lost}, "deals-any": {signed, won, lost}}
+
+
+def test_a_digest_beyond_block_kit_limits_links_to_the_list_and_passes_slack(
+        ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbox, slack_sandbox: SlackSandbox) -> None:
+    settings = ready.settings
+    saved = create_notification(ready, people.sales_admin, ALIAS, "stage-digest", NotificationSpec.model_validate(
+        {"template": "stage_changed", "recipients": {"channels": ["#sales"]},
+         "delivery": {"mode": "digest", "frequency": "daily", "hour": 0}}))
+    channel = saved.spec.recipients.channels[0]
+    assert sf_sandbox.info is not None
+    instance = sf_sandbox.info.instance_url.rstrip("/")
+    now = datetime.now(UTC)
+    with duckdb.connect(str(settings.control_db)) as db:
+        db.executemany("INSERT INTO digest_items VALUES (?, ?, ?, ?, ?, NULL, NULL, 'daily@00', ?, ?, NULL)", [
+            [f"item-{i}", saved.id, saved.name, ALIAS, channel,
+             f"• <{instance}/006{i:012d}|Deal &lt;{i}&gt;> — *Stage*: Prospecting → Qualification", now]
+            for i in range(60)])
+    assert run_digests(settings, now).sent == 1
+    [digest] = [o for o in _outbox(settings) if o["kind"] == "digest"]
+    body = json.loads(str(digest["blocks"]))
+    more = f"…and 50 more · <{instance}/lightning/o/Opportunity/list|see them in Salesforce>"
+    assert any(b.get("text", {}).get("text", "").endswith(more) for b in body), body
+
+    drain(publisher(slack_sandbox, ready.control, restrictions=Restrictions()))  # the sandbox validates Block Kit
+    assert [o["state"] for o in _outbox(settings) if o["kind"] == "digest"] == ["sent"]
+
+
+def test_a_dm_for_an_unmapped_member_is_skipped_and_reported(ready: SettingsContext, people: People,
+                                                             sf_sandbox: SalesforceSandbox) -> None:
+    settings = ready.settings
+    initial_sync_and_map(settings)
+    with OrgWarehouse(settings.org_db(ALIAS)) as wh:
+        members = eligible_users(wh, settings.sales_home_permission_set)
+        opportunities = [r[0] for r in wh.conn.execute(
+            'SELECT "Id" FROM sf."Opportunity" WHERE NOT "IsClosed" AND NOT "IsDeleted" AND "StageName" <> '
+            "'Prospecting' ORDER BY \"Id\" LIMIT 2").fetchall()]
+    mapped = {r["sf_user_id"] for r in ready.control.rows(
+        "SELECT sf_user_id FROM user_map WHERE alias = ? AND status = 'matched'", [ALIAS])}
+    no_slack, with_slack = sorted(members - mapped)[0], sorted(members & mapped)[0]
+    create_notification(ready, people.sales_admin, ALIAS, "owner-moves", NotificationSpec.model_validate(
+        {"template": "stage_changed", "recipients": {"owner": True},
+         "conditions": [{"field": "Name", "op": "contains", "value": "dm-skip-check"}]}))
+    assert sf_sandbox.store is not None
+    for i, (opportunity, owner) in enumerate(zip(opportunities, (no_slack, with_slack), strict=True)):
+        sf_sandbox.store.update("Opportunity", opportunity, {"OwnerId": owner, "StageName": "Prospecting",
+                                                             "Name": f"dm-skip-check {i}"})
+    settle(sf_sandbox, settings)
+    summary = evaluate(settings, ALIAS, sync_org(settings, ALIAS).run_id)
+
+    [result] = summary.results
+    assert (result.matched, result.unmapped, result.queued) == (2, 1, 1)
+    assert summary.unmapped_users == [no_slack]
+    [skipped] = skipped_recipients(ready.control, ALIAS)
+    assert skipped["notification"] == "owner-moves" and skipped["reason"] == "no Slack user"
+    assert skipped["skipped"] == 1 and skipped["last_skipped"] is not None and "user map" in skipped["fix"]
+    assert skipped_recipients(ready.control, "another-org") == []
+    [stats] = notification_stats(ready.control, "default", ALIAS)
+    assert (stats["unmapped"], stats["not_member"], stats["queued"]) == (1, 0, 1)
+    assert stats_artifact_rows(ready.control, "default", ALIAS)[0]["unmapped"] == 1
