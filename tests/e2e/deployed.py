@@ -25,7 +25,14 @@ import pytest
 import requests
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import WorkPoolCreate
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId, LogFilter, LogFilterFlowRunId
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterParentFlowRunId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 from prefect.client.schemas.objects import FlowRun, WorkPool, WorkPoolStatus
 from prefect.client.schemas.sorting import LogSort
 from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -105,6 +112,12 @@ class Deployed:
             raise AssertionError(f"flow run {run.name} ended {run.state.name}: {run.state.message}\n"
                                  f"{self.run_logs(run_id)}\n{self.diagnostics()}")
         return run
+
+    def run_ids(self, deployment: str) -> set[UUID]:
+        """The ids of every flow run of ``deployment`` so far."""
+        with self.client() as client:
+            return {r.id for r in client.read_flow_runs(deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[self.deployments[deployment]])))}
 
     def child_runs(self, run_id: UUID) -> list[FlowRun]:
         with self.client() as client:

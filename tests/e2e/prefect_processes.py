@@ -68,6 +68,7 @@ def prefect_environment(base: Mapping[str, str], prefect_home: Path, port: int) 
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_PROFILES_PATH": str(prefect_home / "profiles.toml"),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}",
+        "PREFECT_SERVER_DATABASE_TIMEOUT": "60",  # SQLite busy on a loaded machine: wait, do not fail the call
         "PREFECT_API_URL": f"{url}/api",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "true",

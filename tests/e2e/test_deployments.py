@@ -29,7 +29,7 @@ from tasks.concurrency import org_limit_name
 from tasks.notify import notification_summary_key
 from tests.browser import ARTIFACTS, launch
 from tests.e2e.deployed import ALIAS, Deployed, salesforce_client
-from tests.e2e.prefect_processes import POOL, ROOT
+from tests.e2e.prefect_processes import POOL, ROOT, wait_until
 from tests.flows.test_sales_home_flow import outbox, sent_keys
 from tests.flows.test_sync_flow import cursors
 
@@ -235,12 +235,26 @@ def test_backfill_custom_run_from_the_prefect_ui(deployed: Deployed) -> None:
             pick_day(page, "Start", start)
             pick_day(page, "End", end)
             page.screenshot(path=str(form_shot), full_page=True)
-            page.get_by_role("button", name="Submit", exact=True).click()
-
-            page.get_by_role("link", name="View run").click()  # in the "scheduled to start now" toast
-            page.wait_for_url(re.compile(r"/runs/flow-run/[0-9a-f-]{36}"))
-            run_id = UUID(re.findall(r"/runs/flow-run/([0-9a-f-]{36})", page.url)[0])
+            before = deployed.run_ids("backfill")
+            ui = page.url.split("/deployments/")[0]  # the UI's root (the v2 UI lives under /v2)
+            submit = page.get_by_role("button", name="Submit", exact=True)
+            submit.click()
+            # The run the form created, found through the API (bounded): the UI's "View run" toast
+            # shows for a few seconds only, which a busy machine can miss.  A submit the server
+            # could not store (its SQLite busy) leaves the form up: submitted once more.
+            created: list[UUID] = []
+            for attempt in range(2):
+                try:
+                    created = wait_until(lambda: list(deployed.run_ids("backfill") - before) or None, timeout=60,
+                                         interval=1.0, what="the flow run the form submitted")
+                    break
+                except AssertionError:
+                    if attempt or not submit.is_visible():
+                        raise
+                    submit.click()
+            [run_id] = created
             run = deployed.completed(run_id)  # polled through the API, bounded
+            page.goto(f"{ui}/runs/flow-run/{run_id}", wait_until="load")
 
             page.reload(wait_until="load")
             expect(page.get_by_text("Completed", exact=True).first).to_be_visible()
