@@ -17,8 +17,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("SALESHOME_HOME", None)
-    demo = subprocess.run([sys.executable, "-c", "from saleshome.cli import main; main()", "demo"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=280, check=False)
+    demo = subprocess.run(
+        [sys.executable, "-c", "from saleshome.cli import main; main()", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     out = demo.stdout
     assert "Initial sync" in out and out.count("Incremental sync") == 3
@@ -32,6 +39,61 @@ def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> 
     index = Path(snapshot[1])
     assert index == (tmp_path / ".demo" / "slack-viewer" / "index.html").resolve() and index.is_file()
     pages = "".join(p.read_text() for p in (index.parent / "channels").glob("*.html"))
-    assert "won" in pages.lower() and "saleshome_message" in pages  # celebration and notification messages
+    assert "saleshome_message" in pages  # notification messages
     profiles = "".join(p.read_text() for p in (index.parent / "users").glob("*.html"))
     assert 'class="status-emoji"' in profiles, "no banner on any profile page"
+    _assert_settings_imported_before_the_initial_sync(out)
+    _assert_a_celebration_in_the_snapshot(out, index)
+
+
+def _assert_settings_imported_before_the_initial_sync(out: str) -> None:
+    """The sales admin imports examples/sales-home.yaml, then the settings summary, then the initial sync."""
+    imported = re.search(
+        r"saleshome settings import sales-home\.yaml --as U\w+: (\d+) section\(s\) set, audited: ", out
+    )
+    assert imported, out[:3000]
+    assert int(imported[1]) >= 1
+    initial = out.index("\nInitial sync (silent")
+    assert imported.start() < initial
+    settings = out[imported.end() : initial]
+    titles = ("Sales admins", "Salesforce lists shown in Sales Home", "Notification restrictions", "Deal celebrations")
+    for title in titles:
+        assert title in settings, f"no {title!r} table between the settings import and the initial sync"
+    positions = [settings.index(t) for t in titles]
+    assert positions == sorted(positions), "the settings summary tables are out of order"
+    assert "#deals-won" in settings and "just won" in settings  # the celebration settings of the example file
+
+
+def _assert_a_celebration_in_the_snapshot(out: str, index: Path) -> None:
+    """A celebration message on #deals-won's page, and the banner on the owner's profile page."""
+    root = index.parent
+    deals_won = re.search(r'href="channels/([A-Z0-9]+)\.html">#deals-won</a>', index.read_text())
+    assert deals_won, "no #deals-won in the snapshot's index"
+    channel = deals_won[1]
+    page = (root / "channels" / f"{channel}.html").read_text()
+    # Each celebration the demo prints: its permalinks point at #deals-won messages the snapshot shows, and
+    # when its banner was set, the owner's profile page (the printed link) shows it.
+    section = out[out.index("\nCelebrations (") :]
+    section = section[: section.index("\nWhat the demo did")] if "\nWhat the demo did" in section else section
+    links: list[tuple[str, str]] = []
+    banners: list[str] = []
+    banner_set = False
+    for line in section.splitlines()[1:]:
+        if (found := re.match(r"\s+message: \S+/archives/([A-Z0-9]+)/p(\d+)$", line)) is not None:
+            links.append((found[1], found[2]))
+        elif (found := re.match(r"\s+profile: \S+/users/(U[A-Z0-9]+)$", line)) is not None:
+            if banner_set:
+                banners.append(found[1])
+        elif " won " in line:
+            banner_set = ", banner set" in line
+    assert links and banners, section[:3000]
+    for linked_channel, ts in links:
+        assert linked_channel == channel
+        assert f'id="m{ts}"' in page, f"message p{ts} not on the #deals-won page"
+        article = page.split(f'id="m{ts}"', 1)[1].split("<article", 1)[0]
+        assert "just won" in article
+    for user in banners:
+        profile = (root / "users" / f"{user}.html").read_text()
+        status = re.search(r'<span class="status-emoji">[^<]+</span>\s*<span class="status-text">(.*?)</span>', profile)
+        assert status, f"no status on the profile page of {user}"
+        assert "just won" in status[1]
