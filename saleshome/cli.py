@@ -186,7 +186,8 @@ def sync(
              "`saleshome outbox publish`).")] = True,
 ) -> None:
     """Sync Salesforce into DuckDB, with a progress bar per object and a summary per org; then evaluate the
-    org's notifications and celebrate its won deals (one line each)."""
+    org's notifications and celebrate its won deals (one line each). Refused when the workspace's plan does not
+    include Sales Home."""
     from saleshome.config import load_settings
     from saleshome.sync.console import sync_with_progress
 
@@ -203,7 +204,7 @@ STATUS_UNMAPPED_USERS = 10
 def status() -> None:
     """One screen: per org its state, API budget left, last sync runs (outcome, duration) and per object rows,
     cursor, lag, last run, last error; then the outbox backlog, dead letters and unmapped users (works during a
-    sync: reads only the control database)."""
+    sync: reads only the control database). When the plan does not include Sales Home, that comes first, in red."""
     from rich.console import Console
 
     from saleshome.config import load_settings
@@ -211,14 +212,36 @@ def status() -> None:
     from saleshome.sync.status import read_status
 
     settings = load_settings()
+    console = Console()
+    _print_plan_problem(console, settings)
     orgs = read_status(settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
-    console = Console()
     for org in orgs:
         console.print(status_view(org))
     _print_publishing_status(console, settings)
+
+
+def _print_plan_problem(console: Any, settings: Any) -> bool:
+    """When Sales Home cannot run on this workspace's plan, say so first, in red (True: a problem was shown).
+
+    Read-only views (``status``, ``outbox list``) still show what they hold, so that a data engineer
+    sees the state of a workspace whose plan lapsed; every command that syncs, sends or changes refuses.
+    """
+    from rich.markup import escape
+
+    from saleshome.settings.workspace import sales_home_problem
+    from saleshome.warehouse.control import ControlDB
+
+    problem = sales_home_problem(ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds),
+                                 settings.workspace)
+    if problem is None:
+        return False
+    console.print(f"[bold red]Sales Home is not running:[/] {escape(problem.message)}"
+                  + (f"\n[bold]hint:[/] {escape(problem.hint)}" if problem.hint else "")
+                  + "\nsync, notifications, celebrations and publishing refuse until then.")
+    return True
 
 
 def _print_publishing_status(console: Any, settings: Any) -> None:
@@ -271,7 +294,8 @@ def serve() -> None:
 
 @outbox_app.command("publish")
 def outbox_publish() -> None:
-    """Send what the outbox holds now (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply)."""
+    """Send what the outbox holds now (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply; refused
+    when the workspace's plan does not include Sales Home)."""
     from saleshome.config import load_settings
     from saleshome.slack.setup import publisher_from_settings
 
@@ -285,11 +309,14 @@ def outbox_list(
     state: Annotated[str | None, typer.Option(help="Only this state: pending, sending, sent, dead, blocked.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
 ) -> None:
-    """List outbox items (newest first)."""
+    """List outbox items (newest first; shown even when the plan lacks Sales Home, with that problem first)."""
+    from rich.console import Console
+
     from saleshome.config import load_settings
     from saleshome.warehouse.control import ControlDB
 
     settings = load_settings()
+    _print_plan_problem(Console(stderr=True), settings)
     where, params = ("WHERE state = ?", [state]) if state else ("", [])
     rows = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds).rows(
         f"SELECT key, kind, channel, state, attempts, last_error FROM outbox {where} ORDER BY seq DESC LIMIT ?",
@@ -305,13 +332,23 @@ def outbox_retry(
     key: Annotated[str | None, typer.Argument(help="The key of a dead-lettered or blocked item.")] = None,
     all_dead: Annotated[bool, typer.Option("--all-dead", help="Re-queue every dead-lettered item.")] = False,
 ) -> None:
-    """Put a dead-lettered item (or all of them) back in the queue, once its cause is fixed."""
+    """Put a dead-lettered item (or all of them) back in the queue, once its cause is fixed (refused when the
+    workspace's plan does not include Sales Home)."""
+    from rich.console import Console
+
     from saleshome.config import load_settings
+    from saleshome.settings.workspace import get_workspace, require_sales_home_of
     from saleshome.slack.outbox import requeue
     from saleshome.warehouse.control import ControlDB
 
     settings = load_settings()
-    n = requeue(ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds), key=key, all_dead=all_dead)
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    found = get_workspace(control, settings.workspace)
+    if found is not None:
+        require_sales_home_of(found, settings.workspace)  # a declared plan without Sales Home: refused
+    else:  # nothing can have been queued before the plan was declared; publishing checks it again
+        _print_plan_problem(Console(stderr=True), settings)
+    n = requeue(control, key=key, all_dead=all_dead)
     typer.echo(f"re-queued {n} item(s)")
 
 

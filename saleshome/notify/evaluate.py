@@ -14,6 +14,9 @@ tables.  Then, for what matched (one match per notification and record):
   record Id, the change's SystemModstamp — or the period for time-based templates,
   recipient); immediate ones go to the outbox, digest ones to ``digest_items``.
 
+On a workspace whose Slack plan does not include Sales Home (or with no plan declared) nothing
+is evaluated: the summary says why (``skipped``), as celebrations do.
+
 All writes of one evaluation happen in one control-database transaction; evaluating the
 same run twice adds nothing (same keys).  Initial syncs and backfills are silent unless the
 run was started with ``notify``.
@@ -37,6 +40,7 @@ from saleshome.settings.celebrations import won_stage as chosen_won_stage
 from saleshome.settings.layouts import layout_for
 from saleshome.settings.members import eligible_users
 from saleshome.settings.orgs import get_org
+from saleshome.settings.workspace import get_workspace
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
@@ -74,6 +78,7 @@ class EvaluationSummary:
     warnings: list[str] = field(default_factory=list)
     results: list[NotificationResult] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: str | None = None  # why nothing was evaluated (Sales Home not on the workspace's plan)
 
     def rows(self) -> list[dict[str, Any]]:
         return [{"notification": r.name, "matched": r.matched, "queued": r.queued, "cooldown": r.cooled,
@@ -108,6 +113,15 @@ def run_matches(warehouse: OrgWarehouse, compiled: Compiled) -> list[tuple[Any, 
     return warehouse.conn.execute(compiled.sql, compiled.params).fetchall()
 
 
+SKIPPED_NO_SALES_HOME = "Sales Home is not available on this workspace's plan (or no plan is declared)"
+
+
+def _unavailable(control: ControlDB, settings: Settings) -> str | None:
+    """Why notifications may not run on this workspace (None: its plan includes Sales Home)."""
+    found = get_workspace(control, settings.workspace)
+    return None if found is not None and found.has_sales_home else SKIPPED_NO_SALES_HOME
+
+
 def _stamp(value: Any) -> str:
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
 
@@ -118,6 +132,8 @@ def evaluate(settings: Settings, alias: str, run_id: str, *, warehouse: OrgWareh
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    if skipped := _unavailable(control, settings):
+        return EvaluationSummary(alias, run_id, skipped=skipped)
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
                      if not TEMPLATES[n.template].time_based]
     summary = EvaluationSummary(alias, run_id, notifications=len(notifications))
@@ -151,6 +167,8 @@ def evaluate_scheduled(settings: Settings, alias: str, *, warehouse: OrgWarehous
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    if skipped := _unavailable(control, settings):
+        return EvaluationSummary(alias, None, skipped=skipped)
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
                      if TEMPLATES[n.template].time_based]
     summary = EvaluationSummary(alias, None, notifications=len(notifications))

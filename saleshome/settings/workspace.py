@@ -20,7 +20,7 @@ import duckdb
 from pydantic import BaseModel
 
 from saleshome.config import Settings
-from saleshome.errors import ConfigurationError, PermissionDeniedError, ValidationError
+from saleshome.errors import ConfigurationError, PermissionDeniedError, SalesHomeError, ValidationError
 from saleshome.warehouse.control import ControlDB
 
 from .audit import record_change
@@ -113,6 +113,19 @@ def require_sales_home_of(found: Workspace | None, workspace: str) -> Workspace:
         )
     check_plan(found)
     return found
+
+
+def sales_home_problem(control: ControlDB, workspace: str) -> SalesHomeError | None:
+    """Why Sales Home cannot run on ``workspace`` (what :func:`require_sales_home` would raise), or None.
+
+    For read-only views (``saleshome status``, ``saleshome outbox list``) that still show what
+    they can, with the problem first.
+    """
+    try:
+        require_sales_home(control, workspace)
+    except (ConfigurationError, SalesHomeUnavailableError) as exc:
+        return exc
+    return None
 
 
 def check_plan(found: Workspace) -> None:

@@ -1,9 +1,14 @@
-"""Building a publisher from the settings (token and pace), for the CLI and the Prefect flow."""
+"""Building a publisher from the settings (token and pace), for the CLI and the Prefect flow.
+
+Nothing is sent on a workspace whose Slack plan does not include Sales Home: the publisher is
+not built (:func:`~saleshome.settings.workspace.require_sales_home`).
+"""
 
 from __future__ import annotations
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
+from saleshome.settings.workspace import require_sales_home
 from saleshome.warehouse.control import ControlDB
 
 from .publisher import Publisher, web_client
@@ -11,11 +16,16 @@ from .restrictions import load_restrictions
 
 
 def publisher_from_settings(settings: Settings, *, token: str | None = None) -> Publisher:
-    """A publisher on the control database, with the restrictions in force right now."""
+    """A publisher on the control database, with the restrictions in force right now.
+
+    Refuses (:class:`~saleshome.settings.workspace.SalesHomeUnavailableError`, or a
+    ``ConfigurationError`` before the plan is declared) when Sales Home is not available.
+    """
+    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    require_sales_home(control, settings.workspace)
     secret = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
     if not secret:
         raise ConfigurationError("no Slack bot token", hint="set SALESHOME_SLACK_BOT_TOKEN (or a Prefect Secret block)")
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     client, handler = web_client(secret, base_url=settings.slack_api_url)
     return Publisher(
         control, client, restrictions=load_restrictions(control, settings.workspace), rate_handler=handler,

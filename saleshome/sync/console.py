@@ -3,6 +3,8 @@
 After each org's sync, its notifications are evaluated and its wins celebrated
 (:func:`saleshome.pipeline.after_sync`: user map, notifications, celebrations), one line each;
 what they queue is sent by the publisher (``saleshome outbox publish``, or the Prefect flows).
+On a workspace whose Slack plan does not include Sales Home (or before the plan is declared) it
+refuses before anything is opened or synced (:func:`~saleshome.settings.workspace.require_sales_home_for`).
 A run paused for quota is not a failure: it prints a note and the command still exits 0.
 A failed org prints its error and hint; the others still sync, and the command exits
 non-zero (75 when every failure is worth retrying, 1 otherwise).
@@ -20,6 +22,7 @@ from saleshome.errors import QuotaExceededError, SalesHomeError, is_retriable
 from saleshome.pipeline import after_sync
 from saleshome.salesforce.credentials import Resolver
 from saleshome.settings.orgs import get_org, list_orgs
+from saleshome.settings.workspace import require_sales_home_for
 from saleshome.sync.engine import SyncResult, sync_org
 from saleshome.sync.progress import ObjectBars, progress_display
 from saleshome.sync.render import summary_table
@@ -62,7 +65,10 @@ def sync_with_progress(
     """Sync the org (or every org), print each summary; returns the exit status.
 
     ``notify``: also evaluate notifications and celebrate wins after each sync (one line each).
+    Raises :class:`~saleshome.settings.workspace.SalesHomeUnavailableError` (or a
+    ``ConfigurationError`` before the plan is declared) without syncing anything.
     """
+    require_sales_home_for(settings)
     console = console or Console()
     errors = errors or Console(stderr=True)
     aliases = orgs_to_sync(settings, alias)

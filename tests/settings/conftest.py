@@ -26,6 +26,24 @@ from saleshome.settings.workspace import Plan, set_plan
 from saleshome.warehouse.control import ControlDB
 
 ALIAS = "acme"
+# Every table a settings change writes (what "nothing changed" compares).
+SETTINGS_TABLES = ("workspaces", "role_assignments", "org_settings", "default_list_views", "record_layouts",
+                   "celebration_settings", "notification_restrictions", "settings_audit", "notifications",
+                   "notification_versions")
+
+
+def dump_tables(control: ControlDB, tables: tuple[str, ...] = SETTINGS_TABLES) -> list[object]:
+    """The rows of ``tables``, each in a stable order, read in one opening of the control file."""
+    with control.transaction() as db:
+        return [(t, db.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()) for t in tables]
+
+
+def control_tables(control: ControlDB) -> tuple[str, ...]:
+    """Every table of the control database (settings, sync state, outbox, caches)."""
+    with control.transaction() as db:
+        rows = db.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                          "ORDER BY table_name").fetchall()
+    return tuple(r[0] for r in rows)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from saleshome.config import Settings
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views
 
-from .conftest import ALIAS, People
-from .test_import_export import dump_tables, example_for
+from .conftest import ALIAS, People, dump_tables
+from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration
 

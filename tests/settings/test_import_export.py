@@ -22,9 +22,8 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.changes import set_restrictions
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views, shown_objects
-from saleshome.warehouse.control import ControlDB
 
-from .conftest import ALIAS, People
+from .conftest import ALIAS, People, dump_tables
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales-home.yaml"
@@ -33,14 +32,6 @@ NOTIFICATIONS = ("stage-moves", "big-deals", "close-date-slips", "deals-closed",
 
 def example_for(alias: str = ALIAS) -> str:
     return EXAMPLE.read_text().replace("  demo-org:", f"  {alias}:")
-
-
-def dump_tables(control: ControlDB) -> list[object]:
-    tables = ("workspaces", "role_assignments", "org_settings", "default_list_views", "record_layouts",
-              "celebration_settings", "notification_restrictions", "settings_audit", "notifications",
-              "notification_versions")
-    with control.transaction() as db:  # one opening of the file for all of them
-        return [db.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables]
 
 
 def test_the_example_applies_and_exports_back_unchanged(ready: SettingsContext, people: People,
