@@ -6,14 +6,27 @@ Roles are read from the Slack sandbox through slack-sdk's WebClient (``users.inf
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, PermissionDeniedError, SalesHomeError, ValidationError
-from saleshome.settings.apply import apply_document, parse_document
+from saleshome.notify.catalog import NotificationSpec
+from saleshome.notify.store import create_notification, delete_notification, edit_notification, set_enabled
+from saleshome.settings.apply import import_yaml
 from saleshome.settings.audit import read_audit
-from saleshome.settings.changes import set_restrictions
+from saleshome.settings.changes import (
+    add_default_lists,
+    add_object,
+    remove_default_list,
+    remove_object,
+    reset_layout,
+    set_celebrations,
+    set_layout,
+    set_restrictions,
+    set_won_stage,
+)
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.roles import (
     grant_sales_admin,
@@ -24,86 +37,128 @@ from saleshome.settings.roles import (
 )
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, require_sales_home, set_plan
 
-from .conftest import People, make_ready
+from .conftest import ALIAS, People, dump_tables, make_ready
 
 pytestmark = pytest.mark.integration
 
-ROLES = ("primary_owner", "owner", "admin", "sales_admin", "member", "deactivated", "unknown")
+ROLES = ("primary_owner", "owner", "admin", "sales_admin", "member", "deactivated", "bot", "unknown")
 UNKNOWN_USER = "U0NOBODY00"
+SPEC = NotificationSpec.model_validate({"template": "deal_closed", "recipients": {"channels": ["#sales"]}})
 
 
 def who(people: People, role: str) -> str:
     return UNKNOWN_USER if role == "unknown" else str(getattr(people, role))
 
 
-def _set_plan(ctx: SettingsContext, actor: str, people: People) -> None:
-    set_plan(ctx.control, ctx.directory, ctx.workspace, actor=actor, plan=Plan.ENTERPRISE_PLUS)
+@dataclass(frozen=True)
+class Action:
+    """One changing action: ``run`` as ``actor``; ``prepare`` (as the sales admin) gives it something to change;
+    ``undo`` (as whoever may) puts the settings back, so the next allowed role changes them again."""
+
+    run: Callable[[SettingsContext, str, People], object]
+    prepare: Callable[[SettingsContext, People], object] | None = None
+    undo: Callable[[SettingsContext, People], object] | None = None
+    changes: bool = True  # False: a dry run, which reports a change and writes nothing
 
 
-def _grant(ctx: SettingsContext, actor: str, people: People) -> None:
-    grant_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor=actor, user=people.member)
+def _notification(ctx: SettingsContext, people: People, *, enabled: bool = True) -> None:
+    create_notification(ctx, people.sales_admin, ALIAS, "big-deals", SPEC, enabled=enabled)
 
 
-def _revoke(ctx: SettingsContext, actor: str, people: People) -> None:
-    revoke_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor=actor, user=people.sales_admin)
-
-
-def _change(ctx: SettingsContext, actor: str, people: People) -> None:
-    set_restrictions(ctx, actor, include_external=True)
-
-
-def _import(ctx: SettingsContext, actor: str, people: People) -> None:
-    apply_document(ctx, actor, parse_document("restrictions: {channel_types: [public]}"))
-
-
-ACTIONS: dict[str, Callable[[SettingsContext, str, People], None]] = {
-    "set-plan": _set_plan, "grant": _grant, "revoke": _revoke, "change-settings": _change, "import": _import,
+DOCUMENT = f"restrictions: {{channel_types: [public]}}\norgs: {{{ALIAS}: {{won_stage: Closed Won}}}}"
+ACTIONS: dict[str, Action] = {
+    "set-plan": Action(lambda c, a, p: set_plan(c.control, c.directory, c.workspace, actor=a, plan=Plan.ENTERPRISE_GRID,
+                                                sales_elevate=True)),
+    "grant": Action(lambda c, a, p: grant_sales_admin(c.control, c.directory, c.workspace, actor=a, user=p.member),
+                    undo=lambda c, p: revoke_sales_admin(c.control, c.directory, c.workspace, actor=p.primary_owner,
+                                                         user=p.member)),
+    "revoke": Action(lambda c, a, p: revoke_sales_admin(c.control, c.directory, c.workspace, actor=a,
+                                                        user=p.sales_admin),
+                     undo=lambda c, p: grant_sales_admin(c.control, c.directory, c.workspace, actor=p.primary_owner,
+                                                         user=p.sales_admin)),
+    "lists.add": Action(lambda c, a, p: add_object(c, a, ALIAS, "PermissionSet")),
+    "lists.remove": Action(lambda c, a, p: remove_object(c, a, ALIAS, "Lead")),
+    "lists.add-default": Action(lambda c, a, p: add_default_lists(c, a, ALIAS, "Lead", ["TodaysLeads"])),
+    "lists.remove-default": Action(
+        lambda c, a, p: remove_default_list(c, a, ALIAS, "Lead", "TodaysLeads"),
+        prepare=lambda c, p: add_default_lists(c, p.sales_admin, ALIAS, "Lead", ["TodaysLeads"])),
+    "layouts.set": Action(lambda c, a, p: set_layout(c, a, ALIAS, "Lead", ["Name", "Company", "Status"], ["Status"])),
+    "layouts.reset": Action(lambda c, a, p: reset_layout(c, a, ALIAS, "Lead"),
+                            prepare=lambda c, p: set_layout(c, p.sales_admin, ALIAS, "Lead", ["Name", "Status"], [])),
+    "celebrations.set": Action(lambda c, a, p: set_celebrations(c, a, enabled=False)),
+    "celebrations.won-stage": Action(lambda c, a, p: set_won_stage(c, a, ALIAS, "Contract Signed")),
+    "restrictions.set": Action(lambda c, a, p: set_restrictions(c, a, include_external=True)),
+    "notifications.create": Action(lambda c, a, p: create_notification(c, a, ALIAS, "new-deals", SPEC)),
+    "notifications.edit": Action(
+        lambda c, a, p: edit_notification(c, a, "big-deals", spec=SPEC.model_copy(update={"cooldown_minutes": 30})),
+        prepare=_notification),
+    "notifications.delete": Action(lambda c, a, p: delete_notification(c, a, "big-deals"), prepare=_notification),
+    "notifications.enable": Action(lambda c, a, p: set_enabled(c, a, "big-deals", True),
+                                   prepare=lambda c, p: _notification(c, p, enabled=False)),
+    "notifications.disable": Action(lambda c, a, p: set_enabled(c, a, "big-deals", False), prepare=_notification),
+    "import": Action(lambda c, a, p: import_yaml(c, a, DOCUMENT)),
+    # A dry run needs the role too: it resolves the document against the orgs and Slack as the actor would.
+    "import --dry-run": Action(lambda c, a, p: import_yaml(c, a, DOCUMENT, dry_run=True), changes=False),
 }
-# (action, plan) → the roles allowed; every other role is refused.
-ALLOWED: dict[tuple[str, Plan], set[str]] = {
-    ("set-plan", Plan.BUSINESS_PLUS): {"primary_owner"},
-    ("set-plan", Plan.ENTERPRISE_PLUS): {"primary_owner"},
-    ("grant", Plan.BUSINESS_PLUS): {"primary_owner"},
-    ("grant", Plan.ENTERPRISE_PLUS): {"primary_owner", "owner", "admin"},  # org owners/admins act as role admins
-    ("revoke", Plan.BUSINESS_PLUS): {"primary_owner"},
-    ("revoke", Plan.ENTERPRISE_PLUS): {"primary_owner", "owner", "admin"},
-    ("change-settings", Plan.BUSINESS_PLUS): {"sales_admin"},
-    ("change-settings", Plan.ENTERPRISE_PLUS): {"sales_admin"},
-    ("import", Plan.BUSINESS_PLUS): {"sales_admin"},
-    ("import", Plan.ENTERPRISE_PLUS): {"sales_admin"},
+ROLE_ACTIONS = ("set-plan", "grant", "revoke")
+SETTINGS_ACTIONS = tuple(a for a in ACTIONS if a not in ROLE_ACTIONS)
+PLANS = {  # (plan, Sales Elevate) → who grants and revokes the sales admin role
+    "business_plus": ((Plan.BUSINESS_PLUS, False), {"primary_owner"}),
+    "free+sales_elevate": ((Plan.FREE, True), {"primary_owner"}),
+    "enterprise_plus": ((Plan.ENTERPRISE_PLUS, False), {"primary_owner", "owner", "admin"}),  # org owners/admins
+    "enterprise_grid+sales_elevate": ((Plan.ENTERPRISE_GRID, True), {"primary_owner", "owner", "admin"}),
 }
 
 
-def _snapshot(ctx: SettingsContext) -> tuple[object, ...]:
-    return (
-        ctx.control.rows("SELECT * FROM workspaces"),
-        ctx.control.rows("SELECT user_id, role FROM role_assignments ORDER BY user_id"),
-        ctx.control.rows("SELECT * FROM notification_restrictions"),
-        len(read_audit(ctx.control, ctx.workspace)),
-    )
+def allowed(action: str, plan: str) -> set[str]:
+    if action == "set-plan":
+        return {"primary_owner"}
+    if action in ROLE_ACTIONS:
+        return PLANS[plan][1]
+    return {"sales_admin"}
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("action", "plan"), list(ALLOWED), ids=[f"{a}-{p.value}" for a, p in ALLOWED])
-def test_every_role_and_action(slack_home: Settings, people: People, action: str, plan: Plan, role: str) -> None:
-    ctx = make_ready(slack_home, people, plan)
-    before = _snapshot(ctx)
-    actor = who(people, role)
-    if role in ALLOWED[(action, plan)]:
-        ACTIONS[action](ctx, actor, people)
-        assert _snapshot(ctx) != before, "an allowed action changes something"
-        assert read_audit(ctx.control, ctx.workspace)[-1].actor == actor
-        return
-    with pytest.raises((PermissionDeniedError, ValidationError)) as refused:
-        ACTIONS[action](ctx, actor, people)
-    if role == "unknown":
-        assert f"unknown Slack user {UNKNOWN_USER}" in refused.value.message
-    elif role == "deactivated":
-        assert "deactivated" in refused.value.message
-    else:
-        assert isinstance(refused.value, PermissionDeniedError)
-        assert actor in refused.value.message and refused.value.hint
-    assert _snapshot(ctx) == before, "a refused action changes nothing"
+# The role actions on every plan; a settings change needs the sales admin role whatever the plan, so each is
+# tried on one plan, alternating a workspace plan (Business+) and an organisation one (Enterprise Grid + add-on).
+CASES = [(a, p) for a in ROLE_ACTIONS for p in PLANS] + [
+    (a, ("business_plus", "enterprise_grid+sales_elevate")[i % 2]) for i, a in enumerate(SETTINGS_ACTIONS)]
+
+
+@pytest.mark.parametrize(("action", "plan"), CASES, ids=[f"{a}-{p}" for a, p in CASES])
+def test_every_role_and_action(home: Settings, people: People, action: str, plan: str) -> None:
+    """Each role tries the action: the allowed ones change the settings (audited as them), the others are refused
+    with an error naming them, and every settings table stays as it was."""
+    (chosen, sales_elevate), _ = PLANS[plan]
+    ctx = make_ready(home, people, chosen, sales_elevate=sales_elevate)
+    spec = ACTIONS[action]
+    if spec.prepare is not None:
+        spec.prepare(ctx, people)
+    ok = allowed(action, plan)
+    before = dump_tables(ctx.control)
+    for role in sorted(ROLES, key=lambda r: r in ok):  # refused roles first, on the prepared settings
+        actor = who(people, role)
+        if role in ok:
+            result = spec.run(ctx, actor, people)
+            after = dump_tables(ctx.control)
+            if not spec.changes:
+                assert after == before and getattr(result, "changes", None), f"{role}: a dry run reports, writes nothing"
+                continue
+            assert after != before, f"{role}: an allowed action changes something"
+            assert read_audit(ctx.control, ctx.workspace)[-1].actor == actor
+            if spec.undo is not None:
+                spec.undo(ctx, people)
+                before = dump_tables(ctx.control)
+            continue
+        with pytest.raises((PermissionDeniedError, ValidationError)) as refused:
+            spec.run(ctx, actor, people)
+        if role == "unknown":
+            assert f"unknown Slack user {UNKNOWN_USER}" in refused.value.message
+        elif role == "deactivated":
+            assert "deactivated" in refused.value.message
+        else:
+            assert isinstance(refused.value, PermissionDeniedError), (role, refused.value)
+            assert actor in refused.value.message and refused.value.hint
+        assert dump_tables(ctx.control) == before, f"{role}: a refused action changes nothing"
 
 
 @pytest.mark.parametrize(
@@ -113,9 +168,9 @@ def test_every_role_and_action(slack_home: Settings, people: People, action: str
      (Plan.PRO, True, True), (Plan.ENTERPRISE_GRID, True, True)],
 )
 def test_sales_home_is_available_with_the_add_on_business_plus_or_enterprise_plus(
-    slack_home: Settings, people: People, plan: Plan, sales_elevate: bool, available: bool,
+    home: Settings, people: People, plan: Plan, sales_elevate: bool, available: bool,
 ) -> None:
-    ctx = make_ready(slack_home, people, plan, sales_elevate=sales_elevate)
+    ctx = make_ready(home, people, plan, sales_elevate=sales_elevate)
     if available:
         assert require_sales_home(ctx.control, ctx.workspace).plan == plan
         require_sales_admin(ctx.control, ctx.directory, ctx.workspace, people.sales_admin)
@@ -125,9 +180,13 @@ def test_sales_home_is_available_with_the_add_on_business_plus_or_enterprise_plu
     assert plan.label in refused.value.message
     assert refused.value.hint and "Sales Elevate" in refused.value.hint and "Business+" in refused.value.hint \
         and "Enterprise+" in refused.value.hint
-    for action in ("grant", "change-settings", "import"):
+    before = dump_tables(ctx.control)
+    for action in ("grant", "revoke", "restrictions.set", "lists.add", "notifications.create", "import",
+                   "import --dry-run"):
+        actor = people.primary_owner if action in ROLE_ACTIONS else people.sales_admin
         with pytest.raises(SalesHomeUnavailableError):
-            ACTIONS[action](ctx, people.primary_owner if action == "grant" else people.sales_admin, people)
+            ACTIONS[action].run(ctx, actor, people)
+    assert dump_tables(ctx.control) == before, "nothing changes on a plan without Sales Home"
 
 
 def test_before_the_plan_is_declared_every_command_says_who_declares_it(slack_home: Settings, people: People) -> None:
