@@ -20,7 +20,7 @@ from saleshome.settings.layouts import default_layout, layout_for
 from saleshome.settings.lists import default_list_views, shown_objects
 from saleshome.settings.model import DEFAULT_OBJECTS
 
-from .conftest import ALIAS, People
+from .conftest import ALIAS, People, dump_tables
 
 pytestmark = pytest.mark.integration
 
@@ -149,3 +149,38 @@ def test_bad_layouts_are_refused_with_their_path(ready: SettingsContext, people:
         set_layout(ready, people.sales_admin, ALIAS, "Opportunity", fields, editable)
     assert problem in refused.value.problems
     assert ready.control.rows("SELECT * FROM record_layouts") == []
+
+
+def _set_queryable(sandbox: SalesforceSandbox, obj: str, queryable: bool) -> None:
+    """The sandbox's control API: make ``obj`` an object SOQL cannot read (or readable again)."""
+    import requests
+
+    assert sandbox.info is not None
+    response = requests.post(f"{sandbox.info.instance_url}/_sandbox/schema", json={"object": obj, "queryable": queryable},
+                             verify=sandbox.info.ca_file, timeout=30)
+    assert response.status_code == 204, response.text
+
+
+def test_an_object_that_is_not_queryable_is_refused_and_nothing_changes(
+    ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbox,
+) -> None:
+    from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+    _set_queryable(sf_sandbox, "PermissionSetGroup", False)
+    try:
+        ctx = SettingsContext(ready.settings)
+        assert ctx.sobjects(ALIAS)["permissionsetgroup"]["queryable"] is False  # describeGlobal, over HTTPS
+        assert ctx.sobjects(ALIAS)["permissionset"]["queryable"] is True
+        with pytest.raises(SalesforceMalformedRequest, match="INVALID_TYPE"):  # as Salesforce answers SOQL on it
+            ctx.client(ALIAS).api.query("SELECT Id FROM PermissionSetGroup")
+        before = dump_tables(ctx.control)
+        with pytest.raises(SettingsProblems) as refused:
+            add_object(ctx, people.sales_admin, ALIAS, "PermissionSetGroup")
+        assert [p.split(" (hint")[0] for p in refused.value.problems] == [
+            f"orgs.{ALIAS}.lists.PermissionSetGroup: object PermissionSetGroup of org {ALIAS!r} is not queryable"]
+        assert dump_tables(ctx.control) == before
+        assert "PermissionSetGroup" not in shown_objects(ctx.control, ALIAS)
+    finally:
+        _set_queryable(sf_sandbox, "PermissionSetGroup", True)
+    add_object(SettingsContext(ready.settings), people.sales_admin, ALIAS, "PermissionSetGroup")  # queryable again
+    assert shown_objects(ready.control, ALIAS)[-1] == "PermissionSetGroup"

@@ -7,7 +7,9 @@
 - ``POST /_sandbox/clock`` ``{"advance_seconds": 3600}`` moves the org's time forward
 - ``POST /_sandbox/budget`` ``{"used": 14990, "max": 15000}`` sets the daily API budget
 - ``POST /_sandbox/schema`` ``{"object": "Opportunity", "add": "Segment__c:string", "remove": "NextStep",
-  "retype": "Probability:double:p=18,s=2"}`` changes the org's fields as an admin would in Setup
+  "retype": "Probability:double:p=18,s=2"}`` changes the org's fields as an admin would in Setup;
+  ``{"object": "PermissionSetGroup", "queryable": false}`` makes an object one SOQL cannot read
+  (describeGlobal says ``queryable: false``, a query of it is refused with INVALID_TYPE)
 - ``POST /_sandbox/expire-sessions`` invalidates every access token
 - ``GET /_sandbox/info`` the org id, API usage, record counts
 
@@ -85,7 +87,11 @@ def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request]
             obj = body.get("object")
             if not isinstance(obj, str):
                 raise ApiError(400, "INVALID_ARGUMENT", "object must name an sObject")
-            api.store.change_schema(obj, add=body.get("add"), remove=body.get("remove"), retype=body.get("retype"))
+            queryable = body.get("queryable")
+            if queryable is not None and not isinstance(queryable, bool):
+                raise ApiError(400, "INVALID_ARGUMENT", "queryable must be true or false")
+            api.store.change_schema(obj, add=body.get("add"), remove=body.get("remove"), retype=body.get("retype"),
+                                    queryable=queryable)
             return Response(204)
         if action == "expire-sessions" and req.method == "POST":
             api.sessions.expire_all()

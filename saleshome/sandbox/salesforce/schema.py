@@ -234,6 +234,9 @@ class ObjectDef:
     updateable: bool = True
     deletable: bool = True
     has_list_views: bool = False
+    # describeGlobal's ``queryable``: False for objects SOQL cannot read (platform events, or an object the
+    # integration user's profile cannot read); set through ``POST /_sandbox/schema {"queryable": false}``.
+    queryable: bool = True
     _index: dict[str, FieldDef] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -304,7 +307,7 @@ class ObjectDef:
             "mergeable": self.name in ("Account", "Contact", "Lead", "Case"),
             "mruEnabled": self.has_list_views,
             "name": self.name,
-            "queryable": True,
+            "queryable": self.queryable,
             "replicateable": True,
             "retrieveable": True,
             "searchable": self.has_list_views,

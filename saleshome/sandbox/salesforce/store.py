@@ -101,11 +101,13 @@ class OrgStore:
             self._db.close()
 
     def change_schema(self, obj_name: str, *, add: str | None = None, remove: str | None = None,
-                      retype: str | None = None) -> None:
+                      retype: str | None = None, queryable: bool | None = None) -> None:
         """What a Salesforce admin does in Setup: add a field, delete one, change a field's type.
 
         ``add`` and ``retype`` take the catalog's field notation (``"Segment__c:string"``);
-        a retyped field keeps its values (cast to the new type).
+        a retyped field keeps its values (cast to the new type).  ``queryable=False`` makes the
+        object one SOQL cannot read (as describeGlobal reports platform events, or an object the
+        integration user's profile has no Read on); ``True`` puts it back.
         """
         obj = self._object(obj_name)
         fields = list(obj.fields)
@@ -136,6 +138,7 @@ class OrgStore:
                 name=obj.name, label=obj.label, label_plural=obj.label_plural, key_prefix=obj.key_prefix,
                 fields=tuple(fields), createable=obj.createable, updateable=obj.updateable,
                 deletable=obj.deletable, has_list_views=obj.has_list_views,
+                queryable=obj.queryable if queryable is None else queryable,
             ))
 
     # ----------------------------------------------------------------------------- reads

@@ -220,7 +220,7 @@ class _Compiler:
     # -------------------------------------------------------------------------------- query
     def compile(self, query: Query, *, include_deleted: bool) -> CompiledQuery:
         root = self._catalog.get(query.object_name)
-        if root is None:
+        if root is None or not root.queryable:  # Salesforce answers the same for an object SOQL cannot read
             raise self._error(query.object_pos, "INVALID_TYPE", errors.unsupported_object(query.object_name))
         self._root = root
         items, select_sql, select_params = self._select(query.fields)
