@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from saleshome.errors import PermissionDeniedError, RetriableError
@@ -156,19 +156,24 @@ _documents = st.recursive(_yaml_scalars, lambda inner: st.one_of(st.lists(inner,
 
 
 @given(document=st.one_of(_documents, st.text(max_size=60)))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(document={"restrictions": {"include_external": True, "channel_types": ["public"]}})  # real changes
+@example(document={"celebrations": {"enabled": False, "message": "{owner} won {opportunity}"}})
+@example(document={"orgs": {ALIAS: {"won_stage": "Won"}}})  # no such stage: refused
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_random_documents_never_leave_the_settings_half_changed(ready: SettingsContext, people: People,
                                                                 document: object) -> None:
+    """Real imports (the examples share one Sales Home, so each starts from what the previous ones left)."""
     text = document if isinstance(document, str) else yaml.safe_dump(document)
     before = dump_tables(ready.control)
     try:
-        changes = import_yaml(ready, people.sales_admin, text, dry_run=True)
+        result = import_yaml(ready, people.sales_admin, text)
     except SettingsProblems as refused:
         assert refused.problems and all(": " in p for p in refused.problems)
-        assert dump_tables(ready.control) == before
+        assert dump_tables(ready.control) == before, "a refused import changes no table"
         return
-    assert dump_tables(ready.control) == before  # a dry run never writes
-    assert not changes.applied
+    assert current_state(ready) == result.after, "what is stored is what the diff said"
+    assert (dump_tables(ready.control) != before) == result.applied == bool(result.changes)
+    assert import_yaml(ready, people.sales_admin, text, dry_run=True).changes == [], "applying it again: no change"
 
 
 def test_notifications_are_settings_too_checked_diffed_applied_and_audited(
