@@ -35,6 +35,27 @@ def test_the_tree_has_the_builtin_commands() -> None:
     assert {("demo",), ("version",), ("sandbox", "salesforce"), ("sandbox", "simulate")} <= set(ALL_COMMANDS)
 
 
+# The settings groups of issue 6 (`saleshome <group> --help` each), with their main commands.
+SETTINGS_GROUPS: dict[str, set[str]] = {
+    "roles": {"list", "grant", "revoke"},
+    "lists": {"list", "show", "views", "add", "remove", "add-default", "remove-default"},
+    "layouts": {"show", "set", "reset"},
+    "restrictions": {"show", "set"},
+    "celebrations": {"show", "set", "won-stage"},
+    "settings": {"show", "export", "import", "audit"},
+    "notifications": {"templates", "create", "edit", "delete", "enable", "disable", "list", "show", "stats"},
+}
+
+
+@pytest.mark.parametrize("group", SETTINGS_GROUPS)
+def test_the_settings_groups_and_their_main_commands_are_in_the_tree(group: str) -> None:
+    assert (group,) in ALL_COMMANDS
+    commands = {path[1] for path in ALL_COMMANDS if len(path) == 2 and path[0] == group}
+    assert SETTINGS_GROUPS[group] <= commands, f"saleshome {group} lacks {SETTINGS_GROUPS[group] - commands}"
+    result = runner.invoke(app, [group, "--help"])
+    assert result.exit_code == 0 and all(name in result.output for name in SETTINGS_GROUPS[group])
+
+
 @pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda path: " ".join(("saleshome", *path)))
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = runner.invoke(app, [*path, "--help"])
