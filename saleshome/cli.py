@@ -161,7 +161,13 @@ def org_remove(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     actor: ActorOption = None,
 ) -> None:
-    """Remove an org with its synced data (its DuckDB file), its sync state and its settings (sales admins only)."""
+    """Remove an org with its synced data (its DuckDB file), its sync state and its settings (sales admins only).
+
+    Everything Sales Home keeps for the org goes, in one transaction: sync runs and state, API budget,
+    Sales Home objects, list views, layouts, notifications (with their events and digest items),
+    celebrations, the user map, and the org's outbox messages, unsent ones included (they are dropped,
+    not delivered).  The settings audit keeps the removal.
+    """
     from saleshome.cli_settings import _actor, _context
     from saleshome.settings.orgs import Org, remove_org_as
 

@@ -14,6 +14,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -355,3 +356,83 @@ def test_org_commands_refuse_when_the_plan_lacks_sales_home(
         assert "Sales Elevate" in refused.err and "Business+" in refused.err and "Enterprise+" in refused.err
     assert org_rows(unready_home) == [("acme", "env:SALESHOME_SF_ACME")]
     assert len(read_audit(ctx.control, ctx.workspace)) == audited
+
+
+# ---------------------------------------------------------------------------------------- what `org remove` leaves
+def _placeholder(data_type: str, text: str) -> object:
+    """A value of a control-table column's type (unique per table and org when it is text)."""
+    if data_type.endswith("[]"):
+        return [text]
+    if data_type == "JSON":
+        return "{}"
+    if data_type == "BOOLEAN":
+        return False
+    if data_type.startswith("TIMESTAMP"):
+        return datetime.now(UTC)
+    if data_type in ("INTEGER", "BIGINT", "DOUBLE", "SMALLINT") or data_type.startswith("DECIMAL"):
+        return 0
+    return text
+
+
+def fill_every_org_table(settings: Settings, alias: str) -> list[str]:
+    """A row of ``alias`` in every control table with an ``alias`` column that has none yet (a future
+    table included); a version of one of its notifications. Returns the tables."""
+    with duckdb.connect(str(settings.control_db)) as db:
+        tables = [r[0] for r in db.execute(
+            "SELECT DISTINCT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+            "USING (table_schema, table_name) WHERE c.table_schema = 'main' AND c.column_name = 'alias' "
+            "AND t.table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+        for table in tables:
+            have = db.execute(f'SELECT count(*) FROM "{table}" WHERE alias = ?', [alias]).fetchone()
+            if have and have[0]:
+                continue
+            columns = db.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                "AND column_default IS NULL ORDER BY ordinal_position", [table]).fetchall()
+            values = [alias if name == "alias" else _placeholder(kind, f"{alias}-{table}-{name}")
+                      for name, kind in columns]
+            names = ", ".join(f'"{name}"' for name, _ in columns)
+            db.execute(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in columns)})', values)
+        db.execute("INSERT INTO notification_versions SELECT id, version + 1, name, definition, created_by, "
+                   "created_at FROM notifications WHERE alias = ?", [alias])
+    return tables
+
+
+def rows_by_alias(settings: Settings, tables: list[str]) -> dict[str, dict[str, int]]:
+    with duckdb.connect(str(settings.control_db), read_only=True) as db:
+        counts = {table: dict(db.execute(f'SELECT alias, count(*) FROM "{table}" GROUP BY alias').fetchall())
+                  for table in tables}
+        counts["notification_versions"] = dict(db.execute(
+            "SELECT n.alias, count(*) FROM notification_versions v JOIN notifications n USING (id) "
+            "GROUP BY n.alias").fetchall())
+        counts["notification_versions"]["orphans"] = db.execute(
+            "SELECT count(*) FROM notification_versions WHERE id NOT IN (SELECT id FROM notifications)"
+        ).fetchone()[0]  # type: ignore[index]
+    return counts
+
+
+def test_remove_leaves_no_row_of_the_org_in_any_control_table(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+    assert add(cli, info, "acme").code == 0 and add(cli, info, "beta").code == 0
+    synced = cli("sync", "--object", "Account,User")  # real sync runs, object state, API budget for both
+    assert synced.code == 0, synced.text
+    tables = fill_every_org_table(home, "acme")
+    assert fill_every_org_table(home, "beta") == tables
+    for expected in ("orgs", "sync_runs", "object_state", "api_budget", "outbox", "user_map", "org_settings",
+                     "default_list_views", "record_layouts", "notifications", "notification_events",
+                     "notification_evaluations", "digest_items", "celebrations"):
+        assert expected in tables
+    before = rows_by_alias(home, tables)
+    assert all(before[t].get("acme") and before[t].get("beta") for t in [*tables, "notification_versions"])
+    with duckdb.connect(str(home.control_db), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM sync_runs WHERE alias = 'acme' AND status = 'completed'"
+                          ).fetchone() == (1,)
+
+    removed = cli("org", "remove", "acme", "--yes")
+    assert removed.code == 0, removed.text
+    after = rows_by_alias(home, tables)
+    for table in [*tables, "notification_versions"]:
+        assert "acme" not in after[table], f"{table} keeps rows of the removed org"
+        assert after[table].get("beta") == before[table]["beta"], f"{table} lost rows of another org"
+    assert after["notification_versions"]["orphans"] == 0
+    assert home.org_db("beta").exists() and not home.org_db("acme").exists()
+    assert "unsent ones included" in cli("org", "remove", "--help").out

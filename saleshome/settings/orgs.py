@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
+
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, ValidationError
 from saleshome.salesforce.client import DEFAULT_API_VERSION, OrgConnection, SalesforceClient
@@ -163,8 +165,26 @@ def add_org(
     return get_org(settings, alias)
 
 
+def org_tables(db: duckdb.DuckDBPyConnection) -> list[str]:
+    """The control tables that hold rows of an org (every table with an ``alias`` column), ``orgs`` last."""
+    rows = db.execute(
+        "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+        "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+        "WHERE c.table_schema = 'main' AND c.column_name = 'alias' AND t.table_type = 'BASE TABLE' "
+        "ORDER BY c.table_name"
+    ).fetchall()
+    tables = [r[0] for r in rows if r[0] != "orgs"]
+    return [*tables, "orgs"]
+
+
 def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> None:
-    """Remove an org, its synced data, its sync state and its Sales Home settings (lists, layouts, won stage).
+    """Remove an org, its synced data, its sync state and its Sales Home settings, in one transaction.
+
+    Every control table with an ``alias`` column loses the org's rows (sync runs and object state,
+    API budget, Sales Home objects, list views and layouts, notifications with their versions,
+    events, evaluations and digest items, celebrations, the user map and the outbox — unsent
+    messages of the org are dropped, never delivered after the org is gone), then the org's DuckDB
+    file and staging directory are deleted.  The settings audit keeps the removal.
 
     Does not check who acts (:func:`remove_org_as` does). With ``actor``, the removal is recorded
     in the settings audit in the transaction that deletes the org's rows.
@@ -174,9 +194,10 @@ def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> N
     with control.transaction() as db:
         if actor is not None:
             record_change(db, settings.workspace, actor, ORG_REMOVE, f"orgs.{alias}", org.audited(), None)
-        for table in ("object_state", "api_budget", "sync_runs", "org_settings", "default_list_views",
-                      "record_layouts", "orgs"):
-            db.execute(f"DELETE FROM {table} WHERE alias = ?", [alias])
+        db.execute("DELETE FROM notification_versions WHERE id IN (SELECT id FROM notifications WHERE alias = ?)",
+                   [alias])
+        for table in org_tables(db):
+            db.execute(f'DELETE FROM "{table}" WHERE alias = ?', [alias])
     path = settings.org_db(alias)
     for candidate in (path, path.with_suffix(".duckdb.wal")):
         candidate.unlink(missing_ok=True)
