@@ -19,13 +19,42 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_SIZE = 10_000
-CHANNELS = int(os.environ.get("BENCH_PUBLISH_CHANNELS", "200"))
-TIME_SCALE = float(os.environ.get("BENCH_PUBLISH_TIME_SCALE", "1.0"))  # 200 channels x 1/s = 200 msg/s bound
+DEFAULT_CHANNELS = 200
+DEFAULT_TIME_SCALE = 1.0  # 200 channels x 1/s = 200 msg/s bound
 FAULT_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class PublishBenchOptions:
+    """What one run publishes: messages (the size), channels, and the sandbox's time scale."""
+
+    messages: int = DEFAULT_SIZE
+    channels: int = DEFAULT_CHANNELS
+    time_scale: float = DEFAULT_TIME_SCALE
+
+    def __post_init__(self) -> None:
+        if self.messages <= 0 or self.channels <= 0 or self.time_scale <= 0:
+            raise ValueError(
+                f"publish benchmark: --messages ({self.messages}), --channels ({self.channels}) and "
+                f"--time-scale ({self.time_scale}) must be positive"
+            )
+
+
+def resolve_options(
+    size: int, messages: int | None = None, channels: int | None = None, time_scale: float | None = None
+) -> PublishBenchOptions:
+    """Options given to run() win, then the BENCH_PUBLISH_CHANNELS / BENCH_PUBLISH_TIME_SCALE
+    environment variables, then the defaults; `messages` is an alias of `size`."""
+    if channels is None:
+        channels = int(os.environ.get("BENCH_PUBLISH_CHANNELS", str(DEFAULT_CHANNELS)))
+    if time_scale is None:
+        time_scale = float(os.environ.get("BENCH_PUBLISH_TIME_SCALE", str(DEFAULT_TIME_SCALE)))
+    return PublishBenchOptions(int(size if messages is None else messages), int(channels), float(time_scale))
 
 
 def _control(url: str, verb: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -44,11 +73,11 @@ def _control(url: str, verb: str, path: str, body: dict[str, Any] | None = None)
     return None
 
 
-def _start_sandbox() -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def _start_sandbox(time_scale: float) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     code = (
         "import signal, threading\n"
         "from saleshome.sandbox.slack.server import SlackSandbox\n"
-        f"sandbox = SlackSandbox(seed=1, time_scale={TIME_SCALE})\n"
+        f"sandbox = SlackSandbox(seed=1, time_scale={time_scale!r})\n"
         "info = sandbox.start()\n"
         "print(info.to_json(), flush=True)\n"
         "stop = threading.Event()\n"
@@ -61,7 +90,7 @@ def _start_sandbox() -> tuple[subprocess.Popen[str], dict[str, Any]]:
     return proc, json.loads(proc.stdout.readline())
 
 
-def _run(info: dict[str, Any], channels: list[str], size: int, *, faults: bool) -> dict[str, float]:
+def _run(info: dict[str, Any], channels: list[str], size: int, *, faults: bool, time_scale: float) -> dict[str, float]:
     team = str(info["teams"][0]["id"])
     from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
     from saleshome.slack.publisher import METADATA_EVENT, Publisher, web_client
@@ -87,7 +116,7 @@ def _run(info: dict[str, Any], channels: list[str], size: int, *, faults: bool) 
                      {"kind": kind, "method": "chat.postMessage", "times": 1, "after": int(n / FAULT_SHARE), **options})
     client, handler = web_client(info["bot_token"], base_url=info["api_url"], timeout=10)
     publisher = Publisher(control, client, restrictions=Restrictions(), rate_handler=handler, workers=16,
-                          channel_interval=1.0 / TIME_SCALE, backoff=0.2, batch_size=2000)
+                          channel_interval=1.0 / time_scale, backoff=0.2, batch_size=2000)
     began = time.perf_counter()
     for _ in range(200):
         publisher.publish()
@@ -110,23 +139,33 @@ def _run(info: dict[str, Any], channels: list[str], size: int, *, faults: bool) 
     }
 
 
-def run(size: int) -> list[dict[str, Any]]:
+def run(
+    size: int, messages: int | None = None, channels: int | None = None, time_scale: float | None = None
+) -> list[dict[str, Any]]:
+    """`python -m bench publish --messages 10000 --channels 200 [--time-scale 1.0]`.
+
+    `messages` is an alias of `size`; `channels` and `time_scale` default to the
+    BENCH_PUBLISH_CHANNELS / BENCH_PUBLISH_TIME_SCALE environment variables, then 200 and 1.0.
+    """
     from saleshome.sandbox.slack.ratelimit import RateLimits
 
-    proc, info = _start_sandbox()
+    options = resolve_options(size, messages, channels, time_scale)
+    size = options.messages
+    proc, info = _start_sandbox(options.time_scale)
     try:
         team = str(info["teams"][0]["id"])
-        made = _control(info["control_url"], "POST", "channels", {"count": CHANNELS, "prefix": "bench", "team_id": team})
-        channels = [c["id"] if isinstance(c, dict) else c for c in (made.get("channels", made) if isinstance(made, dict)
+        made = _control(info["control_url"], "POST", "channels",
+                        {"count": options.channels, "prefix": "bench", "team_id": team})
+        channel_ids: list[str] = [c["id"] if isinstance(c, dict) else c for c in (made.get("channels", made) if isinstance(made, dict)
                                                                    else made)]
-        bound = RateLimits(time_scale=TIME_SCALE).post_rate_bound(len(channels))
-        clean = _run(info, channels, size, faults=False)
-        faulty = _run(info, channels, size, faults=True)
+        bound = RateLimits(time_scale=options.time_scale).post_rate_bound(len(channel_ids))
+        clean = _run(info, channel_ids, size, faults=False, time_scale=options.time_scale)
+        faulty = _run(info, channel_ids, size, faults=True, time_scale=options.time_scale)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     return [
-        {"metric": f"delivered_msgs_per_second_{len(channels)}_channels", "value": clean["throughput"],
+        {"metric": f"delivered_msgs_per_second_{len(channel_ids)}_channels", "value": clean["throughput"],
          "unit": "msg/s", "baseline": "rate_limit_bound", "baseline_value": bound},
         {"metric": "duplicates_clean", "value": clean["duplicates"], "unit": "count"},
         {"metric": "losses_clean", "value": clean["losses"], "unit": "count"},

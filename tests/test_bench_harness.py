@@ -142,3 +142,42 @@ def test_the_real_entry_point_lists_the_registry() -> None:
     names = [line.split("\t")[0] for line in done.stdout.splitlines()]
     assert "sandbox_serve" in names
     assert names == list(bench.BENCHMARKS)
+
+
+@pytest.mark.slow
+def test_publish_takes_messages_channels_and_time_scale(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bench publish --messages N --channels C --time-scale X` reaches run() and is what it publishes."""
+    monkeypatch.setenv("BENCH_PUBLISH_CHANNELS", "999")  # an option given on the command line wins
+    assert main(["publish", "--messages", "12", "--channels", "3", "--time-scale", "50"]) == 0
+    lines = {str(line["metric"]): line for line in _json_lines(capsys.readouterr().out)}
+    throughput = lines["delivered_msgs_per_second_3_channels"]
+    assert throughput["baseline"] == "rate_limit_bound"
+    bound = throughput["baseline_value"]
+    assert isinstance(bound, float) and bound > 3 * 1.0  # 3 channels at 1 msg/s, times 50
+    for count in ("duplicates_clean", "losses_clean", "duplicates_with_10pct_faults", "losses_with_10pct_faults"):
+        assert lines[count]["value"] == 0, count
+
+
+def test_publish_options_alias_env_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.publish import DEFAULT_CHANNELS, DEFAULT_TIME_SCALE, resolve_options
+
+    monkeypatch.delenv("BENCH_PUBLISH_CHANNELS", raising=False)
+    monkeypatch.delenv("BENCH_PUBLISH_TIME_SCALE", raising=False)
+    plain = resolve_options(500)
+    assert (plain.messages, plain.channels, plain.time_scale) == (500, DEFAULT_CHANNELS, DEFAULT_TIME_SCALE)
+    assert resolve_options(500, messages=10_000).messages == 10_000  # --messages is the size
+    monkeypatch.setenv("BENCH_PUBLISH_CHANNELS", "7")
+    monkeypatch.setenv("BENCH_PUBLISH_TIME_SCALE", "4")
+    from_env = resolve_options(10)
+    assert (from_env.channels, from_env.time_scale) == (7, 4.0)
+    given = resolve_options(10, channels=20, time_scale=2.5)
+    assert (given.channels, given.time_scale) == (20, 2.5)
+    with pytest.raises(ValueError, match="--channels"):
+        resolve_options(10, channels=0)
+
+
+def test_publish_refuses_an_option_it_does_not_take(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["publish", "--messages", "5", "--workspaces", "2"]) == 2
+    assert "takes no option --workspaces" in capsys.readouterr().err
