@@ -123,6 +123,8 @@ class SyncRun:
     progress: Progress | None = None
     rest_only: set[str] = field(default_factory=set)  # objects Bulk API 2.0 refused in this run
     object_state_at_close: bool = False  # True: objects' status rows are written with the run's (one transaction)
+    current_object: str | None = None  # the object being described, read or loaded (main thread)
+    failed_object: ObjectResult | None = None  # the object whose error ended the run (its state row says why)
 
     @cached_property
     def control(self) -> ControlDB:
@@ -166,8 +168,10 @@ def describe_objects(run: SyncRun, objects: list[str]) -> list[ObjectSchema]:
     """Describe each object and bring its table to the described columns."""
     schemas = []
     for name in objects:
+        run.current_object = name
         schema = object_schema(run.client.describe(name))
         schemas.append(schema)
+    run.current_object = None
     return schemas
 
 
@@ -370,16 +374,18 @@ def sync_objects(
     def ahead(name: str) -> Prefetched:
         return prefetch_object(run, name, states[name], full=full, backfill=backfill)
 
+    run.current_object = names[0]
     first = ahead(names[0])
     with ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="prefetch") as pool:
-        later = [pool.submit(ahead, name) for name in names[1:]]
+        later = [(name, pool.submit(ahead, name)) for name in names[1:]]
         try:
             yield sync_object(run, first.schema, full=full, backfill=backfill, prefetched=first)
-            for future in later:
+            for name, future in later:
+                run.current_object = name  # a prefetch error is this object's
                 done = future.result()
                 yield sync_object(run, done.schema, full=full, backfill=backfill, prefetched=done)
         finally:
-            for future in later:
+            for _, future in later:
                 future.cancel()
 
 
@@ -392,6 +398,8 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
         if run.object_state_at_close:
             for done in result.objects:
                 write_object_state(run, db, done)
+        if run.failed_object is not None:
+            write_object_error(run, db, run.failed_object)
         db.execute("UPDATE sync_runs SET ended_at = ?, status = ?, api_calls = ?, error = ? WHERE run_id = ?",
                    [now, result.status, result.api_calls, result.error, run.run_id])
         org_status = {"completed": "ok", "paused_for_quota": "paused_for_quota"}.get(result.status, "failed")
@@ -458,6 +466,7 @@ class ObjectSync:
 def begin_object(run: SyncRun, schema: ObjectSchema, *, backfill: bool = False) -> ObjectSync:
     """Evolve the object's table and note where its cursor stands."""
     started, calls = time.perf_counter(), run.client.calls
+    run.current_object = schema.name
     result = ObjectResult(schema.name)
     result.schema_changes = run.warehouse.ensure_table(schema, datetime.now(UTC))
     state = run.warehouse.cursor_state(schema.name)
@@ -494,6 +503,7 @@ def finish_object(run: SyncRun, sync: ObjectSync, *, purged: int = 0, api_calls:
     result.seconds = time.perf_counter() - sync.started
     if not run.object_state_at_close:
         save_object_state(run, result)
+    run.current_object = None
     return result
 
 
@@ -507,13 +517,21 @@ def recording_outcome(run: SyncRun, result: SyncResult) -> Iterator[SyncResult]:
         result.status, result.error = "paused_for_quota", exc.message
     except SalesHomeError as exc:
         result.status, result.error = "failed", exc.message
+        note_object_error(run, result.error)
         close_run(run, result)
         raise
     except BaseException as exc:
         result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        note_object_error(run, result.error)
         close_run(run, result)
         raise
     close_run(run, result)
+
+
+def note_object_error(run: SyncRun, error: str) -> None:
+    """Blame the object under way for the run's failure: :func:`close_run` writes it on its state row."""
+    if run.current_object is not None:
+        run.failed_object = ObjectResult(run.current_object, error=error)
 
 
 def note_org_error(settings: Settings, alias: str, exc: SalesHomeError) -> None:
@@ -538,4 +556,28 @@ def write_object_state(run: SyncRun, db: duckdb.DuckDBPyConnection, result: Obje
         "INSERT OR REPLACE INTO object_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [run.org.alias, result.object, run.warehouse.row_count(result.object), result.cursor_after, run.run_id,
          datetime.now(UTC), result.path, result.error],
+    )
+
+
+def write_object_error(run: SyncRun, db: duckdb.DuckDBPyConnection, failed: ObjectResult) -> None:
+    """Record why the object failed on its ``object_state`` row, keeping its rows, cursor and last sync.
+
+    An object that never synced gets a row with its cursor (if any) and no last sync; the next
+    successful run of the object clears the error.
+    """
+    cursor: datetime | None = None
+    rows: int | None = None
+    try:  # what the warehouse still says (it may be what failed: then the error alone is recorded)
+        cursor = run.warehouse.cursor_state(failed.object).cursor
+        exists = run.warehouse.conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'sf' AND table_name = ?",
+            [failed.object],
+        ).fetchone()
+        rows = run.warehouse.row_count(failed.object) if exists and exists[0] else None
+    except duckdb.Error:
+        pass
+    db.execute(
+        "INSERT INTO object_state VALUES (?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT (alias, object) "
+        "DO UPDATE SET last_error = excluded.last_error, last_run_id = excluded.last_run_id",
+        [run.org.alias, failed.object, rows, cursor, run.run_id, failed.error],
     )
