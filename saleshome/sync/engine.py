@@ -446,9 +446,36 @@ def materialise_lists(run: SyncRun) -> None:
 
 # ---------------------------------------------------------------------------------------- bookkeeping
 # (shared with the Prefect flow, which runs each window's extract and load as tasks of their own)
+SETTINGS_OBJECTS_SQL = """
+    SELECT DISTINCT object FROM (
+        SELECT unnest(objects) AS object FROM org_settings WHERE alias = ?
+        UNION ALL SELECT object FROM default_list_views WHERE alias = ?
+        UNION ALL SELECT object FROM record_layouts WHERE alias = ?
+        UNION ALL SELECT object FROM notifications WHERE alias = ?
+    ) ORDER BY object
+"""
+
+
 def objects_to_sync(run: SyncRun, objects: list[str] | None) -> list[str]:
-    """The objects asked for, else the org's configured set, else the default set."""
-    return list(objects or run.org.objects or DEFAULT_OBJECTS)
+    """The objects asked for; else the org's configured set (or the default set) plus the objects its
+    settings reference (Sales Home objects, default list views, layouts, notifications).
+
+    Referenced objects come after the base set, by name, and only those the org's describeGlobal lists
+    as ``queryable`` (one call, made only when settings reference an object outside the base set).
+    """
+    if objects:
+        return list(objects)
+    base = list(run.org.objects or DEFAULT_OBJECTS)
+    extra = [name for name in settings_objects(run.control, run.org.alias) if name not in base]
+    if not extra:
+        return base
+    queryable = {o["name"] for o in run.client.describe_global().get("sobjects", []) if o.get("queryable")}
+    return base + [name for name in extra if name in queryable]
+
+
+def settings_objects(control: ControlDB, alias: str) -> list[str]:
+    """The objects the org's settings reference, by name."""
+    return [r["object"] for r in control.rows(SETTINGS_OBJECTS_SQL, [alias] * 4)]
 
 
 @dataclass

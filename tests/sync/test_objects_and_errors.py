@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -9,8 +10,12 @@ from saleshome.cli import app
 from saleshome.config import Settings
 from saleshome.errors import SalesHomeError
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.sync.engine import sync_org
+from saleshome.settings.model import Layout, ObjectLists, OrgSettings
+from saleshome.settings.store import write_layout, write_lists
+from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
 from saleshome.sync.status import read_status
+from saleshome.warehouse.control import ControlDB
+from tests.sync.conftest import assert_same_as_org, control
 
 pytestmark = pytest.mark.integration
 
@@ -67,3 +72,35 @@ def test_an_object_that_never_synced_gets_a_status_row_with_its_error(
     assert lead.last_error is not None and "not supported" in lead.last_error
     assert lead.last_synced_at is None and lead.cursor is None
     sandbox.faults.clear()
+
+
+# ---------------------------------------------------------------------------------------- objects from settings
+def test_objects_referenced_by_settings_are_synced_after_the_default_set(
+    org: tuple[Settings, SalesforceSandbox],
+) -> None:
+    settings, sandbox = org
+    first = sync_org(settings, "acme", objects=["Account"])
+    assert [o.object for o in first.objects] == ["Account"]
+    control(sandbox, "schema", {"object": "PermissionSetGroup", "queryable": False})
+    ctl = ControlDB(settings.control_db)
+    with ctl.transaction() as db:  # Sales Home shows UserRole (and an object the org lacks); two layouts
+        write_lists(db, "acme", OrgSettings(objects={"Account": ObjectLists(), "UserRole": ObjectLists(),
+                                                     "Nope__c": ObjectLists()}))
+        write_layout(db, "acme", "OpportunityStage", Layout(fields=["MasterLabel"]))
+        write_layout(db, "acme", "PermissionSetGroup", Layout(fields=["MasterLabel"]))
+
+    result = sync_org(settings, "acme")
+    assert result.status == "completed"
+    assert [o.object for o in result.objects] == [*DEFAULT_OBJECTS, "OpportunityStage", "UserRole"]
+    assert_same_as_org(settings, "acme", sandbox, ["UserRole", "OpportunityStage"])
+    assert next(o for o in result.objects if o.object == "UserRole").inserted > 0
+    with duckdb.connect(str(settings.org_db("acme")), read_only=True) as db:
+        tables = {r[0] for r in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'sf'").fetchall()}
+    assert {"UserRole", "OpportunityStage"} <= tables
+    assert not {"Nope__c", "PermissionSetGroup"} & tables
+    rows = {o.object: o.rows for o in read_status(settings)[0].objects}
+    assert rows["UserRole"] and rows["OpportunityStage"]
+
+    asked = sync_org(settings, "acme", objects=["Account"])  # asked objects are exactly those
+    assert [o.object for o in asked.objects] == ["Account"]
