@@ -125,7 +125,7 @@ def conversation_json(
         "id": conv.id,
         "name": conv.name,
         "is_channel": conv.kind == "public" or (conv.kind == "private" and not conv.is_legacy_group),
-        "is_group": conv.is_legacy_group,
+        "is_group": conv.is_legacy_group or conv.kind == "mpim",  # group DMs are "groups" in Slack
         "is_im": False,
         "is_mpim": conv.kind == "mpim",
         "is_private": conv.is_private,

@@ -12,8 +12,9 @@ Besides them: an IT director who is the primary owner (not in Salesforce), Slack
 Channels (per workspace): public and private ones, a legacy private channel with a ``G`` id
 (``is_channel`` false, ``is_group`` true), an archived channel, an org-shared channel, a Slack
 Connect channel shared with an external organisation, and channels the bot is not in (public
-→ ``not_in_channel``, private → invisible to it).  Direct messages (``D…``) are opened when the
-bot posts to a user id.
+→ ``not_in_channel``, private → invisible to it), one group DM (``is_mpim``: the bot and two
+sales leaders) and one direct message the bot already has with an active seller (``is_im``);
+other direct messages (``D…``) are opened when the bot posts to a user id.
 
 Built once per sandbox start; the result is plain data (``world.py``).
 """
@@ -39,6 +40,8 @@ BOT_SCOPES: frozenset[str] = frozenset(
         "channels:history",
         "groups:history",
         "im:history",
+        "mpim:read",
+        "mpim:history",
         "channels:join",
         "team:read",
         "users.profile:read",
@@ -336,6 +339,32 @@ def _build_channels(world: World, main: Team, emea: Team, partner: Team, rng: ra
         bot_member=False,
         purpose="Off-topic (the bot is not a member)",
     )
+    _seed_direct_messages(world, main, rng, created)
+
+
+def _seed_direct_messages(world: World, main: Team, rng: random.Random, created: int) -> None:
+    """A group DM (the bot and two leaders) and a DM the bot already has with an active seller."""
+    bot = world.bot_user_id
+    leaders = sorted(_members(world, main.id, levels=("vp", "director", "manager")))[:2]
+    if len(leaders) == 2:
+        handles = sorted(world.users[u].name for u in [*leaders, bot])
+        when = created + rng.randrange(0, 3 * 365 * 86400)
+        mpim = Conversation(
+            id=world.ids.new("C"),
+            name="mpdm-" + "--".join(handles) + "-1",  # as Slack names group DMs
+            kind="mpim",
+            context_team_id=main.id,
+            created=when,
+            creator=leaders[0],
+            members={*leaders, bot},
+            shared_team_ids=[main.id],
+            purpose="Group messaging with: " + " ".join(f"@{h}" for h in handles),
+            updated=when * 1000,
+        )
+        world.conversations[mpim.id] = mpim
+    seller = next(iter(sorted(_members(world, main.id, levels=("ic",)))), None)
+    if seller is not None:
+        world.open_im(bot, seller, created + rng.randrange(0, 3 * 365 * 86400))
 
 
 def _issue_tokens(world: World, admin: User, member: User) -> None:

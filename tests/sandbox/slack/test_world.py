@@ -12,6 +12,7 @@ import pytest
 
 from saleshome.sandbox.people import sales_team, team_size
 from saleshome.sandbox.slack.blocks import KNOWN_BLOCK_TYPES, fallback_text, validate_blocks
+from saleshome.sandbox.slack.objects import conversation_json
 from saleshome.sandbox.slack.seed import build_world
 
 NOW = 1_750_000_000.0
@@ -21,7 +22,7 @@ def test_shape_of_the_organisation() -> None:
     world = build_world(9, 2000, NOW)
     assert world.enterprise.id.startswith("E") and len(world.org_team_ids) == 2
     kinds = {c.kind for c in world.conversations.values()}
-    assert kinds == {"public", "private"}  # DMs appear when the bot writes to someone
+    assert kinds == {"public", "private", "mpim", "im"}
     assert any(c.is_archived for c in world.conversations.values())
     assert any(c.is_ext_shared and len(c.connected_team_ids) == 2 for c in world.conversations.values())
     assert any(c.is_org_shared for c in world.conversations.values())
@@ -33,6 +34,32 @@ def test_shape_of_the_organisation() -> None:
     assert sum(u.is_primary_owner for u in world.users.values()) == 1
     assert sum(u.deleted for u in world.users.values()) == 1
     assert world.users["USLACKBOT"].is_bot is False and world.bot.is_bot is True
+
+
+def test_a_group_dm_and_an_existing_dm_are_seeded_as_slack_conversation_objects() -> None:
+    """"The conversation object": a group DM is ``is_mpim`` (and ``is_group``, never ``is_channel``), a DM is
+    ``is_im`` with the other party in ``user``; both private, both with the bot as a member."""
+    world = build_world(9, 2000, NOW)
+    [mpim] = [c for c in world.conversations.values() if c.kind == "mpim"]
+    [im] = [c for c in world.conversations.values() if c.kind == "im"]
+    bot = world.bot_user_id
+    assert len(mpim.members) == 3 and bot in mpim.members
+    assert all(not world.users[u].deleted for u in mpim.members)
+    assert mpim.name.startswith("mpdm-") and mpim.name.endswith("-1")
+    shown = conversation_json(mpim, world, bot)
+    assert (shown["is_mpim"], shown["is_im"], shown["is_channel"], shown["is_group"], shown["is_private"]) == (
+        True, False, False, True, True)
+    assert shown["is_member"] is True and shown["context_team_id"] == world.org_team_ids[0]
+    assert im.id.startswith("D") and bot in im.members and im.im_user in im.members
+    assert im.im_user is not None and not world.users[im.im_user].deleted
+    assert world.im_with(bot, im.im_user) is im  # posting to that user reuses it
+    dm = conversation_json(im, world, bot)
+    assert (dm["is_im"], dm["is_mpim"], dm["is_channel"], dm["is_private"], dm["user"]) == (
+        True, False, False, True, im.im_user)
+    assert dm["is_user_deleted"] is False
+    again = build_world(9, 2000, NOW)
+    assert [(c.id, c.name, sorted(c.members)) for c in again.conversations.values() if c.kind in ("im", "mpim")] == [
+        (c.id, c.name, sorted(c.members)) for c in world.conversations.values() if c.kind in ("im", "mpim")]
 
 
 def test_every_user_has_a_time_zone_and_a_unique_email() -> None:
