@@ -87,6 +87,8 @@ def _csv_column(column: Any) -> Any:
         return pc.if_else(column, "true", "false")
     if pa.types.is_date(t):
         return pc.strftime(column, format="%Y-%m-%d")
+    if pa.types.is_time(t):  # Bulk writes a time as 10:30:00.000Z
+        return pa.array([None if v is None else json_value(v) for v in column.to_pylist()], pa.string())
     return column
 
 

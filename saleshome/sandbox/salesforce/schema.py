@@ -7,7 +7,7 @@ SOQL compilation, describe, seed data) reads this catalog; nothing else declares
 Field notation: ``"Name:type[:flag,flag...]"`` with flags
 ``ro`` (not createable, not updateable), ``create`` (createable only), ``update`` (updateable only),
 ``req`` (not nillable),
-``calc=EXPR`` (formula; EXPR is DuckDB SQL over the same row), ``len=N``, ``p=N``, ``s=N``,
+``calc=EXPR`` (formula; EXPR is DuckDB SQL over the same row), ``len=N``, ``p=N``, ``s=N``, ``digits=N`` (int),
 ``ref=Obj|Obj``, ``rel=Name``, ``pick=Key`` (picklist values from :data:`PICKLISTS`),
 ``comp=Name`` (component of the compound field ``Name``), ``name`` (the name field),
 ``nofilter`` (not filterable), ``custom`` (ends in ``__c``), ``label=Text`` (the field's label).
@@ -40,6 +40,7 @@ STORAGE_TYPES: dict[str, str | None] = {
     "percent": "DOUBLE",
     "double": "DOUBLE",
     "int": "INTEGER",
+    "long": "BIGINT",
     "boolean": "BOOLEAN",
     "date": "DATE",
     "datetime": "TIMESTAMP",
@@ -56,6 +57,7 @@ SOAP_TYPES = {
     "percent": "xsd:double",
     "double": "xsd:double",
     "int": "xsd:int",
+    "long": "xsd:long",
     "boolean": "xsd:boolean",
     "date": "xsd:date",
     "datetime": "xsd:dateTime",
@@ -144,6 +146,8 @@ class FieldDef:
 
     @property
     def storage_type(self) -> str | None:
+        if self.type == "int" and self.digits > 9:
+            return "BIGINT"
         return STORAGE_TYPES[self.type]
 
     @property
@@ -426,7 +430,7 @@ def _parse_field(spec: str) -> FieldDef:
         length=length,
         precision=precision,
         scale=scale,
-        digits=9 if ftype == "int" else 0,
+        digits=int(flags.get("digits", 9)) if ftype == "int" else 18 if ftype == "long" else 0,
         **kwargs,
     )
 

@@ -118,22 +118,29 @@ class OrgStore:
                     raise ApiError(400, "DUPLICATE_DEVELOPER_NAME", f"{new.name} already exists on {obj.name}")
                 audit = next((i for i, f in enumerate(fields) if f.name in _AUDIT_NAMES), len(fields))
                 fields.insert(audit, new)
-                self._db.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{new.name}" {new.storage_type}')
+                if new.stored:  # a compound parent (address, location), base64 or formula has no column
+                    self._db.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{new.name}" {new.storage_type}')
             if remove:
                 old = obj.field(remove)
                 if old is None or (not old.custom and old.name in ("Id", "SystemModstamp", "IsDeleted")):
                     raise ApiError(400, "INVALID_FIELD", f"cannot delete {remove} on {obj.name}")
                 fields = [f for f in fields if f.name != old.name]
-                self._db.execute(f'ALTER TABLE "{obj.name}" DROP COLUMN "{old.name}"')
+                if old.stored:
+                    self._db.execute(f'ALTER TABLE "{obj.name}" DROP COLUMN "{old.name}"')
             if retype:
                 new = parse_field(retype)
                 old = obj.field(new.name)
                 if old is None:
                     raise ApiError(400, "INVALID_FIELD", f"no field {new.name} on {obj.name}")
                 fields = [new if f.name == old.name else f for f in fields]
-                self._db.execute(
-                    f'ALTER TABLE "{obj.name}" ALTER COLUMN "{old.name}" TYPE {new.storage_type}'
-                )
+                if old.stored and new.stored:
+                    self._db.execute(
+                        f'ALTER TABLE "{obj.name}" ALTER COLUMN "{old.name}" TYPE {new.storage_type}'
+                    )
+                elif old.stored:
+                    self._db.execute(f'ALTER TABLE "{obj.name}" DROP COLUMN "{old.name}"')
+                elif new.stored:
+                    self._db.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{new.name}" {new.storage_type}')
             self.catalog.replace(ObjectDef(
                 name=obj.name, label=obj.label, label_plural=obj.label_plural, key_prefix=obj.key_prefix,
                 fields=tuple(fields), createable=obj.createable, updateable=obj.updateable,
@@ -462,10 +469,10 @@ def _coerce_value(obj: ObjectDef, f: FieldDef, value: Any) -> Any:
         if not isinstance(value, bool):
             raise _type_error(f, value, "boolean")
         return value
-    if t in ("currency", "percent", "double", "int"):
+    if t in ("currency", "percent", "double", "int", "long"):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _type_error(f, value, "int" if t == "int" else "double")
-        return int(value) if t == "int" else float(value)
+            raise _type_error(f, value, t if t in ("int", "long") else "double")
+        return int(value) if t in ("int", "long") else float(value)
     if t == "date":
         try:
             return date.fromisoformat(str(value))

@@ -54,6 +54,7 @@ _VALUE_TYPE_NAMES = MappingProxyType(
         "percent": "double",
         "double": "double",
         "int": "int",
+        "long": "long",
         "boolean": "boolean",
         "date": "date",
         "datetime": "dateTime",
@@ -461,8 +462,8 @@ class _Compiler:
             return to_18(value.value) if value.value else value.value
         if (kind in _TEXT_TYPES or kind == "time") and isinstance(value, StringValue):
             return value.value
-        if kind in ("currency", "percent", "double", "int") and isinstance(value, NumberValue):
-            if kind == "int" and value.is_integer and abs(value.value) < 2**63:
+        if kind in ("currency", "percent", "double", "int", "long") and isinstance(value, NumberValue):
+            if kind in ("int", "long") and value.is_integer and abs(value.value) < 2**63:
                 return int(value.value)
             return float(value.value)
         if kind == "boolean" and isinstance(value, BoolValue):
