@@ -140,3 +140,24 @@ def test_a_requeued_dead_letter_that_reached_slack_is_not_sent_again(slack: Slac
     posted = [m for m in slack.messages(event_type=METADATA_EVENT) if m.channel == channel]
     assert len(posted) == 1, "stored once before the dead letter; the retry found it instead of posting again"
     assert counts(control) == {"sent": 1}
+
+
+def test_a_dm_to_the_deactivated_user_and_a_forced_user_not_found_are_dead_lettered(
+    slack: SlackSandbox, control: ControlDB
+) -> None:
+    deactivated = slack.world.deactivated_user_id
+    assert deactivated and slack.world.users[deactivated].deleted
+    active = next(u.id for u in slack.world.users.values() if u.person is not None and not u.deleted)
+    disabled = OutboxMessage(idempotency_key("dm-deactivated"), "notification", deactivated, "to a former seller")
+    vanished = OutboxMessage(idempotency_key("dm-vanished"), "notification", active, "to someone Slack lost")
+    put(control, [disabled])
+    stats = publisher(slack, control).publish()
+    assert (stats.sent, stats.dead, stats.dead_reasons) == (0, 1, {"user_disabled": 1})
+    # Slack answers user_not_found with HTTP 200 and ok: false; the sandbox is told to, once.
+    slack.inject("error", "chat.postMessage", status=200, error="user_not_found", times=1)
+    put(control, [vanished])
+    stats = publisher(slack, control).publish()
+    assert (stats.sent, stats.dead, stats.retried, stats.dead_reasons) == (0, 1, 0, {"user_not_found": 1})
+    rows = {r["key"]: (r["state"], r["last_error"]) for r in control.rows("SELECT key, state, last_error FROM outbox")}
+    assert rows == {disabled.key: ("dead", "user_disabled"), vanished.key: ("dead", "user_not_found")}
+    assert not [m for m in slack.messages(event_type=METADATA_EVENT) if not m.deleted]
