@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import requests
 
 from saleshome.cli import AuthChoice, main
 from saleshome.config import Settings, load_settings
@@ -436,3 +437,47 @@ def test_remove_leaves_no_row_of_the_org_in_any_control_table(cli: Cli, home: Se
     assert after["notification_versions"]["orphans"] == 0
     assert home.org_db("beta").exists() and not home.org_db("acme").exists()
     assert "unsent ones included" in cli("org", "remove", "--help").out
+
+
+# ---------------------------------------------------------------------------------------- org add verifies first
+def assert_nothing_saved(settings: Settings, alias: str) -> None:
+    assert org_rows(settings) == []
+    assert not settings.org_db(alias).exists()
+    assert audit_of_orgs(settings) == []
+
+
+def test_an_api_version_the_org_does_not_serve_is_refused_and_nothing_is_saved(
+    cli: Cli, home: Settings, info: SandboxInfo,
+) -> None:
+    refused = add(cli, info, "acme", "--api-version", "99.0")
+    assert refused.code == 1, refused.text
+    assert "error: org 'acme' does not serve REST API v99.0 (it serves v50.0 to v62.0)" in refused.err
+    assert "hint: pass --api-version with a version it serves, e.g. --api-version 62.0" in refused.err
+    assert "Traceback" not in refused.text
+    assert_nothing_saved(home, "acme")
+    older = add(cli, info, "acme", "--api-version", "58.0")  # one it serves is accepted
+    assert older.code == 0, older.text
+    assert "API v58.0" in older.out
+
+
+def test_an_identity_naming_another_org_is_refused_and_nothing_is_saved(
+    cli: Cli, home: Settings, info: SandboxInfo,
+) -> None:
+    other = "00D000000000OTHERA"
+    session = requests.Session()
+    session.trust_env = False
+    faults = f"{info.instance_url}/_sandbox/faults"
+    armed = session.post(faults, json={"kind": "rewrite", "path": r"^/id/", "times": 0,
+                                       "fields": {"organization_id": other}}, verify=info.ca_file, timeout=30)
+    assert armed.status_code == 200, armed.text
+    try:
+        refused = add(cli, info, "acme")
+    finally:
+        session.delete(faults, verify=info.ca_file, timeout=30)
+    assert refused.code == 1, refused.text
+    assert (f"error: org 'acme': the identity names org '{other}' but the Organization record is "
+            f"'{info.org_id}'; nothing was saved") in refused.err
+    assert "hint: check that the login URL and the credentials belong to the same org" in refused.err
+    assert info.client_secret not in refused.text
+    assert_nothing_saved(home, "acme")
+    assert add(cli, info, "acme").code == 0  # the same org, its identity back to normal

@@ -96,6 +96,21 @@ def connect(org: Org | OrgConnection, resolvers: Mapping[str, Resolver] | None =
     return client
 
 
+def served_api_versions(client: SalesforceClient) -> list[str]:
+    """The REST API versions the org serves (``GET /services/data/``, no session needed), oldest first."""
+    assert client.token is not None
+    url = f"{client.token.instance_url}/services/data/"
+
+    def fetch() -> list[str]:
+        response = client.session.get(url, timeout=60)
+        if response.status_code != 200:
+            raise ConfigurationError(f"org {client.conn.alias!r} answered {response.status_code} to the list of "
+                                     "REST API versions", hint="check the login URL")
+        return [str(v["version"]) for v in response.json()]
+
+    return sorted(client.call(fetch), key=lambda v: tuple(int(p) for p in v.split(".") if p.isdigit()))
+
+
 def list_orgs(settings: Settings) -> list[Org]:
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     rows = control.rows("SELECT * FROM orgs WHERE workspace = ? ORDER BY alias", [settings.workspace])
@@ -137,13 +152,24 @@ def add_org(
         )
     conn = OrgConnection(alias, login_url.rstrip("/"), auth_method, credential_ref, ca_file, api_version)
     client = connect(conn, resolvers)
-    versions = client.api.restful("", method="GET")
-    if not versions:
-        raise ConfigurationError(f"org {alias!r} does not serve REST API v{api_version}")
+    versions = served_api_versions(client)
+    if api_version not in versions:
+        served = f"v{versions[0]} to v{versions[-1]}" if versions else "no REST API version"
+        raise ConfigurationError(
+            f"org {alias!r} does not serve REST API v{api_version} (it serves {served})",
+            hint=f"pass --api-version with a version it serves, e.g. --api-version {versions[-1]}" if versions
+            else "check the login URL: it should be the org's My Domain or login.salesforce.com",
+        )
     identity = client.identity()
     org_rows = list(next(client.query_pages("SELECT Id, Name, IsSandbox FROM Organization", include_deleted=False)))
-    if not org_rows or org_rows[0]["Id"] != identity.get("organization_id"):
-        raise ConfigurationError(f"org {alias!r}: the identity and the Organization record disagree")
+    record_id = org_rows[0]["Id"] if org_rows else None
+    if record_id is None or record_id != identity.get("organization_id"):
+        raise ConfigurationError(
+            f"org {alias!r}: the identity names org {identity.get('organization_id')!r} but the Organization "
+            f"record is {record_id!r}; nothing was saved",
+            hint="check that the login URL and the credentials belong to the same org (a My Domain URL of "
+                 "another org, or a connected app of a sandbox, gives this)",
+        )
     assert client.token is not None
     new = Org(alias=alias, org_id=org_rows[0]["Id"], org_name=org_rows[0]["Name"],
               instance_url=client.token.instance_url, login_url=conn.login_url, auth_method=auth_method,

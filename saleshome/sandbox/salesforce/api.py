@@ -132,14 +132,17 @@ class SalesforceApi:
             if early is not None:
                 return early
         try:
-            return self._dispatch(req)
+            response = self._dispatch(req)
+            if fault is not None and fault.kind == "rewrite" and response.body:
+                response.body = json.dumps({**json.loads(response.body), **(fault.fields or {})}).encode()
+            return response
         except ApiError as exc:
             return self._error(exc)
         except OAuthError as exc:
             return Response.of(exc.status, exc.body())
 
     def _apply_fault(self, req: Request, fault: Fault) -> Response | None:
-        if fault.kind in ("job_failed", "repeat_page"):
+        if fault.kind in ("job_failed", "repeat_page", "rewrite"):
             req.fault = fault
             return None
         if fault.kind == "slow":

@@ -10,10 +10,12 @@ from typing import Any, Literal
 from .errors import ApiError
 
 FaultKind = Literal[
-    "status", "slow", "drop", "expire_session", "limit_exceeded", "invalid_locator", "job_failed", "repeat_page"
+    "status", "slow", "drop", "expire_session", "limit_exceeded", "invalid_locator", "job_failed", "repeat_page",
+    "rewrite",
 ]
 FAULT_KINDS: tuple[str, ...] = (
     "status", "slow", "drop", "expire_session", "limit_exceeded", "invalid_locator", "job_failed", "repeat_page",
+    "rewrite",
 )
 
 
@@ -71,7 +73,9 @@ class Fault:
     ``limit_exceeded`` answers 403 REQUEST_LIMIT_EXCEEDED; ``invalid_locator`` answers 400
     INVALID_QUERY_LOCATOR; ``job_failed`` (on ``POST .../jobs/query``) makes the Bulk job
     it creates end Failed with ``QUERY_TIMEOUT``; ``repeat_page`` (on ``.../query/{locator}`` or a
-    Bulk results page) answers with the same locator again — a server-side paging loop.
+    Bulk results page) answers with the same locator again — a server-side paging loop; ``rewrite``
+    answers normally with the top-level JSON keys of ``fields`` replaced (an org that says something
+    else than it should, e.g. an identity naming another org id).
     """
 
     kind: FaultKind
@@ -83,6 +87,7 @@ class Fault:
     error_code: str | None = None  # with kind "status": answer this errorCode (and message) instead
     message: str | None = None
     delay: float = 1.0
+    fields: dict[str, Any] | None = None  # with kind "rewrite": the JSON keys to replace in the answer
     seen: int = 0
     fired: int = 0
 
