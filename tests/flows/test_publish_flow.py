@@ -3,6 +3,7 @@ to send anything when the workspace's plan lacks Sales Home."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -28,29 +29,52 @@ def test_publish_flow_sends_and_reports(prefect_harness: None, tmp_path: Path, m
         monkeypatch.setenv("SALESHOME_HOME", str(tmp_path))
         monkeypatch.setenv("SALESHOME_SLACK_BOT_TOKEN", slack.info.bot_token)
         monkeypatch.setenv("SALESHOME_SLACK_API_URL", slack.info.api_url)
-        monkeypatch.setenv("SALESHOME_SLACK_POSTS_PER_SECOND", "50")
+        # Faster than the sandbox's 50 posts/s per channel (x50): Slack's 429s are waited out, and counted.
+        monkeypatch.setenv("SALESHOME_SLACK_POSTS_PER_SECOND", "1000")
         settings = load_settings()
         make_ready(settings, slack)  # Enterprise+: Sales Home is available
         sales, archived = slack.channel_id("sales"), slack.channel_id("q3-2023-push")
+        external = next(c.id for c in slack.world.conversations.values() if c.is_ext_shared)  # excluded by default
         with ControlDB(settings.control_db).transaction() as db:
-            enqueue(db, [OutboxMessage(idempotency_key("flow", i), "notification", sales, f"hello {i}") for i in range(5)]
-                    + [OutboxMessage(idempotency_key("flow-dead"), "notification", archived, "never")])
+            enqueue(db, [OutboxMessage(idempotency_key("flow", i), "notification", sales, f"hello {i}") for i in range(8)]
+                    + [OutboxMessage(idempotency_key("flow-dead"), "notification", archived, "never"),
+                       OutboxMessage(idempotency_key("flow-blocked"), "notification", external, "not outside")])
         stats = publish()
-        assert stats.sent == 5 and stats.dead == 1
-        assert [m.text for m in slack.messages(sales) if m.event_type == METADATA_EVENT] == [f"hello {i}" for i in range(5)]
+        assert stats.sent == 8 and stats.dead == 1 and stats.blocked == 1
+        assert stats.rate_limit_waits > 0
+        assert [m.text for m in slack.messages(sales) if m.event_type == METADATA_EVENT] == [f"hello {i}" for i in range(8)]
 
     import asyncio
 
     async def artifacts() -> dict[str, object]:
         async with get_client() as client:
-            found = {}
-            for key in ("publish-summary", "dead-letters"):
-                artifact = await client.read_latest_artifacts()  # newest of each key
-                found.update({a.key: a.data for a in artifact if a.key == key})
-            return found
+            return {a.key: a.data for a in await client.read_latest_artifacts() if a.key}  # newest of each key
 
     data = asyncio.run(artifacts())
-    assert "publish-summary" in data and "is_archived" in str(data.get("dead-letters"))
+
+    def table(key: str) -> list[dict[str, object]]:
+        raw = data[key]
+        rows = json.loads(raw) if isinstance(raw, str) else raw
+        assert isinstance(rows, list)
+        return rows
+
+    summary = {str(r["outcome"]): r["count"] for r in table("publish-summary")}
+    blocked_reason = "restricted: Slack Connect external channels are excluded"
+    assert summary == {
+        "sent": 8,
+        "already sent (reconciled)": 0,
+        "retried later": 0,
+        "rate-limit waits": stats.rate_limit_waits,
+        "dead-lettered": 1,
+        "blocked by restrictions": 1,
+        "dead: is_archived": 1,
+        f"blocked: {blocked_reason}": 1,
+    }
+    dead = {str(r["key"]): (r["state"], r["last_error"], r["channel"]) for r in table("dead-letters")}
+    assert dead == {
+        idempotency_key("flow-dead"): ("dead", "is_archived", archived),
+        idempotency_key("flow-blocked"): ("blocked", blocked_reason, external),
+    }
 
 
 def test_publish_flow_refuses_when_the_plan_lacks_sales_home(
