@@ -204,6 +204,11 @@ def sync(
 
 STATUS_DEAD_LETTERS = 5  # newest dead letters listed by `saleshome status` (all: `saleshome outbox list`)
 STATUS_UNMAPPED_USERS = 10
+UNMAPPED_LABELS = {  # user_map statuses as `saleshome status` shows them
+    "deactivated": "deactivated in Slack",
+    "unmatched": "no Slack account with that email",
+    "inactive": "inactive in Salesforce",
+}
 
 
 @app.command()
@@ -275,8 +280,11 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
     unmapped = unmapped_users(control)
     if unmapped:
         shown = unmapped[:STATUS_UNMAPPED_USERS]
-        console.print(f"{len(unmapped)} Salesforce users have no Slack match: "
-                      + ", ".join(f"{u['email'] or u['sf_user_id']} ({u['status']})" for u in shown)
+        by_status = {status: sum(u["status"] == status for u in unmapped) for status in UNMAPPED_LABELS}
+        console.print(f"{len(unmapped)} Salesforce users have no Slack match ("
+                      + ", ".join(f"{n} {UNMAPPED_LABELS[status]}" for status, n in by_status.items() if n) + "): "
+                      + ", ".join(f"{u['email'] or u['sf_user_id']} ({UNMAPPED_LABELS.get(u['status'], u['status'])})"
+                                  for u in shown)
                       + (" ..." if len(unmapped) > len(shown) else ""))
     from datetime import UTC, datetime, timedelta
 

@@ -64,7 +64,7 @@ class OrgRunSummary:
 
 def users_line(alias: str, report: MappingReport) -> str:
     return (f"{alias}: user map: {report.matched} matched to Slack, {report.unmatched} unmatched, "
-            f"{report.inactive} inactive ({report.looked_up} looked up)")
+            f"{report.deactivated} deactivated in Slack, {report.inactive} inactive ({report.looked_up} looked up)")
 
 
 def notifications_line(summary: EvaluationSummary) -> str:

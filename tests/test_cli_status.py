@@ -97,3 +97,28 @@ def test_status_shows_each_orgs_last_runs_objects_budget_and_dead_letters_on_one
     assert "Direct messages skipped in the last 7 days: big-deals (acme): 2 no Slack user" in out
     assert "big-deals (acme): 1 not a Sales member" in out
     assert len(lines) < 60, out  # one screen
+
+
+def test_status_lists_unmatched_and_deactivated_users_apart(settings: Settings) -> None:
+    now = datetime.now(UTC)
+    control = ControlDB(settings.control_db)
+    add_org(control, settings.workspace, "acme", now)
+    rows = [
+        ("005A", "ana@acme.test", "U0ANA", "matched"),
+        ("005B", "bo@acme.test", None, "deactivated"),
+        ("005C", "cy@acme.test", None, "unmatched"),
+        ("005D", "di@acme.test", None, "unmatched"),
+        ("005E", "ed@acme.test", None, "inactive"),
+    ]
+    with control.transaction() as db:
+        for sf_id, email, slack_id, status in rows:
+            db.execute("INSERT INTO user_map VALUES ('acme', ?, ?, ?, NULL, NULL, ?, ?)", [sf_id, email, slack_id, status, now])
+    shown = CliRunner().invoke(app, ["status"])
+    assert shown.exit_code == 0, shown.output
+    out = " ".join(shown.output.split())  # rich wraps long lines
+    assert ("4 Salesforce users have no Slack match (1 deactivated in Slack, 2 no Slack account with that email, "
+            "1 inactive in Salesforce)") in out
+    assert "bo@acme.test (deactivated in Slack)" in out
+    assert "cy@acme.test (no Slack account with that email)" in out and "di@acme.test (no Slack account" in out
+    assert "ed@acme.test (inactive in Salesforce)" in out
+    assert "ana@acme.test" not in out

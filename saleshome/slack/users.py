@@ -1,9 +1,12 @@
 """Salesforce users → Slack users, by email (``users.lookupByEmail``), cached with a TTL.
 
 A member keeps the Slack user's time zone (digests are sent at a local hour).  Salesforce
-users who are inactive, or whose email matches no active Slack user (unknown, or
-deactivated: Slack answers ``users_not_found`` for both), are kept as ``inactive`` /
-``unmatched`` so ``saleshome status`` can list them.
+users who are inactive, or whose email matches no active Slack user, are kept so
+``saleshome status`` can list them: ``inactive`` (inactive in Salesforce), ``deactivated``
+(the Slack account with that email is deactivated) or ``unmatched`` (no Slack account has
+that email).  ``users.lookupByEmail`` answers ``users_not_found`` for both of the last two,
+so the deactivated members' emails are read from ``users.list`` (``deleted: true``), once
+per refresh and only when a lookup found nobody.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class MappingReport:
     inactive: int = 0
     looked_up: int = 0
     cached: int = 0
+    deactivated: int = 0
 
 
 def refresh_user_map(
@@ -45,6 +49,7 @@ def refresh_user_map(
     known = {r["sf_user_id"]: r for r in control.rows("SELECT * FROM user_map WHERE alias = ?", [alias])}
     report = MappingReport()
     rows: list[list[Any]] = []
+    deactivated: set[str] | None = None  # emails of deactivated Slack users, read when first needed
     for user in users:
         email = (user.email or "").strip().lower() or None
         cached = known.get(user.id)
@@ -57,6 +62,7 @@ def refresh_user_map(
             report.cached += 1
             report.matched += cached["status"] == "matched"
             report.unmatched += cached["status"] == "unmatched"
+            report.deactivated += cached["status"] == "deactivated"
             continue
         report.looked_up += 1
         try:
@@ -64,15 +70,20 @@ def refresh_user_map(
         except SlackApiError as exc:
             error = exc.response.get("error")
             if error == "users_not_found":
-                rows.append([alias, user.id, email, None, None, None, "unmatched", now])
-                report.unmatched += 1
+                if deactivated is None:
+                    deactivated = deactivated_emails(client)
+                left_slack = email in deactivated
+                rows.append([alias, user.id, email, None, None, None,
+                             "deactivated" if left_slack else "unmatched", now])
+                report.deactivated += left_slack
+                report.unmatched += not left_slack
                 continue
             raise ConfigurationError(f"Slack refused users.lookupByEmail: {error}",
                                      hint="the app needs the users:read.email scope") from None
         rows.append([alias, user.id, email, found["id"], found.get("team_id"), found.get("tz"),
-                     "unmatched" if found.get("deleted") else "matched", now])
+                     "deactivated" if found.get("deleted") else "matched", now])
         report.matched += not found.get("deleted")
-        report.unmatched += bool(found.get("deleted"))
+        report.deactivated += bool(found.get("deleted"))
     with control.transaction() as db:
         for row in rows:
             db.execute("INSERT OR REPLACE INTO user_map VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
@@ -80,6 +91,31 @@ def refresh_user_map(
         for sf_id in gone:
             db.execute("DELETE FROM user_map WHERE alias = ? AND sf_user_id = ?", [alias, sf_id])
     return report
+
+
+def deactivated_emails(client: WebClient) -> set[str]:
+    """Lower-cased emails of the deactivated members of every workspace the app is installed in."""
+    try:
+        teams: list[str | None] = [str(t["id"]) for t in client.auth_teams_list(limit=100)["teams"]] or [None]
+    except SlackApiError:
+        teams = [None]  # a workspace-level install: users.list needs no team_id
+    emails: set[str] = set()
+    for team in teams:
+        cursor: str | None = None
+        while True:
+            try:
+                page = client.users_list(limit=200, cursor=cursor, team_id=team)
+            except SlackApiError as exc:
+                raise ConfigurationError(f"Slack refused users.list: {exc.response.get('error')}",
+                                         hint="the app needs the users:read and users:read.email scopes") from None
+            for member in page.get("members") or []:
+                email = (member.get("profile") or {}).get("email")
+                if member.get("deleted") and email:
+                    emails.add(str(email).strip().lower())
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+    return emails
 
 
 def slack_user(control: ControlDB, alias: str, sf_user_id: str) -> tuple[str, str | None] | None:
@@ -92,7 +128,7 @@ def slack_user(control: ControlDB, alias: str, sf_user_id: str) -> tuple[str, st
 
 
 def unmapped_users(control: ControlDB, alias: str | None = None) -> list[dict[str, Any]]:
-    """Salesforce users with no Slack match (unmatched or inactive), for ``saleshome status``."""
+    """Salesforce users with no Slack match (unmatched, deactivated in Slack, or inactive), for ``saleshome status``."""
     where = "status <> 'matched'" + (" AND alias = ?" if alias else "")
     return control.rows(f"SELECT alias, sf_user_id, email, status FROM user_map WHERE {where} ORDER BY alias, email",
                         [alias] if alias else [])
