@@ -17,7 +17,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -289,7 +289,8 @@ def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False)
     if not (force or reconcile_due(run, schema, state)):
         return 0
     check_budget(run)
-    soql = f"SELECT Id FROM {schema.name} WHERE {schema.cursor_field} < {soql_datetime(run.signpost)}"
+    # Every Id the org has, whatever its stamp: a record changed after the signpost is not a hard delete.
+    soql = f"SELECT Id FROM {schema.name}"
     ids: pa.Table | None = None
     if run.warehouse.row_count(schema.name) >= run.settings.bulk_threshold and schema.name not in run.rest_only:
         try:
@@ -303,12 +304,7 @@ def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False)
     if ids is None:
         values = [r["Id"] for page in run.client.query_pages(soql) for r in page]
         ids = pa.table({"Id": pa.array(values, pa.string())})
-    # Records stamped after the signpost may be newer than our copy, never missing: keep them.
-    recent = run.warehouse.conn.execute(
-        f"SELECT \"Id\" FROM sf.\"{schema.name}\" WHERE \"{schema.cursor_field}\" >= ?", [run.signpost]
-    ).to_arrow_table()
-    return run.warehouse.reconcile_ids(schema.name, pa.concat_tables([ids, recent]), run_id=run.run_id,
-                                      now=datetime.now(UTC))
+    return run.warehouse.reconcile_ids(schema.name, ids, run_id=run.run_id, now=datetime.now(UTC))
 
 
 @dataclass
@@ -347,16 +343,31 @@ def sync_object(
         windows, total = plan_windows(run, schema, full=full, backfill=backfill)
     if run.progress is not None:
         run.progress(schema.name, 0, total)
-    for i, window in enumerate(windows):
-        expected = expected_rows(total, len(windows))
-        if i == 0 and prefetched is not None and prefetched.first is not None:
-            path, data = prefetched.first
-        else:
-            path, data = extract_window(run, schema, window, expected_rows=expected)
-        stats = load_window(run, schema, window, path, data, initial=sync.initial)
-        record_window(run, sync, path, stats, expected=expected, total=total)
+    expected = expected_rows(total, len(windows))
+    read_ahead_calls = 0
+
+    def read(window: Window) -> tuple[str, Any, int]:
+        before = run.client.thread_calls
+        path, data = extract_window(run, schema, window, expected_rows=expected)
+        return path, data, run.client.thread_calls - before
+
+    # The next window is downloaded while this one is loaded (Bulk CSV files on disk: memory stays flat).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+        ahead: Future[tuple[str, Any, int]] | None = None
+        try:
+            for i, window in enumerate(windows):
+                if i == 0 and prefetched is not None and prefetched.first is not None:
+                    path, data = prefetched.first
+                else:
+                    path, data, read_calls = (ahead or reader.submit(read, window)).result()
+                    read_ahead_calls += read_calls
+                ahead = reader.submit(read, windows[i + 1]) if i + 1 < len(windows) else None
+                stats = load_window(run, schema, window, path, data, initial=sync.initial)
+                record_window(run, sync, path, stats, expected=expected, total=total)
+        finally:
+            reader.shutdown(cancel_futures=True)
     purged = reconcile_object(run, schema) if backfill is None and not full else 0
-    calls = None if prefetched is None else prefetched.api_calls + run.client.thread_calls - main_calls
+    calls = None if prefetched is None else prefetched.api_calls + read_ahead_calls + run.client.thread_calls - main_calls
     return finish_object(run, sync, purged=purged, api_calls=calls)
 
 

@@ -122,10 +122,6 @@ def test_a_change_stamped_after_the_signpost_is_read_by_the_next_run(org: tuple[
     assert names[1] == "After The Signpost GmbH"  # ... nor lost: the next run reads it
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in saleshome/sync/engine.py reconcile_object (owned by another engineer): it lists the org's Ids "
-    "WHERE cursor < signpost, so a record changed after the signpost is missing from that set and purged "
-    "from our copy (change log: delete, then insert at the next run); fix: list all Ids, without the filter"))
 def test_reconcile_keeps_a_record_stamped_after_the_signpost(org: tuple[Settings, SalesforceSandbox]) -> None:
     """The Id reconciliation of a run must not take a record changed after its signpost for a hard delete."""
     settings, sandbox = org  # reconciles every run
