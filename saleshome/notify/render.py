@@ -23,7 +23,9 @@ from saleshome.slack.text import (
     MAX_FIELDS,
     SECTION_TEXT_MAX,
     escape,
+    escape_within,
     link,
+    link_within,
     truncate,
 )
 
@@ -91,26 +93,31 @@ def notification_message(r: RenderedRecord, labels: Mapping[str, str]) -> tuple[
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(r.title or "Sales Home", HEADER_TEXT_MAX),
                                     "emoji": True}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(f"*{link(r.url, r.record_name)}*",
-                                                                        SECTION_TEXT_MAX)}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": link_within(r.url, r.record_name, SECTION_TEXT_MAX, wrap="*")}},
     ]
     if r.changes:
         lines = [change_line(c, labels.get(c.field, c.field)) for c in r.changes]
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": _fit_lines(lines, SECTION_TEXT_MAX)}})
-    fields = [{"type": "mrkdwn", "text": truncate(f"*{escape(label)}*\n{escape(value)}", FIELD_TEXT_MAX)}
-              for label, value in r.fields]
+    fields = [{"type": "mrkdwn", "text": _field_text(label, value)} for label, value in r.fields]
     room = MAX_BLOCKS - len(blocks) - 1
     for start in range(0, len(fields), MAX_FIELDS):
         if room <= 0:
             break
         blocks.append({"type": "section", "fields": fields[start:start + MAX_FIELDS]})
         room -= 1
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(escape(r.context),
-                                                                                      SECTION_TEXT_MAX)}]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                    "text": escape_within(r.context, SECTION_TEXT_MAX)}]})
     changes = "; ".join(f"{labels.get(c.field, c.field)}: {show_text(c.old)} → {show_text(c.new)}" for c in r.changes)
     text = f"{r.title}: {r.record_name}" + (f" ({changes})" if changes else "")
-    return truncate(escape(text), TEXT_FALLBACK_MAX), blocks
+    return escape_within(text, TEXT_FALLBACK_MAX), blocks
+
+
+def _field_text(label: str, value: str) -> str:
+    """``*label*`` and the value below it, in at most FIELD_TEXT_MAX characters (the value cut first)."""
+    head = f"*{escape_within(label, 200)}*\n"
+    return head + escape_within(value, FIELD_TEXT_MAX - len(head))
 
 
 def digest_line(r: RenderedRecord, labels: Mapping[str, str]) -> str:

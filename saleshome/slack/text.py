@@ -25,6 +25,34 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def escape_within(text: str, limit: int) -> str:
+    """``escape(text)`` in at most ``limit`` characters: cut before escaping (ending with an ellipsis),
+    so an escape such as ``&amp;`` is never cut in half."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    low, high = 0, min(len(text), limit - 1)  # the longest prefix whose escape fits beside the ellipsis
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(escape(text[:middle])) <= limit - 1:
+            low = middle
+        else:
+            high = middle - 1
+    return escape(text[:low]) + "…"
+
+
+def link_within(url: str, label: str, limit: int, *, wrap: str = "") -> str:
+    """``wrap + link(url, label) + wrap`` in at most ``limit`` characters: the label is shortened, never
+    the URL or the brackets, so a long record name still gives a working link."""
+    whole = f"{wrap}{link(url, label)}{wrap}"
+    if len(whole) <= limit:
+        return whole
+    room = limit - len(f"{wrap}<{url}|>{wrap}")
+    if room < 2:
+        return escape_within(label, limit)  # not even the URL fits: plain text
+    return f"{wrap}<{url}|{escape_within(label.replace('|', '¦'), room)}>{wrap}"
+
+
 def link(url: str, label: str) -> str:
     """A mrkdwn link whose label is escaped (a ``|`` or ``>`` in a name cannot break it)."""
     return f"<{url}|{escape(label).replace('|', '¦')}>"

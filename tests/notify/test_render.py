@@ -4,10 +4,25 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from saleshome.notify.render import DIGEST_ITEMS_PER_GROUP, DigestGroup, digest_message, list_url
+import pytest
+
+from saleshome.errors import ValidationError
+from saleshome.notify.render import (
+    DIGEST_ITEMS_PER_GROUP,
+    TEXT_FALLBACK_MAX,
+    Change,
+    DigestGroup,
+    RenderedRecord,
+    digest_message,
+    list_url,
+    notification_message,
+)
 from saleshome.sandbox.slack.blocks import validate_blocks
-from saleshome.slack.text import MAX_BLOCKS, SECTION_TEXT_MAX
+from saleshome.slack.outbox import OutboxMessage, counts, enqueue, idempotency_key
+from saleshome.slack.text import FIELD_TEXT_MAX, HEADER_TEXT_MAX, MAX_BLOCKS, SECTION_TEXT_MAX
+from saleshome.warehouse.control import ControlDB
 
 INSTANCE = "https://acme.my.salesforce.com"
 
@@ -72,3 +87,66 @@ def test_notifications_beyond_the_block_limit_are_listed_with_their_links() -> N
         assert f"<{INSTANCE}/lightning/o/Object{g}__c/list|see them in Salesforce>" in _texts(blocks)[2 * g + 1]
     assert len(re.findall(r"\|see them in Salesforce>", str(blocks))) == 40
     assert len(text) <= 3000
+
+
+BROKEN_ESCAPE = re.compile(r"&(?!amp;|lt;|gt;)|&(?:am|a|l|g|amp|lt|gt)?…")  # a bare & or an escape cut in half
+
+
+def _record(**overrides: object) -> RenderedRecord:
+    values: dict[str, object] = {
+        "title": "New big deal", "record_name": "Acme renewal", "url": f"{INSTANCE}/006000000000001AAA",
+        "changes": [Change("StageName", "Prospecting", "Closed Won")],
+        "fields": [("Amount", "120,000"), ("Owner", "Ana Lima")], "context": "big-deals · acme",
+    }
+    values.update(overrides)
+    return RenderedRecord(**values)  # type: ignore[arg-type]
+
+
+def test_a_long_title_is_cut_to_the_header_limit() -> None:
+    title = "Closed won: " + "Acme & Sons <global> " * 30
+    text, blocks = notification_message(_record(title=title), {"StageName": "Stage"})
+    header = blocks[0]["text"]["text"]
+    assert blocks[0]["type"] == "header" and len(title) > HEADER_TEXT_MAX
+    assert len(header) == HEADER_TEXT_MAX and header.endswith("…") and title.startswith(header[:-1])
+    assert validate_blocks(blocks) == []
+    assert text.startswith("Closed won: Acme &amp; Sons &lt;global&gt;") and len(text) <= TEXT_FALLBACK_MAX
+
+
+def test_a_long_field_value_is_cut_to_the_field_limit_without_breaking_an_escape() -> None:
+    value = "R&D <team> " * 600  # 6,600 characters, longer still once escaped
+    _, blocks = notification_message(_record(fields=[("Description", value), ("Amount", "5")]), {})
+    [fields] = [b["fields"] for b in blocks if b["type"] == "section" and "fields" in b]
+    description, amount = (f["text"] for f in fields)
+    # as long as fits: within one escape (``&amp;``, 5 characters) of the limit, never over it
+    assert FIELD_TEXT_MAX - 5 < len(description) <= FIELD_TEXT_MAX and description.startswith("*Description*\nR&amp;D &lt;team&gt; ")
+    assert description.endswith("…") and not BROKEN_ESCAPE.search(description)
+    assert amount == "*Amount*\n5"
+    assert validate_blocks(blocks) == []
+
+
+def test_a_long_record_name_keeps_a_working_link_within_the_section_limit() -> None:
+    name = "Acme <!channel> & | partners " * 200  # 5,800 characters
+    url = f"{INSTANCE}/006000000000001AAA"
+    text, blocks = notification_message(_record(record_name=name), {})
+    section = blocks[1]["text"]["text"]
+    assert len(section) <= SECTION_TEXT_MAX
+    match = re.fullmatch(r"\*<([^|>]+)\|([^>]*)>\*", section)
+    assert match is not None, section[-80:]
+    assert match.group(1) == url  # the URL and the closing bracket survive the cut
+    label = match.group(2)
+    assert label.startswith("Acme &lt;!channel&gt; &amp; ¦ partners") and label.endswith("…")
+    assert "<!channel>" not in section and not BROKEN_ESCAPE.search(label)
+    assert len(text) <= TEXT_FALLBACK_MAX and text.endswith("…") and not BROKEN_ESCAPE.search(text)
+    assert validate_blocks(blocks) == []
+
+
+def test_enqueue_refuses_a_message_without_plain_text(tmp_path: Path) -> None:
+    control = ControlDB(tmp_path / "control.duckdb")
+    fine = OutboxMessage(idempotency_key("ok"), "notification", "C0SALES", "Deal won")
+    blank = OutboxMessage(idempotency_key("blank"), "notification", "C0SALES", "",
+                          blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "blocks only"}}])
+    assert counts(control) == {}
+    with pytest.raises(ValidationError, match=f"outbox message {blank.key} has no plain-text fallback"), \
+            control.transaction() as db:
+        enqueue(db, [fine, blank])
+    assert counts(control) == {}  # refused as a whole: not even the good one
