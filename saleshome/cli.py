@@ -348,20 +348,14 @@ def outbox_retry(
 ) -> None:
     """Put a dead-lettered item (or all of them) back in the queue, once its cause is fixed (refused when the
     workspace's plan does not include Sales Home)."""
-    from rich.console import Console
-
     from saleshome.config import load_settings
-    from saleshome.settings.workspace import get_workspace, require_sales_home_of
+    from saleshome.settings.workspace import require_sales_home
     from saleshome.slack.outbox import requeue
     from saleshome.warehouse.control import ControlDB
 
     settings = load_settings()
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
-    found = get_workspace(control, settings.workspace)
-    if found is not None:
-        require_sales_home_of(found, settings.workspace)  # a declared plan without Sales Home: refused
-    else:  # nothing can have been queued before the plan was declared; publishing checks it again
-        _print_plan_problem(Console(stderr=True), settings)
+    require_sales_home(control, settings.workspace)  # no plan declared, or one without Sales Home: refused
     n = requeue(control, key=key, all_dead=all_dead)
     typer.echo(f"re-queued {n} item(s)")
 
