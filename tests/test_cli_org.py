@@ -8,7 +8,6 @@ workspace of the Slack sandbox.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import textwrap
@@ -21,7 +20,7 @@ import duckdb
 import pytest
 import requests
 
-from saleshome.cli import AuthChoice, main
+from saleshome.cli import AuthChoice
 from saleshome.config import Settings, load_settings
 from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
@@ -30,6 +29,7 @@ from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, set_plan
+from tests.cli_runner import run_cli
 from tests.slack_workspace import make_ready, slack_environment
 
 pytestmark = pytest.mark.integration
@@ -95,15 +95,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     """Run `saleshome ARGS...` in-process; returns its exit status and output."""
 
     def invoke(*args: str, stdin: str = "") -> Outcome:
-        monkeypatch.setattr(sys, "argv", ["saleshome", *args])
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code: int | str | None = 0
-        try:
-            main()
-        except SystemExit as exited:
-            code = exited.code
-        out, err = capsys.readouterr()
-        return Outcome(code if isinstance(code, int) else 1, out, err)
+        return Outcome(*run_cli(monkeypatch, capsys, *args, stdin=stdin))
 
     return invoke
 

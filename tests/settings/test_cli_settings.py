@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from saleshome.cli import main
 from saleshome.config import Settings
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views
+from tests.cli_runner import run_cli
 
 from .conftest import ALIAS, People, dump_tables
 from .test_import_export import example_for
@@ -39,15 +37,7 @@ Cli = Callable[..., Outcome]
 @pytest.fixture()
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     def invoke(*args: str) -> Outcome:
-        monkeypatch.setattr(sys, "argv", ["saleshome", *args])
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        code: int | str | None = 0
-        try:
-            main()
-        except SystemExit as exited:
-            code = exited.code
-        out, err = capsys.readouterr()
-        return Outcome(code if isinstance(code, int) else 1, out, err)
+        return Outcome(*run_cli(monkeypatch, capsys, *args))
 
     return invoke
 

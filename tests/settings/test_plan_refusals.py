@@ -7,20 +7,18 @@ Run in-process through `saleshome.cli.main` against the sandboxes, after a downg
 
 from __future__ import annotations
 
-import io
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from saleshome.cli import main
 from saleshome.notify.evaluate import SKIPPED_NO_SALES_HOME, evaluate, evaluate_scheduled
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.slack.setup import publisher_from_settings
+from tests.cli_runner import run_cli
 
 from .conftest import ALIAS, People, control_tables, dump_tables
 from .test_import_export import example_for
@@ -30,16 +28,7 @@ pytestmark = pytest.mark.integration
 REFUSAL = "Sales Home is not available on the Pro plan"
 
 
-def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["saleshome", *args])
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exited:
-        code = exited.code
-    out, err = capsys.readouterr()
-    return (code if isinstance(code, int) else 1), out, err
+run = run_cli
 
 
 def commands(people: People, settings_file: Path, dead_key: str) -> list[tuple[str, ...]]:

@@ -3,17 +3,17 @@ re-queues nothing, on a home whose Slack plan is not declared."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from saleshome.cli import app, main
+from saleshome.cli import app
 from saleshome.config import load_settings
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.warehouse.control import ControlDB
+from tests.cli_runner import run_cli
 from tests.slack_workspace import make_ready, slack_environment
 
 
@@ -54,14 +54,8 @@ def test_dead_letters_are_listed_and_requeued(
 
 def _main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
     """The console script's entry point (errors printed as message and hint): (exit code, stdout + stderr)."""
-    monkeypatch.setattr(sys, "argv", ["saleshome", *args])
-    code: int | str | None = 0
-    try:
-        main()
-    except SystemExit as exited:
-        code = exited.code
-    out, err = capsys.readouterr()
-    return (code if isinstance(code, int) else 1), out + err
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    return code, out + err
 
 
 def test_retry_refuses_before_any_plan_is_declared(
