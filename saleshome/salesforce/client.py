@@ -132,13 +132,17 @@ class SalesforceClient:
         if info.startswith("api-usage="):
             used, _, total = info.removeprefix("api-usage=").partition("/")
             if used.isdigit() and total.isdigit():
-                with self._lock:  # never under the calls already counted by other threads
-                    counted = self.usage[0] if self.usage is not None and self.usage[1] == int(total) else 0
-                    self.usage = (max(int(used), counted), int(total))
+                self._observe(int(used), int(total))
         date = response.headers.get("Date")
         if date:
             with contextlib.suppress(TypeError, ValueError):
                 self.server_time = email.utils.parsedate_to_datetime(date)
+
+    def _observe(self, used: int, total: int) -> None:
+        """Take the usage an answer reported, never under the calls already counted (other threads' in flight)."""
+        with self._lock:
+            counted = self.usage[0] if self.usage is not None and self.usage[1] == total else 0
+            self.usage = (max(used, counted), total)
 
     def _check(self, response: requests.Response) -> requests.Response:
         if response.status_code < 300:
@@ -174,7 +178,7 @@ class SalesforceClient:
             self._note(None)
             usage = self.api.api_usage.get("api-usage")
             if usage is not None:
-                self.usage = (int(usage.used), int(usage.total))
+                self._observe(int(usage.used), int(usage.total))
             return result
 
         return self.call(go)

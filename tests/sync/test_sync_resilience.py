@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
 import pytest
 
 from saleshome.config import Settings
 from saleshome.errors import FatalError
+from saleshome.salesforce.client import SalesforceClient
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
+from saleshome.settings.orgs import connect, get_org
+from saleshome.sync.engine import DEFAULT_OBJECTS, QuotaPaused, check_budget, sync_org
 from saleshome.warehouse.control import ControlDB
 
 from .conftest import assert_same_as_org
@@ -30,6 +35,41 @@ def test_quota_reserve_pauses_then_resumes(org: tuple[Settings, SalesforceSandbo
     resumed = sync_org(settings, "acme")
     assert resumed.status == "completed"
     assert_same_as_org(settings, "acme", sandbox, list(DEFAULT_OBJECTS))
+
+
+def test_concurrent_calls_never_eat_into_the_reserve(org: tuple[Settings, SalesforceSandbox]) -> None:
+    """Threads calling at once (read-ahead, prefetch) each count their call before it is sent, and an answer
+    that reports a lower usage (other threads' calls still in flight) never lowers the count."""
+    settings, sandbox = org
+    client = connect(get_org(settings, "acme"))
+    sandbox.budget.set(used=0, daily_max=1000)
+    client.limits()
+    client.before_call = lambda: _check(client, settings)
+    sandbox.budget.set(used=850)
+    client.usage = (850, 1000)
+
+    def hammer(worker: int) -> int:  # both call paths: simple-salesforce's (query) and ours (count)
+        done = 0
+        try:
+            for _ in range(20):
+                if worker % 2:
+                    next(client.query_pages("SELECT Id FROM Account LIMIT 1"))
+                else:
+                    client.count("SELECT COUNT() FROM Account")
+                done += 1
+        except QuotaPaused:
+            pass
+        return done
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        done = sum(pool.map(hammer, range(8)))
+    assert sandbox.budget.used <= 900 and done == sandbox.budget.used - 850
+    assert done == 50  # every call the reserve allowed was made
+
+
+def _check(client: SalesforceClient, settings: Settings) -> None:
+    """The sync's budget check, for a bare client."""
+    check_budget(SimpleNamespace(client=client, settings=settings, org=SimpleNamespace(alias="acme")))  # type: ignore[arg-type]
 
 
 def test_request_limit_exceeded_is_not_retried(org: tuple[Settings, SalesforceSandbox]) -> None:
