@@ -206,9 +206,10 @@ class SalesforceApi:
             raise not_found()
         return obj
 
-    def _compile(self, soql: str, *, include_deleted: bool) -> CompiledQuery:
+    def _compile(self, soql: str, *, include_deleted: bool, stable_order: bool = True) -> CompiledQuery:
         try:
-            return compile_query(soql, self.store.catalog, now=self.store.clock.now(), include_deleted=include_deleted)
+            return compile_query(soql, self.store.catalog, now=self.store.clock.now(), include_deleted=include_deleted,
+                                 stable_order=stable_order)
         except SoqlError as exc:
             raise ApiError(400, exc.error_code, exc.message) from None
 
@@ -395,7 +396,8 @@ class SalesforceApi:
             raise ApiError(400, "INVALIDJOB", f"InvalidJob : Invalid operation: {operation}")
         if body.get("contentType", "CSV") != "CSV":
             raise ApiError(400, "INVALIDJOB", "InvalidJob : Only CSV is supported for query jobs")
-        query = self._compile(str(body["query"]), include_deleted=operation == "queryAll")
+        # Bulk 2.0 returns PK chunks in no promised order: without ORDER BY, results are not sorted.
+        query = self._compile(str(body["query"]), include_deleted=operation == "queryAll", stable_order=False)
         if any(item.components for item in query.items):
             raise ApiError(400, "FUNCTIONALITY_NOT_ENABLED", "Selecting compound data not supported in Bulk Query")
         if query.is_count or query.offset is not None:

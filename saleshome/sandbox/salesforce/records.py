@@ -80,13 +80,14 @@ def json_records(table: pa.Table, query: CompiledQuery, api_version: str) -> lis
 def _csv_column(column: Any) -> Any:
     """A column formatted the way Bulk API 2.0 writes it (``2024-01-31T10:00:00.000Z``, ``true``)."""
     t = column.type
-    if pa.types.is_timestamp(t):
-        # %S of a millisecond timestamp carries the fraction: "05.123".
-        return pc.strftime(pc.cast(column, pa.timestamp("ms")), format="%Y-%m-%dT%H:%M:%SZ")
+    # Arrow's casts to text are ISO 8601 and several times faster than its strftime.
+    if pa.types.is_timestamp(t):  # "2024-01-31 10:00:00.000" (UTC, milliseconds) -> "2024-01-31T10:00:00.000Z"
+        text = pc.cast(pc.cast(column, pa.timestamp("ms")), pa.string())
+        return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T", max_replacements=1), "Z", "")
     if pa.types.is_boolean(t):
         return pc.if_else(column, "true", "false")
-    if pa.types.is_date(t):
-        return pc.strftime(column, format="%Y-%m-%d")
+    if pa.types.is_date(t):  # "2024-01-31"
+        return pc.cast(column, pa.string())
     if pa.types.is_time(t):  # Bulk writes a time as 10:30:00.000Z
         return pa.array([None if v is None else json_value(v) for v in column.to_pylist()], pa.string())
     return column

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from typing import Any, cast
 
@@ -62,6 +63,33 @@ def test_job_lifecycle_and_locator_paging(sf: Salesforce) -> None:
     assert {r["IsWon"] for r in rows} <= {"true", "false"}
     assert rows[0]["SystemModstamp"].endswith("Z") and len(rows[0]["SystemModstamp"]) == 24
     assert len({r["Id"] for r in rows}) == total
+
+
+def test_csv_values_are_formatted_as_bulk_writes_them(sf: Salesforce) -> None:
+    """Datetimes ``2024-01-31T10:00:00.000Z`` (UTC, milliseconds), dates ``2024-01-31``, booleans ``true``/
+    ``false``, nulls empty: the same values REST gives (``...000+0000``)."""
+    soql = "SELECT Id, CloseDate, IsWon, SystemModstamp, LastActivityDate FROM Opportunity"
+    rows = [r for page in bulk2(sf, "Opportunity").query(soql) for r in csv.DictReader(io.StringIO(str(page)))]
+    rest = {r["Id"]: r for r in sf.query_all(soql)["records"]}
+    assert rows and len(rows) == len(rest)
+    for row in rows:
+        want = rest[row["Id"]]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row["SystemModstamp"])
+        assert row["SystemModstamp"] == want["SystemModstamp"].replace("+0000", "Z")
+        assert row["CloseDate"] == want["CloseDate"] and re.fullmatch(r"\d{4}-\d\d-\d\d", row["CloseDate"])
+        assert row["IsWon"] == str(want["IsWon"]).lower()
+        assert row["LastActivityDate"] == (want["LastActivityDate"] or "")
+    assert any(r["LastActivityDate"] == "" for r in rows) and any(r["LastActivityDate"] for r in rows)
+
+
+def test_order_is_only_what_the_query_asks(sf: Salesforce) -> None:
+    """Bulk 2.0 promises no order without ORDER BY (results come in PK chunks); ORDER BY is applied."""
+    def names(soql: str) -> list[str]:
+        return [r["Name"] for page in bulk2(sf, "Account").query(soql) for r in csv.DictReader(io.StringIO(str(page)))]
+
+    unordered = names("SELECT Id, Name FROM Account")
+    ordered = names("SELECT Id, Name FROM Account ORDER BY Name DESC")
+    assert ordered == sorted(unordered, key=str.lower, reverse=True) and sorted(ordered) == sorted(unordered)
 
 
 def test_bulk2_client_query_yields_csv_pages(sf: Salesforce) -> None:

@@ -114,12 +114,18 @@ class CompiledQuery:
     id_column: str = ROOT_ID_COLUMN
 
 
-def compile_query(soql: str, catalog: Catalog, *, now: datetime, include_deleted: bool) -> CompiledQuery:
+def compile_query(
+    soql: str, catalog: Catalog, *, now: datetime, include_deleted: bool, stable_order: bool = True,
+) -> CompiledQuery:
     """Compile ``soql`` against ``catalog``; ``now`` anchors date literals; ``include_deleted`` is queryAll.
+
+    ``stable_order=False`` (Bulk API 2.0, which returns PK chunks in no promised order): a query
+    without ORDER BY or LIMIT is not sorted by Id, its rows come in storage order.
 
     Raises :class:`SoqlError` with Salesforce's error code and message when Salesforce would refuse it.
     """
-    return _Compiler(soql, catalog, now).compile(parse(soql), include_deleted=include_deleted)
+    return _Compiler(soql, catalog, now).compile(parse(soql), include_deleted=include_deleted,
+                                                 stable_order=stable_order)
 
 
 def date_literal_range(name: str, n: int | None, today: date) -> tuple[date, date]:
@@ -219,7 +225,7 @@ class _Compiler:
         return self._root
 
     # -------------------------------------------------------------------------------- query
-    def compile(self, query: Query, *, include_deleted: bool) -> CompiledQuery:
+    def compile(self, query: Query, *, include_deleted: bool, stable_order: bool = True) -> CompiledQuery:
         root = self._catalog.get(query.object_name)
         if root is None or not root.queryable:  # Salesforce answers the same for an object SOQL cannot read
             raise self._error(query.object_pos, "INVALID_TYPE", errors.unsupported_object(query.object_name))
@@ -251,7 +257,8 @@ class _Compiler:
         else:
             columns = [f't0."Id" AS "{ROOT_ID_COLUMN}"', *select_sql]
             columns += [f'{j.alias}."Id" AS "{j.id_column}"' for j in self._joins.values()]
-            sql = f"SELECT {', '.join(columns)} {body} ORDER BY {order_sql}{paging}"
+            unsorted = not stable_order and not query.order_by and query.limit is None
+            sql = f"SELECT {', '.join(columns)} {body}{'' if unsorted else ' ORDER BY ' + order_sql}{paging}"
             params = [*select_params, *where_params, *order_params, *paging_params]
         return CompiledQuery(root, sql, params, items, query.is_count, query.limit, query.offset)
 
