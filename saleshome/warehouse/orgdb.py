@@ -280,15 +280,15 @@ class OrgWarehouse:
         cols = schema.columns
         names = [c.name for c in cols]
         col_list = ", ".join(q(n) for n in names)
-        empty = self.row_count(obj) == 0
         self.conn.execute("BEGIN TRANSACTION")
         try:
             self.conn.execute("DROP TABLE IF EXISTS changed")
             self.conn.execute("DROP TABLE IF EXISTS old")
             params, tail = [run_id, obj], [initial, now]
             deleted = _deleted(schema)
-            if empty:
-                # First load of the table (an initial sync): every staged row is new.
+            if not self._any_known(table):
+                # Every staged row is new (a first load, the next slices of an initial sync, new history
+                # rows): inserted as they are, without the diff against our copy.
                 self.conn.execute(
                     f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN {deleted} THEN 'delete' "
                     "ELSE 'insert' END, NULL, NULL, NULL, ?, ? FROM stage", [*params, *tail],
@@ -327,12 +327,7 @@ class OrgWarehouse:
     ) -> MergeStats:
         cols = schema.columns
         # Our current copy of the staged records only (small), then what is new or newer and different.
-        # Whether any staged Id is known is asked first, reading the Id column alone: windows of new
-        # records only (history rows, new leads) then never read the whole width of a large table.
-        known = self.conn.execute(f"SELECT count(*) FROM {table} t SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"").fetchone()
-        any_known = bool(known and known[0])
-        self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.* FROM {table} t "
-                          + ("SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"" if any_known else "LIMIT 0"))
+        self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.* FROM {table} t SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"")
         differs = " OR ".join(f"t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}" for c in cols if c.name != "Id")
         # An object without IsDeleted is never soft-deleted: its rows count as not deleted, before and after.
         was_deleted = "coalesce(t.\"IsDeleted\", false)" if schema.soft_deletes else "false"
@@ -367,16 +362,18 @@ class OrgWarehouse:
         present = {c.name for c in cols}
         kept = [n for n in self._table_columns(schema.name) if n not in present and not n.startswith("_sh_")]
         select = ", ".join([f"s.{q(c.name)}" for c in cols] + [f"o.{q(n)}" for n in kept])
-        if any_known:
-            self.conn.execute(
-                f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM changed WHERE NOT _is_new)"
-            )
+        self.conn.execute(f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM changed WHERE NOT _is_new)")
         self.conn.execute(
             f"INSERT INTO {table} ({', '.join([col_list, *[q(n) for n in kept]])}, \"_sh_run_id\", "
             f"\"_sh_synced_at\") SELECT {select}, ?, ? FROM changed s LEFT JOIN old o ON o.\"Id\" = s.\"Id\"",
             [run_id, now],
         )
         return self._stats()
+
+    def _any_known(self, table: str) -> bool:
+        """Whether a staged Id is in our copy (reads the Id column alone, never the table's whole width)."""
+        row = self.conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table} t SEMI JOIN stage s ON t.\"Id\" = s.\"Id\")").fetchone()
+        return bool(row and row[0])
 
     def _stats(self) -> MergeStats:
         row = self.conn.execute(
