@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from saleshome.config import Settings
 from saleshome.errors import QuotaExceededError, SalesHomeError
@@ -291,20 +290,19 @@ def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False)
     check_budget(run)
     # Every Id the org has, whatever its stamp: a record changed after the signpost is not a hard delete.
     soql = f"SELECT Id FROM {schema.name}"
-    ids: pa.Table | None = None
     if run.warehouse.row_count(schema.name) >= run.settings.bulk_threshold and schema.name not in run.rest_only:
         try:
             files = run.client.bulk_query_to_files(soql, run.staging / f"{schema.name}-ids", operation="queryAll")
-            ids = run.warehouse.conn.execute(
-                "SELECT \"Id\" FROM read_csv(?, header = true, columns = {'Id': 'VARCHAR'}, auto_detect = false)",
-                [[str(f) for f in files]],
-            ).to_arrow_table()
         except BulkNotSupported:
             run.rest_only.add(schema.name)
-    if ids is None:
-        values = [r["Id"] for page in run.client.query_pages(soql) for r in page]
-        ids = pa.table({"Id": pa.array(values, pa.string())})
-    return run.warehouse.reconcile_ids(schema.name, ids, run_id=run.run_id, now=datetime.now(UTC))
+        else:
+            try:
+                return run.warehouse.reconcile_ids(schema.name, files=files, run_id=run.run_id, now=datetime.now(UTC))
+            finally:
+                for file in files:
+                    Path(file).unlink(missing_ok=True)
+    ids = [r["Id"] for page in run.client.query_pages(soql) for r in page]
+    return run.warehouse.reconcile_ids(schema.name, ids=ids, run_id=run.run_id, now=datetime.now(UTC))
 
 
 @dataclass

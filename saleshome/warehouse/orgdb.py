@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from saleshome.salesforce.schema import Column, ObjectSchema, safe_name
 
@@ -286,9 +285,10 @@ class OrgWarehouse:
             self.conn.execute("DROP TABLE IF EXISTS old")
             params, tail = [run_id, obj], [initial, now]
             deleted = _deleted(schema)
-            if not self._any_known(table):
-                # Every staged row is new (a first load, the next slices of an initial sync, new history
-                # rows): inserted as they are, without the diff against our copy.
+            if initial and not self._any_known(table):
+                # During an initial load, a slice whose Ids are all new (the usual case) is inserted as
+                # staged, without the diff against our copy.  Incremental windows mostly hold known
+                # records: they go straight to the merge, whose first scan finds them.
                 self.conn.execute(
                     f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN {deleted} THEN 'delete' "
                     "ELSE 'insert' END, NULL, NULL, NULL, ?, ? FROM stage", [*params, *tail],
@@ -327,7 +327,8 @@ class OrgWarehouse:
     ) -> MergeStats:
         cols = schema.columns
         # Our current copy of the staged records only (small), then what is new or newer and different.
-        self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.* FROM {table} t SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"")
+        self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.rowid AS _sh_rowid, t.* FROM {table} t "
+                          "SEMI JOIN stage s ON t.\"Id\" = s.\"Id\"")
         differs = " OR ".join(f"t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}" for c in cols if c.name != "Id")
         # An object without IsDeleted is never soft-deleted: its rows count as not deleted, before and after.
         was_deleted = "coalesce(t.\"IsDeleted\", false)" if schema.soft_deletes else "false"
@@ -345,24 +346,30 @@ class OrgWarehouse:
             log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'undelete' END")
             + " WHERE NOT s._is_new AND s._is_deleted <> s._was_deleted", [*params, *tail],
         )
-        branches = [
-            f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, '{c.name}' AS field, CAST(t.{q(c.name)} AS VARCHAR) AS old, "
-            f"CAST(s.{q(c.name)} AS VARCHAR) AS new FROM changed s JOIN old t ON t.\"Id\" = s.\"Id\" "
-            f"WHERE NOT s._is_new AND t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}"
+        # One row per changed field, from one join (a UNION ALL of a join per field needs an insert
+        # state per branch: tens of them exhaust a small memory limit).
+        fields = [
+            f"{{'field': '{c.name}', 'old': CAST(t.{q(c.name)} AS VARCHAR), 'new': CAST(s.{q(c.name)} AS VARCHAR), "
+            f"'differs': t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}}}"
             for c in cols if c.name not in _NOT_LOGGED_AS_FIELDS
         ]
-        if branches:
+        if fields:
             self.conn.execute(
-                "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', field, old, new, ?, ? FROM ("
-                + " UNION ALL ".join(branches) + ")",
+                "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', d.field, d.old, d.new, ?, ? FROM ("
+                f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, unnest([{', '.join(fields)}]) AS d "
+                "FROM changed s JOIN old t ON t.\"Id\" = s.\"Id\" WHERE NOT s._is_new) WHERE d.differs",
                 [*params, *tail],
             )
         # Replace changed records by delete + insert (no in-place UPDATE: DuckDB would rewrite whole row
         # groups at the next checkpoint).  Columns of fields gone from describe keep their old values.
         present = {c.name for c in cols}
-        kept = [n for n in self._table_columns(schema.name) if n not in present and not n.startswith("_sh_")]
+        table_columns = [d[0] for d in self.conn.execute("SELECT * FROM old LIMIT 0").description or []]  # t.*
+        kept = [n for n in table_columns if n not in present and not n.startswith("_sh_")]
         select = ", ".join([f"s.{q(c.name)}" for c in cols] + [f"o.{q(n)}" for n in kept])
-        self.conn.execute(f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM changed WHERE NOT _is_new)")
+        self.conn.execute(  # by row id (found by the first scan): no second scan of the Id column
+            f"DELETE FROM {table} WHERE rowid IN (SELECT o._sh_rowid FROM old o JOIN changed c ON c.\"Id\" = o.\"Id\" "
+            "WHERE NOT c._is_new)"
+        )
         self.conn.execute(
             f"INSERT INTO {table} ({', '.join([col_list, *[q(n) for n in kept]])}, \"_sh_run_id\", "
             f"\"_sh_synced_at\") SELECT {select}, ?, ? FROM changed s LEFT JOIN old o ON o.\"Id\" = s.\"Id\"",
@@ -387,10 +394,25 @@ class OrgWarehouse:
         return MergeStats(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
     # ------------------------------------------------------------------ hard deletes
-    def reconcile_ids(self, obj: str, ids: pa.Table, *, run_id: str, now: datetime) -> int:
-        """Remove records whose Id the org no longer has at all (purged); returns how many."""
+    def reconcile_ids(
+        self, obj: str, *, ids: Sequence[str] = (), files: Sequence[Path] = (), run_id: str, now: datetime,
+    ) -> int:
+        """Remove records whose Id the org no longer has at all (purged); returns how many.
+
+        The org's Ids: ``ids`` (read through REST), or the Bulk CSV ``files`` DuckDB reads itself.
+        """
         table = f"sf.{q(obj)}"
-        self.conn.register("_org_ids", ids)
+        self.conn.execute("DROP TABLE IF EXISTS _org_ids")
+        if files:
+            self.conn.execute(
+                "CREATE TEMP TABLE _org_ids AS SELECT \"Id\" FROM read_csv(?, header = true, "
+                "columns = {'Id': 'VARCHAR'}, auto_detect = false)", [[str(f) for f in files]],
+            )
+        else:
+            self.conn.execute(  # as JSON text: binding a Python list as VARCHAR[] costs ~0.25 ms per value
+                "CREATE TEMP TABLE _org_ids AS SELECT unnest(from_json(?, '[\"VARCHAR\"]')) AS \"Id\"",
+                [json.dumps(list(ids))],
+            )
         self.conn.execute("BEGIN TRANSACTION")
         try:
             self.conn.execute("DROP TABLE IF EXISTS purged")
@@ -410,7 +432,7 @@ class OrgWarehouse:
             self._rollback()
             raise
         finally:
-            self.conn.unregister("_org_ids")
+            self.conn.execute("DROP TABLE IF EXISTS _org_ids")
         return int(row[0]) if row else 0
 
 
