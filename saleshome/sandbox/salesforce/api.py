@@ -22,7 +22,7 @@ from .cursors import CursorRegistry
 from .errors import ApiError, not_found
 from .ids import is_valid_id, to_18
 from .policy import ApiBudget, Fault, FaultPlan
-from .records import format_datetime, json_records
+from .records import format_datetime, json_records, record_json_sql
 from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
 from .store import OrgStore
@@ -353,14 +353,20 @@ class SalesforceApi:
         return min(max(size, 200), 2000)
 
     def _page(self, kind: str, v: str, table: Any, query: CompiledQuery, offset: int, size: int,
-              cursor_key: str | None) -> dict[str, Any]:
+              cursor_key: str | None, *, next_locator: str | None = None) -> tuple[Response, bool]:
+        """One page of a query's records, and whether it is the last (``next_locator``: a page to
+        point to instead of the next one, for the ``repeat_page`` fault)."""
         page = table.slice(offset, size)
         end = offset + page.num_rows
-        body: dict[str, Any] = {"totalSize": table.num_rows, "done": end >= table.num_rows}
-        if not body["done"] and cursor_key:
-            body["nextRecordsUrl"] = f"{self._base(v)}/{kind}/{cursor_key}-{end}"
-        body["records"] = json_records(page, query, v)
-        return body
+        done = end >= table.num_rows and next_locator is None
+        head: dict[str, Any] = {"totalSize": table.num_rows, "done": done}
+        if next_locator is not None:
+            head["nextRecordsUrl"] = f"{self._base(v)}/{kind}/{next_locator}"
+        elif not done and cursor_key:
+            head["nextRecordsUrl"] = f"{self._base(v)}/{kind}/{cursor_key}-{end}"
+        records = self.store.json_rows(page, record_json_sql(query, page.schema, v)) if page.num_rows else []
+        body = json.dumps(head)[:-1] + ', "records": [' + ",".join(records) + "]}"
+        return Response(200, body.encode()), end >= table.num_rows
 
     def _query(self, req: Request, m: re.Match[str], user: str) -> Response:
         soql = req.query.get("q")
@@ -374,17 +380,16 @@ class SalesforceApi:
         key = None
         if table.num_rows > size:
             key = self.cursors.open(user, table, query, size).key
-        return Response.of(200, self._page(m["kind"], m["v"], table, query, 0, size, key))
+        return self._page(m["kind"], m["v"], table, query, 0, size, key)[0]
 
     def _query_more(self, req: Request, m: re.Match[str], user: str) -> Response:
         cursor, offset = self.cursors.get(m["locator"], user)
-        body = self._page(m["kind"], m["v"], cursor.table, cursor.query, offset, cursor.batch_size, cursor.key)
-        if req.fault is not None and req.fault.kind == "repeat_page":
-            body["done"] = False
-            body["nextRecordsUrl"] = f"{self._base(m['v'])}/{m['kind']}/{m['locator']}"
-        elif body["done"]:
+        repeat = m["locator"] if req.fault is not None and req.fault.kind == "repeat_page" else None
+        response, last = self._page(m["kind"], m["v"], cursor.table, cursor.query, offset, cursor.batch_size,
+                                    cursor.key, next_locator=repeat)
+        if last and repeat is None:
             self.cursors.close(cursor.key)
-        return Response.of(200, body)
+        return response
 
     # ------------------------------------------------------------------------ bulk 2.0
     def _bulk_create(self, req: Request, m: re.Match[str], user: str) -> Response:

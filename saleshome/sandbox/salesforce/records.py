@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,71 @@ def json_records(table: pa.Table, query: CompiledQuery, api_version: str) -> lis
             node[item.path[-1]] = value
         out.append(record)
     return out
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_value(column: str, kind: pa.DataType) -> str:
+    """A result column as :func:`json_value` writes it, in DuckDB SQL."""
+    ref = '"' + column.replace('"', '""') + '"'
+    if pa.types.is_timestamp(kind):
+        return f"strftime({ref}, '%Y-%m-%dT%H:%M:%S.%g+0000')"
+    if pa.types.is_date(kind):
+        return f"CAST({ref} AS VARCHAR)"
+    if pa.types.is_time(kind):
+        return f"strftime(DATE '2000-01-01' + {ref}, '%H:%M:%S.%g') || 'Z'"
+    return ref
+
+
+@dataclass
+class _Node:
+    """One JSON object of a record: the root or a parent relationship, with its keys in order."""
+
+    type: str
+    id_column: str
+    keys: dict[str, str | _Node] = field(default_factory=dict)
+
+    def sql(self, api_version: str) -> str:
+        url = _sql_text(record_url(api_version, self.type, "")) + f' || "{self.id_column}"'
+        parts = [f"'attributes': {{'type': {_sql_text(self.type)}, 'url': {url}}}"]
+        for key, value in self.keys.items():
+            inner = value.sql(api_version) if isinstance(value, _Node) else value
+            if isinstance(value, _Node):
+                inner = f'CASE WHEN "{value.id_column}" IS NULL THEN NULL ELSE {inner} END'
+            parts.append(f"{_sql_text(key)}: {inner}")
+        return "{" + ", ".join(parts) + "}"
+
+
+def record_json_sql(query: CompiledQuery, schema: pa.Schema, api_version: str) -> str:
+    """A DuckDB expression writing one row of the query's result as its REST record (JSON text).
+
+    The same records as :func:`json_records`, written by DuckDB instead of Python per value
+    (the sandbox serves REST pages of 2,000 records: Python took most of its time on them).
+    """
+    root = _Node(query.object.name, query.id_column)
+    for item in query.items:
+        node = root
+        for depth, rel in enumerate(item.path[:-1]):
+            child = node.keys.get(rel)
+            if not isinstance(child, _Node):
+                child = _Node(item.objects[depth + 1].name, item.parent_id_columns[depth])
+                node.keys[rel] = child
+            node = child
+        if item.components:
+            prefix = item.field.name.removesuffix("Address")
+            columns = [item.component_column(c) for c in item.components]
+            parts = ", ".join(
+                f"{_sql_text(_ADDRESS_KEYS.get(c.name.removeprefix(prefix), c.name))}: "
+                f"{_sql_value(column, schema.field(column).type)}"
+                for c, column in zip(item.components, columns, strict=True)
+            )
+            empty = " AND ".join(f'"{column}" IS NULL' for column in columns)
+            node.keys[item.path[-1]] = f"CASE WHEN {empty} THEN NULL ELSE {{'geocodeAccuracy': NULL, {parts}}} END"
+        else:
+            node.keys[item.path[-1]] = _sql_value(item.column, schema.field(item.column).type)
+    return f"to_json({root.sql(api_version)})"
 
 
 def _csv_column(column: Any) -> Any:

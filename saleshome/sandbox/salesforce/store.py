@@ -158,6 +158,17 @@ class OrgStore:
         finally:
             cur.close()
 
+    def json_rows(self, table: pa.Table, expression: str) -> list[str]:
+        """``expression`` (JSON text, e.g. :func:`records.record_json_sql`) for each row of ``table``, in order
+        (DuckDB keeps the insertion order of a projection)."""
+        with self._lock:
+            cur = self._db.cursor()
+        try:
+            cur.register("page", table)
+            return [row[0] for row in cur.execute(f"SELECT {expression} FROM page").fetchall()]
+        finally:
+            cur.close()
+
     def org_id(self) -> str:
         rows = self.read('SELECT "Id" FROM "Organization" LIMIT 1').column("Id").to_pylist()
         if not rows:
