@@ -25,10 +25,10 @@ _TASK = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
 
 
 class Batch:
-    """What one window's extract read: REST records or Bulk CSV files.
+    """What one window's extract read: REST query pages or Bulk CSV result sets, as files.
 
     A plain class on purpose: Prefect walks the parameters of a task call to find upstream
-    results, and should not walk thousands of records.
+    results, and should not walk a long list of them.
     """
 
     __slots__ = ("data", "path")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +72,47 @@ def _error_message(content: Any) -> str:
 
 def _query_more(url: str) -> Callable[[Salesforce], Any]:
     return lambda sf: sf.query_more(url, identifier_is_url=True)
+
+
+def split_page(body: bytes) -> tuple[dict[str, Any], bytes]:
+    """A query page's head (``totalSize``, ``done``, ``nextRecordsUrl``) and its records, as a JSON array.
+
+    Salesforce writes the head first and the records last: then the records are cut out of the
+    page as they are, not decoded.  In any other order the page is decoded and the records
+    written again.  (A key after the records whose value is an array would make the cut
+    invalid JSON: DuckDB then refuses the file loudly; nothing is loaded from it.)
+    """
+    text = body.decode()
+    decoder = json.JSONDecoder()
+    head: dict[str, Any] = {}
+    at = _skip_space(text, 0)
+    if text.startswith("{", at):
+        at = _skip_space(text, at + 1)
+        while text.startswith('"', at):
+            key, at = decoder.raw_decode(text, at)
+            at = _skip_space(text, at)
+            if not text.startswith(":", at):
+                break
+            at = _skip_space(text, at + 1)
+            if key == "records":
+                first, last = len(text[:at].encode()), body.rfind(b"]")
+                known = head.get("done") is True or "nextRecordsUrl" in head
+                if known and body.startswith(b"[", first) and body[last + 1:].strip() == b"}":
+                    return head, body[first:last + 1]
+                break
+            head[key], at = decoder.raw_decode(text, at)
+            at = _skip_space(text, at)
+            at = _skip_space(text, at + 1) if text.startswith(",", at) else at
+    page = json.loads(text)
+    if not isinstance(page, dict) or not isinstance(page.get("records"), list):
+        raise FatalError(f"a query page is not an object with records: {text[:200]!r}")
+    return {k: v for k, v in page.items() if k != "records"}, json.dumps(page["records"]).encode()
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
 
 
 class SalesforceClient:
@@ -262,6 +305,31 @@ class SalesforceClient:
                 raise FatalError(f"pagination loop on org {self.conn.alias!r}: {next_url} came back twice")
             seen.add(next_url)
             body = dict(self._sf(_query_more(next_url)))
+
+    def query_to_files(self, soql: str, directory: Path, *, include_deleted: bool = True) -> list[Path]:
+        """The records of ``soql`` (queryAll by default), one JSON array file per page (:func:`split_page`).
+
+        What DuckDB reads itself (``OrgWarehouse.stage_pages``): no Python object per record, only
+        each page's head (``done``, ``nextRecordsUrl``) is decoded.  Paging loops are detected.
+        """
+        directory.mkdir(parents=True, exist_ok=True)
+        prefix = f"rest-{uuid.uuid4().hex[:8]}"
+        url = self.api.base_url + ("queryAll/" if include_deleted else "query/")
+        response = self._get(url, params={"q": soql})
+        files: list[Path] = []
+        seen: set[str] = set()
+        while True:
+            target = directory / f"{prefix}-{len(files):05d}.json"
+            head, records = split_page(response.content)
+            target.write_bytes(records)
+            files.append(target)
+            next_url = head.get("nextRecordsUrl")
+            if head.get("done", True) or not next_url:
+                return files
+            if next_url in seen:
+                raise FatalError(f"pagination loop on org {self.conn.alias!r}: {next_url} came back twice")
+            seen.add(next_url)
+            response = self._get(f"https://{self.api.sf_instance}{next_url}")
 
     # ------------------------------------------------------------------ Bulk API 2.0
     def bulk_query_to_files(

@@ -232,7 +232,7 @@ def plan_windows(
 
 
 def extract_window(run: SyncRun, schema: ObjectSchema, window: Window, *, expected_rows: int) -> tuple[str, Any]:
-    """Read one window: Bulk 2.0 CSV files for large ones, REST queryAll records for small ones."""
+    """Read one window into files: Bulk 2.0 CSV result sets for large ones, REST queryAll pages for small ones."""
     check_budget(run)
     soql = schema.soql(window.where(schema.cursor_field))
     if expected_rows >= run.settings.bulk_threshold and schema.name not in run.rest_only:
@@ -242,11 +242,7 @@ def extract_window(run: SyncRun, schema: ObjectSchema, window: Window, *, expect
             return "bulk", files
         except BulkNotSupported:
             run.rest_only.add(schema.name)  # what Bulk cannot serve, REST can: fall back for this run
-    records: list[dict[str, Any]] = []
-    for page in run.client.query_pages(soql, include_deleted=True):
-        records.extend(page)
-        check_budget(run)
-    return "rest", records
+    return "rest", run.client.query_to_files(soql, run.staging / schema.name, include_deleted=True)
 
 
 def load_window(run: SyncRun, schema: ObjectSchema, window: Window, path: str, data: Any, *, initial: bool) -> MergeStats:
@@ -254,15 +250,19 @@ def load_window(run: SyncRun, schema: ObjectSchema, window: Window, path: str, d
     if path == "bulk":
         run.warehouse.stage_csv(schema, data)
     else:
-        run.warehouse.stage_records(schema, data)
+        run.warehouse.stage_pages(schema, data)
     stats = run.warehouse.apply_window(
         schema, run_id=run.run_id, new_cursor=window.end if window.moves_cursor else None, initial=initial,
         now=datetime.now(UTC), reaches_signpost=window.reaches_signpost,
     )
-    if path == "bulk":
-        for file in data:
-            Path(file).unlink(missing_ok=True)
+    remove_files(data)  # kept until the window is applied: a retried load reads them again
     return stats
+
+
+def remove_files(files: list[Path]) -> None:
+    """Drop downloaded result files (what is left over goes with the run's staging directory)."""
+    for file in files:
+        Path(file).unlink(missing_ok=True)
 
 
 def reconcile_due(run: SyncRun, schema: ObjectSchema, state: CursorState) -> bool:
@@ -299,8 +299,7 @@ def reconcile_object(run: SyncRun, schema: ObjectSchema, *, force: bool = False)
             try:
                 return run.warehouse.reconcile_ids(schema.name, files=files, run_id=run.run_id, now=datetime.now(UTC))
             finally:
-                for file in files:
-                    Path(file).unlink(missing_ok=True)
+                remove_files(files)
     ids = [r["Id"] for page in run.client.query_pages(soql) for r in page]
     return run.warehouse.reconcile_ids(schema.name, ids=ids, run_id=run.run_id, now=datetime.now(UTC))
 

@@ -222,8 +222,8 @@ class OrgWarehouse:
             f"escape = '\"', columns = {columns}, auto_detect = false, strict_mode = false)"
         )
 
-    def stage_records(self, schema: ObjectSchema, records: Sequence[dict[str, Any]]) -> None:
-        """Stage REST records (small windows): DuckDB reads them as JSON text and casts them like CSV.
+    def stage_pages(self, schema: ObjectSchema, files: Sequence[Path]) -> None:
+        """Stage REST query pages (small windows): JSON arrays of records DuckDB reads and casts like CSV.
 
         A field is read as text (numbers keep their JSON spelling); a parent's field
         (``PermissionSet.Name``) is extracted from the parent's JSON object.
@@ -236,16 +236,11 @@ class OrgWarehouse:
             source = f"src.{q(parent)}->>'$.{safe_name(rest)}'" if rest else f"src.{q(parent)}"
             select.append(f"{_cast(c, source)} AS {q(c.name)}")
         spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
-        scratch = self.path.with_name(f".{self.path.stem}-records.json")
-        scratch.write_text(json.dumps(records))
-        try:
-            self.conn.execute("DROP TABLE IF EXISTS stage")
-            self.conn.execute(
-                f"CREATE TEMP TABLE stage AS SELECT {', '.join(select)} FROM read_json(?, format = 'array', "
-                f"columns = {spec}) AS src", [str(scratch)],
-            )
-        finally:
-            scratch.unlink(missing_ok=True)
+        self.conn.execute("DROP TABLE IF EXISTS stage")
+        self.conn.execute(
+            f"CREATE TEMP TABLE stage AS SELECT {', '.join(select)} FROM read_json(?, format = 'array', "
+            f"columns = {spec}) AS src", [[str(f) for f in files]],
+        )
 
     # ------------------------------------------------------------------ the window transaction
     def apply_window(
