@@ -7,10 +7,12 @@ object, the default list views suggested to members (at most 25 each), with thei
 
 from __future__ import annotations
 
+import duckdb
+
 from saleshome.warehouse.control import ControlDB
 
 from .model import ListViewRef
-from .store import load_org_settings
+from .store import load_org_settings, org_settings_in
 
 
 def shown_objects(control: ControlDB, alias: str) -> list[str]:
@@ -18,4 +20,10 @@ def shown_objects(control: ControlDB, alias: str) -> list[str]:
 
 
 def default_list_views(control: ControlDB, alias: str) -> dict[str, list[ListViewRef]]:
-    return {obj: list(lists.default_lists) for obj, lists in load_org_settings(control, alias).objects.items()}
+    with control.transaction() as db:
+        return default_list_views_in(db, alias)
+
+
+def default_list_views_in(db: duckdb.DuckDBPyConnection, alias: str) -> dict[str, list[ListViewRef]]:
+    """:func:`default_list_views`, in the caller's transaction on the control database."""
+    return {obj: list(lists.default_lists) for obj, lists in org_settings_in(db, alias).objects.items()}

@@ -61,6 +61,7 @@ from saleshome.warehouse.control import ControlDB, apply_migrations
 from saleshome.warehouse.orgdb import OrgWarehouse
 
 from .lists import default_list_views
+from .model import ListViewRef
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -368,9 +369,14 @@ def materialise_default_list_views(
     *,
     run_id: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    views: Mapping[str, Sequence[ListViewRef]] | None = None,
 ) -> list[MaterialisedView]:
-    """The sync's step: materialise the org's configured default list views (the admin's order)."""
-    wanted = {obj: [ref.id for ref in refs] for obj, refs in default_list_views(control, alias).items()}
+    """The sync's step: materialise the org's configured default list views (the admin's order).
+
+    ``views``: those views, when the caller has read them already (``default_list_views``).
+    """
+    views = default_list_views(control, alias) if views is None else views
+    wanted = {obj: [ref.id for ref in refs] for obj, refs in views.items()}
     return materialise_list_views(client, warehouse, wanted, run_id=run_id, max_rows=max_rows)
 
 

@@ -32,7 +32,9 @@ from saleshome.errors import QuotaExceededError, SalesHomeError
 from saleshome.salesforce.client import BulkNotSupported, SalesforceClient
 from saleshome.salesforce.credentials import Resolver
 from saleshome.salesforce.schema import ObjectSchema, object_schema
+from saleshome.settings.lists import default_list_views_in
 from saleshome.settings.listviews import materialise_default_list_views
+from saleshome.settings.model import ListViewRef
 from saleshome.settings.orgs import Org, connect, get_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
@@ -124,6 +126,8 @@ class SyncRun:
     object_state_at_close: bool = False  # True: objects' status rows are written with the run's (one transaction)
     current_object: str | None = None  # the object being described, read or loaded (main thread)
     failed_object: ObjectResult | None = None  # the object whose error ended the run (its state row says why)
+    referenced_objects: list[str] | None = None  # what the org's settings reference, read as the run opened
+    default_views: dict[str, list[ListViewRef]] | None = None  # the org's default list views, read then too
 
     @cached_property
     def control(self) -> ControlDB:
@@ -139,16 +143,22 @@ def open_run(
     settings: Settings, alias: str, *, kind: str | None = None, notify: bool = False,
     resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None,
 ) -> SyncRun:
-    """Log in, open the org's warehouse, read the server time and fix the signpost."""
+    """Log in, open the org's warehouse, read the server time and fix the signpost.
+
+    The login and the first call (network) run beside the opening of the warehouse (disk). The
+    objects the org's settings reference are read in the transaction that records the run.
+    """
     org = get_org(settings, alias)
-    client = connect(org, resolvers)
-    limits = client.limits()  # server time (Date header) and API usage, in one call
-    daily = limits.get("DailyApiRequests", {})
-    if "Max" in daily and "Remaining" in daily:
-        client.usage = (int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as pool:
+        login = pool.submit(_log_in, org, resolvers)
+        warehouse = OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds,
+                                 memory_limit=settings.duckdb_memory_limit, checkpoint_wal=settings.duckdb_checkpoint_wal)
+        try:
+            client = login.result()
+        except BaseException:
+            warehouse.close()
+            raise
     server_now = client.server_time or datetime.now(UTC)
-    warehouse = OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds,
-                             memory_limit=settings.duckdb_memory_limit, checkpoint_wal=settings.duckdb_checkpoint_wal)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if kind is None:
         kind = "incremental" if org.last_sync_at is not None else "initial"
@@ -156,11 +166,23 @@ def open_run(
                   server_now - timedelta(seconds=settings.safety_lag_seconds), progress)
     client.before_call = lambda: check_budget(run)
     warehouse.record_run(run_id, kind, notify, datetime.now(UTC))
-    with _control(settings).transaction() as db:
+    with run.control.transaction() as db:
         db.execute("INSERT INTO sync_runs VALUES (?, ?, ?, ?, ?, NULL, 'running', 0, NULL)",
                    [run_id, alias, kind, notify, datetime.now(UTC)])
         db.execute("UPDATE orgs SET status = 'syncing' WHERE alias = ?", [alias])
+        run.referenced_objects = [r[0] for r in db.execute(SETTINGS_OBJECTS_SQL, [alias] * 4).fetchall()]
+        run.default_views = default_list_views_in(db, alias)
     return run
+
+
+def _log_in(org: Org, resolvers: Mapping[str, Resolver] | None) -> SalesforceClient:
+    """A logged-in client whose API usage and server time are known (``/limits``, one call)."""
+    client = connect(org, resolvers)
+    limits = client.limits()
+    daily = limits.get("DailyApiRequests", {})
+    if "Max" in daily and "Remaining" in daily:
+        client.usage = (int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
+    return client
 
 
 def describe_objects(run: SyncRun, objects: list[str]) -> list[ObjectSchema]:
@@ -404,8 +426,7 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
     now = datetime.now(UTC)
     with run.control.transaction() as db:
         if run.object_state_at_close:
-            for done in result.objects:
-                write_object_state(run, db, done)
+            write_object_states(run, db, result.objects)
         if run.failed_object is not None:
             write_object_error(run, db, run.failed_object)
         db.execute("UPDATE sync_runs SET ended_at = ?, status = ?, api_calls = ?, error = ? WHERE run_id = ?",
@@ -449,7 +470,8 @@ def sync_org(
 def materialise_lists(run: SyncRun) -> None:
     """Store the results of the org's default list views (what `saleshome lists show` prints)."""
     materialise_default_list_views(run.client, run.warehouse, run.control, run.org.alias,
-                                   run_id=run.run_id, max_rows=run.settings.list_view_max_rows)
+                                   run_id=run.run_id, max_rows=run.settings.list_view_max_rows,
+                                   views=run.default_views)
 
 
 # ---------------------------------------------------------------------------------------- bookkeeping
@@ -474,7 +496,10 @@ def objects_to_sync(run: SyncRun, objects: list[str] | None) -> list[str]:
     if objects:
         return list(objects)
     base = list(run.org.objects or DEFAULT_OBJECTS)
-    extra = [name for name in settings_objects(run.control, run.org.alias) if name not in base]
+    referenced = run.referenced_objects
+    if referenced is None:
+        referenced = settings_objects(run.control, run.org.alias)
+    extra = [name for name in referenced if name not in base]
     if not extra:
         return base
     queryable = {o["name"] for o in run.client.describe_global().get("sobjects", []) if o.get("queryable")}
@@ -587,11 +612,21 @@ def save_object_state(run: SyncRun, result: ObjectResult) -> None:
 
 def write_object_state(run: SyncRun, db: duckdb.DuckDBPyConnection, result: ObjectResult) -> None:
     """The object's row in ``object_state`` (what ``saleshome status`` shows), in the caller's transaction."""
-    db.execute(
-        "INSERT OR REPLACE INTO object_state VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run.org.alias, result.object, run.warehouse.row_count(result.object), result.cursor_after, run.run_id,
-         datetime.now(UTC), result.path, result.error],
-    )
+    write_object_states(run, db, [result])
+
+
+def write_object_states(run: SyncRun, db: duckdb.DuckDBPyConnection, results: list[ObjectResult]) -> None:
+    """:func:`write_object_state` of several objects, in one statement (an object named twice: its last result)."""
+    latest = {r.object: r for r in results}
+    if not latest:
+        return
+    now = datetime.now(UTC)
+    values = [
+        [run.org.alias, r.object, run.warehouse.row_count(r.object), r.cursor_after, run.run_id, now, r.path, r.error]
+        for r in latest.values()
+    ]
+    db.execute("INSERT OR REPLACE INTO object_state VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(values)),
+               [v for row in values for v in row])
 
 
 def write_object_error(run: SyncRun, db: duckdb.DuckDBPyConnection, failed: ObjectResult) -> None:

@@ -192,11 +192,13 @@ class OrgWarehouse:
                 self.conn.execute("UPDATE columns SET removed_at = ? WHERE object = ? AND name = ?",
                                   [now, schema.name, name])
                 changes.append(f"{name} left the org's describe (kept, marked removed)")
-        self.conn.execute(
-            "INSERT INTO cursors (object, cursor_field, updated_at) VALUES (?, ?, ?) ON CONFLICT (object) "
-            "DO UPDATE SET cursor_field = excluded.cursor_field",
-            [schema.name, schema.cursor_field, now],
-        )
+        field_row = self.conn.execute("SELECT cursor_field FROM cursors WHERE object = ?", [schema.name]).fetchone()
+        if field_row is None or field_row[0] != schema.cursor_field:  # an upsert costs more than this read
+            self.conn.execute(
+                "INSERT INTO cursors (object, cursor_field, updated_at) VALUES (?, ?, ?) ON CONFLICT (object) "
+                "DO UPDATE SET cursor_field = excluded.cursor_field",
+                [schema.name, schema.cursor_field, now],
+            )
         return changes
 
     def _table_columns(self, obj: str) -> set[str]:
