@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 import shutil
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +46,7 @@ DEFAULT_OBJECTS = (
 )
 
 PREFETCH_THREADS = 2  # objects described, counted and read ahead of the one being loaded
+LOAD_THREADS = 2  # small objects loaded at once, each on a connection of its own
 
 Progress = Callable[[str, int, int], None]  # (object, rows done, rows expected)
 
@@ -393,9 +396,13 @@ def sync_object(
 def sync_objects(
     run: SyncRun, names: list[str], *, full: bool = False, backfill: tuple[datetime, datetime] | None = None,
 ) -> Iterator[ObjectResult]:
-    """Every object, the next ones described, counted and read by a helper thread while this one loads.
+    """Every object, in order; the next ones described, counted and read by helper threads meanwhile.
 
     The first object is prefetched here, so a refused or spent org stops the run at its first call.
+    Objects read in one small REST window are loaded two at a time (:func:`_small`), each by a
+    loader thread on a connection of its own: one's table scan runs while the other waits on its
+    short statements and commits.  Every window stays one transaction of its own; a larger object
+    is loaded alone, once the others are done (memory stays under the sync's limit).
     """
     states = {name: run.warehouse.cursor_state(name) for name in names}
     if not names:
@@ -404,19 +411,56 @@ def sync_objects(
     def ahead(name: str) -> Prefetched:
         return prefetch_object(run, name, states[name], full=full, backfill=backfill)
 
+    handles: dict[int, OrgWarehouse] = {}
+
+    def load(prefetched: Prefetched) -> ObjectResult:
+        handle = handles.get(threading.get_ident())
+        if handle is None:
+            handle = handles[threading.get_ident()] = run.warehouse.cursor()
+        return sync_object(replace(run, warehouse=handle), prefetched.schema, full=full, backfill=backfill,
+                           prefetched=prefetched)
+
     run.current_object = names[0]
     first = ahead(names[0])
-    with ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="prefetch") as pool:
+    loading: deque[tuple[str, Future[ObjectResult]]] = deque()
+    with ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="prefetch") as pool, \
+            ThreadPoolExecutor(max_workers=LOAD_THREADS, thread_name_prefix="load") as loaders:
+
+        def finished() -> ObjectResult:
+            name, future = loading.popleft()
+            run.current_object = name  # an error is this object's
+            return future.result()
+
         later = [(name, pool.submit(ahead, name)) for name in names[1:]]
         try:
             yield sync_object(run, first.schema, full=full, backfill=backfill, prefetched=first)
             for name, future in later:
                 run.current_object = name  # a prefetch error is this object's
                 done = future.result()
+                if _small(done):
+                    loading.append((name, loaders.submit(load, done)))
+                    if len(loading) == LOAD_THREADS:
+                        yield finished()
+                    continue
+                while loading:
+                    yield finished()
+                run.current_object = name
                 yield sync_object(run, done.schema, full=full, backfill=backfill, prefetched=done)
+            while loading:
+                yield finished()
         finally:
-            for _, future in later:
-                future.cancel()
+            for _, ahead_future in later:
+                ahead_future.cancel()
+            for _, load_future in loading:
+                load_future.cancel()
+            loaders.shutdown(wait=True)  # a load under way ends (its window commits or rolls back) before we go on
+            for handle in handles.values():
+                handle.close()
+
+
+def _small(prefetched: Prefetched) -> bool:
+    """Read already, in one REST window: loaded beside another object (no Bulk load, no slices)."""
+    return prefetched.first is not None and prefetched.first[0] == "rest"
 
 
 def close_run(run: SyncRun, result: SyncResult) -> SyncResult:

@@ -103,6 +103,13 @@ class OrgWarehouse:
         apply_migrations(self.conn, ORG_MIGRATIONS)
         self.conn.execute("COMMIT")
 
+    def cursor(self) -> OrgWarehouse:
+        """A handle on this open database for another thread: its own connection, temp tables and
+        transactions (DuckDB lets connections of one process write different rows at once)."""
+        handle = object.__new__(OrgWarehouse)
+        handle.path, handle.memory_limit, handle.conn = self.path, self.memory_limit, self.conn.cursor()
+        return handle
+
     def _rollback(self) -> None:
         """Roll back, unless DuckDB already did (a failed COMMIT ends the transaction itself)."""
         with contextlib.suppress(duckdb.TransactionException):
