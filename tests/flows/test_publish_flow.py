@@ -24,12 +24,14 @@ def test_publish_flow_sends_and_reports(prefect_harness: None, tmp_path: Path, m
 
     from flows.publish import publish
 
-    with SlackSandbox(seed=3, rate_limits=RateLimits(time_scale=50)) as slack:
+    # 10 posts/s per channel after a burst of 3: the 8 posts trip it unless each takes over 0.1 s
+    # (at x50 a loaded machine posting slower than 20 ms each never saw a 429).
+    with SlackSandbox(seed=3, rate_limits=RateLimits(time_scale=10)) as slack:
         assert slack.info is not None
         monkeypatch.setenv("SALESHOME_HOME", str(tmp_path))
         monkeypatch.setenv("SALESHOME_SLACK_BOT_TOKEN", slack.info.bot_token)
         monkeypatch.setenv("SALESHOME_SLACK_API_URL", slack.info.api_url)
-        # Faster than the sandbox's 50 posts/s per channel (x50): Slack's 429s are waited out, and counted.
+        # Faster than the sandbox's 10 posts/s per channel (x10): Slack's 429s are waited out, and counted.
         monkeypatch.setenv("SALESHOME_SLACK_POSTS_PER_SECOND", "1000")
         settings = load_settings()
         make_ready(settings, slack)  # Enterprise+: Sales Home is available
@@ -82,7 +84,9 @@ def test_publish_flow_refuses_when_the_plan_lacks_sales_home(
 ) -> None:
     from flows.publish import publish
 
-    with SlackSandbox(seed=3, rate_limits=RateLimits(time_scale=50)) as slack:
+    # 10 posts/s per channel after a burst of 3: the 8 posts trip it unless each takes over 0.1 s
+    # (at x50 a loaded machine posting slower than 20 ms each never saw a 429).
+    with SlackSandbox(seed=3, rate_limits=RateLimits(time_scale=10)) as slack:
         assert slack.info is not None
         monkeypatch.setenv("SALESHOME_HOME", str(tmp_path))
         monkeypatch.setenv("SALESHOME_SLACK_BOT_TOKEN", slack.info.bot_token)
