@@ -602,16 +602,16 @@ def test_everything_in_the_home_is_private_whatever_the_umask(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home = unready_home.home
-    monkeypatch.setenv("SALESHOME_BULK_THRESHOLD", "1")  # every window through Bulk 2.0 ...
-    monkeypatch.setenv("SALESHOME_BULK_PAGE_RECORDS", "10")  # ... in result files of 10 rows
+    monkeypatch.setenv("SALESHOME_BULK_THRESHOLD", "1")  # every window through Bulk 2.0, into staged CSV files
     script = shutil.which("saleshome", path=str(Path(sys.executable).parent))
     assert script is not None
     previous = os.umask(0o022)  # a permissive umask, the usual default: files 0644, folders 0755
     try:
         monkeypatch.setenv("SALESHOME_ACTOR", make_ready(unready_home, slack))  # creates the home
         assert add(cli, info, "acme").code == 0
-        # The second result page stalls: a sync killed there leaves its staged files and write-ahead logs.
-        sandbox.faults.add("slow", path=r"/jobs/query/[^/]+/results", after=1, times=1, delay=60)
+        # Deleting the first Bulk job (its results all downloaded, not loaded yet) stalls for 30 s (under the
+        # client's 60 s timeout): the sync is killed there, leaving its staged files and write-ahead logs.
+        sandbox.faults.add("slow", method="DELETE", path=r"/jobs/query/[^/]+$", times=1, delay=30)
         sync = subprocess.Popen([script, "sync"], env=dict(os.environ), umask=0o022,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
