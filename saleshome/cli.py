@@ -113,27 +113,41 @@ def org_add(
     api_version: Annotated[str, typer.Option(help="Salesforce REST API version.")] = "62.0",
     objects: Annotated[str | None, typer.Option(
         help="Comma-separated objects to sync instead of the default set (User, Account, Opportunity, ...).")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="If this Salesforce org is already connected (under another alias, or this one), move it "
+                          "here with this connection instead of refusing.")] = False,
     actor: ActorOption = None,
 ) -> None:
     """Verify the connection to an org (login, identity, org id, API version), then save it (sales admins only).
 
     Secrets are never stored: the org keeps a reference to where they are read from.
+
+    A Salesforce org is connected once: credentials of an org already connected under another alias are refused
+    (every notification and celebration would go out twice). With --replace the org moves instead: the alias that
+    holds it is renamed to ALIAS with its synced data, sync state, settings, notifications, celebrations and unsent
+    messages, and keeps this connection (login URL, auth, credentials, CA file, API version, objects); nothing is
+    synced or sent again. --replace on the alias that holds the org replaces its connection in place.
     """
     from saleshome.cli_settings import _actor, _context
     from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
-    from saleshome.settings.orgs import add_org_as
+    from saleshome.settings.orgs import add_org_as, list_orgs, same_org_id
     from saleshome.sync.render import org_kind
 
     if env_prefix and secret_block:
         raise typer.BadParameter("give --env-prefix or --secret-block, not both")
     ref = f"prefect-secret:{secret_block}" if secret_block else f"env:{env_prefix or env_prefix_for(alias)}"
     ctx = _context()
+    before = list_orgs(ctx.settings) if replace else []
     org = add_org_as(
         ctx.settings, ctx.directory, alias, actor=_actor(ctx, actor), login_url=login_url,
         auth_method=AuthMethod(auth.value), credential_ref=ref, ca_file=str(ca_file) if ca_file else None,
         api_version=api_version, objects=tuple(_split([objects] if objects else None) or ()) or None,
-        resolvers=RESOLVERS,
+        resolvers=RESOLVERS, replace=replace,
     )
+    moved = next((o.alias for o in before if same_org_id(o.org_id, org.org_id)), None)
+    if moved is not None:
+        done = f"Moved {moved} to {org.alias}" if moved != org.alias else f"Replaced the connection of {org.alias}"
+        typer.echo(f"{done} (its synced data, settings and history kept).")
     typer.echo(f"Connected {org.alias}: org {org.org_id} ({org.org_name or 'unnamed'}), {org_kind(org.is_sandbox)}, "
                f"API v{org.api_version}, {org.instance_url}")
     typer.echo(f"Credentials are read from {ref} when needed; nothing secret was stored (recorded in the audit log).")
