@@ -320,7 +320,8 @@ def digest(
     from saleshome.config import load_settings
     from saleshome.operations.console import digest_with_progress
 
-    raise typer.Exit(digest_with_progress(load_settings(), _moment(now)))
+    moment = _moment(now)  # a bad --now is refused before anything is opened
+    raise typer.Exit(digest_with_progress(load_settings(), moment))
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from slack_sdk import WebClient
@@ -72,7 +73,7 @@ def test_a_day_with_the_cli_alone_delivers_everything(
     assert all(m["state"] == "sent" and str(m["permalink"]).startswith("http") for m in messages)
     assert "`saleshome digest`" in out  # the wins digest waits for its owners' hour
     latest = max((c for c in cel.celebrations() if c["slack_user_id"] == owner.slack_id),
-                 key=lambda c: c["signed_at"])  # the simulated morning may have won them another deal
+                 key=lambda c: cast(datetime, c["signed_at"]))  # the simulated morning may have won them another deal
     shown = (latest["status_text"], latest["status_emoji"])
     admin = WebClient(token=cel.slack.info.admin_token, base_url=cel.slack.info.api_url)
     profile = admin.users_profile_get(user=owner.slack_id)["profile"]
@@ -100,3 +101,38 @@ def test_a_day_with_the_cli_alone_delivers_everything(
     out = _saleshome(monkeypatch, capsys, "status")
     assert "pending" not in out and "sending" not in out
     assert admin.users_profile_get(user=owner.slack_id)["profile"]["status_text"] == shown[0]
+
+
+def test_publish_says_which_kinds_it_leaves_and_what_sends_them(
+    cel: Celebrations, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    owner, [deal] = cel.deals(1)
+    assert owner.slack_id is not None
+    cel.win(deal)
+    cel.celebrate(cel.sync())
+    monkeypatch.delenv("SALESHOME_SLACK_ADMIN_TOKEN")
+
+    out = _saleshome(monkeypatch, capsys, "outbox", "publish")  # no admin token: the message goes, the banner waits
+    assert "banners: none set: no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN)" in out
+    assert ("note: 1 banner(s) left queued: no Slack admin token; set SALESHOME_SLACK_ADMIN_TOKEN, then "
+            "`saleshome outbox publish` sets them") in out
+    assert "nothing left to send" not in out
+    assert [m["state"] for m in cel.outbox("celebration")] == ["sent"]
+    assert [b["state"] for b in cel.outbox("banner")] == ["pending"]
+    assert cel.status(owner.slack_id) == ("", "", 0)
+
+    assert cel.slack.info is not None
+    monkeypatch.setenv("SALESHOME_SLACK_ADMIN_TOKEN", cel.slack.info.admin_token)
+    out = _saleshome(monkeypatch, capsys, "outbox", "publish")
+    assert "messages: sent 0, " in out and "banners: 1 set, " in out and "Outbox: nothing left to send." in out
+    [celebration] = cel.celebrations()
+    assert cel.status(owner.slack_id)[:2] == (celebration["status_text"], celebration["status_emoji"])
+
+
+def test_digest_refuses_a_time_it_cannot_read_before_opening_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
+    code, _, err = run_cli(monkeypatch, capsys, "digest", "--now", "tomorrow at nine")
+    assert code == 2 and "'tomorrow at nine' is not an ISO 8601 time" in " ".join(err.split())
+    assert not (tmp_path / "home").exists()
