@@ -27,6 +27,8 @@ from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from saleshome.salesforce.credentials import Resolver
 
 EXIT_FAILURE = 1
@@ -320,16 +322,58 @@ def serve() -> None:
     serve_deployments()
 
 
+@app.command()
+def digest(
+    now: Annotated[str | None, typer.Option(
+        help="Evaluate as of this ISO 8601 time (UTC when no offset is given), e.g. to send a missed hour's "
+             "digests.", show_default="the present")] = None,
+) -> None:
+    """What the hourly `digest` deployment does: every org's time-based notifications (stale records, upcoming
+    dates), the digests whose recipients' local hour has come (never two for one period), then publish them
+    (with progress).  Refused when the workspace's plan does not include Sales Home."""
+    from saleshome.config import load_settings
+    from saleshome.operations.console import digest_with_progress
+
+    moment = _moment(now)  # a bad --now is refused before anything is opened
+    raise typer.Exit(digest_with_progress(load_settings(), moment))
+
+
+def _moment(value: str | None) -> datetime | None:
+    """``--now``: an ISO 8601 time, UTC when it has no offset."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2026-12-07T09:00:00+00:00)",
+                                 param_hint="--now") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def housekeeping() -> None:
+    """What the hourly `housekeeping` deployment does: clear our celebration banners past their expiry still
+    shown (admin token), and list the dead letters with their reasons.  Refused when the workspace's plan does
+    not include Sales Home."""
+    from saleshome.config import load_settings
+    from saleshome.operations.console import housekeeping_now
+
+    raise typer.Exit(housekeeping_now(load_settings()))
+
+
 @outbox_app.command("publish")
 def outbox_publish() -> None:
-    """Send what the outbox holds now (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply; refused
-    when the workspace's plan does not include Sales Home)."""
+    """Deliver everything the outbox holds now: messages, direct messages, digests and celebrations
+    (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply), then the celebration banners
+    (SALESHOME_SLACK_ADMIN_TOKEN) and the celebration messages' permalinks; a progress bar on a terminal.
+    Ends saying what is left, per kind, and which command sends it.  Refused when the workspace's plan does
+    not include Sales Home."""
     from saleshome.config import load_settings
-    from saleshome.slack.setup import publisher_from_settings
+    from saleshome.operations.console import publish_with_progress
 
-    stats = publisher_from_settings(load_settings()).publish()
-    typer.echo(f"sent {stats.sent}, found already sent {stats.reconciled}, to retry {stats.retried}, "
-               f"rate-limit waits {stats.rate_limit_waits}, dead-lettered {stats.dead}, blocked {stats.blocked}")
+    raise typer.Exit(publish_with_progress(load_settings()))
 
 
 @outbox_app.command("list")
