@@ -3,6 +3,7 @@ backlog and dead letters (the control database written directly: no sandbox, no 
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from saleshome.cli import STATUS_DEAD_LETTERS, app
 from saleshome.config import Settings, load_settings
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
+from saleshome.sync.runs import this_host
 from saleshome.sync.status import RECENT_RUNS, read_status
 from saleshome.warehouse.control import ControlDB
 
@@ -38,9 +40,12 @@ def add_org(control: ControlDB, workspace: str, alias: str, now: datetime, statu
 def add_run(control: ControlDB, now: datetime, alias: str, run_id: str, kind: str, status: str, started: timedelta,
             took: timedelta | None, api_calls: int | None = None, error: str | None = None) -> None:
     start = now - started
+    beating = status == "running"  # a live run: its heartbeat is fresh and its process (this one) alive
     with control.transaction() as db:
-        db.execute("INSERT INTO sync_runs VALUES (?, ?, ?, false, ?, ?, ?, ?, ?)",
-                   [run_id, alias, kind, start, None if took is None else start + took, status, api_calls, error])
+        db.execute("INSERT INTO sync_runs (run_id, alias, kind, notify, started_at, ended_at, status, api_calls, error, "
+                   "heartbeat_at, pid, host) VALUES (?, ?, ?, false, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [run_id, alias, kind, start, None if took is None else start + took, status, api_calls, error,
+                    now if beating else None, os.getpid() if beating else None, this_host() if beating else None])
 
 
 def test_status_shows_each_orgs_last_runs_objects_budget_and_dead_letters_on_one_screen(settings: Settings) -> None:
