@@ -13,7 +13,8 @@ Invariants:
   never shows ``running`` again and no later run inherits it.  What the dead run committed stays
   (every window commits with its cursor): the next run resumes from there.
 - ``host`` is ``socket.gethostname()``: processes that share a home from several machines or
-  containers must have distinct host names (containers do by default), else only the lease tells.
+  containers must have distinct host names (containers do by default), else a live run of another
+  one could look gone.
 - A heartbeat never revives a row that was settled, and never fails the run: a beat that cannot
   reach the control database is skipped (the lease allows several to be missed).
 """
@@ -26,6 +27,7 @@ import socket
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import duckdb
@@ -34,8 +36,18 @@ from saleshome.config import Settings
 from saleshome.errors import SalesHomeError
 from saleshome.warehouse.control import ControlDB
 
-RUNNING = "running"
-CRASHED = "crashed"
+
+class RunState(StrEnum):
+    """``sync_runs.status``."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PAUSED_FOR_QUOTA = "paused_for_quota"
+    CRASHED = "crashed"  # its process died while it ran
+
+
+RUNNING, CRASHED = RunState.RUNNING, RunState.CRASHED
 LEASE_BEATS = 6  # heartbeats a run may miss (a busy control database, a loaded machine) before it counts as dead
 
 log = logging.getLogger(__name__)
