@@ -111,7 +111,8 @@ def test_a_live_run_held_up_by_salesforce_stays_running_past_its_lease(
     settings, sandbox = org
     monkeypatch.setenv("SALESHOME_HEARTBEAT_SECONDS", FAST_BEAT)
     held = lease(load_settings())
-    sandbox.faults.add("slow", path="/describe$", delay=2.5 * held.total_seconds(), times=1)  # the run's first call
+    slow = sandbox.faults.add("slow", path="/sobjects/User/describe/?$", delay=2.5 * held.total_seconds(),
+                              times=1)  # the run's first call: its first object described
     proc = _sync_process(settings, "acme")
     _syncing(proc)
     seen: list[tuple[datetime, str, str]] = []  # (when, the run's state, the org's state), while the process lives
@@ -127,10 +128,10 @@ def test_a_live_run_held_up_by_salesforce_stays_running_past_its_lease(
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     [run] = _runs(settings)
-    assert run["status"] == "completed"
+    assert run["status"] == "completed" and slow.fired == 1
     assert seen and not [s for s in seen if "crashed" in s[1:]], seen
     running_late = [s for s in seen if s[1] == "running" and s[0] - run["started_at"] > 2 * held]
-    assert running_late and all(s[2] == "syncing" for s in running_late)  # past two leases, alive and shown so
+    assert running_late and all(s[2] == "syncing" for s in running_late), seen  # past two leases: alive, shown so
     assert len(beats) >= 4 and max(beats) - run["started_at"] > 2 * held  # refreshed as it worked
 
 
