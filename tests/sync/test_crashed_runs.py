@@ -26,11 +26,12 @@ from saleshome.cli import app
 from saleshome.config import Settings, load_settings
 from saleshome.errors import RetriableError
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.sync.engine import sync_org
+from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
 from saleshome.sync.runs import lease
 from saleshome.sync.status import read_status
 from saleshome.warehouse.control import ControlDB
 
+from .conftest import assert_same_as_org
 from .test_crash_safety import _kill_after_windows, _sync_process, _syncing
 
 FAST_BEAT = "0.5"  # SALESHOME_HEARTBEAT_SECONDS of the tests that watch a live run: a lease of 3 s
@@ -69,7 +70,7 @@ def wide(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_killed_sync_shows_crashed_and_last_seen_then_the_next_run_records_it(
     org: tuple[Settings, SalesforceSandbox], wide: None,
 ) -> None:
-    settings, _ = org
+    settings, sandbox = org
     _with_plan(settings)
     proc = _sync_process(settings, "acme", chunk_rows=300, report=True)
     assert _kill_after_windows(proc, 1, 0.0), "the initial sync ended before its kill"
@@ -87,8 +88,9 @@ def test_a_killed_sync_shows_crashed_and_last_seen_then_the_next_run_records_it(
     listing = _cli("org", "list")
     assert "crashed, last seen" in _acme_row(listing) and "syncing" not in listing
 
-    done = sync_org(settings, "acme")  # the next run
+    done = sync_org(settings, "acme")  # the next run: resumes from what the dead one committed
     assert done.status == "completed"
+    assert_same_as_org(settings, "acme", sandbox, list(DEFAULT_OBJECTS))
     assert not [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]  # stopped as the run closed
     runs = {r["run_id"]: r for r in _runs(settings)}
     crashed = runs[left["run_id"]]
