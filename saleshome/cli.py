@@ -163,12 +163,14 @@ def org_list() -> None:
     from saleshome.cli_settings import _ready
     from saleshome.settings.orgs import list_orgs
     from saleshome.sync.render import orgs_table
+    from saleshome.sync.status import org_states
 
-    orgs = list_orgs(_ready().settings)
+    settings = _ready().settings
+    orgs = list_orgs(settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
-    Console().print(orgs_table(orgs))
+    Console().print(orgs_table(orgs, org_states(settings)))  # a run whose process died: crashed, last seen …
 
 
 @org_app.command("remove")

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
                     "not every reconcile_hours: a revoked assignment ends Sales Home at the next sync.",
     )
     lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock.")
+    heartbeat_seconds: float = Field(
+        default=10, gt=0,
+        description="A running sync refreshes its run's heartbeat this often; a run whose heartbeat is older than "
+                    "6 of these (or whose process is gone from this host) is shown as crashed.",
+    )
     chunk_rows: int = Field(default=250_000, ge=1, description="Windows with more rows are cut in committed slices.")
     duckdb_memory_limit: str = Field(default="280MB", description="DuckDB memory limit of a sync (it spills beyond).")
     duckdb_checkpoint_wal: str = Field(
