@@ -5,7 +5,8 @@ them inside the command so that `saleshome --help` stays fast and nothing (clien
 connections, environment reads) is created at import.
 
 Errors: any `SalesHomeError` reaching `main` is printed as its message and hint, without a
-traceback; exit status 75 (EX_TEMPFAIL) when retrying may help, 1 otherwise.
+traceback; exit status 75 (EX_TEMPFAIL) when retrying may help, 2 for a file that cannot be read
+(as for a bad option), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import typer
 from saleshome.cli_notify import notifications_app
 from saleshome.cli_settings import GROUPS as SETTINGS_GROUPS
 from saleshome.cli_settings import ActorOption
-from saleshome.errors import SalesHomeError, is_retriable
+from saleshome.errors import InputFileError, SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from saleshome.salesforce.credentials import Resolver
 
 EXIT_FAILURE = 1
+EXIT_USAGE = 2  # a bad option (click) or a file that is not UTF-8 YAML of the right shape (InputFileError)
 EXIT_TEMPFAIL = 75  # sysexits.h EX_TEMPFAIL: try again later
 
 app = typer.Typer(
@@ -386,4 +388,5 @@ def main() -> None:
         typer.secho(f"error: {exc.message}", err=True, fg=typer.colors.RED)
         if exc.hint:
             typer.echo(f"hint: {exc.hint}", err=True)
-        sys.exit(EXIT_TEMPFAIL if is_retriable(exc) else EXIT_FAILURE)
+        sys.exit(EXIT_TEMPFAIL if is_retriable(exc) else EXIT_USAGE if isinstance(exc, InputFileError)
+                 else EXIT_FAILURE)

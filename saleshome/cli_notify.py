@@ -47,10 +47,10 @@ FileOption = Annotated[Path | None, typer.Option(
 _WHEN = re.compile(r"^\s*([A-Za-z][\w.]*)\s+(!=|<=|>=|=|<|>|not_in|in|contains|is_not_null|is_null)(?=\s|$)\s*(.*)$")
 
 
-def _yaml_value(text: str) -> Any:
-    import yaml
+def _yaml_value(text: str, source: str) -> Any:
+    from saleshome.textfiles import load_yaml
 
-    value = yaml.safe_load(text) if text.strip() else None
+    value = load_yaml(text, source) if text.strip() else None
 
     def plain(v: Any) -> Any:
         if isinstance(v, datetime | date):
@@ -71,7 +71,7 @@ def parse_when(text: str) -> dict[str, Any]:
         raise ValidationError(f"cannot read the condition {text!r}",
                               hint='write it as "FIELD OP VALUE", e.g. "Amount >= 100000" or "NextStep is_null"')
     field, op, raw = m.groups()
-    return {"field": field, "op": op, **({"value": _yaml_value(raw)} if raw.strip() else {})}
+    return {"field": field, "op": op, **({"value": _yaml_value(raw, f"--when {text!r}")} if raw.strip() else {})}
 
 
 def parse_recipients(values: list[str]) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def build_spec(base: dict[str, Any], *, template: str | None, object_: str | Non
         if not sep:
             raise ValidationError(f"--option {item!r}: expected KEY=VALUE")
         data.setdefault("options", {})
-        data["options"] = {**data["options"], key.strip(): _yaml_value(raw)}
+        data["options"] = {**data["options"], key.strip(): _yaml_value(raw, f"--option {item!r}")}
     if when:
         data["conditions"] = [parse_when(w) for w in when]
     if to:
@@ -149,14 +149,9 @@ def build_spec(base: dict[str, Any], *, template: str | None, object_: str | Non
 def _file(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    import yaml
+    from saleshome.textfiles import read_yaml_mapping
 
-    from saleshome.errors import ValidationError
-
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict):
-        raise ValidationError(f"{path}: expected a mapping (template, object, options, ...)")
-    return data
+    return read_yaml_mapping(path, expected="template, object, options, conditions, recipients, delivery, ...")
 
 
 @notifications_app.command("templates")
@@ -196,8 +191,9 @@ def create(
     """Create a notification from a template (sales admins; checked against the org's schema and Slack)."""
     from saleshome.notify.store import create_notification
 
+    base = _file(file)  # read before anything is opened: a bad file changes nothing
     ctx = _ready()
-    spec = build_spec(_file(file), template=template, object_=object_, options=option, when=when, to=to,
+    spec = build_spec(base, template=template, object_=object_, options=option, when=when, to=to,
                       digest=digest, fields=fields, title=title, cooldown=cooldown)
     saved = create_notification(ctx, _actor(ctx, actor), org, name, spec, enabled=not disabled)
     typer.echo(f"Created {saved.name} ({saved.id}, version {saved.version}) on {saved.alias}: {saved.template} "
@@ -225,9 +221,10 @@ def edit(
     """Change a notification: the options given replace the current ones (a new version; audited)."""
     from saleshome.notify.store import edit_notification, get_notification
 
+    given = _file(file)  # read before anything is opened: a bad file changes nothing
     ctx = _ready()
     current = get_notification(ctx.control, ctx.workspace, ref, org)
-    base = _file(file) or current.spec.model_dump(mode="json")
+    base = given or current.spec.model_dump(mode="json")
     if no_conditions:
         base["conditions"] = []
     spec = build_spec(base, template=template, object_=object_, options=option, when=when, to=to, digest=digest,

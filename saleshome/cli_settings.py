@@ -449,11 +449,13 @@ def settings_import(
     actor: ActorOption = None,
 ) -> None:
     """Apply a YAML settings document: checked first, then all of it in one transaction, or nothing."""
-    from saleshome.settings.apply import import_yaml
+    from saleshome.settings.apply import apply_document, validate_document
+    from saleshome.textfiles import read_yaml_mapping
 
+    # The file is read and its shape checked before anything is opened: a bad file changes nothing.
+    doc = validate_document(read_yaml_mapping(file, expected="of sections: restrictions, celebrations, orgs"))
     ctx = _ready()
-    _report(import_yaml(ctx, _actor(ctx, actor), file.read_text(encoding="utf-8"), dry_run=dry_run),
-            dry_run=dry_run)
+    _report(apply_document(ctx, _actor(ctx, actor), doc, dry_run=dry_run), dry_run=dry_run)
 
 
 @settings_app.command("audit")

@@ -112,16 +112,12 @@ class ChangeSet:
 
 
 # ---------------------------------------------------------------------- parsing
-def parse_document(text: str) -> SettingsDocument:
-    """A YAML text as a :class:`SettingsDocument`; malformed YAML or a wrong shape → :class:`SettingsProblems`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "the document"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SettingsProblems([f"(document): malformed YAML at {where}: {problem}"],
-                               hint="check the indentation and quoting there") from None
+def parse_document(text: str, source: str = "(document)") -> SettingsDocument:
+    """A YAML text as a :class:`SettingsDocument`: malformed YAML → :class:`~saleshome.errors.InputFileError`
+    naming ``source``, line and column; a wrong shape → :class:`SettingsProblems`."""
+    from saleshome.textfiles import load_yaml
+
+    data = load_yaml(text, source)
     return validate_document({} if data is None else data)
 
 
