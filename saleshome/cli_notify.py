@@ -158,17 +158,14 @@ def _file(path: Path | None) -> dict[str, Any]:
 def templates() -> None:
     """List the templates, their options and what they watch."""
     from rich.console import Console
-    from rich.table import Table
 
+    from saleshome.listing import Column, listing
     from saleshome.notify.catalog import template_table
 
-    table = Table(title="Notification templates")
     rows = template_table()
-    for column in rows[0]:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row.values())
-    Console().print(table)
+    console = Console()
+    columns = [Column(c, text=c in ("options", "description")) for c in rows[0]]
+    console.print(listing("Notification templates", columns, [list(r.values()) for r in rows], width=console.width))
 
 
 @notifications_app.command("create")
@@ -281,26 +278,32 @@ def disable(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption 
 def list_(org: OrgOption = None) -> None:
     """List the notifications: name, org, template, object, delivery, recipients, version, state."""
     from rich.console import Console
-    from rich.table import Table
 
+    from saleshome.listing import Column, listing
     from saleshome.notify.store import load_notifications
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     found = load_notifications(ctx.control, ctx.workspace, org)
     if not found:
         typer.echo("No notification yet: create one with `saleshome notifications create NAME --org ORG "
                    "--template TEMPLATE --as U…`.")
         return
-    table = Table(title="Notifications")
-    for column in ("name", "id", "org", "template", "object", "delivery", "recipients", "version", "state"):
-        table.add_column(column, overflow="fold")
-    for n in found:
-        r = n.spec.recipients
-        who = [w for w, on in (("owner", r.owner), ("manager", r.manager)) if on] + r.channels + r.users
-        d = n.spec.delivery
-        table.add_row(n.name, n.id, n.alias, n.template, n.object, "immediate" if d.mode == "immediate" else d.schedule,
-                      ", ".join(who), str(n.version), "enabled" if n.enabled else "disabled")
-    Console().print(table)
+    columns = [Column(c, text=c == "recipients") for c in
+               ("name", "id", "org", "template", "object", "delivery", "recipients", "version", "state")]
+    rows = [[n.name, n.id, n.alias, n.template, n.object, _delivery(n.spec), ", ".join(_recipients(n.spec)),
+             n.version, "enabled" if n.enabled else "disabled"] for n in found]
+    console = Console()
+    console.print(listing("Notifications", columns, rows, width=console.width))
+
+
+def _recipients(spec: NotificationSpec) -> list[str]:
+    r = spec.recipients
+    return [w for w, on in (("owner", r.owner), ("manager", r.manager)) if on] + r.channels + r.users
+
+
+def _delivery(spec: NotificationSpec) -> str:
+    d = spec.delivery
+    return "immediate" if d.mode == "immediate" else d.schedule
 
 
 @notifications_app.command("show")
@@ -310,32 +313,39 @@ def show(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption = N
 
     from saleshome.notify.store import get_notification, versions
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     n = get_notification(ctx.control, ctx.workspace, ref, org)
     typer.echo(f"# {n.name} ({n.id}) on {n.alias}: version {n.version}, {'enabled' if n.enabled else 'disabled'}")
-    typer.echo(yaml.safe_dump(n.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
-                              allow_unicode=True), nl=False)
+    typer.echo(yaml.safe_dump(n.spec.effective(), sort_keys=False, allow_unicode=True), nl=False)
     for v in versions(ctx.control, n.id):
         typer.echo(f"# version {v['version']}: {v['changed_at']:%Y-%m-%d %H:%M} by {v['changed_by']}")
 
 
-@notifications_app.command("stats")
-def stats(org: OrgOption = None) -> None:
-    """Per notification: matched, queued, delivered, failed, blocked, pending, last fired, last 24 h and 7 days."""
-    from rich.console import Console
-    from rich.table import Table
+STATS_DEFAULT = ("notification", "org", "enabled", "matched", "queued", "delivered", "failed", "pending",
+                 "last_fired")
 
+
+@notifications_app.command("stats")
+def stats(
+    org: OrgOption = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column (version, blocked, last 24 h and 7 days, "
+                                                      "direct messages skipped).")] = False,
+) -> None:
+    """Per notification: matched, queued, delivered, failed, pending, last fired (--wide: also version, blocked,
+    last 24 h and 7 days, direct messages skipped as unmapped or not a Sales member)."""
+    from rich.console import Console
+
+    from saleshome.listing import Column, listing
     from saleshome.notify.stats import STATS_COLUMNS, notification_stats
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     rows = notification_stats(ctx.control, ctx.workspace, org)
     if not rows:
         typer.echo("No notification yet.")
         return
-    table = Table(title="Notifications: what they did")
-    for column in STATS_COLUMNS:
-        table.add_column(column.replace("_", " "), overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else f"{v:%Y-%m-%d %H:%M}" if isinstance(v, datetime) else str(v)
-                        for v in row.values()))
-    Console().print(table)
+    names = STATS_COLUMNS if wide else STATS_DEFAULT
+    columns = [Column(c.replace("_", " "), justify="left" if c in ("notification", "org", "template", "enabled",
+                                                                   "last_fired") else "right") for c in names]
+    console = Console()
+    console.print(listing("Notifications: what they did", columns, [[row[c] for c in names] for row in rows],
+                          width=console.width))
