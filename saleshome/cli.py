@@ -245,14 +245,18 @@ def status() -> None:
 
 
 def _fitted(view: Any, width: int) -> Any:
-    """``view`` (a rich Group) with each of its tables laid out for ``width`` (:func:`saleshome.listing.fit`)."""
+    """``view`` (rich renderables, tables in groups) with each table laid out for ``width``
+    (:func:`saleshome.listing.fit`)."""
     from rich.console import Group
     from rich.table import Table
 
     from saleshome.listing import fit
 
-    return Group(*(fit(part, width=width, text=("last error",)) if isinstance(part, Table) else part
-                   for part in view.renderables))
+    if isinstance(view, Table):
+        return fit(view, width=width, text=("last error",))
+    if isinstance(view, Group):
+        return Group(*(_fitted(part, width) for part in view.renderables))
+    return view
 
 
 def _print_plan_problem(console: Any, settings: Any) -> bool:
