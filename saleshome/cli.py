@@ -28,6 +28,8 @@ from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from saleshome.salesforce.credentials import Resolver
 
 EXIT_FAILURE = 1
@@ -122,27 +124,41 @@ def org_add(
     api_version: Annotated[str, typer.Option(help="Salesforce REST API version.")] = "62.0",
     objects: Annotated[str | None, typer.Option(
         help="Comma-separated objects to sync instead of the default set (User, Account, Opportunity, ...).")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="If this Salesforce org is already connected (under another alias, or this one), move it "
+                          "here with this connection instead of refusing.")] = False,
     actor: ActorOption = None,
 ) -> None:
     """Verify the connection to an org (login, identity, org id, API version), then save it (sales admins only).
 
     Secrets are never stored: the org keeps a reference to where they are read from.
+
+    A Salesforce org is connected once: credentials of an org already connected under another alias are refused
+    (every notification and celebration would go out twice). With --replace the org moves instead: the alias that
+    holds it is renamed to ALIAS with its synced data, sync state, settings, notifications, celebrations and unsent
+    messages, and keeps this connection (login URL, auth, credentials, CA file, API version, objects); nothing is
+    synced or sent again. --replace on the alias that holds the org replaces its connection in place.
     """
     from saleshome.cli_settings import _actor, _context
     from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
-    from saleshome.settings.orgs import add_org_as
+    from saleshome.settings.orgs import add_org_as, list_orgs, same_org_id
     from saleshome.sync.render import org_kind
 
     if env_prefix and secret_block:
         raise typer.BadParameter("give --env-prefix or --secret-block, not both")
     ref = f"prefect-secret:{secret_block}" if secret_block else f"env:{env_prefix or env_prefix_for(alias)}"
     ctx = _context()
+    before = list_orgs(ctx.settings) if replace else []
     org = add_org_as(
         ctx.settings, ctx.directory, alias, actor=_actor(ctx, actor), login_url=login_url,
         auth_method=AuthMethod(auth.value), credential_ref=ref, ca_file=str(ca_file) if ca_file else None,
         api_version=api_version, objects=tuple(_split([objects] if objects else None) or ()) or None,
-        resolvers=RESOLVERS,
+        resolvers=RESOLVERS, replace=replace,
     )
+    moved = next((o.alias for o in before if same_org_id(o.org_id, org.org_id)), None)
+    if moved is not None:
+        done = f"Moved {moved} to {org.alias}" if moved != org.alias else f"Replaced the connection of {org.alias}"
+        typer.echo(f"{done} (its synced data, settings and history kept).")
     typer.echo(f"Connected {org.alias}: org {org.org_id} ({org.org_name or 'unnamed'}), {org_kind(org.is_sandbox)}, "
                f"API v{org.api_version}, {org.instance_url}")
     typer.echo(f"Credentials are read from {ref} when needed; nothing secret was stored (recorded in the audit log).")
@@ -328,16 +344,58 @@ def serve() -> None:
     serve_deployments()
 
 
+@app.command()
+def digest(
+    now: Annotated[str | None, typer.Option(
+        help="Evaluate as of this ISO 8601 time (UTC when no offset is given), e.g. to send a missed hour's "
+             "digests.", show_default="the present")] = None,
+) -> None:
+    """What the hourly `digest` deployment does: every org's time-based notifications (stale records, upcoming
+    dates), the digests whose recipients' local hour has come (never two for one period), then publish them
+    (with progress).  Refused when the workspace's plan does not include Sales Home."""
+    from saleshome.config import load_settings
+    from saleshome.operations.console import digest_with_progress
+
+    moment = _moment(now)  # a bad --now is refused before anything is opened
+    raise typer.Exit(digest_with_progress(load_settings(), moment))
+
+
+def _moment(value: str | None) -> datetime | None:
+    """``--now``: an ISO 8601 time, UTC when it has no offset."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2026-12-07T09:00:00+00:00)",
+                                 param_hint="--now") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def housekeeping() -> None:
+    """What the hourly `housekeeping` deployment does: clear our celebration banners past their expiry still
+    shown (admin token), and list the dead letters with their reasons.  Refused when the workspace's plan does
+    not include Sales Home."""
+    from saleshome.config import load_settings
+    from saleshome.operations.console import housekeeping_now
+
+    raise typer.Exit(housekeeping_now(load_settings()))
+
+
 @outbox_app.command("publish")
 def outbox_publish() -> None:
-    """Send what the outbox holds now (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply; refused
-    when the workspace's plan does not include Sales Home)."""
+    """Deliver everything the outbox holds now: messages, direct messages, digests and celebrations
+    (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply), then the celebration banners
+    (SALESHOME_SLACK_ADMIN_TOKEN) and the celebration messages' permalinks; a progress bar on a terminal.
+    Ends saying what is left, per kind, and which command sends it.  Refused when the workspace's plan does
+    not include Sales Home."""
     from saleshome.config import load_settings
-    from saleshome.slack.setup import publisher_from_settings
+    from saleshome.operations.console import publish_with_progress
 
-    stats = publisher_from_settings(load_settings()).publish()
-    typer.echo(f"sent {stats.sent}, found already sent {stats.reconciled}, to retry {stats.retried}, "
-               f"rate-limit waits {stats.rate_limit_waits}, dead-lettered {stats.dead}, blocked {stats.blocked}")
+    raise typer.Exit(publish_with_progress(load_settings()))
 
 
 class OutboxState(StrEnum):

@@ -348,3 +348,38 @@ ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
 )
+
+ORG_MIGRATIONS += (
+    (
+        "0002_change_positions",
+        """
+        -- The position at which a window's changes committed: every row a transaction logs shares one
+        -- value, taken while no other transaction of the file can commit (OrgWarehouse.committing), so
+        -- positions increase in commit order.  Evaluation reads (watermark, max] and never skips a change.
+        -- Rows logged before positions existed keep NULL (they were evaluated run by run).
+        CREATE SEQUENCE change_position START 1;
+        ALTER TABLE change_log ADD COLUMN commit_seq BIGINT;
+        -- This file's identity: a watermark kept in the control store holds only for the file it was read from
+        -- (an org removed and connected again starts a new file, and its positions start again at 1).
+        CREATE TABLE warehouse_identity (id VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+        INSERT INTO warehouse_identity SELECT CAST(uuid() AS VARCHAR), now();
+        """,
+    ),
+)
+
+CONTROL_MIGRATIONS += (
+    (
+        "0008_evaluation_watermarks",
+        """
+        CREATE TABLE evaluation_watermarks (
+            alias VARCHAR NOT NULL,
+            step VARCHAR NOT NULL,             -- notifications, celebrations
+            warehouse_id VARCHAR NOT NULL,     -- the org warehouse file whose change-log positions these are
+            position BIGINT NOT NULL,          -- every change committed at or before this position was evaluated
+            run_id VARCHAR,                    -- the latest sync run among the changes evaluated
+            evaluated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (alias, step)
+        );
+        """,
+    ),
+)

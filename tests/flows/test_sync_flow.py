@@ -212,15 +212,19 @@ def test_a_spent_budget_pauses_the_run_and_completes_it(home: Settings, info: Sa
 def test_sync_all_orgs_runs_every_org_and_reports_a_failed_one(
     home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connect(home, info, "acme", objects=FEW_OBJECTS)
-    connect(home, info, "beta", objects=FEW_OBJECTS)
-    state = sync_all_orgs(return_state=True)
-    assert state.is_completed(), state.message
-    assert all(cursors(home, alias) for alias in ("acme", "beta"))
+    with SalesforceSandbox(seed=22, opportunities=60) as other:  # beta: another org (an org is connected once)
+        assert other.info is not None
+        monkeypatch.setenv("SALESHOME_SF_BETA_CLIENT_ID", other.info.client_id)
+        monkeypatch.setenv("SALESHOME_SF_BETA_CLIENT_SECRET", other.info.client_secret)
+        connect(home, info, "acme", objects=FEW_OBJECTS)
+        connect(home, other.info, "beta", objects=FEW_OBJECTS)
+        state = sync_all_orgs(return_state=True)
+        assert state.is_completed(), state.message
+        assert all(cursors(home, alias) for alias in ("acme", "beta"))
 
-    monkeypatch.delenv("SALESHOME_SF_BETA_CLIENT_SECRET")
-    state = sync_all_orgs(return_state=True)
-    assert state.is_failed() and "1/2" in (state.message or "")
+        monkeypatch.delenv("SALESHOME_SF_BETA_CLIENT_SECRET")
+        state = sync_all_orgs(return_state=True)
+        assert state.is_failed() and "1/2" in (state.message or "")
 
 
 # ---------------------------------------------------------------------------------------- backfill
