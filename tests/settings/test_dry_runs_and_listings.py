@@ -117,6 +117,7 @@ def test_listings_read_well_at_80_columns(
     audit = _cli(monkeypatch, capsys, "settings", "audit")
     _readable(audit, "settings.import", "notifications.disable", f"orgs.{ALIAS}.notifications.big-deals.enabled",
               people.sales_admin, abbreviated=True)
+    _readable(_cli(monkeypatch, capsys, "housekeeping"), keys[0], "channel_not_found:")
     for args in (("org", "list"), ("roles", "list"), ("lists", "list"), ("restrictions", "show"),
                  ("celebrations", "show"), ("workspace", "show")):
         _readable(_cli(monkeypatch, capsys, *args))
