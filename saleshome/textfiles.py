@@ -1,5 +1,6 @@
 """Reading the text and YAML files a user hands to the CLI (``settings import FILE``,
-``notifications create|edit --file FILE``) — the one way they are read.
+``notifications create|edit --file FILE``, a JWT login's ``PREFIX_PRIVATE_KEY_FILE``) — the one
+way they are read.
 
 Invariants:
 
@@ -50,8 +51,9 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def decode_text(data: bytes, source: str) -> str:
-    """``data`` as UTF-8 text (a leading byte order mark dropped); anything else → :class:`InputFileError`."""
+def decode_text(data: bytes, source: str, *, secret: bool = False) -> str:
+    """``data`` as UTF-8 text (a leading byte order mark dropped); anything else → :class:`InputFileError`
+    (``secret``: the error says where, never which byte)."""
     for mark, encoding in _BYTE_ORDER_MARKS:
         if data.startswith(mark):
             raise InputFileError(f"{source}: the file is {encoding} (byte order mark), not UTF-8: {_SAVE_AS_UTF8}")
@@ -61,8 +63,8 @@ def decode_text(data: bytes, source: str) -> str:
         start = exc.start + (3 if data.startswith(codecs.BOM_UTF8) else 0)
         before = data[:start].decode("utf-8-sig")  # valid: the first bad byte is at `start`
         line, column = _position(before, len(before))
-        raise InputFileError(f"{source}: not UTF-8: byte 0x{data[start]:02x} at line {line}, column {column}: "
-                             f"{_SAVE_AS_UTF8}") from None
+        byte = "a byte" if secret else f"byte 0x{data[start]:02x}"
+        raise InputFileError(f"{source}: not UTF-8: {byte} at line {line}, column {column}: {_SAVE_AS_UTF8}") from None
     if "\x00" in text:
         line, column = _position(text, text.index("\x00"))
         raise InputFileError(f"{source}: not UTF-8 text: a NUL byte at line {line}, column {column} (UTF-16 or "
@@ -70,13 +72,14 @@ def decode_text(data: bytes, source: str) -> str:
     return text
 
 
-def read_text_file(path: Path) -> str:
-    """The text of ``path`` (UTF-8, byte order mark or not); unreadable or not UTF-8 → :class:`InputFileError`."""
+def read_text_file(path: Path, *, secret: bool = False) -> str:
+    """The text of ``path`` (UTF-8, byte order mark or not); unreadable or not UTF-8 → :class:`InputFileError`
+    (``secret``, e.g. a private key: the error never quotes the file's content)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    return decode_text(data, str(path))
+    return decode_text(data, str(path), secret=secret)
 
 
 class _Loader(yaml.SafeLoader):

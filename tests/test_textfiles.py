@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,3 +50,20 @@ def test_the_error_names_the_encoding_or_the_line_and_column(data: bytes, messag
 def test_utf8_with_or_without_a_byte_order_mark() -> None:
     for data in ("a: café".encode(), b"\xef\xbb\xbf" + "a: café".encode()):
         assert load_yaml(decode_text(data, "f.yaml"), "f.yaml") == {"a": "café"}
+
+
+def test_a_private_key_file_is_read_the_same_way_quoting_none_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from saleshome.errors import ConfigurationError
+    from saleshome.salesforce.credentials import read_env
+
+    key = tmp_path / "key.der"
+    key.write_bytes(b"0\x82\x04\xa4\x02\x01")  # a DER key where a PEM one belongs
+    monkeypatch.setenv("SF_X_PRIVATE_KEY_FILE", str(key))
+    with pytest.raises(ConfigurationError) as refused:
+        read_env("SF_X")
+    assert refused.value.message == (f"SF_X_PRIVATE_KEY_FILE: {key}: not UTF-8: a byte at line 1, column 2: "
+                                     "save it as UTF-8")
+    key.write_text("-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----\n")
+    assert read_env("SF_X")["private_key"].startswith("-----BEGIN PRIVATE KEY-----\n")
