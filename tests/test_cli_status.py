@@ -112,7 +112,7 @@ def test_status_lists_unmatched_and_deactivated_users_apart(settings: Settings) 
     ]
     with control.transaction() as db:
         for sf_id, email, slack_id, status in rows:
-            db.execute("INSERT INTO user_map VALUES ('acme', ?, ?, ?, NULL, NULL, ?, ?)", [sf_id, email, slack_id, status, now])
+            db.execute("INSERT INTO user_map VALUES ('acme', ?, ?, ?, NULL, NULL, ?, ?, NULL)", [sf_id, email, slack_id, status, now])
     shown = CliRunner().invoke(app, ["status"])
     assert shown.exit_code == 0, shown.output
     out = " ".join(shown.output.split())  # rich wraps long lines

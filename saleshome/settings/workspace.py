@@ -171,7 +171,10 @@ def set_plan(
         before = _row(db, workspace)
         after = new.model_dump(mode="json", include={"plan", "sales_elevate", "team_ids"})
         now = datetime.now(UTC)
-        db.execute("INSERT OR REPLACE INTO workspaces VALUES (?, ?, ?, ?, ?, ?)",
+        db.execute("INSERT INTO workspaces (workspace, plan, sales_elevate, team_ids, updated_at, updated_by) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace) DO UPDATE SET plan = excluded.plan, "
+                   "sales_elevate = excluded.sales_elevate, team_ids = excluded.team_ids, "
+                   "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                    [workspace, chosen.value, sales_elevate, team_ids, now, actor])
         if before != after:
             record_change(db, workspace, actor, "workspace.set-plan", "workspace", before, after)

@@ -86,7 +86,10 @@ def refresh_user_map(
         report.deactivated += bool(found.get("deleted"))
     with control.transaction() as db:
         for row in rows:
-            db.execute("INSERT OR REPLACE INTO user_map VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            db.execute("INSERT INTO user_map (alias, sf_user_id, email, slack_user_id, team_id, tz, status, "
+                       "refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alias, sf_user_id) DO UPDATE SET "
+                       "email = excluded.email, slack_user_id = excluded.slack_user_id, team_id = excluded.team_id, "
+                       "tz = excluded.tz, status = excluded.status, refreshed_at = excluded.refreshed_at", row)
         gone = [u for u in known if u not in {x.id for x in users}]
         for sf_id in gone:
             db.execute("DELETE FROM user_map WHERE alias = ? AND sf_user_id = ?", [alias, sf_id])

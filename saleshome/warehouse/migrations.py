@@ -383,3 +383,16 @@ CONTROL_MIGRATIONS += (
         """,
     ),
 )
+
+CONTROL_MIGRATIONS += (
+    (
+        "0009_locales",
+        """
+        -- The language a member reads (their Slack locale, users.info include_locale), kept with the user map;
+        -- null: not known yet (the workspace's default is used).
+        ALTER TABLE user_map ADD COLUMN locale VARCHAR;
+        -- The language of messages posted in channels (null: en-US).
+        ALTER TABLE workspaces ADD COLUMN default_locale VARCHAR;
+        """,
+    ),
+)
