@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from saleshome.errors import ConfigurationError
+
 
 class Settings(BaseSettings):
     """Where state lives and how syncs behave; every value has a documented default."""
@@ -71,3 +73,16 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the settings now (environment, then ``overrides``)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def require_existing_home(settings: Settings) -> Settings:
+    """``settings``, once its home holds a control database: commands that only read (lists, show, export,
+    stats, status) call this first, so that reading never creates a home or a database file."""
+    if not settings.control_db.is_file():
+        where = settings.home.absolute()
+        found = "that directory does not exist" if not settings.home.exists() else "it holds no control.duckdb"
+        raise ConfigurationError(
+            f"no Sales Home at {where} ({found}); nothing to show",
+            hint="set SALESHOME_HOME to the directory of an existing Sales Home, or start one by connecting an "
+                 "org (`saleshome org add`)")
+    return settings
