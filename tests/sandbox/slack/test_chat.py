@@ -182,7 +182,7 @@ def _form_post(info: SlackSandboxInfo, method: str, args: dict[str, str]) -> dic
         method="POST",
         headers={
             "Authorization": f"Bearer {info.bot_token}",
-            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Content-Type": "application/x-www-form-urlencoded",  # no charset: Slack calls it superfluous
         },
     )
     with urllib.request.urlopen(request, timeout=10) as response:
