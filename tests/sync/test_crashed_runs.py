@@ -58,7 +58,8 @@ def _acme_row(listing: str) -> str:
 def _with_plan(settings: Settings) -> None:
     """The workspace on a plan that includes Sales Home (what `org list` asks first)."""
     with ControlDB(settings.control_db).transaction() as db:
-        db.execute("INSERT INTO workspaces VALUES (?, 'enterprise_plus', false, ['T0SALES'], now(), 'U0OWNER')",
+        db.execute("INSERT INTO workspaces (workspace, plan, sales_elevate, team_ids, updated_at, updated_by) "
+                   "VALUES (?, 'enterprise_plus', false, ['T0SALES'], now(), 'U0OWNER')",
                    [settings.workspace])
 
 
