@@ -26,6 +26,7 @@ entry.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,20 +115,76 @@ class ChangeSet:
     applied: bool
 
     def diff(self) -> str:
-        return "\n".join(c.diff() for c in self.changes) if self.changes else "no change\n"
+        """What a dry run prints: a unified diff per section; an org's notifications as ``- name (deleted)``,
+        ``+ name (new)`` with its fields, or ``~ name`` with one ``field: before → after`` line per field that
+        changes (fields compared by path: the order of keys never makes a difference)."""
+        if not self.changes:
+            return "no change\n"
+        sections = [c.diff() for c in self.changes if not _notification_target(c.target)]
+        by_org: dict[str, list[str]] = {}
+        for c in self.changes:
+            found = _notification_target(c.target)
+            if found:
+                by_org.setdefault(found[0], []).extend(_notification_lines(found[1], c.before, c.after))
+        sections += [f"{NOTIFICATIONS_TARGET.format(alias=alias)[:-1]}:\n" + "".join(f"  {line}\n" for line in lines)
+                     for alias, lines in by_org.items()]
+        return "\n".join(sections)
+
+
+def _notification_target(target: str) -> tuple[str, str] | None:
+    """``orgs.acme.notifications.big-deals`` → ``("acme", "big-deals")``; None for another section."""
+    parts = target.split(".", 3)
+    return (parts[1], parts[3]) if len(parts) == 4 and parts[0] == "orgs" and parts[2] == "notifications" else None
+
+
+def _notification_fields(value: dict[str, Any]) -> dict[str, Any]:
+    """A notification's document value as ``{field path: value}``, defaults written out."""
+    spec = NotificationSpec.model_validate({k: v for k, v in value.items() if k != "enabled"})
+    out: dict[str, Any] = {}
+
+    def walk(v: Any, path: str) -> None:
+        if isinstance(v, dict) and v:
+            for key, item in v.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        else:
+            out[path] = v
+
+    walk({**spec.effective(), "enabled": value.get("enabled", True)}, "")
+    return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _notification_lines(name: str, before: Any, after: Any) -> list[str]:
+    if after is None:
+        return [f"- {name} (deleted)"]
+    new = _notification_fields(after)
+    if before is None:
+        return [f"+ {name} (new)"] + [f"    {path}: {_shown(v)}" for path, v in new.items()]
+    old = _notification_fields(before)
+    lines = [f"~ {name}"]
+    for path in dict.fromkeys([*old, *new]):
+        if old.get(path, _UNSET) != new.get(path, _UNSET):
+            was = _shown(old[path]) if path in old else "(not set)"
+            now = _shown(new[path]) if path in new else "(not set)"
+            lines.append(f"    {path}: {was} → {now}")
+    return lines
+
+
+_UNSET = object()
 
 
 # ---------------------------------------------------------------------- parsing
-def parse_document(text: str) -> SettingsDocument:
-    """A YAML text as a :class:`SettingsDocument`; malformed YAML or a wrong shape → :class:`SettingsProblems`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "the document"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SettingsProblems([f"(document): malformed YAML at {where}: {problem}"],
-                               hint="check the indentation and quoting there") from None
+def parse_document(text: str, source: str = "(document)") -> SettingsDocument:
+    """A YAML text as a :class:`SettingsDocument`: malformed YAML → :class:`~saleshome.errors.InputFileError`
+    naming ``source``, line and column; a wrong shape → :class:`SettingsProblems`."""
+    from saleshome.textfiles import load_yaml
+
+    data = load_yaml(text, source)
     return validate_document({} if data is None else data)
 
 

@@ -184,12 +184,14 @@ def document_of(state: SettingsState) -> SettingsDocument:
 
 def document_dict(doc: SettingsDocument) -> dict[str, Any]:
     """``doc`` as plain data for YAML (every section written out, in a stable order; a notification
-    without its defaults)."""
+    with who receives it and when written out, :meth:`NotificationSpec.effective`)."""
     data: dict[str, Any] = doc.model_dump(mode="json")
     for alias, org in doc.orgs.items():
         if org.notifications is not None:
             data["orgs"][alias]["notifications"] = {
-                name: n.model_dump(mode="json", exclude_defaults=True) for name, n in org.notifications.items()}
+                name: {**NotificationSpec.model_validate(n.model_dump(exclude={"enabled"})).effective(),
+                       **({} if n.enabled else {"enabled": False})}
+                for name, n in org.notifications.items()}
     return data
 
 
