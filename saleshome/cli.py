@@ -326,6 +326,13 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
                       + ", ".join(f"{u['email'] or u['sf_user_id']} ({UNMAPPED_LABELS.get(u['status'], u['status'])})"
                                   for u in shown)
                       + (" ..." if len(unmapped) > len(shown) else ""))
+    from saleshome.settings.locales import channel_locale, locale_counts
+
+    languages = locale_counts(control)
+    if languages:
+        console.print(f"Languages: channels read {channel_locale(control, settings.workspace)}; members' Slack "
+                      "languages (their DMs): " + ", ".join(f"{n} {loc or 'not known yet'}"
+                                                             for loc, n in languages.items()))
     from datetime import UTC, datetime, timedelta
 
     from saleshome.notify.stats import skipped_recipients

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 ActorOption = Annotated[str | None, typer.Option(
     "--as", help="The Slack user (U…) making the change.", show_default="SALESHOME_ACTOR")]
 
-workspace_app = typer.Typer(help="The Slack plan of the workspace (who may use Sales Home).", no_args_is_help=True)
+workspace_app = typer.Typer(help="The Slack plan of the workspace (who may use Sales Home), the channels' language.",
+                            no_args_is_help=True)
 roles_app = typer.Typer(help="Grant, revoke and list the sales admin role.", no_args_is_help=True)
 lists_app = typer.Typer(help="Salesforce objects shown in Sales Home and their default list views.",
                         no_args_is_help=True)
@@ -129,6 +130,32 @@ def workspace_set_plan(
                      sales_elevate=sales_elevate, teams=_split(team) or None)
     state = "available" if found.has_sales_home else "NOT available"
     typer.echo(f"Workspace {found.workspace}: {found.plan_label} ({', '.join(found.team_ids)}); Sales Home is {state}.")
+
+
+@workspace_app.command("locale")
+def workspace_locale(
+    locale: Annotated[str | None, typer.Argument(
+        help="The language of messages in channels: fr-FR, en-US, en-GB... (`default`: en-US). "
+             "Left out: show it.")] = None,
+    actor: ActorOption = None,
+) -> None:
+    """Show or set the language of messages posted in channels (a sales admin; DMs read each member's Slack
+    language)."""
+    from saleshome.settings.apply import current_state
+    from saleshome.settings.changes import set_locale
+    from saleshome.settings.locales import locale_counts
+
+    ctx = _ready()
+    if locale is None:
+        counts = locale_counts(ctx.control)
+        members = ", ".join(f"{n} {loc or 'not known yet'}" for loc, n in counts.items()) or "no member mapped yet"
+        typer.echo(f"Channels read {current_state(ctx).locale}; direct messages read each member's Slack language "
+                   f"({members}).")
+        return
+    changes = set_locale(ctx, _actor(ctx, actor), None if locale == "default" else locale)
+    _report(changes)
+    if changes.changes:
+        typer.echo(f"Channels now read {changes.after.locale}.")
 
 
 # --- roles ----------------------------------------------------------------------------------

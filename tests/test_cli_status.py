@@ -120,6 +120,7 @@ def test_status_lists_unmatched_and_deactivated_users_apart(settings: Settings) 
     with control.transaction() as db:
         for sf_id, email, slack_id, status in rows:
             db.execute("INSERT INTO user_map VALUES ('acme', ?, ?, ?, NULL, NULL, ?, ?, NULL)", [sf_id, email, slack_id, status, now])
+        db.execute("UPDATE user_map SET locale = 'fr-FR' WHERE sf_user_id = '005A'")
     shown = CliRunner().invoke(app, ["status"])
     assert shown.exit_code == 0, shown.output
     out = " ".join(shown.output.split())  # rich wraps long lines
@@ -129,6 +130,7 @@ def test_status_lists_unmatched_and_deactivated_users_apart(settings: Settings) 
     assert "cy@acme.test (no Slack account with that email)" in out and "di@acme.test (no Slack account" in out
     assert "ed@acme.test (inactive in Salesforce)" in out
     assert "ana@acme.test" not in out
+    assert "Languages: channels read en-US; members' Slack languages (their DMs): 1 fr-FR" in out
 
 
 def test_runs_whose_process_died_show_crashed_with_when_they_were_last_seen(settings: Settings) -> None:

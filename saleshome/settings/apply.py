@@ -12,6 +12,9 @@ Every change — one CLI command or a whole YAML import — goes the same way:
 4. one control-database transaction checks that nobody changed the settings meanwhile,
    writes the changed sections and appends one audit entry per change.
 
+The top-level ``locale`` (the channels' language, ``workspaces.default_locale``) is checked with
+Babel (:func:`saleshome.settings.locales.check_locale`) and is a change of its own (``locale``).
+
 An org's ``notifications`` section names every notification of the org: each is checked like
 ``saleshome notifications create`` checks it (:func:`saleshome.notify.validate.check_spec`, with
 the document path), one listed with another definition (or ``enabled``) is edited (a new
@@ -32,6 +35,7 @@ import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from saleshome.errors import RetriableError, SalesHomeError, ValidationError
+from saleshome.i18n.catalog import DEFAULT_LOCALE
 from saleshome.notify.catalog import NotificationSpec
 from saleshome.notify.store import check_name, delete_in, notifications_in, write_in
 from saleshome.notify.validate import NotificationProblems, Resolved, check_spec
@@ -40,6 +44,7 @@ from saleshome.slack.restrictions import Restrictions, blocked_reason
 from .audit import record_change
 from .context import SettingsContext
 from .layouts import layout_problems
+from .locales import check_locale
 from .model import (
     MAX_DEFAULT_LISTS,
     CelebrationsDoc,
@@ -64,6 +69,7 @@ from .store import (
     write_celebrations,
     write_layout,
     write_lists,
+    write_locale,
     write_restrictions_in,
 )
 from .templates import template_problems
@@ -185,7 +191,7 @@ def parse_document(text: str, source: str = "(document)") -> SettingsDocument:
 def validate_document(data: Any) -> SettingsDocument:
     """Plain data (parsed YAML) as a :class:`SettingsDocument`; a wrong shape → :class:`SettingsProblems` with paths."""
     if not isinstance(data, dict):
-        raise SettingsProblems([f"(document): expected a mapping of sections (restrictions, celebrations, orgs), "
+        raise SettingsProblems([f"(document): expected a mapping of sections (locale, restrictions, celebrations, orgs), "
                                 f"got {type(data).__name__}"])
     try:
         return SettingsDocument.model_validate(data)
@@ -217,6 +223,16 @@ class _Resolver:
                 if lists is not None and len(lists.default_lists) > MAX_DEFAULT_LISTS:
                     self.problem(f"orgs.{alias}.lists.{obj}.default_lists[{MAX_DEFAULT_LISTS}]",
                                  f"at most {MAX_DEFAULT_LISTS} default list views per object")
+
+    def locale(self, value: str | None) -> str:
+        """The channels' locale (None: back to the default); an unknown one is a problem at ``locale``."""
+        if value is None:
+            return DEFAULT_LOCALE
+        try:
+            return check_locale(value)
+        except ValidationError as exc:
+            self.problem("locale", f"{exc.message} ({exc.hint})")
+            return self.current.locale
 
     def restrictions(self, doc: RestrictionsDoc) -> Restrictions:
         teams: list[str] | None = None
@@ -377,6 +393,8 @@ class _Resolver:
     def resolve(self, doc: SettingsDocument) -> SettingsState:
         self.check_limits(doc)
         new = self.current.model_copy(deep=True)
+        if "locale" in doc.model_fields_set:
+            new.locale = self.locale(doc.locale)
         if doc.restrictions is not None:
             new.restrictions = self.restrictions(doc.restrictions)
         if doc.celebrations is not None:
@@ -420,6 +438,8 @@ def _dump(model: Any) -> Any:
 
 def diff_states(before: SettingsState, after: SettingsState) -> list[Change]:
     changes: list[Change] = []
+    if before.locale != after.locale:
+        changes.append(Change("locale", before.locale, after.locale))
     for section in ("restrictions", "celebrations"):
         old, new = _dump(getattr(before, section)), _dump(getattr(after, section))
         if old != new:
@@ -474,7 +494,9 @@ def _write(ctx: SettingsContext, actor: str, action: str, before: SettingsState,
                 name = change.target.removeprefix(NOTIFICATIONS_TARGET.format(alias=parts[1]))
                 _write_notification(db, ctx, actor, action, parts[1], name, after, resolved)
                 continue  # audited by the store (with the notification's id and version)
-            if parts[0] == "restrictions":
+            if parts[0] == "locale":
+                write_locale(db, ctx.workspace, after.locale)
+            elif parts[0] == "restrictions":
                 write_restrictions_in(db, ctx.workspace, after.restrictions)
             elif parts[0] == "celebrations":
                 write_celebrations(db, ctx.workspace, after.celebrations)

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from saleshome.errors import ValidationError
+from saleshome.i18n.catalog import DEFAULT_LOCALE, known_locale
 from saleshome.listing import Column, listing
 
 from .audit import AuditEntry
@@ -29,10 +30,11 @@ def _when(moment: datetime | None) -> str:
 
 def workspace_table(found: Workspace) -> Table:
     table = Table(title=f"Workspace {found.workspace}")
-    for col in ("Plan", "Sales Elevate", "Sales Home", "Slack workspaces", "Set by", "Set at"):
+    for col in ("Plan", "Sales Elevate", "Sales Home", "Slack workspaces", "Channels' language", "Set by", "Set at"):
         table.add_column(col, overflow="fold" if col == "Slack workspaces" else "ellipsis")
     table.add_row(found.plan.label, "yes" if found.sales_elevate else "no",
                   "available" if found.has_sales_home else "not available", ", ".join(found.team_ids),
+                  known_locale(found.default_locale) or f"{DEFAULT_LOCALE} (default)",
                   found.updated_by or "-", _when(found.updated_at))
     return table
 
