@@ -13,6 +13,10 @@ celebrations switched off the watermark still moves (switching them on does not 
 
 Owners without a Slack account (no match by email) get the message (their Salesforce name
 instead of a mention) and no banner; the celebration row says why.
+
+Languages (issue 16.2): the message is read in channels, in the workspace's default locale; the
+banner on the owner's profile, in the owner's Slack locale (else the workspace's default, else
+``en-US``).  Both are rendered here, when queued (see :mod:`saleshome.celebrate.render`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from saleshome.config import Settings
+from saleshome.i18n import normalise
 from saleshome.settings.celebrations import load_celebrations, won_stage
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
@@ -39,6 +44,20 @@ from .render import Deal, banner, message_blocks, message_text, opportunity_url
 MESSAGE_KIND = "celebration"
 BANNER_KIND = "banner"
 NO_SLACK_USER = "the owner has no Slack account matched by email"
+
+
+def _reader_locale(control: ControlDB, workspace: str, alias: str | None = None, sf_user_id: str | None = None) -> str:
+    """The locale a reader uses: the member's Slack locale (``user_map.locale``) when ``sf_user_id`` is given
+    and known, else the workspace's default (``workspaces.default_locale``), else ``en-US``.
+
+    A stand-in for the settings' "which locale does this reader use" (issue 16.2): swap it for that.
+    """
+    rows = control.rows(
+        "SELECT (SELECT any_value(locale) FROM user_map WHERE alias = ? AND sf_user_id = ?) AS member, "
+        "(SELECT any_value(default_locale) FROM workspaces WHERE workspace = ?) AS channel",
+        [alias, sf_user_id, workspace],
+    )
+    return normalise(rows[0]["member"] or rows[0]["channel"])
 
 
 def banner_channel(slack_user_id: str) -> str:
@@ -107,6 +126,9 @@ def celebrate(
     eligible = [r for r in rows if r["in_window"] and not r["rewon_too_soon"] and r["is_member"]]
     instance_url = get_org(settings, alias).instance_url if eligible else ""
     deals = {r["opportunity_id"]: Deal.from_row(r) for r in eligible}
+    channel_locale = _reader_locale(control, settings.workspace) if eligible else normalise(None)
+    owner_locales = {d.owner_id: _reader_locale(control, settings.workspace, alias, d.owner_id)
+                     for d in deals.values()}
     candidates = pa.table({
         "opportunity_id": pa.array([r["opportunity_id"] for r in eligible], pa.string()),
         "signed_at": pa.array([r["signed_at"].astimezone(UTC) for r in eligible], pa.timestamp("us", tz="UTC")),
@@ -138,7 +160,7 @@ def celebrate(
                 continue
             deal = deals[opportunity_id]
             _queue(db, messages, summary, alias, changes.run_id or "", cfg.channels, cfg, deal, slack_user_id,
-                   team_id, instance_url, now)
+                   team_id, instance_url, now, locales=(channel_locale, owner_locales[deal.owner_id]))
         enqueue(db, messages)
     return summary
 
@@ -146,19 +168,21 @@ def celebrate(
 def _queue(
     db: duckdb.DuckDBPyConnection, messages: list[OutboxMessage], summary: CelebrationSummary, alias: str,
     run_id: str, channels: list[str], cfg: CelebrationSettings, deal: Deal, slack_user_id: str | None, team_id: str | None,
-    instance_url: str, now: datetime,
+    instance_url: str, now: datetime, *, locales: tuple[str, str],
 ) -> None:
+    """Queue one celebration; ``locales``: (the channels', the owner's)."""
+    channel_locale, owner_locale = locales
     signed = deal.signed_at.astimezone(UTC)
     url = opportunity_url(instance_url, deal.opportunity_id)
-    text = message_text(cfg, deal, slack_user_id)
-    blocks = message_blocks(text, url, deal)
+    text = message_text(cfg, deal, slack_user_id, locale=channel_locale)
+    blocks = message_blocks(text, url, deal, locale=channel_locale)
     keys = []
     for channel in channels:
         key = idempotency_key(MESSAGE_KIND, alias, deal.opportunity_id, signed.isoformat(), channel)
         keys.append(key)
         messages.append(OutboxMessage(key=key, kind=MESSAGE_KIND, channel=channel, text=text, blocks=blocks,
                                       alias=alias))
-    status_text, status_emoji = banner(cfg, deal)
+    status_text, status_emoji = banner(cfg, deal, locale=owner_locale)
     banner_key: str | None = None
     if slack_user_id:
         banner_key = idempotency_key(BANNER_KIND, alias, deal.opportunity_id, signed.isoformat(), slack_user_id)

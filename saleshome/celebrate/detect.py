@@ -17,7 +17,9 @@ shows it in two ways, both used:
 Only the transition counts: edits of a deal that is already won do neither, and changes logged by
 an initial sync or a silent backfill (``change_log.initial``) never count.  The opportunity must
 still be won and not deleted, and its owner must be a Sales member (the Sales Home permission set,
-see ``saleshome.settings.members``).  One row per opportunity.
+see ``saleshome.settings.members``).  One row per opportunity, with what the message shows: the
+account's and owner's names, the currency (``CurrencyIsoCode``, else the org's default) and the
+stage's label (``OpportunityStage.MasterLabel`` when the org's stages are synced).
 
 **Signature time** (``signed_at``): the ``CreatedDate`` of the ``OpportunityHistory`` row that
 recorded the entry into the won stage — the latest such row at or before the change's
@@ -171,6 +173,10 @@ def detection_sql(
     )
     owner_name = ('(SELECT u."Name" FROM sf."User" u WHERE u."Id" = w."OwnerId")'
                   if "Name" in _columns(db, "User") else "NULL::VARCHAR")
+    stage_label = (  # the stage as Salesforce shows it, when the org's stages are synced
+        '(SELECT any_value(s."MasterLabel") FROM sf."OpportunityStage" s WHERE s."ApiName" = w."StageName")'
+        if {"ApiName", "MasterLabel"} <= _columns(db, "OpportunityStage") else "NULL::VARCHAR"
+    )
     close_date = 'w."CloseDate"' if "CloseDate" in opp else "NULL::DATE"
     amount = 'CAST(w."Amount" AS DOUBLE)' if "Amount" in opp else "NULL::DOUBLE"
     members = eligible_users_sql(db, permission_set, now)
@@ -179,7 +185,8 @@ def detection_sql(
     return f"""
     WITH won_stages AS ({won_stages}),{opp_changes}{history_ctes}
     SELECT
-        w."Id" AS opportunity_id, w."Name" AS name, w."StageName" AS stage, {amount} AS amount,
+        w."Id" AS opportunity_id, w."Name" AS name, w."StageName" AS stage, {stage_label} AS stage_label,
+        {amount} AS amount,
         w._currency AS currency, {close_date} AS close_date, w."OwnerId" AS owner_id,
         {owner_name} AS owner_name, {account} AS account_name,
         {signed} AS signed_at, w._previous_at AS previous_win_at, w._entry_at IS NOT NULL AS from_history,
