@@ -3,9 +3,6 @@
 Slack's mrkdwn treats ``&``, ``<`` and ``>`` as control characters (``<!channel>``,
 ``<@U123>``, ``<https://…|label>``); escaping them as ``&amp;``, ``&lt;``, ``&gt;`` makes a
 record name that contains them stay literal text ("Formatting text for app surfaces").
-mrkdwn has no escape for its formatting marks (``*bold*``, ``_italic_``, ``~strike~``,
-```` `code` ````): :func:`neutralise` also swaps them for look-alike characters, so a value
-from Salesforce shows as written and cannot open or close the template's own formatting.
 """
 
 from __future__ import annotations
@@ -21,19 +18,6 @@ MAX_FIELDS = 10
 def escape(text: str) -> str:
     """Escape mrkdwn control characters (``&`` first, so nothing is escaped twice)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# mrkdwn's formatting marks → characters that look the same and mean nothing to Slack.
-_LOOK_ALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})  # ∗ ˍ ∼ ˋ
-
-
-def neutralise(text: str) -> str:
-    """A value from Salesforce as literal mrkdwn: ``&<>`` escaped, ``* _ ~ ` `` swapped for look-alikes.
-
-    A deal named ``*Big* _deal_`` then shows as such (not in bold and italics), and inside the
-    template's ``*{opportunity}*`` it stays in bold: the template's marks are the only ones left.
-    """
-    return escape(text).translate(_LOOK_ALIKES)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -72,3 +56,17 @@ def link_within(url: str, label: str, limit: int, *, wrap: str = "") -> str:
 def link(url: str, label: str) -> str:
     """A mrkdwn link whose label is escaped (a ``|`` or ``>`` in a name cannot break it)."""
     return f"<{url}|{escape(label).replace('|', '¦')}>"
+
+
+# mrkdwn has no escape for its formatting marks: each is swapped for a character that looks the same and that
+# Slack never reads as a delimiter (a backslash does not escape them: slackhq/slack-api-docs#34).
+_MRKDWN_LOOK_ALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})  # ∗ ˍ ∼ ˋ
+
+
+def neutralise(text: str) -> str:
+    """A value from Salesforce as literal mrkdwn: ``& < >`` escaped, ``* _ ~ ` `` swapped for look-alikes.
+
+    A deal named ``*Big* _deal_`` then shows as such (neither bold nor italic), and inside the
+    template's ``*{opportunity}*`` it stays in bold: the template's marks are the only ones left.
+    """
+    return escape(text).translate(_MRKDWN_LOOK_ALIKES)
