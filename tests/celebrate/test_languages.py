@@ -94,5 +94,5 @@ def test_an_admins_message_is_posted_as_written_with_french_values(cel: Celebrat
     assert message.text == (f":rocket: <@{owner.slack_id}> a signé Renouvellement Acme &amp; fils pour "
                             f"150{NNBSP}000,00{NBSP}€, clôture le 3 déc. 2026 (Closed Won).")
     [row] = cel.celebrations()
-    assert row["status_text"].startswith(f"Vient de remporter 150{NNBSP}000,00{NBSP}€{NBSP}: Renouvellement Acme & fils")
+    assert str(row["status_text"]).startswith(f"Vient de remporter 150{NNBSP}000,00{NBSP}€{NBSP}: Renouvellement Acme & fils")
     assert row["status_emoji"] == ":rocket:"
