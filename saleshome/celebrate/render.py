@@ -30,9 +30,10 @@ from saleshome.settings.templates import render_template
 from saleshome.slack.text import SECTION_TEXT_MAX, neutralise, truncate
 
 DOMAIN = "celebrate"
-# users.profile.set: the profile's status_text is "a string of no more than 100 characters; does not support
-# markup or other formatting, like user mentions" (https://api.slack.com/methods/users.profile.set and its
-# custom-status guide https://api.slack.com/docs/presence).
+# The banner is set with users.profile.set (https://api.slack.com/methods/users.profile.set: "Set a user's
+# profile information, including custom status"); Slack's custom-status guide (https://api.slack.com/docs/presence)
+# says status_text is "a string of no more than 100 characters; does not support markup or other formatting,
+# like user mentions" — so the banner is plain text, values as written.
 STATUS_TEXT_MAX = 100
 DEFAULT_EMOJI = ":tada:"
 ELLIPSIS = "…"
