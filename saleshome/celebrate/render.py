@@ -128,8 +128,9 @@ def message_blocks(text: str, url: str, deal: Deal, *, locale: str) -> list[dict
 def shorten(text: str, limit: int) -> str:
     """At most ``limit`` characters: cut at the last space that fits, with an ellipsis.
 
-    A word longer than a third of the room is cut inside instead (a deal named with one long
-    word still shows); a separator left at the end by the cut (``:``, ``—``) is dropped.
+    When that would drop more than a third of the room (one very long word), the word is cut
+    inside instead, so a deal named so still shows; a separator the cut leaves at the end
+    (``:``, ``—``) is dropped.
     Only the ASCII space is a boundary: the no-break spaces inside ``150 000,00 €`` never are.
     """
     if len(text) <= limit:
