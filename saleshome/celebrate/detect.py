@@ -19,7 +19,8 @@ an initial sync or a silent backfill (``change_log.initial``) never count.  The 
 still be won and not deleted, and its owner must be a Sales member (the Sales Home permission set,
 see ``saleshome.settings.members``).  One row per opportunity, with what the message shows: the
 account's and owner's names, the currency (``CurrencyIsoCode``, else the org's default) and the
-stage's label (``OpportunityStage.MasterLabel`` when the org's stages are synced).
+stage's label: the picklist's label as describe gave it (``columns.picklist``, when the org
+database keeps it), else ``OpportunityStage.MasterLabel`` (when the org's stages are synced).
 
 **Signature time** (``signed_at``): the ``CreatedDate`` of the ``OpportunityHistory`` row that
 recorded the entry into the won stage — the latest such row at or before the change's
@@ -55,6 +56,14 @@ def _columns(db: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sf' AND table_name = ?", [table]
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def _has_picklist_labels(db: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the org database keeps describe's picklist labels (``columns.picklist``: [{value, label}])."""
+    return db.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' AND table_name = 'columns' "
+        "AND column_name = 'picklist'"
+    ).fetchone() == (1,)
 
 
 def _literal(text: str) -> str:
@@ -173,10 +182,15 @@ def detection_sql(
     )
     owner_name = ('(SELECT u."Name" FROM sf."User" u WHERE u."Id" = w."OwnerId")'
                   if "Name" in _columns(db, "User") else "NULL::VARCHAR")
-    stage_label = (  # the stage as Salesforce shows it, when the org's stages are synced
-        '(SELECT any_value(s."MasterLabel") FROM sf."OpportunityStage" s WHERE s."ApiName" = w."StageName")'
-        if {"ApiName", "MasterLabel"} <= _columns(db, "OpportunityStage") else "NULL::VARCHAR"
-    )
+    labels = []  # the stage as Salesforce shows it: the picklist's label (describe), else the stage's master label
+    if _has_picklist_labels(db):
+        labels.append(
+            "(SELECT any_value(p.label) FROM (SELECT unnest(from_json(c.picklist, "
+            "'[{\"value\": \"VARCHAR\", \"label\": \"VARCHAR\"}]'), recursive := true) FROM columns c "
+            "WHERE c.object = 'Opportunity' AND c.name = 'StageName') p WHERE p.value = w.\"StageName\")")
+    if {"ApiName", "MasterLabel"} <= _columns(db, "OpportunityStage"):
+        labels.append('(SELECT any_value(s."MasterLabel") FROM sf."OpportunityStage" s WHERE s."ApiName" = w."StageName")')
+    stage_label = f"coalesce({', '.join(labels)})" if labels else "NULL::VARCHAR"
     close_date = 'w."CloseDate"' if "CloseDate" in opp else "NULL::DATE"
     amount = 'CAST(w."Amount" AS DOUBLE)' if "Amount" in opp else "NULL::DOUBLE"
     members = eligible_users_sql(db, permission_set, now)

@@ -261,3 +261,10 @@ def test_the_stage_label_comes_from_the_orgs_stages_when_synced(db: duckdb.DuckD
     db.execute("INSERT INTO sf.\"OpportunityStage\" VALUES ('Closed Won', 'Gagnée', true), ('Prospecting', 'Prospection', false)")
     [row] = detect_wins(db, run("r1"), won_stage=None, now=T0)
     assert (row["stage"], row["stage_label"]) == ("Closed Won", "Gagnée")
+    # describe's picklist labels, when the org database keeps them, come first
+    db.execute("CREATE TABLE columns (object VARCHAR, name VARCHAR, picklist JSON)")
+    db.execute("INSERT INTO columns VALUES ('Opportunity', 'StageName', ?), ('Account', 'Type', ?)", [
+        '[{"value": "Prospecting", "label": "P"}, {"value": "Closed Won", "label": "Signée"}]',
+        '[{"value": "Closed Won", "label": "X"}]'])
+    [row] = detect_wins(db, run("r1"), won_stage=None, now=T0)
+    assert (row["stage"], row["stage_label"]) == ("Closed Won", "Signée")
