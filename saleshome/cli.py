@@ -5,7 +5,8 @@ them inside the command so that `saleshome --help` stays fast and nothing (clien
 connections, environment reads) is created at import.
 
 Errors: any `SalesHomeError` reaching `main` is printed as its message and hint, without a
-traceback; exit status 75 (EX_TEMPFAIL) when retrying may help, 1 otherwise.
+traceback; exit status 75 (EX_TEMPFAIL) when retrying may help, 2 for a file that cannot be read
+(as for a bad option), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import typer
 from saleshome.cli_notify import notifications_app
 from saleshome.cli_settings import GROUPS as SETTINGS_GROUPS
 from saleshome.cli_settings import ActorOption
-from saleshome.errors import SalesHomeError, is_retriable
+from saleshome.errors import InputFileError, SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from saleshome.salesforce.credentials import Resolver
 
 EXIT_FAILURE = 1
+EXIT_USAGE = 2  # a bad option (click) or a file that is not UTF-8 YAML of the right shape (InputFileError)
 EXIT_TEMPFAIL = 75  # sysexits.h EX_TEMPFAIL: try again later
 
 app = typer.Typer(
@@ -98,6 +100,13 @@ def _split(values: list[str] | None) -> list[str] | None:
     return names or None
 
 
+def _existing_home() -> Any:
+    """The settings of a command that only reads: refused, creating nothing, when the home does not exist."""
+    from saleshome.config import load_settings, require_existing_home
+
+    return require_existing_home(load_settings())
+
+
 # --- org ------------------------------------------------------------------------------------
 @org_app.command("add")
 def org_add(
@@ -161,14 +170,18 @@ def org_list() -> None:
     from rich.console import Console
 
     from saleshome.cli_settings import _ready
+    from saleshome.listing import fit
     from saleshome.settings.orgs import list_orgs
     from saleshome.sync.render import orgs_table
+    from saleshome.sync.status import org_states
 
-    orgs = list_orgs(_ready().settings)
+    settings = _ready(read_only=True).settings
+    orgs = list_orgs(settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
-    Console().print(orgs_table(orgs))
+    console = Console()  # a run whose process died: crashed, last seen …
+    console.print(fit(orgs_table(orgs, org_states(settings)), width=console.width, text=("name", "status")))
 
 
 @org_app.command("remove")
@@ -234,11 +247,10 @@ def status() -> None:
     sync: reads only the control database). When the plan does not include Sales Home, that comes first, in red."""
     from rich.console import Console
 
-    from saleshome.config import load_settings
     from saleshome.sync.render import status_view
     from saleshome.sync.status import read_status
 
-    settings = load_settings()
+    settings = _existing_home()
     console = Console()
     _print_plan_problem(console, settings)
     orgs = read_status(settings)
@@ -246,8 +258,23 @@ def status() -> None:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
     for org in orgs:
-        console.print(status_view(org))
+        console.print(_fitted(status_view(org), console.width))
     _print_publishing_status(console, settings)
+
+
+def _fitted(view: Any, width: int) -> Any:
+    """``view`` (rich renderables, tables in groups) with each table laid out for ``width``
+    (:func:`saleshome.listing.fit`)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    from saleshome.listing import fit
+
+    if isinstance(view, Table):
+        return fit(view, width=width, text=("last error",))
+    if isinstance(view, Group):
+        return Group(*(_fitted(part, width) for part in view.renderables))
+    return view
 
 
 def _print_plan_problem(console: Any, settings: Any) -> bool:
@@ -273,8 +300,7 @@ def _print_plan_problem(console: Any, settings: Any) -> bool:
 
 def _print_publishing_status(console: Any, settings: Any) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
-    from rich.table import Table
-
+    from saleshome.listing import Column, listing
     from saleshome.slack.outbox import counts, dead_letters
     from saleshome.slack.users import unmapped_users
     from saleshome.warehouse.control import ControlDB
@@ -286,13 +312,11 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
     if dead:
         total = backlog.get("dead", 0) + backlog.get("blocked", 0)
         more = f", newest {len(dead)} shown (all: `saleshome outbox list --state dead`)" if total > len(dead) else ""
-        table = Table(title=f"{total} dead letters and blocked messages{more}; fix the cause, then "
-                            "`saleshome outbox retry KEY`", title_justify="left")
-        for column in ("key", "kind", "channel", "state", "reason", "attempts"):
-            table.add_column(column)
-        for d in dead:
-            table.add_row(d["key"], d["kind"], d["channel"], d["state"], str(d["last_error"]), str(d["attempts"]))
-        console.print(table)
+        columns = [Column(c, text=c == "reason") for c in ("key", "kind", "channel", "state", "reason", "attempts")]
+        console.print(listing(f"{total} dead letters and blocked messages{more}; fix the cause, then "
+                              "`saleshome outbox retry KEY`", columns,
+                              [[d["key"], d["kind"], d["channel"], d["state"], d["last_error"], d["attempts"]]
+                               for d in dead], width=console.width))
     unmapped = unmapped_users(control)
     if unmapped:
         shown = unmapped[:STATUS_UNMAPPED_USERS]
@@ -302,6 +326,13 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
                       + ", ".join(f"{u['email'] or u['sf_user_id']} ({UNMAPPED_LABELS.get(u['status'], u['status'])})"
                                   for u in shown)
                       + (" ..." if len(unmapped) > len(shown) else ""))
+    from saleshome.settings.locales import channel_locale, locale_counts
+
+    languages = locale_counts(control)
+    if languages:
+        console.print(f"Languages: channels read {channel_locale(control, settings.workspace)}; members' Slack "
+                      "languages (their DMs): " + ", ".join(f"{n} {loc or 'not known yet'}"
+                                                             for loc, n in languages.items()))
     from datetime import UTC, datetime, timedelta
 
     from saleshome.notify.stats import skipped_recipients
@@ -376,27 +407,45 @@ def outbox_publish() -> None:
     raise typer.Exit(publish_with_progress(load_settings()))
 
 
+class OutboxState(StrEnum):
+    """The states of an outbox item (``saleshome.slack.outbox``; kept here: that module is slow to import)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    BLOCKED = "blocked"
+
+
+OUTBOX_COLUMNS = ("key", "kind", "channel", "state", "attempts", "created", "last error")
+
+
 @outbox_app.command("list")
 def outbox_list(
-    state: Annotated[str | None, typer.Option(help="Only this state: pending, sending, sent, dead, blocked.")] = None,
+    state: Annotated[OutboxState | None, typer.Option(help="Only the items in this state.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
 ) -> None:
     """List outbox items (newest first; shown even when the plan lacks Sales Home, with that problem first)."""
     from rich.console import Console
 
-    from saleshome.config import load_settings
+    from saleshome.listing import Column, listing
     from saleshome.warehouse.control import ControlDB
 
-    settings = load_settings()
+    settings = _existing_home()
     _print_plan_problem(Console(stderr=True), settings)
-    where, params = ("WHERE state = ?", [state]) if state else ("", [])
+    where, params = ("WHERE state = ?", [state.value]) if state else ("", [])
     rows = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds).rows(
-        f"SELECT key, kind, channel, state, attempts, last_error FROM outbox {where} ORDER BY seq DESC LIMIT ?",
-        [*params, limit],
+        "SELECT key, kind, channel, state, attempts, created_at, last_error FROM outbox "
+        f"{where} ORDER BY seq DESC LIMIT ?", [*params, limit],
     )
-    for r in rows:
-        typer.echo(f"{r['key']}  {r['kind']:<12} {r['channel']:<12} {r['state']:<8} attempts={r['attempts']} "
-                   f"{r['last_error'] or ''}".rstrip())
+    if not rows:
+        typer.echo("The outbox is empty." if state is None else f"No outbox item is {state.value}.")
+        return
+    console = Console()
+    columns = [Column(c, text=c == "last error", justify="right" if c == "attempts" else "left")
+               for c in OUTBOX_COLUMNS]
+    console.print(listing(f"Outbox: {len(rows)} item(s), newest first" + (f", {state.value}" if state else ""),
+                          columns, [list(r.values()) for r in rows], width=console.width))
 
 
 @outbox_app.command("retry")
@@ -444,4 +493,5 @@ def main() -> None:
         typer.secho(f"error: {exc.message}", err=True, fg=typer.colors.RED)
         if exc.hint:
             typer.echo(f"hint: {exc.hint}", err=True)
-        sys.exit(EXIT_TEMPFAIL if is_retriable(exc) else EXIT_FAILURE)
+        sys.exit(EXIT_TEMPFAIL if is_retriable(exc) else EXIT_USAGE if isinstance(exc, InputFileError)
+                 else EXIT_FAILURE)

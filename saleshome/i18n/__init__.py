@@ -6,8 +6,9 @@ area: ``notify``, ``celebrate``, ...), in English and French; numbers, amounts a
 formatted with Babel's locale data (:class:`Formatter`).  Admins' own texts (a notification's
 title, the celebration message) are used as written.
 
-Who reads which language (:func:`recipient_locale`): a DM, its recipient's Slack locale (kept
-with the user map); a channel, the workspace's default (``en-US`` unless changed).  Locales are
+Who reads which language (:mod:`saleshome.settings.locales`: ``channel_locale``,
+``member_locales``): a DM, its recipient's Slack locale (kept with the user map); a channel, the
+workspace's default (``en-US`` unless changed).  Locales are
 BCP 47 tags as Slack gives them (``fr-FR``, ``en-GB``); the catalog is chosen by language, the
 formats by the whole tag.
 

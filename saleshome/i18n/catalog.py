@@ -17,17 +17,26 @@ CATALOGS = Path(__file__).parent / "locale"
 COMMON = "common"  # strings every domain shares (Yes, No, ...): looked up after the domain's own
 
 
-def normalise(locale: str | None) -> str:
-    """A BCP 47 tag (``fr_FR``, ``FR-fr`` → ``fr-FR``); the default for none or one Babel cannot read."""
-    if not locale:
-        return DEFAULT_LOCALE
-    parts = locale.replace("_", "-").split("-")
+SLACK_ALIASES = {"es-LA": "es-419"}  # Slack locales CLDR spells differently (Latin-American Spanish)
+
+
+def known_locale(locale: str | None) -> str | None:
+    """A BCP 47 tag Babel has data for (``fr_FR``, ``FR-fr`` → ``fr-FR``), or None (none given, or unknown)."""
+    if not locale or not locale.strip():
+        return None
+    parts = locale.strip().replace("_", "-").split("-")
     tag = "-".join([parts[0].lower(), *[p.upper() if len(p) == 2 else p for p in parts[1:]]])
+    tag = SLACK_ALIASES.get(tag, tag)
     try:
         Locale.parse(tag, sep="-")
-    except (UnknownLocaleError, ValueError):
-        return DEFAULT_LOCALE
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
     return tag
+
+
+def normalise(locale: str | None) -> str:
+    """A BCP 47 tag (``fr_FR``, ``FR-fr`` → ``fr-FR``); the default for none or one Babel cannot read."""
+    return known_locale(locale) or DEFAULT_LOCALE
 
 
 def language_of(locale: str | None) -> str:

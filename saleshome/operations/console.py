@@ -16,9 +16,9 @@ from types import TracebackType
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from saleshome.config import Settings
+from saleshome.listing import Column, listing
 from saleshome.pipeline import notifications_line
 from saleshome.settings.workspace import require_sales_home_for
 from saleshome.slack.publisher import PublishStats
@@ -137,12 +137,9 @@ def housekeeping_now(settings: Settings, now: datetime | None = None, console: C
                   + (", ".join(f"{n} {state}" for state, n in sorted(run.backlog.items())) or "empty"))
     if run.dead:
         shown = run.dead[:DEAD_LETTERS_SHOWN]
-        table = Table(title=f"newest {len(shown)} of {run.dead_letters}: fix the cause, then "
-                            "`saleshome outbox retry KEY`", title_justify="left")
-        for column in ("key", "kind", "channel", "state", "reason", "attempts"):
-            table.add_column(column)
-        for d in shown:
-            table.add_row(escape(str(d["key"])), escape(str(d["kind"])), escape(str(d["channel"])),
-                          escape(str(d["state"])), escape(str(d["last_error"] or "")), str(d["attempts"]))
-        console.print(table)
+        columns = [Column(c, text=c == "reason") for c in ("key", "kind", "channel", "state", "reason", "attempts")]
+        console.print(listing(f"newest {len(shown)} of {run.dead_letters}: fix the cause, then "
+                              "`saleshome outbox retry KEY`", columns,
+                              [[d["key"], d["kind"], d["channel"], d["state"], d["last_error"], d["attempts"]]
+                               for d in shown], width=console.width))
     return 0

@@ -44,6 +44,12 @@ PERMANENT_ERRORS = {
     "channel_not_found", "is_archived", "not_in_channel", "invalid_blocks", "msg_too_long", "user_not_found",
     "no_text", "invalid_metadata_format", "invalid_metadata_schema", "invalid_arguments", "cannot_dm_bot",
     "user_disabled", "restricted_action", "too_many_attachments", "invalid_blocks_format", "duplicate_channel_not_found",
+    "msg_blocks_too_long",
+}
+# What a dead letter says besides the code, where the code alone does not tell an operator what to change.
+PERMANENT_ERROR_HINTS = {
+    "msg_blocks_too_long": "Slack refuses a message whose blocks carry more than about 12,000 characters of text "
+                           "in all; shorten it or split it into several messages",
 }
 AUTH_ERRORS = {"invalid_auth", "not_authed", "missing_scope", "token_revoked", "account_inactive", "no_permission"}
 
@@ -290,8 +296,9 @@ class Publisher:
         if error in AUTH_ERRORS:
             raise ConfigurationError(f"Slack refused the bot token: {error}", hint="check the app's token and scopes")
         if error in PERMANENT_ERRORS:
-            self._count("dead", error)
-            return Outcome(item.key, "dead", error=error)
+            reason = f"{error}: {PERMANENT_ERROR_HINTS[error]}" if error in PERMANENT_ERROR_HINTS else error
+            self._count("dead", reason)
+            return Outcome(item.key, "dead", error=reason)
         attempt = item.attempts + 1  # this one included
         if attempt >= self.max_attempts:
             reason = f"{GAVE_UP} {attempt} attempts: {error}"

@@ -304,6 +304,19 @@ CONTROL_MIGRATIONS += (
     ),
 )
 
+CONTROL_MIGRATIONS += (
+    (
+        "0007_run_heartbeats",
+        """
+        -- sync_runs.status gains 'crashed': its process died while it ran (saleshome.sync.runs)
+        ALTER TABLE sync_runs ADD COLUMN heartbeat_at TIMESTAMPTZ;  -- refreshed while the run works; its last sign of life
+        ALTER TABLE sync_runs ADD COLUMN pid INTEGER;               -- the process running it
+        ALTER TABLE sync_runs ADD COLUMN host VARCHAR;              -- the host of that process
+        ALTER TABLE sync_runs ADD COLUMN lease_seconds DOUBLE;      -- silent longer than this after its heartbeat: dead
+        """,
+    ),
+)
+
 ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0001_sync_metadata",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -221,6 +223,11 @@ def test_sync_all_orgs_runs_every_org_and_reports_a_failed_one(
         state = sync_all_orgs(return_state=True)
         assert state.is_completed(), state.message
         assert all(cursors(home, alias) for alias in ("acme", "beta"))
+        with duckdb.connect(str(home.control_db), read_only=True) as db:  # both runs beat from this process, then closed
+            runs = db.execute("SELECT alias, status, pid, heartbeat_at >= started_at FROM sync_runs "
+                              "ORDER BY alias").fetchall()
+        assert runs == [("acme", "completed", os.getpid(), True), ("beta", "completed", os.getpid(), True)]
+        assert not [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]
 
         monkeypatch.delenv("SALESHOME_SF_BETA_CLIENT_SECRET")
         state = sync_all_orgs(return_state=True)
