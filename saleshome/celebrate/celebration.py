@@ -14,9 +14,9 @@ celebrations switched off the watermark still moves (switching them on does not 
 Owners without a Slack account (no match by email) get the message (their Salesforce name
 instead of a mention) and no banner; the celebration row says why.
 
-Languages (issue 16.2): the message is read in channels, in the workspace's default locale; the
-banner on the owner's profile, in the owner's Slack locale (else the workspace's default, else
-``en-US``).  Both are rendered here, when queued (see :mod:`saleshome.celebrate.render`).
+Languages (issue 16.2, :mod:`saleshome.settings.locales`): the message is read in channels, in the
+workspace's default locale; the banner on the owner's profile, in the owner's Slack locale (else
+the workspace's default).  Both are rendered here, when queued (see :mod:`saleshome.celebrate.render`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import duckdb
 import pyarrow as pa
 
 from saleshome.config import Settings
-from saleshome.i18n import normalise
 from saleshome.settings.celebrations import load_celebrations, won_stage
+from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import get_workspace
@@ -44,20 +44,6 @@ from .render import Deal, banner, message_blocks, message_text, opportunity_url
 MESSAGE_KIND = "celebration"
 BANNER_KIND = "banner"
 NO_SLACK_USER = "the owner has no Slack account matched by email"
-
-
-def _reader_locale(control: ControlDB, workspace: str, alias: str | None = None, sf_user_id: str | None = None) -> str:
-    """The locale a reader uses: the member's Slack locale (``user_map.locale``) when ``sf_user_id`` is given
-    and known, else the workspace's default (``workspaces.default_locale``), else ``en-US``.
-
-    A stand-in for the settings' "which locale does this reader use" (issue 16.2): swap it for that.
-    """
-    rows = control.rows(
-        "SELECT (SELECT any_value(locale) FROM user_map WHERE alias = ? AND sf_user_id = ?) AS member, "
-        "(SELECT any_value(default_locale) FROM workspaces WHERE workspace = ?) AS channel",
-        [alias, sf_user_id, workspace],
-    )
-    return normalise(rows[0]["member"] or rows[0]["channel"])
 
 
 def banner_channel(slack_user_id: str) -> str:
@@ -126,9 +112,8 @@ def celebrate(
     eligible = [r for r in rows if r["in_window"] and not r["rewon_too_soon"] and r["is_member"]]
     instance_url = get_org(settings, alias).instance_url if eligible else ""
     deals = {r["opportunity_id"]: Deal.from_row(r) for r in eligible}
-    channel_locale = _reader_locale(control, settings.workspace) if eligible else normalise(None)
-    owner_locales = {d.owner_id: _reader_locale(control, settings.workspace, alias, d.owner_id)
-                     for d in deals.values()}
+    channels_locale = channel_locale(control, settings.workspace) if eligible else ""
+    owner_locales = member_locales(control, alias) if eligible else {}
     candidates = pa.table({
         "opportunity_id": pa.array([r["opportunity_id"] for r in eligible], pa.string()),
         "signed_at": pa.array([r["signed_at"].astimezone(UTC) for r in eligible], pa.timestamp("us", tz="UTC")),
@@ -159,8 +144,9 @@ def celebrate(
                 summary.already += 1
                 continue
             deal = deals[opportunity_id]
+            owner_locale = owner_locales.get(deal.owner_id or "", channels_locale)
             _queue(db, messages, summary, alias, changes.run_id or "", cfg.channels, cfg, deal, slack_user_id,
-                   team_id, instance_url, now, locales=(channel_locale, owner_locales[deal.owner_id]))
+                   team_id, instance_url, now, locales=(channels_locale, owner_locale))
         enqueue(db, messages)
     return summary
 

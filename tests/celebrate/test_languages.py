@@ -1,7 +1,8 @@
 """Celebrations in their readers' language, end to end (Salesforce sandbox → sync → celebrate → Slack sandbox).
 
-The message is read in a channel: the workspace's default locale.  The banner is read on the
-owner's profile: the owner's Slack locale, else the workspace's default.  Values from Salesforce
+The message is read in a channel: the workspace's default locale (set by a sales admin).  The
+banner is read on the owner's profile: the owner's Slack locale (the seeded Slack sandbox has
+members in French and in English; the user map keeps their locale).  Values from Salesforce
 render literally, in the message (mrkdwn, seen through the sandbox's viewer) and in the banner.
 """
 
@@ -14,9 +15,9 @@ import requests
 
 from saleshome.celebrate import apply_banners
 from saleshome.sandbox.slack.messages import MessageRecord
-from saleshome.settings.changes import set_celebrations
+from saleshome.settings.changes import set_celebrations, set_locale
 
-from .conftest import ALIAS, Celebrations
+from .conftest import ALIAS, Celebrations, Owner
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +25,12 @@ NBSP, NNBSP = "\u00a0", "\u202f"  # Babel's no-break spaces in French amounts
 FRENCH_DATE = r"\d{1,2} (janv\.|févr\.|mars|avr\.|mai|juin|juil\.|août|sept\.|oct\.|nov\.|déc\.) \d{4}"
 
 
-def _set_locales(cel: Celebrations, *, channels: str | None, owner_sf_id: str, owner: str | None) -> None:
-    """The workspace's default locale and the owner's Slack locale (as the user map keeps it)."""
-    with cel.control.transaction() as db:
-        db.execute("UPDATE workspaces SET default_locale = ? WHERE workspace = ?", [channels, cel.settings.workspace])
-        db.execute("UPDATE user_map SET locale = ? WHERE alias = ? AND sf_user_id = ?", [owner, ALIAS, owner_sf_id])
+def _owner_reading(cel: Celebrations, language: str) -> Owner:
+    """A Sales member whose Slack locale (as the seeded sandbox gives it, kept in the user map) is in ``language``."""
+    locales = {r["sf_user_id"]: r["locale"] for r in cel.control.rows(
+        "SELECT sf_user_id, locale FROM user_map WHERE alias = ? AND status = 'matched'", [ALIAS])}
+    return next(o for o in cel.owners() if o.slack_id != cel.member_token_user
+                and (locales.get(o.sf_id) or "").startswith(language + "-"))
 
 
 def _mine(cel: Celebrations) -> list[MessageRecord]:
@@ -47,9 +49,9 @@ def _viewer(cel: Celebrations, path: str) -> str:
 def test_a_french_channel_reads_the_default_message_in_french_and_the_owner_their_own_banner(
     cel: Celebrations,
 ) -> None:
-    owner, [deal] = cel.deals(1)
+    set_locale(cel.ctx, cel.people.sales_admin, "fr-FR")  # the channels' language
+    owner, [deal] = cel.deals(1, slack_user=_owner_reading(cel, "en").slack_id)  # an English-speaking owner
     assert owner.slack_id is not None
-    _set_locales(cel, channels="fr-FR", owner_sf_id=owner.sf_id, owner="en-GB")
     cel.set(deal, {"Name": "*Big* _deal_", "Amount": 150000, "CurrencyIsoCode": "EUR", "CloseDate": "2026-12-03"})
     cel.win(deal)
     assert cel.celebrate(cel.sync()).celebrated == 1
@@ -70,7 +72,7 @@ def test_a_french_channel_reads_the_default_message_in_french_and_the_owner_thei
     assert "<strong>\u2217Big\u2217 \u02cddeal\u02cd</strong>" in article and "<em>" not in article
     assert amount in article and "Voir dans Salesforce" in article
 
-    # The banner is the owner's (en-GB): amount and deal first, the name exactly as in Salesforce.
+    # The banner is the owner's, in English: amount and deal first, the name exactly as in Salesforce.
     assert apply_banners(cel.settings).set == 1
     text, emoji, _ = cel.status(owner.slack_id)
     assert text.startswith("Just won €150,000.00: *Big* _deal_ — ") and len(text) <= 100 and emoji == ":tada:"
@@ -81,9 +83,9 @@ def test_a_french_channel_reads_the_default_message_in_french_and_the_owner_thei
 def test_an_admins_message_is_posted_as_written_with_french_values(cel: Celebrations) -> None:
     set_celebrations(cel.ctx, cel.people.sales_admin,
                      message=":rocket: {owner} a signé {opportunity} pour {amount}, clôture le {close_date} ({stage}).")
-    owner, [deal] = cel.deals(1)
+    set_locale(cel.ctx, cel.people.sales_admin, "fr-FR")
+    owner, [deal] = cel.deals(1, slack_user=_owner_reading(cel, "fr").slack_id)  # a French-speaking owner
     assert owner.slack_id is not None
-    _set_locales(cel, channels="fr-FR", owner_sf_id=owner.sf_id, owner=None)  # unknown: the workspace's default
     cel.set(deal, {"Name": "Renouvellement Acme & fils", "Amount": 150000, "CurrencyIsoCode": "EUR",
                    "CloseDate": "2026-12-03"})
     cel.win(deal)
