@@ -11,7 +11,7 @@ No Prefect here: flows and tasks wrap these functions.
 from .banner import BannerStats, HousekeepingStats, apply_banners, clear_expired_banners
 from .celebration import BANNER_KIND, MESSAGE_KIND, CelebrationSummary, celebrate
 from .detect import CELEBRATION_WINDOW, REWIN_GAP, detect_wins
-from .render import format_amount
+from .render import STATUS_TEXT_MAX
 from .share import PermalinkStats, recent_celebrations, store_permalinks
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "CELEBRATION_WINDOW",
     "MESSAGE_KIND",
     "REWIN_GAP",
+    "STATUS_TEXT_MAX",
     "BannerStats",
     "CelebrationSummary",
     "HousekeepingStats",
@@ -27,7 +28,6 @@ __all__ = [
     "celebrate",
     "clear_expired_banners",
     "detect_wins",
-    "format_amount",
     "recent_celebrations",
     "store_permalinks",
 ]

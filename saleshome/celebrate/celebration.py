@@ -13,6 +13,10 @@ celebrations switched off the watermark still moves (switching them on does not 
 
 Owners without a Slack account (no match by email) get the message (their Salesforce name
 instead of a mention) and no banner; the celebration row says why.
+
+Languages (issue 16.2, :mod:`saleshome.settings.locales`): the message is read in channels, in the
+workspace's default locale; the banner on the owner's profile, in the owner's Slack locale (else
+the workspace's default).  Both are rendered here, when queued (see :mod:`saleshome.celebrate.render`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import pyarrow as pa
 
 from saleshome.config import Settings
 from saleshome.settings.celebrations import load_celebrations, won_stage
+from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import get_workspace
@@ -107,6 +112,8 @@ def celebrate(
     eligible = [r for r in rows if r["in_window"] and not r["rewon_too_soon"] and r["is_member"]]
     instance_url = get_org(settings, alias).instance_url if eligible else ""
     deals = {r["opportunity_id"]: Deal.from_row(r) for r in eligible}
+    channels_locale = channel_locale(control, settings.workspace) if eligible else ""
+    owner_locales = member_locales(control, alias) if eligible else {}
     candidates = pa.table({
         "opportunity_id": pa.array([r["opportunity_id"] for r in eligible], pa.string()),
         "signed_at": pa.array([r["signed_at"].astimezone(UTC) for r in eligible], pa.timestamp("us", tz="UTC")),
@@ -137,8 +144,9 @@ def celebrate(
                 summary.already += 1
                 continue
             deal = deals[opportunity_id]
+            owner_locale = owner_locales.get(deal.owner_id or "", channels_locale)
             _queue(db, messages, summary, alias, changes.run_id or "", cfg.channels, cfg, deal, slack_user_id,
-                   team_id, instance_url, now)
+                   team_id, instance_url, now, locales=(channels_locale, owner_locale))
         enqueue(db, messages)
     return summary
 
@@ -146,19 +154,21 @@ def celebrate(
 def _queue(
     db: duckdb.DuckDBPyConnection, messages: list[OutboxMessage], summary: CelebrationSummary, alias: str,
     run_id: str, channels: list[str], cfg: CelebrationSettings, deal: Deal, slack_user_id: str | None, team_id: str | None,
-    instance_url: str, now: datetime,
+    instance_url: str, now: datetime, *, locales: tuple[str, str],
 ) -> None:
+    """Queue one celebration; ``locales``: (the channels', the owner's)."""
+    channel_locale, owner_locale = locales
     signed = deal.signed_at.astimezone(UTC)
     url = opportunity_url(instance_url, deal.opportunity_id)
-    text = message_text(cfg, deal, slack_user_id)
-    blocks = message_blocks(text, url, deal)
+    text = message_text(cfg, deal, slack_user_id, locale=channel_locale)
+    blocks = message_blocks(text, url, deal, locale=channel_locale)
     keys = []
     for channel in channels:
         key = idempotency_key(MESSAGE_KIND, alias, deal.opportunity_id, signed.isoformat(), channel)
         keys.append(key)
         messages.append(OutboxMessage(key=key, kind=MESSAGE_KIND, channel=channel, text=text, blocks=blocks,
                                       alias=alias))
-    status_text, status_emoji = banner(cfg, deal)
+    status_text, status_emoji = banner(cfg, deal, locale=owner_locale)
     banner_key: str | None = None
     if slack_user_id:
         banner_key = idempotency_key(BANNER_KIND, alias, deal.opportunity_id, signed.isoformat(), slack_user_id)

@@ -17,7 +17,10 @@ shows it in two ways, both used:
 Only the transition counts: edits of a deal that is already won do neither, and changes logged by
 an initial sync or a silent backfill (``change_log.initial``) never count.  The opportunity must
 still be won and not deleted, and its owner must be a Sales member (the Sales Home permission set,
-see ``saleshome.settings.members``).  One row per opportunity.
+see ``saleshome.settings.members``).  One row per opportunity, with what the message shows: the
+account's and owner's names, the currency (``CurrencyIsoCode``, else the org's default) and the
+stage's label: the picklist's label as describe gave it (``columns.picklist``, when the org
+database keeps it), else ``OpportunityStage.MasterLabel`` (when the org's stages are synced).
 
 **Signature time** (``signed_at``): the ``CreatedDate`` of the ``OpportunityHistory`` row that
 recorded the entry into the won stage — the latest such row at or before the change's
@@ -53,6 +56,14 @@ def _columns(db: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sf' AND table_name = ?", [table]
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def _has_picklist_labels(db: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the org database keeps describe's picklist labels (``columns.picklist``: [{value, label}])."""
+    return db.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' AND table_name = 'columns' "
+        "AND column_name = 'picklist'"
+    ).fetchone() == (1,)
 
 
 def _literal(text: str) -> str:
@@ -171,6 +182,15 @@ def detection_sql(
     )
     owner_name = ('(SELECT u."Name" FROM sf."User" u WHERE u."Id" = w."OwnerId")'
                   if "Name" in _columns(db, "User") else "NULL::VARCHAR")
+    labels = []  # the stage as Salesforce shows it: the picklist's label (describe), else the stage's master label
+    if _has_picklist_labels(db):
+        labels.append(
+            "(SELECT any_value(p.label) FROM (SELECT unnest(from_json(c.picklist, "
+            "'[{\"value\": \"VARCHAR\", \"label\": \"VARCHAR\"}]'), recursive := true) FROM columns c "
+            "WHERE c.object = 'Opportunity' AND c.name = 'StageName') p WHERE p.value = w.\"StageName\")")
+    if {"ApiName", "MasterLabel"} <= _columns(db, "OpportunityStage"):
+        labels.append('(SELECT any_value(s."MasterLabel") FROM sf."OpportunityStage" s WHERE s."ApiName" = w."StageName")')
+    stage_label = f"coalesce({', '.join(labels)})" if labels else "NULL::VARCHAR"
     close_date = 'w."CloseDate"' if "CloseDate" in opp else "NULL::DATE"
     amount = 'CAST(w."Amount" AS DOUBLE)' if "Amount" in opp else "NULL::DOUBLE"
     members = eligible_users_sql(db, permission_set, now)
@@ -179,7 +199,8 @@ def detection_sql(
     return f"""
     WITH won_stages AS ({won_stages}),{opp_changes}{history_ctes}
     SELECT
-        w."Id" AS opportunity_id, w."Name" AS name, w."StageName" AS stage, {amount} AS amount,
+        w."Id" AS opportunity_id, w."Name" AS name, w."StageName" AS stage, {stage_label} AS stage_label,
+        {amount} AS amount,
         w._currency AS currency, {close_date} AS close_date, w."OwnerId" AS owner_id,
         {owner_name} AS owner_name, {account} AS account_name,
         {signed} AS signed_at, w._previous_at AS previous_win_at, w._entry_at IS NOT NULL AS from_history,

@@ -1,10 +1,19 @@
-"""What a celebration says: the channel message (escaped mrkdwn, with a link) and the profile banner.
+"""What a celebration says, in its reader's language: the channel message and the owner's profile banner.
 
-The message is the admin's template (``settings.celebrations.message``) with every value escaped
-for Slack first; the owner is a mention when they have a Slack account, their Salesforce name
-otherwise.  The banner is the same template rendered with plain values, stripped of mrkdwn and
-emoji codes, at most 100 characters (``users.profile.set``'s limit); its emoji is the one the
-template starts with (``:tada:`` by default).
+**The message** (read in a channel: the workspace's default locale).  The admin's template
+(``settings.celebrations.message``) is used as written; the default template — the one admins
+get when they write none (:data:`saleshome.settings.model.DEFAULT_MESSAGE`) — comes from the
+``celebrate`` catalog in the channel's language (a variant without the account or the amount
+when the deal has none).  Either way the placeholders are filled with values formatted for that
+locale: the amount with its currency (``CurrencyIsoCode``, else the org's default), the close
+date as a date, the stage by its label, the owner as a mention when they have a Slack account.
+Every value from Salesforce is neutralised (:func:`saleshome.slack.text.neutralise`): it cannot
+mention, link or format.  Under it, the day of the signature and a "View in Salesforce" button.
+
+**The banner** (read on the owner's profile: the owner's Slack locale).  Plain text from the
+catalog — amount and deal first, the account last — at most :data:`STATUS_TEXT_MAX` characters,
+cut at a word boundary with an ellipsis, so what is lost first is the end of the account name.
+Its emoji is the one the admin's template starts with (``:tada:`` by default).
 """
 
 from __future__ import annotations
@@ -14,36 +23,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from saleshome.settings.celebrations import render_message
-from saleshome.settings.model import CelebrationSettings
-from saleshome.slack.text import SECTION_TEXT_MAX, escape, link, truncate
+from saleshome.i18n import Formatter, Messages, messages
+from saleshome.i18n.formatting import NULL
+from saleshome.settings.model import DEFAULT_MESSAGE, CelebrationSettings
+from saleshome.settings.templates import render_template
+from saleshome.slack.text import SECTION_TEXT_MAX, neutralise, truncate
 
-STATUS_TEXT_MAX = 100  # users.profile.set: status_text is at most 100 characters
+DOMAIN = "celebrate"
+# The banner is set with users.profile.set (https://api.slack.com/methods/users.profile.set: "Set a user's
+# profile information, including custom status"); Slack's custom-status guide (https://api.slack.com/docs/presence)
+# says status_text is "a string of no more than 100 characters; does not support markup or other formatting,
+# like user mentions" — so the banner is plain text, values as written.
+STATUS_TEXT_MAX = 100
 DEFAULT_EMOJI = ":tada:"
-_EMOJI = re.compile(r":[a-z0-9_+'-]+:")
+ELLIPSIS = "…"
+OPEN_ACTION = "celebration_open_opportunity"
 _LEADING_EMOJI = re.compile(r"^\s*(:[a-z0-9_+'-]+:)")
-_MRKDWN_MARKS = re.compile(r"[*_~`]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-# ISO 4217 code → (symbol written before the amount, decimals).  Other codes: "1,234.00 CHF".
-_CURRENCIES: dict[str, tuple[str, int]] = {
-    "USD": ("$", 2), "EUR": ("€", 2), "GBP": ("£", 2), "JPY": ("¥", 0), "AUD": ("A$", 2), "CAD": ("CA$", 2),
-    "NZD": ("NZ$", 2), "INR": ("₹", 2), "CNY": ("CN¥", 2), "KRW": ("₩", 0), "BRL": ("R$", 2),
-}
-_ZERO_DECIMALS = {"JPY", "KRW", "CLP", "ISK", "VND", "XOF", "XAF", "HUF"}
-
-
-def format_amount(amount: float | None, currency: str | None) -> str:
-    """``$125,000.00``, ``€9,900.50``, ``¥1,200,000``, ``12,000.00 CHF``; empty when there is no amount."""
-    if amount is None:
-        return ""
-    code = (currency or "").strip().upper()
-    symbol, decimals = _CURRENCIES.get(code, ("", 0 if code in _ZERO_DECIMALS else 2))
-    sign = "-" if amount < 0 else ""
-    number = f"{abs(amount):,.{decimals}f}"
-    if symbol:
-        return f"{sign}{symbol}{number}"
-    return f"{sign}{number} {code}".rstrip()
+_DANGLING = " :,;—–-·("  # separators a cut may leave at the end
 
 
 def opportunity_url(instance_url: str, opportunity_id: str) -> str:
@@ -57,14 +54,15 @@ class Deal:
 
     opportunity_id: str
     name: str | None
-    stage: str | None
+    stage: str | None  # the API value (StageName)
     amount: float | None
-    currency: str | None
+    currency: str | None  # CurrencyIsoCode, else the org's default
     close_date: date | None
     owner_id: str | None
     owner_name: str | None
     account_name: str | None
     signed_at: datetime
+    stage_label: str | None = None  # the stage's label when the warehouse knows it
 
     @staticmethod
     def from_row(row: dict[str, Any]) -> Deal:
@@ -72,49 +70,94 @@ class Deal:
             opportunity_id=row["opportunity_id"], name=row["name"], stage=row["stage"],
             amount=None if row["amount"] is None else float(row["amount"]), currency=row["currency"],
             close_date=row["close_date"], owner_id=row["owner_id"], owner_name=row["owner_name"],
-            account_name=row["account_name"], signed_at=row["signed_at"],
+            account_name=row["account_name"], signed_at=row["signed_at"], stage_label=row.get("stage_label"),
         )
 
 
-def _values(deal: Deal, owner: str) -> dict[str, str]:
-    return {
+def _clean(value: str | None) -> str:
+    """A value from Salesforce on one line (control characters and runs of spaces as one space)."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())
+
+
+def _default_template(m: Messages, deal: Deal) -> str:
+    """The default message in ``m``'s language: the catalog's variant for what the deal has."""
+    if deal.amount is None and not _clean(deal.account_name):
+        return m.gettext(":tada: {owner} just won *{opportunity}*!")
+    if deal.amount is None:
+        return m.gettext(":tada: {owner} just won *{opportunity}* with {account}!")
+    if not _clean(deal.account_name):
+        return m.gettext(":tada: {owner} just won *{opportunity}*: {amount}!")
+    return m.gettext(":tada: {owner} just won *{opportunity}* with {account}: {amount}!")
+
+
+def message_text(settings: CelebrationSettings, deal: Deal, slack_user_id: str | None, *, locale: str) -> str:
+    """The celebration message as mrkdwn for readers of ``locale``: values formatted and neutralised."""
+    m, f = messages(locale, DOMAIN), Formatter.for_reader(locale, None)
+
+    def text(value: str | None) -> str:
+        return neutralise(_clean(value)) or NULL
+
+    owner = f"<@{slack_user_id}>" if slack_user_id else (text(deal.owner_name) if _clean(deal.owner_name)
+                                                         else m.gettext("A teammate"))
+    values = {
         "owner": owner,
-        "opportunity": deal.name or deal.opportunity_id,
-        "account": deal.account_name or "",
-        "amount": format_amount(deal.amount, deal.currency),
-        "close_date": deal.close_date.isoformat() if deal.close_date else "",
-        "stage": deal.stage or "",
+        "opportunity": text(deal.name),
+        "account": text(deal.account_name),
+        "amount": neutralise(f.money(deal.amount, deal.currency)),
+        "close_date": f.date(deal.close_date),
+        "stage": text(deal.stage_label or deal.stage),
     }
+    template = _default_template(m, deal) if settings.message == DEFAULT_MESSAGE else settings.message
+    return truncate(render_template(template, values), SECTION_TEXT_MAX)
 
 
-def message_text(settings: CelebrationSettings, deal: Deal, slack_user_id: str | None) -> str:
-    """The celebration message as mrkdwn: every Salesforce value escaped, the owner mentioned."""
-    owner = f"<@{slack_user_id}>" if slack_user_id else escape(deal.owner_name or "A teammate")
-    values = {k: (v if k == "owner" else escape(v)) for k, v in _values(deal, owner).items()}
-    return truncate(render_message(settings, values), SECTION_TEXT_MAX)
-
-
-def message_blocks(text: str, url: str, deal: Deal) -> list[dict[str, Any]]:
-    """A section with the message, and a context line with the link to the opportunity."""
-    signed = deal.signed_at.strftime("%Y-%m-%d")
+def message_blocks(text: str, url: str, deal: Deal, *, locale: str) -> list[dict[str, Any]]:
+    """The message, the day of the signature, and a button to the opportunity (labels in ``locale``)."""
+    m, f = messages(locale, DOMAIN), Formatter.for_reader(locale, None)
+    signed = f.date(deal.signed_at.astimezone(f.tz).date())
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        {"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"{link(url, 'Open the opportunity in Salesforce')} · signed {signed}"},
-        ]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": m.gettext("Signed {date}", date=signed)}]},
+        {"type": "actions", "elements": [{
+            "type": "button", "action_id": OPEN_ACTION, "url": url,
+            "text": {"type": "plain_text", "text": m.gettext("View in Salesforce")},
+        }]},
     ]
 
 
-def banner(settings: CelebrationSettings, deal: Deal) -> tuple[str, str]:
-    """(status_text, status_emoji) for the owner's profile: plain text, at most 100 characters."""
-    values = _values(deal, deal.owner_name or "")
-    # The template's own markup (emoji codes, *bold*, _italics_) is dropped; the values stay verbatim.
-    marks = {name: f"\x00{i}\x00" for i, name in enumerate(values)}
-    shape = render_message(settings, marks)
-    shape = _MRKDWN_MARKS.sub("", _EMOJI.sub("", shape))
-    text = " ".join(shape.split()).strip(" :-–—,")
-    for name, mark in marks.items():
-        text = text.replace(mark, " ".join(_CONTROL.sub(" ", values[name]).split()))
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters: cut at the last space that fits, with an ellipsis.
+
+    When that would drop more than a third of the room (one very long word), the word is cut
+    inside instead, so a deal named so still shows; a separator the cut leaves at the end
+    (``:``, ``—``) is dropped.
+    Only the ASCII space is a boundary: the no-break spaces inside ``150 000,00 €`` never are.
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - len(ELLIPSIS)
+    head = text[:room]
+    boundary = head.rfind(" ")
+    if text[room] != " " and boundary >= room * 2 // 3:
+        head = head[:boundary]
+    return (head.rstrip(_DANGLING) or head) + ELLIPSIS
+
+
+def banner(settings: CelebrationSettings, deal: Deal, *, locale: str) -> tuple[str, str]:
+    """(status_text, status_emoji) for the owner's profile, in the owner's ``locale``: plain text, at most
+    :data:`STATUS_TEXT_MAX` characters, amount and deal before the account (cut first)."""
+    m, f = messages(locale, DOMAIN), Formatter.for_reader(locale, None)
+    name, account = _clean(deal.name) or NULL, _clean(deal.account_name)
+    amount = f.money(deal.amount, deal.currency)
+    if deal.amount is not None and account:
+        text = m.gettext("Just won {amount}: {opportunity} — {account}", amount=amount, opportunity=name,
+                         account=account)
+    elif deal.amount is not None:
+        text = m.gettext("Just won {amount}: {opportunity}", amount=amount, opportunity=name)
+    elif account:
+        text = m.gettext("Just won {opportunity} — {account}", opportunity=name, account=account)
+    else:
+        text = m.gettext("Just won {opportunity}", opportunity=name)
     leading = _LEADING_EMOJI.match(settings.message)
     emoji = leading.group(1) if leading else DEFAULT_EMOJI
-    return truncate(text.strip() or "Won a deal!", STATUS_TEXT_MAX), emoji
+    return shorten(text, STATUS_TEXT_MAX), emoji

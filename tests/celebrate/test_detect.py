@@ -250,3 +250,21 @@ def test_the_rewin_gap_runs_from_the_previous_entry_even_one_not_celebrated(db: 
     db.execute('UPDATE sf."Opportunity" SET "SystemModstamp" = ?', [T0 + timedelta(days=3, seconds=1)])
     [row] = detect_wins(db, run("r2"), won_stage=None, now=T0 + timedelta(days=3, seconds=2))
     assert row["previous_win_at"] == T0 and not row["rewon_too_soon"]
+
+
+def test_the_stage_label_comes_from_the_orgs_stages_when_synced(db: duckdb.DuckDBPyConnection) -> None:
+    _opportunity(db, "006A", "Closed Won", True, T0)
+    _change(db, "r1", "006A", "IsWon", "false", "true", T0)
+    [row] = detect_wins(db, run("r1"), won_stage=None, now=T0)
+    assert (row["stage"], row["stage_label"]) == ("Closed Won", None)  # OpportunityStage not synced
+    db.execute('CREATE TABLE sf."OpportunityStage" ("ApiName" VARCHAR, "MasterLabel" VARCHAR, "IsWon" BOOLEAN)')
+    db.execute("INSERT INTO sf.\"OpportunityStage\" VALUES ('Closed Won', 'Gagnée', true), ('Prospecting', 'Prospection', false)")
+    [row] = detect_wins(db, run("r1"), won_stage=None, now=T0)
+    assert (row["stage"], row["stage_label"]) == ("Closed Won", "Gagnée")
+    # describe's picklist labels, when the org database keeps them, come first
+    db.execute("CREATE TABLE columns (object VARCHAR, name VARCHAR, picklist JSON)")
+    db.execute("INSERT INTO columns VALUES ('Opportunity', 'StageName', ?), ('Account', 'Type', ?)", [
+        '[{"value": "Prospecting", "label": "P"}, {"value": "Closed Won", "label": "Signée"}]',
+        '[{"value": "Closed Won", "label": "X"}]'])
+    [row] = detect_wins(db, run("r1"), won_stage=None, now=T0)
+    assert (row["stage"], row["stage_label"]) == ("Closed Won", "Signée")
