@@ -14,7 +14,11 @@ tables.  Then, for what matched (one match per notification and record):
   is skipped and reported;
 - each recipient gets one message whose idempotency key is (notification id, version,
   record Id, the change's SystemModstamp — or the period for time-based templates,
-  recipient); immediate ones go to the outbox, digest ones to ``digest_items``.
+  recipient); immediate ones go to the outbox, digest ones to ``digest_items``;
+- a message reads as its recipient reads (:mod:`.readers`, :mod:`.fields`): labels from the
+  describe the last sync kept, lookups by name (read for every record of the evaluation at once),
+  values in the recipient's language, zone and the record's currency — rendered once per record
+  and (locale, time zone), however many recipients share them.
 
 On a workspace whose Slack plan does not include Sales Home (or with no plan declared) nothing
 is evaluated: the summary says why (``skipped``), as celebrations do.
