@@ -63,7 +63,8 @@ def build_org(path: Path, size: int, records: int) -> None:
             'step ' || (i % 17) AS "NextStep", CAST(hash(i) % 100 AS DECIMAL(3,0)) AS "Probability"
             FROM range({records}) t(i)""")
         for name, (sf_type, duck) in TYPES.items():
-            db.execute("INSERT INTO columns VALUES ('Opportunity', ?, ?, ?, now(), NULL)", [name, sf_type, duck])
+            db.execute("INSERT INTO columns (object, name, sf_type, duck_type, added_at, removed_at) "
+                       "VALUES ('Opportunity', ?, ?, ?, now(), NULL)", [name, sf_type, duck])
         fields = "['StageName', 'Amount', 'CloseDate', 'OwnerId', 'IsClosed', 'Type', 'NextStep']"
         def value(h: str) -> str:
             return (f"CASE f WHEN 'StageName' THEN {stages}[1 + ({h} % 11)::INTEGER] "

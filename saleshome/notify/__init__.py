@@ -10,5 +10,8 @@ Prefect-free.  Modules (import the one you need; nothing here is imported eagerl
 - ``evaluate``: ``evaluate(settings, alias)`` after a sync run (every change committed since the
   notifications' watermark), ``evaluate_scheduled`` for the time-based templates — outbox rows or
   digest items, in one control transaction.
+- ``fields``: labels, lookups by name and values formatted for their reader, from the describe the
+  last sync kept; ``readers``: each recipient's locale and time zone; ``titles``: a notification's
+  title in the reader's language.
 - ``render``: Block Kit; ``digest``: ``run_digests(settings, now)``; ``stats``: the dashboard.
 """

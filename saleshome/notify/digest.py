@@ -4,8 +4,10 @@
 (``daily@09``, ``weekly-mon@09``) with waiting items, it looks at the recipient's local time
 (time zone from the Slack user map; channels use UTC): once the hour has come (and, weekly,
 on the day), and if no digest went to them for this period yet, one message grouping the
-items by notification goes to the outbox (beyond Block Kit's limits, "…and N more" links to the
-object's list in Salesforce).  The digest, its items and the period it covers
+items by notification, each group under the notification's title, goes to the outbox (beyond
+Block Kit's limits, "…and N more" links to the object's list in Salesforce).  It is written in
+the recipient's language (:mod:`.readers`), and its footer names the period — the recipient's
+local day or week — as they write dates.  The digest, its items and the period it covers
 are written in one control-database transaction: an item is never in two digests and a
 recipient never gets two digests for one period (``digest_sends`` is keyed by recipient,
 schedule and period; the outbox key is derived from them too).
@@ -22,11 +24,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from saleshome.config import Settings
+from saleshome.i18n import Formatter, messages
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.slack.text import escape
 from saleshome.warehouse.control import ControlDB
 
 from .catalog import WEEKDAYS
-from .render import DigestGroup, digest_message, list_url
+from .readers import read_readers
+from .render import DigestGroup, digest_message, list_url, period_text
+from .titles import title_of
 
 
 @dataclass
@@ -59,13 +65,26 @@ def due_period(schedule: str, tz: str | None, now: datetime) -> str | None:
     return f"{year}-W{week:02d}"
 
 
-def _list_urls(db: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, str]:
-    """Per notification, the list in Salesforce of the object it watches (the "…and N more" link)."""
+@dataclass(frozen=True)
+class _Watched:
+    """What a digest shows of a notification: its title (None: the template's), template, object, list URL."""
+
+    title: str | None
+    template: str
+    object: str
+    list_url: str | None
+
+
+def _watched(db: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, _Watched]:
+    """Per notification still there, its title and the list in Salesforce of the object it watches (the
+    "…and N more" link)."""
     if not ids:
         return {}
-    rows = db.execute("SELECT n.id, n.object, o.instance_url FROM notifications n JOIN orgs o ON o.alias = n.alias "
+    rows = db.execute("SELECT n.id, json_extract_string(n.definition, '$.spec.title'), n.template, n.object, "
+                      "o.instance_url FROM notifications n LEFT JOIN orgs o ON o.alias = n.alias "
                       "WHERE n.id IN (SELECT unnest(?::VARCHAR[]))", [sorted(ids)]).fetchall()
-    return {nid: list_url(instance_url, obj) for nid, obj, instance_url in rows if instance_url}
+    return {nid: _Watched(title, template, obj, list_url(url, obj) if url else None)
+            for nid, title, template, obj, url in rows}
 
 
 def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummary:
@@ -78,11 +97,12 @@ def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummar
                          "created_at FROM digest_items WHERE digest_key IS NULL ORDER BY created_at, key")
         names = [d[0] for d in cur.description or []]
         pending = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        urls = _list_urls(db, {i["notification_id"] for i in pending})
+        watched = _watched(db, {i["notification_id"] for i in pending})
+        readers = read_readers(db, settings.workspace)
         groups: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
         for item in pending:
             groups.setdefault((item["recipient"], item["schedule"]), []).append(item)
-        messages: list[OutboxMessage] = []
+        outgoing: list[OutboxMessage] = []
         for (recipient, schedule), items in groups.items():
             tz = next((i["tz"] for i in reversed(items) if i["tz"]), None)
             period = due_period(schedule, tz, now)
@@ -96,14 +116,22 @@ def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummar
             by_notification: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
             for item in items:
                 by_notification.setdefault(item["notification_id"], []).append(item)
-            digest_groups = [DigestGroup(
-                name=its[-1]["notification_name"] + ("" if len(orgs) == 1 else f" ({its[-1]['alias']})"),
-                items=[i["line"] for i in its], more_url=urls.get(nid)) for nid, its in by_notification.items()]
+            reader = readers.of(recipient, tz)
+            words = messages(reader.locale, "notify")
+            digest_groups = []
+            for nid, its in by_notification.items():
+                seen = watched.get(nid)
+                name = title_of(seen.title, seen.template, seen.object, words) if seen else its[-1]["notification_name"]
+                digest_groups.append(DigestGroup(name + ("" if len(orgs) == 1 else f" ({its[-1]['alias']})"),
+                                                 [i["line"] for i in its], seen.list_url if seen else None))
             key = idempotency_key("digest", recipient, schedule, period)
-            title = "Your Sales Home digest" if schedule.startswith("daily") else "Your weekly Sales Home digest"
-            text, blocks = digest_message(title, digest_groups,
-                                          f"{period} · {len(items)} updates · org {', '.join(orgs)}")
-            messages.append(OutboxMessage(key=key, kind="digest", channel=recipient, text=text, blocks=blocks,
+            title = words.gettext("Your Sales Home digest") if schedule.startswith("daily") \
+                else words.gettext("Your weekly Sales Home digest")
+            footer = words.ngettext("{period} · {n} update · org {orgs}", "{period} · {n} updates · org {orgs}",
+                                    len(items), orgs=", ".join(orgs),
+                                    period=period_text(period, Formatter.for_reader(reader.locale, reader.tz), words))
+            text, blocks = digest_message(title, digest_groups, escape(footer), words)
+            outgoing.append(OutboxMessage(key=key, kind="digest", channel=recipient, text=text, blocks=blocks,
                                           alias=orgs[0] if len(orgs) == 1 else None, team_id=items[-1]["team_id"]))
             db.execute("UPDATE digest_items SET digest_key = ? WHERE key IN (SELECT unnest(?::VARCHAR[]))",
                        [key, [i["key"] for i in items]])
@@ -112,7 +140,7 @@ def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummar
             summary.sent += 1
             summary.items += len(items)
             summary.recipients.append(recipient)
-        enqueue(db, messages)
+        enqueue(db, outgoing)
     return summary
 
 

@@ -14,7 +14,11 @@ tables.  Then, for what matched (one match per notification and record):
   is skipped and reported;
 - each recipient gets one message whose idempotency key is (notification id, version,
   record Id, the change's SystemModstamp — or the period for time-based templates,
-  recipient); immediate ones go to the outbox, digest ones to ``digest_items``.
+  recipient); immediate ones go to the outbox, digest ones to ``digest_items``;
+- a message reads as its recipient reads (:mod:`.readers`, :mod:`.fields`): labels from the
+  describe the last sync kept, lookups by name (read for every record of the evaluation at once),
+  values in the recipient's language, zone and the record's currency — rendered once per record
+  and (locale, time zone), however many recipients share them.
 
 On a workspace whose Slack plan does not include Sales Home (or with no plan declared) nothing
 is evaluated: the summary says why (``skipped``), as celebrations do.
@@ -41,6 +45,7 @@ import pyarrow as pa
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
+from saleshome.i18n import Formatter, messages
 from saleshome.settings.celebrations import won_stage as chosen_won_stage
 from saleshome.settings.layouts import layout_for
 from saleshome.settings.members import eligible_users
@@ -53,8 +58,11 @@ from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange, Step, advance
 
 from .catalog import TEMPLATES
 from .compile import Compiled, Plan, compile_changes, compile_scheduled, usable
-from .render import Change, RenderedRecord, digest_line, notification_message, show
+from .fields import CURRENCY_FIELD, Describe, Reader, Values, org_currency, read_describe, read_names, reference_ids
+from .readers import read_readers
+from .render import Change, ChangeLine, RenderedRecord, digest_line, notification_message
 from .store import Notification, load_notifications
+from .titles import object_label, title_of
 
 
 @dataclass
@@ -216,10 +224,6 @@ def _pseudo_describe(obj: str, columns: set[str], name_field: str | None) -> dic
                                     for c in sorted(columns)]}
 
 
-def _title(n: Notification) -> str:
-    return n.spec.title or TEMPLATES[n.template].default_title.format(object=n.object)
-
-
 def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: str,
              notifications: Sequence[Notification], matches: Sequence[Match], summary: EvaluationSummary, *,
              now: datetime, changes: ChangeRange | None, skipped: dict[str, str]) -> None:
@@ -248,7 +252,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
         name_field = next((by_id[m.nid].resolved.name_field for m in matches if by_id[m.nid].object == obj), None)
         layouts[obj] = [f for f in layout_for(control, alias, obj, _pseudo_describe(obj, have, name_field)).fields
                         if f in have]
-        wanted = {"Id", "OwnerId", name_field or "Id", *layouts[obj]}
+        wanted = {"Id", "OwnerId", CURRENCY_FIELD, name_field or "Id", *layouts[obj]}
         for n in notifications:
             if n.object == obj:
                 wanted |= set(n.spec.fields or []) | {c.field for c in n.spec.conditions}
@@ -263,6 +267,21 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
                             "GROUP BY record_id, field ORDER BY record_id, field",
                         [sorted({m.record_id for m in matches})]):
             changed.setdefault(r["record_id"], []).append(Change(r["field"], r["old"], r["new"]))
+
+    # What the messages show: labels and types from describe, the related records' names (one query per
+    # target object for every record and change of this evaluation), the org's currency.
+    describe = read_describe(wh)
+    lookups: dict[str, set[str]] = {}
+    for obj, rows in records.items():
+        for target, ids in reference_ids(describe, obj, describe.fields.get(obj, {}), rows.values()).items():
+            lookups.setdefault(target, set()).update(ids)
+    for m in matches:
+        obj = by_id[m.nid].object
+        values = [{c.field: v} for c in changed.get(m.record_id, []) for v in (c.old, c.new)]
+        for target, ids in reference_ids(describe, obj, describe.fields.get(obj, {}), values).items():
+            lookups.setdefault(target, set()).update(ids)
+    names = read_names(wh, describe, lookups) if matches else {}
+    currency = org_currency(wh, describe, settings.default_currency) if matches else settings.default_currency
 
     # Who may receive: Sales members, their Slack users and managers.
     needs_people = any(n.spec.recipients.owner or n.spec.recipients.manager or n.spec.recipients.users
@@ -279,6 +298,10 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
     mapped = {r["sf_user_id"]: r for r in control.rows(
         "SELECT sf_user_id, slack_user_id, team_id, tz FROM user_map WHERE alias = ? AND status = 'matched'", [alias])}
     by_slack = {r["slack_user_id"]: sf for sf, r in mapped.items()}
+    with control.transaction() as db:
+        readers = read_readers(db, settings.workspace)
+    cards = _Cards(describe, names, currency, org.instance_url, alias,
+                   {sf: r["slack_user_id"] for sf, r in mapped.items()})
     last_fired: dict[tuple[str, str], datetime] = {}
     if any(n.spec.cooldown_minutes for n in notifications) and matches:
         last_fired = {(r["notification_id"], r["record_id"]): r["at"] for r in control.rows(
@@ -327,14 +350,11 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
             targets.append((who["slack_user_id"], who["team_id"], who["tz"]))
         if not targets:
             continue
-        rendered = _rendered(n, org.instance_url, alias, record, layouts.get(n.object, []),
-                             changed.get(m.record_id, []))
-        labels = n.resolved.labels
         digest = n.spec.delivery.mode == "digest"
-        text, blocks = notification_message(rendered, labels)
-        line = digest_line(rendered, labels) if digest else ""
         for channel, team, tz in dict.fromkeys(targets):
             key = idempotency_key("notification", n.id, n.version, m.record_id, m.marker, channel)
+            text, blocks, line = cards.message(n, record, layouts.get(n.object, []), changed.get(m.record_id, []),
+                                               readers.of(channel, tz))
             if digest:
                 items.append([key, n.id, n.name, alias, channel, team, tz, n.spec.delivery.schedule, line, now])
             else:
@@ -393,17 +413,62 @@ def _insert_new(db: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str
     return int(row[0]) if row else 0
 
 
-def _rendered(n: Notification, instance_url: str, alias: str, record: dict[str, Any], layout: list[str],
+class _Cards:
+    """Renders each record's message once per reader (locale and time zone), whoever shares them."""
+
+    def __init__(self, describe: Describe, names: dict[str, Any], currency: str, instance_url: str, alias: str,
+                 slack_users: dict[str, str]) -> None:
+        self.describe, self.names, self.currency = describe, names, currency
+        self.instance_url, self.alias, self.slack_users = instance_url, alias, slack_users
+        self._done: dict[tuple[str, int, str, Reader], tuple[str, list[dict[str, Any]], str]] = {}
+
+    def message(self, n: Notification, record: dict[str, Any], layout: list[str], changes: list[Change],
+                reader: Reader) -> tuple[str, list[dict[str, Any]], str]:
+        """(fallback text, blocks, digest line) of ``record``'s message for ``reader``."""
+        key = (n.id, n.version, str(record["Id"]), reader)
+        if key not in self._done:
+            words = messages(reader.locale, "notify")
+            values = Values(self.describe, Formatter.for_reader(reader.locale, reader.tz), words, self.instance_url,
+                            self.currency, self.names, self.slack_users)
+            rendered = _rendered(n, values, self.alias, record, layout, changes)
+            text, blocks = notification_message(rendered, words)
+            line = digest_line(rendered) if n.spec.delivery.mode == "digest" else ""
+            self._done[key] = (text, blocks, line)
+        return self._done[key]
+
+
+AMOUNT = "Amount"
+STAGE = "StageName"
+STAGE_FLAGS = ("IsClosed", "IsWon")
+
+
+def _rendered(n: Notification, values: Values, alias: str, record: dict[str, Any], layout: list[str],
               changes: list[Change]) -> RenderedRecord:
-    name_field = n.resolved.name_field
+    obj, describe, words = n.object, values.describe, values.words
+    name_field = n.resolved.name_field or describe.name_fields.get(obj)
     shown = [f for f in (n.spec.fields if n.spec.fields is not None else layout) if f in record and f != name_field]
     trigger = _trigger_fields(n)
     relevant = [c for c in changes if c.field in trigger or c.field in shown]
-    name = str(record.get(name_field) or record["Id"]) if name_field else str(record["Id"])
+    if any(c.field == STAGE for c in relevant):  # the stage says it: no "Closed: No → Yes" beside it
+        relevant = [c for c in relevant if c.field not in STAGE_FLAGS]
+    relevant.sort(key=lambda c: (c.field != AMOUNT, c.field not in trigger))  # amount, then what fired it
+    name = str(record.get(name_field) or object_label(obj)) if name_field else object_label(obj)
+    amount = None
+    if obj == "Opportunity" and record.get(AMOUNT) is not None and all(c.field != AMOUNT for c in relevant):
+        amount = values.show(obj, AMOUNT, record[AMOUNT], record)
+
+    def label(f: str) -> str:
+        return describe.label(obj, f, n.resolved.labels)
+
     return RenderedRecord(
-        title=_title(n), record_name=name, url=f"{instance_url.rstrip('/')}/{record['Id']}", changes=relevant,
-        fields=[(n.resolved.labels.get(f, f), show(record.get(f))) for f in shown],
-        context=f"{n.name} · {n.object} · org {alias}",
+        title=title_of(n.spec.title, n.template, obj, words), record_name=name,
+        url=f"{values.instance_url.rstrip('/')}/{record['Id']}",
+        changes=[ChangeLine(label(c.field), values.show(obj, c.field, c.old, record),
+                            values.show(obj, c.field, c.new, record)) for c in relevant],
+        fields=[(label(f), values.show(obj, f, record.get(f), record)) for f in shown],
+        context=words.gettext("{notification} · {object} · org {org}", notification=n.name,
+                              object=object_label(obj), org=alias),
+        amount=amount,
     )
 
 

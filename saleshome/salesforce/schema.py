@@ -73,6 +73,19 @@ class Column:
     name: str  # field name, or a parent path such as PermissionSet.Name
     sf_type: str
     duck_type: str
+    # What messages show of it (kept in the warehouse's ``columns`` table at each sync):
+    label: str | None = None  # describe's label
+    reference_to: tuple[str, ...] = ()  # a lookup's target objects
+    name_field: bool = False  # the object's name field (a record's title, a lookup's text)
+    picklist: tuple[tuple[str, str], ...] = ()  # (value, label) of a picklist's values
+
+
+def _column(f: dict[str, Any], dtype: str) -> Column:
+    values = tuple((str(v["value"]), str(v.get("label") or v["value"])) for v in f.get("picklistValues") or []
+                   if v.get("value") is not None)
+    return Column(safe_name(f["name"]), f["type"], dtype, label=f.get("label") or None,
+                  reference_to=tuple(str(r) for r in f.get("referenceTo") or []),
+                  name_field=bool(f.get("nameField")), picklist=values)
 
 
 @dataclass(frozen=True)
@@ -117,9 +130,9 @@ def object_schema(describe: dict[str, Any], *, include_formulas: bool = False) -
             continue
         dtype = duck_type(f)
         if dtype is not None:
-            columns.append(Column(safe_name(f["name"]), f["type"], dtype))
+            columns.append(_column(f, dtype))
     for path, sf_type in EXTRA_PATHS.get(name, ()):
-        columns.append(Column(safe_name(path), sf_type, "VARCHAR"))
+        columns.append(Column(safe_name(path), sf_type, "VARCHAR", label=path))
     cursor = next((c for c in CURSOR_FIELDS if c in fields and fields[c].get("filterable")), None)
     if cursor is None:
         raise FatalError(

@@ -3,21 +3,64 @@
 Slack's mrkdwn treats ``&``, ``<`` and ``>`` as control characters (``<!channel>``,
 ``<@U123>``, ``<https://…|label>``); escaping them as ``&amp;``, ``&lt;``, ``&gt;`` makes a
 record name that contains them stay literal text ("Formatting text for app surfaces").
+
+The formatting characters ``*``, ``_``, ``~`` and `````` ` `````` have no escape in mrkdwn: Slack's
+answer is that a backslash does not escape them (slackhq/slack-api-docs#34), and a zero-width
+space around one makes Slack *start* formatting there rather than stop it (jsx-slack,
+docs/about-escape-and-exact-mode.md, "exact mode").  So, as jsx-slack's ``<Escape>`` does where
+nothing else works (inside links), :func:`escape` replaces each with a look-alike that Slack never
+reads as a delimiter (``*`` → ``∗`` U+2217, ``_`` → ``ˍ`` U+02CD, ``~`` → ``∼`` U+223C, `````` ` ``````
+→ ``ˋ`` U+02CB, and their full-width forms): a deal named ``*bold*`` reads as itself and cannot
+open or close the template's own bold.  A line starting with ``&gt;`` (a quote) gets a soft
+hyphen before it.  Every renderer (notifications, digests, celebrations) escapes through here.
+
+Slack refuses a message whose blocks hold more than about 12,000 characters of text in all
+(``msg_blocks_too_long``): :data:`BLOCKS_TEXT_MAX`, measured by :func:`blocks_text_length`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
 HEADER_TEXT_MAX = 150
-MESSAGE_TEXT_MAX = 40_000
+MESSAGE_TEXT_MAX = 40_000  # chat.postMessage's ``text``
+BLOCKS_TEXT_MAX = 12_000  # the text of all of a message's blocks together (msg_blocks_too_long)
 MAX_BLOCKS = 50
 MAX_FIELDS = 10
 
 
+_LOOK_ALIKES = str.maketrans({"*": "\u2217", "\uff0a": "\ufe61", "_": "\u02cd", "\uff3f": "\u2e0f",
+                              "~": "\u223c", "`": "\u02cb", "\uff40": "\u02cb"})
+SOFT_HYPHEN = "\u00ad"
+
+
 def escape(text: str) -> str:
-    """Escape mrkdwn control characters (``&`` first, so nothing is escaped twice)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Salesforce text as literal mrkdwn: ``& < >`` escaped (``&`` first, so nothing is escaped twice),
+    formatting characters replaced by look-alikes, a leading quote defused (see the module docstring)."""
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_LOOK_ALIKES)
+    if "&gt;" in out:
+        out = "\n".join(SOFT_HYPHEN + line if line.startswith("&gt;") else line for line in out.split("\n"))
+    return out
+
+
+def blocks_text_length(blocks: list[dict[str, Any]]) -> int:
+    """The characters of text in ``blocks`` (every ``text`` string of every text object and element), as
+    Slack counts them against :data:`BLOCKS_TEXT_MAX`."""
+    total = 0
+    stack: list[Any] = list(blocks)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "text" and isinstance(value, str):
+                    total += len(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
 
 
 def truncate(text: str, limit: int) -> str:

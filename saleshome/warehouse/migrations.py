@@ -380,6 +380,21 @@ ORG_MIGRATIONS += (
     ),
 )
 
+ORG_MIGRATIONS += (
+    (
+        "0003_field_labels",
+        """
+        -- What messages show of a field, from the describe of each sync (OrgWarehouse.ensure_table): its label,
+        -- a lookup's target objects, whether it is the object's name field, a picklist's value labels
+        -- ([{"value": ..., "label": ...}]).  Null until the next sync describes the object.
+        ALTER TABLE columns ADD COLUMN label VARCHAR;
+        ALTER TABLE columns ADD COLUMN reference_to VARCHAR[];
+        ALTER TABLE columns ADD COLUMN name_field BOOLEAN;
+        ALTER TABLE columns ADD COLUMN picklist JSON;
+        """,
+    ),
+)
+
 CONTROL_MIGRATIONS += (
     (
         "0008_evaluation_watermarks",

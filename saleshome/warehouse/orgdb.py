@@ -57,6 +57,12 @@ def q(name: str) -> str:
     return '"' + safe_name(name) + '"'
 
 
+def _described(c: Column) -> list[Any]:
+    """A column's description as the ``columns`` table keeps it (label, reference_to, name_field, picklist)."""
+    picklist = json.dumps([{"value": v, "label": label} for v, label in c.picklist]) if c.picklist else None
+    return [c.label, list(c.reference_to) if c.reference_to else None, c.name_field, picklist]
+
+
 def _cast(column: Column, source: str) -> str:
     """SQL turning the text ``source`` (CSV or JSON value) into the column's DuckDB type."""
     text = f"NULLIF({source}, '')"
@@ -234,6 +240,7 @@ class OrgWarehouse:
                 self.conn.execute("UPDATE columns SET removed_at = ? WHERE object = ? AND name = ?",
                                   [now, schema.name, name])
                 changes.append(f"{name} left the org's describe (kept, marked removed)")
+        self._describe_columns(schema)
         field_row = self.conn.execute("SELECT cursor_field FROM cursors WHERE object = ?", [schema.name]).fetchone()
         if field_row is None or field_row[0] != schema.cursor_field:  # an upsert costs more than this read
             self.conn.execute(
@@ -251,8 +258,27 @@ class OrgWarehouse:
 
     def _remember(self, obj: str, c: Column, now: datetime) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO columns VALUES (?, ?, ?, ?, ?, NULL)", [obj, c.name, c.sf_type, c.duck_type, now]
+            "INSERT OR REPLACE INTO columns (object, name, sf_type, duck_type, added_at, removed_at, label, "
+            "reference_to, name_field, picklist) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+            [obj, c.name, c.sf_type, c.duck_type, now, *_described(c)],
         )
+
+    def _describe_columns(self, schema: ObjectSchema) -> None:
+        """Keep what messages show of each column (label, lookup targets, name field, picklist labels) as
+        describe says it now: one statement, only for the columns whose description changed."""
+        stored = {r[0]: tuple(r[1:]) for r in self.conn.execute(
+            "SELECT name, label, reference_to, name_field, CAST(picklist AS VARCHAR) FROM columns WHERE object = ?",
+            [schema.name]).fetchall()}
+        changed = [[c.name, *_described(c)] for c in schema.columns
+                   if c.name in stored and stored[c.name] != tuple(_described(c))]
+        if not changed:
+            return
+        self.conn.execute(
+            "UPDATE columns SET label = d.label, reference_to = d.reference_to, name_field = d.name_field, "
+            "picklist = d.picklist FROM (SELECT unnest(?::VARCHAR[]) AS name, unnest(?::VARCHAR[]) AS label, "
+            "unnest(?::VARCHAR[][]) AS reference_to, unnest(?::BOOLEAN[]) AS name_field, "
+            "unnest(?::VARCHAR[])::JSON AS picklist) d WHERE columns.object = ? AND columns.name = d.name",
+            [*([r[i] for r in changed] for i in range(5)), schema.name])
 
     # ------------------------------------------------------------------ staging
     def stage_csv(self, schema: ObjectSchema, files: Sequence[Path]) -> None:

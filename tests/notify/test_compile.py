@@ -44,7 +44,8 @@ def make_org(path: Path, records: list[dict[str, Any]], changes: list[dict[str, 
     cols = ", ".join(f'"{c}" {t}' for c, t in DUCK.items())
     wh.conn.execute(f'CREATE TABLE sf."Opportunity" ({cols})')
     for c, t in DUCK.items():
-        wh.conn.execute("INSERT INTO columns VALUES ('Opportunity', ?, ?, ?, now(), NULL)", [c, TYPES[c], t])
+        wh.conn.execute("INSERT INTO columns (object, name, sf_type, duck_type, added_at, removed_at) "
+                        "VALUES ('Opportunity', ?, ?, ?, now(), NULL)", [c, TYPES[c], t])
     if records:
         wh.conn.executemany(f'INSERT INTO sf."Opportunity" VALUES ({", ".join("?" for _ in DUCK)})',
                             [[r[c] for c in DUCK] for r in records])

@@ -134,7 +134,9 @@ def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People
     drain(pub)
     digests = [o for o in _outbox(settings) if o["kind"] == "digest"]
     assert len(digests) == first.sent and {o["state"] for o in digests} == {"sent"}
-    assert "wins-digest" in str(digests[0]["blocks"])
+    body = json.loads(str(digests[0]["blocks"]))
+    # each group under the notification's title (the template's, "wins-digest" has none), not its slug
+    assert "*Deal closed* (" in json.dumps(body, ensure_ascii=False) and "wins-digest" not in str(body)
 
     # The dashboard.
     stats = {r["notification"]: r for r in notification_stats(ready.control, "default")}

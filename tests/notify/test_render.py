@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from saleshome.errors import ValidationError
+from saleshome.i18n import messages
+from saleshome.notify.fields import Shown
 from saleshome.notify.render import (
     DIGEST_ITEMS_PER_GROUP,
     TEXT_FALLBACK_MAX,
-    Change,
+    ChangeLine,
     DigestGroup,
     RenderedRecord,
     digest_message,
@@ -25,6 +27,7 @@ from saleshome.slack.text import FIELD_TEXT_MAX, HEADER_TEXT_MAX, MAX_BLOCKS, SE
 from saleshome.warehouse.control import ControlDB
 
 INSTANCE = "https://acme.my.salesforce.com"
+EN = messages("en-US", "notify")
 
 
 def _line(i: int, width: int = 60) -> str:
@@ -45,7 +48,7 @@ def test_items_beyond_a_group_come_with_a_link_to_the_list() -> None:
     url = list_url(INSTANCE, "Opportunity")
     groups = [DigestGroup("big <deals> & co", [_line(i) for i in range(25)], url),
               DigestGroup("few", [_line(i) for i in range(3)], list_url(INSTANCE, "Account"))]
-    text, blocks = digest_message("Your Sales Home digest", groups, "2025-06-01 · 28 updates · org acme")
+    text, blocks = digest_message("Your Sales Home digest", groups, "2025-06-01 · 28 updates · org acme", EN)
     assert validate_blocks(blocks) == []
     sections = _texts(blocks)
     assert sections[0] == "*big &lt;deals&gt; &amp; co* (25)"
@@ -59,7 +62,7 @@ def test_items_beyond_a_group_come_with_a_link_to_the_list() -> None:
 def test_long_items_are_cut_by_characters_and_the_link_still_fits() -> None:
     url = list_url(INSTANCE, "Opportunity")
     items = [_line(i, width=590) for i in range(DIGEST_ITEMS_PER_GROUP)]  # 10 items of ~600 characters
-    _, blocks = digest_message("Digest", [DigestGroup("wide", items, url)], "ctx")
+    _, blocks = digest_message("Digest", [DigestGroup("wide", items, url)], "ctx", EN)
     assert validate_blocks(blocks) == []
     body = _texts(blocks)[1]
     assert len(body) <= SECTION_TEXT_MAX
@@ -69,10 +72,11 @@ def test_long_items_are_cut_by_characters_and_the_link_still_fits() -> None:
 
 
 def test_notifications_beyond_the_block_limit_are_listed_with_their_links() -> None:
-    groups = [DigestGroup(f"notification {g}", [_line(i) for i in range(12)], list_url(INSTANCE, f"Object{g}__c"))
-              for g in range(40)]
+    # short items, so that the block limit is reached before the ~12,000 characters of text Slack accepts
+    groups = [DigestGroup(f"notification {g}", [f"• Deal {i} — *Stage*: A → B" for i in range(12)],
+                          list_url(INSTANCE, f"Object{g}__c")) for g in range(40)]
     groups.append(DigestGroup("deleted since", [_line(1)], None))
-    text, blocks = digest_message("Your weekly Sales Home digest", groups, "2025-W23 · 481 updates · org acme")
+    text, blocks = digest_message("Your weekly Sales Home digest", groups, "2025-W23 · 481 updates · org acme", EN)
     assert validate_blocks(blocks) == []
     assert len(blocks) <= MAX_BLOCKS
     assert blocks[0]["type"] == "header" and blocks[-1]["type"] == "context"
@@ -95,8 +99,9 @@ BROKEN_ESCAPE = re.compile(r"&(?!amp;|lt;|gt;)|&(?:am|a|l|g|amp|lt|gt)?…")  # 
 def _record(**overrides: object) -> RenderedRecord:
     values: dict[str, object] = {
         "title": "New big deal", "record_name": "Acme renewal", "url": f"{INSTANCE}/006000000000001AAA",
-        "changes": [Change("StageName", "Prospecting", "Closed Won")],
-        "fields": [("Amount", "120,000"), ("Owner", "Ana Lima")], "context": "big-deals · acme",
+        "changes": [ChangeLine("Stage", Shown("Prospecting"), Shown("Closed Won"))],
+        "fields": [("Amount", Shown("$120,000.00")), ("Owner", Shown("Ana Lima", mention="U0ANA"))],
+        "context": "big-deals · acme",
     }
     values.update(overrides)
     return RenderedRecord(**values)  # type: ignore[arg-type]
@@ -104,7 +109,7 @@ def _record(**overrides: object) -> RenderedRecord:
 
 def test_a_long_title_is_cut_to_the_header_limit() -> None:
     title = "Closed won: " + "Acme & Sons <global> " * 30
-    text, blocks = notification_message(_record(title=title), {"StageName": "Stage"})
+    text, blocks = notification_message(_record(title=title), EN)
     header = blocks[0]["text"]["text"]
     assert blocks[0]["type"] == "header" and len(title) > HEADER_TEXT_MAX
     assert len(header) == HEADER_TEXT_MAX and header.endswith("…") and title.startswith(header[:-1])
@@ -114,7 +119,7 @@ def test_a_long_title_is_cut_to_the_header_limit() -> None:
 
 def test_a_long_field_value_is_cut_to_the_field_limit_without_breaking_an_escape() -> None:
     value = "R&D <team> " * 600  # 6,600 characters, longer still once escaped
-    _, blocks = notification_message(_record(fields=[("Description", value), ("Amount", "5")]), {})
+    _, blocks = notification_message(_record(fields=[("Description", Shown(value)), ("Amount", Shown("5"))]), EN)
     [fields] = [b["fields"] for b in blocks if b["type"] == "section" and "fields" in b]
     description, amount = (f["text"] for f in fields)
     # as long as fits: within one escape (``&amp;``, 5 characters) of the limit, never over it
@@ -124,17 +129,18 @@ def test_a_long_field_value_is_cut_to_the_field_limit_without_breaking_an_escape
     assert validate_blocks(blocks) == []
 
 
-def test_a_long_record_name_keeps_a_working_link_within_the_section_limit() -> None:
+def test_a_long_record_name_is_cut_within_the_section_limit_and_the_button_keeps_the_link() -> None:
     name = "Acme <!channel> & | partners " * 200  # 5,800 characters
     url = f"{INSTANCE}/006000000000001AAA"
-    text, blocks = notification_message(_record(record_name=name), {})
+    text, blocks = notification_message(_record(record_name=name), EN)
     section = blocks[1]["text"]["text"]
     assert len(section) <= SECTION_TEXT_MAX
-    match = re.fullmatch(r"\*<([^|>]+)\|([^>]*)>\*", section)
+    match = re.fullmatch(r"\*([^*<>]+)\*", section)
     assert match is not None, section[-80:]
-    assert match.group(1) == url  # the URL and the closing bracket survive the cut
-    label = match.group(2)
-    assert label.startswith("Acme &lt;!channel&gt; &amp; ¦ partners") and label.endswith("…")
+    assert blocks[1]["accessory"]["url"] == url  # the record's button keeps its URL whatever the name's length
+    assert blocks[1]["accessory"]["text"]["text"] == "View in Salesforce"
+    label = match.group(1)
+    assert label.startswith("Acme &lt;!channel&gt; &amp; | partners") and label.endswith("…")
     assert "<!channel>" not in section and not BROKEN_ESCAPE.search(label)
     assert len(text) <= TEXT_FALLBACK_MAX and text.endswith("…") and not BROKEN_ESCAPE.search(text)
     assert validate_blocks(blocks) == []

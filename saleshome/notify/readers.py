@@ -1,0 +1,42 @@
+"""Who reads a message: the locale and time zone each recipient gets, from the control store.
+
+Issue 16.2's rule: a DM reads its recipient's Slack locale (``user_map.locale``, null: the
+workspace's default); a channel reads the workspace's default (``workspaces.default_locale``,
+null: ``en-US``) in UTC.  This module reads those columns directly, in one query each, so that
+the settings' own function can replace it in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from saleshome.i18n import DEFAULT_LOCALE, normalise
+
+from .fields import Reader
+
+
+@dataclass(frozen=True)
+class Readers:
+    """The workspace's channel reader and its members' (Slack user Id → reader)."""
+
+    channel: Reader
+    members: dict[str, Reader] = field(default_factory=dict)
+
+    def of(self, recipient: str, tz: str | None = None) -> Reader:
+        """The reader of ``recipient`` (a Slack user or channel Id); ``tz`` overrides a member's zone."""
+        member = self.members.get(recipient)
+        if member is None:
+            return self.channel
+        return Reader(member.locale, tz or member.tz)
+
+
+def read_readers(db: duckdb.DuckDBPyConnection, workspace: str) -> Readers:
+    """The readers of ``workspace``: its default locale for channels, each mapped member's own."""
+    row = db.execute("SELECT default_locale FROM workspaces WHERE workspace = ?", [workspace]).fetchone()
+    default = normalise(row[0]) if row and row[0] else DEFAULT_LOCALE
+    members = {str(slack_id): Reader(normalise(locale) if locale else default, tz) for slack_id, locale, tz in
+               db.execute("SELECT slack_user_id, any_value(locale), any_value(tz) FROM user_map "
+                          "WHERE status = 'matched' AND slack_user_id IS NOT NULL GROUP BY slack_user_id").fetchall()}
+    return Readers(Reader(default, None), members)
