@@ -7,7 +7,7 @@ get when they write none (:data:`saleshome.settings.model.DEFAULT_MESSAGE`) — 
 when the deal has none).  Either way the placeholders are filled with values formatted for that
 locale: the amount with its currency (``CurrencyIsoCode``, else the org's default), the close
 date as a date, the stage by its label, the owner as a mention when they have a Slack account.
-Every value from Salesforce is neutralised (:func:`saleshome.slack.text.neutralise`): it cannot
+Every value from Salesforce is neutralised (:func:`saleshome.slack.text.escape`): it cannot
 mention, link or format.  Under it, the day of the signature and a "View in Salesforce" button.
 
 **The banner** (read on the owner's profile: the owner's Slack locale).  Plain text from the
@@ -27,7 +27,7 @@ from saleshome.i18n import Formatter, Messages, messages
 from saleshome.i18n.formatting import NULL
 from saleshome.settings.model import DEFAULT_MESSAGE, CelebrationSettings
 from saleshome.settings.templates import render_template
-from saleshome.slack.text import SECTION_TEXT_MAX, neutralise, truncate
+from saleshome.slack.text import SECTION_TEXT_MAX, escape, truncate
 
 DOMAIN = "celebrate"
 # The banner is set with users.profile.set (https://api.slack.com/methods/users.profile.set: "Set a user's
@@ -95,7 +95,7 @@ def message_text(settings: CelebrationSettings, deal: Deal, slack_user_id: str |
     m, f = messages(locale, DOMAIN), Formatter.for_reader(locale, None)
 
     def text(value: str | None) -> str:
-        return neutralise(_clean(value)) or NULL
+        return escape(_clean(value)) or NULL
 
     owner = f"<@{slack_user_id}>" if slack_user_id else (text(deal.owner_name) if _clean(deal.owner_name)
                                                          else m.gettext("A teammate"))
@@ -103,7 +103,7 @@ def message_text(settings: CelebrationSettings, deal: Deal, slack_user_id: str |
         "owner": owner,
         "opportunity": text(deal.name),
         "account": text(deal.account_name),
-        "amount": neutralise(f.money(deal.amount, deal.currency)),
+        "amount": escape(f.money(deal.amount, deal.currency)),
         "close_date": f.date(deal.close_date),
         "stage": text(deal.stage_label or deal.stage),
     }

@@ -100,16 +100,3 @@ def link(url: str, label: str) -> str:
     """A mrkdwn link whose label is escaped (a ``|`` or ``>`` in a name cannot break it)."""
     return f"<{url}|{escape(label).replace('|', '¦')}>"
 
-
-# mrkdwn has no escape for its formatting marks: each is swapped for a character that looks the same and that
-# Slack never reads as a delimiter (a backslash does not escape them: slackhq/slack-api-docs#34).
-_MRKDWN_LOOK_ALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})  # ∗ ˍ ∼ ˋ
-
-
-def neutralise(text: str) -> str:
-    """A value from Salesforce as literal mrkdwn: ``& < >`` escaped, ``* _ ~ ` `` swapped for look-alikes.
-
-    A deal named ``*Big* _deal_`` then shows as such (neither bold nor italic), and inside the
-    template's ``*{opportunity}*`` it stays in bold: the template's marks are the only ones left.
-    """
-    return escape(text).translate(_MRKDWN_LOOK_ALIKES)

@@ -20,7 +20,7 @@ from saleshome.celebrate.render import (
 )
 from saleshome.sandbox.slack.mrkdwn import render_mrkdwn
 from saleshome.settings.model import DEFAULT_MESSAGE, CelebrationSettings
-from saleshome.slack.text import neutralise
+from saleshome.slack.text import escape
 
 
 def _deal(**changes: object) -> Deal:
@@ -113,9 +113,9 @@ def test_a_deal_named_with_mrkdwn_marks_renders_literally() -> None:
     assert "\u223cAcme\u223c \u02cbcorp\u02cb" in html
 
 
-def test_neutralise_escapes_and_breaks_every_mark() -> None:
-    assert neutralise("a & <b> *c* _d_ ~e~ `f`") == "a &amp; &lt;b&gt; \u2217c\u2217 \u02cdd\u02cd \u223ce\u223c \u02cbf\u02cb"
-    assert neutralise("Plain deal 42") == "Plain deal 42"
+def test_escape_escapes_and_breaks_every_mark() -> None:
+    assert escape("a & <b> *c* _d_ ~e~ `f`") == "a &amp; &lt;b&gt; \u2217c\u2217 \u02cdd\u02cd \u223ce\u223c \u02cbf\u02cb"
+    assert escape("Plain deal 42") == "Plain deal 42"
 
 
 @given(st.text(max_size=80))
