@@ -192,6 +192,8 @@ def _committed_slices(settings: Settings, alias: str) -> int:
     return int(row[0]) if row else 0
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # 26 sync processes, each ~1.3 s of CPU to import: minutes on a loaded 2-core machine
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, sandbox = org
     rng = random.Random(20261125)
