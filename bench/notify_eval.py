@@ -37,6 +37,13 @@ TYPES = {"Id": ("id", "VARCHAR"), "Name": ("string", "VARCHAR"), "StageName": ("
 TODAY = date(2025, 6, 1)
 
 
+def bench_changes() -> Any:
+    """The range of the generated change log: every row committed at position 1, by run ``bench``."""
+    from saleshome.warehouse.watermarks import ChangeRange, Step
+
+    return ChangeRange(Step.NOTIFICATIONS, "bench", 0, 1, "bench")
+
+
 def log(message: str) -> None:
     print(f"[notify_eval] {message}", file=sys.stderr, flush=True)
 
@@ -70,7 +77,7 @@ def build_org(path: Path, size: int, records: int) -> None:
             TIMESTAMPTZ '2025-06-01 00:00:00+00' + to_milliseconds(i), op, CASE WHEN op = 'update' THEN f END,
             CASE WHEN op = 'update' THEN {value('h1')} END,
             CASE WHEN op = 'update' THEN {value('h2')} END,
-            false, now()
+            false, now(), 1
             FROM (SELECT i, CASE WHEN i % 20 = 0 THEN 'insert' WHEN i % 40 = 1 THEN 'delete' ELSE 'update' END AS op,
                          {fields}[1 + (hash(i * 11) % 7)::INTEGER] AS f, hash(i * 13) AS h1, hash(i * 17) AS h2
                   FROM range({size}) t(i))""")
@@ -121,7 +128,7 @@ def time_sql(path: Path, plans: list[Any]) -> tuple[float, int]:
 
     with OrgWarehouse(path) as wh:
         started = time.perf_counter()
-        compiled = compile_changes(plans, warehouse_columns(wh), run_id="bench", include_initial=False, today=TODAY)
+        compiled = compile_changes(plans, warehouse_columns(wh), changes=bench_changes(), today=TODAY)
         assert compiled is not None and not compiled.skipped, compiled and compiled.skipped
         rows = wh.conn.execute(compiled.sql, compiled.params).to_arrow_table()
         return time.perf_counter() - started, rows.num_rows
@@ -136,7 +143,7 @@ def profile_sql(path: Path, plans: list[Any]) -> None:
     from saleshome.warehouse.orgdb import OrgWarehouse
 
     with OrgWarehouse(path) as wh, tempfile.TemporaryDirectory(prefix="bench-notify-profile-") as tmp:
-        compiled = compile_changes(plans, warehouse_columns(wh), run_id="bench", include_initial=False, today=TODAY)
+        compiled = compile_changes(plans, warehouse_columns(wh), changes=bench_changes(), today=TODAY)
         assert compiled is not None
         output = Path(tmp) / "profile.json"
         wh.conn.execute("PRAGMA enable_profiling = 'json'")
@@ -180,7 +187,7 @@ def time_python(path: Path, plans: list[Any], sample: int) -> float:
     for plan in plans:
         _ = plan.opts  # options parsed once per definition, as any evaluator would
     started = time.perf_counter()
-    evaluate_rows(plans, rows, {"Opportunity": records}, run_id="bench", include_initial=False, today=TODAY)
+    evaluate_rows(plans, rows, {"Opportunity": records}, after=0, upto=1, notifying_runs=(), today=TODAY)
     return time.perf_counter() - started
 
 

@@ -12,7 +12,10 @@ recipients' local hour has come, then publish.  ``housekeeping`` (hourly): clear
 celebration banners still shown, and report the dead letters (the daily Id reconciliation
 runs inside each sync).
 
-Every flow first checks that the workspace's Slack plan includes Sales Home.
+Every flow first checks that the workspace's Slack plan includes Sales Home.  The CLI runs the
+same steps without Prefect (``saleshome sync``, ``outbox publish``, ``digest``, ``housekeeping``):
+each task here calls the function of ``saleshome.pipeline`` or ``saleshome.operations`` that
+the CLI calls.
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.sync import MAX_PARALLEL_ORGS, paused, run_sync
-from saleshome.celebrate import BannerStats, CelebrationSummary, HousekeepingStats, PermalinkStats
+from saleshome.celebrate import BannerStats, CelebrationSummary, PermalinkStats
 from saleshome.config import load_settings
-from saleshome.notify.digest import DigestSummary
 from saleshome.notify.evaluate import EvaluationSummary
+from saleshome.operations import DigestRun, HousekeepingRun
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
 from saleshome.slack.publisher import PublishStats
@@ -59,19 +62,6 @@ class SalesHomeRun:
     published: PublishStats | None = None
     banners: BannerStats | None = None
     permalinks: PermalinkStats | None = None
-
-
-@dataclass
-class DigestRun:
-    scheduled: list[EvaluationSummary]
-    digests: DigestSummary
-    published: PublishStats
-
-
-@dataclass
-class HousekeepingRun:
-    banners: HousekeepingStats
-    dead_letters: int
 
 
 # ---------------------------------------------------------------------------------------- flows

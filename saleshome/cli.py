@@ -5,7 +5,8 @@ them inside the command so that `saleshome --help` stays fast and nothing (clien
 connections, environment reads) is created at import.
 
 Errors: any `SalesHomeError` reaching `main` is printed as its message and hint, without a
-traceback; exit status 75 (EX_TEMPFAIL) when retrying may help, 1 otherwise.
+traceback; exit status 75 (EX_TEMPFAIL) when retrying may help, 2 for a file that cannot be read
+(as for a bad option), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ import typer
 from saleshome.cli_notify import notifications_app
 from saleshome.cli_settings import GROUPS as SETTINGS_GROUPS
 from saleshome.cli_settings import ActorOption
-from saleshome.errors import SalesHomeError, is_retriable
+from saleshome.errors import InputFileError, SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from saleshome.salesforce.credentials import Resolver
 
 EXIT_FAILURE = 1
+EXIT_USAGE = 2  # a bad option (click) or a file that is not UTF-8 YAML of the right shape (InputFileError)
 EXIT_TEMPFAIL = 75  # sysexits.h EX_TEMPFAIL: try again later
 
 app = typer.Typer(
@@ -96,6 +100,13 @@ def _split(values: list[str] | None) -> list[str] | None:
     return names or None
 
 
+def _existing_home() -> Any:
+    """The settings of a command that only reads: refused, creating nothing, when the home does not exist."""
+    from saleshome.config import load_settings, require_existing_home
+
+    return require_existing_home(load_settings())
+
+
 # --- org ------------------------------------------------------------------------------------
 @org_app.command("add")
 def org_add(
@@ -113,27 +124,41 @@ def org_add(
     api_version: Annotated[str, typer.Option(help="Salesforce REST API version.")] = "62.0",
     objects: Annotated[str | None, typer.Option(
         help="Comma-separated objects to sync instead of the default set (User, Account, Opportunity, ...).")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="If this Salesforce org is already connected (under another alias, or this one), move it "
+                          "here with this connection instead of refusing.")] = False,
     actor: ActorOption = None,
 ) -> None:
     """Verify the connection to an org (login, identity, org id, API version), then save it (sales admins only).
 
     Secrets are never stored: the org keeps a reference to where they are read from.
+
+    A Salesforce org is connected once: credentials of an org already connected under another alias are refused
+    (every notification and celebration would go out twice). With --replace the org moves instead: the alias that
+    holds it is renamed to ALIAS with its synced data, sync state, settings, notifications, celebrations and unsent
+    messages, and keeps this connection (login URL, auth, credentials, CA file, API version, objects); nothing is
+    synced or sent again. --replace on the alias that holds the org replaces its connection in place.
     """
     from saleshome.cli_settings import _actor, _context
     from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
-    from saleshome.settings.orgs import add_org_as
+    from saleshome.settings.orgs import add_org_as, list_orgs, same_org_id
     from saleshome.sync.render import org_kind
 
     if env_prefix and secret_block:
         raise typer.BadParameter("give --env-prefix or --secret-block, not both")
     ref = f"prefect-secret:{secret_block}" if secret_block else f"env:{env_prefix or env_prefix_for(alias)}"
     ctx = _context()
+    before = list_orgs(ctx.settings) if replace else []
     org = add_org_as(
         ctx.settings, ctx.directory, alias, actor=_actor(ctx, actor), login_url=login_url,
         auth_method=AuthMethod(auth.value), credential_ref=ref, ca_file=str(ca_file) if ca_file else None,
         api_version=api_version, objects=tuple(_split([objects] if objects else None) or ()) or None,
-        resolvers=RESOLVERS,
+        resolvers=RESOLVERS, replace=replace,
     )
+    moved = next((o.alias for o in before if same_org_id(o.org_id, org.org_id)), None)
+    if moved is not None:
+        done = f"Moved {moved} to {org.alias}" if moved != org.alias else f"Replaced the connection of {org.alias}"
+        typer.echo(f"{done} (its synced data, settings and history kept).")
     typer.echo(f"Connected {org.alias}: org {org.org_id} ({org.org_name or 'unnamed'}), {org_kind(org.is_sandbox)}, "
                f"API v{org.api_version}, {org.instance_url}")
     typer.echo(f"Credentials are read from {ref} when needed; nothing secret was stored (recorded in the audit log).")
@@ -145,14 +170,18 @@ def org_list() -> None:
     from rich.console import Console
 
     from saleshome.cli_settings import _ready
+    from saleshome.listing import fit
     from saleshome.settings.orgs import list_orgs
     from saleshome.sync.render import orgs_table
+    from saleshome.sync.status import org_states
 
-    orgs = list_orgs(_ready().settings)
+    settings = _ready(read_only=True).settings
+    orgs = list_orgs(settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
-    Console().print(orgs_table(orgs))
+    console = Console()  # a run whose process died: crashed, last seen …
+    console.print(fit(orgs_table(orgs, org_states(settings)), width=console.width, text=("name", "status")))
 
 
 @org_app.command("remove")
@@ -218,11 +247,10 @@ def status() -> None:
     sync: reads only the control database). When the plan does not include Sales Home, that comes first, in red."""
     from rich.console import Console
 
-    from saleshome.config import load_settings
     from saleshome.sync.render import status_view
     from saleshome.sync.status import read_status
 
-    settings = load_settings()
+    settings = _existing_home()
     console = Console()
     _print_plan_problem(console, settings)
     orgs = read_status(settings)
@@ -230,8 +258,23 @@ def status() -> None:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
     for org in orgs:
-        console.print(status_view(org))
+        console.print(_fitted(status_view(org), console.width))
     _print_publishing_status(console, settings)
+
+
+def _fitted(view: Any, width: int) -> Any:
+    """``view`` (rich renderables, tables in groups) with each table laid out for ``width``
+    (:func:`saleshome.listing.fit`)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    from saleshome.listing import fit
+
+    if isinstance(view, Table):
+        return fit(view, width=width, text=("last error",))
+    if isinstance(view, Group):
+        return Group(*(_fitted(part, width) for part in view.renderables))
+    return view
 
 
 def _print_plan_problem(console: Any, settings: Any) -> bool:
@@ -257,8 +300,7 @@ def _print_plan_problem(console: Any, settings: Any) -> bool:
 
 def _print_publishing_status(console: Any, settings: Any) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
-    from rich.table import Table
-
+    from saleshome.listing import Column, listing
     from saleshome.slack.outbox import counts, dead_letters
     from saleshome.slack.users import unmapped_users
     from saleshome.warehouse.control import ControlDB
@@ -270,13 +312,11 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
     if dead:
         total = backlog.get("dead", 0) + backlog.get("blocked", 0)
         more = f", newest {len(dead)} shown (all: `saleshome outbox list --state dead`)" if total > len(dead) else ""
-        table = Table(title=f"{total} dead letters and blocked messages{more}; fix the cause, then "
-                            "`saleshome outbox retry KEY`", title_justify="left")
-        for column in ("key", "kind", "channel", "state", "reason", "attempts"):
-            table.add_column(column)
-        for d in dead:
-            table.add_row(d["key"], d["kind"], d["channel"], d["state"], str(d["last_error"]), str(d["attempts"]))
-        console.print(table)
+        columns = [Column(c, text=c == "reason") for c in ("key", "kind", "channel", "state", "reason", "attempts")]
+        console.print(listing(f"{total} dead letters and blocked messages{more}; fix the cause, then "
+                              "`saleshome outbox retry KEY`", columns,
+                              [[d["key"], d["kind"], d["channel"], d["state"], d["last_error"], d["attempts"]]
+                               for d in dead], width=console.width))
     unmapped = unmapped_users(control)
     if unmapped:
         shown = unmapped[:STATUS_UNMAPPED_USERS]
@@ -286,6 +326,13 @@ def _print_publishing_status(console: Any, settings: Any) -> None:
                       + ", ".join(f"{u['email'] or u['sf_user_id']} ({UNMAPPED_LABELS.get(u['status'], u['status'])})"
                                   for u in shown)
                       + (" ..." if len(unmapped) > len(shown) else ""))
+    from saleshome.settings.locales import channel_locale, locale_counts
+
+    languages = locale_counts(control)
+    if languages:
+        console.print(f"Languages: channels read {channel_locale(control, settings.workspace)}; members' Slack "
+                      "languages (their DMs): " + ", ".join(f"{n} {loc or 'not known yet'}"
+                                                             for loc, n in languages.items()))
     from datetime import UTC, datetime, timedelta
 
     from saleshome.notify.stats import skipped_recipients
@@ -306,39 +353,99 @@ def serve() -> None:
     serve_deployments()
 
 
+@app.command()
+def digest(
+    now: Annotated[str | None, typer.Option(
+        help="Evaluate as of this ISO 8601 time (UTC when no offset is given), e.g. to send a missed hour's "
+             "digests.", show_default="the present")] = None,
+) -> None:
+    """What the hourly `digest` deployment does: every org's time-based notifications (stale records, upcoming
+    dates), the digests whose recipients' local hour has come (never two for one period), then publish them
+    (with progress).  Refused when the workspace's plan does not include Sales Home."""
+    from saleshome.config import load_settings
+    from saleshome.operations.console import digest_with_progress
+
+    moment = _moment(now)  # a bad --now is refused before anything is opened
+    raise typer.Exit(digest_with_progress(load_settings(), moment))
+
+
+def _moment(value: str | None) -> datetime | None:
+    """``--now``: an ISO 8601 time, UTC when it has no offset."""
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2026-12-07T09:00:00+00:00)",
+                                 param_hint="--now") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def housekeeping() -> None:
+    """What the hourly `housekeeping` deployment does: clear our celebration banners past their expiry still
+    shown (admin token), and list the dead letters with their reasons.  Refused when the workspace's plan does
+    not include Sales Home."""
+    from saleshome.config import load_settings
+    from saleshome.operations.console import housekeeping_now
+
+    raise typer.Exit(housekeeping_now(load_settings()))
+
+
 @outbox_app.command("publish")
 def outbox_publish() -> None:
-    """Send what the outbox holds now (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply; refused
-    when the workspace's plan does not include Sales Home)."""
+    """Deliver everything the outbox holds now: messages, direct messages, digests and celebrations
+    (SALESHOME_SLACK_BOT_TOKEN; rate limits and restrictions apply), then the celebration banners
+    (SALESHOME_SLACK_ADMIN_TOKEN) and the celebration messages' permalinks; a progress bar on a terminal.
+    Ends saying what is left, per kind, and which command sends it.  Refused when the workspace's plan does
+    not include Sales Home."""
     from saleshome.config import load_settings
-    from saleshome.slack.setup import publisher_from_settings
+    from saleshome.operations.console import publish_with_progress
 
-    stats = publisher_from_settings(load_settings()).publish()
-    typer.echo(f"sent {stats.sent}, found already sent {stats.reconciled}, to retry {stats.retried}, "
-               f"rate-limit waits {stats.rate_limit_waits}, dead-lettered {stats.dead}, blocked {stats.blocked}")
+    raise typer.Exit(publish_with_progress(load_settings()))
+
+
+class OutboxState(StrEnum):
+    """The states of an outbox item (``saleshome.slack.outbox``; kept here: that module is slow to import)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    BLOCKED = "blocked"
+
+
+OUTBOX_COLUMNS = ("key", "kind", "channel", "state", "attempts", "created", "last error")
 
 
 @outbox_app.command("list")
 def outbox_list(
-    state: Annotated[str | None, typer.Option(help="Only this state: pending, sending, sent, dead, blocked.")] = None,
+    state: Annotated[OutboxState | None, typer.Option(help="Only the items in this state.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
 ) -> None:
     """List outbox items (newest first; shown even when the plan lacks Sales Home, with that problem first)."""
     from rich.console import Console
 
-    from saleshome.config import load_settings
+    from saleshome.listing import Column, listing
     from saleshome.warehouse.control import ControlDB
 
-    settings = load_settings()
+    settings = _existing_home()
     _print_plan_problem(Console(stderr=True), settings)
-    where, params = ("WHERE state = ?", [state]) if state else ("", [])
+    where, params = ("WHERE state = ?", [state.value]) if state else ("", [])
     rows = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds).rows(
-        f"SELECT key, kind, channel, state, attempts, last_error FROM outbox {where} ORDER BY seq DESC LIMIT ?",
-        [*params, limit],
+        "SELECT key, kind, channel, state, attempts, created_at, last_error FROM outbox "
+        f"{where} ORDER BY seq DESC LIMIT ?", [*params, limit],
     )
-    for r in rows:
-        typer.echo(f"{r['key']}  {r['kind']:<12} {r['channel']:<12} {r['state']:<8} attempts={r['attempts']} "
-                   f"{r['last_error'] or ''}".rstrip())
+    if not rows:
+        typer.echo("The outbox is empty." if state is None else f"No outbox item is {state.value}.")
+        return
+    console = Console()
+    columns = [Column(c, text=c == "last error", justify="right" if c == "attempts" else "left")
+               for c in OUTBOX_COLUMNS]
+    console.print(listing(f"Outbox: {len(rows)} item(s), newest first" + (f", {state.value}" if state else ""),
+                          columns, [list(r.values()) for r in rows], width=console.width))
 
 
 @outbox_app.command("retry")
@@ -386,4 +493,5 @@ def main() -> None:
         typer.secho(f"error: {exc.message}", err=True, fg=typer.colors.RED)
         if exc.hint:
             typer.echo(f"hint: {exc.hint}", err=True)
-        sys.exit(EXIT_TEMPFAIL if is_retriable(exc) else EXIT_FAILURE)
+        sys.exit(EXIT_TEMPFAIL if is_retriable(exc) else EXIT_USAGE if isinstance(exc, InputFileError)
+                 else EXIT_FAILURE)

@@ -47,10 +47,10 @@ FileOption = Annotated[Path | None, typer.Option(
 _WHEN = re.compile(r"^\s*([A-Za-z][\w.]*)\s+(!=|<=|>=|=|<|>|not_in|in|contains|is_not_null|is_null)(?=\s|$)\s*(.*)$")
 
 
-def _yaml_value(text: str) -> Any:
-    import yaml
+def _yaml_value(text: str, source: str) -> Any:
+    from saleshome.textfiles import load_yaml
 
-    value = yaml.safe_load(text) if text.strip() else None
+    value = load_yaml(text, source) if text.strip() else None
 
     def plain(v: Any) -> Any:
         if isinstance(v, datetime | date):
@@ -71,7 +71,7 @@ def parse_when(text: str) -> dict[str, Any]:
         raise ValidationError(f"cannot read the condition {text!r}",
                               hint='write it as "FIELD OP VALUE", e.g. "Amount >= 100000" or "NextStep is_null"')
     field, op, raw = m.groups()
-    return {"field": field, "op": op, **({"value": _yaml_value(raw)} if raw.strip() else {})}
+    return {"field": field, "op": op, **({"value": _yaml_value(raw, f"--when {text!r}")} if raw.strip() else {})}
 
 
 def parse_recipients(values: list[str]) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def build_spec(base: dict[str, Any], *, template: str | None, object_: str | Non
         if not sep:
             raise ValidationError(f"--option {item!r}: expected KEY=VALUE")
         data.setdefault("options", {})
-        data["options"] = {**data["options"], key.strip(): _yaml_value(raw)}
+        data["options"] = {**data["options"], key.strip(): _yaml_value(raw, f"--option {item!r}")}
     if when:
         data["conditions"] = [parse_when(w) for w in when]
     if to:
@@ -149,31 +149,23 @@ def build_spec(base: dict[str, Any], *, template: str | None, object_: str | Non
 def _file(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
-    import yaml
+    from saleshome.textfiles import read_yaml_mapping
 
-    from saleshome.errors import ValidationError
-
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict):
-        raise ValidationError(f"{path}: expected a mapping (template, object, options, ...)")
-    return data
+    return read_yaml_mapping(path, expected="template, object, options, conditions, recipients, delivery, ...")
 
 
 @notifications_app.command("templates")
 def templates() -> None:
     """List the templates, their options and what they watch."""
     from rich.console import Console
-    from rich.table import Table
 
+    from saleshome.listing import Column, listing
     from saleshome.notify.catalog import template_table
 
-    table = Table(title="Notification templates")
     rows = template_table()
-    for column in rows[0]:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row.values())
-    Console().print(table)
+    console = Console()
+    columns = [Column(c, text=c in ("options", "description")) for c in rows[0]]
+    console.print(listing("Notification templates", columns, [list(r.values()) for r in rows], width=console.width))
 
 
 @notifications_app.command("create")
@@ -196,8 +188,9 @@ def create(
     """Create a notification from a template (sales admins; checked against the org's schema and Slack)."""
     from saleshome.notify.store import create_notification
 
+    base = _file(file)  # read before anything is opened: a bad file changes nothing
     ctx = _ready()
-    spec = build_spec(_file(file), template=template, object_=object_, options=option, when=when, to=to,
+    spec = build_spec(base, template=template, object_=object_, options=option, when=when, to=to,
                       digest=digest, fields=fields, title=title, cooldown=cooldown)
     saved = create_notification(ctx, _actor(ctx, actor), org, name, spec, enabled=not disabled)
     typer.echo(f"Created {saved.name} ({saved.id}, version {saved.version}) on {saved.alias}: {saved.template} "
@@ -225,9 +218,10 @@ def edit(
     """Change a notification: the options given replace the current ones (a new version; audited)."""
     from saleshome.notify.store import edit_notification, get_notification
 
+    given = _file(file)  # read before anything is opened: a bad file changes nothing
     ctx = _ready()
     current = get_notification(ctx.control, ctx.workspace, ref, org)
-    base = _file(file) or current.spec.model_dump(mode="json")
+    base = given or current.spec.model_dump(mode="json")
     if no_conditions:
         base["conditions"] = []
     spec = build_spec(base, template=template, object_=object_, options=option, when=when, to=to, digest=digest,
@@ -284,26 +278,32 @@ def disable(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption 
 def list_(org: OrgOption = None) -> None:
     """List the notifications: name, org, template, object, delivery, recipients, version, state."""
     from rich.console import Console
-    from rich.table import Table
 
+    from saleshome.listing import Column, listing
     from saleshome.notify.store import load_notifications
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     found = load_notifications(ctx.control, ctx.workspace, org)
     if not found:
         typer.echo("No notification yet: create one with `saleshome notifications create NAME --org ORG "
                    "--template TEMPLATE --as U…`.")
         return
-    table = Table(title="Notifications")
-    for column in ("name", "id", "org", "template", "object", "delivery", "recipients", "version", "state"):
-        table.add_column(column, overflow="fold")
-    for n in found:
-        r = n.spec.recipients
-        who = [w for w, on in (("owner", r.owner), ("manager", r.manager)) if on] + r.channels + r.users
-        d = n.spec.delivery
-        table.add_row(n.name, n.id, n.alias, n.template, n.object, "immediate" if d.mode == "immediate" else d.schedule,
-                      ", ".join(who), str(n.version), "enabled" if n.enabled else "disabled")
-    Console().print(table)
+    columns = [Column(c, text=c == "recipients") for c in
+               ("name", "id", "org", "template", "object", "delivery", "recipients", "version", "state")]
+    rows = [[n.name, n.id, n.alias, n.template, n.object, _delivery(n.spec), ", ".join(_recipients(n.spec)),
+             n.version, "enabled" if n.enabled else "disabled"] for n in found]
+    console = Console()
+    console.print(listing("Notifications", columns, rows, width=console.width))
+
+
+def _recipients(spec: NotificationSpec) -> list[str]:
+    r = spec.recipients
+    return [w for w, on in (("owner", r.owner), ("manager", r.manager)) if on] + r.channels + r.users
+
+
+def _delivery(spec: NotificationSpec) -> str:
+    d = spec.delivery
+    return "immediate" if d.mode == "immediate" else d.schedule
 
 
 @notifications_app.command("show")
@@ -313,32 +313,39 @@ def show(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption = N
 
     from saleshome.notify.store import get_notification, versions
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     n = get_notification(ctx.control, ctx.workspace, ref, org)
     typer.echo(f"# {n.name} ({n.id}) on {n.alias}: version {n.version}, {'enabled' if n.enabled else 'disabled'}")
-    typer.echo(yaml.safe_dump(n.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False,
-                              allow_unicode=True), nl=False)
+    typer.echo(yaml.safe_dump(n.spec.effective(), sort_keys=False, allow_unicode=True), nl=False)
     for v in versions(ctx.control, n.id):
         typer.echo(f"# version {v['version']}: {v['changed_at']:%Y-%m-%d %H:%M} by {v['changed_by']}")
 
 
-@notifications_app.command("stats")
-def stats(org: OrgOption = None) -> None:
-    """Per notification: matched, queued, delivered, failed, blocked, pending, last fired, last 24 h and 7 days."""
-    from rich.console import Console
-    from rich.table import Table
+STATS_DEFAULT = ("notification", "org", "enabled", "matched", "queued", "delivered", "failed", "pending",
+                 "last_fired")
 
+
+@notifications_app.command("stats")
+def stats(
+    org: OrgOption = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column (version, blocked, last 24 h and 7 days, "
+                                                      "direct messages skipped).")] = False,
+) -> None:
+    """Per notification: matched, queued, delivered, failed, pending, last fired (--wide: also version, blocked,
+    last 24 h and 7 days, direct messages skipped as unmapped or not a Sales member)."""
+    from rich.console import Console
+
+    from saleshome.listing import Column, listing
     from saleshome.notify.stats import STATS_COLUMNS, notification_stats
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     rows = notification_stats(ctx.control, ctx.workspace, org)
     if not rows:
         typer.echo("No notification yet.")
         return
-    table = Table(title="Notifications: what they did")
-    for column in STATS_COLUMNS:
-        table.add_column(column.replace("_", " "), overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else f"{v:%Y-%m-%d %H:%M}" if isinstance(v, datetime) else str(v)
-                        for v in row.values()))
-    Console().print(table)
+    names = STATS_COLUMNS if wide else STATS_DEFAULT
+    columns = [Column(c.replace("_", " "), justify="left" if c in ("notification", "org", "template", "enabled",
+                                                                   "last_fired") else "right") for c in names]
+    console = Console()
+    console.print(listing("Notifications: what they did", columns, [[row[c] for c in names] for row in rows],
+                          width=console.width))

@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from saleshome.settings.apply import ChangeSet
     from saleshome.settings.context import SettingsContext
 
 ActorOption = Annotated[str | None, typer.Option(
     "--as", help="The Slack user (U…) making the change.", show_default="SALESHOME_ACTOR")]
 
-workspace_app = typer.Typer(help="The Slack plan of the workspace (who may use Sales Home).", no_args_is_help=True)
+workspace_app = typer.Typer(help="The Slack plan of the workspace (who may use Sales Home), the channels' language.",
+                            no_args_is_help=True)
 roles_app = typer.Typer(help="Grant, revoke and list the sales admin role.", no_args_is_help=True)
 lists_app = typer.Typer(help="Salesforce objects shown in Sales Home and their default list views.",
                         no_args_is_help=True)
@@ -38,21 +41,34 @@ GROUPS: tuple[tuple[typer.Typer, str], ...] = (
 )
 
 
-def _context() -> SettingsContext:
+def _context(*, read_only: bool = False) -> SettingsContext:
+    """The settings context of a command; ``read_only`` (lists, show, export, audit, dry runs): refused, creating
+    nothing, when the home does not exist yet."""
     from saleshome.cli import RESOLVERS
-    from saleshome.config import load_settings
+    from saleshome.config import load_settings, require_existing_home
     from saleshome.settings.context import SettingsContext
 
-    return SettingsContext(load_settings(), resolvers=RESOLVERS)
+    settings = load_settings()
+    return SettingsContext(require_existing_home(settings) if read_only else settings, resolvers=RESOLVERS)
 
 
-def _ready() -> SettingsContext:
+def _ready(*, read_only: bool = False) -> SettingsContext:
     """A context, once the workspace's plan includes Sales Home (every command but `workspace`)."""
     from saleshome.settings.workspace import require_sales_home
 
-    ctx = _context()
+    ctx = _context(read_only=read_only)
     require_sales_home(ctx.control, ctx.workspace)
     return ctx
+
+
+def _print_table(table: Table) -> None:
+    """Print a listing so that it reads well at the terminal's width (:func:`saleshome.listing.fit`)."""
+    from rich.console import Console
+
+    from saleshome.listing import fit
+
+    console = Console()
+    console.print(fit(table, width=console.width))
 
 
 def _actor(ctx: SettingsContext, given: str | None) -> str:
@@ -84,18 +100,17 @@ def _report(changes: ChangeSet, *, dry_run: bool = False) -> None:
 @workspace_app.command("show")
 def workspace_show() -> None:
     """Show the workspace's plan and whether Sales Home is available on it."""
-    from rich.console import Console
 
     from saleshome.settings.render import workspace_table
     from saleshome.settings.workspace import ACCESS, get_workspace
 
-    ctx = _context()
+    ctx = _context(read_only=True)
     found = get_workspace(ctx.control, ctx.workspace)
     if found is None:
         typer.echo(f"No plan set for workspace {ctx.workspace!r} yet: the Slack primary owner sets it with "
                    f"`saleshome workspace set-plan PLAN --as U…`. Sales Home needs {ACCESS}.")
         return
-    Console().print(workspace_table(found))
+    _print_table(workspace_table(found))
 
 
 @workspace_app.command("set-plan")
@@ -117,17 +132,42 @@ def workspace_set_plan(
     typer.echo(f"Workspace {found.workspace}: {found.plan_label} ({', '.join(found.team_ids)}); Sales Home is {state}.")
 
 
+@workspace_app.command("locale")
+def workspace_locale(
+    locale: Annotated[str | None, typer.Argument(
+        help="The language of messages in channels: fr-FR, en-US, en-GB... (`default`: en-US). "
+             "Left out: show it.")] = None,
+    actor: ActorOption = None,
+) -> None:
+    """Show or set the language of messages posted in channels (a sales admin; DMs read each member's Slack
+    language)."""
+    from saleshome.settings.apply import current_state
+    from saleshome.settings.changes import set_locale
+    from saleshome.settings.locales import locale_counts
+
+    ctx = _ready()
+    if locale is None:
+        counts = locale_counts(ctx.control)
+        members = ", ".join(f"{n} {loc or 'not known yet'}" for loc, n in counts.items()) or "no member mapped yet"
+        typer.echo(f"Channels read {current_state(ctx).locale}; direct messages read each member's Slack language "
+                   f"({members}).")
+        return
+    changes = set_locale(ctx, _actor(ctx, actor), None if locale == "default" else locale)
+    _report(changes)
+    if changes.changes:
+        typer.echo(f"Channels now read {changes.after.locale}.")
+
+
 # --- roles ----------------------------------------------------------------------------------
 @roles_app.command("list")
 def roles_list() -> None:
     """List the sales admins."""
-    from rich.console import Console
 
     from saleshome.errors import SalesHomeError
     from saleshome.settings.render import roles_table
     from saleshome.settings.roles import list_sales_admins
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     admins = list_sales_admins(ctx.control, ctx.workspace)
     if not admins:
         typer.echo("No sales admin yet: the primary owner (Business+) or a role admin (Enterprise) grants the role "
@@ -140,7 +180,7 @@ def roles_list() -> None:
             names[a.user_id] = user.real_name + (" (deactivated)" if user.deleted else "")
         except SalesHomeError:
             names[a.user_id] = "?"
-    Console().print(roles_table(admins, names))
+    _print_table(roles_table(admins, names))
 
 
 @roles_app.command("grant")
@@ -179,13 +219,12 @@ def lists_show(
     limit: Annotated[int, typer.Option(min=1, help="Rows shown at most.")] = 50,
 ) -> None:
     """Print a default list view's results (as of the last sync) with the record layout's fields."""
-    from rich.console import Console
     from rich.table import Table
 
     from saleshome.settings.layouts import layout_for
     from saleshome.settings.listviews import list_view_rows
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     name = ctx.sobject(org, object_)["name"]
     layout = layout_for(ctx.control, org, name, ctx.describe(org, name))
     fields, rows = list_view_rows(ctx.settings, org, name, list_view, layout.fields, limit=limit)
@@ -194,25 +233,24 @@ def lists_show(
         table.add_column(field, overflow="fold")
     for row in rows:
         table.add_row(*("" if v is None else v for v in row))
-    Console().print(table)
+    _print_table(table)
 
 
 @lists_app.command("list")
 def lists_list(org: Annotated[str | None, typer.Argument(help="Only this org.")] = None) -> None:
     """List the objects shown in Sales Home per org, with their default list views."""
-    from rich.console import Console
 
     from saleshome.settings.apply import current_state
     from saleshome.settings.render import lists_table
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     orgs = current_state(ctx).orgs
     if org is not None:
         orgs = {org: orgs[org]} if org in orgs else {}
     if not orgs:
         typer.echo("No org connected" + (f" called {org!r}" if org else "") + ": connect one with `saleshome org add`.")
         return
-    Console().print(lists_table(orgs))
+    _print_table(lists_table(orgs))
 
 
 @lists_app.command("views")
@@ -221,16 +259,15 @@ def lists_views(
     object_: Annotated[str, typer.Argument(metavar="OBJECT", help="The object (Opportunity, Account, ...).")],
 ) -> None:
     """List the org's list views of an object (the ones default lists are chosen from)."""
-    from rich.console import Console
 
     from saleshome.settings.apply import current_state
     from saleshome.settings.render import list_views_table
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     name = ctx.sobject(org, object_)["name"]
     state = current_state(ctx).orgs.get(org)
     chosen = {v.id for v in state.objects[name].default_lists} if state and name in state.objects else set()
-    Console().print(list_views_table(org, name, ctx.list_views(org, name), chosen))
+    _print_table(list_views_table(org, name, ctx.list_views(org, name), chosen))
 
 
 @lists_app.command("add")
@@ -295,19 +332,18 @@ def layouts_show(
     object_: Annotated[str, typer.Argument(metavar="OBJECT", help="The object.")],
 ) -> None:
     """Show an object's record layout (the default one when none was set)."""
-    from rich.console import Console
 
     from saleshome.settings.apply import current_state
     from saleshome.settings.layouts import default_layout
     from saleshome.settings.render import layout_table
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     describe = ctx.describe(org, object_)
     name = describe["name"]
     org_state = current_state(ctx).orgs.get(org)
     explicit = org_state.layouts.get(name) if org_state else None
     layout = explicit or default_layout(describe)
-    Console().print(layout_table(org, name, layout, default=explicit is None, describe=describe))
+    _print_table(layout_table(org, name, layout, default=explicit is None, describe=describe))
 
 
 @layouts_app.command("set")
@@ -343,12 +379,11 @@ def layouts_reset(
 @restrictions_app.command("show")
 def restrictions_show() -> None:
     """Show the notification restrictions in force."""
-    from rich.console import Console
 
     from saleshome.settings.apply import current_state
     from saleshome.settings.render import restrictions_table
 
-    Console().print(restrictions_table(current_state(_ready())))
+    _print_table(restrictions_table(current_state(_ready(read_only=True))))
 
 
 @restrictions_app.command("set")
@@ -377,13 +412,12 @@ def restrictions_set(
 @celebrations_app.command("show")
 def celebrations_show() -> None:
     """Show the celebration settings (and each org's won stage)."""
-    from rich.console import Console
 
     from saleshome.errors import SalesHomeError
     from saleshome.settings.apply import current_state
     from saleshome.settings.render import celebrations_table
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     state = current_state(ctx)
     names: dict[str, str] = {}
     for channel in state.celebrations.channels:
@@ -391,7 +425,7 @@ def celebrations_show() -> None:
             names[channel] = f"{ctx.directory.channel(channel).label} ({channel})"
         except SalesHomeError:
             names[channel] = f"{channel} (not found)"
-    Console().print(celebrations_table(state, names))
+    _print_table(celebrations_table(state, names))
 
 
 @celebrations_app.command("set")
@@ -431,7 +465,7 @@ def settings_show() -> None:
     """Print a summary of every Sales Home setting."""
     from saleshome.settings.summary import print_summary
 
-    print_summary(_ready())
+    print_summary(_ready(read_only=True))
 
 
 @settings_app.command("export")
@@ -439,7 +473,7 @@ def settings_export() -> None:
     """Write every setting as YAML on stdout (`saleshome settings export > sales-home.yaml`)."""
     from saleshome.settings.apply import current_state, export_yaml
 
-    sys.stdout.write(export_yaml(current_state(_ready())))
+    sys.stdout.write(export_yaml(current_state(_ready(read_only=True))))
 
 
 @settings_app.command("import")
@@ -449,11 +483,13 @@ def settings_import(
     actor: ActorOption = None,
 ) -> None:
     """Apply a YAML settings document: checked first, then all of it in one transaction, or nothing."""
-    from saleshome.settings.apply import import_yaml
+    from saleshome.settings.apply import apply_document, validate_document
+    from saleshome.textfiles import read_yaml_mapping
 
-    ctx = _ready()
-    _report(import_yaml(ctx, _actor(ctx, actor), file.read_text(encoding="utf-8"), dry_run=dry_run),
-            dry_run=dry_run)
+    # The file is read and its shape checked before anything is opened: a bad file changes nothing.
+    doc = validate_document(read_yaml_mapping(file, expected="of sections: restrictions, celebrations, orgs"))
+    ctx = _ready(read_only=dry_run)
+    _report(apply_document(ctx, _actor(ctx, actor), doc, dry_run=dry_run), dry_run=dry_run)
 
 
 @settings_app.command("audit")
@@ -468,9 +504,10 @@ def settings_audit(
     from saleshome.settings.audit import read_audit
     from saleshome.settings.render import audit_table, parse_since
 
-    ctx = _ready()
+    ctx = _ready(read_only=True)
     entries = read_audit(ctx.control, ctx.workspace, since=parse_since(since) if since else None, limit=limit)
     if not entries:
         typer.echo("No settings change recorded" + (f" since {since}" if since else "") + ".")
         return
-    Console().print(audit_table(entries))
+    console = Console()
+    console.print(audit_table(entries, width=console.width))

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from saleshome.errors import ConfigurationError
+
 
 class Settings(BaseSettings):
     """Where state lives and how syncs behave; every value has a documented default."""
@@ -28,6 +30,11 @@ class Settings(BaseSettings):
                     "not every reconcile_hours: a revoked assignment ends Sales Home at the next sync.",
     )
     lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock.")
+    heartbeat_seconds: float = Field(
+        default=10, gt=0,
+        description="A running sync refreshes its run's heartbeat this often; a run whose heartbeat is older than "
+                    "6 of these (or whose process is gone from this host) is shown as crashed.",
+    )
     chunk_rows: int = Field(default=250_000, ge=1, description="Windows with more rows are cut in committed slices.")
     duckdb_memory_limit: str = Field(default="280MB", description="DuckDB memory limit of a sync (it spills beyond).")
     duckdb_checkpoint_wal: str = Field(
@@ -66,3 +73,16 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the settings now (environment, then ``overrides``)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def require_existing_home(settings: Settings) -> Settings:
+    """``settings``, once its home holds a control database: commands that only read (lists, show, export,
+    stats, status) call this first, so that reading never creates a home or a database file."""
+    if not settings.control_db.is_file():
+        where = settings.home.absolute()
+        found = "that directory does not exist" if not settings.home.exists() else "it holds no control.duckdb"
+        raise ConfigurationError(
+            f"no Sales Home at {where} ({found}); nothing to show",
+            hint="set SALESHOME_HOME to the directory of an existing Sales Home, or start one by connecting an "
+                 "org (`saleshome org add`)")
+    return settings

@@ -153,15 +153,15 @@ def _welcome(control: ControlDB, org: Org, slack: SlackSandbox, team_id: str) ->
 
 
 def _publish_and_share(console: Console, settings: Settings) -> None:
-    """Publish the outbox, set the celebration banners, keep the celebration messages' permalinks."""
-    from saleshome.celebrate import apply_banners, store_permalinks
-    from saleshome.slack.setup import publisher_from_settings
+    """Publish the outbox, set the celebration banners, keep the celebration messages' permalinks
+    (what ``saleshome outbox publish`` does)."""
+    from saleshome.celebrate import BannerStats
+    from saleshome.operations import deliver
 
-    stats = publisher_from_settings(settings).publish()
+    delivery = deliver(settings)
+    stats, banners, links = delivery.published, delivery.banners or BannerStats(), delivery.permalinks
     console.print(f"\n[bold]Published[/] through the outbox: {stats.sent} message(s) sent, {stats.dead} dead-lettered, "
                   f"{stats.blocked} blocked by the restrictions.")
-    banners = apply_banners(settings)
-    links = store_permalinks(settings)
     console.print(f"Celebration banners: {banners.set} set on members' profiles (admin token), {banners.skipped} "
                   f"skipped (a status of their own, or too late); {links.stored} permalink(s) stored for sharing.")
 
@@ -180,15 +180,15 @@ def _digest_moment(control: ControlDB, now: datetime) -> datetime:
 
 
 def _digests(console: Console, settings: Settings) -> None:
-    """The hourly digest run, as of the first hour when a recipient's local digest hour has come; publish."""
-    from saleshome.notify.digest import run_digests
-    from saleshome.slack.setup import publisher_from_settings
+    """The hourly digest run (``saleshome digest``), as of the first hour when a recipient's local digest hour
+    has come; publish."""
+    from saleshome.operations import run_digest
     from saleshome.warehouse.control import ControlDB
 
     now = datetime.now(UTC)
     moment = _digest_moment(ControlDB(settings.control_db), now)
-    summary = run_digests(settings, moment)
-    stats = publisher_from_settings(settings).publish()
+    run = run_digest(settings, moment)
+    summary, stats = run.digests, run.published
     when = "now" if moment == now else f"as of {moment:%Y-%m-%d %H:%M} UTC (the next hour when a recipient's local 9:00 has come)"
     console.print(f"[bold]Digest run[/] {when}: {summary.sent} digest(s) carrying {summary.items} item(s) "
                   f"queued and {stats.sent} sent; {summary.waiting} recipient(s) still waiting for their hour.")

@@ -7,11 +7,13 @@ SalesHomeError                  base: a message, and a hint saying how to fix it
 └── FatalError                  retrying will not help: stop and report
     ├── ConfigurationError      settings, credentials or environment are wrong
     ├── ValidationError         input breaks a rule (a 26th list view, a bad template option)
+    │   └── InputFileError      a file given to a command is not UTF-8 YAML of the right shape
     └── PermissionDeniedError   the actor is not allowed to do this
 ```
 
 Prefect tasks retry on `RetriableError` only (see `is_retriable`); the CLI prints the
-message and the hint of any `SalesHomeError` instead of a traceback.
+message and the hint of any `SalesHomeError` instead of a traceback (exit status 2 for an
+`InputFileError`, as for a bad option).
 
 Messages and hints must never contain secrets (tokens, passwords, keys): they end up in
 logs, Prefect artifacts and terminals.
@@ -22,6 +24,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "FatalError",
+    "InputFileError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RetriableError",
@@ -77,6 +80,13 @@ class ConfigurationError(FatalError):
 
 class ValidationError(FatalError):
     """Input breaks a product rule (too many list views, unknown field, bad option): correct the input."""
+
+
+class InputFileError(ValidationError):
+    """A file handed to a command cannot be read as what it must be (UTF-8 text, YAML, a mapping).
+
+    The message is one line naming the file and, when known, the line and column; nothing was changed.
+    """
 
 
 class PermissionDeniedError(FatalError):

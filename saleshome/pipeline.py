@@ -1,16 +1,22 @@
 """One org's pipeline step, Prefect-free: sync → user map → notifications → celebrations.
 
 :func:`run_org` is what ``saleshome sync`` runs for each org; the Prefect flow
-``flows/sales_home.py`` runs the same steps as tasks, then publishes.  After a sync that
-committed changes (completed, or paused for quota: what was merged stays merged), the steps
-read that run's change log:
+``flows/sales_home.py`` runs the same steps as tasks, then publishes.  After a sync that ended
+(completed, or paused for quota: what was merged stays merged), the steps read every change
+committed since they last looked — a watermark over the org's change log
+(:mod:`saleshome.warehouse.watermarks`), so the changes of a run that failed or was killed
+are evaluated by the next one, exactly once:
 
 1. :func:`refresh_org_users` — the org's Salesforce users mapped to Slack users by email
    (lookups only for new, changed or stale entries); skipped, with a note, when no Slack bot
    token is configured;
 2. :func:`saleshome.notify.evaluate.evaluate` — the org's enabled notifications → outbox rows
    and digest items (silent for initial syncs and backfills unless asked to notify);
-3. :func:`saleshome.celebrate.celebrate` — wins of the run → celebration message and banner rows.
+3. :func:`saleshome.celebrate.celebrate` — new wins → celebration message and banner rows.
+
+After a failed run nothing is evaluated at once: an object may have stopped half-way (an
+opportunity synced, not yet its history row that dates the win); the next run completes the
+picture and evaluates both runs' changes together.
 
 Nothing is sent here: the publisher (``saleshome outbox publish``, the Prefect flows) sends
 what the outbox holds, and :func:`saleshome.celebrate.apply_banners` sets the banners.
@@ -34,7 +40,7 @@ from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 
 NO_BOT_TOKEN = "no Slack bot token (SALESHOME_SLACK_BOT_TOKEN): user map not refreshed"
-# A run in these states committed what it merged: its change log is worth evaluating.
+# A run in these states ended on a consistent state: what was committed so far is evaluated after it.
 EVALUATED_STATUSES = ("completed", "paused_for_quota")
 
 
@@ -68,13 +74,17 @@ def users_line(alias: str, report: MappingReport) -> str:
 
 
 def notifications_line(summary: EvaluationSummary) -> str:
-    """``acme: notifications: 3 evaluated, 12 matched → 9 messages queued, 2 digest items`` (and why when silent)."""
+    """``acme: notifications: 3 evaluated over 120 new changes, 12 matched → 9 messages queued, 2 digest items``
+    (and why when silent)."""
     if summary.notifications == 0:
         return f"{summary.alias}: notifications: none enabled"
+    if summary.changes == 0:
+        return f"{summary.alias}: notifications: {summary.notifications} enabled, no new changes to evaluate"
     if summary.silent and summary.matched == 0:
         return (f"{summary.alias}: notifications: {summary.notifications} enabled, silent "
                 "(an initial sync or a backfill notifies only when asked)")
-    line = (f"{summary.alias}: notifications: {summary.notifications} evaluated, {summary.matched} matched → "
+    line = (f"{summary.alias}: notifications: {summary.notifications} evaluated over {summary.changes} new "
+            f"change(s), {summary.matched} matched → "
             f"{summary.messages} message(s) queued, {summary.digest_items} digest item(s)")
     extras = [f"{summary.cooled} in cooldown" if summary.cooled else "",
               f"{summary.not_member} not Sales members" if summary.not_member else "",
@@ -88,7 +98,7 @@ def celebrations_line(summary: CelebrationSummary) -> str:
     if summary.skipped:
         return f"{summary.alias}: celebrations: {summary.skipped}"
     if summary.wins == 0:
-        return f"{summary.alias}: celebrations: no deal won in this run"
+        return f"{summary.alias}: celebrations: no new deal won"
     line = (f"{summary.alias}: celebrations: {summary.wins} won deal(s) → {summary.celebrated} celebrated "
             f"({summary.messages} message(s), {summary.banners} banner(s))")
     extras = [f"{summary.too_late} signed over 72 h ago" if summary.too_late else "",
@@ -119,7 +129,8 @@ def refresh_org_users(settings: Settings, alias: str, *, now: datetime | None = 
     return refresh_user_map(control, alias, salesforce_users(settings, alias), client, now=now)
 
 
-def celebrate_run(settings: Settings, alias: str, run_id: str, *, now: datetime | None = None) -> CelebrationSummary:
+def celebrate_run(settings: Settings, alias: str, run_id: str | None = None, *,
+                  now: datetime | None = None) -> CelebrationSummary:
     """:func:`saleshome.celebrate.celebrate`, or a summary saying why it could not look (e.g. the org's
     Sales members cannot be known: PermissionSetAssignment not synced) — the sync's other steps go on."""
     try:
@@ -134,7 +145,7 @@ def after_sync(settings: Settings, result: SyncResult, *, now: datetime | None =
     """The steps after a sync run: user map, notifications, celebrations (see the module docstring)."""
     summary = OrgRunSummary(result)
     if result.status not in EVALUATED_STATUSES:
-        summary.notes.append(f"sync {result.status}: notifications and celebrations not evaluated")
+        summary.notes.append(f"sync {result.status}: what it committed is evaluated after the next run")
         return summary
     summary.users = refresh_org_users(settings, result.alias, now=now)
     if summary.users is None:

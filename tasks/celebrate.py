@@ -22,20 +22,19 @@ from saleshome.celebrate import (
     CelebrationSummary,
     HousekeepingStats,
     PermalinkStats,
-    apply_banners,
-    clear_expired_banners,
     recent_celebrations,
-    store_permalinks,
 )
 from saleshome.config import load_settings
+from saleshome.operations import NO_ADMIN_TOKEN, keep_permalinks, set_banners
+from saleshome.operations import clear_banners as clear_expired
+from saleshome.operations.delivery import banners_line, permalinks_line
 from saleshome.pipeline import celebrate_run, celebrations_line
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
 from tasks.events import emit_celebrations_queued
 
+NO_EXPIRY_CHECK = "no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN): expired banners not checked"
 _TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
-NO_ADMIN_TOKEN = ("no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN): banners stay queued until one is set "
-                  "(messages still go out)")
 
 
 def celebration_summary_key(alias: str) -> str:
@@ -70,14 +69,11 @@ def celebrate_wins(alias: str, run_id: str) -> CelebrationSummary:
 @task(task_run_name="banners", **_TASK)
 def apply_celebration_banners() -> BannerStats | None:
     """Set the queued banners on the owners' Slack profiles (admin token); None when no admin token is set."""
-    settings = load_settings()
-    if settings.slack_admin_token is None:
+    stats = set_banners(load_settings())
+    if stats is None:
         get_run_logger().warning(NO_ADMIN_TOKEN)
         return None
-    stats = apply_banners(settings)
-    get_run_logger().info(f"banners: {stats.set} set, {stats.unchanged} unchanged, {stats.skipped} skipped, "
-                          f"{stats.failed} failed, {stats.retried} left for later"
-                          + "".join(f"; {reason}: {n}" for reason, n in stats.reasons.items()))
+    get_run_logger().info(banners_line(stats))
     return stats
 
 
@@ -85,8 +81,8 @@ def apply_celebration_banners() -> BannerStats | None:
 def store_celebration_permalinks(alias: str) -> PermalinkStats:
     """Keep the permalink of every posted celebration message; table the org's recent celebrations."""
     settings = load_settings()
-    stats = store_permalinks(settings)
-    get_run_logger().info(f"permalinks: {stats.stored} stored, {stats.missing} messages gone")
+    stats = keep_permalinks(settings)
+    get_run_logger().info(permalinks_line(stats))
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     recent = recent_celebrations(control, alias=alias, since=datetime.now(UTC) - CELEBRATION_WINDOW)
     if recent:
@@ -101,9 +97,12 @@ def store_celebration_permalinks(alias: str) -> PermalinkStats:
 
 
 @task(task_run_name="clear-expired-banners", **_TASK)
-def clear_banners() -> HousekeepingStats:
-    """Clear our banners that are past their expiry and still shown (idempotent)."""
-    stats = clear_expired_banners(load_settings())
+def clear_banners() -> HousekeepingStats | None:
+    """Clear our banners that are past their expiry and still shown (idempotent); None without an admin token."""
+    stats = clear_expired(load_settings())
+    if stats is None:
+        get_run_logger().warning(NO_EXPIRY_CHECK)
+        return None
     get_run_logger().info(f"banner expiry: {stats.checked} checked, {stats.cleared} cleared, {stats.gone} already "
                           f"gone, {stats.kept} kept (a later banner of ours)")
     return stats

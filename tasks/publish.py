@@ -12,9 +12,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from saleshome.config import load_settings
+from saleshome.operations import publish_messages
+from saleshome.operations.delivery import published_line
 from saleshome.slack.outbox import counts, dead_letters
 from saleshome.slack.publisher import PublishStats
-from saleshome.slack.setup import publisher_from_settings
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
 from tasks.events import emit_dead_letters
@@ -24,18 +25,14 @@ from tasks.events import emit_dead_letters
 def publish_outbox() -> PublishStats:
     """Send what the outbox holds, within Slack's rate limits; report what happened."""
     settings = load_settings()
-    stats = publisher_from_settings(settings).publish()
+    stats = publish_messages(settings)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     backlog = counts(control)
     emit_dead_letters(stats, settings.workspace, backlog)  # saleshome.outbox.dead_lettered, when any
-    get_run_logger().info(
-        "published: %d sent, %d found already sent, %d to retry, %d rate-limit waits, %d dead-lettered, %d blocked; "
-        "backlog %s", stats.sent, stats.reconciled, stats.retried, stats.rate_limit_waits, stats.dead, stats.blocked,
-        backlog,
-    )
+    get_run_logger().info("%s; backlog %s", published_line(stats), backlog)
     rows = [
         {"outcome": "sent", "count": stats.sent},
-        {"outcome": "already sent (reconciled)", "count": stats.reconciled},
+        {"outcome": "already sent (confirmed in Slack history)", "count": stats.reconciled},
         {"outcome": "retried later", "count": stats.retried},
         {"outcome": "rate-limit waits", "count": stats.rate_limit_waits},
         {"outcome": "dead-lettered", "count": stats.dead},

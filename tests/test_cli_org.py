@@ -8,9 +8,14 @@ workspace of the Slack sandbox.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import stat
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +33,7 @@ from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
+from saleshome.settings.orgs import same_org_id
 from saleshome.settings.workspace import Plan, set_plan
 from tests.cli_runner import run_cli
 from tests.slack_workspace import make_ready, slack_environment
@@ -61,25 +67,42 @@ def slack() -> Iterator[SlackSandbox]:
         yield sb
 
 
+@pytest.fixture(scope="module")
+def other_sandbox() -> Iterator[SalesforceSandbox]:
+    """Another Salesforce org (another org id): a Salesforce org is connected once, so `beta` is this one."""
+    with SalesforceSandbox(seed=6, opportunities=60) as sb:
+        yield sb
+
+
 @pytest.fixture()
 def info(sandbox: SalesforceSandbox) -> Iterator[SandboxInfo]:
     assert sandbox.info is not None
     yield sandbox.info
     sandbox.budget.set(used=0, daily_max=100_000)
+    sandbox.faults.clear()
 
 
 @pytest.fixture()
-def unready_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo, slack: SlackSandbox) -> Settings:
-    """A fresh Sales Home talking to the Slack sandbox (no plan, no sales admin yet), and the credentials
-    of orgs `acme`, `beta` and `gamma` in the environment."""
+def beta_info(other_sandbox: SalesforceSandbox) -> SandboxInfo:
+    assert other_sandbox.info is not None
+    return other_sandbox.info
+
+
+@pytest.fixture()
+def unready_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo, beta_info: SandboxInfo, slack: SlackSandbox,
+) -> Settings:
+    """A fresh Sales Home talking to the Slack sandbox (no plan, no sales admin yet), and credentials in the
+    environment: of the org ``info`` for aliases `acme` and `acme2`, of the org ``beta_info`` for `beta`
+    and `gamma`."""
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "200")  # rich tables at full width, whatever the terminal
     for name, value in slack_environment(slack).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SALESHOME_ACTOR", raising=False)
-    for alias in ("acme", "beta", "gamma"):
-        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_ID", info.client_id)
-        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_SECRET", info.client_secret)
+    for alias, org in (("acme", info), ("acme2", info), ("beta", beta_info), ("gamma", beta_info)):
+        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_ID", org.client_id)
+        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_SECRET", org.client_secret)
     return load_settings()
 
 
@@ -197,24 +220,26 @@ def test_env_prefix_and_secret_block_exclude_each_other(cli: Cli, home: Settings
 
 
 def test_the_org_limit_refuses_one_more(
-    cli: Cli, home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, home: Settings, info: SandboxInfo, beta_info: SandboxInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert Settings.model_fields["max_orgs"].default == 20
     monkeypatch.delenv("SALESHOME_MAX_ORGS", raising=False)
     assert load_settings().max_orgs == 20
     monkeypatch.setenv("SALESHOME_MAX_ORGS", "2")  # the same rule, faster to reach
     assert add(cli, info, "acme").code == 0
-    assert add(cli, info, "beta").code == 0
-    refused = add(cli, info, "gamma")
+    assert add(cli, beta_info, "beta").code == 0
+    refused = add(cli, beta_info, "gamma")
     assert refused.code == 1
     assert "already has 2 connected orgs; Sales Home allows at most 2" in refused.err
     assert "saleshome org remove" in refused.err
     assert [a for a, _ in org_rows(home)] == ["acme", "beta"]
 
 
-def test_sync_options_pick_the_org_and_objects(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+def test_sync_options_pick_the_org_and_objects(
+    cli: Cli, home: Settings, info: SandboxInfo, beta_info: SandboxInfo,
+) -> None:
     assert add(cli, info, "acme").code == 0
-    assert add(cli, info, "beta").code == 0
+    assert add(cli, beta_info, "beta").code == 0
     one = cli("sync", "--org", "beta", "--object", "Account,Opportunity", "--object", "User")
     assert one.code == 0, one.text
     assert "beta Account" in one.out and "beta User" in one.out and "│ Lead " not in one.out
@@ -404,8 +429,10 @@ def rows_by_alias(settings: Settings, tables: list[str]) -> dict[str, dict[str, 
     return counts
 
 
-def test_remove_leaves_no_row_of_the_org_in_any_control_table(cli: Cli, home: Settings, info: SandboxInfo) -> None:
-    assert add(cli, info, "acme").code == 0 and add(cli, info, "beta").code == 0
+def test_remove_leaves_no_row_of_the_org_in_any_control_table(
+    cli: Cli, home: Settings, info: SandboxInfo, beta_info: SandboxInfo,
+) -> None:
+    assert add(cli, info, "acme").code == 0 and add(cli, beta_info, "beta").code == 0
     synced = cli("sync", "--object", "Account,User")  # real sync runs, object state, API budget for both
     assert synced.code == 0, synced.text
     tables = fill_every_org_table(home, "acme")
@@ -473,3 +500,136 @@ def test_an_identity_naming_another_org_is_refused_and_nothing_is_saved(
     assert info.client_secret not in refused.text
     assert_nothing_saved(home, "acme")
     assert add(cli, info, "acme").code == 0  # the same org, its identity back to normal
+
+
+# ---------------------------------------------------------------------------------------- one Salesforce org, one alias
+def test_same_org_id_compares_the_15_character_prefix_case_insensitively() -> None:
+    assert same_org_id("00D8d00004X6GAsEAN", "00D8d00004X6GAs")  # the 18- and 15-character forms
+    assert same_org_id("00D8d00004X6GAsEAN", "00d8d00004x6gaseaN")
+    assert not same_org_id("00D8d00004X6GAsEAN", "00D8d00004X6GAtEAN")
+
+
+def test_a_second_alias_for_a_connected_org_is_refused_naming_the_alias_that_holds_it(
+    cli: Cli, home: Settings, info: SandboxInfo,
+) -> None:
+    assert add(cli, info, "acme").code == 0
+    assert cli("sync", "--object", "Account").code == 0
+    before = (org_rows(home), audit_of_orgs(home), sorted(p.name for p in (home.home / "orgs").iterdir()))
+
+    twice = add(cli, info, "acme2")  # the credentials of the org connected as acme
+    assert twice.code == 1, twice.text
+    assert (f"error: org {info.org_id} (" in twice.err and "is already connected as 'acme'; connecting it again as "
+            "'acme2' would sync it twice and send every notification and celebration twice" in twice.err)
+    assert "hint: keep using 'acme', or move it" in twice.err and "--replace" in twice.err
+    assert "Traceback" not in twice.text
+    assert (org_rows(home), audit_of_orgs(home), sorted(p.name for p in (home.home / "orgs").iterdir())) == before
+
+
+def test_replace_moves_the_org_with_its_data_settings_and_history(cli: Cli, home: Settings, info: SandboxInfo) -> None:
+    assert add(cli, info, "acme").code == 0
+    assert cli("sync").code == 0
+    with duckdb.connect(str(home.org_db("acme")), read_only=True) as db:
+        synced = db.execute('SELECT count(*), max("LastModifiedDate") FROM sf."Opportunity"').fetchone()
+
+    moved = add(cli, info, "acme2", "--replace", "--api-version", "58.0")
+    assert moved.code == 0, moved.text
+    assert "Moved acme to acme2 (its synced data, settings and history kept)." in moved.out
+    assert "Connected acme2" in moved.out and "API v58.0" in moved.out
+    assert org_rows(home) == [("acme2", "env:SALESHOME_SF_ACME2")]
+    assert not home.org_db("acme").exists() and not home.org_db("acme").with_suffix(".duckdb.wal").exists()
+    with duckdb.connect(str(home.org_db("acme2")), read_only=True) as db:
+        assert db.execute('SELECT count(*), max("LastModifiedDate") FROM sf."Opportunity"').fetchone() == synced
+    listed = cli("org", "list").out
+    assert " acme2 " in listed and " acme " not in listed
+    again = cli("sync", "--org", "acme2")  # the org goes on where it was: no initial sync, nothing twice
+    assert again.code == 0, again.text
+    assert "initial sync" not in again.out and "incremental" in again.out
+    (entry,) = [e for e in audit_of_orgs(home) if e[0] == "org.replace"]
+    _, actor, target, was, now = entry
+    assert (actor, target) == (home.actor, "orgs.acme2")
+    assert isinstance(was, dict) and isinstance(now, dict)
+    assert (was["alias"], was["api_version"], now["alias"], now["api_version"]) == ("acme", "62.0", "acme2", "58.0")
+    assert was["org_id"] == now["org_id"] == info.org_id
+
+    in_place = add(cli, info, "acme2", "--replace")  # on the alias that holds it: its connection is replaced
+    assert in_place.code == 0, in_place.text
+    assert "Replaced the connection of acme2" in in_place.out and "API v62.0" in in_place.out
+    assert [a for a, _ in org_rows(home)] == ["acme2"]
+
+    tables = fill_every_org_table(home, "acme2")  # a row of the org in every control table, a future one included
+    before = rows_by_alias(home, tables)
+    assert add(cli, info, "acme", "--replace", "--env-prefix", "SALESHOME_SF_ACME2").code == 0  # and back
+    after = rows_by_alias(home, tables)
+    for table in [*tables, "notification_versions"]:
+        assert "acme2" not in after[table], f"{table} keeps rows of the old alias"
+        assert after[table].get("acme") == before[table]["acme2"], f"{table} did not move"
+    assert org_rows(home) == [("acme", "env:SALESHOME_SF_ACME2")]
+    assert home.org_db("acme").exists() and not home.org_db("acme2").exists()
+
+
+def test_replace_never_takes_an_alias_that_holds_another_org(
+    cli: Cli, home: Settings, info: SandboxInfo, beta_info: SandboxInfo,
+) -> None:
+    assert add(cli, info, "acme").code == 0 and add(cli, beta_info, "beta").code == 0
+    before = (org_rows(home), audit_of_orgs(home))
+    refused = add(cli, info, "beta", "--replace", "--env-prefix", "SALESHOME_SF_ACME")  # acme's org, as beta
+    assert refused.code == 1, refused.text
+    assert (f"error: 'beta' is connected to org {beta_info.org_id}, not to org {info.org_id} that these "
+            "credentials reach; nothing was saved") in refused.err
+    assert "saleshome org remove beta" in refused.err
+    assert (org_rows(home), audit_of_orgs(home)) == before
+    again = add(cli, info, "beta")  # without --replace: the alias is taken, refused before logging in
+    assert again.code == 1 and "an org called 'beta' is already connected" in again.err and "--replace" in again.err
+
+
+# ---------------------------------------------------------------------------------------- private by default
+def modes(home: Path) -> dict[str, int]:
+    """The permission bits of the home and of everything in it, by path relative to the home's parent."""
+    found: dict[str, int] = {}
+    for path in [home, *home.rglob("*")]:
+        with contextlib.suppress(FileNotFoundError):  # a file the run dropped while we walked
+            found[str(path.relative_to(home.parent))] = stat.S_IMODE(path.lstat().st_mode)
+    return found
+
+
+def not_private(found: dict[str, int], home: Path) -> dict[str, str]:
+    return {path: oct(mode) for path, mode in found.items()
+            if mode != (0o700 if (home.parent / path).is_dir() else 0o600)}
+
+
+def test_everything_in_the_home_is_private_whatever_the_umask(
+    cli: Cli, unready_home: Settings, info: SandboxInfo, slack: SlackSandbox, sandbox: SalesforceSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    home = unready_home.home
+    monkeypatch.setenv("SALESHOME_BULK_THRESHOLD", "1")  # every window through Bulk 2.0, into staged CSV files
+    script = shutil.which("saleshome", path=str(Path(sys.executable).parent))
+    assert script is not None
+    previous = os.umask(0o022)  # a permissive umask, the usual default: files 0644, folders 0755
+    try:
+        monkeypatch.setenv("SALESHOME_ACTOR", make_ready(unready_home, slack))  # creates the home
+        assert add(cli, info, "acme").code == 0
+        # Deleting the first Bulk job (its results all downloaded, not loaded yet) stalls for 30 s (under the
+        # client's 60 s timeout): the sync is killed there, leaving its staged files and write-ahead logs.
+        sandbox.faults.add("slow", method="DELETE", path=r"/jobs/query/[^/]+$", times=1, delay=30)
+        sync = subprocess.Popen([script, "sync"], env=dict(os.environ), umask=0o022,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while sync.poll() is None and time.monotonic() < deadline:
+            if any(p.is_file() for p in (home / "staging").rglob("*")):
+                break
+            time.sleep(0.05)
+        sync.kill()
+        _, err = sync.communicate(timeout=60)
+        killed = modes(home)
+        sandbox.faults.clear()
+        resumed = cli("sync")  # in this process, umask 022 as well
+        assert resumed.code == 0, resumed.text
+        done = modes(home)
+    finally:
+        os.umask(previous)
+    assert any("/staging/acme/" in p and (home.parent / p).suffix == ".csv" for p in killed), (killed, err)
+    assert any(p.endswith(".duckdb.wal") for p in killed), killed
+    assert {"home", "home/control.duckdb", "home/orgs", "home/orgs/acme.duckdb"} <= set(done)
+    assert not_private(killed, home) == {}
+    assert not_private(done, home) == {}

@@ -3,6 +3,9 @@ backlog and dead letters (the control database written directly: no sandbox, no 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from typer.testing import CliRunner
 from saleshome.cli import STATUS_DEAD_LETTERS, app
 from saleshome.config import Settings, load_settings
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
+from saleshome.sync.runs import this_host
 from saleshome.sync.status import RECENT_RUNS, read_status
 from saleshome.warehouse.control import ControlDB
 
@@ -38,9 +42,12 @@ def add_org(control: ControlDB, workspace: str, alias: str, now: datetime, statu
 def add_run(control: ControlDB, now: datetime, alias: str, run_id: str, kind: str, status: str, started: timedelta,
             took: timedelta | None, api_calls: int | None = None, error: str | None = None) -> None:
     start = now - started
+    beating = status == "running"  # a live run: its heartbeat is fresh and its process (this one) alive
     with control.transaction() as db:
-        db.execute("INSERT INTO sync_runs VALUES (?, ?, ?, false, ?, ?, ?, ?, ?)",
-                   [run_id, alias, kind, start, None if took is None else start + took, status, api_calls, error])
+        db.execute("INSERT INTO sync_runs (run_id, alias, kind, notify, started_at, ended_at, status, api_calls, error, "
+                   "heartbeat_at, pid, host) VALUES (?, ?, ?, false, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [run_id, alias, kind, start, None if took is None else start + took, status, api_calls, error,
+                    now if beating else None, os.getpid() if beating else None, this_host() if beating else None])
 
 
 def test_status_shows_each_orgs_last_runs_objects_budget_and_dead_letters_on_one_screen(settings: Settings) -> None:
@@ -112,7 +119,8 @@ def test_status_lists_unmatched_and_deactivated_users_apart(settings: Settings) 
     ]
     with control.transaction() as db:
         for sf_id, email, slack_id, status in rows:
-            db.execute("INSERT INTO user_map VALUES ('acme', ?, ?, ?, NULL, NULL, ?, ?)", [sf_id, email, slack_id, status, now])
+            db.execute("INSERT INTO user_map VALUES ('acme', ?, ?, ?, NULL, NULL, ?, ?, NULL)", [sf_id, email, slack_id, status, now])
+        db.execute("UPDATE user_map SET locale = 'fr-FR' WHERE sf_user_id = '005A'")
     shown = CliRunner().invoke(app, ["status"])
     assert shown.exit_code == 0, shown.output
     out = " ".join(shown.output.split())  # rich wraps long lines
@@ -122,3 +130,34 @@ def test_status_lists_unmatched_and_deactivated_users_apart(settings: Settings) 
     assert "cy@acme.test (no Slack account with that email)" in out and "di@acme.test (no Slack account" in out
     assert "ed@acme.test (inactive in Salesforce)" in out
     assert "ana@acme.test" not in out
+    assert "Languages: channels read en-US; members' Slack languages (their DMs): 1 fr-FR" in out
+
+
+def test_runs_whose_process_died_show_crashed_with_when_they_were_last_seen(settings: Settings) -> None:
+    """Rows as dead processes leave them: one beating until its process (on this host) vanished, one written
+    before runs had heartbeats (stuck "running" since): both crashed, last seen at their last heartbeat (or
+    start), and their orgs crashed rather than syncing; a live run beside them stays running."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    control = ControlDB(settings.control_db)
+    for alias in ("acme", "beta", "live"):
+        add_org(control, settings.workspace, alias, now, status="syncing")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(timeout=60)  # its pid is gone now
+    with control.transaction() as db:
+        db.execute("INSERT INTO sync_runs (run_id, alias, kind, notify, started_at, status, heartbeat_at, pid, host) "
+                   "VALUES ('a1', 'acme', 'incremental', false, ?, 'running', ?, ?, ?)",
+                   [now - timedelta(minutes=5), now - timedelta(seconds=20), gone.pid, this_host()])
+        db.execute("INSERT INTO sync_runs (run_id, alias, kind, notify, started_at, status) "
+                   "VALUES ('b1', 'beta', 'initial', false, ?, 'running')", [now - timedelta(hours=2)])
+    add_run(control, now, "live", "l1", "full", "running", timedelta(minutes=3), None)
+
+    orgs = {o.alias: o for o in read_status(settings)}
+    assert {alias: o.status for alias, o in orgs.items()} == {"acme": "crashed", "beta": "crashed", "live": "syncing"}
+    acme, beta = orgs["acme"].last_run, orgs["beta"].last_run
+    assert acme is not None and acme.status == "crashed" and acme.last_seen == now - timedelta(seconds=20)
+    assert beta is not None and beta.status == "crashed" and beta.last_seen == now - timedelta(hours=2)
+    out = " ".join(CliRunner().invoke(app, ["status"]).output.split())
+    assert f"acme ({orgs['acme'].org_id}, production): crashed - its last run was last seen" in out
+    assert "incremental crashed after 4m 40s, last seen" in out
+    assert "initial crashed after 0s, last seen 2h" in out
+    assert "full running for 3m" in out and "syncing" in out

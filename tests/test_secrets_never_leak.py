@@ -2,7 +2,7 @@
 
 Org add + sync + status on the command line (subprocesses, DEBUG logging; orgs connected by a
 sales admin, checked in the Slack sandbox) and flow runs under Prefect (logs captured), for the
-four login methods and a Prefect Secret block; then
+four login methods and a Prefect Secret block (each on its own sandbox org: an org is connected once); then
 EVERYTHING they produced is searched for every secret: terminal output, Python and Prefect
 logs, Prefect artifacts, flow and task runs, Prefect's persisted results, and every file
 under SALESHOME_HOME (raw bytes, and each DuckDB file's contents through SQL, since DuckDB
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import pickle
 import shutil
@@ -73,6 +74,14 @@ def slack() -> Iterator[SlackSandbox]:
 
 
 @pytest.fixture(scope="module")
+def other_orgs() -> Iterator[dict[str, SalesforceSandbox]]:
+    """The orgs of the sweep's other aliases (``acme-cc`` is ``sandbox``): a Salesforce org is connected once."""
+    with contextlib.ExitStack() as stack:
+        yield {alias: stack.enter_context(SalesforceSandbox(seed=32 + i, opportunities=60))
+               for i, alias in enumerate(["acme-pw", "acme-rt", "acme-jwt", "acme-block"])}
+
+
+@pytest.fixture(scope="module")
 def info(sandbox: SalesforceSandbox) -> SandboxInfo:
     assert sandbox.info is not None
     return sandbox.info
@@ -86,19 +95,24 @@ def credential_values(info: SandboxInfo) -> dict[str, str]:
     }
 
 
-def secrets(info: SandboxInfo, sandbox: SalesforceSandbox, slack: SlackSandbox) -> dict[str, str]:
-    """Every secret to look for, by a name safe to print (never the value)."""
+def secrets(orgs: dict[str, SalesforceSandbox], slack: SlackSandbox) -> dict[str, str]:
+    """Every secret to look for (of every org in ``orgs``, by alias), by a name safe to print (never the value)."""
     assert slack.info is not None
-    found = {
-        "client id": info.client_id, "client secret": info.client_secret, "password": info.password,
-        "security token": info.security_token, "refresh token": info.refresh_token,
-        "wrong password": WRONG_PASSWORD, "wrong client secret": WRONG_SECRET, "slack bot token": slack.info.bot_token,
-    }
-    key_lines = [line for line in Path(info.jwt_key_file).read_text().splitlines() if "-----" not in line]
-    found.update({f"private key line {i}": line for i, line in enumerate(key_lines) if len(line) >= 32})
-    tokens = list(sandbox.sessions._sessions)
-    found.update({f"access token {i}": token for i, token in enumerate(tokens)})
-    found.update({f"access token {i} (tail)": token.partition("!")[2] for i, token in enumerate(tokens)})
+    found = {"wrong password": WRONG_PASSWORD, "wrong client secret": WRONG_SECRET,
+             "slack bot token": slack.info.bot_token}
+    for alias, sandbox in orgs.items():
+        info = sandbox.info
+        assert info is not None
+        found.update({
+            f"{alias} client id": info.client_id, f"{alias} client secret": info.client_secret,
+            f"{alias} password": info.password, f"{alias} security token": info.security_token,
+            f"{alias} refresh token": info.refresh_token,
+        })
+        key_lines = [line for line in Path(info.jwt_key_file).read_text().splitlines() if "-----" not in line]
+        found.update({f"{alias} private key line {i}": line for i, line in enumerate(key_lines) if len(line) >= 32})
+        tokens = list(sandbox.sessions._sessions)
+        found.update({f"access token {i} of {alias}": token for i, token in enumerate(tokens)})
+        found.update({f"access token {i} of {alias} (tail)": token.partition("!")[2] for i, token in enumerate(tokens)})
     return found
 
 
@@ -161,10 +175,13 @@ def cli(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 # ---------------------------------------------------------------------------------------- the sweep
 def test_no_secret_in_anything_the_cli_and_the_flows_produce(
-    info: SandboxInfo, sandbox: SalesforceSandbox, slack: SlackSandbox, prefect_harness: Path, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+    info: SandboxInfo, sandbox: SalesforceSandbox, other_orgs: dict[str, SalesforceSandbox], slack: SlackSandbox,
+    prefect_harness: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     home = tmp_path / "home"
+    orgs = {"acme-cc": sandbox, **other_orgs}  # alias -> its org
+    infos = {alias: org.info for alias, org in orgs.items() if org.info is not None}
     values = credential_values(info)
     env = {**os.environ, "SALESHOME_HOME": str(home), "SALESHOME_LOG_LEVEL": "DEBUG", "COLUMNS": "200",
            **slack_environment(slack)}
@@ -177,15 +194,15 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
     for alias, (_, keys) in LOGINS.items():
-        env.update({f"{env_prefix_for(alias)}_{key}": values[key] for key in keys})
+        env.update({f"{env_prefix_for(alias)}_{key}": credential_values(infos[alias])[key] for key in keys})
     env.update({f"BAD_{k}": values[k] for k in ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "SECURITY_TOKEN")})
     env["BAD_PASSWORD"] = WRONG_PASSWORD
 
     # 1. the command line, in subprocesses, logging at DEBUG
     outputs: list[str] = []
     for alias, (method, _) in LOGINS.items():
-        code, output = cli(env, "org", "add", alias, "--login-url", info.instance_url, "--auth", method,
-                           "--ca-file", info.ca_file, "--objects", OBJECTS)
+        code, output = cli(env, "org", "add", alias, "--login-url", infos[alias].instance_url, "--auth", method,
+                           "--ca-file", infos[alias].ca_file, "--objects", OBJECTS)
         assert code == 0, output
         outputs.append(output)
     code, output = cli(env, "org", "add", "refused", "--login-url", info.instance_url, "--auth", "password",
@@ -202,11 +219,12 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     for key, value in env.items():
         if key.startswith(("SALESHOME_SF_", "BAD_")):
             monkeypatch.setenv(key, value)
-    block: Secret[Any] = Secret(value={k.lower(): values[k] for k in LOGINS["acme-pw"][1]})
+    block_org = infos["acme-block"]
+    block: Secret[Any] = Secret(value={k.lower(): credential_values(block_org)[k] for k in LOGINS["acme-pw"][1]})
     block.save("acme-block-salesforce", overwrite=True)
-    add_org(load_settings(), "acme-block", login_url=info.instance_url, auth_method=AuthMethod.PASSWORD,
-            credential_ref="prefect-secret:acme-block-salesforce", ca_file=info.ca_file, objects=tuple(OBJECTS.split(",")),
-            resolvers={"prefect-secret": read_secret_block})
+    add_org(load_settings(), "acme-block", login_url=block_org.instance_url, auth_method=AuthMethod.PASSWORD,
+            credential_ref="prefect-secret:acme-block-salesforce", ca_file=block_org.ca_file,
+            objects=tuple(OBJECTS.split(",")), resolvers={"prefect-secret": read_secret_block})
     for logger in ("saleshome", "flows", "tasks", "urllib3", "requests", "simple_salesforce", "prefect.flow_runs",
                    "prefect.task_runs"):
         caplog.set_level("DEBUG", logger=logger)
@@ -217,7 +235,7 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     assert failed.is_failed() and "refused the client-credentials login" in (failed.message or "")
 
     # 3. search everything
-    secret_values = secrets(info, sandbox, slack)
+    secret_values = secrets(orgs, slack)
     assert sum(name.startswith("access token") for name in secret_values) >= 2 * 9
     found = leaks("command line output", "\n".join(outputs), secret_values)
     captured = capfd.readouterr()

@@ -1,5 +1,6 @@
-"""Won-deal celebrations (SPEC §3.6): detection in a sync run's change log, a three-day banner on the
-owner's Slack profile, and a shareable message in the celebration channels.
+"""Won-deal celebrations (SPEC §3.6): detection in the change log (every change committed since the
+celebrations' watermark), a three-day banner on the owner's Slack profile, and a shareable message
+in the celebration channels.
 
 The flow of one celebration: :func:`celebrate` (after a sync run) → outbox rows of kind
 ``celebration`` (posted by the publisher) and ``banner`` (set by :func:`apply_banners`) →

@@ -1,12 +1,15 @@
-"""``celebrate``: the wins of one sync run → celebration rows, banner and message outbox rows.
+"""``celebrate``: the wins among the changes not looked at yet → celebration rows, banner and message outbox rows.
 
-Everything a run produces is written in **one control-database transaction**: the
+The changes are everything committed since the last pass (a watermark over the change log,
+:mod:`saleshome.warehouse.watermarks`), whichever run committed them: a run that failed, was
+killed or paused for quota is caught up by the next pass.  Everything a pass produces is
+written in **one control-database transaction** with the new watermark: the
 ``celebrations`` rows, one outbox row of kind ``celebration`` per celebration channel (posted by
 the publisher, restrictions applying at send time) and one of kind ``banner`` for the owner's
 profile (applied by :func:`saleshome.celebrate.banner.apply_banners` with the admin token).
 Keys are deterministic (org, opportunity, signature, destination) and an opportunity is not
-celebrated twice within three days, so running ``celebrate`` again on the same run — or on a
-later run that re-reads the same change — adds nothing.
+celebrated twice within three days, so even a change read twice would add nothing.  With
+celebrations switched off the watermark still moves (switching them on does not replay history).
 
 Owners without a Slack account (no match by email) get the message (their Salesforce name
 instead of a mention) and no banner; the celebration row says why.
@@ -28,6 +31,7 @@ from saleshome.settings.workspace import get_workspace
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
+from saleshome.warehouse.watermarks import Step, advance, pending
 
 from .detect import CELEBRATION_WINDOW, REWIN_GAP, detect_wins
 from .render import Deal, banner, message_blocks, message_text, opportunity_url
@@ -44,13 +48,13 @@ def banner_channel(slack_user_id: str) -> str:
 
 @dataclass
 class CelebrationSummary:
-    """What ``celebrate`` found in a run and what it queued."""
+    """What ``celebrate`` found among the new changes and what it queued."""
 
     alias: str
-    run_id: str
+    run_id: str | None  # the run that asked (or that logged the newest change)
     enabled: bool = True
     skipped: str | None = None  # why nothing was looked at (celebrations off, Sales Home unavailable)
-    wins: int = 0  # transitions into the won stage in the run
+    wins: int = 0  # transitions into the won stage among the changes
     too_late: int = 0  # signed more than 72 hours before detection
     rewon_too_soon: int = 0  # won again within 3 days of a previous win
     not_members: int = 0  # owner without the Sales Home permission set
@@ -63,42 +67,45 @@ class CelebrationSummary:
 
 
 def celebrate(
-    settings: Settings, alias: str, run_id: str, *, warehouse: OrgWarehouse | None = None,
+    settings: Settings, alias: str, run_id: str | None = None, *, warehouse: OrgWarehouse | None = None,
     now: datetime | None = None,
 ) -> CelebrationSummary:
-    """Queue the celebrations of sync run ``run_id`` of org ``alias`` (see the module docstring).
+    """Queue the celebrations of the wins org ``alias`` committed since the last pass (see the module docstring).
 
-    ``warehouse``: the org's open warehouse (a flow that just synced holds it); otherwise the org
-    database is opened for the query and closed.  ``now``: the detection time (default: now).
+    ``run_id``: the sync run that asks, for the summary.  ``warehouse``: the org's open warehouse (a flow
+    that just synced holds it); otherwise the org database is opened for the query and closed.  ``now``:
+    the detection time (default: now).
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     summary = CelebrationSummary(alias, run_id)
     cfg = load_celebrations(control, settings.workspace)
-    if not cfg.enabled:
+    if not cfg.enabled:  # the watermark still moves past the changes (below)
         summary.enabled, summary.skipped = False, "celebrations are switched off"
-        return summary
     workspace = get_workspace(control, settings.workspace)
     if workspace is None or not workspace.has_sales_home:
-        summary.skipped = "Sales Home is not available on this workspace's plan (or no plan is declared)"
+        summary.skipped = summary.skipped or "Sales Home is not available on this workspace's plan (or no plan is declared)"
         return summary
     stage = won_stage(control, alias)
     own = warehouse is None
     wh = warehouse or OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
     try:
-        rows = detect_wins(wh.conn, run_id, won_stage=stage, now=now, default_currency=settings.default_currency,
-                           permission_set=settings.sales_home_permission_set)
+        changes = pending(control, wh, alias, Step.CELEBRATIONS)
+        summary.run_id = run_id or changes.run_id
+        rows = [] if not cfg.enabled else detect_wins(
+            wh.conn, changes, won_stage=stage, now=now, default_currency=settings.default_currency,
+            permission_set=settings.sales_home_permission_set)
     finally:
         if own:
             wh.close()
+    if changes.empty:
+        return summary
     summary.wins = len(rows)
     summary.too_late = sum(not r["in_window"] for r in rows)
     summary.rewon_too_soon = sum(bool(r["in_window"] and r["rewon_too_soon"]) for r in rows)
     summary.not_members = sum(bool(r["in_window"] and not r["rewon_too_soon"] and not r["is_member"]) for r in rows)
     eligible = [r for r in rows if r["in_window"] and not r["rewon_too_soon"] and r["is_member"]]
-    if not eligible:
-        return summary
-    instance_url = get_org(settings, alias).instance_url
+    instance_url = get_org(settings, alias).instance_url if eligible else ""
     deals = {r["opportunity_id"]: Deal.from_row(r) for r in eligible}
     candidates = pa.table({
         "opportunity_id": pa.array([r["opportunity_id"] for r in eligible], pa.string()),
@@ -106,6 +113,11 @@ def celebrate(
         "owner_id": pa.array([r["owner_id"] for r in eligible], pa.string()),
     })
     with control.transaction() as db:
+        if not advance(db, alias, changes, now):
+            summary.skipped = "these changes were looked at by another process meanwhile: nothing queued here"
+            return summary
+        if not eligible:
+            return summary
         db.register("_wins", candidates)
         try:
             cur = db.execute(
@@ -125,8 +137,8 @@ def celebrate(
                 summary.already += 1
                 continue
             deal = deals[opportunity_id]
-            _queue(db, messages, summary, alias, run_id, cfg.channels, cfg, deal, slack_user_id, team_id,
-                   instance_url, now)
+            _queue(db, messages, summary, alias, changes.run_id or "", cfg.channels, cfg, deal, slack_user_id,
+                   team_id, instance_url, now)
         enqueue(db, messages)
     return summary
 

@@ -1,8 +1,11 @@
-"""Won deals in one sync run: a single set-based DuckDB query over the org's change log.
+"""Won deals among the changes not evaluated yet: a single set-based DuckDB query over the org's change log.
+
+The changes are a range of commit positions (:class:`saleshome.warehouse.watermarks.ChangeRange`):
+everything committed since the last celebration pass, whichever run committed it.
 
 **What counts as a win.** An opportunity *enters* the won stage: with no won stage chosen in the
 settings, ``IsWon`` goes from false to true (any stage whose ``IsWon`` is true); with a chosen
-stage (e.g. a custom "Contract Signed"), ``StageName`` becomes that stage.  The run's change log
+stage (e.g. a custom "Contract Signed"), ``StageName`` becomes that stage.  The change log
 shows it in two ways, both used:
 
 - the ``Opportunity`` change: ``IsWon`` (or ``StageName``) changed to the won value, or the
@@ -14,11 +17,11 @@ shows it in two ways, both used:
 Only the transition counts: edits of a deal that is already won do neither, and changes logged by
 an initial sync or a silent backfill (``change_log.initial``) never count.  The opportunity must
 still be won and not deleted, and its owner must be a Sales member (the Sales Home permission set,
-see ``saleshome.settings.members``).  One row per opportunity and run.
+see ``saleshome.settings.members``).  One row per opportunity.
 
 **Signature time** (``signed_at``): the ``CreatedDate`` of the ``OpportunityHistory`` row that
 recorded the entry into the won stage — the latest such row at or before the change's
-``SystemModstamp`` (or the latest one synced in this run).  Not the ``SystemModstamp``: it moves
+``SystemModstamp`` (or the latest one synced in the range).  Not the ``SystemModstamp``: it moves
 with every later edit of the record (an amount fixed after the win, automation), so a deal won
 and then edited between two syncs would carry the edit's time.  Without a history row
 (``OpportunityHistory`` not synced) the change's ``SystemModstamp`` is used.
@@ -39,6 +42,7 @@ from typing import Any
 import duckdb
 
 from saleshome.settings.members import SALES_HOME_PERMISSION_SET, eligible_users_sql
+from saleshome.warehouse.watermarks import ChangeRange
 
 CELEBRATION_WINDOW = timedelta(hours=72)
 REWIN_GAP = timedelta(days=3)
@@ -70,10 +74,10 @@ def won_entry(won_stage: str | None) -> tuple[str, str]:
 
 
 def detection_sql(
-    db: duckdb.DuckDBPyConnection, *, won_stage: str | None, default_currency: str, now: datetime,
-    permission_set: str = SALES_HOME_PERMISSION_SET,
+    db: duckdb.DuckDBPyConnection, changes: ChangeRange, *, won_stage: str | None, default_currency: str,
+    now: datetime, permission_set: str = SALES_HOME_PERMISSION_SET,
 ) -> str:
-    """The query (parameters ``$run_id`` and ``$now``) for the columns this org database has."""
+    """The query over ``changes`` (parameter ``$now``) for the columns this org database has."""
     opp = _columns(db, "Opportunity")
     history = _columns(db, "OpportunityHistory")
     has_history = {"Id", "OpportunityId", "StageName", "CreatedDate"} <= history
@@ -97,7 +101,7 @@ def detection_sql(
     opp_changes AS (
         SELECT record_id AS opp, max(system_modstamp) AS changed_at
         FROM change_log
-        WHERE run_id = $run_id AND object = 'Opportunity' AND NOT initial AND (
+        WHERE {changes.where()} AND object = 'Opportunity' AND NOT initial AND (
             operation = 'insert'
             OR (operation = 'update' AND field = '{field}' AND new_value = {entered}
                 AND old_value IS DISTINCT FROM new_value))
@@ -108,7 +112,8 @@ def detection_sql(
         history_ctes = f"""
     run_history AS (
         SELECT DISTINCT record_id AS id FROM change_log
-        WHERE run_id = $run_id AND object = 'OpportunityHistory' AND NOT initial AND operation IN ('insert', 'update')
+        WHERE {changes.where()} AND object = 'OpportunityHistory' AND NOT initial
+            AND operation IN ('insert', 'update')
     ),
     candidates AS (
         SELECT opp, max(changed_at) AS changed_at FROM (
@@ -137,7 +142,7 @@ def detection_sql(
         FROM history WHERE is_won AND NOT coalesce(was_won, false)
     ),
     run_entries AS (
-        -- the latest entry synced in this run; the win before it is the one before this run's first entry
+        -- the latest entry synced in the range; the win before it is the one before the range's first entry
         SELECT opp, max(entered_at) AS entered_at, arg_min(previous_at, entered_at) AS previous_at
         FROM entries WHERE in_run GROUP BY opp
     ),
@@ -187,18 +192,18 @@ def detection_sql(
 
 
 def detect_wins(
-    db: duckdb.DuckDBPyConnection, run_id: str, *, won_stage: str | None, now: datetime,
+    db: duckdb.DuckDBPyConnection, changes: ChangeRange, *, won_stage: str | None, now: datetime,
     default_currency: str = "USD", permission_set: str = SALES_HOME_PERMISSION_SET,
 ) -> list[dict[str, Any]]:
-    """Every win of run ``run_id`` (one row per opportunity), with why it may not be celebrated.
+    """Every win among ``changes`` (one row per opportunity), with why it may not be celebrated.
 
     Rows carry ``in_window``, ``rewon_too_soon`` and ``is_member``; the caller celebrates those
     where all three allow it.  Nothing here iterates over the change log in Python.
     """
-    if not _columns(db, "Opportunity"):
+    if changes.empty or not _columns(db, "Opportunity"):
         return []
-    sql = detection_sql(db, won_stage=won_stage, default_currency=default_currency, now=now,
+    sql = detection_sql(db, changes, won_stage=won_stage, default_currency=default_currency, now=now,
                         permission_set=permission_set)
-    cur = db.execute(sql, {"run_id": run_id, "now": now})
+    cur = db.execute(sql, {"now": now})
     names = [d[0] for d in cur.description or []]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -7,7 +7,8 @@ Prefect-free.  Modules (import the one you need; nothing here is imported eagerl
 - ``store``: create, edit, delete, enable, disable (sales admins only; versioned; audited).
 - ``compile``: every notification of an org as one parameterised DuckDB query (``reference``: the
   same rules row by row in Python, for tests and the benchmark).
-- ``evaluate``: ``evaluate(settings, alias, run_id)`` after a sync run, ``evaluate_scheduled`` for
-  the time-based templates — outbox rows or digest items, in one control transaction.
+- ``evaluate``: ``evaluate(settings, alias)`` after a sync run (every change committed since the
+  notifications' watermark), ``evaluate_scheduled`` for the time-based templates — outbox rows or
+  digest items, in one control transaction.
 - ``render``: Block Kit; ``digest``: ``run_digests(settings, now)``; ``stats``: the dashboard.
 """

@@ -168,6 +168,27 @@ class NotificationSpec(_Model):
         """The options as the template's model (raises pydantic's ValidationError when they do not fit)."""
         return self.template_info.options.model_validate(self.options)
 
+    def effective(self) -> dict[str, Any]:
+        """The definition with what its defaults mean written out — the object, every option, who receives it,
+        when (immediately, or the digest's frequency, day and hour) — for ``notifications show`` and the
+        settings export; read back, it is the same notification.  Optional parts that are not set (conditions,
+        fields, title, cooldown) stay out."""
+        try:
+            options: dict[str, Any] = self.typed_options().model_dump(mode="json")
+        except ValueError:  # pydantic's ValidationError: a definition saved before a template changed
+            options = dict(self.options)
+        delivery = self.delivery.model_dump(mode="json")
+        keep = {"immediate": ("mode",), "daily": ("mode", "frequency", "hour")}.get(
+            "immediate" if self.delivery.mode == "immediate" else self.delivery.frequency, tuple(delivery))
+        out: dict[str, Any] = {
+            "template": self.template, "object": self.object or self.template_info.default_object,
+            "options": options, "conditions": [c.model_dump(mode="json", exclude_none=True) for c in self.conditions],
+            "recipients": self.recipients.model_dump(mode="json"),
+            "delivery": {k: delivery[k] for k in keep},
+            "fields": self.fields, "title": self.title, "cooldown_minutes": self.cooldown_minutes,
+        }
+        return {k: v for k, v in out.items() if v not in (None, [], 0) or k in ("options", "recipients")}
+
 
 def template_table() -> list[dict[str, str]]:
     """The catalog as rows (``saleshome notifications templates``)."""

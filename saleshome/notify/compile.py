@@ -1,10 +1,11 @@
 """Notifications compiled to DuckDB SQL over an org's change log and synced tables.
 
 :func:`compile_changes` turns every change-based notification of an org into **one**
-parameterised query over one sync run's change log.  Per *watch* — the rows of one (object,
+parameterised query over the change-log rows not evaluated yet (a range of commit positions,
+:class:`saleshome.warehouse.watermarks.ChangeRange`).  Per *watch* — the rows of one (object,
 operation, field) that some notifications look at — the change log is read once (filters pushed
 into the scan), each distinct template test is evaluated once per row and aggregated per record
-in the same pass (a record's several changes within the run collapse into one match keeping the
+in the same pass (a record's several changes within the range collapse into one match keeping the
 latest SystemModstamp), and the records are joined once with the synced table, where every
 notification's conditions are tested on the record's current values; one small ``SELECT`` per
 notification then keeps its matches.  Identifiers in the SQL are only names the org's describe
@@ -29,6 +30,7 @@ from typing import Any
 
 from saleshome.celebrate.detect import won_entry, won_sql
 from saleshome.warehouse.orgdb import q
+from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange
 
 from .catalog import TEMPLATES, Condition, NotificationSpec
 from .validate import Resolved, field_kind, typed_value
@@ -267,8 +269,7 @@ def _param_key(values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(tuple(v) if isinstance(v, list) else v for v in values)
 
 
-def _watch_query(name: str, obj: str, w: _Watch, *, run_id: str, include_initial: bool,
-                 today: date) -> tuple[str, list[Any], list[str]]:
+def _watch_query(name: str, obj: str, w: _Watch, *, changes: ChangeRange, today: date) -> tuple[str, list[Any], list[str]]:
     """One watch: (its CTE, the CTE's parameters, one SELECT per notification reading it).
 
     The CTE has one row per record of the object with rows in the watch, and per distinct
@@ -310,10 +311,10 @@ def _watch_query(name: str, obj: str, w: _Watch, *, run_id: str, include_initial
             aggregates.append(f"count(*) FILTER (WHERE _t{j}) AS _c{j}, max(_stamp) FILTER (WHERE _t{j}) AS _s{j}")
     if positions is not None:
         params.extend([positions[0], positions[0]])
-    params.extend([run_id, include_initial, obj, w.operation, *w.fields])
+    params.extend([obj, w.operation, *w.fields])
     fields = f" AND field IN ({', '.join('?' for _ in w.fields)})" if w.fields else ""
     rows = ("SELECT record_id AS _rid, field AS _field, old_value AS _old, new_value AS _new, system_modstamp AS _stamp"
-            f"{casts} FROM change_log WHERE run_id = ? AND (NOT initial OR ?) AND object = ? AND operation = ?{fields}")
+            f"{casts} FROM change_log WHERE {changes.where()} AND {NOTIFYING} AND object = ? AND operation = ?{fields}")
     conditions: list[Any] = []  # their "?" come first in the text
     matches = [f"a._c{column[n]} > 0 AND {record_sql(plan, conditions)} AS _m{n}" for n, plan in w.plans.items()]
     kept = ", ".join(f"a._c{j}, a._s{j}" for j in range(len(tests)))
@@ -325,18 +326,21 @@ def _watch_query(name: str, obj: str, w: _Watch, *, run_id: str, include_initial
     return cte, conditions + params, selects
 
 
-def compile_changes(plans: Sequence[Plan], columns: dict[str, set[str]], *, run_id: str, include_initial: bool,
+def compile_changes(plans: Sequence[Plan], columns: dict[str, set[str]], *, changes: ChangeRange,
                     today: date) -> Compiled | None:
-    """One query: ``(n, record_id, stamp, changes)`` per (notification, record) matched in the run.
+    """One query: ``(n, record_id, stamp, changes)`` per (notification, record) matched in ``changes``.
+
+    Silent rows (initial syncs, silent backfills) count only when the run that logged them asked to
+    notify (:data:`saleshome.warehouse.watermarks.NOTIFYING`).
 
     ``n`` is the notification's position in ``Compiled.plans``.  Shape: one CTE per *watch* — the
     change-log rows of one (object, operation, field) that some notifications look at — which
 
-    1. reads just those rows of the run (the filters go down to the change-log scan, and only the
+    1. reads just those rows of the range (the filters go down to the change-log scan, and only the
        columns the tests need are read), casting the compared values once;
     2. evaluates each distinct template test once per row and aggregates per record in the same
        pass — per test, the rows it accepts and their latest SystemModstamp: several changes of a
-       record within the run collapse here, before anything is joined;
+       record within the range collapse here, before anything is joined;
     3. joins those records once with the object's synced table and tests every notification's
        conditions on the record's current values (one boolean per notification);
 
@@ -355,8 +359,7 @@ def compile_changes(plans: Sequence[Plan], columns: dict[str, set[str]], *, run_
     params: list[Any] = []
     selects: list[str] = []
     for i, ((obj, _, _), w) in enumerate(watches.items()):
-        cte, cte_params, more = _watch_query(f"w{i}", obj, w, run_id=run_id, include_initial=include_initial,
-                                             today=today)
+        cte, cte_params, more = _watch_query(f"w{i}", obj, w, changes=changes, today=today)
         ctes.append(cte)
         params += cte_params
         selects += more

@@ -114,3 +114,9 @@ def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummar
             summary.recipients.append(recipient)
         enqueue(db, messages)
     return summary
+
+
+def waiting_items(control: ControlDB) -> int:
+    """Digest items not in a digest yet (``run_digests`` queues them once their recipient's hour has come)."""
+    rows = control.rows("SELECT count(*) AS n FROM digest_items WHERE digest_key IS NULL")
+    return int(rows[0]["n"]) if rows else 0

@@ -1,7 +1,9 @@
 """Evaluating an org's notifications: matches → recipients → outbox rows or digest items.
 
 :func:`evaluate` (after each sync run) runs every enabled change-based notification of the
-org as one DuckDB query over the run's change log (:func:`.compile.compile_changes`);
+org as one DuckDB query over the change-log rows it has not evaluated yet — everything committed
+after its watermark (:mod:`saleshome.warehouse.watermarks`), whichever run committed it (one
+that failed, was killed or paused for quota included) — (:func:`.compile.compile_changes`);
 :func:`evaluate_scheduled` (a scheduled flow) runs the time-based ones over the synced
 tables.  Then, for what matched (one match per notification and record):
 
@@ -17,9 +19,12 @@ tables.  Then, for what matched (one match per notification and record):
 On a workspace whose Slack plan does not include Sales Home (or with no plan declared) nothing
 is evaluated: the summary says why (``skipped``), as celebrations do.
 
-All writes of one evaluation happen in one control-database transaction; evaluating the
-same run twice adds nothing (same keys).  Initial syncs and backfills are silent unless the
-run was started with ``notify``.
+All writes of one evaluation — outbox rows, digest items, events and the new watermark — happen
+in one control-database transaction: a change is evaluated exactly once (a crash before that
+commit reads it again; after it, never), and the keys make a second evaluation add nothing
+anyway.  With no notification enabled the watermark still moves (a notification created later
+starts from its creation, not from the org's history).  Initial syncs and backfills are silent
+unless the run was started with ``notify``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from saleshome.settings.workspace import get_workspace
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
+from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange, Step, advance, pending
 
 from .catalog import TEMPLATES
 from .compile import Compiled, Plan, compile_changes, compile_scheduled, usable
@@ -74,7 +80,8 @@ class EvaluationSummary:
     cooled: int = 0
     not_member: int = 0
     unmapped_users: list[str] = field(default_factory=list)  # Salesforce users a DM was skipped for
-    silent: bool = False  # the run's changes were initial/backfill rows and the run did not ask to notify
+    changes: int = 0  # change-log rows read (committed since the last evaluation)
+    silent: bool = False  # some were initial/backfill rows of a run that did not ask to notify
     warnings: list[str] = field(default_factory=list)
     results: list[NotificationResult] = field(default_factory=list)
     seconds: float = 0.0
@@ -126,9 +133,11 @@ def _stamp(value: Any) -> str:
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
 
 
-def evaluate(settings: Settings, alias: str, run_id: str, *, warehouse: OrgWarehouse | None = None,
+def evaluate(settings: Settings, alias: str, run_id: str | None = None, *, warehouse: OrgWarehouse | None = None,
              now: datetime | None = None) -> EvaluationSummary:
-    """Evaluate the org's enabled change-based notifications over the change log of ``run_id``."""
+    """Evaluate the org's enabled change-based notifications over every change committed since the last
+    evaluation (see the module docstring).  ``run_id``: the sync run that asks, for the summary (default:
+    the run that logged the newest change)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
@@ -136,23 +145,25 @@ def evaluate(settings: Settings, alias: str, run_id: str, *, warehouse: OrgWareh
         return EvaluationSummary(alias, run_id, skipped=skipped)
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
                      if not TEMPLATES[n.template].time_based]
-    summary = EvaluationSummary(alias, run_id, notifications=len(notifications))
-    if not notifications:
-        return summary
     own = warehouse is None
     wh = warehouse or OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
     try:
-        row = wh.conn.execute("SELECT notify FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        include_initial = bool(row[0]) if row else False
-        initial = wh.conn.execute("SELECT count(*) FILTER (WHERE initial), count(*) FROM change_log "
-                                  "WHERE run_id = ?", [run_id]).fetchone()
-        summary.silent = bool(initial and initial[0] and not include_initial)
+        changes = pending(control, wh, alias, Step.NOTIFICATIONS)
+        summary = EvaluationSummary(alias, run_id or changes.run_id, notifications=len(notifications))
+        if changes.empty:
+            return summary
+        counts = wh.conn.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT {NOTIFYING}) FROM change_log "
+                                 f"WHERE {changes.where()}").fetchone()
+        summary.changes, summary.silent = (int(counts[0]), bool(counts[1])) if counts else (0, False)
+        if not notifications:
+            with control.transaction() as db:
+                advance(db, alias, changes, now)
+            return summary
         plans = plans_of(notifications, chosen_won_stage(control, alias))
-        compiled = compile_changes(plans, warehouse_columns(wh), run_id=run_id,
-                                   include_initial=include_initial, today=now.astimezone(UTC).date())
+        compiled = compile_changes(plans, warehouse_columns(wh), changes=changes, today=now.astimezone(UTC).date())
         matches = [] if compiled is None else [Match(compiled.plans[r[0]].id, r[1], _stamp(r[2]), int(r[3]))
                                               for r in run_matches(wh, compiled)]
-        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, run_id=run_id,
+        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, changes=changes,
                  skipped=compiled.skipped if compiled else _all_skipped(plans, wh))
     finally:
         if own:
@@ -179,7 +190,7 @@ def evaluate_scheduled(settings: Settings, alias: str, *, warehouse: OrgWarehous
     try:
         compiled = compile_scheduled(plans_of(notifications), warehouse_columns(wh), today=now.astimezone(UTC).date())
         matches = [] if compiled is None else [Match(r[0], r[1], str(r[2])) for r in run_matches(wh, compiled)]
-        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, run_id=None,
+        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, changes=None,
                  skipped=compiled.skipped if compiled else _all_skipped(plans_of(notifications), wh))
     finally:
         if own:
@@ -211,7 +222,10 @@ def _title(n: Notification) -> str:
 
 def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: str,
              notifications: Sequence[Notification], matches: Sequence[Match], summary: EvaluationSummary, *,
-             now: datetime, run_id: str | None, skipped: dict[str, str]) -> None:
+             now: datetime, changes: ChangeRange | None, skipped: dict[str, str]) -> None:
+    """Recipients, messages and digest items of ``matches``, written in one control transaction (with the
+    watermark past ``changes``: None for the time-based notifications, which have none)."""
+    run_id = changes.run_id if changes is not None else None
     by_id = {n.id: n for n in notifications}
     results = {n.id: NotificationResult(n.id, n.name, skipped=skipped.get(n.id)) for n in notifications}
     summary.results = list(results.values())
@@ -241,14 +255,14 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
         cols = ", ".join(q(c) for c in sorted(wanted & have))
         records[obj] = {r["Id"]: r for r in _fetch(wh, f"SELECT {cols} FROM sf.{q(obj)} WHERE \"Id\" IN "
                                                        "(SELECT unnest(?::VARCHAR[]))", [sorted(ids)])}
-    changes: dict[str, list[Change]] = {}
-    if run_id is not None and matches:
+    changed: dict[str, list[Change]] = {}
+    if changes is not None and matches:
         for r in _fetch(wh, "SELECT record_id, field, arg_min(old_value, system_modstamp) AS old, "
-                            "arg_max(new_value, system_modstamp) AS new FROM change_log WHERE run_id = ? "
+                            f"arg_max(new_value, system_modstamp) AS new FROM change_log WHERE {changes.where()} "
                             "AND operation = 'update' AND record_id IN (SELECT unnest(?::VARCHAR[])) "
                             "GROUP BY record_id, field ORDER BY record_id, field",
-                        [run_id, sorted({m.record_id for m in matches})]):
-            changes.setdefault(r["record_id"], []).append(Change(r["field"], r["old"], r["new"]))
+                        [sorted({m.record_id for m in matches})]):
+            changed.setdefault(r["record_id"], []).append(Change(r["field"], r["old"], r["new"]))
 
     # Who may receive: Sales members, their Slack users and managers.
     needs_people = any(n.spec.recipients.owner or n.spec.recipients.manager or n.spec.recipients.users
@@ -314,7 +328,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
         if not targets:
             continue
         rendered = _rendered(n, org.instance_url, alias, record, layouts.get(n.object, []),
-                             changes.get(m.record_id, []) if run_id else [])
+                             changed.get(m.record_id, []))
         labels = n.resolved.labels
         digest = n.spec.delivery.mode == "digest"
         text, blocks = notification_message(rendered, labels)
@@ -326,10 +340,13 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
             else:
                 messages.append(OutboxMessage(key=key, kind="notification", channel=channel, text=text, blocks=blocks,
                                               alias=alias, team_id=team))
-            events.append([key, n.id, n.version, alias, m.record_id, run_id, None if run_id else m.marker, channel,
+            events.append([key, n.id, n.version, alias, m.record_id, run_id, None if changes else m.marker, channel,
                            "digest" if digest else "immediate", now])
     summary.unmapped_users = sorted(unmapped)
     with control.transaction() as db:
+        if changes is not None and not advance(db, alias, changes, now):
+            summary.warnings.append(EVALUATED_ELSEWHERE)
+            return  # another evaluation took these changes since they were read: it wrote their messages
         summary.messages = enqueue(db, messages)
         summary.digest_items = _insert_new(db, "digest_items", DIGEST_ITEM_COLUMNS, items)
         new_keys: set[str] = set()
@@ -349,6 +366,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
     summary.not_member = sum(r.not_member for r in results.values())
 
 
+EVALUATED_ELSEWHERE = "these changes were evaluated by another process meanwhile: nothing queued here"
 EVENT_COLUMNS = ("key", "notification_id", "version", "alias", "record_id", "run_id", "period", "recipient",
                  "delivery", "created_at")
 DIGEST_ITEM_COLUMNS = ("key", "notification_id", "notification_name", "alias", "recipient", "team_id", "tz",

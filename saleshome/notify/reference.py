@@ -8,7 +8,7 @@ matter: a comparison with a missing value is false, except ``!=`` (``IS DISTINCT
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -151,15 +151,20 @@ def trigger_holds(plan: Plan, row: Mapping[str, Any], today: date) -> bool:
 
 
 def evaluate_rows(plans: Sequence[Plan], rows: Iterable[Mapping[str, Any]],
-                  records: Mapping[str, Mapping[str, Mapping[str, Any]]], *, run_id: str, include_initial: bool,
-                  today: date) -> dict[tuple[str, str], tuple[datetime | None, int]]:
+                  records: Mapping[str, Mapping[str, Mapping[str, Any]]], *, after: int, upto: int,
+                  notifying_runs: Collection[str], today: date) -> dict[tuple[str, str], tuple[datetime | None, int]]:
     """``{(notification id, record id): (latest stamp, changes)}``, one row and one notification at a time.
 
-    ``records``: per object, the synced records by Id (a record missing there never matches).
+    Rows are those committed at positions ``(after, upto]`` (``commit_seq``); a silent row counts when its
+    run is one of ``notifying_runs``.  ``records``: per object, the synced records by Id (a record missing
+    there never matches).
     """
     hits: dict[tuple[str, str], tuple[datetime | None, int]] = {}
     for row in rows:
-        if row["run_id"] != run_id or (row["initial"] and not include_initial):
+        position = row["commit_seq"]
+        if position is None or not after < position <= upto:
+            continue
+        if row["initial"] and row["run_id"] not in notifying_runs:
             continue
         for plan in plans:
             if not trigger_holds(plan, row, today):

@@ -27,6 +27,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from saleshome.errors import FatalError, QuotaExceededError, RetriableError
+from saleshome.private import private_dir, private_opener
 
 from .auth import Token, http_session, request_token
 from .credentials import AuthMethod, Credentials
@@ -307,12 +308,13 @@ class SalesforceClient:
             body = dict(self._sf(_query_more(next_url)))
 
     def query_to_files(self, soql: str, directory: Path, *, include_deleted: bool = True) -> list[Path]:
-        """The records of ``soql`` (queryAll by default), one JSON array file per page (:func:`split_page`).
+        """The records of ``soql`` (queryAll by default), one JSON array file per page (:func:`split_page`),
+        private to their owner (files 0600, missing directories 0700).
 
         What DuckDB reads itself (``OrgWarehouse.stage_pages``): no Python object per record, only
         each page's head (``done``, ``nextRecordsUrl``) is decoded.  Paging loops are detected.
         """
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         prefix = f"rest-{uuid.uuid4().hex[:8]}"
         url = self.api.base_url + ("queryAll/" if include_deleted else "query/")
         response = self._get(url, params={"q": soql})
@@ -321,7 +323,8 @@ class SalesforceClient:
         while True:
             target = directory / f"{prefix}-{len(files):05d}.json"
             head, records = split_page(response.content)
-            target.write_bytes(records)
+            with open(target, "wb", opener=private_opener) as out:
+                out.write(records)
             files.append(target)
             next_url = head.get("nextRecordsUrl")
             if head.get("done", True) or not next_url:
@@ -336,7 +339,7 @@ class SalesforceClient:
         self, soql: str, directory: Path, *, operation: str = "queryAll", page_records: int = 100_000,
         poll_max: float = 0.5,
     ) -> list[Path]:
-        """Run a Bulk 2.0 query job and stream its CSV result sets to files (memory stays flat)."""
+        """Run a Bulk 2.0 query job and stream its CSV result sets to private files (0600; memory stays flat)."""
         base = f"{self.api.bulk2_url}query"
 
         def create() -> dict[str, Any]:
@@ -368,7 +371,7 @@ class SalesforceClient:
                 raise RetriableError(f"Bulk query job of org {self.conn.alias!r} did not finish within an hour")
             time.sleep(delay)
             delay = min(delay * 1.5, poll_max)
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         files: list[Path] = []
         locator = ""
         seen: set[str] = set()
@@ -383,7 +386,7 @@ class SalesforceClient:
                                       timeout=600, stream=True) as response:
                     self._note(response)
                     self._check(response)
-                    with target.open("wb") as out:
+                    with open(target, "wb", opener=private_opener) as out:
                         for chunk in response.iter_content(chunk_size=1 << 20):
                             out.write(chunk)
                     return response.headers.get("Sforce-Locator", "null")

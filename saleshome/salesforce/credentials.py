@@ -22,7 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-from saleshome.errors import ConfigurationError
+from saleshome.errors import ConfigurationError, InputFileError
+from saleshome.textfiles import read_text_file
 
 
 class AuthMethod(StrEnum):
@@ -80,11 +81,10 @@ def read_env(prefix: str) -> dict[str, Any]:
     key_file = os.environ.get(f"{prefix}_PRIVATE_KEY_FILE")
     if key_file and "private_key" not in values:
         try:
-            values["private_key"] = Path(key_file).read_text()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read {prefix}_PRIVATE_KEY_FILE ({exc.strerror})", hint="point it at a readable PEM file"
-            ) from None
+            values["private_key"] = read_text_file(Path(key_file), secret=True)
+        except InputFileError as exc:
+            raise ConfigurationError(f"{prefix}_PRIVATE_KEY_FILE: {exc.message}",
+                                     hint="point it at a readable PEM file") from None
     return values
 
 

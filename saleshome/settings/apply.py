@@ -12,6 +12,9 @@ Every change — one CLI command or a whole YAML import — goes the same way:
 4. one control-database transaction checks that nobody changed the settings meanwhile,
    writes the changed sections and appends one audit entry per change.
 
+The top-level ``locale`` (the channels' language, ``workspaces.default_locale``) is checked with
+Babel (:func:`saleshome.settings.locales.check_locale`) and is a change of its own (``locale``).
+
 An org's ``notifications`` section names every notification of the org: each is checked like
 ``saleshome notifications create`` checks it (:func:`saleshome.notify.validate.check_spec`, with
 the document path), one listed with another definition (or ``enabled``) is edited (a new
@@ -23,6 +26,7 @@ entry.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +35,7 @@ import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from saleshome.errors import RetriableError, SalesHomeError, ValidationError
+from saleshome.i18n.catalog import DEFAULT_LOCALE
 from saleshome.notify.catalog import NotificationSpec
 from saleshome.notify.store import check_name, delete_in, notifications_in, write_in
 from saleshome.notify.validate import NotificationProblems, Resolved, check_spec
@@ -39,6 +44,7 @@ from saleshome.slack.restrictions import Restrictions, blocked_reason
 from .audit import record_change
 from .context import SettingsContext
 from .layouts import layout_problems
+from .locales import check_locale
 from .model import (
     MAX_DEFAULT_LISTS,
     CelebrationsDoc,
@@ -63,6 +69,7 @@ from .store import (
     write_celebrations,
     write_layout,
     write_lists,
+    write_locale,
     write_restrictions_in,
 )
 from .templates import template_problems
@@ -108,27 +115,83 @@ class ChangeSet:
     applied: bool
 
     def diff(self) -> str:
-        return "\n".join(c.diff() for c in self.changes) if self.changes else "no change\n"
+        """What a dry run prints: a unified diff per section; an org's notifications as ``- name (deleted)``,
+        ``+ name (new)`` with its fields, or ``~ name`` with one ``field: before → after`` line per field that
+        changes (fields compared by path: the order of keys never makes a difference)."""
+        if not self.changes:
+            return "no change\n"
+        sections = [c.diff() for c in self.changes if not _notification_target(c.target)]
+        by_org: dict[str, list[str]] = {}
+        for c in self.changes:
+            found = _notification_target(c.target)
+            if found:
+                by_org.setdefault(found[0], []).extend(_notification_lines(found[1], c.before, c.after))
+        sections += [f"{NOTIFICATIONS_TARGET.format(alias=alias)[:-1]}:\n" + "".join(f"  {line}\n" for line in lines)
+                     for alias, lines in by_org.items()]
+        return "\n".join(sections)
+
+
+def _notification_target(target: str) -> tuple[str, str] | None:
+    """``orgs.acme.notifications.big-deals`` → ``("acme", "big-deals")``; None for another section."""
+    parts = target.split(".", 3)
+    return (parts[1], parts[3]) if len(parts) == 4 and parts[0] == "orgs" and parts[2] == "notifications" else None
+
+
+def _notification_fields(value: dict[str, Any]) -> dict[str, Any]:
+    """A notification's document value as ``{field path: value}``, defaults written out."""
+    spec = NotificationSpec.model_validate({k: v for k, v in value.items() if k != "enabled"})
+    out: dict[str, Any] = {}
+
+    def walk(v: Any, path: str) -> None:
+        if isinstance(v, dict) and v:
+            for key, item in v.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        else:
+            out[path] = v
+
+    walk({**spec.effective(), "enabled": value.get("enabled", True)}, "")
+    return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _notification_lines(name: str, before: Any, after: Any) -> list[str]:
+    if after is None:
+        return [f"- {name} (deleted)"]
+    new = _notification_fields(after)
+    if before is None:
+        return [f"+ {name} (new)"] + [f"    {path}: {_shown(v)}" for path, v in new.items()]
+    old = _notification_fields(before)
+    lines = [f"~ {name}"]
+    for path in dict.fromkeys([*old, *new]):
+        if old.get(path, _UNSET) != new.get(path, _UNSET):
+            was = _shown(old[path]) if path in old else "(not set)"
+            now = _shown(new[path]) if path in new else "(not set)"
+            lines.append(f"    {path}: {was} → {now}")
+    return lines
+
+
+_UNSET = object()
 
 
 # ---------------------------------------------------------------------- parsing
-def parse_document(text: str) -> SettingsDocument:
-    """A YAML text as a :class:`SettingsDocument`; malformed YAML or a wrong shape → :class:`SettingsProblems`."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "the document"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SettingsProblems([f"(document): malformed YAML at {where}: {problem}"],
-                               hint="check the indentation and quoting there") from None
+def parse_document(text: str, source: str = "(document)") -> SettingsDocument:
+    """A YAML text as a :class:`SettingsDocument`: malformed YAML → :class:`~saleshome.errors.InputFileError`
+    naming ``source``, line and column; a wrong shape → :class:`SettingsProblems`."""
+    from saleshome.textfiles import load_yaml
+
+    data = load_yaml(text, source)
     return validate_document({} if data is None else data)
 
 
 def validate_document(data: Any) -> SettingsDocument:
     """Plain data (parsed YAML) as a :class:`SettingsDocument`; a wrong shape → :class:`SettingsProblems` with paths."""
     if not isinstance(data, dict):
-        raise SettingsProblems([f"(document): expected a mapping of sections (restrictions, celebrations, orgs), "
+        raise SettingsProblems([f"(document): expected a mapping of sections (locale, restrictions, celebrations, orgs), "
                                 f"got {type(data).__name__}"])
     try:
         return SettingsDocument.model_validate(data)
@@ -160,6 +223,16 @@ class _Resolver:
                 if lists is not None and len(lists.default_lists) > MAX_DEFAULT_LISTS:
                     self.problem(f"orgs.{alias}.lists.{obj}.default_lists[{MAX_DEFAULT_LISTS}]",
                                  f"at most {MAX_DEFAULT_LISTS} default list views per object")
+
+    def locale(self, value: str | None) -> str:
+        """The channels' locale (None: back to the default); an unknown one is a problem at ``locale``."""
+        if value is None:
+            return DEFAULT_LOCALE
+        try:
+            return check_locale(value)
+        except ValidationError as exc:
+            self.problem("locale", f"{exc.message} ({exc.hint})")
+            return self.current.locale
 
     def restrictions(self, doc: RestrictionsDoc) -> Restrictions:
         teams: list[str] | None = None
@@ -320,6 +393,8 @@ class _Resolver:
     def resolve(self, doc: SettingsDocument) -> SettingsState:
         self.check_limits(doc)
         new = self.current.model_copy(deep=True)
+        if "locale" in doc.model_fields_set:
+            new.locale = self.locale(doc.locale)
         if doc.restrictions is not None:
             new.restrictions = self.restrictions(doc.restrictions)
         if doc.celebrations is not None:
@@ -363,6 +438,8 @@ def _dump(model: Any) -> Any:
 
 def diff_states(before: SettingsState, after: SettingsState) -> list[Change]:
     changes: list[Change] = []
+    if before.locale != after.locale:
+        changes.append(Change("locale", before.locale, after.locale))
     for section in ("restrictions", "celebrations"):
         old, new = _dump(getattr(before, section)), _dump(getattr(after, section))
         if old != new:
@@ -417,7 +494,9 @@ def _write(ctx: SettingsContext, actor: str, action: str, before: SettingsState,
                 name = change.target.removeprefix(NOTIFICATIONS_TARGET.format(alias=parts[1]))
                 _write_notification(db, ctx, actor, action, parts[1], name, after, resolved)
                 continue  # audited by the store (with the notification's id and version)
-            if parts[0] == "restrictions":
+            if parts[0] == "locale":
+                write_locale(db, ctx.workspace, after.locale)
+            elif parts[0] == "restrictions":
                 write_restrictions_in(db, ctx.workspace, after.restrictions)
             elif parts[0] == "celebrations":
                 write_celebrations(db, ctx.workspace, after.celebrations)

@@ -124,6 +124,14 @@ def reset_layout(ctx: SettingsContext, actor: str, alias: str, obj: str) -> Chan
     return _apply(ctx, actor, "layouts.reset", alias, OrgDoc(layouts=layouts))
 
 
+# ---------------------------------------------------------------------- locale
+def set_locale(ctx: SettingsContext, actor: str, locale: str | None) -> ChangeSet:
+    """The language of messages posted in channels (``fr-FR``...; None: back to en-US). DMs read each
+    recipient's Slack locale (:mod:`saleshome.settings.locales`)."""
+    require_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor)
+    return apply_checked(ctx, actor, SettingsDocument(locale=locale), action="workspace.locale")
+
+
 # ---------------------------------------------------------------------- restrictions and celebrations
 _UNSET: list[str] = []
 

@@ -13,6 +13,7 @@ Two shapes of the same settings:
 Document layout::
 
     version: 1
+    locale: en-US                     # the language of messages in channels (DMs: each reader's Slack locale)
     restrictions: {channel_types: [public, private, direct], include_external: false, workspaces: null}
     celebrations: {enabled: true, message: "...", channels: ["#deals-won"]}
     orgs:
@@ -36,6 +37,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from saleshome.i18n.catalog import DEFAULT_LOCALE
 from saleshome.notify.catalog import NotificationSpec
 from saleshome.slack.restrictions import Restrictions
 
@@ -97,6 +99,7 @@ class CelebrationSettings(BaseModel):
 
 
 class SettingsState(BaseModel):
+    locale: str = DEFAULT_LOCALE  # channels' language (workspaces.default_locale; DMs: the reader's Slack locale)
     restrictions: Restrictions = Field(default_factory=Restrictions)
     celebrations: CelebrationSettings = Field(default_factory=CelebrationSettings)
     orgs: dict[str, OrgSettings] = Field(default_factory=dict)
@@ -144,6 +147,7 @@ class CelebrationsDoc(_Doc):
 
 class SettingsDocument(_Doc):
     version: Literal[1] = 1
+    locale: str | None = None  # left out: unchanged; null: back to en-US
     restrictions: RestrictionsDoc | None = None
     celebrations: CelebrationsDoc | None = None
     orgs: dict[str, OrgDoc] = Field(default_factory=dict)
@@ -171,6 +175,7 @@ def document_of(state: SettingsState) -> SettingsDocument:
     }
     c = state.celebrations
     return SettingsDocument(
+        locale=state.locale,
         restrictions=restrictions_doc(state.restrictions),
         celebrations=CelebrationsDoc(enabled=c.enabled, message=c.message, channels=list(c.channels)),
         orgs=orgs,
@@ -179,12 +184,14 @@ def document_of(state: SettingsState) -> SettingsDocument:
 
 def document_dict(doc: SettingsDocument) -> dict[str, Any]:
     """``doc`` as plain data for YAML (every section written out, in a stable order; a notification
-    without its defaults)."""
+    with who receives it and when written out, :meth:`NotificationSpec.effective`)."""
     data: dict[str, Any] = doc.model_dump(mode="json")
     for alias, org in doc.orgs.items():
         if org.notifications is not None:
             data["orgs"][alias]["notifications"] = {
-                name: n.model_dump(mode="json", exclude_defaults=True) for name, n in org.notifications.items()}
+                name: {**NotificationSpec.model_validate(n.model_dump(exclude={"enabled"})).effective(),
+                       **({} if n.enabled else {"enabled": False})}
+                for name, n in org.notifications.items()}
     return data
 
 

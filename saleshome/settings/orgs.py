@@ -1,7 +1,14 @@
 """Connected Salesforce orgs: add (after verifying the connection), list, remove.
 
 An org row holds how to reach the org and a *reference* to its credentials — never a
-secret.  A workspace connects at most ``Settings.max_orgs`` (20) orgs.
+secret.  A workspace connects at most ``Settings.max_orgs`` (20) orgs, and each Salesforce org
+at most once: a second alias for an org id already connected would sync it twice and send every
+notification and celebration twice, so :func:`add_org` refuses it, naming the alias that holds
+it (org ids compared by :func:`same_org_id`).  With ``replace=True`` the org's connection is
+*moved* instead: the alias that holds it takes the connection just verified and, when the alias
+differs, is renamed everywhere — every control table with an ``alias`` column (sync state,
+settings, notifications, celebrations, the outbox), in one transaction, then the org's DuckDB
+file — so nothing is synced, evaluated or celebrated again.
 
 Connecting and removing orgs are settings changes: :func:`add_org_as` and :func:`remove_org_as`
 (what ``saleshome org add|remove`` call) refuse unless the workspace's plan includes Sales Home
@@ -26,6 +33,7 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, ValidationError
 from saleshome.salesforce.client import DEFAULT_API_VERSION, OrgConnection, SalesforceClient
 from saleshome.salesforce.credentials import AuthMethod, Resolver, resolve
+from saleshome.warehouse.connections import open_duckdb
 from saleshome.warehouse.control import ControlDB
 
 from .audit import record_change
@@ -34,6 +42,11 @@ from .roles import require_sales_admin
 
 ORG_ADD = "org.add"  # audit actions
 ORG_REMOVE = "org.remove"
+ORG_REPLACE = "org.replace"  # `org add --replace`: the org's connection moved to an alias (or replaced in place)
+_ORG_ID_PREFIX = 15  # an 18-character Organization Id is the 15-character id plus a case checksum
+# The columns of an org row that `org add` sets from what it verified (the rest is the org's sync state).
+_CONNECTION_COLUMNS = ("org_id", "org_name", "instance_url", "login_url", "auth_method", "credential_ref",
+                       "ca_file", "api_version", "is_sandbox", "objects")
 _ALIAS = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
 
@@ -127,14 +140,45 @@ def get_org(settings: Settings, alias: str) -> Org:
     return Org.from_row(rows[0])
 
 
+def same_org_id(a: str, b: str) -> bool:
+    """Whether two Organization Ids name the same org: their 15-character prefixes, compared case-insensitively
+    (so the 15- and 18-character forms of one id match)."""
+    return a[:_ORG_ID_PREFIX].lower() == b[:_ORG_ID_PREFIX].lower()
+
+
+def _holder(db: duckdb.DuckDBPyConnection, workspace: str, org_id: str, alias: str) -> str | None:
+    """The alias under which the workspace already connects ``org_id``, if any (``alias`` itself first)."""
+    rows = db.execute("SELECT alias FROM orgs WHERE workspace = ? AND lower(left(org_id, ?)) = lower(left(?, ?)) "
+                      "ORDER BY alias = ? DESC, alias",
+                      [workspace, _ORG_ID_PREFIX, org_id, _ORG_ID_PREFIX, alias]).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def _already_connected(new: Org, holder: str) -> ValidationError:
+    name = f" ({new.org_name})" if new.org_name else ""
+    return ValidationError(
+        f"org {new.org_id}{name} is already connected as {holder!r}; connecting it again as {new.alias!r} would "
+        "sync it twice and send every notification and celebration twice; nothing was saved",
+        hint=f"keep using {holder!r}, or move it: run the same `saleshome org add {new.alias} ...` with --replace "
+             f"({holder!r} becomes {new.alias!r}, with its synced data, settings and history)",
+    )
+
+
 def add_org(
     settings: Settings, alias: str, *, login_url: str, auth_method: AuthMethod, credential_ref: str,
     ca_file: str | None = None, api_version: str = DEFAULT_API_VERSION, objects: tuple[str, ...] | None = None,
-    resolvers: Mapping[str, Resolver] | None = None, actor: str | None = None,
+    resolvers: Mapping[str, Resolver] | None = None, actor: str | None = None, replace: bool = False,
 ) -> Org:
     """Verify the connection (login, identity, org id, API version), then save the org.
 
-    Does not check who acts (:func:`add_org_as` does). With ``actor``, the new org is recorded in
+    An org id the workspace already connects under another alias is refused (a
+    :class:`ValidationError` naming that alias; nothing saved).  With ``replace``, the org's
+    connection moves instead (:func:`_move`): the alias that holds it is renamed ``alias`` with its
+    synced data, sync state, settings and history, and takes the connection just verified; when
+    ``alias`` itself holds the org, its connection is replaced in place.  ``replace`` never
+    takes an alias that holds another org.
+
+    Does not check who acts (:func:`add_org_as` does). With ``actor``, the change is recorded in
     the settings audit in the transaction that saves it.
     """
     validate_alias(alias)
@@ -143,14 +187,51 @@ def add_org(
                               hint="e.g. https://login.salesforce.com or https://MyDomain.my.salesforce.com")
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     existing = control.rows("SELECT alias FROM orgs WHERE workspace = ?", [settings.workspace])
-    if any(r["alias"] == alias for r in existing):
-        raise ValidationError(f"an org called {alias!r} is already connected", hint="pick another alias")
-    if len(existing) >= settings.max_orgs:
+    if not replace and any(r["alias"] == alias for r in existing):
+        raise ValidationError(f"an org called {alias!r} is already connected",
+                              hint="pick another alias (or pass --replace to reconnect it)")
+    if not replace and len(existing) >= settings.max_orgs:
         raise ValidationError(
             f"this workspace already has {len(existing)} connected orgs; Sales Home allows at most {settings.max_orgs}",
             hint="remove an org with `saleshome org remove ALIAS` before adding another",
         )
-    conn = OrgConnection(alias, login_url.rstrip("/"), auth_method, credential_ref, ca_file, api_version)
+    new = _verify(alias, login_url.rstrip("/"), auth_method, credential_ref, ca_file, api_version, objects, resolvers)
+    with control.transaction() as db:
+        holder = _holder(db, settings.workspace, new.org_id, alias)
+        taken = db.execute("SELECT org_id FROM orgs WHERE alias = ?", [alias]).fetchone()
+    if taken is not None and not same_org_id(str(taken[0]), new.org_id):
+        raise ValidationError(
+            f"{alias!r} is connected to org {taken[0]}, not to org {new.org_id} that these credentials reach; "
+            "nothing was saved",
+            hint=f"pick another alias, or remove {alias!r} first with `saleshome org remove {alias}`",
+        )
+    if holder is not None:
+        if not replace:
+            raise _already_connected(new, holder)
+        _move(settings, control, get_org(settings, holder), new, actor)
+        return get_org(settings, alias)
+    with control.transaction() as db:
+        count = db.execute("SELECT count(*) FROM orgs WHERE workspace = ?", [settings.workspace]).fetchone()
+        if count and count[0] >= settings.max_orgs:
+            raise ValidationError(f"this workspace reached {settings.max_orgs} connected orgs")
+        holder = _holder(db, settings.workspace, new.org_id, alias)  # connected meanwhile by another process
+        if holder is not None:
+            raise _already_connected(new, holder)
+        db.execute(
+            "INSERT INTO orgs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, NULL)",
+            [alias, settings.workspace, *_connection_values(new), datetime.now(UTC)],
+        )
+        if actor is not None:
+            record_change(db, settings.workspace, actor, ORG_ADD, f"orgs.{alias}", None, new.audited())
+    return get_org(settings, alias)
+
+
+def _verify(
+    alias: str, login_url: str, auth_method: AuthMethod, credential_ref: str, ca_file: str | None, api_version: str,
+    objects: tuple[str, ...] | None, resolvers: Mapping[str, Resolver] | None,
+) -> Org:
+    """Log in and check the identity, the org id and the API version: the org as it would be saved (nothing is)."""
+    conn = OrgConnection(alias, login_url, auth_method, credential_ref, ca_file, api_version)
     client = connect(conn, resolvers)
     versions = served_api_versions(client)
     if api_version not in versions:
@@ -171,24 +252,54 @@ def add_org(
                  "another org, or a connected app of a sandbox, gives this)",
         )
     assert client.token is not None
-    new = Org(alias=alias, org_id=org_rows[0]["Id"], org_name=org_rows[0]["Name"],
-              instance_url=client.token.instance_url, login_url=conn.login_url, auth_method=auth_method,
-              credential_ref=credential_ref, ca_file=ca_file, api_version=api_version,
-              is_sandbox=bool(org_rows[0]["IsSandbox"]), objects=objects or None, status="new", last_sync_at=None,
-              last_error=None)
-    with control.transaction() as db:
-        count = db.execute("SELECT count(*) FROM orgs WHERE workspace = ?", [settings.workspace]).fetchone()
-        if count and count[0] >= settings.max_orgs:
-            raise ValidationError(f"this workspace reached {settings.max_orgs} connected orgs")
-        db.execute(
-            "INSERT INTO orgs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, NULL)",
-            [alias, settings.workspace, new.org_id, new.org_name, new.instance_url, new.login_url,
-             auth_method.value, credential_ref, ca_file, api_version, new.is_sandbox,
-             list(objects) if objects else None, datetime.now(UTC)],
-        )
-        if actor is not None:
-            record_change(db, settings.workspace, actor, ORG_ADD, f"orgs.{alias}", None, new.audited())
-    return get_org(settings, alias)
+    return Org(alias=alias, org_id=org_rows[0]["Id"], org_name=org_rows[0]["Name"],
+               instance_url=client.token.instance_url, login_url=conn.login_url, auth_method=auth_method,
+               credential_ref=credential_ref, ca_file=ca_file, api_version=api_version,
+               is_sandbox=bool(org_rows[0]["IsSandbox"]), objects=objects or None, status="new", last_sync_at=None,
+               last_error=None)
+
+
+def _connection_values(org: Org) -> list[Any]:
+    """The values of :data:`_CONNECTION_COLUMNS` for ``org``."""
+    return [org.org_id, org.org_name, org.instance_url, org.login_url, org.auth_method.value, org.credential_ref,
+            org.ca_file, org.api_version, org.is_sandbox, list(org.objects) if org.objects else None]
+
+
+def _move(settings: Settings, control: ControlDB, old: Org, new: Org, actor: str | None) -> None:
+    """Give the org held by ``old`` the verified connection ``new``, renaming ``old.alias`` to ``new.alias``.
+
+    The org's DuckDB file is held (a running sync of it finished first, none starts) and
+    checkpointed, so it is one file; one control transaction renames the alias in every table
+    with an ``alias`` column (:func:`org_tables`: sync state, settings, notifications, events,
+    celebrations, the user map, the outbox with its unsent messages) and sets the new connection,
+    audited as ``org.replace``; then the file is renamed and the old staging directory dropped.
+    (Killed between the commit and the rename, the org keeps its state and syncs its data again.)
+    """
+    renamed = old.alias != new.alias
+    old_path, new_path = settings.org_db(old.alias), settings.org_db(new.alias)
+    held = open_duckdb(old_path, timeout=settings.lock_timeout_seconds) if renamed and old_path.exists() else None
+    try:
+        if held is not None:
+            held.execute("CHECKPOINT")  # the write-ahead log folded in: the file alone holds the org's data
+        with control.transaction() as db:
+            if renamed:
+                db.execute("INSERT INTO orgs SELECT * REPLACE (? AS alias) FROM orgs WHERE alias = ?",
+                           [new.alias, old.alias])
+                for table in org_tables(db)[:-1]:  # every table but `orgs` (last)
+                    db.execute(f'UPDATE "{table}" SET alias = ? WHERE alias = ?', [new.alias, old.alias])
+                db.execute("DELETE FROM orgs WHERE alias = ?", [old.alias])
+            assignments = ", ".join(f"{column} = ?" for column in _CONNECTION_COLUMNS)
+            db.execute(f"UPDATE orgs SET {assignments} WHERE alias = ?", [*_connection_values(new), new.alias])
+            if actor is not None:
+                record_change(db, settings.workspace, actor, ORG_REPLACE, f"orgs.{new.alias}",
+                              {"alias": old.alias, **old.audited()}, {"alias": new.alias, **new.audited()})
+        if held is not None:
+            old_path.rename(new_path)
+    finally:
+        if held is not None:
+            held.close()
+    if renamed:
+        shutil.rmtree(settings.home / "staging" / old.alias, ignore_errors=True)
 
 
 def org_tables(db: duckdb.DuckDBPyConnection) -> list[str]:
@@ -234,14 +345,16 @@ def add_org_as(
     settings: Settings, directory: SlackDirectory, alias: str, *, actor: str, login_url: str,
     auth_method: AuthMethod, credential_ref: str, ca_file: str | None = None,
     api_version: str = DEFAULT_API_VERSION, objects: tuple[str, ...] | None = None,
-    resolvers: Mapping[str, Resolver] | None = None,
+    resolvers: Mapping[str, Resolver] | None = None, replace: bool = False,
 ) -> Org:
     """:func:`add_org` as ``actor``: refused (nothing contacted, nothing saved) unless the workspace's plan
-    includes Sales Home and ``actor`` is a sales admin (checked in Slack); audited as ``org.add``."""
+    includes Sales Home and ``actor`` is a sales admin (checked in Slack); audited as ``org.add`` (``org.replace``
+    when ``replace`` moved an org already connected)."""
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     require_sales_admin(control, directory, settings.workspace, actor)
     return add_org(settings, alias, login_url=login_url, auth_method=auth_method, credential_ref=credential_ref,
-                   ca_file=ca_file, api_version=api_version, objects=objects, resolvers=resolvers, actor=actor)
+                   ca_file=ca_file, api_version=api_version, objects=objects, resolvers=resolvers, actor=actor,
+                   replace=replace)
 
 
 def remove_org_as(

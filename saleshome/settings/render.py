@@ -1,4 +1,7 @@
-"""Rich tables and summaries of the settings (what the CLI prints)."""
+"""Rich tables and summaries of the settings (what the CLI prints).
+
+The CLI lays each table out with :func:`saleshome.listing.fit` (whole at any width); a column that
+folds (``overflow="fold"``) is free text, the others are shown whole."""
 
 from __future__ import annotations
 
@@ -7,10 +10,13 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from saleshome.errors import ValidationError
+from saleshome.i18n.catalog import DEFAULT_LOCALE, known_locale
+from saleshome.listing import Column, listing
 
 from .audit import AuditEntry
 from .model import CHANNEL_TYPES, Layout, OrgSettings, SettingsState
@@ -24,10 +30,11 @@ def _when(moment: datetime | None) -> str:
 
 def workspace_table(found: Workspace) -> Table:
     table = Table(title=f"Workspace {found.workspace}")
-    for col in ("Plan", "Sales Elevate", "Sales Home", "Slack workspaces", "Set by", "Set at"):
-        table.add_column(col)
+    for col in ("Plan", "Sales Elevate", "Sales Home", "Slack workspaces", "Channels' language", "Set by", "Set at"):
+        table.add_column(col, overflow="fold" if col == "Slack workspaces" else "ellipsis")
     table.add_row(found.plan.label, "yes" if found.sales_elevate else "no",
                   "available" if found.has_sales_home else "not available", ", ".join(found.team_ids),
+                  known_locale(found.default_locale) or f"{DEFAULT_LOCALE} (default)",
                   found.updated_by or "-", _when(found.updated_at))
     return table
 
@@ -35,7 +42,7 @@ def workspace_table(found: Workspace) -> Table:
 def roles_table(assignments: list[RoleAssignment], names: dict[str, str]) -> Table:
     table = Table(title="Sales admins")
     for col in ("User", "Name", "Granted by", "Granted at"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold" if col == "Name" else "ellipsis")
     for a in assignments:
         table.add_row(a.user_id, names.get(a.user_id, ""), a.granted_by, _when(a.granted_at))
     return table
@@ -44,7 +51,7 @@ def roles_table(assignments: list[RoleAssignment], names: dict[str, str]) -> Tab
 def lists_table(orgs: dict[str, OrgSettings]) -> Table:
     table = Table(title="Salesforce lists shown in Sales Home")
     for col in ("Org", "Object", "Default list views"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold" if col == "Default list views" else "ellipsis")
     for alias, org in orgs.items():
         for obj, lists in org.objects.items():
             views = ", ".join(f"{v.label} ({v.developer_name})" for v in lists.default_lists)
@@ -55,7 +62,7 @@ def lists_table(orgs: dict[str, OrgSettings]) -> Table:
 def list_views_table(alias: str, obj: str, views: list[dict[str, Any]], chosen: set[str]) -> Table:
     table = Table(title=f"{obj} list views of org {alias}")
     for col in ("Id", "Developer name", "Label", "Default"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold" if col == "Label" else "ellipsis")
     for v in views:
         table.add_row(v["id"][:15], v["developerName"], v["label"], "yes" if v["id"][:15] in chosen else "")
     return table
@@ -65,7 +72,7 @@ def layout_table(alias: str, obj: str, layout: Layout, *, default: bool, describ
     fields = {f["name"]: f for f in describe.get("fields", [])}
     table = Table(title=f"{obj} record layout of org {alias}" + (" (default)" if default else ""))
     for col in ("#", "Field", "Label", "Type", "Editable in Slack"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold" if col == "Label" else "ellipsis")
     for i, name in enumerate(layout.fields, 1):
         f = fields.get(name, {})
         table.add_row(str(i), name, str(f.get("label", "")), str(f.get("type", "")),
@@ -78,7 +85,7 @@ def restrictions_table(state: SettingsState) -> Table:
     allowed = {"public": r.allow_public, "private": r.allow_private, "direct": r.allow_direct}
     table = Table(title="Notification restrictions")
     table.add_column("Setting")
-    table.add_column("Value")
+    table.add_column("Value", overflow="fold")
     table.add_row("Channel types", ", ".join(k for k in CHANNEL_TYPES if allowed[k]) or "none")
     table.add_row("Slack Connect external channels", "included" if r.include_external else "excluded")
     table.add_row("Workspaces", "all" if r.allowed_teams is None else (", ".join(r.allowed_teams) or "none"))
@@ -89,7 +96,7 @@ def celebrations_table(state: SettingsState, channel_names: dict[str, str]) -> T
     c = state.celebrations
     table = Table(title="Deal celebrations")
     table.add_column("Setting")
-    table.add_column("Value")
+    table.add_column("Value", overflow="fold")
     table.add_row("Enabled", "on" if c.enabled else "off")
     table.add_row("Message", Text(c.message))  # as written: no rich markup or emoji codes interpreted
     table.add_row("Channels", ", ".join(channel_names.get(ch, ch) for ch in c.channels) or "none")
@@ -98,13 +105,13 @@ def celebrations_table(state: SettingsState, channel_names: dict[str, str]) -> T
     return table
 
 
-def audit_table(entries: list[AuditEntry]) -> Table:
-    table = Table(title="Settings audit log")
-    for col in ("When", "Actor", "Action", "Target", "Before", "After"):
-        table.add_column(col, overflow="fold")
-    for e in entries:
-        table.add_row(_when(e.at), e.actor, e.action, e.target, _short(e.before), _short(e.after))
-    return table
+def audit_table(entries: list[AuditEntry], *, width: int) -> RenderableType:
+    """The audit log as a listing (:func:`saleshome.listing.listing`): who, when, what; before and after as
+    JSON, long ones abbreviated."""
+    columns = [Column("When"), Column("Actor"), Column("Action"), Column("Target"), Column("Before", text=True),
+               Column("After", text=True)]
+    return listing("Settings audit log", columns, [[_when(e.at), e.actor, e.action, e.target, _short(e.before),
+                                                    _short(e.after)] for e in entries], width=width)
 
 
 def _short(value: Any, limit: int = 160) -> str:

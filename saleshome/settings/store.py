@@ -12,9 +12,11 @@ from typing import Any
 
 import duckdb
 
+from saleshome.errors import ConfigurationError
 from saleshome.slack.restrictions import Restrictions, write_restrictions
 from saleshome.warehouse.control import ControlDB
 
+from .locales import locale_in
 from .model import CelebrationSettings, Layout, ListViewRef, ObjectLists, OrgSettings, SettingsState
 
 
@@ -66,6 +68,7 @@ def org_settings_in(db: duckdb.DuckDBPyConnection, alias: str) -> OrgSettings:
 
 def state_in(db: duckdb.DuckDBPyConnection, workspace: str) -> SettingsState:
     return SettingsState(
+        locale=locale_in(db, workspace),
         restrictions=restrictions_in(db, workspace),
         celebrations=celebrations_in(db, workspace),
         orgs={alias: org_settings_in(db, alias) for alias in org_aliases_in(db, workspace)},
@@ -107,6 +110,15 @@ def write_layout(db: duckdb.DuckDBPyConnection, alias: str, obj: str, layout: La
     if layout is not None:
         db.execute("INSERT INTO record_layouts VALUES (?, ?, ?, ?, ?)",
                    [alias, obj, list(layout.fields), list(layout.editable), datetime.now(UTC)])
+
+
+def write_locale(db: duckdb.DuckDBPyConnection, workspace: str, locale: str) -> None:
+    """The channels' locale (``workspaces.default_locale``), on the workspace's row (the plan declared it)."""
+    found = db.execute("UPDATE workspaces SET default_locale = ? WHERE workspace = ? RETURNING workspace",
+                       [locale, workspace]).fetchall()
+    if not found:
+        raise ConfigurationError(f"no Slack plan is set for workspace {workspace!r}: its locale cannot be stored",
+                                 hint="the Slack primary owner sets the plan first: `saleshome workspace set-plan`")
 
 
 def write_restrictions_in(db: duckdb.DuckDBPyConnection, workspace: str, r: Restrictions) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.table import Table
 
 from saleshome.errors import SalesHomeError
+from saleshome.listing import fit
 
 from .apply import current_state
 from .context import SettingsContext
@@ -15,21 +17,26 @@ from .workspace import get_workspace
 
 def print_summary(ctx: SettingsContext, console: Console | None = None) -> None:
     """Plan, sales admins, lists, layouts set, restrictions and celebrations, as rich tables."""
-    out = console or Console()
+    console = console or Console()
+
+    def show(table: Table) -> None:
+        console.print(fit(table, width=console.width))
+
+    out = console
     found = get_workspace(ctx.control, ctx.workspace)
     if found is not None:
-        out.print(workspace_table(found))
+        show(workspace_table(found))
     admins = list_sales_admins(ctx.control, ctx.workspace)
-    out.print(roles_table(admins, {a.user_id: _user_name(ctx, a.user_id) for a in admins}))
+    show(roles_table(admins, {a.user_id: _user_name(ctx, a.user_id) for a in admins}))
     state = current_state(ctx)
     if state.orgs:
-        out.print(lists_table(state.orgs))
+        show(lists_table(state.orgs))
         layouts = [f"{alias}: {obj} ({len(lay.fields)} fields, {len(lay.editable)} editable)"
                    for alias, org in state.orgs.items() for obj, lay in org.layouts.items()]
         out.print("Record layouts set: " + ("; ".join(layouts) if layouts else "none (defaults: name and key fields)"))
-    out.print(restrictions_table(state))
+    show(restrictions_table(state))
     names = {ch: _channel_name(ctx, ch) for ch in state.celebrations.channels}
-    out.print(celebrations_table(state, names))
+    show(celebrations_table(state, names))
 
 
 def _user_name(ctx: SettingsContext, user_id: str) -> str:

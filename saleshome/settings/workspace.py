@@ -64,6 +64,7 @@ class Workspace(BaseModel):
     team_ids: list[str]
     updated_at: datetime | None = None
     updated_by: str | None = None
+    default_locale: str | None = None  # channels' language as stored (None: en-US); set by a sales admin
 
     @property
     def has_sales_home(self) -> bool:
@@ -81,12 +82,12 @@ def get_workspace(control: ControlDB, workspace: str) -> Workspace | None:
 
 
 def workspace_in(db: duckdb.DuckDBPyConnection, workspace: str) -> Workspace | None:
-    row = db.execute("SELECT plan, sales_elevate, team_ids, updated_at, updated_by FROM workspaces "
+    row = db.execute("SELECT plan, sales_elevate, team_ids, updated_at, updated_by, default_locale FROM workspaces "
                      "WHERE workspace = ?", [workspace]).fetchone()
     if row is None:
         return None
     return Workspace(workspace=workspace, plan=Plan(row[0]), sales_elevate=row[1], team_ids=list(row[2]),
-                     updated_at=row[3], updated_by=row[4])
+                     updated_at=row[3], updated_by=row[4], default_locale=row[5])
 
 
 def require_sales_home(control: ControlDB, workspace: str) -> Workspace:
@@ -171,7 +172,10 @@ def set_plan(
         before = _row(db, workspace)
         after = new.model_dump(mode="json", include={"plan", "sales_elevate", "team_ids"})
         now = datetime.now(UTC)
-        db.execute("INSERT OR REPLACE INTO workspaces VALUES (?, ?, ?, ?, ?, ?)",
+        db.execute("INSERT INTO workspaces (workspace, plan, sales_elevate, team_ids, updated_at, updated_by) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace) DO UPDATE SET plan = excluded.plan, "
+                   "sales_elevate = excluded.sales_elevate, team_ids = excluded.team_ids, "
+                   "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                    [workspace, chosen.value, sales_elevate, team_ids, now, actor])
         if before != after:
             record_change(db, workspace, actor, "workspace.set-plan", "workspace", before, after)

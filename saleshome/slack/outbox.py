@@ -211,3 +211,12 @@ def dead_letters(control: ControlDB, limit: int = 50) -> list[dict[str, Any]]:
         "SELECT key, kind, channel, state, last_error, attempts, created_at FROM outbox "
         "WHERE state IN ('dead', 'blocked') ORDER BY seq DESC LIMIT ?", [limit],
     )
+
+
+def queued_by_kind(control: ControlDB, *, ready_at: datetime | None = None) -> dict[str, int]:
+    """Items still to deliver (``pending`` or ``sending``), per kind; ``ready_at``: only those due by then."""
+    rows = control.rows(
+        "SELECT kind, count(*) AS n FROM outbox WHERE state IN ('pending', 'sending') "
+        "AND (?::TIMESTAMPTZ IS NULL OR next_attempt_at IS NULL OR next_attempt_at <= ?) GROUP BY kind",
+        [ready_at, ready_at])
+    return {r["kind"]: int(r["n"]) for r in rows}

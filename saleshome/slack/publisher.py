@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ from slack_sdk.http_retry.state import RetryState
 from saleshome.errors import ConfigurationError
 from saleshome.warehouse.control import ControlDB
 
-from .outbox import GAVE_UP, OutboxItem, Outcome, claim, record
+from .outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
 from .restrictions import Restrictions, blocked_reason
 from .schedule import ChannelSchedule
 
@@ -44,6 +44,12 @@ PERMANENT_ERRORS = {
     "channel_not_found", "is_archived", "not_in_channel", "invalid_blocks", "msg_too_long", "user_not_found",
     "no_text", "invalid_metadata_format", "invalid_metadata_schema", "invalid_arguments", "cannot_dm_bot",
     "user_disabled", "restricted_action", "too_many_attachments", "invalid_blocks_format", "duplicate_channel_not_found",
+    "msg_blocks_too_long",
+}
+# What a dead letter says besides the code, where the code alone does not tell an operator what to change.
+PERMANENT_ERROR_HINTS = {
+    "msg_blocks_too_long": "Slack refuses a message whose blocks carry more than about 12,000 characters of text "
+                           "in all; shorten it or split it into several messages",
 }
 AUTH_ERRORS = {"invalid_auth", "not_authed", "missing_scope", "token_revoked", "account_inactive", "no_permission"}
 
@@ -55,6 +61,7 @@ class CountingRateLimitHandler(RateLimitErrorRetryHandler):
         super().__init__(max_retry_count=max_retry_count)
         self.waits = 0
         self.waited_seconds = 0.0
+        self.waiting = 0  # calls sleeping on a Retry-After right now
         self._lock = threading.Lock()
 
     def prepare_for_next_attempt(
@@ -67,8 +74,13 @@ class CountingRateLimitHandler(RateLimitErrorRetryHandler):
         with self._lock:
             self.waits += 1
             self.waited_seconds += seconds
+            self.waiting += 1
         state.next_attempt_requested = True
-        time.sleep(seconds)
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
         state.increment_current_attempt()
 
 
@@ -89,8 +101,13 @@ class PublishStats:
     dead: int = 0
     blocked: int = 0
     rate_limit_waits: int = 0
+    to_send: int = 0  # items the drain found queued when it began (banners excluded: not the publisher's)
+    waiting_for_rate_limit: int = 0  # sends sleeping on a Retry-After when the stats were taken (progress only)
     dead_reasons: dict[str, int] = field(default_factory=dict)
     blocked_reasons: dict[str, int] = field(default_factory=dict)
+
+
+Progress = Callable[[PublishStats], None]
 
 
 class Publisher:
@@ -119,23 +136,26 @@ class Publisher:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ the drain
-    def publish(self, *, deadline: float | None = None, on_batch: Callable[[PublishStats], None] | None = None) -> PublishStats:
+    def publish(self, *, deadline: float | None = None, on_progress: Progress | None = None) -> PublishStats:
         """Send everything ready until the outbox has nothing ready (or the deadline).
 
         Workers send while this thread keeps their queues filled from the outbox (claiming more
         when fewer than half a batch is queued) and writes outcomes back every ``flush_seconds``:
         the sends never wait for the database, and a crash leaves few items to look up.
+        ``on_progress`` gets the running stats (outcomes written so far, rate-limit waits, sends
+        waiting on one now) from this thread, at least every ``flush_seconds`` and at the end.
         """
         self._load_dm_channels()
+        self.stats.to_send = sum(n for kind, n in queued_by_kind(self.control, ready_at=datetime.now(UTC)).items() if kind not in OWN_EXECUTOR_KINDS)
         schedule = ChannelSchedule(self.channel_interval)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             for _ in range(self.workers):
                 pool.submit(self._work, schedule)
             try:
-                self._feed(schedule, deadline, on_batch)
+                self._feed(schedule, deadline, on_progress)
             finally:
                 schedule.close()
-        self._flush(schedule, on_batch)
+        self._flush(schedule, on_progress)
         if self.rate_handler is not None:
             self.stats.rate_limit_waits = self.rate_handler.waits
         if schedule.errors:
@@ -143,14 +163,14 @@ class Publisher:
         return self.stats
 
     def _feed(
-        self, schedule: ChannelSchedule, deadline: float | None, on_batch: Callable[[PublishStats], None] | None
+        self, schedule: ChannelSchedule, deadline: float | None, on_progress: Progress | None
     ) -> None:
         flushed = time.monotonic()
         while not schedule.errors and (deadline is None or time.monotonic() < deadline):
             idle = schedule.idle()
             queued = schedule.queued()
             if queued < max(1, self.batch_size // 2):
-                self._flush(schedule, on_batch)  # retries written first: the claim must see who waits
+                self._flush(schedule, on_progress)  # retries written first: the claim must see who waits
                 flushed = time.monotonic()
                 items = claim(self.control, limit=self.batch_size - queued, now=datetime.now(UTC),
                               exclude=schedule.held())
@@ -160,19 +180,28 @@ class Publisher:
                 elif idle:
                     return  # nothing ready, nothing in flight
             if time.monotonic() - flushed >= self.flush_seconds:
-                self._flush(schedule, on_batch)
+                self._flush(schedule, on_progress)
                 flushed = time.monotonic()
             schedule.wait(self.flush_seconds / 4)
 
-    def _flush(self, schedule: ChannelSchedule, on_batch: Callable[[PublishStats], None] | None) -> None:
+    def _flush(self, schedule: ChannelSchedule, on_progress: Progress | None) -> None:
         outcomes = schedule.take_outcomes()
-        if not outcomes:
-            return
-        record(self.control, outcomes)
-        schedule.written(outcomes)
-        self._save_dm_channels()
-        if on_batch is not None:
-            on_batch(self.stats)
+        if outcomes:
+            record(self.control, outcomes)
+            schedule.written(outcomes)
+            self._save_dm_channels()
+        if on_progress is not None:
+            on_progress(self._progress())
+
+    def _progress(self) -> PublishStats:
+        """A copy of the running stats, with the rate-limit handler's figures."""
+        with self._lock:
+            stats = replace(self.stats, dead_reasons=dict(self.stats.dead_reasons),
+                            blocked_reasons=dict(self.stats.blocked_reasons))
+        if self.rate_handler is not None:
+            stats.rate_limit_waits = self.rate_handler.waits
+            stats.waiting_for_rate_limit = self.rate_handler.waiting
+        return stats
 
     def _work(self, schedule: ChannelSchedule) -> None:
         while (item := schedule.next()) is not None:
@@ -267,8 +296,9 @@ class Publisher:
         if error in AUTH_ERRORS:
             raise ConfigurationError(f"Slack refused the bot token: {error}", hint="check the app's token and scopes")
         if error in PERMANENT_ERRORS:
-            self._count("dead", error)
-            return Outcome(item.key, "dead", error=error)
+            reason = f"{error}: {PERMANENT_ERROR_HINTS[error]}" if error in PERMANENT_ERROR_HINTS else error
+            self._count("dead", reason)
+            return Outcome(item.key, "dead", error=reason)
         attempt = item.attempts + 1  # this one included
         if attempt >= self.max_attempts:
             reason = f"{GAVE_UP} {attempt} attempts: {error}"

@@ -7,12 +7,18 @@ users who are inactive, or whose email matches no active Slack user, are kept so
 that email).  ``users.lookupByEmail`` answers ``users_not_found`` for both of the last two,
 so the deactivated members' emails are read from ``users.list`` (``deleted: true``), once
 per refresh and only when a lookup found nobody.
+
+A matched member also keeps their Slack locale (the language they read, ``fr-FR``, ``en-US``...):
+``users.lookupByEmail`` does not give it, so each member looked up and found active is read once
+more with ``users.info`` and ``include_locale=true`` (Tier 4) — only for new, changed or stale
+entries, like the lookups; null when Slack gives none.  Who reads which language is decided in
+:mod:`saleshome.settings.locales`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +27,8 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.errors import ConfigurationError
 from saleshome.warehouse.control import ControlDB
+
+UNKNOWN_LOCALE = "unknown"
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,11 @@ class MappingReport:
     looked_up: int = 0
     cached: int = 0
     deactivated: int = 0
+    locales: dict[str, int] = field(default_factory=dict)  # matched members per Slack locale ("unknown": none)
+
+    def count_locale(self, locale: str | None) -> None:
+        key = locale or UNKNOWN_LOCALE
+        self.locales[key] = self.locales.get(key, 0) + 1
 
 
 def refresh_user_map(
@@ -54,7 +67,8 @@ def refresh_user_map(
         email = (user.email or "").strip().lower() or None
         cached = known.get(user.id)
         if not user.is_active or email is None:
-            rows.append([alias, user.id, email, None, None, None, "inactive" if not user.is_active else "unmatched", now])
+            rows.append([alias, user.id, email, None, None, None, None,
+                         "inactive" if not user.is_active else "unmatched", now])
             report.inactive += not user.is_active
             report.unmatched += user.is_active
             continue
@@ -63,6 +77,8 @@ def refresh_user_map(
             report.matched += cached["status"] == "matched"
             report.unmatched += cached["status"] == "unmatched"
             report.deactivated += cached["status"] == "deactivated"
+            if cached["status"] == "matched":
+                report.count_locale(cached["locale"])
             continue
         report.looked_up += 1
         try:
@@ -73,24 +89,49 @@ def refresh_user_map(
                 if deactivated is None:
                     deactivated = deactivated_emails(client)
                 left_slack = email in deactivated
-                rows.append([alias, user.id, email, None, None, None,
+                rows.append([alias, user.id, email, None, None, None, None,
                              "deactivated" if left_slack else "unmatched", now])
                 report.deactivated += left_slack
                 report.unmatched += not left_slack
                 continue
             raise ConfigurationError(f"Slack refused users.lookupByEmail: {error}",
                                      hint="the app needs the users:read.email scope") from None
-        rows.append([alias, user.id, email, found["id"], found.get("team_id"), found.get("tz"),
-                     "deactivated" if found.get("deleted") else "matched", now])
-        report.matched += not found.get("deleted")
-        report.deactivated += bool(found.get("deleted"))
+        active = not found.get("deleted")
+        locale = slack_locale(client, str(found["id"])) if active else None
+        rows.append([alias, user.id, email, found["id"], found.get("team_id"), found.get("tz"), locale,
+                     "matched" if active else "deactivated", now])
+        report.matched += active
+        report.deactivated += not active
+        if active:
+            report.count_locale(locale)
     with control.transaction() as db:
         for row in rows:
-            db.execute("INSERT OR REPLACE INTO user_map VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            db.execute("INSERT INTO user_map (alias, sf_user_id, email, slack_user_id, team_id, tz, locale, status, "
+                       "refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alias, sf_user_id) DO UPDATE "
+                       "SET email = excluded.email, slack_user_id = excluded.slack_user_id, "
+                       "team_id = excluded.team_id, tz = excluded.tz, locale = excluded.locale, "
+                       "status = excluded.status, refreshed_at = excluded.refreshed_at", row)
         gone = [u for u in known if u not in {x.id for x in users}]
         for sf_id in gone:
             db.execute("DELETE FROM user_map WHERE alias = ? AND sf_user_id = ?", [alias, sf_id])
     return report
+
+
+def slack_locale(client: WebClient, slack_user_id: str) -> str | None:
+    """The member's Slack locale (``users.info`` with ``include_locale``); None when Slack gives none.
+
+    ``user_not_found``/``user_not_visible`` (the member left between the lookup and this call)
+    also give None; any other refusal is a configuration problem, like the lookups'.
+    """
+    try:
+        user = client.users_info(user=slack_user_id, include_locale=True)["user"]
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error in ("user_not_found", "user_not_visible"):
+            return None
+        raise ConfigurationError(f"Slack refused users.info: {error}", hint="the app needs the users:read scope") from None
+    locale = (user or {}).get("locale")
+    return str(locale) if locale else None
 
 
 def deactivated_emails(client: WebClient) -> set[str]:

@@ -38,6 +38,7 @@ from saleshome.settings.lists import default_list_views_in
 from saleshome.settings.listviews import materialise_default_list_views
 from saleshome.settings.model import ListViewRef
 from saleshome.settings.orgs import Org, connect, get_org
+from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run_row
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
 
@@ -131,6 +132,7 @@ class SyncRun:
     failed_object: ObjectResult | None = None  # the object whose error ended the run (its state row says why)
     referenced_objects: list[str] | None = None  # what the org's settings reference, read as the run opened
     default_views: dict[str, list[ListViewRef]] | None = None  # the org's default list views, read then too
+    heartbeat: Heartbeat | None = None  # refreshes the run's row from open_run until close_run (sync.runs)
 
     @cached_property
     def control(self) -> ControlDB:
@@ -149,7 +151,8 @@ def open_run(
     """Log in, open the org's warehouse, read the server time and fix the signpost.
 
     The login and the first call (network) run beside the opening of the warehouse (disk). The
-    objects the org's settings reference are read in the transaction that records the run.
+    objects the org's settings reference are read in the transaction that records the run, which also
+    settles the org's runs whose process died (``crashed``); the run's heartbeat beats from then on.
     """
     org = get_org(settings, alias)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as pool:
@@ -169,12 +172,14 @@ def open_run(
                   server_now - timedelta(seconds=settings.safety_lag_seconds), progress)
     client.before_call = lambda: check_budget(run)
     warehouse.record_run(run_id, kind, notify, datetime.now(UTC))
+    now = datetime.now(UTC)
     with run.control.transaction() as db:
-        db.execute("INSERT INTO sync_runs VALUES (?, ?, ?, ?, ?, NULL, 'running', 0, NULL)",
-                   [run_id, alias, kind, notify, datetime.now(UTC)])
+        settle_crashed_runs(db, alias, now=now, lease=lease(settings))
+        start_run_row(db, run_id, alias, kind, notify, now, lease=lease(settings))
         db.execute("UPDATE orgs SET status = 'syncing' WHERE alias = ?", [alias])
         run.referenced_objects = [r[0] for r in db.execute(SETTINGS_OBJECTS_SQL, [alias] * 4).fetchall()]
         run.default_views = default_list_views_in(db, alias)
+    run.heartbeat = Heartbeat(run.control, run_id, settings.heartbeat_seconds).start()
     return run
 
 
@@ -465,6 +470,8 @@ def _small(prefetched: Prefetched) -> bool:
 
 def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
     """Record the run's outcome in the control database and release the warehouse."""
+    if run.heartbeat is not None:
+        run.heartbeat.stop()  # the row is ours alone from here
     result.api_calls = run.client.calls
     result.api_usage = run.client.usage
     now = datetime.now(UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from rich.console import Group
@@ -27,12 +28,14 @@ def org_kind(is_sandbox: bool) -> str:
     return "sandbox" if is_sandbox else "production"
 
 
-def orgs_table(orgs: list[Org]) -> Table:
-    """``saleshome org list``: alias, org id, name, production/sandbox, last sync, status."""
+def orgs_table(orgs: list[Org], states: Mapping[str, str] | None = None) -> Table:
+    """``saleshome org list``: alias, org id, name, production/sandbox, last sync, status (``states``: the status
+    in words by alias, as :func:`saleshome.sync.status.org_states` reads it: ``crashed, last seen …``)."""
     table = _table("Connected orgs", ("alias", "org id", "name", "type", "last sync", "status"))
     for org in orgs:
+        state = (states or {}).get(org.alias) or org.status.replace("_", " ")
         table.add_row(org.alias, org.org_id, org.org_name or "-", org_kind(org.is_sandbox),
-                      format_moment(org.last_sync_at), org.status.replace("_", " "))
+                      format_moment(org.last_sync_at), state)
     return table
 
 

@@ -2,7 +2,9 @@
 
 Read from the control database only (``orgs``, ``sync_runs``, ``object_state``,
 ``api_budget``), in one short transaction: it works while a sync holds the org's own
-DuckDB file.
+DuckDB file.  Nothing is written: a run whose process died is shown ``crashed`` (with when it
+was last seen) as it is read (:func:`saleshome.sync.runs.is_crashed`), and an org whose latest
+run crashed is ``crashed``, never ``syncing``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from saleshome.config import Settings
+from saleshome.sync.runs import CRASHED, RUNNING, is_crashed, last_seen, lease, this_host
 from saleshome.sync.summary import PATH_LABELS, format_duration, format_moment
 from saleshome.warehouse.control import ControlDB
 
@@ -27,10 +30,12 @@ class RunStatus:
     ended_at: datetime | None
     api_calls: int | None
     error: str | None
+    last_seen: datetime | None = None  # its last heartbeat (what a crashed run was last seen doing)
 
     def duration(self, now: datetime | None = None) -> timedelta:
-        """How long the run took (or has been running)."""
-        return (self.ended_at or now or datetime.now(UTC)) - self.started_at
+        """How long the run took (or has been running; a crashed one: until it was last seen)."""
+        end = self.ended_at or (self.last_seen if self.status == CRASHED else None)
+        return (end or now or datetime.now(UTC)) - self.started_at
 
 
 @dataclass(frozen=True)
@@ -89,13 +94,15 @@ def read_status(settings: Settings, *, now: datetime | None = None, runs: int = 
         )
         budgets = _fetch(conn, f"SELECT * FROM api_budget WHERE {mine}", [settings.workspace])
     runs_of: dict[str, list[RunStatus]] = {}
+    held, host = lease(settings), this_host()
     for row in recent:
-        runs_of.setdefault(row["alias"], []).append(_run(row))
+        runs_of.setdefault(row["alias"], []).append(_run(row, now=now, lease=held, host=host))
     budget = {b["alias"]: b for b in budgets}
     return [
         OrgStatus(
             alias=o["alias"], org_id=o["org_id"], org_name=o["org_name"], is_sandbox=bool(o["is_sandbox"]),
-            status=o["status"], last_sync_at=o["last_sync_at"], last_error=o["last_error"],
+            status=_org_state(o["status"], next(iter(runs_of.get(o["alias"], [])), None)),
+            last_sync_at=o["last_sync_at"], last_error=o["last_error"],
             last_run=next(iter(runs_of.get(o["alias"], [])), None),
             api_used=budget.get(o["alias"], {}).get("used"), api_max=budget.get(o["alias"], {}).get("max"),
             objects=[_object(s, now) for s in objects if s["alias"] == o["alias"]],
@@ -105,9 +112,32 @@ def read_status(settings: Settings, *, now: datetime | None = None, runs: int = 
     ]
 
 
-def _run(row: dict[str, Any]) -> RunStatus:
-    return RunStatus(row["run_id"], row["kind"], row["status"], row["started_at"], row["ended_at"], row["api_calls"],
-                     row["error"])
+def _run(row: dict[str, Any], *, now: datetime, lease: timedelta, host: str) -> RunStatus:
+    status = CRASHED if is_crashed(row, now=now, lease=lease, host=host) else row["status"]
+    return RunStatus(row["run_id"], row["kind"], status, row["started_at"], row["ended_at"], row["api_calls"],
+                     row["error"], last_seen(row))
+
+
+def _org_state(stored: str, latest: RunStatus | None) -> str:
+    """The org's state: ``syncing`` only while its latest run is alive (``crashed`` once its process died)."""
+    if stored == "syncing" and latest is not None and latest.status == CRASHED:
+        return CRASHED
+    return stored
+
+
+def org_state_text(org: OrgStatus, now: datetime | None = None) -> str:
+    """The org's state in words: ``syncing``, ``ok``, ``paused for quota``, ``crashed, last seen 2m 05s ago``."""
+    text = org.status.replace("_", " ")
+    run = org.last_run
+    if org.status == CRASHED and run is not None and run.last_seen is not None:
+        text += f", last seen {format_duration((now or datetime.now(UTC)) - run.last_seen)} ago"
+    return text
+
+
+def org_states(settings: Settings, now: datetime | None = None) -> dict[str, str]:
+    """:func:`org_state_text` of every org of the workspace, by alias (what ``saleshome org list`` shows)."""
+    now = now or datetime.now(UTC)
+    return {org.alias: org_state_text(org, now) for org in read_status(settings, now=now, runs=1)}
 
 
 def _object(row: dict[str, Any], now: datetime) -> ObjectStatus:
@@ -146,7 +176,12 @@ def run_summary(run: RunStatus, now: datetime | None = None) -> str:
     when = run.started_at.astimezone(UTC)
     stamp = when.strftime("%H:%MZ") if now - when < timedelta(hours=20) else when.strftime("%Y-%m-%d %H:%MZ")
     took = format_duration(run.duration(now))
-    outcome = f"running for {took}" if run.status == "running" else f"{run.status.replace('_', ' ')} in {took}"
+    if run.status == RUNNING:
+        outcome = f"running for {took}"
+    elif run.status == CRASHED and run.last_seen is not None:
+        outcome = f"crashed after {took}, last seen {format_duration(now - run.last_seen)} ago"
+    else:
+        outcome = f"{run.status.replace('_', ' ')} in {took}"
     calls = f", {run.api_calls:,} calls" if run.api_calls else ""
     return f"{stamp} {run.kind} {outcome}{calls}"
 
@@ -165,6 +200,9 @@ def org_headline(org: OrgStatus, now: datetime | None = None) -> str:
     parts = [f"{org.alias} ({org.org_id}, {kind}): {org.status}"]
     if org.last_run is None:
         parts.append("never synced")
+    elif org.status == CRASHED and org.last_run.last_seen is not None:
+        parts.append(f"its last run was last seen {format_duration(now - org.last_run.last_seen)} ago; "
+                     "the next run resumes from the windows it committed")
     elif org.last_run.ended_at is not None:
         parts.append(f"last run ended {format_duration(now - org.last_run.ended_at)} ago")
     if org.api_left is not None and org.api_max:

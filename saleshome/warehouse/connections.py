@@ -4,6 +4,9 @@ DuckDB lets one process at a time open a file for writing.  Syncs of different o
 publisher and the CLI run in different processes, so every opening waits for the lock
 (bounded, with backoff) instead of failing; the control database is only ever held for
 short transactions.
+
+Opening a file for writing creates what is missing privately (:mod:`saleshome.private`): its
+directories 0700, and the database with its ``.wal`` 0600, whatever the process umask was.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from saleshome.errors import RetriableError
+from saleshome.private import private_dir
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -25,8 +29,11 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
 
 
 def open_duckdb(path: Path, *, timeout: float, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open ``path``, waiting up to ``timeout`` seconds while another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open ``path``, waiting up to ``timeout`` seconds while another process holds it.
+
+    What it creates is private (its directories 0700; the file and its write-ahead log 0600).
+    """
+    private_dir(path.parent)  # narrows the umask too: DuckDB creates the file and its .wal itself
     deadline = time.monotonic() + timeout
     delay = 0.02
     while True:

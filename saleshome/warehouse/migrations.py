@@ -304,6 +304,19 @@ CONTROL_MIGRATIONS += (
     ),
 )
 
+CONTROL_MIGRATIONS += (
+    (
+        "0007_run_heartbeats",
+        """
+        -- sync_runs.status gains 'crashed': its process died while it ran (saleshome.sync.runs)
+        ALTER TABLE sync_runs ADD COLUMN heartbeat_at TIMESTAMPTZ;  -- refreshed while the run works; its last sign of life
+        ALTER TABLE sync_runs ADD COLUMN pid INTEGER;               -- the process running it
+        ALTER TABLE sync_runs ADD COLUMN host VARCHAR;              -- the host of that process
+        ALTER TABLE sync_runs ADD COLUMN lease_seconds DOUBLE;      -- silent longer than this after its heartbeat: dead
+        """,
+    ),
+)
+
 ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "0001_sync_metadata",
@@ -345,6 +358,54 @@ ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
             notify BOOLEAN NOT NULL,
             started_at TIMESTAMPTZ NOT NULL
         );
+        """,
+    ),
+)
+
+ORG_MIGRATIONS += (
+    (
+        "0002_change_positions",
+        """
+        -- The position at which a window's changes committed: every row a transaction logs shares one
+        -- value, taken while no other transaction of the file can commit (OrgWarehouse.committing), so
+        -- positions increase in commit order.  Evaluation reads (watermark, max] and never skips a change.
+        -- Rows logged before positions existed keep NULL (they were evaluated run by run).
+        CREATE SEQUENCE change_position START 1;
+        ALTER TABLE change_log ADD COLUMN commit_seq BIGINT;
+        -- This file's identity: a watermark kept in the control store holds only for the file it was read from
+        -- (an org removed and connected again starts a new file, and its positions start again at 1).
+        CREATE TABLE warehouse_identity (id VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+        INSERT INTO warehouse_identity SELECT CAST(uuid() AS VARCHAR), now();
+        """,
+    ),
+)
+
+CONTROL_MIGRATIONS += (
+    (
+        "0008_evaluation_watermarks",
+        """
+        CREATE TABLE evaluation_watermarks (
+            alias VARCHAR NOT NULL,
+            step VARCHAR NOT NULL,             -- notifications, celebrations
+            warehouse_id VARCHAR NOT NULL,     -- the org warehouse file whose change-log positions these are
+            position BIGINT NOT NULL,          -- every change committed at or before this position was evaluated
+            run_id VARCHAR,                    -- the latest sync run among the changes evaluated
+            evaluated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (alias, step)
+        );
+        """,
+    ),
+)
+
+CONTROL_MIGRATIONS += (
+    (
+        "0009_locales",
+        """
+        -- The language a member reads (their Slack locale, users.info include_locale), kept with the user map;
+        -- null: not known yet (the workspace's default is used).
+        ALTER TABLE user_map ADD COLUMN locale VARCHAR;
+        -- The language of messages posted in channels (null: en-US).
+        ALTER TABLE workspaces ADD COLUMN default_locale VARCHAR;
         """,
     ),
 )

@@ -16,6 +16,13 @@ Change log: one ``insert``/``delete``/``undelete`` row per record event, and one
 row per changed field with its old and new value as text (cast back in SQL as needed).
 SystemModstamp, LastModifiedDate and LastModifiedById change with every edit: they are not
 logged as fields (``system_modstamp`` is on every row).
+
+Commit positions: every row a transaction logs carries the transaction's ``commit_seq``, taken
+from a sequence while holding the file's commit lock, which is held until COMMIT
+(:meth:`OrgWarehouse._commit_changes`).  Loaders of one process commit side by side on
+connections of their own, and only one process writes a file, so positions increase in commit
+order: a reader that sees position *p* committed sees every position below it.  Evaluation
+keeps a watermark over these positions (``saleshome.warehouse.watermarks``).
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -102,13 +110,40 @@ class OrgWarehouse:
         self.conn.execute("BEGIN TRANSACTION")
         apply_migrations(self.conn, ORG_MIGRATIONS)
         self.conn.execute("COMMIT")
+        self._commit_lock = threading.Lock()  # shared by every cursor(): positions follow commit order
 
     def cursor(self) -> OrgWarehouse:
         """A handle on this open database for another thread: its own connection, temp tables and
         transactions (DuckDB lets connections of one process write different rows at once)."""
         handle = object.__new__(OrgWarehouse)
         handle.path, handle.memory_limit, handle.conn = self.path, self.memory_limit, self.conn.cursor()
+        handle._commit_lock = self._commit_lock
         return handle
+
+    @contextlib.contextmanager
+    def _commit_changes(self) -> Iterator[int]:
+        """Inside an open transaction: the position its change-log rows carry, then COMMIT.
+
+        The commit lock is held from taking the position to the end of COMMIT (see the module
+        docstring); callers log their changes inside the block and do the heavy work before it.
+        """
+        with self._commit_lock:
+            row = self.conn.execute("SELECT nextval('change_position')").fetchone()
+            assert row is not None
+            yield int(row[0])
+            self.conn.execute("COMMIT")
+
+    def identity(self) -> str:
+        """This file's identity (a watermark holds only for the file whose positions it counts)."""
+        row = self.conn.execute("SELECT id FROM warehouse_identity").fetchone()
+        assert row is not None, "warehouse_identity is written by the migration"
+        return str(row[0])
+
+    def last_position(self) -> tuple[int, str | None]:
+        """The highest committed change-log position and the run that logged it ((0, None): none yet)."""
+        row = self.conn.execute("SELECT max(commit_seq), arg_max(run_id, commit_seq) FROM change_log "
+                                "WHERE commit_seq IS NOT NULL").fetchone()
+        return (int(row[0]), row[1]) if row and row[0] is not None else (0, None)
 
     def _rollback(self) -> None:
         """Roll back, unless DuckDB already did (a failed COMMIT ends the transaction itself)."""
@@ -289,14 +324,11 @@ class OrgWarehouse:
             self.conn.execute("DROP TABLE IF EXISTS old")
             params, tail = [run_id, obj], [initial, now]
             deleted = _deleted(schema)
-            if initial and not self._any_known(table):
+            all_new = initial and not self._any_known(table)
+            if all_new:
                 # During an initial load, a slice whose Ids are all new (the usual case) is inserted as
                 # staged, without the diff against our copy.  Incremental windows mostly hold known
                 # records: they go straight to the merge, whose first scan finds them.
-                self.conn.execute(
-                    f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN {deleted} THEN 'delete' "
-                    "ELSE 'insert' END, NULL, NULL, NULL, ?, ? FROM stage", [*params, *tail],
-                )
                 self.conn.execute(
                     f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
                     f"SELECT {col_list}, ?, ? FROM stage", [run_id, now],
@@ -306,7 +338,7 @@ class OrgWarehouse:
                 ).fetchone()
                 stats = MergeStats(inserted=int(row[0]), deleted=int(row[1])) if row else MergeStats()
             else:
-                stats = self._merge(schema, table, cur, col_list, params, tail, run_id, now)
+                stats = self._merge(schema, table, col_list, cur, run_id, now)
             if new_cursor is not None:
                 self.conn.execute(
                     "UPDATE cursors SET cursor = ?, updated_at = ?, run_id = ?, "
@@ -316,7 +348,14 @@ class OrgWarehouse:
                     "WHERE object = ?",
                     [new_cursor, now, run_id, reaches_signpost, reaches_signpost, now, obj],
                 )
-            self.conn.execute("COMMIT")
+            with self._commit_changes() as position:
+                if all_new:
+                    self.conn.execute(
+                        f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN {deleted} THEN 'delete' "
+                        "ELSE 'insert' END, NULL, NULL, NULL, ?, ?, ? FROM stage", [*params, *tail, position],
+                    )
+                else:
+                    self._log_merge(schema, cur, [*params, *tail, position])
         except BaseException:
             self._rollback()
             raise
@@ -326,9 +365,10 @@ class OrgWarehouse:
                           total - stats.inserted - stats.updated - stats.deleted - stats.undeleted)
 
     def _merge(
-        self, schema: ObjectSchema, table: str, cur: str, col_list: str, params: list[Any], tail: list[Any],
-        run_id: str, now: datetime,
+        self, schema: ObjectSchema, table: str, col_list: str, cur: str, run_id: str, now: datetime,
     ) -> MergeStats:
+        """Diff ``stage`` against our copy (temp tables ``old`` and ``changed``) and replace what changed;
+        :meth:`_log_merge` then logs it from those temp tables."""
         cols = schema.columns
         # Our current copy of the staged records only (small), then what is new or newer and different.
         self.conn.execute(f"CREATE TEMP TABLE old AS SELECT t.rowid AS _sh_rowid, t.* FROM {table} t "
@@ -341,29 +381,6 @@ class OrgWarehouse:
             f"{_deleted(schema, 's.')} AS _is_deleted FROM stage s LEFT JOIN old t ON t.\"Id\" = s.\"Id\" "
             f"WHERE t.\"Id\" IS NULL OR (s.{cur} >= t.{cur} AND ({differs}))"
         )
-        log = "INSERT INTO change_log SELECT ?, ?, s.\"Id\", s.{cur}, {op}, NULL, NULL, NULL, ?, ? FROM changed s"
-        self.conn.execute(  # inserts (a record first seen already deleted is logged as a delete)
-            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'insert' END") + " WHERE s._is_new",
-            [*params, *tail],
-        )
-        self.conn.execute(
-            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'undelete' END")
-            + " WHERE NOT s._is_new AND s._is_deleted <> s._was_deleted", [*params, *tail],
-        )
-        # One row per changed field, from one join (a UNION ALL of a join per field needs an insert
-        # state per branch: tens of them exhaust a small memory limit).
-        fields = [
-            f"{{'field': '{c.name}', 'old': CAST(t.{q(c.name)} AS VARCHAR), 'new': CAST(s.{q(c.name)} AS VARCHAR), "
-            f"'differs': t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}}}"
-            for c in cols if c.name not in _NOT_LOGGED_AS_FIELDS
-        ]
-        if fields:
-            self.conn.execute(
-                "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', d.field, d.old, d.new, ?, ? FROM ("
-                f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, unnest([{', '.join(fields)}]) AS d "
-                "FROM changed s JOIN old t ON t.\"Id\" = s.\"Id\" WHERE NOT s._is_new) WHERE d.differs",
-                [*params, *tail],
-            )
         # Replace changed records by delete + insert (no in-place UPDATE: DuckDB would rewrite whole row
         # groups at the next checkpoint).  Columns of fields gone from describe keep their old values.
         present = {c.name for c in cols}
@@ -380,6 +397,32 @@ class OrgWarehouse:
             [run_id, now],
         )
         return self._stats()
+
+    def _log_merge(self, schema: ObjectSchema, cur: str, params: list[Any]) -> None:
+        """The change log of :meth:`_merge` (``params``: run id, object, initial, applied at, position)."""
+        log = "INSERT INTO change_log SELECT ?, ?, s.\"Id\", s.{cur}, {op}, NULL, NULL, NULL, ?, ?, ? FROM changed s"
+        self.conn.execute(  # inserts (a record first seen already deleted is logged as a delete)
+            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'insert' END") + " WHERE s._is_new",
+            params,
+        )
+        self.conn.execute(
+            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'undelete' END")
+            + " WHERE NOT s._is_new AND s._is_deleted <> s._was_deleted", params,
+        )
+        # One row per changed field, from one join (a UNION ALL of a join per field needs an insert
+        # state per branch: tens of them exhaust a small memory limit).
+        fields = [
+            f"{{'field': '{c.name}', 'old': CAST(t.{q(c.name)} AS VARCHAR), 'new': CAST(s.{q(c.name)} AS VARCHAR), "
+            f"'differs': t.{q(c.name)} IS DISTINCT FROM s.{q(c.name)}}}"
+            for c in schema.columns if c.name not in _NOT_LOGGED_AS_FIELDS
+        ]
+        if fields:
+            self.conn.execute(
+                "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', d.field, d.old, d.new, ?, ?, ? FROM ("
+                f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, unnest([{', '.join(fields)}]) AS d "
+                "FROM changed s JOIN old t ON t.\"Id\" = s.\"Id\" WHERE NOT s._is_new) WHERE d.differs",
+                params,
+            )
 
     def _any_known(self, table: str) -> bool:
         """Whether a staged Id is in our copy (reads the Id column alone, never the table's whole width)."""
@@ -424,14 +467,14 @@ class OrgWarehouse:
                 f"CREATE TEMP TABLE purged AS SELECT \"Id\" FROM {table} "
                 "WHERE \"Id\" NOT IN (SELECT \"Id\" FROM _org_ids)"
             )
-            self.conn.execute(
-                "INSERT INTO change_log SELECT ?, ?, \"Id\", NULL, 'delete', NULL, NULL, 'purged', false, ? FROM purged",
-                [run_id, obj, now],
-            )
             self.conn.execute(f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM purged)")
             self.conn.execute("UPDATE cursors SET last_reconciled_at = ? WHERE object = ?", [now, obj])
             row = self.conn.execute("SELECT count(*) FROM purged").fetchone()
-            self.conn.execute("COMMIT")
+            with self._commit_changes() as position:
+                self.conn.execute(
+                    "INSERT INTO change_log SELECT ?, ?, \"Id\", NULL, 'delete', NULL, NULL, 'purged', false, ?, ? "
+                    "FROM purged", [run_id, obj, now, position],
+                )
         except BaseException:
             self._rollback()
             raise

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from saleshome.celebrate.detect import detect_wins
+from saleshome.warehouse.watermarks import ChangeRange, Step
 
 T0 = datetime(2025, 6, 30, 12, tzinfo=UTC)
 OWNER, OUTSIDER = "005A", "005B"
@@ -27,12 +28,20 @@ def db() -> Iterator[duckdb.DuckDBPyConnection]:
             "CreatedDate" TIMESTAMPTZ, "IsDeleted" BOOLEAN);
         CREATE TABLE change_log (run_id VARCHAR, object VARCHAR, record_id VARCHAR, system_modstamp TIMESTAMPTZ,
             operation VARCHAR, field VARCHAR, old_value VARCHAR, new_value VARCHAR, initial BOOLEAN,
-            applied_at TIMESTAMPTZ);
+            applied_at TIMESTAMPTZ,
+            -- here run rN committed at position N (see `run`)
+            commit_seq BIGINT GENERATED ALWAYS AS (CAST(substr(run_id, 2) AS BIGINT)) VIRTUAL);
     """)
     conn.execute("INSERT INTO sf.\"User\" VALUES (?, 'Ana Silva', true), (?, 'Out Sider', true)", [OWNER, OUTSIDER])
     conn.execute("INSERT INTO sf.\"PermissionSetAssignment\" VALUES ('0Pa1', ?, 'Slack_Sales_Home_User')", [OWNER])
     yield conn
     conn.close()
+
+
+def run(name: str) -> ChangeRange:
+    """The changes of run ``rN`` alone: commit position N."""
+    position = int(name[1:])
+    return ChangeRange(Step.CELEBRATIONS, "test", position - 1, position, name)
 
 
 def _opportunity(
@@ -83,7 +92,7 @@ def test_is_won_transition_signed_at_the_history_row(db: duckdb.DuckDBPyConnecti
     _change(db, "r1", "006B", "IsWon", "false", "true", T0)
     _opportunity(db, "006C", "Closed Won", True, T0)
     _change(db, "r1", "006C", "IsWon", "false", "true", T0, initial=True)  # an initial sync: silent
-    rows = {r["opportunity_id"]: r for r in detect_wins(db, "r1", won_stage=None, now=T0 + timedelta(hours=2))}
+    rows = {r["opportunity_id"]: r for r in detect_wins(db, run("r1"), won_stage=None, now=T0 + timedelta(hours=2))}
     assert set(rows) == {"006A", "006B"}
     assert rows["006A"]["signed_at"] == T0 and rows["006A"]["from_history"] and rows["006A"]["is_member"]
     assert rows["006A"]["owner_name"] == "Ana Silva" and rows["006A"]["currency"] == "USD"
@@ -94,10 +103,10 @@ def test_a_custom_stage_and_the_window(db: duckdb.DuckDBPyConnection) -> None:
     _opportunity(db, "006A", "Contract Signed", False, T0)
     _history(db, "006A", [("Negotiation/Review", T0 - timedelta(days=1)), ("Contract Signed", T0)], run="r1")
     _change(db, "r1", "006A", "StageName", "Negotiation/Review", "Contract Signed", T0)
-    assert detect_wins(db, "r1", won_stage=None, now=T0) == []  # IsWon is still false
-    [row] = detect_wins(db, "r1", won_stage="Contract Signed", now=T0 + timedelta(hours=72) - timedelta(seconds=1))
+    assert detect_wins(db, run("r1"), won_stage=None, now=T0) == []  # IsWon is still false
+    [row] = detect_wins(db, run("r1"), won_stage="Contract Signed", now=T0 + timedelta(hours=72) - timedelta(seconds=1))
     assert row["in_window"] and row["signed_at"] == T0
-    [row] = detect_wins(db, "r1", won_stage="Contract Signed", now=T0 + timedelta(hours=72))
+    [row] = detect_wins(db, run("r1"), won_stage="Contract Signed", now=T0 + timedelta(hours=72))
     assert not row["in_window"]
 
 
@@ -115,7 +124,7 @@ def test_rewon_between_two_syncs_is_found_through_the_history(db: duckdb.DuckDBP
         "false, ?), ('r2', 'OpportunityHistory', '008x2', ?, 'insert', NULL, NULL, NULL, false, ?)",
         [T0, T0, T0, T0],
     )
-    [row] = detect_wins(db, "r2", won_stage=None, now=T0)
+    [row] = detect_wins(db, run("r2"), won_stage=None, now=T0)
     assert row["signed_at"] == T0 and row["previous_win_at"] == T0 - timedelta(days=4)
     assert not row["rewon_too_soon"]
     # An amount edit of a won deal adds a history row in the won stage: not a win.
@@ -127,7 +136,7 @@ def test_rewon_between_two_syncs_is_found_through_the_history(db: duckdb.DuckDBP
         "INSERT INTO change_log VALUES ('r3', 'OpportunityHistory', '008x3', ?, 'insert', NULL, NULL, NULL, false, ?)",
         [T0, T0],
     )
-    assert detect_wins(db, "r3", won_stage=None, now=T0) == []
+    assert detect_wins(db, run("r3"), won_stage=None, now=T0) == []
 
 
 def _insert(db: duckdb.DuckDBPyConnection, run: str, oid: str, at: datetime, initial: bool = False) -> None:
@@ -159,7 +168,7 @@ def test_an_opportunity_new_to_us_counts_once_when_it_is_already_won(db: duckdb.
     # New and won, but logged by an initial sync: silent.
     _opportunity(db, "006E", "Closed Won", True, T0)
     _insert(db, "r1", "006E", T0, initial=True)
-    rows = detect_wins(db, "r1", won_stage=None, now=T0 + timedelta(hours=3))
+    rows = detect_wins(db, run("r1"), won_stage=None, now=T0 + timedelta(hours=3))
     assert [r["opportunity_id"] for r in rows] == ["006A", "006F", "006B"]  # one row each, by signature
     by_id = {r["opportunity_id"]: r for r in rows}
     assert by_id["006A"]["signed_at"] == T0 and by_id["006A"]["from_history"]
@@ -168,15 +177,15 @@ def test_an_opportunity_new_to_us_counts_once_when_it_is_already_won(db: duckdb.
     assert all(r["in_window"] and not r["rewon_too_soon"] and r["is_member"] for r in rows)
     assert all(r["previous_win_at"] is None for r in rows)
     # The next run re-reads nothing of it: no new win.
-    assert detect_wins(db, "r2", won_stage=None, now=T0 + timedelta(hours=3)) == []
+    assert detect_wins(db, run("r2"), won_stage=None, now=T0 + timedelta(hours=3)) == []
 
 
 def test_an_opportunity_new_to_us_in_a_custom_won_stage(db: duckdb.DuckDBPyConnection) -> None:
     _opportunity(db, "006A", "Contract Signed", False, T0)
     _history(db, "006A", [("Contract Signed", T0)], run="r1")
     _insert(db, "r1", "006A", T0)
-    assert detect_wins(db, "r1", won_stage=None, now=T0) == []  # IsWon is false
-    [row] = detect_wins(db, "r1", won_stage="Contract Signed", now=T0)
+    assert detect_wins(db, run("r1"), won_stage=None, now=T0) == []  # IsWon is false
+    [row] = detect_wins(db, run("r1"), won_stage="Contract Signed", now=T0)
     assert row["opportunity_id"] == "006A" and row["signed_at"] == T0
 
 
@@ -193,14 +202,14 @@ def test_without_opportunity_history_the_changes_modstamp_is_the_signature(db: d
     _insert(db, "r1", "006C", T0)
     _opportunity(db, "006D", "Closed Won", True, T0)
     _change(db, "r1", "006D", "Amount", "10", "20", T0)
-    rows = {r["opportunity_id"]: r for r in detect_wins(db, "r1", won_stage=None, now=T0 + timedelta(hours=2))}
+    rows = {r["opportunity_id"]: r for r in detect_wins(db, run("r1"), won_stage=None, now=T0 + timedelta(hours=2))}
     assert set(rows) == {"006A", "006B"}
     assert rows["006A"]["signed_at"] == T0 and rows["006B"]["signed_at"] == T0 + timedelta(minutes=30)
     assert not any(r["from_history"] for r in rows.values())
     assert all(r["previous_win_at"] is None and not r["rewon_too_soon"] for r in rows.values())
     # The window runs from the change's modstamp too: 72 h after T0, 006A is over, 006B is not.
     late = {
-        r["opportunity_id"]: r["in_window"] for r in detect_wins(db, "r1", won_stage=None, now=T0 + timedelta(hours=72))
+        r["opportunity_id"]: r["in_window"] for r in detect_wins(db, run("r1"), won_stage=None, now=T0 + timedelta(hours=72))
     }
     assert late == {"006A": False, "006B": True}
 
@@ -226,7 +235,7 @@ def test_the_rewin_gap_runs_from_the_previous_entry_even_one_not_celebrated(db: 
         [T0, T0],
     )
     _change(db, "r1", "006A", "IsWon", "false", "true", T0)
-    [row] = detect_wins(db, "r1", won_stage=None, now=T0)
+    [row] = detect_wins(db, run("r1"), won_stage=None, now=T0)
     assert row["previous_win_at"] == T0 - timedelta(days=2) and row["rewon_too_soon"]
     # Just over three days after that entry, the next win counts.
     db.execute(
@@ -239,5 +248,5 @@ def test_the_rewin_gap_runs_from_the_previous_entry_even_one_not_celebrated(db: 
         [T0, T0],
     )
     db.execute('UPDATE sf."Opportunity" SET "SystemModstamp" = ?', [T0 + timedelta(days=3, seconds=1)])
-    [row] = detect_wins(db, "r2", won_stage=None, now=T0 + timedelta(days=3, seconds=2))
+    [row] = detect_wins(db, run("r2"), won_stage=None, now=T0 + timedelta(days=3, seconds=2))
     assert row["previous_win_at"] == T0 and not row["rewon_too_soon"]

@@ -64,7 +64,7 @@ def test_publish_flow_sends_and_reports(prefect_harness: None, tmp_path: Path, m
     blocked_reason = "restricted: Slack Connect external channels are excluded"
     assert summary == {
         "sent": 8,
-        "already sent (reconciled)": 0,
+        "already sent (confirmed in Slack history)": 0,
         "retried later": 0,
         "rate-limit waits": stats.rate_limit_waits,
         "dead-lettered": 1,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -212,15 +214,24 @@ def test_a_spent_budget_pauses_the_run_and_completes_it(home: Settings, info: Sa
 def test_sync_all_orgs_runs_every_org_and_reports_a_failed_one(
     home: Settings, info: SandboxInfo, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    connect(home, info, "acme", objects=FEW_OBJECTS)
-    connect(home, info, "beta", objects=FEW_OBJECTS)
-    state = sync_all_orgs(return_state=True)
-    assert state.is_completed(), state.message
-    assert all(cursors(home, alias) for alias in ("acme", "beta"))
+    with SalesforceSandbox(seed=22, opportunities=60) as other:  # beta: another org (an org is connected once)
+        assert other.info is not None
+        monkeypatch.setenv("SALESHOME_SF_BETA_CLIENT_ID", other.info.client_id)
+        monkeypatch.setenv("SALESHOME_SF_BETA_CLIENT_SECRET", other.info.client_secret)
+        connect(home, info, "acme", objects=FEW_OBJECTS)
+        connect(home, other.info, "beta", objects=FEW_OBJECTS)
+        state = sync_all_orgs(return_state=True)
+        assert state.is_completed(), state.message
+        assert all(cursors(home, alias) for alias in ("acme", "beta"))
+        with duckdb.connect(str(home.control_db), read_only=True) as db:  # both runs beat from this process, then closed
+            runs = db.execute("SELECT alias, status, pid, heartbeat_at >= started_at FROM sync_runs "
+                              "ORDER BY alias").fetchall()
+        assert runs == [("acme", "completed", os.getpid(), True), ("beta", "completed", os.getpid(), True)]
+        assert not [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]
 
-    monkeypatch.delenv("SALESHOME_SF_BETA_CLIENT_SECRET")
-    state = sync_all_orgs(return_state=True)
-    assert state.is_failed() and "1/2" in (state.message or "")
+        monkeypatch.delenv("SALESHOME_SF_BETA_CLIENT_SECRET")
+        state = sync_all_orgs(return_state=True)
+        assert state.is_failed() and "1/2" in (state.message or "")
 
 
 # ---------------------------------------------------------------------------------------- backfill

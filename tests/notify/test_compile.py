@@ -15,6 +15,7 @@ from saleshome.notify.compile import Plan, compile_changes, compile_scheduled
 from saleshome.notify.reference import evaluate_rows
 from saleshome.notify.validate import Resolved
 from saleshome.warehouse.orgdb import OrgWarehouse
+from saleshome.warehouse.watermarks import ChangeRange, Step
 
 STAGES = ["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
 TYPES = {"Id": "id", "Name": "string", "StageName": "picklist", "Amount": "currency", "CloseDate": "date",
@@ -29,8 +30,17 @@ BASE = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 RESOLVED = Resolved(object="Opportunity", name_field="Name", types=dict(TYPES), stage_order=STAGES)
 
 
-def make_org(path: Path, records: list[dict[str, Any]], changes: list[dict[str, Any]]) -> OrgWarehouse:
+def span(after: int, upto: int) -> ChangeRange:
+    """The change-log positions ``(after, upto]``."""
+    return ChangeRange(Step.NOTIFICATIONS, "test", after, upto, "r1")
+
+
+def make_org(path: Path, records: list[dict[str, Any]], changes: list[dict[str, Any]],
+             notifying: tuple[str, ...] = ()) -> OrgWarehouse:
+    """An org warehouse with these records and change-log rows; ``notifying``: the runs started with ``notify``."""
     wh = OrgWarehouse(path)
+    for run in ("r0", "r1"):
+        wh.conn.execute("INSERT INTO runs VALUES (?, 'incremental', ?, now())", [run, run in notifying])
     cols = ", ".join(f'"{c}" {t}' for c, t in DUCK.items())
     wh.conn.execute(f'CREATE TABLE sf."Opportunity" ({cols})')
     for c, t in DUCK.items():
@@ -39,9 +49,10 @@ def make_org(path: Path, records: list[dict[str, Any]], changes: list[dict[str, 
         wh.conn.executemany(f'INSERT INTO sf."Opportunity" VALUES ({", ".join("?" for _ in DUCK)})',
                             [[r[c] for c in DUCK] for r in records])
     if changes:
-        wh.conn.executemany("INSERT INTO change_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        wh.conn.executemany("INSERT INTO change_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [[c["run_id"], c["object"], c["record_id"], c["system_modstamp"], c["operation"],
-                              c["field"], c["old_value"], c["new_value"], c["initial"], BASE] for c in changes])
+                              c["field"], c["old_value"], c["new_value"], c["initial"], BASE, c["commit_seq"]]
+                             for c in changes])
     return wh
 
 
@@ -92,7 +103,9 @@ def change(draw: st.DrawFn) -> dict[str, Any]:
     return {"run_id": draw(st.sampled_from(["r1", "r1", "r1", "r0"])), "object": "Opportunity",
             "record_id": draw(ids), "system_modstamp": BASE + timedelta(seconds=draw(st.integers(0, 5))),
             "operation": op, "field": field, "old_value": value_old, "new_value": value_new,
-            "initial": draw(st.booleans()) and draw(st.booleans())}
+            "initial": draw(st.booleans()) and draw(st.booleans()),
+            # the window's commit position; None: logged before positions existed (never evaluated by position)
+            "commit_seq": draw(st.sampled_from([None, 1, 2, 2, 3, 3, 4]))}
 
 
 def _cond_value(field: str, data: st.DataObject) -> Any:
@@ -149,22 +162,23 @@ def spec(draw: st.DrawFn, data: st.DataObject) -> NotificationSpec:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(data=st.data(), recs=records(), log=st.lists(change(), min_size=5, max_size=60), include_initial=st.booleans())
+@given(data=st.data(), recs=records(), log=st.lists(change(), min_size=5, max_size=60),
+       notifying=st.sampled_from([(), ("r1",), ("r0", "r1")]), after=st.integers(0, 2), upto=st.integers(1, 4))
 def test_sql_matches_the_python_reference(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject,
                                           recs: list[dict[str, Any]], log: list[dict[str, Any]],
-                                          include_initial: bool) -> None:
+                                          notifying: tuple[str, ...], after: int, upto: int) -> None:
+    """Random definitions over a random change log, read from a random range of commit positions."""
     specs = data.draw(st.lists(spec(data), min_size=1, max_size=6))
     won_stage = data.draw(st.sampled_from([None, None, "Negotiation"]))  # the celebrations' custom won stage
     plans = [Plan(f"n{i}", 1, s, RESOLVED, won_stage) for i, s in enumerate(specs)]
     path = tmp_path_factory.mktemp("org") / "org.duckdb"
-    with make_org(path, recs, log) as wh:
-        compiled = compile_changes(plans, {"Opportunity": set(DUCK)}, run_id="r1", include_initial=include_initial,
-                                   today=TODAY)
+    with make_org(path, recs, log, notifying) as wh:
+        compiled = compile_changes(plans, {"Opportunity": set(DUCK)}, changes=span(after, upto), today=TODAY)
         assert compiled is not None and not compiled.skipped
         got = {(compiled.plans[r[0]].id, r[1]): (r[2], r[3])
                for r in wh.conn.execute(compiled.sql, compiled.params).fetchall()}
-    expected = evaluate_rows(plans, log, {"Opportunity": {r["Id"]: r for r in recs}}, run_id="r1",
-                             include_initial=include_initial, today=TODAY)
+    expected = evaluate_rows(plans, log, {"Opportunity": {r["Id"]: r for r in recs}}, after=after, upto=upto,
+                             notifying_runs=notifying, today=TODAY)
     assert got == expected
 
 
@@ -190,7 +204,7 @@ def test_scheduled_templates(tmp_path: Path) -> None:
 def test_a_column_the_warehouse_lacks_leaves_the_notification_out() -> None:
     plan = Plan("n", 1, NotificationSpec(template="new_record", object="Opportunity",
                                          conditions=[Condition(field="Type", op="is_null")]), RESOLVED)
-    assert compile_changes([plan], {"Opportunity": set(DUCK) - {"Type"}}, run_id="r", include_initial=False,
+    assert compile_changes([plan], {"Opportunity": set(DUCK) - {"Type"}}, changes=span(0, 1),
                            today=TODAY) is None
 
 
@@ -201,7 +215,7 @@ def _deal(i: int, stage: str) -> dict[str, Any]:
 
 
 def _update(i: int, field: str, old: str, new: str, second: int = 0) -> dict[str, Any]:
-    return {"run_id": "r1", "object": "Opportunity", "record_id": f"006{i:03d}", "operation": "update",
+    return {"run_id": "r1", "commit_seq": 1, "object": "Opportunity", "record_id": f"006{i:03d}", "operation": "update",
             "system_modstamp": BASE + timedelta(seconds=second), "field": field, "old_value": old, "new_value": new,
             "initial": False}
 
@@ -217,11 +231,11 @@ def test_deal_closed_follows_the_celebrations_won_stage(tmp_path: Path, won_stag
     plans = [Plan(outcome, 1, NotificationSpec(template="deal_closed", options={"outcome": outcome}), RESOLVED,
                   won_stage) for outcome in ("won", "lost", "any")]
     with make_org(tmp_path / "org.duckdb", recs, log) as wh:
-        compiled = compile_changes(plans, {"Opportunity": set(DUCK)}, run_id="r1", include_initial=False, today=TODAY)
+        compiled = compile_changes(plans, {"Opportunity": set(DUCK)}, changes=span(0, 1), today=TODAY)
         assert compiled is not None
         got = {(compiled.plans[r[0]].id, r[1]) for r in wh.conn.execute(compiled.sql, compiled.params).fetchall()}
-    expected = evaluate_rows(plans, log, {"Opportunity": {r["Id"]: r for r in recs}}, run_id="r1",
-                             include_initial=False, today=TODAY)
+    expected = evaluate_rows(plans, log, {"Opportunity": {r["Id"]: r for r in recs}}, after=0, upto=1,
+                             notifying_runs=(), today=TODAY)
     assert got == set(expected)
     if won_stage is None:
         assert got == {("won", "006002"), ("lost", "006003"), ("any", "006002"), ("any", "006003")}

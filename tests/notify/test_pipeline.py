@@ -36,7 +36,7 @@ def test_run_org_and_the_sync_command_evaluate_and_celebrate_after_the_sync(
     assert first.celebrations is not None and first.celebrations.celebrated == 0
     lines = first.lines()
     assert lines[0].startswith(f"{ALIAS}: user map: ") and "silent" in lines[1]
-    assert lines[2] == f"{ALIAS}: celebrations: no deal won in this run"
+    assert lines[2] == f"{ALIAS}: celebrations: no new deal won"
 
     # activity, then `saleshome sync`: its summary, then one line per step; messages are queued, not sent
     sent_before = len(slack_sandbox.messages(event_type=METADATA_EVENT))
@@ -46,7 +46,7 @@ def test_run_org_and_the_sync_command_evaluate_and_celebrate_after_the_sync(
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
     assert f"{ALIAS}: user map: " in out
-    assert f"{ALIAS}: notifications: 5 evaluated, " in out and "message(s) queued" in out
+    assert f"{ALIAS}: notifications: 5 evaluated over " in out and "message(s) queued" in out
     assert f"{ALIAS}: celebrations: " in out and "celebrated" in out
     pending = ready.control.rows("SELECT kind, count(*) AS n FROM outbox WHERE state = 'pending' GROUP BY kind")
     kinds = {r["kind"]: r["n"] for r in pending}

@@ -9,7 +9,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from saleshome.errors import PermissionDeniedError, RetriableError
+from saleshome.errors import InputFileError, PermissionDeniedError, RetriableError
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import (
     SettingsProblems,
@@ -102,8 +102,6 @@ def test_every_problem_of_a_document_is_reported_with_its_path_and_nothing_chang
          "orgs.acme.layouts.Opportunity.fields: Field required"),
         ("version: 2", "version: Input should be 1"),
         ("- just\n- a list", "(document): expected a mapping of sections"),
-        ("restrictions: {channel_types: [public\n", "(document): malformed YAML at line 2"),
-        ("celebrations:\n  enabled: true\n   message: x", "(document): malformed YAML at line 3"),
     ],
 )
 def test_malformed_documents_name_the_exact_path(ready: SettingsContext, people: People, text: str,
@@ -112,6 +110,22 @@ def test_malformed_documents_name_the_exact_path(ready: SettingsContext, people:
     with pytest.raises(SettingsProblems) as refused:
         import_yaml(ready, people.sales_admin, text)
     assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+    assert dump_tables(ready.control) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("restrictions: {channel_types: [public\n", "(document): malformed YAML at line 2, column 1: expected ','"),
+        ("celebrations:\n  enabled: true\n   message: x", "(document): malformed YAML at line 3, column 11"),
+    ],
+)
+def test_malformed_yaml_names_the_line_and_column(ready: SettingsContext, people: People, text: str,
+                                                  problem: str) -> None:
+    before = dump_tables(ready.control)
+    with pytest.raises(InputFileError) as refused:
+        import_yaml(ready, people.sales_admin, text)
+    assert refused.value.message.startswith(problem), refused.value.message
     assert dump_tables(ready.control) == before
 
 
@@ -171,6 +185,10 @@ def test_random_documents_never_leave_the_settings_half_changed(ready: SettingsC
         assert refused.problems and all(": " in p for p in refused.problems)
         assert dump_tables(ready.control) == before, "a refused import changes no table"
         return
+    except InputFileError as unreadable:  # not YAML: one line, at its line and column
+        assert unreadable.message.startswith("(document): malformed YAML") and "\n" not in unreadable.message
+        assert dump_tables(ready.control) == before, "a refused import changes no table"
+        return
     assert current_state(ready) == result.after, "what is stored is what the diff said"
     assert (dump_tables(ready.control) != before) == result.applied == bool(result.changes)
     assert import_yaml(ready, people.sales_admin, text, dry_run=True).changes == [], "applying it again: no change"
@@ -182,7 +200,8 @@ def test_notifications_are_settings_too_checked_diffed_applied_and_audited(
     from saleshome.notify.store import load_notifications, versions
 
     dry = import_yaml(ready, people.sales_admin, example_for(), dry_run=True)
-    assert "+template: threshold_crossed" in dry.diff() and load_notifications(ready.control, ready.workspace) == []
+    assert "  + big-deals (new)\n      template: threshold_crossed\n" in dry.diff()
+    assert load_notifications(ready.control, ready.workspace) == []
     import_yaml(ready, people.sales_admin, example_for())
     saved = {n.name: n for n in load_notifications(ready.control, ready.workspace, ALIAS)}
     assert list(saved) == sorted(NOTIFICATIONS)

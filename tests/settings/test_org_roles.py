@@ -1,13 +1,14 @@
 """Who may connect and remove orgs: every role × org action, on each plan; audited; refused when the plan lacks Sales Home.
 
 The same roles as ``test_roles.py`` (read from the Slack sandbox over HTTP); the org is the
-Salesforce sandbox (``acme`` connected by the ``home`` fixture, ``beta`` added here).
+Salesforce sandbox (``acme`` connected by the ``home`` fixture; ``beta``, added here, is another sandbox org:
+a Salesforce org is connected once).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -28,13 +29,20 @@ pytestmark = pytest.mark.integration
 NEW = "beta"
 
 
+@pytest.fixture(scope="module")
+def beta_sandbox() -> Iterator[SalesforceSandbox]:
+    """The org ``beta`` connects to: another org than ``acme``'s."""
+    with SalesforceSandbox(seed=12, opportunities=30) as sandbox:
+        yield sandbox
+
+
 @pytest.fixture()
-def beta_credentials(monkeypatch: pytest.MonkeyPatch, sf_sandbox: SalesforceSandbox) -> str:
+def beta_credentials(monkeypatch: pytest.MonkeyPatch, beta_sandbox: SalesforceSandbox) -> str:
     """Credentials of org ``beta`` in the environment; its credential reference."""
-    assert sf_sandbox.info is not None
+    assert beta_sandbox.info is not None
     prefix = env_prefix_for(NEW)
-    monkeypatch.setenv(f"{prefix}_CLIENT_ID", sf_sandbox.info.client_id)
-    monkeypatch.setenv(f"{prefix}_CLIENT_SECRET", sf_sandbox.info.client_secret)
+    monkeypatch.setenv(f"{prefix}_CLIENT_ID", beta_sandbox.info.client_id)
+    monkeypatch.setenv(f"{prefix}_CLIENT_SECRET", beta_sandbox.info.client_secret)
     return f"env:{prefix}"
 
 
@@ -73,7 +81,7 @@ def _snapshot(ctx: SettingsContext) -> tuple[object, ...]:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("action", "plan"), list(ALLOWED), ids=[f"{a}-{p.value}" for a, p in ALLOWED])
 def test_every_role_and_org_action(
-    home: Settings, people: People, sf_sandbox: SalesforceSandbox, beta_credentials: str, action: str, plan: Plan,
+    home: Settings, people: People, beta_sandbox: SalesforceSandbox, beta_credentials: str, action: str, plan: Plan,
     role: str,
 ) -> None:
     ctx = make_ready(home, people, plan)
@@ -82,13 +90,13 @@ def test_every_role_and_org_action(
     before = _snapshot(ctx)
     actor = who(people, role)
     if role in ALLOWED[(action, plan)]:
-        ACTIONS[action](ctx, actor, sf_sandbox)
+        ACTIONS[action](ctx, actor, beta_sandbox)
         assert _snapshot(ctx) != before, "an allowed action changes something"
         last = read_audit(ctx.control, ctx.workspace)[-1]
         assert (last.actor, last.action) == (actor, ORG_ADD if action == "org-add" else ORG_REMOVE)
         return
     with pytest.raises((PermissionDeniedError, ValidationError)) as refused:
-        ACTIONS[action](ctx, actor, sf_sandbox)
+        ACTIONS[action](ctx, actor, beta_sandbox)
     if role == "unknown":
         assert f"unknown Slack user {UNKNOWN_USER}" in refused.value.message
     elif role == "deactivated":
@@ -104,7 +112,7 @@ def test_every_role_and_org_action(
                                                      (Plan.ENTERPRISE_GRID, False)])
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_org_actions_refuse_when_the_plan_lacks_sales_home(
-    home: Settings, people: People, sf_sandbox: SalesforceSandbox, beta_credentials: str, action: str, plan: Plan,
+    home: Settings, people: People, beta_sandbox: SalesforceSandbox, beta_credentials: str, action: str, plan: Plan,
     sales_elevate: bool,
 ) -> None:
     ctx = make_ready(home, people)  # a sales admin on Enterprise+ ...
@@ -113,28 +121,28 @@ def test_org_actions_refuse_when_the_plan_lacks_sales_home(
     before = _snapshot(ctx)
     for actor in (people.sales_admin, people.primary_owner):
         with pytest.raises(SalesHomeUnavailableError) as refused:
-            ACTIONS[action](ctx, actor, sf_sandbox)
+            ACTIONS[action](ctx, actor, beta_sandbox)
         assert plan.label in refused.value.message
         assert refused.value.hint and "Sales Elevate" in refused.value.hint and "Business+" in refused.value.hint
     assert _snapshot(ctx) == before
 
 
 def test_org_actions_refuse_before_the_plan_is_declared(
-    home: Settings, people: People, sf_sandbox: SalesforceSandbox, beta_credentials: str,
+    home: Settings, people: People, beta_sandbox: SalesforceSandbox, beta_credentials: str,
 ) -> None:
     ctx = SettingsContext(home)
     for action in ACTIONS.values():
         with pytest.raises(ConfigurationError, match="no Slack plan is set"):
-            action(ctx, people.primary_owner, sf_sandbox)
+            action(ctx, people.primary_owner, beta_sandbox)
     assert [o["alias"] for o in ctx.control.rows("SELECT alias FROM orgs")] == [ALIAS]
 
 
 def test_the_audit_keeps_the_credential_reference_never_a_secret(
-    home: Settings, people: People, sf_sandbox: SalesforceSandbox, beta_credentials: str,
+    home: Settings, people: People, beta_sandbox: SalesforceSandbox, beta_credentials: str,
 ) -> None:
-    assert sf_sandbox.info is not None
+    assert beta_sandbox.info is not None
     ctx = make_ready(home, people)
-    _add(ctx, people.sales_admin, sf_sandbox)
+    _add(ctx, people.sales_admin, beta_sandbox)
     added = get_org(home, NEW)
     asked: list[Org] = []
     remove_org_as(home, ctx.directory, NEW, actor=people.sales_admin, confirm=asked.append)
@@ -145,7 +153,7 @@ def test_the_audit_keeps_the_credential_reference_never_a_secret(
     assert entries[0].after == entries[1].before == added.audited()
     assert added.audited()["credential_ref"] == beta_credentials
     text = json.dumps([e.after for e in entries] + [e.before for e in entries])
-    for secret in (sf_sandbox.info.client_id, sf_sandbox.info.client_secret):
+    for secret in (beta_sandbox.info.client_id, beta_sandbox.info.client_secret):
         assert secret not in text
 
 

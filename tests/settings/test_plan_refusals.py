@@ -35,6 +35,7 @@ def commands(people: People, settings_file: Path, dead_key: str) -> list[tuple[s
     return [
         ("sync",), ("sync", "--org", ALIAS), ("sync", "--org", ALIAS, "--no-notifications"),
         ("outbox", "publish"), ("outbox", "retry", dead_key), ("outbox", "retry", "--all-dead"),
+        ("digest",), ("digest", "--now", "2026-01-05T09:00:00+00:00"), ("housekeeping",),
         ("org", "list"), ("org", "remove", ALIAS, "--yes"),
         ("org", "add", "beta", "--login-url", "https://login.salesforce.com", "--auth", "client-credentials"),
         ("roles", "list"), ("roles", "grant", people.member, "--as", people.primary_owner),

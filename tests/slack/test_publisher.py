@@ -63,6 +63,27 @@ def test_permanent_failures_are_dead_lettered_with_their_reason(slack: SlackSand
     assert counts(control) == {"pending": len(bad)}
 
 
+def test_blocks_over_slacks_total_text_limit_are_dead_lettered_at_once_with_a_readable_reason(
+    slack: SlackSandbox, control: ControlDB
+) -> None:
+    channel = slack.channel_id("sales")
+
+    def sections(*lengths: int) -> list[dict[str, object]]:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * n}} for n in lengths]
+
+    fits = OutboxMessage(idempotency_key("fits"), "notification", channel, "fits", blocks=sections(3000, 3000, 3000, 3000))
+    over = OutboxMessage(idempotency_key("over"), "notification", channel, "over",
+                         blocks=sections(3000, 3000, 3000, 2999, 2))  # each block valid; 12,001 characters in all
+    put(control, [over, fits])
+    stats = publisher(slack, control).publish()
+    [dead] = control.rows("SELECT key, attempts, last_error FROM outbox WHERE state = 'dead'")
+    assert dead["key"] == over.key and dead["attempts"] == 1  # refused once, never retried
+    assert dead["last_error"].startswith("msg_blocks_too_long: ") and "12,000 characters" in dead["last_error"]
+    assert (stats.sent, stats.dead, stats.retried) == (1, 1, 0)
+    assert stats.dead_reasons == {dead["last_error"]: 1}
+    assert [m.text for m in slack.messages(event_type=METADATA_EVENT)] == ["fits"]
+
+
 def test_restrictions_apply_at_publish_time(slack: SlackSandbox, control: ControlDB) -> None:
     external = next(c.id for c in slack.world.conversations.values() if c.is_ext_shared)
     private = slack.channel_id("sales-leadership")

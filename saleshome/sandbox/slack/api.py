@@ -8,8 +8,13 @@ What Slack does and this does too (docs "Using the Slack Web API"): any HTTP ver
 the query string, a form body (urlencoded or multipart) or a JSON body; the token in
 ``Authorization: Bearer`` or, except with JSON bodies, as a ``token`` argument; HTTP 200 with
 ``{"ok": false, "error": ...}`` for every failure but unknown methods (404) and rate limits
-(429); ``warning`` plus ``response_metadata.warnings`` (``missing_charset`` for a form without
-charset, ``already_in_channel``...); ``X-OAuth-Scopes`` / ``X-Accepted-OAuth-Scopes`` headers.
+(429); ``warning`` plus ``response_metadata.warnings`` (the charset warnings below,
+``already_in_channel``...); ``X-OAuth-Scopes`` / ``X-Accepted-OAuth-Scopes`` headers.
+
+Charset warnings follow the "Warnings" table of Slack's method reference (e.g. ``chat.postMessage``):
+``missing_charset`` when a body whose type recommends a charset (JSON) comes without one,
+``superfluous_charset`` when a form-data body (urlencoded or multipart) names one.  slack-sdk sends
+``application/json;charset=utf-8`` and bare form types, so it gets neither.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from .ratelimit import RateLimiter, retry_after_headers
 from .world import Token, World
 
 JSON_TYPE = "application/json; charset=utf-8"
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 @dataclass
@@ -107,6 +113,15 @@ def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
     return values
 
 
+def charset_warning(content_type: str) -> str | None:
+    """Slack's warning about the ``charset`` parameter of a body's ``Content-Type``, if any."""
+    kind, *params = (part.strip().lower() for part in content_type.split(";"))
+    has_charset = any(param.partition("=")[0].strip() == "charset" for param in params)
+    if kind in FORM_TYPES:
+        return "superfluous_charset" if has_charset else None
+    return None if has_charset else "missing_charset"
+
+
 def parse_arguments(req: Request) -> tuple[dict[str, Any], str | None, list[str]]:
     """(arguments, token from the arguments, warnings) of a Web API request."""
     values: dict[str, Any] = dict(req.query)
@@ -115,6 +130,8 @@ def parse_arguments(req: Request) -> tuple[dict[str, Any], str | None, list[str]
     if req.body:
         content_type = req.headers.get("content-type", "")
         kind = content_type.split(";")[0].strip().lower()
+        if kind and (warning := charset_warning(content_type)):
+            warnings.append(warning)
         if kind == "application/json":
             try:
                 parsed = json.loads(req.body.decode("utf-8"))
@@ -135,8 +152,6 @@ def parse_arguments(req: Request) -> tuple[dict[str, Any], str | None, list[str]
             form = _multipart(content_type, req.body)
         else:
             raise SlackError("invalid_post_type")
-        if "charset" not in content_type.lower() and kind != "multipart/form-data":
-            warnings.append("missing_charset")
         values.update(form)
         body_token = form.get("token", body_token)
     return values, body_token, warnings

@@ -5,6 +5,9 @@
 ``"must be less than 3001 characters [json-pointer:/blocks/0/text/text]"``; an empty list means
 the blocks are valid.  The API answers ``invalid_blocks`` with them in ``errors`` and in
 ``response_metadata.messages`` (prefixed ``[ERROR] ``), as Slack does.
+
+Valid blocks may still be too long together: :func:`blocks_text_length` counts the text of all
+of them, and a message over :data:`MAX_BLOCKS_TEXT_TOTAL` is refused (``msg_blocks_too_long``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ MAX_URL = 3000
 MAX_ACTION_ID = 255
 MAX_IMAGE_ALT = 2000
 MAX_LABEL = 2000
+# The text of all of a message's blocks together.  Slack refuses more with a bare
+# ``{"ok": false, "error": "msg_blocks_too_long"}`` (no ``errors``, no ``response_metadata``: the
+# answer quoted in github.com/slackapi/bolt-js/issues/2509, and issues/2867 asks for more detail),
+# and documents no total for most block types.  Sources for 12,000: a comment in bolt-js issue 2509
+# (labelled server-side-issue), "12,000 text characters with a buffer for block containers" (@vegeris,
+# as quoted in issue 2867); the Block Kit reference's markdown block, whose text is "Limit 12,000
+# characters max" (docs.slack.dev/reference/block-kit/blocks/markdown-block), a limit issue 2867 reads
+# as cumulative.  Measured by users: markdown blocks alone pass up to about 13,300 characters (2509: the
+# buffer), while a message of rich_text, section and header blocks was refused at 11,341 (2867).  The
+# sandbox applies 12,000 to every block type, counted as :func:`blocks_text_length` does.
+MAX_BLOCKS_TEXT_TOTAL = 12_000
 
 INTERACTIVE_ELEMENTS = frozenset(
     {
@@ -259,6 +273,17 @@ def validate_blocks(blocks: Any) -> list[str]:
             seen_ids.add(block["block_id"])
         check(c, block, p)
     return c.problems
+
+
+def blocks_text_length(blocks: Any) -> int:
+    """Characters of text in ``blocks``: every string ``text`` member at any depth — the ``text`` of
+    each text object (section text and fields, headers, context elements, button labels, option
+    labels, input labels...) and of rich-text elements.  URLs, values, ids and alt texts do not count."""
+    if isinstance(blocks, list):
+        return sum(blocks_text_length(item) for item in blocks)
+    if not isinstance(blocks, dict):
+        return 0
+    return sum(len(v) if k == "text" and isinstance(v, str) else blocks_text_length(v) for k, v in blocks.items())
 
 
 def fallback_text(blocks: list[Any]) -> str:

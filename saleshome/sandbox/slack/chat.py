@@ -1,10 +1,14 @@
-"""``chat.postMessage``, ``chat.update``, ``chat.delete`` and ``chat.getPermalink``."""
+"""``chat.postMessage``, ``chat.update``, ``chat.delete`` and ``chat.getPermalink``.
+
+Blocks are checked before anything is stored or changed: each block within its limits
+(``invalid_blocks``), then all of them within Slack's total of text (``msg_blocks_too_long``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .blocks import fallback_text, validate_blocks
+from .blocks import MAX_BLOCKS_TEXT_TOTAL, blocks_text_length, fallback_text, validate_blocks
 from .calls import Call, RateLimited, SlackError
 from .conversations import replies_of
 from .ids import format_ts, parse_ts
@@ -53,6 +57,8 @@ def _blocks(call: Call) -> list[Any] | None:
             errors=problems,
             response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
         )
+    if blocks_text_length(blocks) > MAX_BLOCKS_TEXT_TOTAL:
+        raise SlackError("msg_blocks_too_long")
     return blocks
 
 

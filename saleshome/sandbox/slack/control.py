@@ -10,11 +10,13 @@
 - ``POST /_sandbox/clock`` ``{"advance_seconds": 3600}``: move the sandbox clock forward
 - ``POST /_sandbox/channels`` ``{"count": 200, "team_id": "T…", "prefix": "load"}``: more channels
 - ``GET /_sandbox/users``: the directory, with the Salesforce email of each sales team member
+- ``POST /_sandbox/users`` ``{"user": "U…", "locale": "fr-FR"}``: a user changes their Slack language
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -86,6 +88,7 @@ def user_directory(api: SlackApi) -> list[dict[str, Any]]:
                     "is_owner": u.is_owner,
                     "is_primary_owner": u.is_primary_owner,
                     "tz": u.tz,
+                    "locale": u.locale,
                     "status_text": u.profile.status_text,
                     "status_emoji": u.profile.status_emoji,
                     "status_expiration": u.profile.status_expiration,
@@ -94,6 +97,18 @@ def user_directory(api: SlackApi) -> list[dict[str, Any]]:
                 }
             )
     return found
+
+
+def set_user_locale(api: SlackApi, user_id: str, locale: object) -> None:
+    """``user_id`` picks another language in Slack (their ``updated`` time moves, as on a profile change)."""
+    if not isinstance(locale, str) or not re.fullmatch(r"[a-z]{2}-[A-Z]{2}", locale):
+        raise ValueError("locale must be a language tag like fr-FR")
+    with api.lock:
+        user = api.world.users.get(user_id)
+        if user is None:
+            raise ValueError(f"no user {user_id!r}")
+        user.locale = locale
+        user.updated = int(api.clock.now())
 
 
 def control_handler(api: SlackApi) -> Callable[[Request], Response]:
@@ -163,6 +178,13 @@ def _route(api: SlackApi, req: Request) -> Response:
         return Response.of(200, {"ok": True, "channels": made})
     if action == "users" and verb == "GET":
         return Response.of(200, {"ok": True, "users": user_directory(api)})
+    if action == "users" and verb == "POST":
+        body = _body(req)
+        try:
+            set_user_locale(api, str(body.get("user", "")), body.get("locale"))
+        except ValueError as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        return Response.of(200, {"ok": True})
     raise ControlError(404, "not_found", f"no control endpoint {verb} /_sandbox/{action}")
 
 

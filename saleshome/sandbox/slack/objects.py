@@ -85,8 +85,8 @@ def user_json(
             },
         }
     )
-    if include_locale and user.person is not None:
-        body["locale"] = user.person.locale.replace("_", "-")
+    if include_locale:
+        body["locale"] = user.locale
     return body
 
 

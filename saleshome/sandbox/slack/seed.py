@@ -9,6 +9,12 @@ as the Salesforce sandbox: one Slack user per person whose ``in_slack`` is true,
 Besides them: an IT director who is the primary owner (not in Salesforce), Slackbot, and the
 "Sales Home" bot.  The last individual contributor is deactivated.
 
+Languages (``locale``, shown by ``users.info``/``users.list`` with ``include_locale``): people in
+Paris use Slack in French (``fr-FR``), the rest of EMEA and APAC in British English (``en-GB``),
+the Americas in American English (``en-US``) — Slack's own setting, independent of the
+Salesforce user's ``LocaleSidKey``.  Every seed has active sales people in each of the three
+(:func:`_spread_locales`); Slackbot, the bot and the IT owner use ``en-US``.
+
 Channels (per workspace): public and private ones, a legacy private channel with a ``G`` id
 (``is_channel`` false, ``is_group`` true), an archived channel, an org-shared channel, a Slack
 Connect channel shared with an external organisation, and channels the bot is not in (public
@@ -59,6 +65,8 @@ ADMIN_SCOPES: frozenset[str] = frozenset(
     }
 )
 MEMBER_SCOPES: frozenset[str] = frozenset({"users.profile:write", "users.profile:read", "users:read"})
+SLACK_LOCALES = ("en-US", "en-GB", "fr-FR")
+_ZONE_LOCALES = {"Europe/Paris": "fr-FR", "Europe/London": "en-GB", "Europe/Berlin": "en-GB"}
 _COLORS = ("9f69e7", "4bbe2e", "e7392d", "3c989f", "674b1b", "e96699", "5b89d5", "df3dc0", "bc3663", "2b6836")
 _PARTNERS = ("Globex Partners", "Initech Resellers", "Umbrella Consulting", "Hooli Alliances")
 # (text, author) of the history each channel starts with; "{mention}" is a member's <@U…>.
@@ -97,8 +105,32 @@ def _person_user(person: Person, ids: IdFactory, teams: list[str], created: int,
         tz=person.time_zone,
         color=rng.choice(_COLORS),
         updated=created,
+        locale=slack_locale(person),
         person=person,
     )
+
+
+def slack_locale(person: Person) -> str:
+    """The language ``person`` chose in Slack: French in Paris, British English elsewhere in EMEA and in APAC."""
+    if person.time_zone in _ZONE_LOCALES:
+        return _ZONE_LOCALES[person.time_zone]
+    return "en-GB" if person.region in ("EMEA", "APAC") else "en-US"
+
+
+def _spread_locales(users: list[User]) -> None:
+    """Make sure each of :data:`SLACK_LOCALES` is read by an active individual contributor.
+
+    A locale nobody active uses is given to the first active contributor whose own locale at least
+    two others share (so no other locale disappears); deterministic, and a no-op for most seeds.
+    """
+    active = [u for u in users if u.person is not None and u.person.level == "ic" and not u.deleted]
+    for locale in SLACK_LOCALES:
+        if any(u.locale == locale for u in active):
+            continue
+        counts = {loc: sum(u.locale == loc for u in active) for loc in {u.locale for u in active}}
+        donor = next((u for u in active if counts[u.locale] > 2), None)
+        if donor is not None:
+            donor.locale = locale
 
 
 def build_world(seed: int, opportunities: int, now: float) -> World:
@@ -187,6 +219,7 @@ def build_world(seed: int, opportunities: int, now: float) -> World:
     deactivated = ics[-1] if ics else None
     if deactivated is not None:
         deactivated.deleted = True
+    _spread_locales(list(users.values()))
     admin = next(u for u in users.values() if u.person is not None and u.person.level == "admin")
     member = next((u for u in ics if not u.deleted), admin)
 

@@ -9,7 +9,8 @@ background thread and stops it on exit; ``sandbox.info`` holds what a client nee
 Tests drive it through its Python API: :meth:`SlackSandbox.messages` (the message log),
 :meth:`SlackSandbox.inject` / :attr:`SlackSandbox.faults` (fault injection),
 :attr:`SlackSandbox.rate_limiter` (limits and time scale), :meth:`SlackSandbox.channel_id`,
-:meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels` and :attr:`SlackSandbox.clock`.
+:meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels`, :meth:`SlackSandbox.set_locale` and
+:attr:`SlackSandbox.clock`.
 The same is reachable over HTTP under ``/_sandbox/`` (``control.py``).
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 from ..http import SandboxServer
 from .api import Request, SlackApi
 from .clock import Clock
-from .control import control_handler
+from .control import control_handler, set_user_locale
 from .faults import Fault, FaultKind, FaultPlan
 from .messages import MessageRecord, MessageStore, StoredMessage
 from .ratelimit import RateLimiter, RateLimits
@@ -247,6 +248,10 @@ class SlackSandbox:
             return api.world.add_channels(
                 count, team_id=team_id, prefix=prefix, private=private, bot_member=bot_member, now=api.clock.now()
             )
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """``user_id`` switches Slack to another language (``fr-FR``, ``en-GB``...)."""
+        set_user_locale(self._api(), user_id, locale)
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: its calls then fail with ``token_revoked``."""

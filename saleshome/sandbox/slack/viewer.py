@@ -310,6 +310,7 @@ def _user(api: SlackApi, user_id: str) -> Response:
     if user.tz:
         tz, label, offset = user.tz_fields(now)
         details.append(f"<li>Time zone: {_e(label)} ({_e(tz)}, UTC{offset / 3600:+g})</li>")
+    details.append(f'<li>Language: <span id="locale">{_e(user.locale)}</span></li>')
     if p.email:
         details.append(f"<li>Email: {_e(p.email)}</li>")
     if user.person is not None and user.person.salesforce_email != p.email:

@@ -91,6 +91,7 @@ class User:
     tz: str | None
     color: str
     updated: int
+    locale: str = "en-US"  # the language the user chose in Slack (``users.info`` with ``include_locale``)
     is_admin: bool = False
     is_owner: bool = False
     is_primary_owner: bool = False

@@ -2,7 +2,8 @@
 
 Follows the Slack API docs: ``chat.postMessage`` (channel ids, names and user ids; text,
 blocks, metadata, unfurl flags, thread_ts; errors ``no_text``, ``msg_too_long``,
-``invalid_blocks``, ``channel_not_found``, ``is_archived``, ``not_in_channel``), ``chat.update``,
+``invalid_blocks``, ``msg_blocks_too_long``, ``channel_not_found``, ``is_archived``,
+``not_in_channel``), ``chat.update``,
 ``chat.delete``, ``chat.getPermalink``, "Block Kit" (blocks reference and limits) and
 "Message metadata".
 """
@@ -161,7 +162,8 @@ def test_invalid_blocks(bot: WebClient, sandbox: SlackSandbox, blocks: list[dict
 def test_fifty_blocks_and_ten_fields_are_fine(bot: WebClient, sandbox: SlackSandbox) -> None:
     channel = sandbox.channel_id("sales")
     assert bot.chat_postMessage(channel=channel, text="t", blocks=[_section("x")] * 50)["ok"]
-    fields = [{"type": "mrkdwn", "text": "f" * 2000}] * 10
+    # Ten fields, one of the longest: ten of 2,000 would pass each block's limits but not the message's total.
+    fields = [{"type": "mrkdwn", "text": "f" * 2000}] + [{"type": "mrkdwn", "text": "f" * 100}] * 9
     assert bot.chat_postMessage(channel=channel, text="t", blocks=[{"type": "section", "fields": fields}])["ok"]
     header = {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}}
     assert bot.chat_postMessage(channel=channel, text="t", blocks=[header, _section("y" * 3000)])["ok"]
@@ -170,6 +172,58 @@ def test_fifty_blocks_and_ten_fields_are_fine(bot: WebClient, sandbox: SlackSand
 def test_blocks_without_text_get_a_fallback(bot: WebClient, sandbox: SlackSandbox) -> None:
     answer = bot.chat_postMessage(channel=sandbox.channel_id("sales"), blocks=[_section("only blocks")])
     assert answer["message"]["text"] == "only blocks"
+
+
+BLOCKS_TEXT_TOTAL = 12_000  # Slack's limit on the text of all of a message's blocks (docs/slack-sandbox.md)
+
+
+def _blocks_with_text_total(total: int) -> list[dict[str, Any]]:
+    """Valid blocks (every one within its own limit) whose text objects hold ``total`` characters in all:
+    a header, sections, fields, a context element and a button label all count."""
+    fixed = 150 + 3 * 3000 + 2 * 1000 + 800  # header, three sections, two fields, a context element
+    button = total - fixed
+    assert 1 <= button <= 75, "the button label takes up the difference"
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}},
+        *[_section(c * 3000) for c in "abc"],
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 1000}, {"type": "plain_text", "text": "g" * 1000}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "c" * 800}]},
+        {"type": "divider"},
+        {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b" * button},
+                                          "url": "https://example.com/" + "u" * 500, "value": "v" * 500}]},
+    ]
+
+
+def test_blocks_up_to_the_total_text_limit_post(bot: WebClient, sandbox: SlackSandbox) -> None:
+    channel = sandbox.channel_id("sales")
+    blocks = _blocks_with_text_total(BLOCKS_TEXT_TOTAL)  # URLs and values are not text: they do not count
+    answer = bot.chat_postMessage(channel=channel, text="fallback " * 1000, blocks=blocks)
+    assert answer["ok"] is True
+    assert sandbox.messages(channel)[-1].blocks == blocks
+
+
+def test_blocks_over_the_total_text_limit_are_refused_and_not_stored(bot: WebClient, sandbox: SlackSandbox) -> None:
+    channel = sandbox.channel_id("sales")
+    before = len(sandbox.messages(channel))
+    blocks = _blocks_with_text_total(BLOCKS_TEXT_TOTAL + 1)
+    answer = _fail(lambda: bot.chat_postMessage(channel=channel, text="t", blocks=blocks))
+    assert answer == {"ok": False, "error": "msg_blocks_too_long"}  # as Slack answers: no errors, no messages
+    rich = [{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+        {"type": "text", "text": "r" * 6001}, {"type": "link", "url": "https://example.com", "text": "l" * 6000}]}]}]
+    assert _fail(lambda: bot.chat_postMessage(channel=channel, text="t", blocks=rich))["error"] == "msg_blocks_too_long"
+    assert len(sandbox.messages(channel)) == before
+
+
+def test_an_update_over_the_total_text_limit_changes_nothing(bot: WebClient, sandbox: SlackSandbox) -> None:
+    channel = sandbox.channel_id("sales")
+    ts = bot.chat_postMessage(channel=channel, text="first", blocks=[_section("first")])["ts"]
+    too_long = _blocks_with_text_total(BLOCKS_TEXT_TOTAL + 1)
+    answer = _fail(lambda: bot.chat_update(channel=channel, ts=ts, text="second", blocks=too_long))
+    assert answer == {"ok": False, "error": "msg_blocks_too_long"}
+    record = next(r for r in sandbox.messages(channel) if r.ts == ts)
+    assert (record.text, record.blocks, record.updated) == ("first", [_section("first")], False)
+    fits = _blocks_with_text_total(BLOCKS_TEXT_TOTAL)
+    assert bot.chat_update(channel=channel, ts=ts, text="second", blocks=fits)["ok"] is True
 
 
 def _form_post(info: SlackSandboxInfo, method: str, args: dict[str, str]) -> dict[str, Any]:
@@ -182,7 +236,7 @@ def _form_post(info: SlackSandboxInfo, method: str, args: dict[str, str]) -> dic
         method="POST",
         headers={
             "Authorization": f"Bearer {info.bot_token}",
-            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Content-Type": "application/x-www-form-urlencoded",  # no charset: Slack calls it superfluous
         },
     )
     with urllib.request.urlopen(request, timeout=10) as response:

@@ -223,7 +223,8 @@ def test_join_a_public_channel(sandbox: SlackSandbox, info: Any) -> None:
             client.chat_postMessage(channel=channel, text="before joining")
         joined = client.conversations_join(channel=channel)
         assert joined["channel"]["is_member"] is True
-        assert "already_in_channel" not in joined["response_metadata"]["warnings"]
+        warnings: list[str] = (joined.get("response_metadata") or {}).get("warnings") or []  # none: no key at all
+        assert "already_in_channel" not in warnings
         assert client.chat_postMessage(channel=channel, text="after joining")["ok"] is True
         again = client.conversations_join(channel=channel)
         assert "already_in_channel" in again["response_metadata"]["warnings"]

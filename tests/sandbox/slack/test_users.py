@@ -4,8 +4,9 @@ Follows the Slack API docs: ``users.info``, ``users.list`` (cursor paging, ``tea
 org-wide apps), ``users.lookupByEmail`` (``users_not_found`` for deactivated or unknown
 addresses), ``users.profile.get``, ``users.profile.set`` (user tokens only; ``user=`` for
 admins and owners of a higher role; ``status_text`` up to 100 characters; ``status_expiration``),
-"The user object" (``tz``, ``tz_label``, ``tz_offset``, ``deleted``, ``is_bot``) and
-"Setting a user's custom status".
+"The user object" (``tz``, ``tz_label``, ``tz_offset``, ``deleted``, ``is_bot``),
+"Setting a user's custom status" and ``include_locale`` on ``users.info``/``users.list`` (changelog
+2017-09 "Locale locale locale": a ``locale`` such as ``en-US`` only when asked for).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from saleshome.sandbox.slack.seed import build_world
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
 from saleshome.sandbox.slack.world import User
 
-from .conftest import SEED, web_client
+from .conftest import SEED, control, web_client
 
 
 def _fail(call: Any) -> str:
@@ -206,3 +207,44 @@ def test_status_text_of_exactly_100_characters(member: WebClient) -> None:
 def test_profile_must_be_a_json_object(info: SlackSandboxInfo) -> None:
     client = web_client(info, info.member_token)
     assert _fail(lambda: client.api_call("users.profile.set", params={"profile": "{not json"})) == "invalid_profile"
+
+
+def test_include_locale_adds_the_users_slack_language_and_only_then(
+    bot: WebClient, main_team: str, sandbox: SlackSandbox
+) -> None:
+    people = [u for u in _people(sandbox) if not u.deleted]
+    by_locale = {locale: [u for u in people if u.locale == locale] for locale in ("fr-FR", "en-US", "en-GB")}
+    assert all(by_locale.values()), "the seed has French, American and British English speakers"
+    assert all(u.person is not None and u.person.time_zone == "Europe/Paris" for u in by_locale["fr-FR"][:1])
+    for locale, users in by_locale.items():
+        user = users[0]
+        assert bot.users_info(user=user.id, include_locale=True)["user"]["locale"] == locale
+        assert "locale" not in bot.users_info(user=user.id)["user"]
+        assert "locale" not in bot.users_info(user=user.id, include_locale=False)["user"]
+    listed = bot.users_list(team_id=main_team, include_locale=True)["members"]
+    assert {m["id"]: m["locale"] for m in listed} == {
+        u.id: u.locale for u in sandbox.world.users.values() if main_team in u.teams}
+    assert all("locale" not in m for m in bot.users_list(team_id=main_team)["members"])
+    paged = bot.users_list(team_id=main_team, limit=5, include_locale=True)["members"]
+    assert [m["locale"] for m in paged] == [m["locale"] for m in listed[:5]]
+
+
+def test_the_locales_are_deterministic_by_seed_and_every_seed_has_all_three() -> None:
+    for seed in (SEED, 11, 42):
+        one, two = build_world(seed, 2000, 1.7e9), build_world(seed, 2000, 1.7e9)
+        assert [u.locale for u in one.users.values()] == [u.locale for u in two.users.values()]
+        sellers = {u.locale for u in one.users.values()
+                   if u.person is not None and u.person.level == "ic" and not u.deleted}
+        assert sellers == {"fr-FR", "en-US", "en-GB"}, seed
+
+
+def test_a_user_switches_language(bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox) -> None:
+    user = next(u for u in _people(sandbox) if u.locale == "en-US" and not u.deleted)
+    try:
+        assert control(info, "POST", "users", {"user": user.id, "locale": "fr-FR"})["ok"]
+        assert bot.users_info(user=user.id, include_locale=True)["user"]["locale"] == "fr-FR"
+        with pytest.raises(Exception, match="400"):
+            control(info, "POST", "users", {"user": user.id, "locale": "French"})
+    finally:
+        sandbox.set_locale(user.id, "en-US")
+    assert bot.users_info(user=user.id, include_locale=True)["user"]["locale"] == "en-US"

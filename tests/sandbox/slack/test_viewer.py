@@ -127,6 +127,7 @@ def test_user_page_shows_the_status_and_its_expiry(
     page = _get(f"{info.viewer_url}users/{target}")
     assert "🏆" in page and "Closed Won &lt;Acme&gt;" in page and "until " in page
     assert "Time zone:" in page
+    assert f'Language: <span id="locale">{sandbox.world.users[target].locale}</span>' in page
 
 
 def test_unknown_pages_are_404(info: SlackSandboxInfo) -> None:
