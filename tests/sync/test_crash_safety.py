@@ -134,17 +134,20 @@ class SyncChild:
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
 
-    def kill_at(self, kill: Kill) -> Event | None:
-        """SIGKILL the sync where ``kill`` says; the event it stood at, or None when it was killed running."""
+    def stand_at(self, nth: int, *, mid_object: bool = False) -> Event:
+        """Let the sync run to its ``nth`` reported event (``mid_object``: counting only such events), where it stands."""
         self.start()
         seen = 0
         while True:
             event = self.event(self.line())
-            seen += event.mid_object or not kill.mid_object
-            if seen == kill.nth:
-                break
+            seen += event.mid_object or not mid_object
+            if seen == nth:
+                return event
             self.go()
-        stood: Event | None = event
+
+    def kill_at(self, kill: Kill) -> Event | None:
+        """SIGKILL the sync where ``kill`` says; the event it stood at, or None when it was killed running."""
+        stood: Event | None = self.stand_at(kill.nth, mid_object=kill.mid_object)
         if not kill.hold:
             self.go()
             try:
