@@ -32,7 +32,7 @@ from saleshome.sync.status import read_status
 from saleshome.warehouse.control import ControlDB
 
 from .conftest import assert_same_as_org
-from .test_crash_safety import _kill_after_windows, _sync_process, _syncing
+from .test_crash_safety import Kill, SyncChild
 
 FAST_BEAT = "0.5"  # SALESHOME_HEARTBEAT_SECONDS of the tests that watch a live run: a lease of 3 s
 
@@ -73,10 +73,10 @@ def test_a_killed_sync_shows_crashed_and_last_seen_then_the_next_run_records_it(
 ) -> None:
     settings, sandbox = org
     _with_plan(settings)
-    proc = _sync_process(settings, "acme", chunk_rows=300, report=True)
-    assert _kill_after_windows(proc, 1, 0.0), "the initial sync ended before its kill"
+    with SyncChild(settings, "acme", chunk_rows=300, report=True) as child:
+        child.kill_at(Kill(1, mid_object=True))  # right after a committed slice of its initial sync
     [left] = _runs(settings)
-    assert left["status"] == "running" and left["pid"] == proc.pid  # as the dead process left its row
+    assert left["status"] == "running" and left["pid"] == child.proc.pid  # as the dead process left its row
 
     [acme] = read_status(settings)
     assert acme.status == "crashed"
@@ -116,20 +116,19 @@ def test_a_live_run_held_up_by_salesforce_stays_running_past_its_lease(
     held = lease(load_settings())
     slow = sandbox.faults.add("slow", path="/sobjects/User/describe/?$", delay=2.5 * held.total_seconds(),
                               times=1)  # the run's first call: its first object described
-    proc = _sync_process(settings, "acme")
-    _syncing(proc)
     seen: list[tuple[datetime, str, str]] = []  # (when, the run's state, the org's state), while the process lives
     beats: set[datetime] = set()
-    deadline = time.monotonic() + 300
-    while proc.poll() is None:
-        assert time.monotonic() < deadline, "the sync never ended"
-        orgs = read_status(settings)
-        if orgs[0].last_run is not None:
-            seen.append((datetime.now(UTC), orgs[0].last_run.status, orgs[0].status))
-            beats.update(r["heartbeat_at"] for r in _runs(settings))
-        time.sleep(0.5)  # as someone watching would: each read holds the control database a moment
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    with SyncChild(settings, "acme") as child:
+        child.start()
+        deadline = time.monotonic() + 300
+        while child.proc.poll() is None:
+            assert time.monotonic() < deadline, "the sync never ended"
+            orgs = read_status(settings)
+            if orgs[0].last_run is not None:
+                seen.append((datetime.now(UTC), orgs[0].last_run.status, orgs[0].status))
+                beats.update(r["heartbeat_at"] for r in _runs(settings))
+            time.sleep(0.5)  # as someone watching would: each read holds the control database a moment
+        child.finish()
     [run] = _runs(settings)
     assert run["status"] == "completed" and slow.fired == 1
     assert seen and not [s for s in seen if "crashed" in s[1:]], seen
@@ -157,27 +156,27 @@ def test_a_frozen_run_turns_crashed_once_its_lease_passes_and_closes_when_let_go
     settings, _ = org
     monkeypatch.setenv("SALESHOME_HEARTBEAT_SECONDS", FAST_BEAT)
     held = lease(load_settings())
-    proc = _sync_process(settings, "acme", chunk_rows=300, report=True)
-    _syncing(proc)
-    assert proc.stdout is not None and proc.stdout.readline().startswith("window "), "no window committed"
-    _stop_outside_control_db(proc, settings)
-    try:
-        stopped = time.monotonic()
-        while True:  # alive (the pid exists) but silent: crashed once its last heartbeat is older than the lease
-            [acme] = read_status(settings)
-            assert acme.last_run is not None
-            if acme.last_run.status == "crashed":
-                break
-            assert acme.status == "syncing"
-            assert time.monotonic() - stopped < held.total_seconds() + 60, "never shown crashed"
-            time.sleep(0.1)
-        assert acme.status == "crashed" and acme.last_run.last_seen is not None
-        assert datetime.now(UTC) - acme.last_run.last_seen > held
-        assert proc.poll() is None  # its process was there all along
-    finally:
-        os.kill(proc.pid, signal.SIGCONT)
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
+    with SyncChild(settings, "acme", chunk_rows=300, report=True) as child:
+        proc = child.proc
+        child.stand_at(1, mid_object=True)  # a window committed; it stands there until let go
+        _stop_outside_control_db(proc, settings)
+        try:
+            stopped = time.monotonic()
+            while True:  # alive (the pid exists) but silent: crashed once its last heartbeat is older than the lease
+                [acme] = read_status(settings)
+                assert acme.last_run is not None
+                if acme.last_run.status == "crashed":
+                    break
+                assert acme.status == "syncing"
+                assert time.monotonic() - stopped < held.total_seconds() + 60, "never shown crashed"
+                time.sleep(0.1)
+            assert acme.status == "crashed" and acme.last_run.last_seen is not None
+            assert datetime.now(UTC) - acme.last_run.last_seen > held
+            assert proc.poll() is None  # its process was there all along
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        child.go()
+        child.finish()
     [run] = _runs(settings)
     assert run["status"] == "completed" and run["heartbeat_at"] > datetime.now(UTC) - timedelta(minutes=5)
     [acme] = read_status(settings)
