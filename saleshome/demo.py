@@ -16,11 +16,13 @@
    the hourly digest step as of the first hour when a recipient's local digest hour has come;
    print the notification stats, the celebrations (owner, deal, permalink, the owner's profile
    page in the viewer showing the banner), a summary table, the Slack sandbox viewer's URL and
-   the path of a static HTML copy of the viewer.
+   the path of a static HTML copy of the viewer; the messages posted are kept as JSON too
+   (``.demo/slack-messages.json``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -236,6 +238,12 @@ def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, vie
         console.print(f"  ... and {len(found) - CELEBRATIONS_SHOWN} more (saleshome.celebrate.recent_celebrations).")
 
 
+def _write_message_log(slack: SlackSandbox, path: Path) -> None:
+    """Every message the app posted, as the Slack sandbox's log holds it (what members read, as JSON)."""
+    posted = [m.to_dict() for m in slack.messages() if m.source == "api" and not m.deleted]
+    path.write_text(json.dumps(posted, ensure_ascii=False, indent=1, default=str))
+
+
 def _summary(console: Console, control: ControlDB) -> None:
     """One table of what the demo did, read back from the control database."""
     runs = control.rows("SELECT kind, count(*) AS n, sum(api_calls) AS calls FROM sync_runs "
@@ -317,6 +325,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         _celebrations(console, settings, slack, slack_info.viewer_url)
         _summary(console, control)
         snapshot = slack.write_viewer_snapshot(DEMO_HOME / "slack-viewer")
+        _write_message_log(slack, DEMO_HOME / "slack-messages.json")
         console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"
                       + ("" if keep_running else " (run `saleshome demo --keep-running` to browse it)"))
         console.print(f"A static copy of the viewer, to open without the sandbox: {snapshot.resolve()}",

@@ -3,6 +3,7 @@ static copy of the Slack viewer it writes with the messages it delivered."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from saleshome.sandbox.salesforce.schema import catalog
+from tests.message_scan import problems
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+MESSAGE_OBJECTS = ("Opportunity", "Account", "Contact", "Lead", "Case", "User")
 
 
 def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> None:
@@ -44,6 +49,18 @@ def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> 
     assert 'class="status-emoji"' in profiles, "no banner on any profile page"
     _assert_settings_imported_before_the_initial_sync(out)
     _assert_a_celebration_in_the_snapshot(out, index)
+    _assert_messages_read_as_a_person_wrote_them(tmp_path / ".demo" / "slack-messages.json")
+
+
+def _assert_messages_read_as_a_person_wrote_them(log: Path) -> None:
+    """No field API name, raw Salesforce Id or amount without its currency in what members read (issue 16)."""
+    messages = json.loads(log.read_text())
+    assert len(messages) > 10
+    api_names = {f.name for obj in catalog() if obj.name in MESSAGE_OBJECTS for f in obj.fields
+                 if f.name.replace(" ", "") != f.label.replace(" ", "")}
+    found = {m["ts"]: problems(m, api_names) for m in messages}
+    found = {ts: p for ts, p in found.items() if p}
+    assert not found, "\n".join(f"{ts}: {p}" for ts, p in list(found.items())[:20])
 
 
 def _assert_settings_imported_before_the_initial_sync(out: str) -> None:
