@@ -67,6 +67,7 @@ def problems(message: Mapping[str, Any], api_names: Iterable[str]) -> list[str]:
     text = visible_text(message)
     out = [f"Salesforce Id {m[0]}" for m in ID.finditer(text)]
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*(?:__c)?", text))
-    out += [f"API name {name}" for name in sorted(set(api_names) & words)]
+    # "Id" alone is no field shown (Ids are caught above) and is a word of standard values ("Id. Decision Makers")
+    out += [f"API name {name}" for name in sorted((set(api_names) - {"Id"}) & words)]
     out += [f"amount without currency {value!r}" for value in _amounts_without_currency(text)]
     return out

@@ -360,6 +360,10 @@ _LABEL_OVERRIDES = {
     "OwnerId": "Owner ID",
     "AccountId": "Account ID",
     "CurrencyIsoCode": "Currency ISO Code",
+    # Opportunity's standard fields as Salesforce labels them (Object Reference: Opportunity).
+    "StageName": "Stage",
+    "Probability": "Probability (%)",
+    "ForecastCategoryName": "Forecast Category",
 }
 
 
