@@ -238,6 +238,57 @@ def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, vie
         console.print(f"  ... and {len(found) - CELEBRATIONS_SHOWN} more (saleshome.celebrate.recent_celebrations).")
 
 
+def _as_members_see_them(console: Console, control: ControlDB, slack: SlackSandbox) -> None:
+    """One direct message as a French-speaking member reads it and one as an English-speaking member does."""
+    from rich.panel import Panel
+
+    sent = control.rows(
+        "SELECT o.sent_channel AS channel, o.sent_ts AS ts, o.channel AS member, m.locale FROM outbox o "
+        "JOIN user_map m ON m.slack_user_id = o.channel WHERE o.kind = 'notification' AND o.state = 'sent' "
+        "AND m.locale IS NOT NULL ORDER BY o.seq")
+    for language, title in (("fr", "in French"), ("en", "in English")):
+        found = next((r for r in sent if str(r["locale"]).startswith(language)), None)
+        if found is None:
+            continue
+        record = next((m for m in slack.messages(found["channel"]) if m.ts == found["ts"]), None)
+        if record is None:
+            continue
+        member = slack.world.users[found["member"]]
+        lines = _plain_blocks(record.blocks or [], slack)
+        console.print(Panel("\n".join(lines), title=f"A message {title}, as {member.profile.real_name} ({found['locale']}) "
+                                                     "reads it in Slack", expand=False))
+
+
+def _plain_blocks(blocks: list[dict[str, object]], slack: SlackSandbox) -> list[str]:
+    """Block Kit as a terminal shows it: links by their label, mentions by name, buttons in brackets."""
+    import re
+
+    def plain(text: str) -> str:
+        text = re.sub(r"<@(U[A-Z0-9]+)>", lambda m: "@" + (slack.world.users[m[1]].profile.real_name
+                                                           if m[1] in slack.world.users else m[1]), text)
+        text = re.sub(r"<[^<>|]*\|([^<>]*)>", r"\1", text).replace("*", "")
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        text = block.get("text")
+        if isinstance(text, dict):
+            lines.append(plain(str(text.get("text", ""))))
+        for field in block.get("fields") or []:  # type: ignore[attr-defined]
+            lines.append("  " + plain(str(field.get("text", ""))).replace("\n", ": ", 1))
+        accessory = block.get("accessory")
+        if isinstance(accessory, dict) and isinstance(accessory.get("text"), dict):
+            lines.append(f"[ {accessory['text'].get('text')} ]")
+        for element in block.get("elements") or []:  # type: ignore[attr-defined]
+            label = element.get("text")
+            if kind == "actions" and isinstance(label, dict):
+                lines.append(f"[ {label.get('text')} ]")
+            elif kind == "context" and isinstance(label, str):
+                lines.append(plain(label))
+    return [escape(line) for line in lines if line.strip()]
+
+
 def _write_message_log(slack: SlackSandbox, path: Path) -> None:
     """Every message the app posted, as the Slack sandbox's log holds it (what members read, as JSON)."""
     posted = [m.to_dict() for m in slack.messages() if m.source == "api" and not m.deleted]
@@ -322,6 +373,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         _publish_and_share(console, settings)
         _digests(console, settings)
         _notification_stats(console, settings)
+        _as_members_see_them(console, control, slack)
         _celebrations(console, settings, slack, slack_info.viewer_url)
         _summary(console, control)
         snapshot = slack.write_viewer_snapshot(DEMO_HOME / "slack-viewer")
