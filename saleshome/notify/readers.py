@@ -1,9 +1,8 @@
 """Who reads a message: the locale and time zone each recipient gets, from the control store.
 
-Issue 16.2's rule: a DM reads its recipient's Slack locale (``user_map.locale``, null: the
-workspace's default); a channel reads the workspace's default (``workspaces.default_locale``,
-null: ``en-US``) in UTC.  This module reads those columns directly, in one query each, so that
-the settings' own function can replace it in one place.
+Issue 16.2's rule, as :mod:`saleshome.settings.locales` states it: a DM reads its recipient's
+Slack locale (``user_map.locale``, else the workspace's default), in their time zone; a channel
+reads the workspace's default (``en-US`` unless changed) in UTC.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from saleshome.i18n import DEFAULT_LOCALE, normalise
+from saleshome.settings.locales import locale_in, reader_locale
 
 from .fields import Reader
 
@@ -33,10 +32,10 @@ class Readers:
 
 
 def read_readers(db: duckdb.DuckDBPyConnection, workspace: str) -> Readers:
-    """The readers of ``workspace``: its default locale for channels, each mapped member's own."""
-    row = db.execute("SELECT default_locale FROM workspaces WHERE workspace = ?", [workspace]).fetchone()
-    default = normalise(row[0]) if row and row[0] else DEFAULT_LOCALE
-    members = {str(slack_id): Reader(normalise(locale) if locale else default, tz) for slack_id, locale, tz in
+    """The readers of ``workspace``: its default locale for channels, each mapped member's own (the rule is
+    :mod:`saleshome.settings.locales`')."""
+    default = locale_in(db, workspace)
+    members = {str(slack_id): Reader(reader_locale(locale, default), tz) for slack_id, locale, tz in
                db.execute("SELECT slack_user_id, any_value(locale), any_value(tz) FROM user_map "
                           "WHERE status = 'matched' AND slack_user_id IS NOT NULL GROUP BY slack_user_id").fetchall()}
     return Readers(Reader(default, None), members)
