@@ -145,11 +145,12 @@ class OrgWarehouse:
         assert row is not None, "warehouse_identity is written by the migration"
         return str(row[0])
 
-    def last_position(self) -> tuple[int, str | None]:
-        """The highest committed change-log position and the run that logged it ((0, None): none yet)."""
+    def last_position(self, after: int = 0) -> tuple[int, str | None]:
+        """The highest committed change-log position and the run that logged it; ``(after, None)`` when none is
+        above ``after`` (the scan skips the row groups at or below it)."""
         row = self.conn.execute("SELECT max(commit_seq), arg_max(run_id, commit_seq) FROM change_log "
-                                "WHERE commit_seq IS NOT NULL").fetchone()
-        return (int(row[0]), row[1]) if row and row[0] is not None else (0, None)
+                                "WHERE commit_seq > ?", [after]).fetchone()
+        return (int(row[0]), row[1]) if row and row[0] is not None else (after, None)
 
     def _rollback(self) -> None:
         """Roll back, unless DuckDB already did (a failed COMMIT ends the transaction itself)."""

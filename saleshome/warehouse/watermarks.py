@@ -65,11 +65,11 @@ def pending(control: ControlDB, warehouse: OrgWarehouse, alias: str, step: Step)
     """What ``step`` has not evaluated yet in the org's open ``warehouse``: everything committed after its
     watermark, up to the highest position committed now."""
     identity = warehouse.identity()
-    upto, run_id = warehouse.last_position()
     rows = control.rows("SELECT warehouse_id, position FROM evaluation_watermarks WHERE alias = ? AND step = ?",
                         [alias, step.value])
     after = int(rows[0]["position"]) if rows and rows[0]["warehouse_id"] == identity else 0
-    return ChangeRange(step, identity, min(after, upto), upto, run_id)
+    upto, run_id = warehouse.last_position(after)
+    return ChangeRange(step, identity, after, upto, run_id)
 
 
 def advance(db: duckdb.DuckDBPyConnection, alias: str, changes: ChangeRange, now: datetime) -> bool:
