@@ -215,6 +215,7 @@ def _notification_stats(console: Console, settings: Settings) -> None:
 def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, viewer_url: str) -> None:
     """The celebrations: owner, opportunity, permalink, and the owner's profile page showing the banner."""
     from saleshome.celebrate import recent_celebrations
+    from saleshome.i18n import Formatter
     from saleshome.warehouse.control import ControlDB
 
     found = recent_celebrations(ControlDB(settings.control_db), alias=ALIAS)
@@ -225,7 +226,7 @@ def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, vie
                   "the banner on the owner's Slack profile (the viewer's profile page):")
     for c in found[:CELEBRATIONS_SHOWN]:
         user = slack.world.users.get(c["slack_user_id"]) if c["slack_user_id"] else None
-        amount = f"{c['amount']:,.0f} {c['currency'] or ''}".strip() if c["amount"] is not None else "?"
+        amount = Formatter().money(c["amount"], c["currency"])
         banner = f"banner {c['banner_state']}" + (f" ({c['banner_reason']})" if c["banner_reason"] else "")
         console.print(f"  {c['status_emoji'] or ''} [bold]{escape(user.profile.real_name if user else '(no Slack account)')}"
                       f"[/] won [bold]{escape(str(names.get(c['opportunity_id'], c['opportunity_id'])))}[/] "
