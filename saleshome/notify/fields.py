@@ -5,8 +5,9 @@ warehouse's ``columns`` table (label, type, a lookup's targets, the name field, 
 value labels): every field of every synced object, fresh at each sync, with no Salesforce call
 at evaluation (the labels a notification kept at save time cover only the fields it named).
 
-- A label is describe's label; a lookup's ``… ID`` label is shown without ``ID`` (``Account``,
-  ``Owner``), as Salesforce's own pages show the related record rather than its Id.
+- A label is describe's label; a lookup's ``… ID`` label is shown without ``ID`` (``Owner``), and
+  a lookup named for its target object as that record's name (``Account Name``), as Salesforce's
+  own layouts show the related record rather than its Id.
 - A lookup's value is the related record's name (its object's name field), linked to it in
   Salesforce; a record owner mapped to Slack is a mention (``<@U…>``).  Names are read from the
   warehouse in one query per target object for all the records of an evaluation
@@ -61,11 +62,15 @@ class Describe:
         return self.fields.get(obj, {}).get(name)
 
     def label(self, obj: str, name: str, fallback: Mapping[str, str] | None = None) -> str:
-        """The field's label as a member reads it (a lookup's ``Account ID`` → ``Account``)."""
+        """The field's label as a member reads it: a lookup's ``Owner ID`` → ``Owner``, and a lookup named for
+        the object it points to shows that record's name, as Salesforce's layouts label it (``Account ID`` →
+        ``Account Name``)."""
         info = self.info(obj, name)
         label = info.label if info is not None and info.label else (fallback or {}).get(name, name)
         if info is not None and info.sf_type == "reference" and label.endswith(" ID"):
-            return label.removesuffix(" ID")
+            label = label.removesuffix(" ID")
+            if info.reference_to == (label,) and self.name_fields.get(label) == "Name":
+                return f"{label} Name"
         return label
 
 

@@ -123,7 +123,7 @@ def test_a_card_in_a_french_dm_and_an_english_channel(ready: SettingsContext, pe
     labels = {f: opportunity.field(f).label for f in ("AccountId", "OwnerId", "StageName", "Amount", "CloseDate",  # type: ignore[union-attr]
                                                       "Probability")}
     assert labels["AccountId"] == "Account ID" and labels["CloseDate"] == "Close Date"  # describe's labels
-    labels.update(AccountId="Account", OwnerId="Owner")  # a lookup's label, as Salesforce's pages show it
+    labels.update(AccountId="Account Name", OwnerId="Owner")  # a lookup's label, as Salesforce's layouts show it
     instance = sf_sandbox.info.instance_url.rstrip("/")
     for (record, channel), words, money, formatter in (
             ((euro["Id"], slack_owner), FR, "153\u202f600,00\xa0€", fr),
@@ -138,7 +138,7 @@ def test_a_card_in_a_french_dm_and_an_english_channel(ready: SettingsContext, pe
         assert (button["text"]["text"], button["url"]) == (words.gettext("View in Salesforce"), f"{instance}/{record}")
         for label in labels.values():
             assert f"*{label}*" in shown, (label, shown)
-        assert f"*Account*\n{escape(deal['account'])}" in shown  # the account's name, linked to it
+        assert f"*Account Name*\n{escape(deal['account'])}" in shown  # the account's name, linked to it
         assert f"<{instance}/{deal['AccountId']}|" in json.dumps(blocks, ensure_ascii=False)
         assert f"*Owner*\n<@{slack_owner}>" in shown
         assert money in shown and formatter.date(deal["CloseDate"]) in shown
@@ -313,7 +313,8 @@ def test_values_by_type_for_their_reader() -> None:
     assert show("OwnerId", "005B").mrkdwn() == "<@U0ANA>"
     assert show("AccountId", "001Z").mrkdwn() == f"<{INSTANCE}/001Z|Voir la fiche>"  # not synced: no raw Id
     assert show("Amount", "").text == "—"
-    assert describe.label("Opportunity", "AccountId") == "Account"
+    assert describe.label("Opportunity", "AccountId") == "Account Name"
+    assert describe.label("Opportunity", "OwnerId") == "Owner"
     assert describe.label("Opportunity", "Probability") == "Probability (%)"
     assert describe.label("Opportunity", "Missing", {"Missing": "Kept at save time"}) == "Kept at save time"
 
