@@ -6,6 +6,7 @@ The core package: plain functions and classes, no Prefect import, nothing create
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from saleshome.errors import (
     ConfigurationError,
@@ -16,6 +17,9 @@ from saleshome.errors import (
     SalesHomeError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from saleshome.warehouse.frames import WarehouseReader, open_warehouse
 
 try:
     __version__ = version("saleshome")
@@ -30,5 +34,16 @@ __all__ = [
     "RetriableError",
     "SalesHomeError",
     "ValidationError",
+    "WarehouseReader",
     "__version__",
+    "open_warehouse",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``open_warehouse`` and ``WarehouseReader`` (the analysts' read-only DataFrames), imported on first use."""
+    if name in ("open_warehouse", "WarehouseReader"):
+        from saleshome.warehouse import frames
+
+        return getattr(frames, name)
+    raise AttributeError(f"module 'saleshome' has no attribute {name!r}")

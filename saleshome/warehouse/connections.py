@@ -23,7 +23,7 @@ from saleshome.errors import RetriableError
 from saleshome.private import private_dir
 
 
-def _is_lock_error(exc: duckdb.Error) -> bool:
+def is_lock_error(exc: duckdb.Error) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
@@ -40,7 +40,7 @@ def open_duckdb(path: Path, *, timeout: float, read_only: bool = False) -> duckd
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
+            if not is_lock_error(exc):
                 raise
             if time.monotonic() >= deadline:
                 raise RetriableError(
