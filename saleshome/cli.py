@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from saleshome.cli_credentials import RESOLVERS
 from saleshome.cli_notify import notifications_app
 from saleshome.cli_settings import GROUPS as SETTINGS_GROUPS
 from saleshome.cli_settings import ActorOption
@@ -30,7 +30,6 @@ from saleshome.sandbox.slack.cli import slack as slack_sandbox
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from saleshome.salesforce.credentials import Resolver
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2  # a bad option (click) or a file that is not UTF-8 YAML of the right shape (InputFileError)
@@ -84,14 +83,6 @@ class AuthChoice(StrEnum):
     PASSWORD = "password"
 
 
-def _secret_block(name: str) -> Mapping[str, Any]:
-    # Prefect is imported only when an org's credentials live in a Prefect Secret block.
-    from tasks.credentials import read_secret_block
-
-    return read_secret_block(name)
-
-
-RESOLVERS: dict[str, Resolver] = {"prefect-secret": _secret_block}
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -223,8 +214,8 @@ def sync(
     """Sync Salesforce into DuckDB, with a progress bar per object and a summary per org; then evaluate the
     org's notifications and celebrate its won deals (one line each). Refused when the workspace's plan does not
     include Sales Home."""
+    from saleshome.cli_sync import sync_with_progress
     from saleshome.config import load_settings
-    from saleshome.sync.console import sync_with_progress
 
     status = sync_with_progress(load_settings(), org, objects=_split(object_), full=full, resolvers=RESOLVERS,
                                 notify=notifications)

@@ -322,11 +322,11 @@ def _summary(console: Console, control: ControlDB) -> None:
 
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
+    from saleshome.cli_sync import sync_with_progress
     from saleshome.config import load_settings
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.settings.context import SettingsContext
-    from saleshome.sync.console import sync_with_progress
     from saleshome.warehouse.control import ControlDB
 
     console = Console(width=max(150, shutil.get_terminal_size().columns))
