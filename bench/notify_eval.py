@@ -8,7 +8,7 @@ every change-based template, with 0-2 conditions each) are compiled into one que
 (:func:`saleshome.notify.compile.compile_changes`) and run to the end (every match fetched):
 that is the timed value.  Not timed: the data generation, recipients, rendering and the outbox.
 
-Baseline, same run: :func:`saleshome.notify.reference.evaluate_rows` — each change-log row
+Baseline, same run: :func:`bench.notify_reference.evaluate_rows` — each change-log row
 tested against each notification in Python — timed on the first ``--sample`` rows and scaled
 linearly to ``--size``.  Target: ratio <= 0.02.  With ``--size`` above 1,000,000 the 1,000,000-row
 time is measured too and is the baseline of a second line (target: ratio <= 2.3 at 2,000,000).
@@ -179,7 +179,7 @@ def profile_sql(path: Path, plans: list[Any]) -> None:
 
 
 def time_python(path: Path, plans: list[Any], sample: int) -> float:
-    from saleshome.notify.reference import evaluate_rows
+    from bench.notify_reference import evaluate_rows
     from saleshome.warehouse.orgdb import OrgWarehouse
 
     with OrgWarehouse(path) as wh:

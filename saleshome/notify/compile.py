@@ -16,7 +16,7 @@ the same for the time-based templates, over the synced tables only.
 "Deal closed" follows the celebration settings' won stage (:func:`saleshome.celebrate.detect.won_sql`):
 with a custom won stage chosen, entering it is a win although Salesforce keeps ``IsWon`` false.
 
-:mod:`saleshome.notify.reference` evaluates the same definitions row by row in Python: the
+:mod:`bench.notify_reference` (not part of the package) evaluates the same definitions row by row in Python: the
 tests compare both on random change logs, and the benchmark uses it as its baseline.
 """
 

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
+from bench.notify_reference import evaluate_rows
 from saleshome.config import Settings
 from saleshome.notify.catalog import NotificationSpec
 from saleshome.notify.compile import Plan
 from saleshome.notify.digest import run_digests
 from saleshome.notify.evaluate import evaluate, evaluate_scheduled
-from saleshome.notify.reference import evaluate_rows
 from saleshome.notify.stats import notification_stats, skipped_recipients, stats_artifact_rows
 from saleshome.notify.store import create_notification, load_notifications, set_enabled
 from saleshome.sandbox.salesforce.server import SalesforceSandbox

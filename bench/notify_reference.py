@@ -1,7 +1,7 @@
-"""A straightforward row-by-row Python evaluation of the same definitions as :mod:`.compile`.
+"""A straightforward row-by-row Python evaluation of the same definitions as :mod:`saleshome.notify.compile`.
 
-Not used by the pipeline: it is the oracle the tests compare the SQL with (on random change
-logs) and the baseline of ``bench/notify_eval.py``.  It follows SQL's rules where they
+Not part of the package (the pipeline never uses it): it is the oracle the tests compare the SQL
+with (on random change logs) and the baseline of ``bench/notify_eval.py``.  It follows SQL's rules where they
 matter: a comparison with a missing value is false, except ``!=`` (``IS DISTINCT FROM``) and
 ``not_in`` (a missing value is not in the list).
 """
@@ -14,10 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from saleshome.celebrate.detect import won_entry
+from saleshome.notify.catalog import Condition
+from saleshome.notify.compile import Plan, _values, custom_won_stage
 from saleshome.settings.celebrations import is_won
-
-from .catalog import Condition
-from .compile import Plan, _values, custom_won_stage
 
 
 def parse_text(text: str | None, kind: str) -> Any:
