@@ -60,6 +60,14 @@ def _amounts_without_currency(text: str) -> list[str]:
     return found
 
 
+def api_names(fields: Iterable[Any]) -> set[str]:
+    """The API names of ``fields`` (objects with ``name`` and ``label``) a member must never read.
+
+    A name that is its label's words run together (``Amount``, ``Probability`` for "Probability (%)") reads as
+    the label does, so it is not one; ``StageName`` (label "Stage") and ``AccountId`` ("Account ID") are."""
+    return {f.name for f in fields if f.name != "".join(re.findall(r"[A-Za-z0-9_]+", f.label))}
+
+
 def problems(message: Mapping[str, Any], api_names: Iterable[str]) -> list[str]:
     """Why ``message`` would read like a database dump (empty: it reads as a person would write it).
 

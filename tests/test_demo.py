@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from saleshome.sandbox.salesforce.schema import catalog
-from tests.message_scan import problems
+from tests.message_scan import api_names, problems
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 MESSAGE_OBJECTS = ("Opportunity", "Account", "Contact", "Lead", "Case", "User")
@@ -56,9 +56,8 @@ def _assert_messages_read_as_a_person_wrote_them(log: Path) -> None:
     """No field API name, raw Salesforce Id or amount without its currency in what members read (issue 16)."""
     messages = json.loads(log.read_text())
     assert len(messages) > 10
-    api_names = {f.name for obj in catalog() if obj.name in MESSAGE_OBJECTS for f in obj.fields
-                 if f.name.replace(" ", "") != f.label.replace(" ", "")}
-    found = {m["ts"]: problems(m, api_names) for m in messages}
+    names = api_names(f for obj in catalog() if obj.name in MESSAGE_OBJECTS for f in obj.fields)
+    found = {m["ts"]: problems(m, names) for m in messages}
     found = {ts: p for ts, p in found.items() if p}
     assert not found, "\n".join(f"{ts}: {p}" for ts, p in list(found.items())[:20])
 

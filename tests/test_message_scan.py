@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.message_scan import problems, visible_text
+from tests.message_scan import api_names, problems, visible_text
 
 API = ["StageName", "AccountId", "OwnerId", "CloseDate", "IsClosed"]
 
@@ -34,3 +34,13 @@ def test_what_a_person_would_write_passes() -> None:
                                           "url": "https://x/0068d00000AbCdEfGh", "value": "0068d00000AbCdEfGh"}]},
     ], "metadata": {"event_payload": {"record_id": "0068d00000AbCdEfGh"}}}
     assert problems(message, API) == [], visible_text(message)
+
+
+def test_an_api_name_that_reads_as_its_label_is_no_api_name() -> None:
+    class Field:
+        def __init__(self, name: str, label: str) -> None:
+            self.name, self.label = name, label
+
+    fields = [Field("Probability", "Probability (%)"), Field("Amount", "Amount"), Field("StageName", "Stage"),
+              Field("AccountId", "Account ID"), Field("IsClosed", "Closed")]
+    assert api_names(fields) == {"StageName", "AccountId", "IsClosed"}
