@@ -23,9 +23,10 @@ from saleshome.pipeline import after_sync
 from saleshome.salesforce.credentials import Resolver
 from saleshome.settings.orgs import get_org, list_orgs
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.sync.engine import SyncResult, sync_org
+from saleshome.sync.engine import sync_org
 from saleshome.sync.progress import ObjectBars, progress_display
 from saleshome.sync.render import summary_table
+from saleshome.sync.results import SyncResult
 
 EXIT_OK, EXIT_FAILURE, EXIT_TEMPFAIL = 0, 1, 75
 

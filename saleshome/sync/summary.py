@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from saleshome.sync.engine import ObjectResult, SyncResult
+from saleshome.sync.results import ObjectResult, SyncResult
 
 SUMMARY_COLUMNS = (
     "object", "inserted", "updated", "deleted", "purged", "cursor before → after", "API calls", "path", "seconds",
