@@ -44,7 +44,7 @@ GROUPS: tuple[tuple[typer.Typer, str], ...] = (
 def _context(*, read_only: bool = False) -> SettingsContext:
     """The settings context of a command; ``read_only`` (lists, show, export, audit, dry runs): refused, creating
     nothing, when the home does not exist yet."""
-    from saleshome.cli_credentials import RESOLVERS
+    from saleshome.cli.common import RESOLVERS
     from saleshome.config import load_settings, require_existing_home
     from saleshome.settings.context import SettingsContext
 

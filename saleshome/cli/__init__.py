@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from saleshome.cli_credentials import RESOLVERS
-from saleshome.cli_notify import notifications_app
-from saleshome.cli_settings import GROUPS as SETTINGS_GROUPS
-from saleshome.cli_settings import ActorOption
+from saleshome.cli.common import RESOLVERS
+from saleshome.cli.notifications import notifications_app
+from saleshome.cli.settings import GROUPS as SETTINGS_GROUPS
+from saleshome.cli.settings import ActorOption
 from saleshome.errors import InputFileError, SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
@@ -130,7 +130,7 @@ def org_add(
     messages, and keeps this connection (login URL, auth, credentials, CA file, API version, objects); nothing is
     synced or sent again. --replace on the alias that holds the org replaces its connection in place.
     """
-    from saleshome.cli_settings import _actor, _context
+    from saleshome.cli.settings import _actor, _context
     from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
     from saleshome.settings.orgs import add_org_as, list_orgs, same_org_id
     from saleshome.sync.render import org_kind
@@ -160,7 +160,7 @@ def org_list() -> None:
     """List the connected orgs: alias, org id, production/sandbox, last sync, status."""
     from rich.console import Console
 
-    from saleshome.cli_settings import _ready
+    from saleshome.cli.settings import _ready
     from saleshome.listing import fit
     from saleshome.settings.orgs import list_orgs
     from saleshome.sync.render import orgs_table
@@ -188,7 +188,7 @@ def org_remove(
     celebrations, the user map, and the org's outbox messages, unsent ones included (they are dropped,
     not delivered).  The settings audit keeps the removal.
     """
-    from saleshome.cli_settings import _actor, _context
+    from saleshome.cli.settings import _actor, _context
     from saleshome.settings.orgs import Org, remove_org_as
 
     def confirm(org: Org) -> None:
@@ -214,7 +214,7 @@ def sync(
     """Sync Salesforce into DuckDB, with a progress bar per object and a summary per org; then evaluate the
     org's notifications and celebrate its won deals (one line each). Refused when the workspace's plan does not
     include Sales Home."""
-    from saleshome.cli_sync import sync_with_progress
+    from saleshome.cli.sync import sync_with_progress
     from saleshome.config import load_settings
 
     status = sync_with_progress(load_settings(), org, objects=_split(object_), full=full, resolvers=RESOLVERS,
@@ -463,7 +463,7 @@ def demo(
     keep_running: Annotated[bool, typer.Option(help="Keep the sandboxes (and the Slack viewer) up until Ctrl-C.")] = False,
 ) -> None:
     """Run the pipeline end to end against the local Salesforce and Slack sandboxes, printing what it does."""
-    from saleshome.demo import run_demo
+    from saleshome.cli.demo import run_demo
 
     run_demo(keep_running=keep_running)
 

@@ -50,7 +50,7 @@ ALIAS = "demo-org"
 CELEBRATIONS_SHOWN = 5
 # A working day of activity in the org, each burst followed by an incremental run (as the 10-minute schedule does).
 WORKING_DAY = (("Morning", 150), ("Midday", 150), ("Afternoon", 150))
-EXAMPLE_SETTINGS = Path(__file__).resolve().parents[1] / "examples" / "sales-home.yaml"
+EXAMPLE_SETTINGS = Path(__file__).resolve().parents[2] / "examples" / "sales-home.yaml"
 
 
 def _read_org(console: Console, info: dict[str, str]) -> None:
@@ -322,7 +322,7 @@ def _summary(console: Console, control: ControlDB) -> None:
 
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
-    from saleshome.cli_sync import sync_with_progress
+    from saleshome.cli.sync import sync_with_progress
     from saleshome.config import load_settings
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
     from saleshome.sandbox.slack.server import SlackSandbox

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from saleshome.cli_settings import ActorOption, _actor, _ready
+from saleshome.cli.settings import ActorOption, _actor, _ready
 
 if TYPE_CHECKING:
     from saleshome.notify.catalog import NotificationSpec
