@@ -292,9 +292,9 @@ def _print_plan_problem(console: Any, settings: Any) -> bool:
 def _print_publishing_status(console: Any, settings: Any) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
     from saleshome.listing import Column, listing
-    from saleshome.slack.outbox import counts, dead_letters
     from saleshome.slack.users import unmapped_users
     from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.outbox import counts, dead_letters
 
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     backlog = counts(control)
@@ -448,8 +448,8 @@ def outbox_retry(
     workspace's plan does not include Sales Home)."""
     from saleshome.config import load_settings
     from saleshome.settings.workspace import require_sales_home
-    from saleshome.slack.outbox import requeue
     from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.outbox import requeue
 
     settings = load_settings()
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)

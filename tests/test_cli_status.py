@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from saleshome.cli import STATUS_DEAD_LETTERS, app
 from saleshome.config import Settings, load_settings
-from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.sync.runs import this_host
 from saleshome.sync.status import RECENT_RUNS, read_status
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 
 
 @pytest.fixture()

@@ -51,9 +51,9 @@ from saleshome.settings.layouts import layout_for
 from saleshome.settings.members import eligible_users
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import get_workspace
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange, Step, advance, pending
 
 from .catalog import TEMPLATES

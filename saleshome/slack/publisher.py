@@ -34,8 +34,8 @@ from slack_sdk.http_retry.state import RetryState
 
 from saleshome.errors import ConfigurationError
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
 
-from .outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
 from .restrictions import Restrictions, blocked_reason
 from .schedule import ChannelSchedule
 

@@ -31,10 +31,10 @@ from saleshome.salesforce.credentials import env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.slack.publisher import PublishStats
 from saleshome.sync.engine import SyncResult
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from tasks.events import (
     EVENTS,
     NOTIFICATIONS_EVALUATED,

@@ -9,10 +9,10 @@ import pytest
 
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.slack.publisher import Publisher, web_client
 from saleshome.slack.restrictions import Restrictions
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 
 
 @pytest.fixture()
