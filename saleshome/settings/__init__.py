@@ -10,7 +10,7 @@ Modules (import the one you need; nothing here is imported eagerly):
 - ``changes``: one change at a time (what the CLI commands call).
 - ``lists``, ``layouts``, ``celebrations``: what the pipeline reads (shown objects and default
   list views, record layouts, celebration settings and won stage); restrictions are read with
-  ``saleshome.slack.restrictions.load_restrictions``.
+  ``saleshome.settings.restrictions.load_restrictions``.
 - ``locales``: who reads which language — ``channel_locale(control, workspace)`` and
   ``member_locales(control, alias)`` (a DM: the recipient's Slack locale, else the channels' one).
 - ``audit``: the audit log; ``directory``: Slack look-ups; ``context``: a command's Slack and org access.

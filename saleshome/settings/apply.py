@@ -39,7 +39,6 @@ from saleshome.i18n.catalog import DEFAULT_LOCALE
 from saleshome.notify.catalog import NotificationSpec
 from saleshome.notify.store import check_name, delete_in, notifications_in, write_in
 from saleshome.notify.validate import NotificationProblems, Resolved, check_spec
-from saleshome.slack.restrictions import Restrictions, blocked_reason
 
 from .audit import record_change
 from .context import SettingsContext
@@ -63,6 +62,7 @@ from .model import (
     document_of,
     format_path,
 )
+from .restrictions import Restrictions, blocked_reason
 from .roles import require_sales_admin
 from .store import (
     state_in,

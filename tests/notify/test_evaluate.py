@@ -26,8 +26,8 @@ from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.changes import set_won_stage
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.members import eligible_users
+from saleshome.settings.restrictions import Restrictions
 from saleshome.slack.publisher import METADATA_EVENT
-from saleshome.slack.restrictions import Restrictions
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse

@@ -32,7 +32,7 @@ from saleshome.sandbox.slack.mrkdwn import render_mrkdwn
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.members import eligible_users
-from saleshome.slack.restrictions import Restrictions
+from saleshome.settings.restrictions import Restrictions
 from saleshome.slack.text import BLOCKS_TEXT_MAX, blocks_text_length, escape
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.orgdb import OrgWarehouse

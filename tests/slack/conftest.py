@@ -9,8 +9,8 @@ import pytest
 
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
+from saleshome.settings.restrictions import Restrictions
 from saleshome.slack.publisher import Publisher, web_client
-from saleshome.slack.restrictions import Restrictions
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 

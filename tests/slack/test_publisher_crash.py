@@ -29,7 +29,7 @@ def _publisher_process(db: Path, api_url: str, token: str) -> subprocess.Popen[s
     code = (
         "from pathlib import Path\n"
         "from saleshome.slack.publisher import Publisher, web_client\n"
-        "from saleshome.slack.restrictions import Restrictions\n"
+        "from saleshome.settings.restrictions import Restrictions\n"
         "from saleshome.warehouse.control import ControlDB\n"
         f"client, handler = web_client({token!r}, base_url={api_url!r}, timeout=2)\n"
         f"Publisher(ControlDB(Path({str(db)!r})), client, restrictions=Restrictions(), rate_handler=handler,\n"

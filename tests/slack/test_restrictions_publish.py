@@ -13,8 +13,8 @@ from saleshome.config import Settings
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.changes import set_restrictions
 from saleshome.settings.context import SettingsContext
+from saleshome.settings.restrictions import load_restrictions
 from saleshome.slack.publisher import METADATA_EVENT
-from saleshome.slack.restrictions import load_restrictions
 from saleshome.slack.setup import publisher_from_settings
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, idempotency_key
