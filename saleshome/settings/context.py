@@ -15,9 +15,9 @@ from saleshome.config import Settings
 from saleshome.errors import ValidationError
 from saleshome.salesforce.client import SalesforceClient
 from saleshome.salesforce.credentials import Resolver
+from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.control import ControlDB
 
-from .directory import SlackDirectory
 from .orgs import connect, get_org
 
 

@@ -33,11 +33,11 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, ValidationError
 from saleshome.salesforce.client import DEFAULT_API_VERSION, OrgConnection, SalesforceClient
 from saleshome.salesforce.credentials import AuthMethod, Resolver, resolve
+from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.connections import open_duckdb
 from saleshome.warehouse.control import ControlDB
 
 from .audit import record_change
-from .directory import SlackDirectory
 from .roles import require_sales_admin
 
 ORG_ADD = "org.add"  # audit actions
