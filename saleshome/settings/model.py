@@ -38,8 +38,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleshome.i18n.catalog import DEFAULT_LOCALE
-from saleshome.notify.catalog import NotificationSpec
 
+from .notifications.catalog import NotificationSpec
 from .restrictions import Restrictions
 
 DEFAULT_OBJECTS: tuple[str, ...] = ("Account", "Opportunity", "Lead", "Contact", "Case")
