@@ -35,9 +35,9 @@ from saleshome.salesforce.client import BulkNotSupported, SalesforceClient
 from saleshome.salesforce.credentials import Resolver
 from saleshome.salesforce.schema import ObjectSchema, object_schema
 from saleshome.settings.lists import default_list_views_in
-from saleshome.settings.listviews import materialise_default_list_views
 from saleshome.settings.model import ListViewRef
 from saleshome.settings.orgs import Org, connect, get_org
+from saleshome.sync.listviews import materialise_default_list_views
 from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run_row
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
