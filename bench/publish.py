@@ -92,8 +92,8 @@ def _start_sandbox(time_scale: float) -> tuple[subprocess.Popen[str], dict[str, 
 
 def _run(info: dict[str, Any], channels: list[str], size: int, *, faults: bool, time_scale: float) -> dict[str, float]:
     team = str(info["teams"][0]["id"])
+    from saleshome.publish.publisher import METADATA_EVENT, Publisher, web_client
     from saleshome.settings.restrictions import Restrictions
-    from saleshome.slack.publisher import METADATA_EVENT, Publisher, web_client
     from saleshome.warehouse.control import ControlDB
     from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 

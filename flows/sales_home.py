@@ -35,9 +35,9 @@ from saleshome.celebrate import BannerStats, CelebrationSummary, PermalinkStats
 from saleshome.config import load_settings
 from saleshome.notify.evaluate import EvaluationSummary
 from saleshome.operations import DigestRun, HousekeepingRun
+from saleshome.publish.publisher import PublishStats
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.slack.publisher import PublishStats
 from saleshome.sync.engine import SyncResult
 from saleshome.sync.summary import run_line
 from tasks.celebrate import apply_celebration_banners, celebrate_wins, clear_banners, store_celebration_permalinks

@@ -292,7 +292,7 @@ def _print_plan_problem(console: Any, settings: Any) -> bool:
 def _print_publishing_status(console: Any, settings: Any) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
     from saleshome.listing import Column, listing
-    from saleshome.slack.users import unmapped_users
+    from saleshome.sync.users import unmapped_users
     from saleshome.warehouse.control import ControlDB
     from saleshome.warehouse.outbox import counts, dead_letters
 

@@ -22,7 +22,7 @@ from saleshome.notify.digest import DigestSummary, run_digests
 from saleshome.notify.evaluate import EvaluationSummary, evaluate, evaluate_scheduled
 from saleshome.notify.stats import stats_artifact_rows
 from saleshome.pipeline import NO_BOT_TOKEN, notifications_line, refresh_org_users, users_line
-from saleshome.slack.users import MappingReport
+from saleshome.sync.users import MappingReport
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
 from tasks.events import emit_notifications_evaluated

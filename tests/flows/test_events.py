@@ -27,11 +27,11 @@ from flows.sync import PAUSED_FOR_QUOTA, sync_org
 from saleshome.celebrate import CelebrationSummary
 from saleshome.config import Settings, load_settings
 from saleshome.errors import QuotaExceededError
+from saleshome.publish.publisher import PublishStats
 from saleshome.salesforce.credentials import env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.publisher import PublishStats
 from saleshome.sync.engine import SyncResult
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key

@@ -19,6 +19,7 @@ from saleshome.notify.compile import Plan
 from saleshome.notify.digest import run_digests
 from saleshome.notify.evaluate import evaluate, evaluate_scheduled
 from saleshome.notify.stats import notification_stats, skipped_recipients, stats_artifact_rows
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.changes import set_won_stage
@@ -27,7 +28,6 @@ from saleshome.settings.members import eligible_users
 from saleshome.settings.notifications.catalog import NotificationSpec
 from saleshome.settings.notifications.store import create_notification, load_notifications, set_enabled
 from saleshome.settings.restrictions import Restrictions
-from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse

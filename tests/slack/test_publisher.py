@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.restrictions import Restrictions, save_restrictions
-from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.slack.text import escape
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, counts, idempotency_key, requeue
