@@ -87,9 +87,9 @@ def build_org(path: Path, size: int, records: int) -> None:
 
 def definitions(count: int, seed: int = 7) -> list[Any]:
     """A seeded mix of every change-based template, with 0-2 conditions each."""
-    from saleshome.notify.catalog import NotificationSpec
     from saleshome.notify.compile import Plan
-    from saleshome.notify.validate import Resolved
+    from saleshome.settings.notifications.catalog import NotificationSpec
+    from saleshome.settings.notifications.validate import Resolved
 
     rng = random.Random(seed)
     resolved = Resolved(object="Opportunity", name_field="Name", types={k: v[0] for k, v in TYPES.items()},

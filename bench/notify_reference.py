@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from saleshome.celebrate.detect import won_entry
-from saleshome.notify.catalog import Condition
 from saleshome.notify.compile import Plan, _values, custom_won_stage
 from saleshome.settings.celebrations import is_won
+from saleshome.settings.notifications.catalog import Condition
 
 
 def parse_text(text: str | None, kind: str) -> Any:

@@ -92,10 +92,10 @@ def _start_sandbox(time_scale: float) -> tuple[subprocess.Popen[str], dict[str, 
 
 def _run(info: dict[str, Any], channels: list[str], size: int, *, faults: bool, time_scale: float) -> dict[str, float]:
     team = str(info["teams"][0]["id"])
-    from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
-    from saleshome.slack.publisher import METADATA_EVENT, Publisher, web_client
-    from saleshome.slack.restrictions import Restrictions
+    from saleshome.publish.publisher import METADATA_EVENT, Publisher, web_client
+    from saleshome.settings.restrictions import Restrictions
     from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 
     url = info["control_url"]
     _control(url, "DELETE", "messages")

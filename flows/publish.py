@@ -9,8 +9,8 @@ from __future__ import annotations
 from prefect import flow
 
 from saleshome.config import load_settings
+from saleshome.publish.publisher import PublishStats
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.slack.publisher import PublishStats
 from tasks.publish import publish_outbox
 
 

@@ -38,12 +38,12 @@ from saleshome.errors import QuotaExceededError
 from saleshome.notify.evaluate import EvaluationSummary
 from saleshome.operations import DigestRun, HousekeepingRun
 from saleshome.pipeline import run_org
+from saleshome.publish.publisher import PublishStats
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.slack.publisher import PublishStats
-from saleshome.slack.users import MappingReport
 from saleshome.sync.results import SyncResult
 from saleshome.sync.summary import run_line
+from saleshome.sync.users import MappingReport
 from tasks.celebrate import apply_celebration_banners, clear_banners, store_celebration_permalinks
 from tasks.concurrency import org_slot
 from tasks.credentials import credential_resolvers

@@ -33,12 +33,12 @@ from saleshome.celebrate import CelebrationSummary, celebrate
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.notify.evaluate import EvaluationSummary, evaluate
+from saleshome.publish.publisher import web_client
 from saleshome.salesforce.credentials import Resolver
-from saleshome.slack.publisher import web_client
-from saleshome.slack.users import MappingReport, SalesforceUser, refresh_user_map
 from saleshome.sync.engine import sync_org
 from saleshome.sync.results import Progress, SyncResult
 from saleshome.sync.steps import INLINE, Step, StepRunner
+from saleshome.sync.users import MappingReport, SalesforceUser, refresh_user_map
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 

@@ -30,7 +30,7 @@ from prefect.logging import get_logger
 from saleshome.celebrate import CelebrationSummary
 from saleshome.errors import QuotaExceededError, SalesHomeError
 from saleshome.notify.evaluate import EvaluationSummary
-from saleshome.slack.publisher import PublishStats
+from saleshome.publish.publisher import PublishStats
 from saleshome.sync.results import SyncResult
 
 SYNC_COMPLETED = "saleshome.sync.completed"

@@ -14,9 +14,9 @@ from prefect.logging import get_run_logger
 from saleshome.config import load_settings
 from saleshome.operations import publish_messages
 from saleshome.operations.delivery import published_line
-from saleshome.slack.outbox import counts, dead_letters
-from saleshome.slack.publisher import PublishStats
+from saleshome.publish.publisher import PublishStats
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import counts, dead_letters
 from tasks.errors import retry_options
 from tasks.events import emit_dead_letters
 

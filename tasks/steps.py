@@ -23,9 +23,9 @@ from prefect.logging import get_run_logger
 from saleshome.celebrate import CelebrationSummary
 from saleshome.notify.evaluate import EvaluationSummary
 from saleshome.pipeline import NO_BOT_TOKEN, celebrations_line, notifications_line, users_line
-from saleshome.slack.users import MappingReport
 from saleshome.sync.results import ObjectResult, Progress, SyncResult
 from saleshome.sync.steps import Step, StepRunner
+from saleshome.sync.users import MappingReport
 from tasks.artifacts import ProgressArtifact, log_object, publish_summary
 from tasks.celebrate import report_celebrations
 from tasks.errors import retry_options

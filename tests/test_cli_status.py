@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 from saleshome.cli import app
 from saleshome.cli.status import STATUS_DEAD_LETTERS
 from saleshome.config import Settings, load_settings
-from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.sync.runs import this_host
 from saleshome.sync.status import RECENT_RUNS, read_status
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 
 
 @pytest.fixture()

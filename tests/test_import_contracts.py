@@ -4,7 +4,11 @@
   ``saleshome`` outside itself but the error tree (a bug present in both would be invisible to every
   test), and only the entrances that start them (the CLI's ``sandbox`` commands, the demo) import them.
 - No cycle between the modules of ``saleshome`` (imports made inside functions count too: they are
-  dependencies all the same).
+  dependencies all the same), nor between its packages.
+- Layers one way (:data:`LAYERS`): entrances → the pipeline → what admins edit → the stores → the API
+  clients → utilities; a module imports its own layer or the layers below it, never one above.  Every
+  package and top module of ``saleshome`` has its layer in the table (a new one must be placed).
+- No Prefect import under ``saleshome/``: flows, tasks and deployments wrap the core from outside.
 """
 
 from __future__ import annotations
@@ -16,6 +20,22 @@ PACKAGE = Path(__file__).resolve().parents[1] / "saleshome"
 SANDBOX = "saleshome.sandbox"
 STARTS_SANDBOXES = {"saleshome.cli.sandbox", "saleshome.cli.demo"}
 SHARED = {"saleshome", "saleshome.errors"}  # the error tree: how the CLI reports (no client code)
+PROJECT = {"saleshome", "flows", "tasks", "deployments", "bench", "tests"}  # the repository's own top-level names
+# The layers, top to bottom (ARCHITECTURE.md §1).  An entry is a package of ``saleshome`` (its modules
+# with it), a top module, or one of the repository's other top-level folders.
+LAYERS: tuple[tuple[str, set[str]], ...] = (
+    ("beside: benchmarks and tests", {"bench", "tests"}),
+    ("entrances", {"flows", "tasks", "deployments", "saleshome",  # the package's own API (open_warehouse)
+                   "saleshome.cli"}),
+    ("beside: the sandboxes (only entrances start them)", {"saleshome.sandbox"}),
+    ("pipeline", {"saleshome.pipeline", "saleshome.operations", "saleshome.sync", "saleshome.notify",
+                  "saleshome.celebrate", "saleshome.publish"}),
+    ("what admins edit", {"saleshome.settings"}),
+    ("stores", {"saleshome.warehouse"}),
+    ("API clients", {"saleshome.salesforce", "saleshome.slack"}),
+    ("utilities", {"saleshome.errors", "saleshome.config", "saleshome.i18n", "saleshome.textfiles",
+                   "saleshome.private", "saleshome.listing"}),
+)
 
 
 def _module(path: Path) -> str:
@@ -25,6 +45,11 @@ def _module(path: Path) -> str:
 
 def _imports(path: Path) -> set[str]:
     """The ``saleshome`` modules ``path`` imports (``from x import y`` counts ``x.y`` when that is a module)."""
+    return {m for m in _imported_names(path) if m == "saleshome" or m.startswith("saleshome.")}
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every name ``path`` imports, relative imports made absolute (``from x import y``: ``x`` and ``x.y``)."""
     module = _module(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
@@ -38,7 +63,7 @@ def _imports(path: Path) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             found.add(base)
             found |= {f"{base}.{a.name}" for a in node.names}
-    return {m for m in found if m == "saleshome" or m.startswith("saleshome.")}
+    return found
 
 
 def _graph() -> dict[str, set[str]]:
@@ -53,6 +78,35 @@ def _graph() -> dict[str, set[str]]:
     return graph
 
 
+def _unit(name: str) -> str:
+    """Where a module sits in :data:`LAYERS`: its package of ``saleshome`` (or top module), else its top folder."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if parts[0] == "saleshome" else parts[0]
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The cycles a depth-first walk of ``graph`` finds (none when there is none at all)."""
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return cycles
+
+
 def test_the_sandboxes_share_no_code_with_the_production_package() -> None:
     graph = _graph()
     leaks = {m: sorted(i for i in imports if not i.startswith(SANDBOX) and i not in SHARED)
@@ -65,23 +119,38 @@ def test_the_sandboxes_share_no_code_with_the_production_package() -> None:
 
 
 def test_no_import_cycle_between_modules() -> None:
-    graph = _graph()
-    state: dict[str, int] = {}  # 1: on the path, 2: done
-    path: list[str] = []
-    cycles: list[list[str]] = []
-
-    def visit(module: str) -> None:
-        state[module] = 1
-        path.append(module)
-        for nxt in sorted(graph.get(module, ())):
-            if state.get(nxt) == 1:
-                cycles.append([*path[path.index(nxt):], nxt])
-            elif nxt not in state:
-                visit(nxt)
-        path.pop()
-        state[module] = 2
-
-    for module in sorted(graph):
-        if module not in state:
-            visit(module)
+    cycles = _cycles(_graph())
     assert not cycles, "\n".join(" → ".join(c) for c in cycles[:10])
+
+
+def test_no_import_cycle_between_packages() -> None:
+    packages: dict[str, set[str]] = {}
+    for module, imports in _graph().items():
+        packages.setdefault(_unit(module), set()).update(_unit(i) for i in imports if _unit(i) != _unit(module))
+    cycles = _cycles(packages)
+    assert not cycles, "\n".join(" → ".join(c) for c in cycles[:10])
+
+
+def test_layers_run_one_way() -> None:
+    rank = {unit: len(LAYERS) - i for i, (_, units) in enumerate(LAYERS) for unit in units}
+    layer = {unit: name for name, units in LAYERS for unit in units}
+    graph = _graph()
+    for path in sorted(PACKAGE.rglob("*.py")):  # the repository's other folders (flows, tasks, ...) too
+        graph[_module(path)] |= {n for n in _imported_names(path) if n.split(".")[0] in PROJECT - {"saleshome"}}
+    units = {_unit(m) for m in graph} | {_unit(i) for imports in graph.values() for i in imports}
+    unplaced = sorted(units - rank.keys())
+    assert not unplaced, f"place these in LAYERS (tests/test_import_contracts.py): {unplaced}"
+    upward = sorted(f"{m} ({layer[_unit(m)]}) imports {i} ({layer[_unit(i)]})"
+                    for m, imports in graph.items() for i in imports if rank[_unit(i)] > rank[_unit(m)])
+    assert not upward, "a lower layer imports a higher one:\n" + "\n".join(upward)
+
+
+def test_no_prefect_import_in_the_core() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                if any(n.split(".")[0] == "prefect" for n in names) and not getattr(node, "level", 0):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not found, f"Prefect imported under saleshome/ (flows/ and tasks/ wrap the core): {found}"

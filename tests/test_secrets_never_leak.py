@@ -39,10 +39,11 @@ from saleshome.config import load_settings
 from saleshome.errors import SalesHomeError
 from saleshome.salesforce.client import OrgConnection
 from saleshome.salesforce.credentials import AuthMethod, Credentials, env_prefix_for
+from saleshome.salesforce.login import connect
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.settings.orgs import add_org, connect
+from saleshome.settings.orgs import add_org
 from tasks.credentials import read_secret_block
 from tests.slack_workspace import make_ready, slack_environment
 

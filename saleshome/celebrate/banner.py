@@ -3,7 +3,7 @@
 A banner is the owner's profile status (``users.profile.set`` with the admin user token:
 ``status_text`` at most 100 characters, ``status_emoji``, ``status_expiration`` = signature + 72
 hours).  :func:`apply_banners` drains the ``banner`` items of the outbox (the publisher never
-claims them, see ``saleshome.slack.outbox.OWN_EXECUTOR_KINDS``):
+claims them, see ``saleshome.warehouse.outbox.OWN_EXECUTOR_KINDS``):
 
 1. items are claimed (``sending``) in a short transaction before any call;
 2. the member's current status is read (``users.profile.get``).  A status Sales Home did not
@@ -34,9 +34,9 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
-from saleshome.slack.outbox import OutboxItem, Outcome, claim, record
-from saleshome.slack.publisher import AUTH_ERRORS, web_client
+from saleshome.publish.publisher import AUTH_ERRORS, web_client
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxItem, Outcome, claim, record
 
 from .celebration import BANNER_KIND
 

@@ -33,9 +33,9 @@ from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import get_workspace
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.watermarks import Step, advance, pending
 
 from .detect import CELEBRATION_WINDOW, REWIN_GAP, detect_wins

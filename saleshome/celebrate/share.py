@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
-from saleshome.slack.publisher import AUTH_ERRORS, web_client
+from saleshome.publish.publisher import AUTH_ERRORS, web_client
 from saleshome.warehouse.control import ControlDB
 
 from .celebration import MESSAGE_KIND

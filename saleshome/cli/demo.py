@@ -154,8 +154,8 @@ def _apply_settings(console: Console, ctx: SettingsContext, admin: str) -> None:
 
 def _welcome(control: ControlDB, org: Org, slack: SlackSandbox, team_id: str) -> None:
     """A first message in #sales, through the outbox like everything else."""
-    from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
     from saleshome.slack.text import escape
+    from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 
     name = escape(org.org_name or org.alias)
     with control.transaction() as db:

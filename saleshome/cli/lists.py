@@ -30,7 +30,7 @@ def lists_show(
     from rich.table import Table
 
     from saleshome.settings.layouts import layout_for
-    from saleshome.settings.listviews import list_view_rows
+    from saleshome.sync.listviews import list_view_rows
 
     ctx = ready(read_only=True)
     name = ctx.sobject(org, object_)["name"]

@@ -21,7 +21,7 @@ import typer
 from saleshome.cli.common import ActorOption, acting_user, ready
 
 if TYPE_CHECKING:
-    from saleshome.notify.catalog import NotificationSpec
+    from saleshome.settings.notifications.catalog import NotificationSpec
 
 app = typer.Typer(
     help="Admin-created notifications: templates, create, edit, delete, enable, disable, list, show, stats.",
@@ -110,7 +110,7 @@ def build_spec(base: dict[str, Any], *, template: str | None, object_: str | Non
     from pydantic import ValidationError as PydanticValidationError
 
     from saleshome.errors import ValidationError
-    from saleshome.notify.catalog import NotificationSpec
+    from saleshome.settings.notifications.catalog import NotificationSpec
 
     data = dict(base)
     if template is not None:
@@ -140,8 +140,8 @@ def build_spec(base: dict[str, Any], *, template: str | None, object_: str | Non
     try:
         return NotificationSpec.model_validate(data)
     except PydanticValidationError as exc:
-        from saleshome.notify.validate import NotificationProblems
         from saleshome.settings.model import format_path
+        from saleshome.settings.notifications.validate import NotificationProblems
 
         raise NotificationProblems([f"{format_path(list(e['loc']))}: {e['msg']}" for e in exc.errors()]) from None
 
@@ -160,7 +160,7 @@ def templates() -> None:
     from rich.console import Console
 
     from saleshome.listing import Column, listing
-    from saleshome.notify.catalog import template_table
+    from saleshome.settings.notifications.catalog import template_table
 
     rows = template_table()
     console = Console()
@@ -186,7 +186,7 @@ def create(
     actor: ActorOption = None,
 ) -> None:
     """Create a notification from a template (sales admins; checked against the org's schema and Slack)."""
-    from saleshome.notify.store import create_notification
+    from saleshome.settings.notifications.store import create_notification
 
     base = _file(file)  # read before anything is opened: a bad file changes nothing
     ctx = ready()
@@ -216,7 +216,7 @@ def edit(
     actor: ActorOption = None,
 ) -> None:
     """Change a notification: the options given replace the current ones (a new version; audited)."""
-    from saleshome.notify.store import edit_notification, get_notification
+    from saleshome.settings.notifications.store import edit_notification, get_notification
 
     given = _file(file)  # read before anything is opened: a bad file changes nothing
     ctx = ready()
@@ -241,7 +241,7 @@ def delete(
     actor: ActorOption = None,
 ) -> None:
     """Delete a notification (what it already sent stays in the outbox and the stats history)."""
-    from saleshome.notify.store import delete_notification, get_notification
+    from saleshome.settings.notifications.store import delete_notification, get_notification
 
     ctx = ready()
     current = get_notification(ctx.control, ctx.workspace, ref, org)
@@ -252,7 +252,7 @@ def delete(
 
 
 def _toggle(ref: str, org: str | None, actor: str | None, enabled: bool) -> None:
-    from saleshome.notify.store import set_enabled
+    from saleshome.settings.notifications.store import set_enabled
 
     ctx = ready()
     changed = set_enabled(ctx, acting_user(ctx, actor), ref, enabled, alias=org)
@@ -280,7 +280,7 @@ def list_(org: OrgOption = None) -> None:
     from rich.console import Console
 
     from saleshome.listing import Column, listing
-    from saleshome.notify.store import load_notifications
+    from saleshome.settings.notifications.store import load_notifications
 
     ctx = ready(read_only=True)
     found = load_notifications(ctx.control, ctx.workspace, org)
@@ -311,7 +311,7 @@ def show(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption = N
     """Print a notification's definition (YAML) and its versions."""
     import yaml
 
-    from saleshome.notify.store import get_notification, versions
+    from saleshome.settings.notifications.store import get_notification, versions
 
     ctx = ready(read_only=True)
     n = get_notification(ctx.control, ctx.workspace, ref, org)

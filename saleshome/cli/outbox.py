@@ -31,7 +31,7 @@ def outbox_publish() -> None:
 
 
 class OutboxState(StrEnum):
-    """The states of an outbox item (``saleshome.slack.outbox``; kept here: that module is slow to import)."""
+    """The states of an outbox item (``saleshome.warehouse.outbox``; kept here: that module is slow to import)."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -80,8 +80,8 @@ def outbox_retry(
     workspace's plan does not include Sales Home)."""
     from saleshome.config import load_settings
     from saleshome.settings.workspace import require_sales_home
-    from saleshome.slack.outbox import requeue
     from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.outbox import requeue
 
     settings = load_settings()
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)

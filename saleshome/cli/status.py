@@ -69,9 +69,9 @@ def _fitted(view: Any, width: int) -> Any:
 def _print_publishing_status(console: Console, settings: Settings) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
     from saleshome.listing import Column, listing
-    from saleshome.slack.outbox import counts, dead_letters
-    from saleshome.slack.users import unmapped_users
+    from saleshome.sync.users import unmapped_users
     from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.outbox import counts, dead_letters
 
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     backlog = counts(control)

@@ -1,12 +1,11 @@
-"""Admin-created notifications: template catalog, checks, SQL compilation, rendering, digests, stats.
+"""Admin-created notifications at work: SQL compilation, evaluation, rendering, digests, stats.
 
-Prefect-free.  Modules (import the one you need; nothing here is imported eagerly):
+Prefect-free.  The definitions sales admins edit (template catalog, checks, the versioned store) are
+settings: ``saleshome.settings.notifications``.  Modules (import the one you need; nothing here is
+imported eagerly):
 
-- ``catalog``: the nine templates, their typed options and the common options (:class:`NotificationSpec`).
-- ``validate``: a spec checked against the org's describe and Slack, every problem with its path.
-- ``store``: create, edit, delete, enable, disable (sales admins only; versioned; audited).
-- ``compile``: every notification of an org as one parameterised DuckDB query (``reference``: the
-  same rules row by row in Python, for tests and the benchmark).
+- ``compile``: every notification of an org as one parameterised DuckDB query (the same rules row by row
+  in Python, for tests and the benchmark: ``bench/notify_reference.py``).
 - ``evaluate``: ``evaluate(settings, alias)`` after a sync run (every change committed since the
   notifications' watermark), ``evaluate_scheduled`` for the time-based templates — outbox rows or
   digest items, in one control transaction.

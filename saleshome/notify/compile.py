@@ -29,11 +29,10 @@ from functools import cached_property
 from typing import Any
 
 from saleshome.celebrate.detect import won_entry, won_sql
+from saleshome.settings.notifications.catalog import TEMPLATES, Condition, NotificationSpec
+from saleshome.settings.notifications.validate import Resolved, field_kind, typed_value
 from saleshome.warehouse.orgdb import q
 from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange
-
-from .catalog import TEMPLATES, Condition, NotificationSpec
-from .validate import Resolved, field_kind, typed_value
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ import duckdb
 
 from saleshome.config import Settings
 from saleshome.i18n import Formatter, messages
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.settings.notifications.catalog import WEEKDAYS
 from saleshome.slack.text import escape
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 
-from .catalog import WEEKDAYS
 from .readers import read_readers
 from .render import DigestGroup, digest_message, list_url, period_text
 from .titles import title_of

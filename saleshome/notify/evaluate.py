@@ -49,19 +49,19 @@ from saleshome.i18n import Formatter, messages
 from saleshome.settings.celebrations import won_stage as chosen_won_stage
 from saleshome.settings.layouts import layout_for
 from saleshome.settings.members import eligible_users
+from saleshome.settings.notifications.catalog import TEMPLATES
+from saleshome.settings.notifications.store import Notification, load_notifications
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import get_workspace
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange, Step, advance, pending
 
-from .catalog import TEMPLATES
 from .compile import Compiled, Plan, compile_changes, compile_scheduled, usable
 from .fields import CURRENCY_FIELD, Describe, Reader, Values, org_currency, read_describe, read_names, reference_ids
 from .readers import read_readers
 from .render import Change, ChangeLine, RenderedRecord, digest_line, notification_message
-from .store import Notification, load_notifications
 from .titles import object_label, title_of
 
 

@@ -20,8 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from saleshome.config import Settings
 from saleshome.listing import Column, listing
 from saleshome.pipeline import notifications_line
+from saleshome.publish.publisher import PublishStats
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.slack.publisher import PublishStats
 
 from .delivery import PUBLISH_AGAIN, deliver, left_notes, published_line
 from .scheduled import run_digest, run_housekeeping

@@ -24,11 +24,11 @@ from datetime import datetime
 from saleshome.celebrate import BANNER_KIND, BannerStats, PermalinkStats, apply_banners, store_permalinks
 from saleshome.config import Settings
 from saleshome.notify.digest import waiting_items
+from saleshome.publish.publisher import Progress, PublishStats
+from saleshome.publish.setup import publisher_from_settings
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.slack.outbox import queued_by_kind
-from saleshome.slack.publisher import Progress, PublishStats
-from saleshome.slack.setup import publisher_from_settings
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import queued_by_kind
 
 NO_ADMIN_TOKEN = ("no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN): banners stay queued until one is set "
                   "(messages still go out)")

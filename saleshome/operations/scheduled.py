@@ -24,11 +24,11 @@ from saleshome.celebrate import HousekeepingStats, clear_expired_banners
 from saleshome.config import Settings
 from saleshome.notify.digest import DigestSummary, run_digests
 from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
+from saleshome.publish.publisher import Progress, PublishStats
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.slack.outbox import counts, dead_letters, queued_by_kind
-from saleshome.slack.publisher import Progress, PublishStats
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import counts, dead_letters, queued_by_kind
 
 from .delivery import publish_messages
 

@@ -1,4 +1,5 @@
-"""Sales Home settings: orgs, plan and roles, lists, record layouts, restrictions, celebrations.
+"""Sales Home settings — what admins edit: orgs, plan and roles, lists, record layouts, restrictions,
+celebrations, notification definitions.
 
 Modules (import the one you need; nothing here is imported eagerly):
 
@@ -8,10 +9,12 @@ Modules (import the one you need; nothing here is imported eagerly):
 - ``model``: the settings as pydantic models (stored state and YAML document).
 - ``apply``: check, diff and apply a document atomically with audit; YAML import and export.
 - ``changes``: one change at a time (what the CLI commands call).
-- ``lists``, ``layouts``, ``celebrations``: what the pipeline reads (shown objects and default
-  list views, record layouts, celebration settings and won stage); restrictions are read with
-  ``saleshome.slack.restrictions.load_restrictions``.
+- ``lists``, ``layouts``, ``celebrations``, ``restrictions``: what the pipeline reads (shown objects
+  and default list views, record layouts, celebration settings and won stage, which conversations
+  may receive messages — ``load_restrictions``, enforced by the publisher at send time).
+- ``notifications``: notification definitions (template catalog, checks, the versioned store).
 - ``locales``: who reads which language — ``channel_locale(control, workspace)`` and
   ``member_locales(control, alias)`` (a DM: the recipient's Slack locale, else the channels' one).
-- ``audit``: the audit log; ``directory``: Slack look-ups; ``context``: a command's Slack and org access.
+- ``audit``: the audit log; ``context``: a command's Slack and org access (Slack look-ups:
+  ``saleshome.slack.directory``).
 """

@@ -16,10 +16,10 @@ The top-level ``locale`` (the channels' language, ``workspaces.default_locale``)
 Babel (:func:`saleshome.settings.locales.check_locale`) and is a change of its own (``locale``).
 
 An org's ``notifications`` section names every notification of the org: each is checked like
-``saleshome notifications create`` checks it (:func:`saleshome.notify.validate.check_spec`, with
+``saleshome notifications create`` checks it (:func:`saleshome.settings.notifications.validate.check_spec`, with
 the document path), one listed with another definition (or ``enabled``) is edited (a new
 version), one not listed any more is deleted; each is a change of its own
-(``orgs.<alias>.notifications.<name>``), written by :mod:`saleshome.notify.store` with its audit
+(``orgs.<alias>.notifications.<name>``), written by :mod:`saleshome.settings.notifications.store` with its audit
 entry.
 """
 
@@ -36,10 +36,6 @@ from pydantic import ValidationError as PydanticValidationError
 
 from saleshome.errors import RetriableError, SalesHomeError, ValidationError
 from saleshome.i18n.catalog import DEFAULT_LOCALE
-from saleshome.notify.catalog import NotificationSpec
-from saleshome.notify.store import check_name, delete_in, notifications_in, write_in
-from saleshome.notify.validate import NotificationProblems, Resolved, check_spec
-from saleshome.slack.restrictions import Restrictions, blocked_reason
 
 from .audit import record_change
 from .context import SettingsContext
@@ -63,6 +59,10 @@ from .model import (
     document_of,
     format_path,
 )
+from .notifications.catalog import NotificationSpec
+from .notifications.store import check_name, delete_in, notifications_in, write_in
+from .notifications.validate import NotificationProblems, Resolved, check_spec
+from .restrictions import Restrictions, blocked_reason
 from .roles import require_sales_admin
 from .store import (
     state_in,

@@ -15,10 +15,11 @@ from saleshome.config import Settings
 from saleshome.errors import ValidationError
 from saleshome.salesforce.client import SalesforceClient
 from saleshome.salesforce.credentials import Resolver
+from saleshome.salesforce.login import connect
+from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.control import ControlDB
 
-from .directory import SlackDirectory
-from .orgs import connect, get_org
+from .orgs import get_org
 
 
 class SettingsContext:

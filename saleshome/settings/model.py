@@ -38,8 +38,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from saleshome.i18n.catalog import DEFAULT_LOCALE
-from saleshome.notify.catalog import NotificationSpec
-from saleshome.slack.restrictions import Restrictions
+
+from .notifications.catalog import NotificationSpec
+from .restrictions import Restrictions
 
 DEFAULT_OBJECTS: tuple[str, ...] = ("Account", "Opportunity", "Lead", "Contact", "Case")
 MAX_DEFAULT_LISTS = 25

@@ -31,13 +31,14 @@ import duckdb
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, ValidationError
-from saleshome.salesforce.client import DEFAULT_API_VERSION, OrgConnection, SalesforceClient
-from saleshome.salesforce.credentials import AuthMethod, Resolver, resolve
+from saleshome.salesforce.client import DEFAULT_API_VERSION, OrgConnection
+from saleshome.salesforce.credentials import AuthMethod, Resolver
+from saleshome.salesforce.login import connect, served_api_versions
+from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.connections import open_duckdb
 from saleshome.warehouse.control import ControlDB
 
 from .audit import record_change
-from .directory import SlackDirectory
 from .roles import require_sales_admin
 
 ORG_ADD = "org.add"  # audit actions
@@ -99,29 +100,6 @@ def validate_alias(alias: str) -> str:
             hint="use 1-40 lowercase letters, digits and dashes, starting with a letter (e.g. acme-prod)",
         )
     return alias
-
-
-def connect(org: Org | OrgConnection, resolvers: Mapping[str, Resolver] | None = None) -> SalesforceClient:
-    """A logged-in client for an org (credentials resolved now, kept in memory only)."""
-    conn = org.connection if isinstance(org, Org) else org
-    client = SalesforceClient(conn, resolve(conn.credential_ref, resolvers))
-    client.login()
-    return client
-
-
-def served_api_versions(client: SalesforceClient) -> list[str]:
-    """The REST API versions the org serves (``GET /services/data/``, no session needed), oldest first."""
-    assert client.token is not None
-    url = f"{client.token.instance_url}/services/data/"
-
-    def fetch() -> list[str]:
-        response = client.session.get(url, timeout=60)
-        if response.status_code != 200:
-            raise ConfigurationError(f"org {client.conn.alias!r} answered {response.status_code} to the list of "
-                                     "REST API versions", hint="check the login URL")
-        return [str(v["version"]) for v in response.json()]
-
-    return sorted(client.call(fetch), key=lambda v: tuple(int(p) for p in v.split(".") if p.isdigit()))
 
 
 def list_orgs(settings: Settings) -> list[Org]:

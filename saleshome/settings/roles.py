@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from saleshome.errors import PermissionDeniedError, ValidationError
+from saleshome.slack.directory import SlackDirectory, SlackUser
 from saleshome.warehouse.control import ControlDB
 
 from .audit import record_change
-from .directory import SlackDirectory, SlackUser
 from .workspace import Workspace, require_sales_home, require_sales_home_of, workspace_in
 
 SALES_ADMIN = "sales_admin"

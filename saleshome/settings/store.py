@@ -13,11 +13,11 @@ from typing import Any
 import duckdb
 
 from saleshome.errors import ConfigurationError
-from saleshome.slack.restrictions import Restrictions, write_restrictions
 from saleshome.warehouse.control import ControlDB
 
 from .locales import locale_in
 from .model import CelebrationSettings, Layout, ListViewRef, ObjectLists, OrgSettings, SettingsState
+from .restrictions import Restrictions, write_restrictions
 
 
 def _rows(db: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:

@@ -21,10 +21,10 @@ from pydantic import BaseModel
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, PermissionDeniedError, SalesHomeError, ValidationError
+from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.control import ControlDB
 
 from .audit import record_change
-from .directory import SlackDirectory
 
 
 class Plan(StrEnum):

@@ -35,11 +35,12 @@ from saleshome.config import Settings
 from saleshome.errors import QuotaExceededError, SalesHomeError
 from saleshome.salesforce.client import BulkNotSupported, SalesforceClient
 from saleshome.salesforce.credentials import Resolver
+from saleshome.salesforce.login import connect
 from saleshome.salesforce.schema import ObjectSchema, object_schema
 from saleshome.settings.lists import default_list_views_in
-from saleshome.settings.listviews import materialise_default_list_views
 from saleshome.settings.model import ListViewRef
-from saleshome.settings.orgs import Org, connect, get_org
+from saleshome.settings.orgs import Org, get_org
+from saleshome.sync.listviews import materialise_default_list_views
 from saleshome.sync.results import ObjectResult, Progress, SyncResult
 from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run_row
 from saleshome.sync.steps import INLINE, Step, StepRunner

@@ -1,1 +1,1 @@
-"""DuckDB: the control database (settings and state) and one database file per org."""
+"""DuckDB: the control database (settings and state, the outbox among its tables) and one database file per org."""

@@ -18,15 +18,15 @@ import pytest
 from saleshome.celebrate import apply_banners, celebrate, store_permalinks
 from saleshome.celebrate.celebration import CelebrationSummary
 from saleshome.config import Settings, load_settings
+from saleshome.publish.publisher import web_client
+from saleshome.publish.setup import publisher_from_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.changes import set_celebrations
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.members import eligible_users
-from saleshome.slack.publisher import web_client
-from saleshome.slack.setup import publisher_from_settings
-from saleshome.slack.users import SalesforceUser, refresh_user_map
 from saleshome.sync.engine import sync_org
+from saleshome.sync.users import SalesforceUser, refresh_user_map
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.settings import conftest as settings_fixtures

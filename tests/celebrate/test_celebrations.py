@@ -18,7 +18,7 @@ from saleshome.celebrate.banner import OWN_STATUS
 from saleshome.celebrate.celebration import NO_SLACK_USER
 from saleshome.sandbox.slack.messages import MessageRecord
 from saleshome.settings.changes import set_celebrations, set_restrictions, set_won_stage
-from saleshome.slack.outbox import claim
+from saleshome.warehouse.outbox import claim
 
 from .conftest import ALIAS, HOUR, Celebrations
 

@@ -28,14 +28,14 @@ from flows.sync import sync_org
 from saleshome.celebrate import CelebrationSummary
 from saleshome.config import Settings, load_settings
 from saleshome.errors import QuotaExceededError
+from saleshome.publish.publisher import PublishStats
 from saleshome.salesforce.credentials import env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
-from saleshome.slack.publisher import PublishStats
 from saleshome.sync.results import SyncResult
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from tasks.events import (
     EVENTS,
     NOTIFICATIONS_EVALUATED,

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from saleshome.config import load_settings
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
-from saleshome.slack.outbox import OutboxMessage, counts, enqueue, idempotency_key
-from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, counts, enqueue, idempotency_key
 from tests.slack_workspace import make_ready
 
 

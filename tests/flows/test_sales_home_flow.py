@@ -20,13 +20,13 @@ from prefect.client.orchestration import get_client
 from flows.sales_home import SalesHomeRun, digest, housekeeping, sales_home, sales_home_all
 from saleshome.config import Settings, load_settings
 from saleshome.notify.digest import due_period
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.salesforce.credentials import env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
-from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.warehouse.control import ControlDB
 from tasks.celebrate import celebration_summary_key, celebrations_key
 from tasks.concurrency import org_limit_name

@@ -4,9 +4,9 @@ plus an org synced once (initial sync) with its users mapped to Slack."""
 from __future__ import annotations
 
 from saleshome.config import Settings
-from saleshome.slack.publisher import web_client
-from saleshome.slack.users import SalesforceUser, refresh_user_map
+from saleshome.publish.publisher import web_client
 from saleshome.sync.engine import sync_org
+from saleshome.sync.users import SalesforceUser, refresh_user_map
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.settings.conftest import (  # noqa: F401  (fixtures)

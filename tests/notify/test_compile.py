@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.notify_reference import evaluate_rows
-from saleshome.notify.catalog import Condition, NotificationSpec
 from saleshome.notify.compile import Plan, compile_changes, compile_scheduled
-from saleshome.notify.validate import Resolved
+from saleshome.settings.notifications.catalog import Condition, NotificationSpec
+from saleshome.settings.notifications.validate import Resolved
 from saleshome.warehouse.orgdb import OrgWarehouse
 from saleshome.warehouse.watermarks import ChangeRange, Step
 

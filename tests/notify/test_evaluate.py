@@ -15,19 +15,19 @@ import pytest
 
 from bench.notify_reference import evaluate_rows
 from saleshome.config import Settings
-from saleshome.notify.catalog import NotificationSpec
 from saleshome.notify.compile import Plan
 from saleshome.notify.digest import run_digests
 from saleshome.notify.evaluate import evaluate, evaluate_scheduled
 from saleshome.notify.stats import notification_stats, skipped_recipients, stats_artifact_rows
-from saleshome.notify.store import create_notification, load_notifications, set_enabled
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.changes import set_won_stage
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.members import eligible_users
-from saleshome.slack.publisher import METADATA_EVENT
-from saleshome.slack.restrictions import Restrictions
+from saleshome.settings.notifications.catalog import NotificationSpec
+from saleshome.settings.notifications.store import create_notification, load_notifications, set_enabled
+from saleshome.settings.restrictions import Restrictions
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse

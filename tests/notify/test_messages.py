@@ -19,20 +19,20 @@ import pytest
 
 from saleshome.config import Settings
 from saleshome.i18n import Formatter, messages
-from saleshome.notify.catalog import NotificationSpec
 from saleshome.notify.digest import run_digests
 from saleshome.notify.evaluate import evaluate
 from saleshome.notify.fields import Shown
 from saleshome.notify.render import ChangeLine, DigestGroup, RenderedRecord, digest_line, digest_message, list_url
 from saleshome.notify.render import notification_message as card
-from saleshome.notify.store import create_notification
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.blocks import validate_blocks
 from saleshome.sandbox.slack.mrkdwn import render_mrkdwn
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.members import eligible_users
-from saleshome.slack.restrictions import Restrictions
+from saleshome.settings.notifications.catalog import NotificationSpec
+from saleshome.settings.notifications.store import create_notification
+from saleshome.settings.restrictions import Restrictions
 from saleshome.slack.text import BLOCKS_TEXT_MAX, blocks_text_length, escape
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.orgdb import OrgWarehouse

@@ -20,12 +20,12 @@ from playwright.sync_api import Browser, expect
 
 from saleshome.operations import deliver, run_digest
 from saleshome.pipeline import run_org
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.salesforce.schema import catalog
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
-from saleshome.slack.publisher import METADATA_EVENT
 from tests.browser import ARTIFACTS, launch
 from tests.message_scan import api_names, problems
 from tests.settings.conftest import ALIAS, People

@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from saleshome.cli import app
 from saleshome.pipeline import run_org
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
-from saleshome.slack.publisher import METADATA_EVENT
 from tests.settings.conftest import ALIAS, People
 from tests.sync.conftest import control as sandbox_control
 from tests.sync.conftest import settle

@@ -22,9 +22,9 @@ from saleshome.notify.render import (
     notification_message,
 )
 from saleshome.sandbox.slack.blocks import validate_blocks
-from saleshome.slack.outbox import OutboxMessage, counts, enqueue, idempotency_key
 from saleshome.slack.text import FIELD_TEXT_MAX, HEADER_TEXT_MAX, MAX_BLOCKS, SECTION_TEXT_MAX
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, counts, enqueue, idempotency_key
 
 INSTANCE = "https://acme.my.salesforce.com"
 EN = messages("en-US", "notify")

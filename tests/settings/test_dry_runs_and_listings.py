@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from saleshome.settings.context import SettingsContext
-from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
+from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from tests.cli_runner import run_cli
 
 from .conftest import ALIAS, People

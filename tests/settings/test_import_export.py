@@ -197,7 +197,7 @@ def test_random_documents_never_leave_the_settings_half_changed(ready: SettingsC
 def test_notifications_are_settings_too_checked_diffed_applied_and_audited(
     ready: SettingsContext, people: People, slack_sandbox: SlackSandbox,
 ) -> None:
-    from saleshome.notify.store import load_notifications, versions
+    from saleshome.settings.notifications.store import load_notifications, versions
 
     dry = import_yaml(ready, people.sales_admin, example_for(), dry_run=True)
     assert "  + big-deals (new)\n      template: threshold_crossed\n" in dry.diff()

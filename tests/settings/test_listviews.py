@@ -16,17 +16,18 @@ from saleshome.config import Settings, load_settings
 from saleshome.errors import ConfigurationError, ValidationError
 from saleshome.salesforce import listviews as lv
 from saleshome.salesforce.client import SalesforceClient
+from saleshome.salesforce.login import connect
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.settings.listviews import (
+from saleshome.settings.model import ListViewRef, ObjectLists, OrgSettings
+from saleshome.settings.orgs import get_org
+from saleshome.settings.store import write_lists
+from saleshome.sync.engine import sync_org
+from saleshome.sync.listviews import (
     list_view_rows,
     materialise_default_list_views,
     materialise_list_views,
     stored_list_views,
 )
-from saleshome.settings.model import ListViewRef, ObjectLists, OrgSettings
-from saleshome.settings.orgs import connect, get_org
-from saleshome.settings.store import write_lists
-from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.sync.conftest import connect_org, control, settle

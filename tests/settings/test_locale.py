@@ -9,14 +9,14 @@ from collections.abc import Callable
 import pytest
 import yaml
 
+from saleshome.publish.publisher import web_client
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import SettingsProblems, current_state, export_yaml, import_yaml
 from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.workspace import get_workspace, set_plan
-from saleshome.slack.publisher import web_client
-from saleshome.slack.users import SalesforceUser, refresh_user_map
+from saleshome.sync.users import SalesforceUser, refresh_user_map
 from tests.cli_runner import run_cli
 
 from .conftest import ALIAS, People, dump_tables

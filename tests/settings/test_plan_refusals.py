@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from saleshome.notify.evaluate import SKIPPED_NO_SALES_HOME, evaluate, evaluate_scheduled
+from saleshome.publish.setup import publisher_from_settings
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
-from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
-from saleshome.slack.setup import publisher_from_settings
+from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from tests.cli_runner import run_cli
 
 from .conftest import ALIAS, People, control_tables, dump_tables

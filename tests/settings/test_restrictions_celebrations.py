@@ -16,8 +16,8 @@ from saleshome.settings.celebrations import is_won, load_celebrations, render_me
 from saleshome.settings.changes import set_celebrations, set_restrictions, set_won_stage
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.model import DEFAULT_MESSAGE
+from saleshome.settings.restrictions import Restrictions, blocked_reason, load_restrictions
 from saleshome.settings.templates import PLACEHOLDERS, check_template, render_template, template_problems
-from saleshome.slack.restrictions import Restrictions, blocked_reason, load_restrictions
 
 from .conftest import ALIAS, People
 

@@ -12,8 +12,6 @@ import pytest
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, PermissionDeniedError, SalesHomeError, ValidationError
-from saleshome.notify.catalog import NotificationSpec
-from saleshome.notify.store import create_notification, delete_notification, edit_notification, set_enabled
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.audit import read_audit
 from saleshome.settings.changes import (
@@ -28,6 +26,13 @@ from saleshome.settings.changes import (
     set_won_stage,
 )
 from saleshome.settings.context import SettingsContext
+from saleshome.settings.notifications.catalog import NotificationSpec
+from saleshome.settings.notifications.store import (
+    create_notification,
+    delete_notification,
+    edit_notification,
+    set_enabled,
+)
 from saleshome.settings.roles import (
     grant_sales_admin,
     is_sales_admin,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from saleshome.publish.publisher import Publisher, web_client
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
-from saleshome.slack.publisher import Publisher, web_client
-from saleshome.slack.restrictions import Restrictions
+from saleshome.settings.restrictions import Restrictions
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 
 
 @pytest.fixture()

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from saleshome.cli import app
 from saleshome.config import load_settings
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from tests.cli_runner import run_cli
 from tests.slack_workspace import make_ready, slack_environment
 

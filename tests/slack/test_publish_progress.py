@@ -13,9 +13,9 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from saleshome.operations.console import PublishProgress
+from saleshome.publish.publisher import CountingRateLimitHandler, PublishStats
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.publisher import CountingRateLimitHandler, PublishStats
 from saleshome.warehouse.control import ControlDB
 
 from .conftest import messages_for, publisher, put

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.outbox import OutboxMessage, counts, idempotency_key, requeue
-from saleshome.slack.publisher import METADATA_EVENT
-from saleshome.slack.restrictions import Restrictions, save_restrictions
+from saleshome.settings.restrictions import Restrictions, save_restrictions
 from saleshome.slack.text import escape
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, counts, idempotency_key, requeue
 
 from .conftest import drain, messages_for, publisher, put
 

@@ -11,9 +11,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.warehouse.control import ControlDB
 
 from .conftest import drain, messages_for, publisher, put
@@ -28,8 +28,8 @@ PER_CHANNEL = 60
 def _publisher_process(db: Path, api_url: str, token: str) -> subprocess.Popen[str]:
     code = (
         "from pathlib import Path\n"
-        "from saleshome.slack.publisher import Publisher, web_client\n"
-        "from saleshome.slack.restrictions import Restrictions\n"
+        "from saleshome.publish.publisher import Publisher, web_client\n"
+        "from saleshome.settings.restrictions import Restrictions\n"
         "from saleshome.warehouse.control import ControlDB\n"
         f"client, handler = web_client({token!r}, base_url={api_url!r}, timeout=2)\n"
         f"Publisher(ControlDB(Path({str(db)!r})), client, restrictions=Restrictions(), rate_handler=handler,\n"

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from saleshome.config import Settings
+from saleshome.publish.publisher import METADATA_EVENT
+from saleshome.publish.setup import publisher_from_settings
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.changes import set_restrictions
 from saleshome.settings.context import SettingsContext
-from saleshome.slack.outbox import OutboxMessage, idempotency_key
-from saleshome.slack.publisher import METADATA_EVENT
-from saleshome.slack.restrictions import load_restrictions
-from saleshome.slack.setup import publisher_from_settings
+from saleshome.settings.restrictions import load_restrictions
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import OutboxMessage, idempotency_key
 from tests.slack_workspace import make_ready
 
 from .conftest import put

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from saleshome.errors import ConfigurationError
+from saleshome.publish.publisher import web_client
 from saleshome.sandbox.salesforce.seed import generate_org
 from saleshome.sandbox.slack.seed import BOT_SCOPES
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.slack.publisher import web_client
-from saleshome.slack.users import SalesforceUser, refresh_user_map, slack_user, unmapped_users
+from saleshome.sync.users import SalesforceUser, refresh_user_map, slack_user, unmapped_users
 from saleshome.warehouse.control import ControlDB
 
 

@@ -10,8 +10,9 @@ import pytest
 from saleshome.config import Settings
 from saleshome.errors import FatalError
 from saleshome.salesforce.client import SalesforceClient
+from saleshome.salesforce.login import connect
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.settings.orgs import connect, get_org
+from saleshome.settings.orgs import get_org
 from saleshome.sync.engine import DEFAULT_OBJECTS, QuotaPaused, check_budget, sync_org
 from saleshome.warehouse.control import ControlDB
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
+from saleshome.settings.restrictions import load_restrictions
 from saleshome.settings.workspace import require_sales_home
 from saleshome.warehouse.control import ControlDB
 
 from .publisher import Publisher, web_client
-from .restrictions import load_restrictions
 
 
 def publisher_from_settings(settings: Settings, *, token: str | None = None) -> Publisher:

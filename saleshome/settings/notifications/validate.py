@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from saleshome.errors import ValidationError
-from saleshome.settings.directory import SlackDirectory
+from saleshome.slack.directory import SlackDirectory
 
 from .catalog import TEMPLATES, Condition, NotificationSpec
 

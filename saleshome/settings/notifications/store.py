@@ -1,7 +1,7 @@
 """Admin-created notifications in the control database: create, edit, delete, enable, disable.
 
 Only sales admins change them; each change is checked against the org's schema and Slack
-(:mod:`saleshome.notify.validate`) before anything is written, then written with its audit
+(:mod:`saleshome.settings.notifications.validate`) before anything is written, then written with its audit
 entry in one control-database transaction.  Every saved definition is kept as a version
 (``notification_versions``); the version is part of each message's idempotency key.
 """

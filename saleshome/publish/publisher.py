@@ -33,10 +33,10 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from saleshome.errors import ConfigurationError
+from saleshome.settings.restrictions import Restrictions, blocked_reason
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
 
-from .outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
-from .restrictions import Restrictions, blocked_reason
 from .schedule import ChannelSchedule
 
 METADATA_EVENT = "saleshome_message"

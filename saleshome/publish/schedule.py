@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
-from .outbox import OutboxItem, Outcome
+from saleshome.warehouse.outbox import OutboxItem, Outcome
 
 
 def release(item: OutboxItem) -> Outcome:

@@ -56,12 +56,11 @@ from saleshome.salesforce.listviews import (
     list_views,
 )
 from saleshome.salesforce.schema import safe_name
+from saleshome.settings.lists import default_list_views
+from saleshome.settings.model import ListViewRef
 from saleshome.warehouse.connections import open_duckdb
 from saleshome.warehouse.control import ControlDB, apply_migrations
 from saleshome.warehouse.orgdb import OrgWarehouse
-
-from .lists import default_list_views
-from .model import ListViewRef
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
