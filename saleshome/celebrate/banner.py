@@ -34,8 +34,9 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
+from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, slack_error
 from saleshome.slack.outbox import OutboxItem, Outcome, claim, record
-from saleshome.slack.publisher import AUTH_ERRORS, web_client
+from saleshome.slack.publisher import web_client
 from saleshome.warehouse.control import ControlDB
 
 from .celebration import BANNER_KIND
@@ -43,11 +44,7 @@ from .celebration import BANNER_KIND
 OWN_STATUS = "skipped: the member set their own status"
 EXPIRED = "skipped: the 72 hours after the signature were over before the banner could be set"
 MAX_ATTEMPTS = 8  # a banner that fails this many times is dead-lettered
-# Slack's answers that no retry will change.
-PERMANENT = {
-    "user_not_found", "users_not_found", "not_admin", "cannot_update_admin_user", "not_app_admin", "paid_only",
-    "invalid_profile", "user_is_bot", "profile_set_failed", "not_allowed_token_type", "account_inactive",
-}
+ADMIN_TOKEN_HINT = "the admin user token needs users.profile:write and users.profile:read"
 
 
 @dataclass
@@ -102,12 +99,10 @@ def _ours(control: ControlDB, user: str, status: Status) -> bool:
     return bool(rows)
 
 
-def _auth_problem(exc: SlackApiError) -> ConfigurationError | None:
-    error = str(exc.response.get("error", ""))
-    if error in AUTH_ERRORS:
-        return ConfigurationError(f"Slack refused the admin token: {error}",
-                                  hint="the admin user token needs users.profile:write and users.profile:read")
-    return None
+def _raise_auth_problem(exc: SlackApiError) -> None:
+    """Raise the configuration error of an AUTH answer (the admin token: every banner would fail alike)."""
+    if error_family(error_code(exc)) is SlackErrorFamily.AUTH:
+        raise slack_error(exc, "the admin token", hint=ADMIN_TOKEN_HINT) from None
 
 
 # ---------------------------------------------------------------------------------------- apply
@@ -187,11 +182,9 @@ def _apply_one(
                 "status_text": wanted[0], "status_emoji": wanted[1], "status_expiration": wanted[2]})
             stats.set += 1
     except SlackApiError as exc:
-        problem = _auth_problem(exc)
-        if problem is not None:
-            raise problem from None
-        error = str(exc.response.get("error", "unknown_error"))
-        if error in PERMANENT or item.attempts + 1 >= MAX_ATTEMPTS:
+        _raise_auth_problem(exc)
+        error = error_code(exc)
+        if error_family(error) is SlackErrorFamily.PERMANENT or item.attempts + 1 >= MAX_ATTEMPTS:
             stats.failed += 1
             stats.reasons[error] = stats.reasons.get(error, 0) + 1
             _mark(control, item.key, "failed", error)
@@ -249,10 +242,8 @@ def clear_expired_banners(
             else:
                 stats.gone += 1
         except SlackApiError as exc:
-            problem = _auth_problem(exc)
-            if problem is not None:
-                raise problem from None
-            if str(exc.response.get("error")) not in PERMANENT:
+            _raise_auth_problem(exc)
+            if error_family(error_code(exc)) is not SlackErrorFamily.PERMANENT:
                 continue  # try again at the next run
             stats.gone += 1  # the member is gone or out of reach: nothing of ours to clear
         _cleared(control, [user], epoch, moment)
