@@ -32,7 +32,7 @@ from saleshome.settings.celebrations import load_celebrations, won_stage
 from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
-from saleshome.settings.workspace import get_workspace
+from saleshome.settings.workspace import sales_home_problem
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
@@ -87,8 +87,7 @@ def celebrate(
     cfg = load_celebrations(control, settings.workspace)
     if not cfg.enabled:  # the watermark still moves past the changes (below)
         summary.enabled, summary.skipped = False, "celebrations are switched off"
-    workspace = get_workspace(control, settings.workspace)
-    if workspace is None or not workspace.has_sales_home:
+    if sales_home_problem(control, settings.workspace) is not None:
         summary.skipped = summary.skipped or "Sales Home is not available on this workspace's plan (or no plan is declared)"
         return summary
     stage = won_stage(control, alias)

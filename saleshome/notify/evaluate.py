@@ -50,7 +50,7 @@ from saleshome.settings.celebrations import won_stage as chosen_won_stage
 from saleshome.settings.layouts import layout_for
 from saleshome.settings.members import eligible_users
 from saleshome.settings.orgs import get_org
-from saleshome.settings.workspace import get_workspace
+from saleshome.settings.workspace import sales_home_problem
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
@@ -133,8 +133,7 @@ SKIPPED_NO_SALES_HOME = "Sales Home is not available on this workspace's plan (o
 
 def _unavailable(control: ControlDB, settings: Settings) -> str | None:
     """Why notifications may not run on this workspace (None: its plan includes Sales Home)."""
-    found = get_workspace(control, settings.workspace)
-    return None if found is not None and found.has_sales_home else SKIPPED_NO_SALES_HOME
+    return None if sales_home_problem(control, settings.workspace) is None else SKIPPED_NO_SALES_HOME
 
 
 def _stamp(value: Any) -> str:
