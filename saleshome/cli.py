@@ -26,6 +26,7 @@ from saleshome.cli_settings import ActorOption
 from saleshome.errors import InputFileError, SalesHomeError, is_retriable
 from saleshome.sandbox.salesforce.cli import sandbox_app
 from saleshome.sandbox.slack.cli import slack as slack_sandbox
+from saleshome.warehouse.outbox_states import OutboxState
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -396,16 +397,6 @@ def outbox_publish() -> None:
     from saleshome.operations.console import publish_with_progress
 
     raise typer.Exit(publish_with_progress(load_settings()))
-
-
-class OutboxState(StrEnum):
-    """The states of an outbox item (``saleshome.slack.outbox``; kept here: that module is slow to import)."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    DEAD = "dead"
-    BLOCKED = "blocked"
 
 
 OUTBOX_COLUMNS = ("key", "kind", "channel", "state", "attempts", "created", "last error")

@@ -26,6 +26,7 @@ from saleshome.settings.workspace import require_sales_home_for
 from saleshome.sync.engine import SyncResult, sync_org
 from saleshome.sync.progress import ObjectBars, progress_display
 from saleshome.sync.render import summary_table
+from saleshome.sync.states import RunState
 
 EXIT_OK, EXIT_FAILURE, EXIT_TEMPFAIL = 0, 1, 75
 
@@ -86,7 +87,7 @@ def sync_with_progress(
         if result is None:
             continue
         console.print(summary_table(result))
-        if result.status == "paused_for_quota":
+        if result.status == RunState.PAUSED_FOR_QUOTA:
             console.print(f"[yellow]Note:[/] {escape(each)} paused for quota; it resumes at the next sync. "
                           "This is not a failure.")
         if notify:

@@ -38,6 +38,7 @@ from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, s
 from saleshome.slack.outbox import OutboxItem, Outcome, claim, record
 from saleshome.slack.publisher import web_client
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox_states import OutboxState
 
 from .celebration import BANNER_KIND
 
@@ -125,7 +126,7 @@ def apply_banners(
                 outcomes.append(_apply_one(control, client, item, moment, stats, backoff))
         finally:
             done = {o.key for o in outcomes}
-            record(control, [*outcomes, *(Outcome(i.key, "pending") for i in items if i.key not in done)])
+            record(control, [*outcomes, *(Outcome(i.key, OutboxState.PENDING) for i in items if i.key not in done)])
         if all(o.retry_at is not None for o in outcomes):
             break  # nothing could progress now: leave it to the next run
     return stats
@@ -161,7 +162,7 @@ def _apply_one(
     celebration = _celebration(control, item.key)
     if celebration is None or not celebration["slack_user_id"]:
         stats.failed += 1
-        return Outcome(item.key, "dead", error="no celebration for this banner")
+        return Outcome(item.key, OutboxState.DEAD, error="no celebration for this banner")
     user = str(celebration["slack_user_id"])
     channel = item.channel
     wanted = _wanted(control, user, item.key, now)
@@ -188,29 +189,29 @@ def _apply_one(
             stats.failed += 1
             stats.reasons[error] = stats.reasons.get(error, 0) + 1
             _mark(control, item.key, "failed", error)
-            return Outcome(item.key, "dead", error=error)
+            return Outcome(item.key, OutboxState.DEAD, error=error)
         return _retry(item, error, stats, backoff)
     except Exception as exc:  # connection dropped, timeout: setting a status again is harmless
         if item.attempts + 1 >= MAX_ATTEMPTS:
             stats.failed += 1
             _mark(control, item.key, "failed", type(exc).__name__)
-            return Outcome(item.key, "dead", error=f"gave up after {MAX_ATTEMPTS} attempts: {type(exc).__name__}")
+            return Outcome(item.key, OutboxState.DEAD, error=f"gave up after {MAX_ATTEMPTS} attempts: {type(exc).__name__}")
         return _retry(item, type(exc).__name__, stats, backoff)
     _mark(control, item.key, "set", None)
-    return Outcome(item.key, "sent", channel=channel)
+    return Outcome(item.key, OutboxState.SENT, channel=channel)
 
 
 def _skip(control: ControlDB, item: OutboxItem, reason: str, stats: BannerStats) -> Outcome:
     stats.skipped += 1
     stats.reasons[reason] = stats.reasons.get(reason, 0) + 1
     _mark(control, item.key, "skipped", reason)
-    return Outcome(item.key, "blocked", error=reason)
+    return Outcome(item.key, OutboxState.BLOCKED, error=reason)
 
 
 def _retry(item: OutboxItem, error: str, stats: BannerStats, backoff: float) -> Outcome:
     stats.retried += 1
     delay = backoff * (2 ** item.attempts) * (0.5 + random.random())
-    return Outcome(item.key, "pending", error=error, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
+    return Outcome(item.key, OutboxState.PENDING, error=error, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
 
 
 # ---------------------------------------------------------------------------------------- housekeeping

@@ -36,13 +36,14 @@ from saleshome.settings.workspace import sales_home_problem
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
+from saleshome.warehouse.outbox_states import OutboxKind
 from saleshome.warehouse.watermarks import Step, advance, pending
 
 from .detect import CELEBRATION_WINDOW, REWIN_GAP, detect_wins
 from .render import Deal, banner, message_blocks, message_text, opportunity_url
 
-MESSAGE_KIND = "celebration"
-BANNER_KIND = "banner"
+MESSAGE_KIND = OutboxKind.CELEBRATION
+BANNER_KIND = OutboxKind.BANNER
 NO_SLACK_USER = "the owner has no Slack account matched by email"
 
 

@@ -54,6 +54,7 @@ from saleshome.settings.workspace import sales_home_problem
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
+from saleshome.warehouse.outbox_states import OutboxKind
 from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange, Step, advance, pending
 
 from .catalog import TEMPLATES
@@ -357,7 +358,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
             if digest:
                 items.append([key, n.id, n.name, alias, channel, team, tz, n.spec.delivery.schedule, line, now])
             else:
-                messages.append(OutboxMessage(key=key, kind="notification", channel=channel, text=text, blocks=blocks,
+                messages.append(OutboxMessage(key=key, kind=OutboxKind.NOTIFICATION, channel=channel, text=text, blocks=blocks,
                                               alias=alias, team_id=team))
             events.append([key, n.id, n.version, alias, m.record_id, run_id, None if changes else m.marker, channel,
                            "digest" if digest else "immediate", now])

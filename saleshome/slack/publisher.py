@@ -34,6 +34,7 @@ from slack_sdk.http_retry.state import RetryState
 
 from saleshome.errors import RetriableError
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox_states import OutboxState
 
 from .errors import SlackErrorFamily, SlackRefusedError, error_code, error_family, slack_error
 from .outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
@@ -247,9 +248,9 @@ class Publisher:
     def _deliver(self, item: OutboxItem) -> Outcome:
         reason = self._blocked(item)
         if reason is not None:
-            self._count("blocked", reason)
-            return Outcome(item.key, "blocked", error=reason)
-        if item.state == "sending":
+            self._count(OutboxState.BLOCKED, reason)
+            return Outcome(item.key, OutboxState.BLOCKED, error=reason)
+        if item.state == OutboxState.SENDING:
             try:
                 found = self._find_posted(item)
             except Exception as exc:  # could not look: try again later, never send blind
@@ -257,7 +258,7 @@ class Publisher:
             if found is not None:
                 with self._lock:
                     self.stats.reconciled += 1
-                return Outcome(item.key, "sent", channel=found[0], ts=found[1])
+                return Outcome(item.key, OutboxState.SENT, channel=found[0], ts=found[1])
         try:
             response = self.client.chat_postMessage(
                 channel=item.channel, text=item.text, blocks=item.blocks, unfurl_links=False, unfurl_media=False,
@@ -274,7 +275,7 @@ class Publisher:
                 self._dm[item.channel] = channel
         with self._lock:
             self.stats.sent += 1
-        return Outcome(item.key, "sent", channel=channel, ts=ts)
+        return Outcome(item.key, OutboxState.SENT, channel=channel, ts=ts)
 
     def _failed(
         self, item: OutboxItem, error: str, status: int | None, grace: float = 0.0, answered: bool = False
@@ -285,23 +286,23 @@ class Publisher:
                                     hint="check the app's token and scopes")
         if family is SlackErrorFamily.PERMANENT:
             reason = f"{error}: {PERMANENT_ERROR_HINTS[error]}" if error in PERMANENT_ERROR_HINTS else error
-            self._count("dead", reason)
-            return Outcome(item.key, "dead", error=reason)
+            self._count(OutboxState.DEAD, reason)
+            return Outcome(item.key, OutboxState.DEAD, error=reason)
         attempt = item.attempts + 1  # this one included
         if attempt >= self.max_attempts:
             reason = f"{GAVE_UP} {attempt} attempts: {error}"
-            self._count("dead", reason)
-            return Outcome(item.key, "dead", error=reason)
+            self._count(OutboxState.DEAD, reason)
+            return Outcome(item.key, OutboxState.DEAD, error=reason)
         with self._lock:
             self.stats.retried += 1
         delay = max(grace, self.backoff * (2 ** item.attempts) * (0.5 + random.random()))
         # An answered error stored nothing: plain retry.  No answer: look in the history first.
-        return Outcome(item.key, "pending" if answered else "sending", error=error,
+        return Outcome(item.key, OutboxState.PENDING if answered else OutboxState.SENDING, error=error,
                        retry_at=datetime.now(UTC) + timedelta(seconds=delay))
 
-    def _count(self, state: str, reason: str) -> None:
+    def _count(self, state: OutboxState, reason: str) -> None:
         with self._lock:
-            if state == "dead":
+            if state == OutboxState.DEAD:
                 self.stats.dead += 1
                 self.stats.dead_reasons[reason] = self.stats.dead_reasons.get(reason, 0) + 1
             else:
