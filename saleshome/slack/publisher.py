@@ -33,12 +33,12 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from saleshome.errors import RetriableError
+from saleshome.slack.errors import SlackErrorFamily, SlackRefusedError, error_code, error_family, slack_error
+from saleshome.slack.pages import page_items
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox_states import OutboxState
 
-from .errors import SlackErrorFamily, SlackRefusedError, error_code, error_family, slack_error
 from .outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
-from .pages import page_items
 from .restrictions import Restrictions, blocked_reason
 from .schedule import ChannelSchedule
 

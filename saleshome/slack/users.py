@@ -25,10 +25,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from saleshome.slack.errors import error_code, slack_error
+from saleshome.slack.pages import page_items
 from saleshome.warehouse.control import ControlDB
-
-from .errors import error_code, slack_error
-from .pages import page_items
 
 UNKNOWN_LOCALE = "unknown"
 
