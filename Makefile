@@ -19,6 +19,9 @@ PYTEST_WORKERS ?= 3
 
 # Always sync into ./.venv, whatever virtualenv the caller has active.
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# Installed packages compiled to bytecode once, at setup: with PYTHONDONTWRITEBYTECODE set, every process would
+# otherwise compile what it imports (pandas alone takes seconds) at each start.
+export UV_COMPILE_BYTECODE := 1
 
 # uv: the one on PATH, else a private copy installed with pip into .tools/.
 UV := $(shell command -v uv 2>/dev/null)

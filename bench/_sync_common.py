@@ -218,6 +218,74 @@ def register_org(sandbox: Sandbox, home: Path, *, objects: Sequence[str] | None 
     return home
 
 
+# ---------------------------------------------------------------------------------------- the production path
+def prefect_environment(api_url: str) -> dict[str, str]:
+    """What points a process at the benchmark's Prefect server (and keeps it off the network)."""
+    return {"PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+@contextlib.contextmanager
+def prefect_server(directory: Path, *, timeout: float = 180.0) -> Iterator[str]:
+    """``prefect server start`` on 127.0.0.1 (SQLite under ``directory``, no UI) until SIGTERM; yields its API URL.
+
+    Started once, before anything is timed: the flow path's figures exclude it."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_HOME": str(directory), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_ENABLED": "false",
+           "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{directory / 'prefect.db'}"}
+    directory.mkdir(parents=True, exist_ok=True)
+    prefect = Path(sys.executable).with_name("prefect")
+    command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    api_url = f"http://127.0.0.1:{port}/api"
+    with tempfile.TemporaryFile("w+") as output:
+        began = time.perf_counter()
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=directory,
+                                   start_new_session=True)
+        try:
+            while True:
+                if process.poll() is not None:
+                    output.seek(0)
+                    raise RuntimeError(f"the Prefect server exited ({process.returncode}): {output.read()[-2000:]}")
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(f"{api_url}/health", timeout=2).ok:
+                        break
+                if time.perf_counter() - began > timeout:
+                    raise RuntimeError(f"the Prefect server was not ready after {timeout:.0f}s")
+                time.sleep(0.5)
+            log(f"Prefect server ready in {time.perf_counter() - began:.1f}s at {api_url}")
+            yield api_url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def declare_plan(home: Path) -> None:
+    """The workspace's Slack plan (Enterprise+), declared by the primary owner of a Slack sandbox started for
+    the purpose: every Sales Home flow checks it first."""
+    from pydantic import SecretStr
+
+    from saleshome.config import load_settings
+    from saleshome.sandbox.slack.server import SlackSandbox
+    from saleshome.settings.context import SettingsContext
+    from saleshome.settings.workspace import Plan, set_plan
+
+    with SlackSandbox(seed=1, opportunities=10, history=False) as slack:
+        assert slack.info is not None
+        settings = load_settings(home=home).model_copy(
+            update={"slack_api_url": slack.info.api_url, "slack_bot_token": SecretStr(slack.info.bot_token)})
+        ctx = SettingsContext(settings)
+        set_plan(ctx.control, ctx.directory, ctx.workspace, actor=slack.world.primary_owner_id,
+                 plan=Plan.ENTERPRISE_PLUS)
+
+
 # ---------------------------------------------------------------------------------------- the sync, in a child
 @dataclass(frozen=True)
 class SyncMeasure:
@@ -240,12 +308,21 @@ class SyncMeasure:
         return sum(int(o[k]) for o in self.objects for k in ("inserted", "updated", "deleted", "undeleted", "purged"))
 
 
-def run_sync(home: Path, *, objects: Sequence[str] | None = None, label: str = "sync") -> SyncMeasure:
-    """``sync_org`` of the ``bench`` org in a child process; its time, peak RSS and per-object result."""
+def run_sync(
+    home: Path, *, objects: Sequence[str] | None = None, label: str = "sync", api_url: str | None = None,
+) -> SyncMeasure:
+    """``sync_org`` of the ``bench`` org in a child process; its time, peak RSS and per-object result.
+
+    ``api_url``: run the production path instead, the Prefect flow ``flows.sync.sync_org`` against the
+    Prefect server there (the flow call timed: flow run, plan check, org slot, task runs, artifacts, events).
+    """
     command = [sys.executable, "-m", "bench._sync_common", "--home", str(home)]
     if objects:
         command += ["--objects", ",".join(objects)]
     env = dict(os.environ)
+    if api_url is not None:
+        command += ["--flow"]
+        env.update(prefect_environment(api_url), SALESHOME_HOME=str(home))
     profile = env.get("BENCH_SYNC_PROFILE")
     if profile:
         env["BENCH_SYNC_PROFILE"] = f"{profile}-{label}.prof"
@@ -279,9 +356,11 @@ def _child(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench._sync_common")
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--objects", default="")
+    parser.add_argument("--flow", action="store_true", help="the Prefect flow (PREFECT_API_URL), not the engine")
     args = parser.parse_args(argv)
     from saleshome.config import load_settings
     from saleshome.sync.engine import sync_org
+    from saleshome.sync.results import SyncResult
 
     os.environ.update(json.loads((args.home / CREDENTIALS_FILE).read_text()))
     settings = load_settings(home=args.home)
@@ -293,9 +372,18 @@ def _child(argv: Sequence[str] | None = None) -> int:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    began = time.perf_counter()
-    result = sync_org(settings, ALIAS, objects=objects)
-    seconds = time.perf_counter() - began
+    if args.flow:
+        from flows.sync import sync_org as sync_flow
+
+        began = time.perf_counter()
+        state = sync_flow(ALIAS, objects=objects, return_state=True)
+        seconds = time.perf_counter() - began
+        result = state.result(raise_on_failure=True)
+        assert isinstance(result, SyncResult), state
+    else:
+        began = time.perf_counter()
+        result = sync_org(settings, ALIAS, objects=objects)
+        seconds = time.perf_counter() - began
     if profiler is not None and profile_path:
         profiler.disable()
         profiler.dump_stats(profile_path)

@@ -11,6 +11,11 @@ The org's DuckDB file is checkpointed when its write-ahead log outgrows a thresh
 every sync (``OrgWarehouse``): the checkpoint this run left to later is timed after it and
 reported on its own line (``deferred_checkpoint_seconds``), paid once for many runs.
 
+``--path flow`` adds the production path in the same run: a second home synced by the Prefect flow
+``flows.sync.sync_org`` against a local Prefect server (started first, not timed) — its full sync,
+then, after the same simulated changes, its incremental sync — with lines for the flow against the
+engine (incremental target <= 1.25) and the flow's incremental against the flow's full sync (<= 0.05).
+
 Lines: incremental seconds against the full sync, its peak RSS, and counts: changes
 simulated, rows the incremental sync changed in the warehouse (inserted, updated,
 deleted, undeleted, purged; one simulated change can touch two objects, e.g. an
@@ -24,12 +29,22 @@ warehouse, on their own line.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench._sync_common import ALIAS, compare_ids, log, register_org, run_sync, sandbox_process
+from bench._sync_common import (
+    ALIAS,
+    compare_ids,
+    declare_plan,
+    log,
+    prefect_server,
+    register_org,
+    run_sync,
+    sandbox_process,
+)
 
 DEFAULT_SIZE = 1_000_000
 DEFAULT_CHANGES = 10_000
@@ -53,13 +68,24 @@ def deferred_checkpoint_seconds(home: Path) -> float:
         conn.close()
 
 
-def run(size: int, *, changes: int = DEFAULT_CHANGES) -> list[dict[str, Any]]:
+PATHS = ("engine", "flow")
+
+
+def run(size: int, *, changes: int = DEFAULT_CHANGES, path: str = "engine") -> list[dict[str, Any]]:
     from saleshome.sync.engine import DEFAULT_OBJECTS
 
+    if path not in PATHS:
+        raise ValueError(f"--path must be one of {', '.join(PATHS)}, got {path!r}")
     objects = list(DEFAULT_OBJECTS)
-    with tempfile.TemporaryDirectory(prefix="bench-sync-incremental-") as tmp, sandbox_process(size) as sandbox:
+    flow_lines: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-sync-incremental-") as tmp, sandbox_process(size) as sandbox, \
+            (prefect_server(Path(tmp) / "prefect") if path == "flow" else contextlib.nullcontext()) as api_url:
         home = register_org(sandbox, Path(tmp) / "home")
         full = run_sync(home, label="full-sync")
+        if api_url is not None:
+            flow_home = register_org(sandbox, Path(tmp) / "flow-home")
+            declare_plan(flow_home)
+            flow_full = run_sync(flow_home, label="full-sync-flow", api_url=api_url)
         log(f"simulating {changes:,} changes (not timed)")
         report = sandbox.simulate(changes)
         sandbox.advance_clock(CLOCK_STEP)
@@ -68,6 +94,22 @@ def run(size: int, *, changes: int = DEFAULT_CHANGES) -> list[dict[str, Any]]:
         incremental = run_sync(home, label="incremental-sync")
         checkpoint = deferred_checkpoint_seconds(home)
         ids = compare_ids(sandbox, home, objects, Path(tmp) / "ids")
+        if api_url is not None:
+            flow_incremental = run_sync(flow_home, label="incremental-sync-flow", api_url=api_url)
+            deferred_checkpoint_seconds(flow_home)
+            flow_ids = compare_ids(sandbox, flow_home, objects, Path(tmp) / "flow-ids")
+            flow_lines = [
+                {"metric": "flow_incremental_sync_seconds", "value": flow_incremental.seconds, "unit": "s",
+                 "baseline": "engine_incremental_sync_seconds_same_run", "baseline_value": incremental.seconds},
+                {"metric": "flow_incremental_sync_seconds_vs_flow_full", "value": flow_incremental.seconds,
+                 "unit": "s", "baseline": "flow_full_sync_seconds_same_run", "baseline_value": flow_full.seconds},
+                {"metric": "flow_full_sync_seconds", "value": flow_full.seconds, "unit": "s",
+                 "baseline": "engine_full_sync_seconds_same_run", "baseline_value": full.seconds},
+                {"metric": "flow_rows_changed_by_incremental_sync", "value": flow_incremental.changes_applied,
+                 "unit": "count"},
+                {"metric": "flow_rows_missing_from_warehouse", "value": flow_ids.missing, "unit": "count"},
+                {"metric": "flow_duplicate_ids_in_warehouse", "value": flow_ids.duplicates, "unit": "count"},
+            ]
     return [
         {
             "metric": "incremental_sync_seconds",
@@ -85,4 +127,5 @@ def run(size: int, *, changes: int = DEFAULT_CHANGES) -> list[dict[str, Any]]:
         {"metric": "rows_missing_from_warehouse", "value": ids.missing, "unit": "count"},
         {"metric": "rows_only_in_warehouse_purged_awaiting_reconciliation", "value": ids.extra, "unit": "count"},
         {"metric": "duplicate_ids_in_warehouse", "value": ids.duplicates, "unit": "count"},
+        *flow_lines,
     ]

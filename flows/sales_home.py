@@ -1,11 +1,12 @@
 """The Sales Home flows: each org's pipeline, digests, and housekeeping.
 
-``sales_home(org)``: holding the org's slot (one active run per org), sync the org (the same
-steps as ``flows/sync.py``), refresh its user map, evaluate its notifications over the run's
-change log and celebrate its won deals; then publish the outbox, set the celebration banners
-and keep the celebration messages' permalinks.  A run paused for quota still evaluates what it
-merged, and ends Completed, named "Paused for quota".  ``sales_home_all`` does that for every
-connected org, a few at a time.
+``sales_home(org)``: holding the org's slot (one active run per org), the org's pipeline
+(``saleshome.pipeline.run_org``, what ``saleshome sync`` runs: sync → user map → notifications →
+celebrations), each step a task run (``tasks.steps``); then publish the outbox, set the
+celebration banners and keep the celebration messages' permalinks.  A run paused for quota still
+evaluates what it merged, and ends Completed, named "Paused for quota".  ``sales_home_all`` does
+that for every connected org, a few at a time; ``sync_all_orgs`` (``flows/sync.py``) the same
+without publishing.
 
 ``digest`` (hourly): the time-based notifications of every org, then the digests whose
 recipients' local hour has come, then publish.  ``housekeeping`` (hourly): clear the expired
@@ -30,26 +31,25 @@ from prefect.futures import wait
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.sync import MAX_PARALLEL_ORGS, paused, run_sync
+from flows.states import MAX_PARALLEL_ORGS, paused
 from saleshome.celebrate import BannerStats, CelebrationSummary, PermalinkStats
 from saleshome.config import load_settings
+from saleshome.errors import QuotaExceededError
 from saleshome.notify.evaluate import EvaluationSummary
 from saleshome.operations import DigestRun, HousekeepingRun
+from saleshome.pipeline import run_org
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
 from saleshome.slack.publisher import PublishStats
-from saleshome.sync.engine import SyncResult
+from saleshome.slack.users import MappingReport
+from saleshome.sync.results import SyncResult
 from saleshome.sync.summary import run_line
-from tasks.celebrate import apply_celebration_banners, celebrate_wins, clear_banners, store_celebration_permalinks
+from tasks.celebrate import apply_celebration_banners, clear_banners, store_celebration_permalinks
 from tasks.concurrency import org_slot
-from tasks.notify import (
-    evaluate_notifications,
-    evaluate_scheduled_notifications,
-    refresh_users,
-    report_notifications,
-    send_digests,
-)
+from tasks.credentials import credential_resolvers
+from tasks.notify import evaluate_scheduled_notifications, report_notifications, send_digests
 from tasks.publish import publish_outbox, report_dead_letters
+from tasks.steps import TaskSteps
 
 
 @dataclass
@@ -57,6 +57,7 @@ class SalesHomeRun:
     """What one org's run did, step by step (None: the step did not run)."""
 
     sync: SyncResult
+    users: MappingReport | None = None
     notifications: EvaluationSummary | None = None
     celebrations: CelebrationSummary | None = None
     published: PublishStats | None = None
@@ -67,25 +68,22 @@ class SalesHomeRun:
 # ---------------------------------------------------------------------------------------- flows
 @flow(flow_run_name="sales-home-{org}")
 def sales_home(org: str, publish: bool = True) -> SalesHomeRun | State[Any]:
-    """Sync one org, evaluate its notifications, celebrate its wins; then publish, banners and permalinks."""
-    require_sales_home_for(load_settings())
+    """The org's pipeline (sync, user map, notifications, celebrations); then publish, banners and permalinks."""
+    settings = load_settings()
+    require_sales_home_for(settings)
     with org_slot(org):
-        synced = run_sync(org, None, kind=None)
-        if isinstance(synced, SyncResult):
-            result = synced
-        elif isinstance(synced.data, SyncResult):
-            result = synced.data  # paused for quota: what was merged is evaluated
-        else:
-            return synced  # paused for quota before it began: nothing merged, nothing to evaluate
-        run = SalesHomeRun(result)
-        refresh_users(org)
-        run.notifications = evaluate_notifications(org, result.run_id)
-        run.celebrations = celebrate_wins(org, result.run_id)
+        try:
+            done = run_org(settings, org, resolvers=credential_resolvers(), steps=TaskSteps(settings.workspace))
+        except QuotaExceededError as exc:
+            return paused(exc.message)  # before the run began: nothing merged, nothing to evaluate
+    result = done.sync
+    run = SalesHomeRun(result, done.users, done.notifications, done.celebrations)
     if publish:
         run.published = publish_outbox()
         run.banners = apply_celebration_banners()
         run.permalinks = store_celebration_permalinks(org)
-    report_notifications(org, run.notifications)
+    if run.notifications is not None:
+        report_notifications(org, run.notifications)
     return paused(run_line(result), run) if result.status == "paused_for_quota" else run
 
 
@@ -95,9 +93,14 @@ def sales_home(org: str, publish: bool = True) -> SalesHomeRun | State[Any]:
 )
 def sales_home_all() -> list[State[Any]]:
     """``sales_home`` for every connected org, a few at a time; fails if any org failed (the others still run)."""
+    return each_org(publish=True)
+
+
+def each_org(*, publish: bool) -> list[State[Any]]:
+    """``sales_home`` of every connected org as tasks of the calling flow (its task runner bounds how many at once)."""
     settings = load_settings()
     require_sales_home_for(settings)
-    runs = sales_home_task.map([org.alias for org in list_orgs(settings)])
+    runs = sales_home_task.map([org.alias for org in list_orgs(settings)], publish=publish)
     wait(runs)
     return [run.state for run in runs]
 
@@ -127,6 +130,6 @@ def housekeeping() -> HousekeepingRun:
 
 
 @task(task_run_name="sales-home-{org}", cache_policy=NO_CACHE, persist_result=False)
-def sales_home_task(org: str) -> Any:
-    """One org's ``sales_home`` flow, as a task so that ``sales_home_all`` maps orgs with bounded concurrency."""
-    return sales_home(org)
+def sales_home_task(org: str, publish: bool = True) -> Any:
+    """One org's ``sales_home`` flow, as a task so that the all-orgs flows map orgs with bounded concurrency."""
+    return sales_home(org, publish=publish)

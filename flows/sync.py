@@ -1,13 +1,14 @@
-"""Sync flows: one org, every org (a few at a time), and a backfill of a time window.
+"""Sync flows: one org, every org's pipeline (a few at a time), and a backfill of a time window.
 
-A sync logs in to the org, describes its objects, then for each object reads its windows
-and merges each one (rows, change log and cursor in one transaction), reconciling Ids when
-due; it publishes a summary table, logs one line per object and emits its outcome as a Prefect
-event (``saleshome.sync.completed``, ``.failed``, ``.paused_for_quota``: ``tasks.events``).  A
-spent API budget ends the run "Paused for quota" (a Completed state): the next scheduled run
-resumes it.  Every flow first checks that the workspace's Slack plan includes Sales Home, and fails saying
-which plans do when it does not; each holds its org's slot (``tasks.concurrency``): one active
-run per org, whichever flow it is.
+``sync_org`` and ``backfill`` run the engine's one sync loop (``saleshome.sync.engine.sync_org``)
+with the Prefect step runner (``tasks.steps``): opening the run, each object and the list views
+are task runs; the run publishes a summary table, logs one line per object and emits its outcome
+as a Prefect event (``saleshome.sync.completed``, ``.failed``, ``.paused_for_quota``:
+``tasks.events``).  A spent API budget ends the run "Paused for quota" (a Completed state): the
+next scheduled run resumes it.  ``sync_all_orgs`` runs every org's pipeline (sync → user map →
+notifications → celebrations, ``flows.sales_home``) without publishing.  Every flow first checks
+that the workspace's Slack plan includes Sales Home, and fails saying which plans do when it does
+not; each holds its org's slot (``tasks.concurrency``): one active run per org, whichever flow it is.
 """
 
 from __future__ import annotations
@@ -16,38 +17,24 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.futures import wait
-from prefect.states import Completed, State
+from prefect import flow
+from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from saleshome.config import load_settings
+from flows.sales_home import each_org
+from flows.states import MAX_PARALLEL_ORGS, paused
+from saleshome.config import Settings, load_settings
 from saleshome.errors import QuotaExceededError
-from saleshome.salesforce.schema import ObjectSchema
-from saleshome.settings.orgs import get_org, list_orgs
+from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.sync.engine import (
-    ObjectResult,
-    SyncResult,
-    SyncRun,
-    begin_object,
-    expected_rows,
-    finish_object,
-    materialise_lists,
-    objects_to_sync,
-    record_window,
-    recording_outcome,
-)
+from saleshome.sync import engine
+from saleshome.sync.results import SyncResult
 from saleshome.sync.summary import run_line
-from tasks.artifacts import ProgressArtifact, flow_logger, log_object, publish_summary
 from tasks.concurrency import org_slot
-from tasks.events import emit_sync_not_started, emit_sync_outcome
-from tasks.sync import describe_objects, extract_window, load_window, open_sync_run, plan_windows, reconcile
+from tasks.credentials import credential_resolvers
+from tasks.steps import TaskSteps
 
-MAX_PARALLEL_ORGS = 4  # orgs synced at once by sync_all_orgs (threads of one process)
-PAUSED_FOR_QUOTA = "Paused for quota"
 _OBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -55,9 +42,10 @@ _OBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 @flow(flow_run_name="sync-{org}")
 def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> SyncResult | State[Any]:
     """Sync one org: its objects' changes since their cursors (or everything with ``full``)."""
-    require_sales_home_for(load_settings())
+    settings = load_settings()
+    require_sales_home_for(settings)
     with org_slot(org):
-        return run_sync(org, objects, kind="full" if full else None, full=full)
+        return run_sync(settings, org, objects, full=full)
 
 
 @flow(
@@ -65,12 +53,9 @@ def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> 
     task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_ORGS),  # type: ignore[arg-type]  # invariant generic
 )
 def sync_all_orgs() -> list[State[Any]]:
-    """Sync every connected org, a few at a time; the run fails if any org failed (the others still sync)."""
-    settings = load_settings()
-    require_sales_home_for(settings)
-    runs = sync_org_task.map([org.alias for org in list_orgs(settings)])
-    wait(runs)
-    return [run.state for run in runs]
+    """Every connected org's pipeline without publishing (what ``saleshome sync`` runs), a few at a time; the run
+    fails if any org failed (the others still run)."""
+    return each_org(publish=False)
 
 
 class BackfillParameters(BaseModel):
@@ -109,63 +94,19 @@ def backfill(request: BackfillParameters) -> SyncResult | State[Any]:
     require_sales_home_for(settings)
     get_org(settings, request.org)  # fail fast, naming the connected orgs
     with org_slot(request.org):
-        return run_sync(request.org, request.objects, kind="backfill", window=(request.start, request.end),
+        return run_sync(settings, request.org, request.objects, window=(request.start, request.end),
                         notify=request.notify)
 
 
-@task(task_run_name="sync-{org}", cache_policy=NO_CACHE, persist_result=False)
-def sync_org_task(org: str) -> Any:
-    """One org's sync flow, as a task so that ``sync_all_orgs`` can map orgs with bounded concurrency."""
-    return sync_org(org)
-
-
-# ---------------------------------------------------------------------------------------- the steps
+# ---------------------------------------------------------------------------------------- the engine's runner
 def run_sync(
-    alias: str, objects: list[str] | None, *, kind: str | None, full: bool = False,
+    settings: Settings, alias: str, objects: list[str] | None, *, full: bool = False,
     window: tuple[datetime, datetime] | None = None, notify: bool = False,
 ) -> SyncResult | State[Any]:
-    """Open the run, sync each described object, close the run; publish the summary and the outcome's event
-    (whatever the outcome)."""
-    settings = load_settings()
+    """The engine's one sync loop, its steps as task runs; a spent budget ends the run "Paused for quota"."""
     try:
-        run = open_sync_run(settings, alias, kind=kind, notify=notify)
-    except Exception as exc:  # a refused login, a spent budget: the run could not start
-        emit_sync_not_started(alias, settings.workspace, kind, exc)
-        if isinstance(exc, QuotaExceededError):
-            return paused(exc.message)
-        raise
-    result = SyncResult(alias, run.run_id, run.kind)
-    try:
-        with recording_outcome(run, result):
-            schemas = describe_objects(run, objects_to_sync(run, objects))
-            if run.kind == "initial":
-                run.progress = ProgressArtifact(alias, [s.name for s in schemas])
-            for schema in schemas:
-                result.objects.append(sync_object(run, schema, full=full, window=window))
-                log_object(alias, result.objects[-1])
-            materialise_lists(run)
-    finally:
-        publish_summary(result)  # failed runs too: what was synced before the failure
-        emit_sync_outcome(result, settings.workspace)  # saleshome.sync.completed, .failed or .paused_for_quota
+        result = engine.sync_org(settings, alias, objects=objects, full=full, backfill=window, notify=notify,
+                                 resolvers=credential_resolvers(), steps=TaskSteps(settings.workspace))
+    except QuotaExceededError as exc:  # before the run began: nothing merged
+        return paused(exc.message)
     return paused(run_line(result), result) if result.status == "paused_for_quota" else result
-
-
-def sync_object(
-    run: SyncRun, schema: ObjectSchema, *, full: bool, window: tuple[datetime, datetime] | None,
-) -> ObjectResult:
-    """One object: plan its windows, extract and load each one (a task each), reconcile Ids when due."""
-    sync = begin_object(run, schema, backfill=window is not None)
-    windows, total = plan_windows(run, schema, full=full, backfill=window)
-    for each in windows:
-        expected = expected_rows(total, len(windows))
-        batch = extract_window(run, schema, each, expected_rows=expected)
-        stats = load_window(run, schema, each, batch, initial=sync.initial)
-        record_window(run, sync, batch.path, stats, expected=expected, total=total)
-    purged = reconcile(run, schema) if window is None and not full else 0
-    return finish_object(run, sync, purged=purged)
-
-
-def paused(message: str, result: object = None) -> State[Any]:
-    """The final state of a run stopped by the API budget: Completed, named "Paused for quota"."""
-    flow_logger().warning(f"{PAUSED_FOR_QUOTA}: {message}")
-    return Completed(name=PAUSED_FOR_QUOTA, message=f"{PAUSED_FOR_QUOTA}: {message}", data=result)

@@ -1,7 +1,8 @@
-"""One org's pipeline step, Prefect-free: sync → user map → notifications → celebrations.
+"""One org's pipeline, Prefect-free: sync → user map → notifications → celebrations.
 
-:func:`run_org` is what ``saleshome sync`` runs for each org; the Prefect flow
-``flows/sales_home.py`` runs the same steps as tasks, then publishes.  After a sync that ended
+:func:`run_org` is the one definition: ``saleshome sync`` runs it for each org, and so do the
+Prefect flows ``sales_home``, ``sales_home_all`` and ``sync_all_orgs`` (``flows/sales_home.py``),
+whose step runner (``tasks/steps.py``) makes each step a task run.  After a sync that ended
 (completed, or paused for quota: what was merged stays merged), the steps read every change
 committed since they last looked — a watermark over the org's change log
 (:mod:`saleshome.warehouse.watermarks`), so the changes of a run that failed or was killed
@@ -35,7 +36,9 @@ from saleshome.notify.evaluate import EvaluationSummary, evaluate
 from saleshome.salesforce.credentials import Resolver
 from saleshome.slack.publisher import web_client
 from saleshome.slack.users import MappingReport, SalesforceUser, refresh_user_map
-from saleshome.sync.engine import Progress, SyncResult, sync_org
+from saleshome.sync.engine import sync_org
+from saleshome.sync.results import Progress, SyncResult
+from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 
@@ -144,29 +147,34 @@ def celebrate_run(settings: Settings, alias: str, run_id: str | None = None, *,
         return summary
 
 
-def after_sync(settings: Settings, result: SyncResult, *, now: datetime | None = None) -> OrgRunSummary:
+def after_sync(settings: Settings, result: SyncResult, *, now: datetime | None = None,
+               steps: StepRunner = INLINE) -> OrgRunSummary:
     """The steps after a sync run: user map, notifications, celebrations (see the module docstring)."""
     summary = OrgRunSummary(result)
+    alias, run_id = result.alias, result.run_id
     if result.status not in EVALUATED_STATUSES:
         summary.notes.append(f"sync {result.status}: what it committed is evaluated after the next run")
         return summary
-    summary.users = refresh_org_users(settings, result.alias, now=now)
+    summary.users = steps.run(Step.USERS, alias, lambda: refresh_org_users(settings, alias, now=now))
     if summary.users is None:
         summary.notes.append(NO_BOT_TOKEN)
-    summary.notifications = evaluate(settings, result.alias, result.run_id, now=now)
-    summary.celebrations = celebrate_run(settings, result.alias, result.run_id, now=now)
+    summary.notifications = steps.run(Step.NOTIFICATIONS, alias, lambda: evaluate(settings, alias, run_id, now=now))
+    summary.celebrations = steps.run(Step.CELEBRATIONS, alias,
+                                     lambda: celebrate_run(settings, alias, run_id, now=now))
     return summary
 
 
 def run_org(
     settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False, notify: bool = False,
     resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None, now: datetime | None = None,
+    steps: StepRunner = INLINE,
 ) -> OrgRunSummary:
     """Sync one org, then refresh its user map, evaluate its notifications and celebrate its wins.
 
-    ``notify``: let an initial or full sync notify too (they are silent by default).  Raises what
-    :func:`saleshome.sync.engine.sync_org` raises (a refused login, a spent quota before the start).
+    ``notify``: let an initial or full sync notify too (they are silent by default); ``steps``: how
+    each step runs (inline, or as Prefect task runs).  Raises what :func:`saleshome.sync.engine.sync_org`
+    raises (a refused login, a spent quota before the start, a failed run).
     """
     result = sync_org(settings, alias, objects=objects, full=full, notify=notify, resolvers=resolvers,
-                      progress=progress)
-    return after_sync(settings, result, now=now)
+                      progress=progress, steps=steps)
+    return after_sync(settings, result, now=now, steps=steps)

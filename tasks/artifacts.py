@@ -13,7 +13,7 @@ from prefect.artifacts import create_progress_artifact, create_table_artifact, u
 from prefect.context import FlowRunContext
 from prefect.logging import get_run_logger
 
-from saleshome.sync.engine import ObjectResult, SyncResult
+from saleshome.sync.results import ObjectResult, SyncResult
 from saleshome.sync.summary import object_line, run_line, summary_rows
 
 

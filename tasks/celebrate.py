@@ -1,4 +1,7 @@
-"""Celebration tasks: one org's wins of a run, the banners, the permalinks, the banner expiry.
+"""Celebration tasks: the banners, the permalinks, the banner expiry; the report of a run's wins.
+
+The wins themselves are celebrated by a step of the org's pipeline (``tasks.steps``), which
+reports them with :func:`report_celebrations`.
 
 The table artifacts: ``celebration-summary-<alias>`` (what the run's wins became) and
 ``celebrations-<alias>`` (the org's celebrations of the last three days: owner, opportunity,
@@ -28,7 +31,7 @@ from saleshome.config import load_settings
 from saleshome.operations import NO_ADMIN_TOKEN, keep_permalinks, set_banners
 from saleshome.operations import clear_banners as clear_expired
 from saleshome.operations.delivery import banners_line, permalinks_line
-from saleshome.pipeline import celebrate_run, celebrations_line
+from saleshome.pipeline import celebrations_line
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
 from tasks.events import emit_celebrations_queued
@@ -54,16 +57,11 @@ def summary_rows(summary: CelebrationSummary) -> list[dict[str, Any]]:
     )]
 
 
-@task(task_run_name="celebrate-{alias}", **_TASK)
-def celebrate_wins(alias: str, run_id: str) -> CelebrationSummary:
-    """The run's won deals → celebration messages and banners, queued in one transaction."""
-    settings = load_settings()
-    summary = celebrate_run(settings, alias, run_id)
-    (get_run_logger().warning if summary.skipped else get_run_logger().info)(celebrations_line(summary))
-    create_table_artifact(key=celebration_summary_key(alias), table=summary_rows(summary),
-                          description=f"**{celebrations_line(summary)}** (run `{run_id}`)")
-    emit_celebrations_queued(summary, settings.workspace)
-    return summary
+def report_celebrations(summary: CelebrationSummary, workspace: str) -> None:
+    """The table artifact ``celebration-summary-<alias>`` of what the run's wins became, and its event."""
+    create_table_artifact(key=celebration_summary_key(summary.alias), table=summary_rows(summary),
+                          description=f"**{celebrations_line(summary)}** (run `{summary.run_id}`)")
+    emit_celebrations_queued(summary, workspace)
 
 
 @task(task_run_name="banners", **_TASK)

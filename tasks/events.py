@@ -31,7 +31,7 @@ from saleshome.celebrate import CelebrationSummary
 from saleshome.errors import QuotaExceededError, SalesHomeError
 from saleshome.notify.evaluate import EvaluationSummary
 from saleshome.slack.publisher import PublishStats
-from saleshome.sync.engine import SyncResult
+from saleshome.sync.results import SyncResult
 
 SYNC_COMPLETED = "saleshome.sync.completed"
 SYNC_FAILED = "saleshome.sync.failed"

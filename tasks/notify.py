@@ -1,10 +1,11 @@
-"""Notification tasks: the user map, one evaluation of an org's notifications, digests.
+"""Notification tasks: the time-based notifications, the digests, the notification dashboard.
 
-Each task is one batch (an org's whole change log of a run, every due digest), retries only
-what is retriable, and reports in the flow run: a log line and, per org (:func:`report_notifications`, once the run
-has published), the table artifact ``notification-summary-<alias>`` (per notification: matched, queued, delivered, failed, blocked,
-pending, last fired, 24 h and 7 days, and what this run matched and queued).  Each evaluation over a
-sync run emits ``saleshome.notifications.evaluated`` (``tasks.events``).
+Each task is one batch (an org's time-based notifications, every due digest), retries only what
+is retriable, and reports in the flow run: a log line and, per org (:func:`report_notifications`,
+once the run has published), the table artifact ``notification-summary-<alias>`` (per
+notification: matched, queued, delivered, failed, blocked, pending, last fired, 24 h and 7 days,
+and what this run matched and queued).  The change-based evaluation after a sync is a step of the
+org's pipeline (``tasks.steps``), which logs it and emits ``saleshome.notifications.evaluated``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ from prefect.logging import get_run_logger
 
 from saleshome.config import load_settings
 from saleshome.notify.digest import DigestSummary, run_digests
-from saleshome.notify.evaluate import EvaluationSummary, evaluate, evaluate_scheduled
+from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
 from saleshome.notify.stats import stats_artifact_rows
-from saleshome.pipeline import NO_BOT_TOKEN, notifications_line, refresh_org_users, users_line
-from saleshome.slack.users import MappingReport
+from saleshome.pipeline import notifications_line
 from saleshome.warehouse.control import ControlDB
 from tasks.errors import retry_options
-from tasks.events import emit_notifications_evaluated
 
 _TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
 
@@ -53,26 +52,6 @@ def report_notifications(alias: str, summary: EvaluationSummary) -> None:
     """The table artifact ``notification-summary-<alias>`` (after publishing: delivered counts are current)."""
     create_table_artifact(key=notification_summary_key(alias), table=notification_rows(alias, summary),
                           description=f"**{notifications_line(summary)}** (run `{summary.run_id or 'scheduled'}`)")
-
-
-@task(task_run_name="users-{alias}", **_TASK)
-def refresh_users(alias: str) -> MappingReport | None:
-    """Map the org's Salesforce users to Slack users by email (only new, changed or stale entries)."""
-    report = refresh_org_users(load_settings(), alias)
-    get_run_logger().info(users_line(alias, report) if report else f"{alias}: {NO_BOT_TOKEN}")
-    return report
-
-
-@task(task_run_name="evaluate-{alias}", **_TASK)
-def evaluate_notifications(alias: str, run_id: str) -> EvaluationSummary:
-    """Every enabled change-based notification of the org over the run's change log → outbox and digest items."""
-    settings = load_settings()
-    summary = evaluate(settings, alias, run_id)
-    get_run_logger().info(notifications_line(summary))
-    for warning in summary.warnings:
-        get_run_logger().warning(f"{alias}: {warning}")
-    emit_notifications_evaluated(summary, settings.workspace)
-    return summary
 
 
 @task(task_run_name="evaluate-scheduled-{alias}", **_TASK)

@@ -57,3 +57,19 @@ def test_benchmark_options_reach_run_and_unknown_ones_are_refused() -> None:
         parse_options(["--changes"])
     with pytest.raises(BenchmarkError, match="takes no option --changes"):
         run_benchmark("sync_full", 10, {"changes": 5})  # refused before anything runs
+
+
+def test_the_flow_path_syncs_the_same_rows_as_the_engine_path() -> None:
+    """``--path flow``: the Prefect flow against a Prefect server the benchmark starts, beside the engine."""
+    from bench import sync_incremental
+
+    lines = _by_metric("sync_incremental", sync_incremental.run(SIZE, changes=100, path="flow"))
+    assert lines["flow_incremental_sync_seconds"]["baseline"] == "engine_incremental_sync_seconds_same_run"
+    assert lines["flow_full_sync_seconds"]["baseline"] == "engine_full_sync_seconds_same_run"
+    assert lines["flow_incremental_sync_seconds_vs_flow_full"]["baseline"] == "flow_full_sync_seconds_same_run"
+    # the same changes reached both homes, every row once
+    assert lines["flow_rows_changed_by_incremental_sync"]["value"] == lines["rows_changed_by_incremental_sync"]["value"]
+    assert lines["flow_rows_missing_from_warehouse"]["value"] == 0
+    assert lines["flow_duplicate_ids_in_warehouse"]["value"] == 0
+    with pytest.raises(ValueError, match="--path must be one of engine, flow"):
+        sync_incremental.run(SIZE, path="prefect")

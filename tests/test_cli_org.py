@@ -25,7 +25,7 @@ import duckdb
 import pytest
 import requests
 
-from saleshome.cli import AuthChoice
+from saleshome.cli.org import AuthChoice
 from saleshome.config import Settings, load_settings
 from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import saleshome.demo
+import saleshome
+from saleshome.cli.demo import EXAMPLE_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,8 +30,8 @@ def test_the_wheel_ships_the_example_settings_where_the_demo_reads_them(tmp_path
     site = tmp_path / "site-packages"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
-    # saleshome/demo.py finds the example relative to itself: the same relative path inside the installed wheel
-    relative = saleshome.demo.EXAMPLE_SETTINGS.relative_to(Path(saleshome.demo.__file__).resolve().parents[1])
+    # saleshome/cli/demo.py finds the example relative to the package: the same relative path inside the installed wheel
+    relative = EXAMPLE_SETTINGS.relative_to(Path(saleshome.__file__).resolve().parents[1])
     installed = site / relative
     assert installed.is_file(), f"{relative} is not in {wheel.name}"
     assert installed.read_text(encoding="utf-8") == (ROOT / "examples" / "sales-home.yaml").read_text(encoding="utf-8")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from saleshome.cli import STATUS_DEAD_LETTERS, app
+from saleshome.cli import app
+from saleshome.cli.status import STATUS_DEAD_LETTERS
 from saleshome.config import Settings, load_settings
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.sync.runs import this_host

@@ -14,7 +14,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "saleshome"
 SANDBOX = "saleshome.sandbox"
-STARTS_SANDBOXES = {"saleshome.cli", "saleshome.demo"}
+STARTS_SANDBOXES = {"saleshome.cli.sandbox", "saleshome.cli.demo"}
 SHARED = {"saleshome", "saleshome.errors"}  # the error tree: how the CLI reports (no client code)
 
 

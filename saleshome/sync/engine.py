@@ -1,7 +1,8 @@
 """Incremental sync of one org: describe → windows → extract (REST or Bulk) → merge, per object.
 
-The steps are separate functions so that Prefect tasks can wrap them one by one
-(``tasks/sync.py``); :func:`sync_org` chains them for the CLI and tests.
+:func:`sync_org` is the only sync loop: the CLI, the tests, the benchmarks and the Prefect flows
+run it.  It hands each step (open the run, sync one object, materialise the lists) to a
+:class:`saleshome.sync.steps.StepRunner`: inline by default, as Prefect task runs under a flow.
 
 Windows: each object reads ``[cursor - lookback, signpost)`` with signpost = Salesforce
 server time at run start minus a safety lag (Meltano's signpost, Airbyte's closed windows and
@@ -21,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -38,7 +40,9 @@ from saleshome.settings.lists import default_list_views_in
 from saleshome.settings.listviews import materialise_default_list_views
 from saleshome.settings.model import ListViewRef
 from saleshome.settings.orgs import Org, connect, get_org
+from saleshome.sync.results import ObjectResult, Progress, SyncResult
 from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run_row
+from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
 
@@ -48,9 +52,6 @@ DEFAULT_OBJECTS = (
 
 PREFETCH_THREADS = 2  # objects described, counted and read ahead of the one being loaded
 LOAD_THREADS = 2  # small objects loaded at once, each on a connection of its own
-
-Progress = Callable[[str, int, int], None]  # (object, rows done, rows expected)
-
 
 class QuotaPaused(QuotaExceededError):
     """The org's remaining daily API requests fell under the reserve: the run pauses, not fails."""
@@ -76,44 +77,6 @@ class Window:
 
 
 @dataclass
-class ObjectResult:
-    object: str
-    path: str = "none"
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    undeleted: int = 0
-    purged: int = 0
-    rows_read: int = 0
-    cursor_before: datetime | None = None
-    cursor_after: datetime | None = None
-    api_calls: int = 0
-    seconds: float = 0.0
-    windows: int = 0
-    schema_changes: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def add(self, stats: MergeStats) -> None:
-        self.inserted += stats.inserted
-        self.updated += stats.updated
-        self.deleted += stats.deleted
-        self.undeleted += stats.undeleted
-
-
-@dataclass
-class SyncResult:
-    alias: str
-    run_id: str
-    kind: str
-    status: str = "running"  # completed, failed, paused_for_quota
-    objects: list[ObjectResult] = field(default_factory=list)
-    api_calls: int = 0
-    api_usage: tuple[int, int] | None = None
-    error: str | None = None
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass
 class SyncRun:
     """Everything one run of one org holds: client, open warehouse, signpost, settings."""
 
@@ -127,7 +90,7 @@ class SyncRun:
     signpost: datetime
     progress: Progress | None = None
     rest_only: set[str] = field(default_factory=set)  # objects Bulk API 2.0 refused in this run
-    object_state_at_close: bool = False  # True: objects' status rows are written with the run's (one transaction)
+    steps: StepRunner = INLINE  # how each step runs (inline, or as a Prefect task run)
     current_object: str | None = None  # the object being described, read or loaded (main thread)
     failed_object: ObjectResult | None = None  # the object whose error ended the run (its state row says why)
     referenced_objects: list[str] | None = None  # what the org's settings reference, read as the run opened
@@ -191,17 +154,6 @@ def _log_in(org: Org, resolvers: Mapping[str, Resolver] | None) -> SalesforceCli
     if "Max" in daily and "Remaining" in daily:
         client.usage = (int(daily["Max"]) - int(daily["Remaining"]), int(daily["Max"]))
     return client
-
-
-def describe_objects(run: SyncRun, objects: list[str]) -> list[ObjectSchema]:
-    """Describe each object and bring its table to the described columns."""
-    schemas = []
-    for name in objects:
-        run.current_object = name
-        schema = object_schema(run.client.describe(name))
-        schemas.append(schema)
-    run.current_object = None
-    return schemas
 
 
 def check_budget(run: SyncRun) -> None:
@@ -407,7 +359,8 @@ def sync_objects(
     Objects read in one small REST window are loaded two at a time (:func:`_small`), each by a
     loader thread on a connection of its own: one's table scan runs while the other waits on its
     short statements and commits.  Every window stays one transaction of its own; a larger object
-    is loaded alone, once the others are done (memory stays under the sync's limit).
+    is loaded alone, once the others are done (memory stays under the sync's limit).  Each object
+    is one step of ``run.steps`` (:func:`object_step`).
     """
     states = {name: run.warehouse.cursor_state(name) for name in names}
     if not names:
@@ -422,8 +375,8 @@ def sync_objects(
         handle = handles.get(threading.get_ident())
         if handle is None:
             handle = handles[threading.get_ident()] = run.warehouse.cursor()
-        return sync_object(replace(run, warehouse=handle), prefetched.schema, full=full, backfill=backfill,
-                           prefetched=prefetched)
+        return object_step(replace(run, warehouse=handle), prefetched.schema.name, lambda: prefetched,
+                           full=full, backfill=backfill)
 
     run.current_object = names[0]
     first = ahead(names[0])
@@ -438,19 +391,20 @@ def sync_objects(
 
         later = [(name, pool.submit(ahead, name)) for name in names[1:]]
         try:
-            yield sync_object(run, first.schema, full=full, backfill=backfill, prefetched=first)
+            yield object_step(run, names[0], lambda: first, full=full, backfill=backfill)
             for name, future in later:
                 run.current_object = name  # a prefetch error is this object's
-                done = future.result()
-                if _small(done):
-                    loading.append((name, loaders.submit(load, done)))
+                done = None if future.exception() is not None else future.result()
+                if done is not None and _small(done):
+                    # the step runs in the loader's thread, in a copy of this thread's context (a flow's)
+                    loading.append((name, loaders.submit(copy_context().run, load, done)))
                     if len(loading) == LOAD_THREADS:
                         yield finished()
                     continue
                 while loading:
                     yield finished()
                 run.current_object = name
-                yield sync_object(run, done.schema, full=full, backfill=backfill, prefetched=done)
+                yield object_step(run, name, future.result, full=full, backfill=backfill)
             while loading:
                 yield finished()
         finally:
@@ -463,21 +417,40 @@ def sync_objects(
                 handle.close()
 
 
+def object_step(
+    run: SyncRun, name: str, prefetched: Callable[[], Prefetched], *, full: bool,
+    backfill: tuple[datetime, datetime] | None,
+) -> ObjectResult:
+    """One object as one step of ``run.steps``: its first attempt loads what was read ahead (raising what
+    reading it raised); a retried attempt reads the object afresh from its committed cursor."""
+    attempts = 0
+
+    def attempt() -> ObjectResult:
+        nonlocal attempts
+        attempts += 1
+        run.current_object = name
+        ready = prefetched() if attempts == 1 else prefetch_object(
+            run, name, run.warehouse.cursor_state(name), full=full, backfill=backfill)
+        return sync_object(run, ready.schema, full=full, backfill=backfill, prefetched=ready)
+
+    return run.steps.run(Step.OBJECT, run.org.alias, attempt, obj=name)
+
+
 def _small(prefetched: Prefetched) -> bool:
     """Read already, in one REST window: loaded beside another object (no Bulk load, no slices)."""
     return prefetched.first is not None and prefetched.first[0] == "rest"
 
 
 def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
-    """Record the run's outcome in the control database and release the warehouse."""
+    """Record the run's outcome in the control database (the objects' state rows with it, in one
+    transaction), release the warehouse, and tell the step runner."""
     if run.heartbeat is not None:
         run.heartbeat.stop()  # the row is ours alone from here
     result.api_calls = run.client.calls
     result.api_usage = run.client.usage
     now = datetime.now(UTC)
     with run.control.transaction() as db:
-        if run.object_state_at_close:
-            write_object_states(run, db, result.objects)
+        write_object_states(run, db, result.objects)
         if run.failed_object is not None:
             write_object_error(run, db, run.failed_object)
         db.execute("UPDATE sync_runs SET ended_at = ?, status = ?, api_calls = ?, error = ? WHERE run_id = ?",
@@ -493,6 +466,7 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
                        [run.org.alias, result.api_usage[0], result.api_usage[1], now])
     run.warehouse.close(checkpoint=run.kind in ("initial", "full"))
     shutil.rmtree(run.staging, ignore_errors=True)
+    run.steps.closed(result)
     return result
 
 
@@ -501,20 +475,30 @@ def sync_org(
     settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False,
     backfill: tuple[datetime, datetime] | None = None, notify: bool = False,
     resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None,
+    steps: StepRunner = INLINE,
 ) -> SyncResult:
-    """Sync one org end to end (what ``saleshome sync`` and the tests run)."""
+    """Sync one org end to end: the one sync loop (``saleshome sync``, the flows, the tests, the benchmarks).
+
+    Raises what stopped the run from starting (a refused login, a spent budget, a held file: the org
+    records why) and what failed it (after closing it); a run paused for quota returns, its status
+    saying so."""
     kind = "backfill" if backfill is not None else ("full" if full else None)
     try:
-        run = open_run(settings, alias, kind=kind, notify=notify, resolvers=resolvers, progress=progress)
-    except SalesHomeError as exc:  # a refused login, a spent quota, a held file: `status` shows why
-        note_org_error(settings, alias, exc)
+        run = steps.run(Step.OPEN, alias, lambda: open_run(settings, alias, kind=kind, notify=notify,
+                                                           resolvers=resolvers, progress=progress))
+    except Exception as exc:
+        if isinstance(exc, SalesHomeError):  # `status` shows why
+            note_org_error(settings, alias, exc)
+        steps.not_started(alias, kind, exc)
         raise
+    run.steps = steps
     result = SyncResult(alias, run.run_id, run.kind)
-    run.object_state_at_close = True
     with recording_outcome(run, result):
-        for done in sync_objects(run, objects_to_sync(run, objects), full=full, backfill=backfill):
+        names = objects_to_sync(run, objects)
+        run.progress = run.progress or steps.planned(alias, run.kind, names)
+        for done in sync_objects(run, names, full=full, backfill=backfill):
             result.objects.append(done)
-        materialise_lists(run)
+        steps.run(Step.LISTS, alias, lambda: materialise_lists(run))
     return result
 
 
@@ -526,7 +510,6 @@ def materialise_lists(run: SyncRun) -> None:
 
 
 # ---------------------------------------------------------------------------------------- bookkeeping
-# (shared with the Prefect flow, which runs each window's extract and load as tasks of their own)
 SETTINGS_OBJECTS_SQL = """
     SELECT DISTINCT object FROM (
         SELECT unnest(objects) AS object FROM org_settings WHERE alias = ?
@@ -612,8 +595,6 @@ def finish_object(run: SyncRun, sync: ObjectSync, *, purged: int = 0, api_calls:
     result.cursor_after = run.warehouse.cursor_state(result.object).cursor
     result.api_calls = run.client.calls - sync.calls_before if api_calls is None else api_calls
     result.seconds = time.perf_counter() - sync.started
-    if not run.object_state_at_close:
-        save_object_state(run, result)
     run.current_object = None
     return result
 
@@ -656,18 +637,9 @@ def _control(settings: Settings) -> ControlDB:
     return ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
 
 
-def save_object_state(run: SyncRun, result: ObjectResult) -> None:
-    with run.control.transaction() as db:
-        write_object_state(run, db, result)
-
-
-def write_object_state(run: SyncRun, db: duckdb.DuckDBPyConnection, result: ObjectResult) -> None:
-    """The object's row in ``object_state`` (what ``saleshome status`` shows), in the caller's transaction."""
-    write_object_states(run, db, [result])
-
-
 def write_object_states(run: SyncRun, db: duckdb.DuckDBPyConnection, results: list[ObjectResult]) -> None:
-    """:func:`write_object_state` of several objects, in one statement (an object named twice: its last result)."""
+    """The objects' rows in ``object_state`` (what ``saleshome status`` shows), in the caller's transaction, in
+    one statement (an object named twice: its last result)."""
     latest = {r.object: r for r in results}
     if not latest:
         return

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from saleshome.settings.orgs import Org
-from saleshome.sync.engine import SyncResult
+from saleshome.sync.results import SyncResult
 from saleshome.sync.status import STATUS_COLUMNS, OrgStatus, object_status_row, org_headline, runs_line
 from saleshome.sync.summary import SUMMARY_COLUMNS, format_moment, run_line, summary_rows
 

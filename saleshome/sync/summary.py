@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from saleshome.sync.engine import ObjectResult, SyncResult
+from saleshome.sync.results import ObjectResult, SyncResult
 from saleshome.sync.states import PATH_LABELS, RunState
 
 SUMMARY_COLUMNS = (

@@ -23,7 +23,8 @@ from prefect.events.schemas.automations import AutomationCore, EventTrigger
 from prefect.events.schemas.events import Resource, ResourceSpecification
 
 from flows.sales_home import SalesHomeRun, sales_home
-from flows.sync import PAUSED_FOR_QUOTA, sync_org
+from flows.states import PAUSED_FOR_QUOTA
+from flows.sync import sync_org
 from saleshome.celebrate import CelebrationSummary
 from saleshome.config import Settings, load_settings
 from saleshome.errors import QuotaExceededError
@@ -33,7 +34,7 @@ from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.slack.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.slack.publisher import PublishStats
-from saleshome.sync.engine import SyncResult
+from saleshome.sync.results import SyncResult
 from saleshome.warehouse.control import ControlDB
 from tasks.events import (
     EVENTS,

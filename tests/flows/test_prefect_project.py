@@ -110,7 +110,7 @@ def test_importing_the_flows_creates_nothing(tmp_path: Path) -> None:
     """No Sales Home file, connection or client is created at import (run in an empty directory)."""
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    script = ("import flows.sync, flows.sales_home, flows.publish, tasks.sync, tasks.artifacts, tasks.credentials, "
+    script = ("import flows.sync, flows.sales_home, flows.states, flows.publish, tasks.steps, tasks.artifacts, tasks.credentials, "
               "tasks.errors, tasks.notify, tasks.celebrate, tasks.concurrency, deployments.serve, saleshome.pipeline")
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120,

@@ -11,7 +11,7 @@ import pytest
 from prefect import Flow
 from prefect.tasks import Task
 
-MODULES = ("flows.sync", "flows.sales_home", "flows.publish", "tasks.sync", "tasks.notify", "tasks.celebrate",
+MODULES = ("flows.sync", "flows.sales_home", "flows.publish", "tasks.steps", "tasks.notify", "tasks.celebrate",
            "tasks.publish")
 ORG_PARAMETERS = {"org": "{org}", "alias": "{alias}", "run": "{run.org.alias}", "request": "{request.org}"}
 # Runs that work across every org of the workspace (the outbox, banners, digests, housekeeping), named for it.
@@ -46,4 +46,4 @@ def test_each_run_name_carries_its_org_and_object(name: str, run: Any) -> None:
 def test_every_flow_and_task_is_checked() -> None:
     names = {name.rsplit(".", 1)[1] for name, _ in runs()}
     assert names >= CROSS_ORG
-    assert {"sales_home", "sync_org", "backfill", "extract_window", "load_window", "evaluate_notifications"} <= names
+    assert {"sales_home", "sync_org", "backfill", "step", "evaluate_scheduled_notifications"} <= names

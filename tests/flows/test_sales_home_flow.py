@@ -136,7 +136,7 @@ def test_sales_home_notifies_celebrates_and_publishes_once(
     run_id = flow_run_id(state)
     names = task_run_names(run_id)
     for name in (f"users-{ALIAS}", f"evaluate-{ALIAS}", f"celebrate-{ALIAS}", "publish-outbox", "banners",
-                 f"permalinks-{ALIAS}", f"notification-summary-{ALIAS}", f"extract-{ALIAS}-Opportunity"):
+                 f"permalinks-{ALIAS}", f"notification-summary-{ALIAS}", f"sync-{ALIAS}-Opportunity"):
         assert name in names, (name, names)
     found = artifacts(run_id)
     stats = {r["notification"]: r for r in table(found[notification_summary_key(ALIAS)])}

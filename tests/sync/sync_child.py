@@ -19,7 +19,8 @@ import sys
 import threading
 
 from saleshome.config import load_settings
-from saleshome.sync.engine import Progress, sync_org
+from saleshome.sync.engine import sync_org
+from saleshome.sync.results import Progress
 
 
 def held_progress() -> Progress:

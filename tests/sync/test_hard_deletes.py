@@ -11,7 +11,8 @@ import pytest
 
 from saleshome.config import load_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.sync.engine import ObjectResult, SyncResult, sync_org
+from saleshome.sync.engine import sync_org
+from saleshome.sync.results import ObjectResult, SyncResult
 
 from .conftest import assert_same_as_org, connect_org, control, our_rows, settle
 

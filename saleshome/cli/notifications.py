@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from saleshome.cli_settings import ActorOption, _actor, _ready
+from saleshome.cli.common import ActorOption, acting_user, ready
 
 if TYPE_CHECKING:
     from saleshome.notify.catalog import NotificationSpec
 
-notifications_app = typer.Typer(
+app = typer.Typer(
     help="Admin-created notifications: templates, create, edit, delete, enable, disable, list, show, stats.",
     no_args_is_help=True,
 )
@@ -154,7 +154,7 @@ def _file(path: Path | None) -> dict[str, Any]:
     return read_yaml_mapping(path, expected="template, object, options, conditions, recipients, delivery, ...")
 
 
-@notifications_app.command("templates")
+@app.command("templates")
 def templates() -> None:
     """List the templates, their options and what they watch."""
     from rich.console import Console
@@ -168,7 +168,7 @@ def templates() -> None:
     console.print(listing("Notification templates", columns, [list(r.values()) for r in rows], width=console.width))
 
 
-@notifications_app.command("create")
+@app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="A name, unique in the org (e.g. big-deals-won).")],
     org: Annotated[str, typer.Option("--org", help="The org whose changes it watches.")],
@@ -189,15 +189,15 @@ def create(
     from saleshome.notify.store import create_notification
 
     base = _file(file)  # read before anything is opened: a bad file changes nothing
-    ctx = _ready()
+    ctx = ready()
     spec = build_spec(base, template=template, object_=object_, options=option, when=when, to=to,
                       digest=digest, fields=fields, title=title, cooldown=cooldown)
-    saved = create_notification(ctx, _actor(ctx, actor), org, name, spec, enabled=not disabled)
+    saved = create_notification(ctx, acting_user(ctx, actor), org, name, spec, enabled=not disabled)
     typer.echo(f"Created {saved.name} ({saved.id}, version {saved.version}) on {saved.alias}: {saved.template} "
                f"on {saved.object}{'' if saved.enabled else ', disabled'} (recorded in the audit log)")
 
 
-@notifications_app.command("edit")
+@app.command("edit")
 def edit(
     ref: Annotated[str, typer.Argument(metavar="NAME", help="The notification (name or id).")],
     org: OrgOption = None,
@@ -219,21 +219,21 @@ def edit(
     from saleshome.notify.store import edit_notification, get_notification
 
     given = _file(file)  # read before anything is opened: a bad file changes nothing
-    ctx = _ready()
+    ctx = ready()
     current = get_notification(ctx.control, ctx.workspace, ref, org)
     base = given or current.spec.model_dump(mode="json")
     if no_conditions:
         base["conditions"] = []
     spec = build_spec(base, template=template, object_=object_, options=option, when=when, to=to, digest=digest,
                       fields=fields, title=title, cooldown=cooldown)
-    saved = edit_notification(ctx, _actor(ctx, actor), current.id, spec=spec, name=name)
+    saved = edit_notification(ctx, acting_user(ctx, actor), current.id, spec=spec, name=name)
     if saved.version == current.version and saved.name == current.name:
         typer.echo(f"No change: {saved.name} already says this (version {saved.version}).")
     else:
         typer.echo(f"Saved {saved.name} as version {saved.version} (recorded in the audit log)")
 
 
-@notifications_app.command("delete")
+@app.command("delete")
 def delete(
     ref: Annotated[str, typer.Argument(metavar="NAME", help="The notification (name or id).")],
     org: OrgOption = None,
@@ -243,38 +243,38 @@ def delete(
     """Delete a notification (what it already sent stays in the outbox and the stats history)."""
     from saleshome.notify.store import delete_notification, get_notification
 
-    ctx = _ready()
+    ctx = ready()
     current = get_notification(ctx.control, ctx.workspace, ref, org)
     if not yes:
         typer.confirm(f"Delete notification {current.name} of {current.alias}?", abort=True)
-    delete_notification(ctx, _actor(ctx, actor), current.id)
+    delete_notification(ctx, acting_user(ctx, actor), current.id)
     typer.echo(f"Deleted {current.name} (recorded in the audit log)")
 
 
 def _toggle(ref: str, org: str | None, actor: str | None, enabled: bool) -> None:
     from saleshome.notify.store import set_enabled
 
-    ctx = _ready()
-    changed = set_enabled(ctx, _actor(ctx, actor), ref, enabled, alias=org)
+    ctx = ready()
+    changed = set_enabled(ctx, acting_user(ctx, actor), ref, enabled, alias=org)
     state = "enabled" if enabled else "disabled"
     typer.echo(f"{ref} is now {state}." if changed else f"{ref} already was {state}.")
 
 
-@notifications_app.command("enable")
+@app.command("enable")
 def enable(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption = None,
            actor: ActorOption = None) -> None:
     """Enable a notification."""
     _toggle(ref, org, actor, True)
 
 
-@notifications_app.command("disable")
+@app.command("disable")
 def disable(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption = None,
             actor: ActorOption = None) -> None:
     """Disable a notification (it keeps its definition and history)."""
     _toggle(ref, org, actor, False)
 
 
-@notifications_app.command("list")
+@app.command("list")
 def list_(org: OrgOption = None) -> None:
     """List the notifications: name, org, template, object, delivery, recipients, version, state."""
     from rich.console import Console
@@ -282,7 +282,7 @@ def list_(org: OrgOption = None) -> None:
     from saleshome.listing import Column, listing
     from saleshome.notify.store import load_notifications
 
-    ctx = _ready(read_only=True)
+    ctx = ready(read_only=True)
     found = load_notifications(ctx.control, ctx.workspace, org)
     if not found:
         typer.echo("No notification yet: create one with `saleshome notifications create NAME --org ORG "
@@ -306,14 +306,14 @@ def _delivery(spec: NotificationSpec) -> str:
     return "immediate" if d.mode == "immediate" else d.schedule
 
 
-@notifications_app.command("show")
+@app.command("show")
 def show(ref: Annotated[str, typer.Argument(metavar="NAME")], org: OrgOption = None) -> None:
     """Print a notification's definition (YAML) and its versions."""
     import yaml
 
     from saleshome.notify.store import get_notification, versions
 
-    ctx = _ready(read_only=True)
+    ctx = ready(read_only=True)
     n = get_notification(ctx.control, ctx.workspace, ref, org)
     typer.echo(f"# {n.name} ({n.id}) on {n.alias}: version {n.version}, {'enabled' if n.enabled else 'disabled'}")
     typer.echo(yaml.safe_dump(n.spec.effective(), sort_keys=False, allow_unicode=True), nl=False)
@@ -325,7 +325,7 @@ STATS_DEFAULT = ("notification", "org", "enabled", "matched", "queued", "deliver
                  "last_fired")
 
 
-@notifications_app.command("stats")
+@app.command("stats")
 def stats(
     org: OrgOption = None,
     wide: Annotated[bool, typer.Option("--wide", help="Every column (version, blocked, last 24 h and 7 days, "
@@ -338,7 +338,7 @@ def stats(
     from saleshome.listing import Column, listing
     from saleshome.notify.stats import STATS_COLUMNS, notification_stats
 
-    ctx = _ready(read_only=True)
+    ctx = ready(read_only=True)
     rows = notification_stats(ctx.control, ctx.workspace, org)
     if not rows:
         typer.echo("No notification yet.")

@@ -1,4 +1,4 @@
-"""The ``saleshome demo`` command's body (what ``make demo`` shows), everything on 127.0.0.1.
+"""``saleshome demo`` (what ``make demo`` shows): the demo's wiring, everything on 127.0.0.1.
 
 1. Start the Salesforce sandbox (HTTPS) with a seeded org, and the Slack sandbox beside it.
 2. Read the org through simple-salesforce: records per object, list views, a Bulk API 2.0 job.
@@ -18,6 +18,9 @@
    page in the viewer showing the banner), a summary table, the Slack sandbox viewer's URL and
    the path of a static HTML copy of the viewer; the messages posted are kept as JSON too
    (``.demo/slack-messages.json``).
+
+Besides the CLI's sandbox commands, this is the only module that starts the sandboxes; they, the
+pipeline, duckdb, requests and rich are imported inside the functions, so that ``saleshome --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -28,15 +31,13 @@ import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
-import requests
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+import typer
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from saleshome.config import Settings
     from saleshome.sandbox.salesforce.server import SandboxInfo
     from saleshome.sandbox.slack.server import SlackSandbox
@@ -50,10 +51,22 @@ ALIAS = "demo-org"
 CELEBRATIONS_SHOWN = 5
 # A working day of activity in the org, each burst followed by an incremental run (as the 10-minute schedule does).
 WORKING_DAY = (("Morning", 150), ("Midday", 150), ("Afternoon", 150))
-EXAMPLE_SETTINGS = Path(__file__).resolve().parents[1] / "examples" / "sales-home.yaml"
+EXAMPLE_SETTINGS = Path(__file__).resolve().parents[2] / "examples" / "sales-home.yaml"
+
+app = typer.Typer()
+
+
+@app.command()
+def demo(
+    keep_running: Annotated[bool, typer.Option(help="Keep the sandboxes (and the Slack viewer) up until Ctrl-C.")] = False,
+) -> None:
+    """Run the pipeline end to end against the local Salesforce and Slack sandboxes, printing what it does."""
+    run_demo(keep_running=keep_running)
 
 
 def _read_org(console: Console, info: dict[str, str]) -> None:
+    import requests
+    from rich.table import Table
     from simple_salesforce import Salesforce
 
     session = requests.Session()
@@ -76,6 +89,9 @@ def _read_org(console: Console, info: dict[str, str]) -> None:
 
 
 def _change_log(console: Console, db_path: Path, run_id: str) -> None:
+    import duckdb
+    from rich.table import Table
+
     with duckdb.connect(str(db_path), read_only=True) as db:
         rows = db.execute(
             "SELECT object, operation, count(DISTINCT record_id) FROM change_log WHERE run_id = ? "
@@ -198,6 +214,8 @@ def _digests(console: Console, settings: Settings) -> None:
 
 def _notification_stats(console: Console, settings: Settings) -> None:
     """``saleshome notifications stats`` for the demo org."""
+    from rich.table import Table
+
     from saleshome.notify.stats import notification_stats
     from saleshome.warehouse.control import ControlDB
 
@@ -214,6 +232,9 @@ def _notification_stats(console: Console, settings: Settings) -> None:
 
 def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, viewer_url: str) -> None:
     """The celebrations: owner, opportunity, permalink, and the owner's profile page showing the banner."""
+    import duckdb
+    from rich.markup import escape
+
     from saleshome.celebrate import recent_celebrations
     from saleshome.i18n import Formatter
     from saleshome.warehouse.control import ControlDB
@@ -264,6 +285,8 @@ def _plain_blocks(blocks: list[dict[str, object]], slack: SlackSandbox) -> list[
     """Block Kit as a terminal shows it: links by their label, mentions by name, buttons in brackets."""
     import re
 
+    from rich.markup import escape
+
     def plain(text: str) -> str:
         text = re.sub(r"<@(U[A-Z0-9]+)>", lambda m: "@" + (slack.world.users[m[1]].profile.real_name
                                                            if m[1] in slack.world.users else m[1]), text)
@@ -298,6 +321,8 @@ def _write_message_log(slack: SlackSandbox, path: Path) -> None:
 
 def _summary(console: Console, control: ControlDB) -> None:
     """One table of what the demo did, read back from the control database."""
+    from rich.table import Table
+
     runs = control.rows("SELECT kind, count(*) AS n, sum(api_calls) AS calls FROM sync_runs "
                         "WHERE status = 'completed' GROUP BY kind ORDER BY min(started_at)")
     sent = {r["kind"]: r for r in control.rows(
@@ -322,7 +347,10 @@ def _summary(console: Console, control: ControlDB) -> None:
 
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
-    from saleshome.cli_sync import sync_with_progress
+    import requests
+    from rich.console import Console
+
+    from saleshome.cli.sync import sync_with_progress
     from saleshome.config import load_settings
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
     from saleshome.sandbox.slack.server import SlackSandbox

@@ -1,4 +1,4 @@
-"""``saleshome sync`` in a terminal: each org in turn, a bar per object, then its summary table.
+"""`saleshome sync` in a terminal: each org in turn, a bar per object, then its summary table.
 
 After each org's sync, its notifications are evaluated and its wins celebrated
 (:func:`saleshome.pipeline.after_sync`: user map, notifications, celebrations), one line each;
@@ -8,31 +8,54 @@ refuses before anything is opened or synced (:func:`~saleshome.settings.workspac
 A run paused for quota is not a failure: it prints a note and the command still exits 0.
 A failed org prints its error and hint; the others still sync, and the command exits
 non-zero (75 when every failure is worth retrying, 1 otherwise).
+
+The engine, the pipeline and rich are imported inside the functions, so that ``saleshome --help`` stays fast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated
 
-from rich.console import Console
-from rich.markup import escape
+import typer
 
-from saleshome.config import Settings
+from saleshome.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_TEMPFAIL, RESOLVERS, print_org_error, split_names
 from saleshome.errors import QuotaExceededError, SalesHomeError, is_retriable
-from saleshome.pipeline import after_sync
-from saleshome.salesforce.credentials import Resolver
-from saleshome.settings.orgs import get_org, list_orgs
-from saleshome.settings.workspace import require_sales_home_for
-from saleshome.sync.engine import SyncResult, sync_org
-from saleshome.sync.progress import ObjectBars, progress_display
-from saleshome.sync.render import summary_table
-from saleshome.sync.states import RunState
 
-EXIT_OK, EXIT_FAILURE, EXIT_TEMPFAIL = 0, 1, 75
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from saleshome.config import Settings
+    from saleshome.salesforce.credentials import Resolver
+    from saleshome.sync.results import SyncResult
+
+app = typer.Typer()
+
+
+@app.command()
+def sync(
+    org: Annotated[str | None, typer.Option(help="Sync this org only [default: every connected org].")] = None,
+    object_: Annotated[list[str] | None, typer.Option(
+        "--object", help="Sync this object only (repeat, or separate with commas).")] = None,
+    full: Annotated[bool, typer.Option(help="Re-read everything instead of the changes since the cursor.")] = False,
+    notifications: Annotated[bool, typer.Option(
+        help="After each sync, evaluate notifications and celebrate won deals (queued for "
+             "`saleshome outbox publish`).")] = True,
+) -> None:
+    """Sync Salesforce into DuckDB, with a progress bar per object and a summary per org; then evaluate the
+    org's notifications and celebrate its won deals (one line each). Refused when the workspace's plan does not
+    include Sales Home."""
+    from saleshome.config import load_settings
+
+    status = sync_with_progress(load_settings(), org, objects=split_names(object_) or None, full=full,
+                                resolvers=RESOLVERS, notify=notifications)
+    raise typer.Exit(status)
 
 
 def orgs_to_sync(settings: Settings, alias: str | None) -> list[str]:
     """The org asked for (checked to exist), else every connected org."""
+    from saleshome.settings.orgs import get_org, list_orgs
+
     if alias is not None:
         return [get_org(settings, alias).alias]
     return [org.alias for org in list_orgs(settings)]
@@ -43,6 +66,11 @@ def sync_one(
     resolvers: Mapping[str, Resolver] | None,
 ) -> SyncResult | None:
     """Sync one org with its bars; returns its result, or None when the quota stopped it before it began."""
+    from rich.markup import escape
+
+    from saleshome.sync.engine import sync_org
+    from saleshome.sync.progress import ObjectBars, progress_display
+
     with progress_display(console) as display:
         try:
             return sync_org(settings, alias, objects=objects, full=full, resolvers=resolvers,
@@ -50,12 +78,6 @@ def sync_one(
         except QuotaExceededError as exc:
             console.print(f"[yellow]{escape(alias)}: paused for quota[/] - {escape(exc.message)}")
             return None
-
-
-def print_error(console: Console, alias: str, exc: SalesHomeError) -> None:
-    console.print(f"[red]error:[/] {escape(alias)}: {escape(exc.message)}")
-    if exc.hint:
-        console.print(f"hint: {escape(exc.hint)}")
 
 
 def sync_with_progress(
@@ -69,6 +91,14 @@ def sync_with_progress(
     Raises :class:`~saleshome.settings.workspace.SalesHomeUnavailableError` (or a
     ``ConfigurationError`` before the plan is declared) without syncing anything.
     """
+    from rich.console import Console
+    from rich.markup import escape
+
+    from saleshome.pipeline import after_sync
+    from saleshome.settings.workspace import require_sales_home_for
+    from saleshome.sync.render import summary_table
+    from saleshome.sync.states import RunState
+
     require_sales_home_for(settings)
     console = console or Console()
     errors = errors or Console(stderr=True)
@@ -81,7 +111,7 @@ def sync_with_progress(
         try:
             result = sync_one(settings, each, console, objects=objects, full=full, resolvers=resolvers)
         except SalesHomeError as exc:
-            print_error(errors, each, exc)
+            print_org_error(errors, each, exc)
             failures.append(exc)
             continue
         if result is None:
@@ -95,7 +125,7 @@ def sync_with_progress(
                 for line in after_sync(settings, result).lines():
                     console.print(escape(line))
             except SalesHomeError as exc:
-                print_error(errors, each, exc)
+                print_org_error(errors, each, exc)
                 failures.append(exc)
     if not failures:
         return EXIT_OK

@@ -1,0 +1,18 @@
+"""What the flows share: how many orgs run at once, and the state of a run the API budget stopped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.states import Completed, State
+
+from tasks.artifacts import flow_logger
+
+MAX_PARALLEL_ORGS = 4  # orgs run at once by sales_home_all and sync_all_orgs (threads of one process)
+PAUSED_FOR_QUOTA = "Paused for quota"
+
+
+def paused(message: str, result: object = None) -> State[Any]:
+    """The final state of a run stopped by the API budget: Completed, named "Paused for quota"."""
+    flow_logger().warning(f"{PAUSED_FOR_QUOTA}: {message}")
+    return Completed(name=PAUSED_FOR_QUOTA, message=f"{PAUSED_FOR_QUOTA}: {message}", data=result)
