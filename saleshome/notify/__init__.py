@@ -15,3 +15,7 @@ Prefect-free.  Modules (import the one you need; nothing here is imported eagerl
   title in the reader's language.
 - ``render``: Block Kit; ``digest``: ``run_digests(settings, now)``; ``stats``: the dashboard.
 """
+
+__all__ = [
+    "catalog", "compile", "digest", "evaluate", "fields", "readers", "render", "stats", "store", "titles", "validate",
+]

@@ -15,3 +15,8 @@ Modules (import the one you need; nothing here is imported eagerly):
   ``member_locales(control, alias)`` (a DM: the recipient's Slack locale, else the channels' one).
 - ``audit``: the audit log; ``directory``: Slack look-ups; ``context``: a command's Slack and org access.
 """
+
+__all__ = [
+    "apply", "audit", "celebrations", "changes", "context", "directory", "layouts", "lists", "listviews", "locales",
+    "members", "model", "orgs", "render", "roles", "store", "summary", "templates", "workspace",
+]

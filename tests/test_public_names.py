@@ -1,4 +1,5 @@
-"""No module uses another module's private names (read with ``ast``, nothing imported).
+"""Public names (read with ``ast``, nothing imported): each package lists them in ``__all__``, and no
+module uses another module's private names.
 
 A name starting with ``_`` is its module's own business: another module that needs it gets a
 public name (or the code moves).  Checked over the package, the flows, tasks, deployments,
@@ -56,3 +57,47 @@ def test_the_check_sees_each_kind_of_use() -> None:
         "1: from saleshome.notify.compile import _values", "2: from .cli import _actor",
         "4: saleshome.sync.engine._private",
     ]
+
+
+def _bound(tree: ast.Module) -> set[str]:
+    """Names an ``__init__`` binds (imports, also under ``TYPE_CHECKING``; defs, classes, assignments)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _declared(tree: ast.Module) -> list[str] | None:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return [ast.literal_eval(e) for e in node.value.elts] if isinstance(node.value, ast.List) else None
+    return None
+
+
+def test_every_package_declares_its_public_names_and_each_exists() -> None:
+    """Each package of ``saleshome`` lists its public names in ``__all__`` (its API re-exported from its
+    modules, or, for a package of modules imported one by one, the modules): each is a module of the
+    package or a name its ``__init__`` binds."""
+    problems: dict[str, str] = {}
+    for init in sorted((ROOT / "saleshome").rglob("__init__.py")):
+        package = init.parent
+        tree = ast.parse(init.read_text(), str(init))
+        declared = _declared(tree)
+        where = str(init.relative_to(ROOT))
+        if declared is None:
+            problems[where] = "no __all__ list"
+            continue
+        modules = {p.stem for p in package.glob("*.py")} | {p.name for p in package.iterdir()
+                                                              if (p / "__init__.py").is_file()}
+        missing = sorted(set(declared) - modules - _bound(tree))
+        if missing:
+            problems[where] = f"__all__ names nothing called {', '.join(missing)}"
+        private = [n for n in declared if _private(n)]
+        if private:
+            problems[where] = f"__all__ lists private names {', '.join(private)}"
+    assert problems == {}
