@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from saleshome.celebrate.detect import won_entry
-from saleshome.notify.compile import Plan, _values, custom_won_stage
+from saleshome.notify.compile import Plan, custom_won_stage, typed_values
 from saleshome.settings.celebrations import is_won
 from saleshome.settings.notifications.catalog import Condition
 
@@ -64,7 +64,7 @@ def condition_holds(plan: Plan, cond: Condition, record: Mapping[str, Any]) -> b
     if op == "is_not_null":
         return value is not None
     if op in ("in", "not_in"):
-        values = _values(plan, cond.field, cond.value if isinstance(cond.value, list) else [cond.value])
+        values = typed_values(plan, cond.field, cond.value if isinstance(cond.value, list) else [cond.value])
         return (value is not None and value in values) if op == "in" else (value is None or value not in values)
     if op == "contains":
         if value is None:
@@ -72,7 +72,7 @@ def condition_holds(plan: Plan, cond: Condition, record: Mapping[str, Any]) -> b
         if kind == "multi":
             return cond.value in value
         return str(cond.value).lower() in str(value).lower()
-    expected = _values(plan, cond.field, [cond.value])[0]
+    expected = typed_values(plan, cond.field, [cond.value])[0]
     if op == "!=":
         return bool(value != expected)
     if value is None:
@@ -115,9 +115,9 @@ def trigger_holds(plan: Plan, row: Mapping[str, Any], today: date) -> bool:
     kind = plan.kind(name)
     old, new = parse_text(row["old_value"], kind), parse_text(row["new_value"], kind)
     if t == "field_changed":
-        if opts.get("from_values") and (old is None or old not in _values(plan, name, opts["from_values"])):
+        if opts.get("from_values") and (old is None or old not in typed_values(plan, name, opts["from_values"])):
             return False
-        return not (opts.get("to_values") and (new is None or new not in _values(plan, name, opts["to_values"])))
+        return not (opts.get("to_values") and (new is None or new not in typed_values(plan, name, opts["to_values"])))
     if t == "stage_changed":
         if opts.get("to_stages") and row["new_value"] not in opts["to_stages"]:
             return False

@@ -13,6 +13,7 @@ from prefect.logging import get_run_logger
 
 from saleshome.config import load_settings
 from saleshome.operations import publish_messages
+from saleshome.operations.dead_letters import dead_letter_rows
 from saleshome.operations.delivery import published_line
 from saleshome.publish.publisher import PublishStats
 from saleshome.warehouse.control import ControlDB
@@ -65,9 +66,7 @@ def report_dead_letters() -> int:
     control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
     dead = dead_letters(control, limit=500)
     backlog = counts(control)
-    rows = [{"key": d["key"], "kind": d["kind"], "channel": d["channel"], "state": d["state"],
-             "reason": str(d["last_error"] or ""), "attempts": d["attempts"],
-             "queued": d["created_at"].isoformat(timespec="seconds") if d["created_at"] else ""} for d in dead]
+    rows = dead_letter_rows(dead)
     logger = get_run_logger()
     (logger.warning if dead else logger.info)(
         "dead letters: %d dead or blocked; outbox %s", len(dead), backlog or "empty")

@@ -34,20 +34,18 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
-from saleshome.publish.publisher import AUTH_ERRORS, web_client
+from saleshome.publish.publisher import web_client
+from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, slack_error
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxItem, Outcome, claim, record
+from saleshome.warehouse.outbox_states import OutboxState
 
 from .celebration import BANNER_KIND
 
 OWN_STATUS = "skipped: the member set their own status"
 EXPIRED = "skipped: the 72 hours after the signature were over before the banner could be set"
 MAX_ATTEMPTS = 8  # a banner that fails this many times is dead-lettered
-# Slack's answers that no retry will change.
-PERMANENT = {
-    "user_not_found", "users_not_found", "not_admin", "cannot_update_admin_user", "not_app_admin", "paid_only",
-    "invalid_profile", "user_is_bot", "profile_set_failed", "not_allowed_token_type", "account_inactive",
-}
+ADMIN_TOKEN_HINT = "the admin user token needs users.profile:write and users.profile:read"
 
 
 @dataclass
@@ -102,12 +100,10 @@ def _ours(control: ControlDB, user: str, status: Status) -> bool:
     return bool(rows)
 
 
-def _auth_problem(exc: SlackApiError) -> ConfigurationError | None:
-    error = str(exc.response.get("error", ""))
-    if error in AUTH_ERRORS:
-        return ConfigurationError(f"Slack refused the admin token: {error}",
-                                  hint="the admin user token needs users.profile:write and users.profile:read")
-    return None
+def _raise_auth_problem(exc: SlackApiError) -> None:
+    """Raise the configuration error of an AUTH answer (the admin token: every banner would fail alike)."""
+    if error_family(error_code(exc)) is SlackErrorFamily.AUTH:
+        raise slack_error(exc, "the admin token", hint=ADMIN_TOKEN_HINT) from None
 
 
 # ---------------------------------------------------------------------------------------- apply
@@ -130,7 +126,7 @@ def apply_banners(
                 outcomes.append(_apply_one(control, client, item, moment, stats, backoff))
         finally:
             done = {o.key for o in outcomes}
-            record(control, [*outcomes, *(Outcome(i.key, "pending") for i in items if i.key not in done)])
+            record(control, [*outcomes, *(Outcome(i.key, OutboxState.PENDING) for i in items if i.key not in done)])
         if all(o.retry_at is not None for o in outcomes):
             break  # nothing could progress now: leave it to the next run
     return stats
@@ -166,7 +162,7 @@ def _apply_one(
     celebration = _celebration(control, item.key)
     if celebration is None or not celebration["slack_user_id"]:
         stats.failed += 1
-        return Outcome(item.key, "dead", error="no celebration for this banner")
+        return Outcome(item.key, OutboxState.DEAD, error="no celebration for this banner")
     user = str(celebration["slack_user_id"])
     channel = item.channel
     wanted = _wanted(control, user, item.key, now)
@@ -187,37 +183,35 @@ def _apply_one(
                 "status_text": wanted[0], "status_emoji": wanted[1], "status_expiration": wanted[2]})
             stats.set += 1
     except SlackApiError as exc:
-        problem = _auth_problem(exc)
-        if problem is not None:
-            raise problem from None
-        error = str(exc.response.get("error", "unknown_error"))
-        if error in PERMANENT or item.attempts + 1 >= MAX_ATTEMPTS:
+        _raise_auth_problem(exc)
+        error = error_code(exc)
+        if error_family(error) is SlackErrorFamily.PERMANENT or item.attempts + 1 >= MAX_ATTEMPTS:
             stats.failed += 1
             stats.reasons[error] = stats.reasons.get(error, 0) + 1
             _mark(control, item.key, "failed", error)
-            return Outcome(item.key, "dead", error=error)
+            return Outcome(item.key, OutboxState.DEAD, error=error)
         return _retry(item, error, stats, backoff)
     except Exception as exc:  # connection dropped, timeout: setting a status again is harmless
         if item.attempts + 1 >= MAX_ATTEMPTS:
             stats.failed += 1
             _mark(control, item.key, "failed", type(exc).__name__)
-            return Outcome(item.key, "dead", error=f"gave up after {MAX_ATTEMPTS} attempts: {type(exc).__name__}")
+            return Outcome(item.key, OutboxState.DEAD, error=f"gave up after {MAX_ATTEMPTS} attempts: {type(exc).__name__}")
         return _retry(item, type(exc).__name__, stats, backoff)
     _mark(control, item.key, "set", None)
-    return Outcome(item.key, "sent", channel=channel)
+    return Outcome(item.key, OutboxState.SENT, channel=channel)
 
 
 def _skip(control: ControlDB, item: OutboxItem, reason: str, stats: BannerStats) -> Outcome:
     stats.skipped += 1
     stats.reasons[reason] = stats.reasons.get(reason, 0) + 1
     _mark(control, item.key, "skipped", reason)
-    return Outcome(item.key, "blocked", error=reason)
+    return Outcome(item.key, OutboxState.BLOCKED, error=reason)
 
 
 def _retry(item: OutboxItem, error: str, stats: BannerStats, backoff: float) -> Outcome:
     stats.retried += 1
     delay = backoff * (2 ** item.attempts) * (0.5 + random.random())
-    return Outcome(item.key, "pending", error=error, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
+    return Outcome(item.key, OutboxState.PENDING, error=error, retry_at=datetime.now(UTC) + timedelta(seconds=delay))
 
 
 # ---------------------------------------------------------------------------------------- housekeeping
@@ -249,10 +243,8 @@ def clear_expired_banners(
             else:
                 stats.gone += 1
         except SlackApiError as exc:
-            problem = _auth_problem(exc)
-            if problem is not None:
-                raise problem from None
-            if str(exc.response.get("error")) not in PERMANENT:
+            _raise_auth_problem(exc)
+            if error_family(error_code(exc)) is not SlackErrorFamily.PERMANENT:
                 continue  # try again at the next run
             stats.gone += 1  # the member is gone or out of reach: nothing of ours to clear
         _cleared(control, [user], epoch, moment)

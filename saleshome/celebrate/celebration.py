@@ -32,17 +32,18 @@ from saleshome.settings.celebrations import load_celebrations, won_stage
 from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
-from saleshome.settings.workspace import get_workspace
+from saleshome.settings.workspace import sales_home_problem
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.warehouse.outbox_states import OutboxKind
 from saleshome.warehouse.watermarks import Step, advance, pending
 
 from .detect import CELEBRATION_WINDOW, REWIN_GAP, detect_wins
 from .render import Deal, banner, message_blocks, message_text, opportunity_url
 
-MESSAGE_KIND = "celebration"
-BANNER_KIND = "banner"
+MESSAGE_KIND = OutboxKind.CELEBRATION
+BANNER_KIND = OutboxKind.BANNER
 NO_SLACK_USER = "the owner has no Slack account matched by email"
 
 
@@ -87,8 +88,7 @@ def celebrate(
     cfg = load_celebrations(control, settings.workspace)
     if not cfg.enabled:  # the watermark still moves past the changes (below)
         summary.enabled, summary.skipped = False, "celebrations are switched off"
-    workspace = get_workspace(control, settings.workspace)
-    if workspace is None or not workspace.has_sales_home:
+    if sales_home_problem(control, settings.workspace) is not None:
         summary.skipped = summary.skipped or "Sales Home is not available on this workspace's plan (or no plan is declared)"
         return summary
     stage = won_stage(control, alias)

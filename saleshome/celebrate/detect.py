@@ -45,25 +45,16 @@ from typing import Any
 import duckdb
 
 from saleshome.settings.members import SALES_HOME_PERMISSION_SET, eligible_users_sql
+from saleshome.warehouse.catalog import table_columns
 from saleshome.warehouse.watermarks import ChangeRange
 
 CELEBRATION_WINDOW = timedelta(hours=72)
 REWIN_GAP = timedelta(days=3)
 
 
-def _columns(db: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = db.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sf' AND table_name = ?", [table]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def _has_picklist_labels(db: duckdb.DuckDBPyConnection) -> bool:
     """Whether the org database keeps describe's picklist labels (``columns.picklist``: [{value, label}])."""
-    return db.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' AND table_name = 'columns' "
-        "AND column_name = 'picklist'"
-    ).fetchone() == (1,)
+    return "picklist" in table_columns(db, "columns", schema="main")
 
 
 def _literal(text: str) -> str:
@@ -89,20 +80,20 @@ def detection_sql(
     now: datetime, permission_set: str = SALES_HOME_PERMISSION_SET,
 ) -> str:
     """The query over ``changes`` (parameter ``$now``) for the columns this org database has."""
-    opp = _columns(db, "Opportunity")
-    history = _columns(db, "OpportunityHistory")
+    opp = table_columns(db, "Opportunity")
+    history = table_columns(db, "OpportunityHistory")
     has_history = {"Id", "OpportunityId", "StageName", "CreatedDate"} <= history
     org_currency = (
         f"coalesce((SELECT any_value(\"DefaultCurrencyIsoCode\") FROM sf.\"Organization\"), "
         f"{_literal(default_currency)})"
-        if "DefaultCurrencyIsoCode" in _columns(db, "Organization") else _literal(default_currency)
+        if "DefaultCurrencyIsoCode" in table_columns(db, "Organization") else _literal(default_currency)
     )
     currency = f'coalesce(o."CurrencyIsoCode", {org_currency})' if "CurrencyIsoCode" in opp else org_currency
     field, entry = won_entry(won_stage)
     entered, won_now = _literal(entry), won_sql("o", None if won_stage is None else _literal(won_stage))
     if won_stage is None:
         stage_sources = ['SELECT DISTINCT "StageName" FROM sf."Opportunity" WHERE "IsWon" IS true']
-        if {"ApiName", "IsWon"} <= _columns(db, "OpportunityStage"):
+        if {"ApiName", "IsWon"} <= table_columns(db, "OpportunityStage"):
             stage_sources.append('SELECT "ApiName" FROM sf."OpportunityStage" WHERE "IsWon" IS true')
         won_stages = " UNION ".join(stage_sources)
     else:
@@ -178,17 +169,17 @@ def detection_sql(
     )"""
     account = (
         '(SELECT a."Name" FROM sf."Account" a WHERE a."Id" = w."AccountId")'
-        if "AccountId" in opp and "Name" in _columns(db, "Account") else "NULL::VARCHAR"
+        if "AccountId" in opp and "Name" in table_columns(db, "Account") else "NULL::VARCHAR"
     )
     owner_name = ('(SELECT u."Name" FROM sf."User" u WHERE u."Id" = w."OwnerId")'
-                  if "Name" in _columns(db, "User") else "NULL::VARCHAR")
+                  if "Name" in table_columns(db, "User") else "NULL::VARCHAR")
     labels = []  # the stage as Salesforce shows it: the picklist's label (describe), else the stage's master label
     if _has_picklist_labels(db):
         labels.append(
             "(SELECT any_value(p.label) FROM (SELECT unnest(from_json(c.picklist, "
             "'[{\"value\": \"VARCHAR\", \"label\": \"VARCHAR\"}]'), recursive := true) FROM columns c "
             "WHERE c.object = 'Opportunity' AND c.name = 'StageName') p WHERE p.value = w.\"StageName\")")
-    if {"ApiName", "MasterLabel"} <= _columns(db, "OpportunityStage"):
+    if {"ApiName", "MasterLabel"} <= table_columns(db, "OpportunityStage"):
         labels.append('(SELECT any_value(s."MasterLabel") FROM sf."OpportunityStage" s WHERE s."ApiName" = w."StageName")')
     stage_label = f"coalesce({', '.join(labels)})" if labels else "NULL::VARCHAR"
     close_date = 'w."CloseDate"' if "CloseDate" in opp else "NULL::DATE"
@@ -221,7 +212,7 @@ def detect_wins(
     Rows carry ``in_window``, ``rewon_too_soon`` and ``is_member``; the caller celebrates those
     where all three allow it.  Nothing here iterates over the change log in Python.
     """
-    if changes.empty or not _columns(db, "Opportunity"):
+    if changes.empty or not table_columns(db, "Opportunity"):
         return []
     sql = detection_sql(db, changes, won_stage=won_stage, default_currency=default_currency, now=now,
                         permission_set=permission_set)

@@ -19,7 +19,8 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
-from saleshome.publish.publisher import AUTH_ERRORS, web_client
+from saleshome.publish.publisher import web_client
+from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, slack_error
 from saleshome.warehouse.control import ControlDB
 
 from .celebration import MESSAGE_KIND
@@ -53,9 +54,9 @@ def store_permalinks(
         try:
             permalink = str(client.chat_getPermalink(channel=row["sent_channel"], message_ts=row["sent_ts"])["permalink"])
         except SlackApiError as exc:
-            error = str(exc.response.get("error", ""))
-            if error in AUTH_ERRORS:
-                raise ConfigurationError(f"Slack refused the bot token: {error}") from None
+            error = error_code(exc)
+            if error_family(error) is SlackErrorFamily.AUTH:
+                raise slack_error(exc, "the bot token") from None
             if error in ("message_not_found", "channel_not_found"):
                 stats.missing += 1
                 found.append((row["key"], ""))  # asked once: an empty permalink means "gone"

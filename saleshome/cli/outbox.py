@@ -7,12 +7,12 @@ first.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from saleshome.cli.common import existing_home, print_plan_problem
+from saleshome.warehouse.outbox_states import OutboxState
 
 app = typer.Typer(help="The Slack outbox: publish, list, re-queue dead letters.", no_args_is_help=True)
 
@@ -28,16 +28,6 @@ def outbox_publish() -> None:
     from saleshome.operations.console import publish_with_progress
 
     raise typer.Exit(publish_with_progress(load_settings()))
-
-
-class OutboxState(StrEnum):
-    """The states of an outbox item (``saleshome.warehouse.outbox``; kept here: that module is slow to import)."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    DEAD = "dead"
-    BLOCKED = "blocked"
 
 
 OUTBOX_COLUMNS = ("key", "kind", "channel", "state", "attempts", "created", "last error")

@@ -68,7 +68,7 @@ def _fitted(view: Any, width: int) -> Any:
 
 def _print_publishing_status(console: Console, settings: Settings) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
-    from saleshome.listing import Column, listing
+    from saleshome.operations.dead_letters import RETRY_HINT, dead_letter_listing
     from saleshome.sync.users import unmapped_users
     from saleshome.warehouse.control import ControlDB
     from saleshome.warehouse.outbox import counts, dead_letters
@@ -80,11 +80,8 @@ def _print_publishing_status(console: Console, settings: Settings) -> None:
     if dead:
         total = backlog.get("dead", 0) + backlog.get("blocked", 0)
         more = f", newest {len(dead)} shown (all: `saleshome outbox list --state dead`)" if total > len(dead) else ""
-        columns = [Column(c, text=c == "reason") for c in ("key", "kind", "channel", "state", "reason", "attempts")]
-        console.print(listing(f"{total} dead letters and blocked messages{more}; fix the cause, then "
-                              "`saleshome outbox retry KEY`", columns,
-                              [[d["key"], d["kind"], d["channel"], d["state"], d["last_error"], d["attempts"]]
-                               for d in dead], width=console.width))
+        console.print(dead_letter_listing(f"{total} dead letters and blocked messages{more}; {RETRY_HINT}", dead,
+                                          width=console.width))
     unmapped = unmapped_users(control)
     if unmapped:
         shown = unmapped[:STATUS_UNMAPPED_USERS]

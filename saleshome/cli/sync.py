@@ -97,6 +97,7 @@ def sync_with_progress(
     from saleshome.pipeline import after_sync
     from saleshome.settings.workspace import require_sales_home_for
     from saleshome.sync.render import summary_table
+    from saleshome.sync.states import RunState
 
     require_sales_home_for(settings)
     console = console or Console()
@@ -116,7 +117,7 @@ def sync_with_progress(
         if result is None:
             continue
         console.print(summary_table(result))
-        if result.status == "paused_for_quota":
+        if result.status == RunState.PAUSED_FOR_QUOTA:
             console.print(f"[yellow]Note:[/] {escape(each)} paused for quota; it resumes at the next sync. "
                           "This is not a failure.")
         if notify:

@@ -14,3 +14,7 @@ imported eagerly):
   title in the reader's language.
 - ``render``: Block Kit; ``digest``: ``run_digests(settings, now)``; ``stats``: the dashboard.
 """
+
+__all__ = [
+    "compile", "digest", "evaluate", "fields", "readers", "render", "stats", "titles",
+]

@@ -82,7 +82,8 @@ def column_as(plan: Plan, name: str, alias: str = "r") -> str:
     return f"CAST({col} AS DOUBLE)" if plan.kind(name) == "number" else col
 
 
-def _values(plan: Plan, name: str, values: Sequence[Any]) -> list[Any]:
+def typed_values(plan: Plan, name: str, values: Sequence[Any]) -> list[Any]:
+    """``values`` as the parameters compared with field ``name`` (a multi-select's items as text)."""
     kind = plan.kind(name)
     return [typed_value("text" if kind == "multi" else kind, v) for v in values]
 
@@ -95,7 +96,7 @@ def condition_sql(plan: Plan, cond: Condition, params: list[Any]) -> str:
     if op == "is_not_null":
         return f"{col} IS NOT NULL"
     if op in ("in", "not_in"):
-        values = _values(plan, cond.field, cond.value if isinstance(cond.value, list) else [cond.value])
+        values = typed_values(plan, cond.field, cond.value if isinstance(cond.value, list) else [cond.value])
         params.extend(values)
         marks = ", ".join("?" for _ in values)
         return f"{col} IN ({marks})" if op == "in" else f"({col} IS NULL OR {col} NOT IN ({marks}))"
@@ -104,7 +105,7 @@ def condition_sql(plan: Plan, cond: Condition, params: list[Any]) -> str:
         if plan.kind(cond.field) == "multi":
             return f"list_contains({col}, ?)"
         return f"contains(lower({col}), lower(?))"
-    params.append(_values(plan, cond.field, [cond.value])[0])
+    params.append(typed_values(plan, cond.field, [cond.value])[0])
     if op == "!=":
         return f"{col} IS DISTINCT FROM ?"
     return f"{col} {op} ?"
@@ -157,7 +158,7 @@ def trigger_sql(plan: Plan, params: list[Any], today: date, *, typed: tuple[str,
     if t == "field_changed":
         for key, expr in (("from_values", old), ("to_values", new)):
             if opts.get(key):
-                values = _values(plan, name, opts[key])
+                values = typed_values(plan, name, opts[key])
                 params.extend(values)
                 parts.append(f"{expr} IN ({', '.join('?' for _ in values)})")
     elif t == "stage_changed":

@@ -29,6 +29,7 @@ from saleshome.settings.notifications.catalog import WEEKDAYS
 from saleshome.slack.text import escape
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.warehouse.outbox_states import OutboxKind
 
 from .readers import read_readers
 from .render import DigestGroup, digest_message, list_url, period_text
@@ -131,7 +132,7 @@ def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummar
                                     len(items), orgs=", ".join(orgs),
                                     period=period_text(period, Formatter.for_reader(reader.locale, reader.tz), words))
             text, blocks = digest_message(title, digest_groups, escape(footer), words)
-            outgoing.append(OutboxMessage(key=key, kind="digest", channel=recipient, text=text, blocks=blocks,
+            outgoing.append(OutboxMessage(key=key, kind=OutboxKind.DIGEST, channel=recipient, text=text, blocks=blocks,
                                           alias=orgs[0] if len(orgs) == 1 else None, team_id=items[-1]["team_id"]))
             db.execute("UPDATE digest_items SET digest_key = ? WHERE key IN (SELECT unnest(?::VARCHAR[]))",
                        [key, [i["key"] for i in items]])

@@ -52,10 +52,11 @@ from saleshome.settings.members import eligible_users
 from saleshome.settings.notifications.catalog import TEMPLATES
 from saleshome.settings.notifications.store import Notification, load_notifications
 from saleshome.settings.orgs import get_org
-from saleshome.settings.workspace import get_workspace
+from saleshome.settings.workspace import sales_home_problem
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse, q
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
+from saleshome.warehouse.outbox_states import OutboxKind
 from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange, Step, advance, pending
 
 from .compile import Compiled, Plan, compile_changes, compile_scheduled, usable
@@ -133,8 +134,7 @@ SKIPPED_NO_SALES_HOME = "Sales Home is not available on this workspace's plan (o
 
 def _unavailable(control: ControlDB, settings: Settings) -> str | None:
     """Why notifications may not run on this workspace (None: its plan includes Sales Home)."""
-    found = get_workspace(control, settings.workspace)
-    return None if found is not None and found.has_sales_home else SKIPPED_NO_SALES_HOME
+    return None if sales_home_problem(control, settings.workspace) is None else SKIPPED_NO_SALES_HOME
 
 
 def _stamp(value: Any) -> str:
@@ -358,7 +358,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
             if digest:
                 items.append([key, n.id, n.name, alias, channel, team, tz, n.spec.delivery.schedule, line, now])
             else:
-                messages.append(OutboxMessage(key=key, kind="notification", channel=channel, text=text, blocks=blocks,
+                messages.append(OutboxMessage(key=key, kind=OutboxKind.NOTIFICATION, channel=channel, text=text, blocks=blocks,
                                               alias=alias, team_id=team))
             events.append([key, n.id, n.version, alias, m.record_id, run_id, None if changes else m.marker, channel,
                            "digest" if digest else "immediate", now])

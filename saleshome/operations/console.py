@@ -18,11 +18,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from saleshome.config import Settings
-from saleshome.listing import Column, listing
 from saleshome.pipeline import notifications_line
 from saleshome.publish.publisher import PublishStats
 from saleshome.settings.workspace import require_sales_home_for
 
+from .dead_letters import RETRY_HINT, dead_letter_listing
 from .delivery import PUBLISH_AGAIN, deliver, left_notes, published_line
 from .scheduled import run_digest, run_housekeeping
 
@@ -137,9 +137,6 @@ def housekeeping_now(settings: Settings, now: datetime | None = None, console: C
                   + (", ".join(f"{n} {state}" for state, n in sorted(run.backlog.items())) or "empty"))
     if run.dead:
         shown = run.dead[:DEAD_LETTERS_SHOWN]
-        columns = [Column(c, text=c == "reason") for c in ("key", "kind", "channel", "state", "reason", "attempts")]
-        console.print(listing(f"newest {len(shown)} of {run.dead_letters}: fix the cause, then "
-                              "`saleshome outbox retry KEY`", columns,
-                              [[d["key"], d["kind"], d["channel"], d["state"], d["last_error"], d["attempts"]]
-                               for d in shown], width=console.width))
+        console.print(dead_letter_listing(f"newest {len(shown)} of {run.dead_letters}: {RETRY_HINT}", shown,
+                                          width=console.width))
     return 0

@@ -8,3 +8,5 @@ Modules (import the one you need; nothing here is imported eagerly: slack-sdk is
 - ``setup``: ``publisher_from_settings`` — a publisher from the settings, refused when the workspace's
   plan does not include Sales Home.
 """
+
+__all__ = ["publisher", "schedule", "setup"]

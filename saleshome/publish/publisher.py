@@ -32,26 +32,22 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from saleshome.errors import ConfigurationError
+from saleshome.errors import RetriableError
 from saleshome.settings.restrictions import Restrictions, blocked_reason
+from saleshome.slack.errors import SlackErrorFamily, SlackRefusedError, error_code, error_family, slack_error
+from saleshome.slack.pages import page_items
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
+from saleshome.warehouse.outbox_states import OutboxState
 
 from .schedule import ChannelSchedule
 
 METADATA_EVENT = "saleshome_message"
-PERMANENT_ERRORS = {
-    "channel_not_found", "is_archived", "not_in_channel", "invalid_blocks", "msg_too_long", "user_not_found",
-    "no_text", "invalid_metadata_format", "invalid_metadata_schema", "invalid_arguments", "cannot_dm_bot",
-    "user_disabled", "restricted_action", "too_many_attachments", "invalid_blocks_format", "duplicate_channel_not_found",
-    "msg_blocks_too_long",
-}
 # What a dead letter says besides the code, where the code alone does not tell an operator what to change.
 PERMANENT_ERROR_HINTS = {
     "msg_blocks_too_long": "Slack refuses a message whose blocks carry more than about 12,000 characters of text "
                            "in all; shorten it or split it into several messages",
 }
-AUTH_ERRORS = {"invalid_auth", "not_authed", "missing_scope", "token_revoked", "account_inactive", "no_permission"}
 
 
 class CountingRateLimitHandler(RateLimitErrorRetryHandler):
@@ -229,20 +225,12 @@ class Publisher:
         teams = {i.team_id for i in items if i.channel in missing and i.team_id}
         listed: dict[str, dict[str, Any]] = {}
         for team in teams:
-            cursor: str | None = None
-            for _ in range(1000):
-                try:
-                    page = self.client.conversations_list(
-                        team_id=team, types="public_channel,private_channel", limit=1000, cursor=cursor,
-                        exclude_archived=False,
-                    )
-                except SlackApiError:
-                    break
-                channels: list[dict[str, Any]] = page.get("channels", [])
-                listed.update({str(c["id"]): dict(c) for c in channels})
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-                if not cursor:
-                    break
+            try:
+                for c in page_items(self.client.conversations_list, "channels", team_id=team,
+                                    types="public_channel,private_channel", limit=1000, exclude_archived=False):
+                    listed[str(c["id"])] = c
+            except (SlackApiError, RetriableError):
+                pass  # what was listed stays; the others are looked up one by one
         for channel in missing - set(listed):
             info = self._conversation(channel)
             if info:
@@ -260,9 +248,9 @@ class Publisher:
     def _deliver(self, item: OutboxItem) -> Outcome:
         reason = self._blocked(item)
         if reason is not None:
-            self._count("blocked", reason)
-            return Outcome(item.key, "blocked", error=reason)
-        if item.state == "sending":
+            self._count(OutboxState.BLOCKED, reason)
+            return Outcome(item.key, OutboxState.BLOCKED, error=reason)
+        if item.state == OutboxState.SENDING:
             try:
                 found = self._find_posted(item)
             except Exception as exc:  # could not look: try again later, never send blind
@@ -270,15 +258,14 @@ class Publisher:
             if found is not None:
                 with self._lock:
                     self.stats.reconciled += 1
-                return Outcome(item.key, "sent", channel=found[0], ts=found[1])
+                return Outcome(item.key, OutboxState.SENT, channel=found[0], ts=found[1])
         try:
             response = self.client.chat_postMessage(
                 channel=item.channel, text=item.text, blocks=item.blocks, unfurl_links=False, unfurl_media=False,
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item.key}},
             )
         except SlackApiError as exc:  # Slack answered: the message was not stored
-            return self._failed(item, str(exc.response.get("error", "unknown_error")), exc.response.status_code,
-                                answered=True)
+            return self._failed(item, error_code(exc), exc.response.status_code, answered=True)
         except Exception as exc:  # connection dropped, timeout: the message may have been stored, or still be
             # on its way — look for it only once Slack must have finished with it (twice the client timeout).
             return self._failed(item, type(exc).__name__, None, grace=2.0 * float(self.client.timeout))
@@ -288,32 +275,34 @@ class Publisher:
                 self._dm[item.channel] = channel
         with self._lock:
             self.stats.sent += 1
-        return Outcome(item.key, "sent", channel=channel, ts=ts)
+        return Outcome(item.key, OutboxState.SENT, channel=channel, ts=ts)
 
     def _failed(
         self, item: OutboxItem, error: str, status: int | None, grace: float = 0.0, answered: bool = False
     ) -> Outcome:
-        if error in AUTH_ERRORS:
-            raise ConfigurationError(f"Slack refused the bot token: {error}", hint="check the app's token and scopes")
-        if error in PERMANENT_ERRORS:
+        family = error_family(error, status)
+        if family is SlackErrorFamily.AUTH:
+            raise SlackRefusedError(f"Slack refused the bot token: {error}", code=error,
+                                    hint="check the app's token and scopes")
+        if family is SlackErrorFamily.PERMANENT:
             reason = f"{error}: {PERMANENT_ERROR_HINTS[error]}" if error in PERMANENT_ERROR_HINTS else error
-            self._count("dead", reason)
-            return Outcome(item.key, "dead", error=reason)
+            self._count(OutboxState.DEAD, reason)
+            return Outcome(item.key, OutboxState.DEAD, error=reason)
         attempt = item.attempts + 1  # this one included
         if attempt >= self.max_attempts:
             reason = f"{GAVE_UP} {attempt} attempts: {error}"
-            self._count("dead", reason)
-            return Outcome(item.key, "dead", error=reason)
+            self._count(OutboxState.DEAD, reason)
+            return Outcome(item.key, OutboxState.DEAD, error=reason)
         with self._lock:
             self.stats.retried += 1
         delay = max(grace, self.backoff * (2 ** item.attempts) * (0.5 + random.random()))
         # An answered error stored nothing: plain retry.  No answer: look in the history first.
-        return Outcome(item.key, "pending" if answered else "sending", error=error,
+        return Outcome(item.key, OutboxState.PENDING if answered else OutboxState.SENDING, error=error,
                        retry_at=datetime.now(UTC) + timedelta(seconds=delay))
 
-    def _count(self, state: str, reason: str) -> None:
+    def _count(self, state: OutboxState, reason: str) -> None:
         with self._lock:
-            if state == "dead":
+            if state == OutboxState.DEAD:
                 self.stats.dead += 1
                 self.stats.dead_reasons[reason] = self.stats.dead_reasons.get(reason, 0) + 1
             else:
@@ -337,8 +326,8 @@ class Publisher:
         try:
             info = dict(self.client.conversations_info(channel=channel)["channel"])
         except SlackApiError as exc:
-            if exc.response.get("error") in AUTH_ERRORS:
-                raise ConfigurationError(f"Slack refused the bot token: {exc.response.get('error')}") from None
+            if error_family(error_code(exc)) is SlackErrorFamily.AUTH:
+                raise slack_error(exc, "the bot token") from None
             info = {}
         with self._lock:
             self._conversations[channel] = info
@@ -354,24 +343,16 @@ class Publisher:
                 return None  # no DM with this user exists: nothing can have been posted
             channel = found_dm
         oldest = (item.created_at - timedelta(minutes=5)).timestamp()
-        cursor: str | None = None
-        for _ in range(1000):
-            try:
-                page = self.client.conversations_history(
-                    channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True, cursor=cursor,
-                )
-            except SlackApiError as exc:
-                if exc.response.get("error") in PERMANENT_ERRORS:
-                    return None  # the channel is gone or closed to us: the send will dead-letter it
-                raise  # cannot look now: retry later, never send blind
-            messages: list[dict[str, Any]] = page.get("messages", [])
-            for message in messages:
+        try:
+            for message in page_items(self.client.conversations_history, "messages", channel=channel,
+                                      oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True):
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("key") == item.key:
                     return channel, str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return None
+        except SlackApiError as exc:
+            if error_family(error_code(exc)) is SlackErrorFamily.PERMANENT:
+                return None  # the channel is gone or closed to us: the send will dead-letter it
+            raise  # cannot look now: retry later, never send blind
         return None
 
     def _find_dm(self, user: str, team_id: str | None) -> str | None:
@@ -383,21 +364,15 @@ class Publisher:
             try:
                 team_id = str(self.client.users_info(user=user)["user"]["team_id"])
             except SlackApiError as exc:
-                if exc.response.get("error") in ("user_not_found", "users_not_found"):
+                if error_code(exc) in ("user_not_found", "users_not_found"):
                     return None  # no such user: nothing can have been posted to them
                 raise
-        cursor: str | None = None
-        for _ in range(1000):
-            page = self.client.conversations_list(types="im", limit=200, cursor=cursor, team_id=team_id)
-            channels: list[dict[str, Any]] = page.get("channels", [])
-            for conversation in channels:
-                if conversation.get("user") == user:
-                    with self._lock:
-                        self._dm[user] = str(conversation["id"])
-                    return str(conversation["id"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return None
+        for conversation in page_items(self.client.conversations_list, "channels", types="im", limit=200,
+                                       team_id=team_id):
+            if conversation.get("user") == user:
+                with self._lock:
+                    self._dm[user] = str(conversation["id"])
+                return str(conversation["id"])
         return None
 
     def _load_dm_channels(self) -> None:

@@ -19,12 +19,14 @@ from collections import deque
 from collections.abc import Iterable
 
 from saleshome.warehouse.outbox import OutboxItem, Outcome
+from saleshome.warehouse.outbox_states import OutboxState
 
 
 def release(item: OutboxItem) -> Outcome:
     """Give an item back untried.  One found ``sending`` (it may have reached Slack before a crash)
     stays ``sending``, so that it is still looked up in the channel's history before any send."""
-    return Outcome(item.key, "sending" if item.state == "sending" else "pending", released=True)
+    return Outcome(item.key, OutboxState.SENDING if item.state == OutboxState.SENDING else OutboxState.PENDING,
+                   released=True)
 
 
 class ChannelSchedule:

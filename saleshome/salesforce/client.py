@@ -272,6 +272,10 @@ class SalesforceClient:
 
         return self.call(go)
 
+    def get_json(self, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """GET ``url`` (a REST resource of this org) under the client's policy, as JSON."""
+        return cast(dict[str, Any], self._get(url, params=params).json())
+
     # ------------------------------------------------------------------ REST
     def limits(self) -> dict[str, Any]:
         """``/limits`` (also refreshes the API usage and the server time)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from saleshome.errors import FatalError, ValidationError
 
@@ -104,8 +104,8 @@ def _url(client: SalesforceClient, obj: str, *parts: str) -> str:
 
 
 def _get_json(client: SalesforceClient, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    # ``_get`` is the client's one GET under its policy (re-login, backoff, quota, usage, budget).
-    return cast(dict[str, Any], client._get(url, params=params).json())
+    # the client's one GET under its policy (re-login, backoff, quota, usage, budget)
+    return client.get_json(url, params)
 
 
 def _column(raw: dict[str, Any]) -> ListViewColumn:

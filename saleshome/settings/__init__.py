@@ -18,3 +18,8 @@ Modules (import the one you need; nothing here is imported eagerly):
 - ``audit``: the audit log; ``context``: a command's Slack and org access (Slack look-ups:
   ``saleshome.slack.directory``).
 """
+
+__all__ = [
+    "apply", "audit", "celebrations", "changes", "context", "layouts", "lists", "locales", "members", "model",
+    "notifications", "orgs", "render", "restrictions", "roles", "store", "summary", "templates", "workspace",
+]

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from saleshome.errors import ConfigurationError
+from saleshome.warehouse.catalog import table_columns
 from saleshome.warehouse.orgdb import OrgWarehouse
 
 __all__ = [
@@ -57,13 +58,6 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sf' AND table_name = ?", [table]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def eligible_users_sql(
     conn: OrgWarehouse | duckdb.DuckDBPyConnection,
     permission_set: str = SALES_HOME_PERMISSION_SET,
@@ -76,7 +70,7 @@ def eligible_users_sql(
     database's ``now()`` at execution.
     """
     db = conn.conn if isinstance(conn, OrgWarehouse) else conn
-    assignment, user = _columns(db, _ASSIGNMENTS), _columns(db, _USERS)
+    assignment, user = table_columns(db, _ASSIGNMENTS), table_columns(db, _USERS)
     missing = [t for t, cols in ((_ASSIGNMENTS, assignment), (_USERS, user)) if not cols]
     if missing:
         raise ConfigurationError(

@@ -106,13 +106,10 @@ def require_sales_home_for(settings: Settings) -> Workspace:
 
 def require_sales_home_of(found: Workspace | None, workspace: str) -> Workspace:
     """:func:`require_sales_home` on a workspace already read (None: no plan declared)."""
-    if found is None:
-        raise ConfigurationError(
-            f"no Slack plan is set for workspace {workspace!r}, so Sales Home cannot tell whether it is available",
-            hint="the Slack primary owner sets it once: `saleshome workspace set-plan PLAN --as U…` "
-                 f"(Sales Home needs {ACCESS})",
-        )
-    check_plan(found)
+    problem = sales_home_problem_of(found, workspace)
+    if problem is not None:
+        raise problem
+    assert found is not None
     return found
 
 
@@ -120,22 +117,30 @@ def sales_home_problem(control: ControlDB, workspace: str) -> SalesHomeError | N
     """Why Sales Home cannot run on ``workspace`` (what :func:`require_sales_home` would raise), or None.
 
     For read-only views (``saleshome status``, ``saleshome outbox list``) that still show what
-    they can, with the problem first.
+    they can, with the problem first, and for steps that skip rather than refuse.
     """
-    try:
-        require_sales_home(control, workspace)
-    except (ConfigurationError, SalesHomeUnavailableError) as exc:
-        return exc
-    return None
+    return sales_home_problem_of(get_workspace(control, workspace), workspace)
 
 
-def check_plan(found: Workspace) -> None:
+def sales_home_problem_of(found: Workspace | None, workspace: str) -> ConfigurationError | SalesHomeUnavailableError | None:
+    """The one plan check: None when Sales Home may run on the workspace ``found`` (None: no plan declared).
+
+    Every other check (:func:`require_sales_home`, :func:`require_sales_home_for`,
+    :func:`sales_home_problem`) is this one on a workspace read for it.
+    """
+    if found is None:
+        return ConfigurationError(
+            f"no Slack plan is set for workspace {workspace!r}, so Sales Home cannot tell whether it is available",
+            hint="the Slack primary owner sets it once: `saleshome workspace set-plan PLAN --as U…` "
+                 f"(Sales Home needs {ACCESS})",
+        )
     if not found.has_sales_home:
-        raise SalesHomeUnavailableError(
+        return SalesHomeUnavailableError(
             f"Sales Home is not available on the {found.plan.label} plan of workspace {found.workspace!r}",
             hint=f"Sales Home comes with {ACCESS}; once upgraded, the primary owner runs "
                  "`saleshome workspace set-plan`",
         )
+    return None
 
 
 def set_plan(

@@ -16,9 +16,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from saleshome.config import Settings
-from saleshome.errors import ConfigurationError, RetriableError, ValidationError
+from saleshome.errors import ConfigurationError, ValidationError
+from saleshome.slack.errors import SlackRefusedError, slack_error
+from saleshome.slack.pages import page_items
 
-_TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# The directory's own hint for a missing scope (the bot token's other AUTH hints are the classifier's).
+DIRECTORY_HINTS = {"missing_scope": "the Sales Home app needs users:read, team:read, channels:read and groups:read"}
 
 
 @dataclass(frozen=True)
@@ -90,18 +93,17 @@ class SlackDirectory:
         return SlackDirectory(WebClient(**kwargs))
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
+        """One Web API call; a refusal raises :func:`~saleshome.slack.errors.slack_error`'s error (callers
+        turn the codes they understand, ``SlackRefusedError.code``, into a more specific one)."""
         try:
             response = self.client.api_call(method, http_verb="GET", params=params)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error"))
-            if error in _TRANSIENT:
-                raise RetriableError(f"Slack answered {error} to {method}", hint="retry in a moment") from None
-            raise _SlackRefusal(error) from None
-        except SlackClientError as exc:
-            raise RetriableError(f"Slack could not be reached for {method} ({type(exc).__name__})") from None
-        except OSError as exc:
-            raise RetriableError(f"Slack could not be reached for {method} ({type(exc).__name__})") from None
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            raise slack_error(exc, method, hints=DIRECTORY_HINTS) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _list(self, method: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item under ``key`` of every page of a list method."""
+        return list(page_items(lambda **p: self._call(method, **p), key, **params))
 
     # ------------------------------------------------------------------ users
     def user(self, user_id: str) -> SlackUser:
@@ -113,11 +115,11 @@ class SlackDirectory:
                                   hint="give the member ID (U…) from the user's Slack profile")
         try:
             body = self._call("users.info", user=user_id)["user"]
-        except _SlackRefusal as refusal:
-            if refusal.error in ("user_not_found", "user_not_visible"):
+        except SlackRefusedError as refusal:
+            if refusal.code in ("user_not_found", "user_not_visible"):
                 raise ValidationError(f"unknown Slack user {user_id}",
                                       hint="give the member ID (U…) from the user's Slack profile") from None
-            raise refusal.as_error("users.info") from None
+            raise
         user = SlackUser(
             id=body["id"], name=body.get("name", ""), real_name=body.get("real_name") or "",
             is_primary_owner=bool(body.get("is_primary_owner")), is_owner=bool(body.get("is_owner")),
@@ -130,22 +132,9 @@ class SlackDirectory:
     def teams(self) -> list[SlackTeam]:
         """The workspaces the bot is installed in (``auth.teams.list``: every workspace of an org-wide install)."""
         if self._teams is None:
-            teams: list[SlackTeam] = []
-            cursor = ""
-            while True:
-                try:
-                    body = self._call("auth.teams.list", limit=100, **({"cursor": cursor} if cursor else {}))
-                except _SlackRefusal as refusal:
-                    raise refusal.as_error("auth.teams.list") from None
-                teams += [SlackTeam(t["id"], t.get("name", "")) for t in body.get("teams", [])]
-                cursor = (body.get("response_metadata") or {}).get("next_cursor") or ""
-                if not cursor:
-                    break
+            teams = [SlackTeam(t["id"], t.get("name", "")) for t in self._list("auth.teams.list", "teams", limit=100)]
             if not teams:  # a single-workspace install: auth.test names the workspace
-                try:
-                    test = self._call("auth.test")
-                except _SlackRefusal as refusal:
-                    raise refusal.as_error("auth.test") from None
+                test = self._call("auth.test")
                 teams = [SlackTeam(test["team_id"], test.get("team", ""))]
             self._teams = teams
         return self._teams
@@ -169,13 +158,13 @@ class SlackDirectory:
             return self._channels[ref]
         try:
             info = self._call("conversations.info", channel=ref)["channel"]
-        except _SlackRefusal as refusal:
-            if refusal.error in ("channel_not_found", "missing_scope"):
+        except SlackRefusedError as refusal:
+            if refusal.code in ("channel_not_found", "missing_scope"):
                 raise ValidationError(
                     f"unknown Slack channel {ref}",
                     hint="check the channel id; a private channel must have the Sales Home app as a member",
                 ) from None
-            raise refusal.as_error("conversations.info") from None
+            raise
         channel = _channel(info)
         self._channels[channel.id] = channel
         return channel
@@ -186,26 +175,14 @@ class SlackDirectory:
             teams = team_ids or [t.id for t in self.teams()]
             seen: set[str] = set()
             for team in teams:
-                cursor = ""
-                while True:
-                    params: dict[str, Any] = {"team_id": team, "types": "public_channel,private_channel",
-                                              "limit": 1000}
-                    if cursor:
-                        params["cursor"] = cursor
-                    try:
-                        body = self._call("conversations.list", **params)
-                    except _SlackRefusal as refusal:
-                        raise refusal.as_error("conversations.list") from None
-                    for info in body.get("channels", []):
-                        if info["id"] in seen:
-                            continue
-                        seen.add(info["id"])
-                        channel = _channel(info)
-                        self._channels[channel.id] = channel
-                        self._by_name.setdefault(channel.name, []).append(channel)
-                    cursor = (body.get("response_metadata") or {}).get("next_cursor") or ""
-                    if not cursor:
-                        break
+                for info in self._list("conversations.list", "channels", team_id=team,
+                                       types="public_channel,private_channel", limit=1000):
+                    if info["id"] in seen:
+                        continue
+                    seen.add(info["id"])
+                    channel = _channel(info)
+                    self._channels[channel.id] = channel
+                    self._by_name.setdefault(channel.name, []).append(channel)
         matches = self._by_name.get(name, [])
         if not matches:
             raise ValidationError(
@@ -230,21 +207,3 @@ def _channel(info: dict[str, Any]) -> SlackChannel:
         is_archived=bool(info.get("is_archived")), is_member=bool(info.get("is_member")),
         is_ext_shared=bool(info.get("is_ext_shared")), info=info,
     )
-
-
-class _SlackRefusal(Exception):
-    """Internal: Slack answered ``ok: false`` with ``error`` (turned into a specific error by the caller)."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-    def as_error(self, method: str) -> ConfigurationError:
-        hints = {
-            "invalid_auth": "check SALESHOME_SLACK_BOT_TOKEN",
-            "not_authed": "set SALESHOME_SLACK_BOT_TOKEN",
-            "token_revoked": "reinstall the Sales Home app and update SALESHOME_SLACK_BOT_TOKEN",
-            "missing_scope": "the Sales Home app needs users:read, team:read, channels:read and groups:read",
-        }
-        return ConfigurationError(f"Slack refused {method}: {self.error}",
-                                  hint=hints.get(self.error, "check the Sales Home app's installation"))

@@ -58,6 +58,7 @@ from saleshome.salesforce.listviews import (
 from saleshome.salesforce.schema import safe_name
 from saleshome.settings.lists import default_list_views
 from saleshome.settings.model import ListViewRef
+from saleshome.warehouse.catalog import table_columns, table_exists
 from saleshome.warehouse.connections import open_duckdb
 from saleshome.warehouse.control import ControlDB, apply_migrations
 from saleshome.warehouse.orgdb import OrgWarehouse
@@ -423,15 +424,8 @@ def _reading(
         conn.close()
 
 
-def _has_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _stored(conn: duckdb.DuckDBPyConnection, obj: str | None) -> list[StoredListView]:
-    if not _has_table(conn, "main", "list_views"):
+    if not table_exists(conn, "list_views", schema="main"):
         return []
     rows = conn.execute(
         "SELECT object, list_view_id, developer_name, label, ordinal, columns, scope, source, row_count, truncated, "
@@ -496,12 +490,7 @@ def list_view_rows(
         wanted = list(fields) if fields is not None else view.visible_fields
         in_view = {c.field for c in view.columns}
         table = view.object
-        synced = set()
-        if _has_table(conn, "sf", table):
-            synced = {r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sf' AND table_name = ?",
-                [table],
-            ).fetchall()}
+        synced = table_columns(conn, table)
         unknown = [f for f in wanted if f not in in_view and f not in synced]
         if unknown:
             raise ValidationError(

@@ -27,7 +27,6 @@ import socket
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import duckdb
@@ -36,16 +35,7 @@ from saleshome.config import Settings
 from saleshome.errors import SalesHomeError
 from saleshome.warehouse.control import ControlDB
 
-
-class RunState(StrEnum):
-    """``sync_runs.status``."""
-
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    PAUSED_FOR_QUOTA = "paused_for_quota"
-    CRASHED = "crashed"  # its process died while it ran
-
+from .states import RunState
 
 RUNNING, CRASHED = RunState.RUNNING, RunState.CRASHED
 LEASE_BEATS = 6  # heartbeats a run may miss (a busy control database, a loaded machine) before it counts as dead

@@ -15,7 +15,8 @@ from typing import Any
 
 from saleshome.config import Settings
 from saleshome.sync.runs import CRASHED, RUNNING, is_crashed, last_seen, lease, this_host
-from saleshome.sync.summary import PATH_LABELS, format_duration, format_moment
+from saleshome.sync.states import PATH_LABELS, OrgState
+from saleshome.sync.summary import format_duration, format_moment
 from saleshome.warehouse.control import ControlDB
 
 RECENT_RUNS = 3  # sync runs shown per org by ``saleshome status``
@@ -120,7 +121,7 @@ def _run(row: dict[str, Any], *, now: datetime, lease: timedelta, host: str) -> 
 
 def _org_state(stored: str, latest: RunStatus | None) -> str:
     """The org's state: ``syncing`` only while its latest run is alive (``crashed`` once its process died)."""
-    if stored == "syncing" and latest is not None and latest.status == CRASHED:
+    if stored == OrgState.SYNCING and latest is not None and latest.status == CRASHED:
         return CRASHED
     return stored
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from saleshome.sync.results import ObjectResult, SyncResult
+from saleshome.sync.states import PATH_LABELS, RunState
 
 SUMMARY_COLUMNS = (
     "object", "inserted", "updated", "deleted", "purged", "cursor before → after", "API calls", "path", "seconds",
 )
-PATH_LABELS = {"rest": "REST", "bulk": "Bulk", "mixed": "REST+Bulk", "none": "-"}
 
 
 def format_moment(moment: datetime | None) -> str:
@@ -72,7 +72,9 @@ def object_line(alias: str, result: ObjectResult) -> str:
 
 def run_line(result: SyncResult) -> str:
     """One sentence about a whole run: kind, outcome, API calls, budget."""
-    outcome = {"completed": "completed", "paused_for_quota": "paused for quota", "failed": "failed"}.get(
+    outcomes: dict[str, str] = {RunState.COMPLETED: "completed", RunState.PAUSED_FOR_QUOTA: "paused for quota",
+                                RunState.FAILED: "failed"}
+    outcome = outcomes.get(
         result.status, result.status
     )
     line = f"{result.alias}: {result.kind} sync {outcome} ({len(result.objects)} objects, {result.api_calls} API calls"

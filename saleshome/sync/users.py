@@ -25,7 +25,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from saleshome.errors import ConfigurationError
+from saleshome.slack.errors import error_code, slack_error
+from saleshome.slack.pages import page_items
 from saleshome.warehouse.control import ControlDB
 
 UNKNOWN_LOCALE = "unknown"
@@ -84,8 +85,7 @@ def refresh_user_map(
         try:
             found = client.users_lookupByEmail(email=email)["user"]
         except SlackApiError as exc:
-            error = exc.response.get("error")
-            if error == "users_not_found":
+            if error_code(exc) == "users_not_found":
                 if deactivated is None:
                     deactivated = deactivated_emails(client)
                 left_slack = email in deactivated
@@ -94,8 +94,7 @@ def refresh_user_map(
                 report.deactivated += left_slack
                 report.unmatched += not left_slack
                 continue
-            raise ConfigurationError(f"Slack refused users.lookupByEmail: {error}",
-                                     hint="the app needs the users:read.email scope") from None
+            raise slack_error(exc, "users.lookupByEmail", hint="the app needs the users:read.email scope") from None
         active = not found.get("deleted")
         locale = slack_locale(client, str(found["id"])) if active else None
         rows.append([alias, user.id, email, found["id"], found.get("team_id"), found.get("tz"), locale,
@@ -126,10 +125,9 @@ def slack_locale(client: WebClient, slack_user_id: str) -> str | None:
     try:
         user = client.users_info(user=slack_user_id, include_locale=True)["user"]
     except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error in ("user_not_found", "user_not_visible"):
+        if error_code(exc) in ("user_not_found", "user_not_visible"):
             return None
-        raise ConfigurationError(f"Slack refused users.info: {error}", hint="the app needs the users:read scope") from None
+        raise slack_error(exc, "users.info", hint="the app needs the users:read scope") from None
     locale = (user or {}).get("locale")
     return str(locale) if locale else None
 
@@ -142,20 +140,14 @@ def deactivated_emails(client: WebClient) -> set[str]:
         teams = [None]  # a workspace-level install: users.list needs no team_id
     emails: set[str] = set()
     for team in teams:
-        cursor: str | None = None
-        while True:
-            try:
-                page = client.users_list(limit=200, cursor=cursor, team_id=team)
-            except SlackApiError as exc:
-                raise ConfigurationError(f"Slack refused users.list: {exc.response.get('error')}",
-                                         hint="the app needs the users:read and users:read.email scopes") from None
-            for member in page.get("members") or []:
-                email = (member.get("profile") or {}).get("email")
-                if member.get("deleted") and email:
-                    emails.add(str(email).strip().lower())
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
+        try:
+            members = list(page_items(client.users_list, "members", limit=200, team_id=team))
+        except SlackApiError as exc:
+            raise slack_error(exc, "users.list", hint="the app needs the users:read and users:read.email scopes") from None
+        for member in members:
+            email = (member.get("profile") or {}).get("email")
+            if member.get("deleted") and email:
+                emails.add(str(email).strip().lower())
     return emails
 
 

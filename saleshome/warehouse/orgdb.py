@@ -41,6 +41,7 @@ import duckdb
 
 from saleshome.salesforce.schema import Column, ObjectSchema, safe_name
 
+from .catalog import table_columns
 from .connections import open_duckdb
 from .control import apply_migrations
 from .migrations import ORG_MIGRATIONS
@@ -212,15 +213,15 @@ class OrgWarehouse:
         for c in schema.columns if known else ():
             old = known.get(c.name)
             if old is None:
-                if c.name not in self._table_columns(schema.name):
+                if c.name not in table_columns(self.conn, schema.name):
                     self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
                 self._remember(schema.name, c, now)
                 changes.append(f"added {c.name} {c.duck_type}")
             elif old[1] != c.duck_type:
                 kept = f"{c.name}__was_{re.sub(r'[^A-Za-z0-9]+', '_', old[1]).strip('_').lower()}"
-                if kept not in self._table_columns(schema.name):
+                if kept not in table_columns(self.conn, schema.name):
                     self.conn.execute(f"ALTER TABLE {table} RENAME COLUMN {q(c.name)} TO {q(kept)}")
-                if c.name not in self._table_columns(schema.name):
+                if c.name not in table_columns(self.conn, schema.name):
                     self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {q(c.name)} {c.duck_type}")
                 self.conn.execute(
                     f"UPDATE {table} SET {q(c.name)} = TRY_CAST({q(kept)} AS {c.duck_type}) WHERE {q(c.name)} IS NULL"
@@ -250,12 +251,6 @@ class OrgWarehouse:
                 [schema.name, schema.cursor_field, now],
             )
         return changes
-
-    def _table_columns(self, obj: str) -> set[str]:
-        rows = self.conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sf' AND table_name = ?", [obj]
-        ).fetchall()
-        return {r[0] for r in rows}
 
     def _remember(self, obj: str, c: Column, now: datetime) -> None:
         self.conn.execute(

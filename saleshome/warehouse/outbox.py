@@ -1,8 +1,7 @@
 """The outbox: every Slack message, keyed by a deterministic idempotency key, in the control database.
 
-States: ``pending`` (to send) → ``sending`` (claimed: it may have reached Slack, so it is
-checked against the channel's history before any new attempt) → ``sent`` | ``dead``
-(permanent failure, with its reason) | ``blocked`` (a restriction forbids it).
+States and kinds: :mod:`saleshome.warehouse.outbox_states` (``pending`` → ``sending`` → ``sent`` |
+``dead`` | ``blocked``).
 :func:`enqueue` takes the caller's open transaction, so messages are written atomically with
 the evaluation that produced them; a key already present is ignored (at most once).
 """
@@ -21,6 +20,7 @@ import pyarrow as pa
 
 from saleshome.errors import ValidationError
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.outbox_states import OutboxKind, OutboxState
 
 
 def idempotency_key(*parts: object) -> str:
@@ -31,7 +31,7 @@ def idempotency_key(*parts: object) -> str:
 @dataclass(frozen=True)
 class OutboxMessage:
     key: str
-    kind: str
+    kind: str  # an OutboxKind
     channel: str
     text: str
     blocks: list[dict[str, Any]] | None = None
@@ -43,12 +43,12 @@ class OutboxMessage:
 class OutboxItem:
     key: str
     seq: int
-    kind: str
+    kind: OutboxKind
     channel: str
     text: str
     blocks: list[dict[str, Any]] | None
     team_id: str | None
-    state: str
+    state: OutboxState
     attempts: int
     created_at: datetime
 
@@ -56,9 +56,9 @@ class OutboxItem:
     def from_row(row: dict[str, Any]) -> OutboxItem:
         blocks = row["blocks"]
         return OutboxItem(
-            key=row["key"], seq=int(row["seq"]), kind=row["kind"], channel=row["channel"], text=row["text"],
-            blocks=json.loads(blocks) if isinstance(blocks, str) else blocks, team_id=row["team_id"],
-            state=row["state"], attempts=int(row["attempts"]), created_at=row["created_at"],
+            key=row["key"], seq=int(row["seq"]), kind=OutboxKind(row["kind"]), channel=row["channel"],
+            text=row["text"], blocks=json.loads(blocks) if isinstance(blocks, str) else blocks, team_id=row["team_id"],
+            state=OutboxState(row["state"]), attempts=int(row["attempts"]), created_at=row["created_at"],
         )
 
 
@@ -98,7 +98,7 @@ GAVE_UP = "gave up after"  # how a dead letter's reason starts when retries ran 
 
 # Kinds drained by their own executor, never posted by the publisher (``banner``: a profile status,
 # set by ``saleshome.celebrate.banner``; its channel is ``profile:U…``).
-OWN_EXECUTOR_KINDS: tuple[str, ...] = ("banner",)
+OWN_EXECUTOR_KINDS: tuple[OutboxKind, ...] = (OutboxKind.BANNER,)
 
 
 def claim(
@@ -143,7 +143,7 @@ def claim(
 @dataclass(frozen=True)
 class Outcome:
     key: str
-    state: str  # sent, dead, blocked, sending (transient failure: retry later, after a history check)
+    state: str  # an OutboxState: sent, dead, blocked, sending (transient failure: retry later, after a history check)
     error: str | None = None
     channel: str | None = None
     ts: str | None = None

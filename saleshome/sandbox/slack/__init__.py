@@ -4,3 +4,8 @@
 sandbox:`` serves ``sandbox.info.api_url`` for slack-sdk's ``WebClient(base_url=...)``.
 Nothing here is imported by the pipeline, and nothing is shared with ``saleshome.slack``.
 """
+
+__all__ = [
+    "api", "blocks", "calls", "chat", "cli", "clock", "control", "conversations", "faults", "ids", "messages",
+    "mrkdwn", "objects", "ratelimit", "seed", "server", "team", "users", "viewer", "world",
+]

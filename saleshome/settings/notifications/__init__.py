@@ -6,3 +6,5 @@ Modules (import the one you need; nothing here is imported eagerly):
 - ``validate``: a spec checked against the org's describe and Slack, every problem with its path.
 - ``store``: create, edit, delete, enable, disable (sales admins only; versioned; audited).
 """
+
+__all__ = ["catalog", "store", "validate"]
