@@ -3,3 +3,5 @@
 A flow reads like the paragraph that describes it; the work happens in `tasks/` and the
 logic in the `saleshome` package. Nothing is created at import.
 """
+
+__all__ = ["publish", "sales_home", "states", "sync"]

@@ -42,6 +42,7 @@ from saleshome.publish.publisher import PublishStats
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
 from saleshome.sync.results import SyncResult
+from saleshome.sync.states import RunState
 from saleshome.sync.summary import run_line
 from saleshome.sync.users import MappingReport
 from tasks.celebrate import apply_celebration_banners, clear_banners, store_celebration_permalinks
@@ -84,7 +85,7 @@ def sales_home(org: str, publish: bool = True) -> SalesHomeRun | State[Any]:
         run.permalinks = store_celebration_permalinks(org)
     if run.notifications is not None:
         report_notifications(org, run.notifications)
-    return paused(run_line(result), run) if result.status == "paused_for_quota" else run
+    return paused(run_line(result), run) if result.status == RunState.PAUSED_FOR_QUOTA else run
 
 
 @flow(

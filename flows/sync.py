@@ -30,6 +30,7 @@ from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import require_sales_home_for
 from saleshome.sync import engine
 from saleshome.sync.results import SyncResult
+from saleshome.sync.states import RunState
 from saleshome.sync.summary import run_line
 from tasks.concurrency import org_slot
 from tasks.credentials import credential_resolvers
@@ -109,4 +110,4 @@ def run_sync(
                                  resolvers=credential_resolvers(), steps=TaskSteps(settings.workspace))
     except QuotaExceededError as exc:  # before the run began: nothing merged
         return paused(exc.message)
-    return paused(run_line(result), result) if result.status == "paused_for_quota" else result
+    return paused(run_line(result), result) if result.status == RunState.PAUSED_FOR_QUOTA else result

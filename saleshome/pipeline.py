@@ -37,14 +37,16 @@ from saleshome.publish.publisher import web_client
 from saleshome.salesforce.credentials import Resolver
 from saleshome.sync.engine import sync_org
 from saleshome.sync.results import Progress, SyncResult
+from saleshome.sync.states import RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.sync.users import MappingReport, SalesforceUser, refresh_user_map
+from saleshome.warehouse.catalog import table_exists
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 
 NO_BOT_TOKEN = "no Slack bot token (SALESHOME_SLACK_BOT_TOKEN): user map not refreshed"
 # A run in these states ended on a consistent state: what was committed so far is evaluated after it.
-EVALUATED_STATUSES = ("completed", "paused_for_quota")
+EVALUATED_STATUSES = (RunState.COMPLETED, RunState.PAUSED_FOR_QUOTA)
 
 
 @dataclass
@@ -118,9 +120,7 @@ def celebrations_line(summary: CelebrationSummary) -> str:
 def salesforce_users(settings: Settings, alias: str) -> list[SalesforceUser]:
     """The org's synced users (Id, Email, IsActive); empty when User is not synced yet."""
     with OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds) as wh:
-        found = wh.conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'sf' "
-                                "AND table_name = 'User'").fetchone()
-        if not found or not found[0]:
+        if not table_exists(wh.conn, "User"):
             return []
         rows = wh.conn.execute('SELECT "Id", "Email", "IsActive" FROM sf."User"').fetchall()
     return [SalesforceUser(str(r[0]), r[1], bool(r[2])) for r in rows]

@@ -32,6 +32,7 @@ from saleshome.errors import QuotaExceededError, SalesHomeError
 from saleshome.notify.evaluate import EvaluationSummary
 from saleshome.publish.publisher import PublishStats
 from saleshome.sync.results import SyncResult
+from saleshome.sync.states import RunState
 
 SYNC_COMPLETED = "saleshome.sync.completed"
 SYNC_FAILED = "saleshome.sync.failed"
@@ -45,7 +46,8 @@ EVENTS = (SYNC_COMPLETED, SYNC_FAILED, SYNC_PAUSED_FOR_QUOTA, NOTIFICATIONS_EVAL
 ORG_RESOURCE_PREFIX = "saleshome.org."
 WORKSPACE_RESOURCE_PREFIX = "saleshome.workspace."
 SYNC_RUN_RESOURCE_PREFIX = "saleshome.sync-run."
-_SYNC_EVENTS = {"completed": SYNC_COMPLETED, "failed": SYNC_FAILED, "paused_for_quota": SYNC_PAUSED_FOR_QUOTA}
+_SYNC_EVENTS = {RunState.COMPLETED: SYNC_COMPLETED, RunState.FAILED: SYNC_FAILED,
+                RunState.PAUSED_FOR_QUOTA: SYNC_PAUSED_FOR_QUOTA}
 
 
 # ---------------------------------------------------------------------------------------- resources
@@ -93,9 +95,9 @@ def sync_payload(result: SyncResult, *, now: datetime | None = None) -> dict[str
     if result.api_usage is not None:
         used, total = result.api_usage
         payload["api_requests_left"], payload["api_requests_max"] = total - used, total
-    if result.status == "failed":
+    if result.status == RunState.FAILED:
         payload["error"] = result.error
-    elif result.status == "paused_for_quota":
+    elif result.status == RunState.PAUSED_FOR_QUOTA:
         payload["reason"] = result.error
     return payload
 
@@ -117,7 +119,7 @@ def _emit(event: str, resource: dict[str, str], payload: dict[str, Any],
 
 def emit_sync_outcome(result: SyncResult, workspace: str) -> Event | None:
     """``saleshome.sync.completed``, ``.failed`` or ``.paused_for_quota`` for a run that started."""
-    name = _SYNC_EVENTS.get(result.status)
+    name = _SYNC_EVENTS.get(RunState(result.status))
     if name is None:  # still running: nothing ended
         return None
     return _emit(name, org_resource(result.alias, workspace), sync_payload(result), _sync_run(result.run_id))
@@ -126,7 +128,7 @@ def emit_sync_outcome(result: SyncResult, workspace: str) -> Event | None:
 def emit_sync_not_started(alias: str, workspace: str, kind: str | None, exc: BaseException) -> Event | None:
     """``saleshome.sync.paused_for_quota`` (a spent budget) or ``saleshome.sync.failed`` for a run that could not start."""
     paused = isinstance(exc, QuotaExceededError)
-    status = "paused_for_quota" if paused else "failed"
+    status = RunState.PAUSED_FOR_QUOTA if paused else RunState.FAILED
     nothing = SyncResult(alias, "", kind or "", status=status, error=error_text(exc))
     # the same keys as a run that started, all zero; no run id, and no kind unless one was asked for
     payload = {**sync_payload(nothing, now=nothing.started_at), "run_id": None, "kind": kind}

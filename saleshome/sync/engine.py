@@ -43,7 +43,9 @@ from saleshome.settings.orgs import Org, get_org
 from saleshome.sync.listviews import materialise_default_list_views
 from saleshome.sync.results import ObjectResult, Progress, SyncResult
 from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run_row
+from saleshome.sync.states import ObjectPath, OrgState, RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
+from saleshome.warehouse.catalog import table_exists
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
 
@@ -140,7 +142,7 @@ def open_run(
     with run.control.transaction() as db:
         settle_crashed_runs(db, alias, now=now, lease=lease(settings))
         start_run_row(db, run_id, alias, kind, notify, now, lease=lease(settings))
-        db.execute("UPDATE orgs SET status = 'syncing' WHERE alias = ?", [alias])
+        db.execute("UPDATE orgs SET status = ? WHERE alias = ?", [OrgState.SYNCING, alias])
         run.referenced_objects = [r[0] for r in db.execute(SETTINGS_OBJECTS_SQL, [alias] * 4).fetchall()]
         run.default_views = default_list_views_in(db, alias)
     run.heartbeat = Heartbeat(run.control, run_id, settings.heartbeat_seconds).start()
@@ -222,15 +224,15 @@ def extract_window(run: SyncRun, schema: ObjectSchema, window: Window, *, expect
         try:
             files = run.client.bulk_query_to_files(soql, run.staging / schema.name, operation="queryAll",
                                                    page_records=run.settings.bulk_page_records)
-            return "bulk", files
+            return ObjectPath.BULK, files
         except BulkNotSupported:
             run.rest_only.add(schema.name)  # what Bulk cannot serve, REST can: fall back for this run
-    return "rest", run.client.query_to_files(soql, run.staging / schema.name, include_deleted=True)
+    return ObjectPath.REST, run.client.query_to_files(soql, run.staging / schema.name, include_deleted=True)
 
 
 def load_window(run: SyncRun, schema: ObjectSchema, window: Window, path: str, data: Any, *, initial: bool) -> MergeStats:
     """Stage what was read and merge it, with its change log and cursor, in one transaction."""
-    if path == "bulk":
+    if path == ObjectPath.BULK:
         run.warehouse.stage_csv(schema, data)
     else:
         run.warehouse.stage_pages(schema, data)
@@ -439,7 +441,7 @@ def object_step(
 
 def _small(prefetched: Prefetched) -> bool:
     """Read already, in one REST window: loaded beside another object (no Bulk load, no slices)."""
-    return prefetched.first is not None and prefetched.first[0] == "rest"
+    return prefetched.first is not None and prefetched.first[0] == ObjectPath.REST
 
 
 def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
@@ -456,11 +458,12 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
             write_object_error(run, db, run.failed_object)
         db.execute("UPDATE sync_runs SET ended_at = ?, status = ?, api_calls = ?, error = ? WHERE run_id = ?",
                    [now, result.status, result.api_calls, result.error, run.run_id])
-        org_status = {"completed": "ok", "paused_for_quota": "paused_for_quota"}.get(result.status, "failed")
+        org_status = {RunState.COMPLETED: OrgState.OK, RunState.PAUSED_FOR_QUOTA: OrgState.PAUSED_FOR_QUOTA}.get(
+            RunState(result.status), OrgState.FAILED)
         db.execute(
             "UPDATE orgs SET status = ?, last_error = ?, last_sync_at = CASE WHEN ? THEN ? ELSE last_sync_at END "
             "WHERE alias = ?",
-            [org_status, result.error, result.status == "completed", now, run.org.alias],
+            [org_status, result.error, result.status == RunState.COMPLETED, now, run.org.alias],
         )
         if result.api_usage is not None:
             db.execute("INSERT OR REPLACE INTO api_budget VALUES (?, ?, ?, ?)",
@@ -578,7 +581,7 @@ def expected_rows(total: int, windows: int) -> int:
 def record_window(run: SyncRun, sync: ObjectSync, path: str, stats: MergeStats, *, expected: int, total: int) -> None:
     """Add one loaded window to the object's result and report progress."""
     result = sync.result
-    result.path = path if result.path in ("none", path) else "mixed"
+    result.path = path if result.path in (ObjectPath.NONE, path) else ObjectPath.MIXED
     result.add(stats)
     result.rows_read += stats.inserted + stats.updated + stats.deleted + stats.undeleted + stats.unchanged
     result.windows += 1
@@ -605,16 +608,16 @@ def recording_outcome(run: SyncRun, result: SyncResult) -> Iterator[SyncResult]:
     """Close the run however the block ends: completed, paused for quota (swallowed) or failed (re-raised)."""
     try:
         yield result
-        result.status = "completed"
+        result.status = RunState.COMPLETED
     except QuotaExceededError as exc:
-        result.status, result.error = "paused_for_quota", exc.message
+        result.status, result.error = RunState.PAUSED_FOR_QUOTA, exc.message
     except SalesHomeError as exc:
-        result.status, result.error = "failed", exc.message
+        result.status, result.error = RunState.FAILED, exc.message
         note_object_error(run, result.error)
         close_run(run, result)
         raise
     except BaseException as exc:
-        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        result.status, result.error = RunState.FAILED, f"{type(exc).__name__}: {exc}"[:500]
         note_object_error(run, result.error)
         close_run(run, result)
         raise
@@ -629,7 +632,7 @@ def note_object_error(run: SyncRun, error: str) -> None:
 
 def note_org_error(settings: Settings, alias: str, exc: SalesHomeError) -> None:
     """Record on the org why a run could not start (it stays visible in ``saleshome status``)."""
-    status = "paused_for_quota" if isinstance(exc, QuotaExceededError) else "failed"
+    status = OrgState.PAUSED_FOR_QUOTA if isinstance(exc, QuotaExceededError) else OrgState.FAILED
     with _control(settings).transaction() as db:
         db.execute("UPDATE orgs SET status = ?, last_error = ? WHERE alias = ?", [status, exc.message, alias])
 
@@ -663,11 +666,7 @@ def write_object_error(run: SyncRun, db: duckdb.DuckDBPyConnection, failed: Obje
     rows: int | None = None
     try:  # what the warehouse still says (it may be what failed: then the error alone is recorded)
         cursor = run.warehouse.cursor_state(failed.object).cursor
-        exists = run.warehouse.conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'sf' AND table_name = ?",
-            [failed.object],
-        ).fetchone()
-        rows = run.warehouse.row_count(failed.object) if exists and exists[0] else None
+        rows = run.warehouse.row_count(failed.object) if table_exists(run.warehouse.conn, failed.object) else None
     except duckdb.Error:
         pass
     db.execute(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from saleshome.sync.states import ObjectPath, RunState
 from saleshome.warehouse.orgdb import MergeStats
 
 Progress = Callable[[str, int, int], None]  # (object, rows done, rows expected)
@@ -14,7 +15,7 @@ Progress = Callable[[str, int, int], None]  # (object, rows done, rows expected)
 @dataclass
 class ObjectResult:
     object: str
-    path: str = "none"
+    path: str = ObjectPath.NONE
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
@@ -41,7 +42,7 @@ class SyncResult:
     alias: str
     run_id: str
     kind: str
-    status: str = "running"  # completed, failed, paused_for_quota
+    status: str = RunState.RUNNING  # completed, failed, paused_for_quota
     objects: list[ObjectResult] = field(default_factory=list)
     api_calls: int = 0
     api_usage: tuple[int, int] | None = None
