@@ -322,6 +322,9 @@ def _summary(console: Console, control: ControlDB) -> None:
 
 def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = False) -> None:
     """Run the demo end to end and print what it shows."""
+    from saleshome.sandbox.extra import require_sandbox_extra
+
+    require_sandbox_extra()  # before anything is removed or started
     from saleshome.cli_sync import sync_with_progress
     from saleshome.config import load_settings
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
