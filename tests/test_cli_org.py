@@ -35,8 +35,8 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import same_org_id
 from saleshome.settings.workspace import Plan, set_plan
-from tests.cli_runner import run_cli
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.cli import run_cli
+from tests.fixtures.slack_workspace import make_ready, slack_environment
 
 pytestmark = pytest.mark.integration
 

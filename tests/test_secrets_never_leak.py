@@ -44,7 +44,7 @@ from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.orgs import add_org, connect
 from tasks.credentials import read_secret_block
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.slack_workspace import make_ready, slack_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.usefixtures("no_running_event_loop")]
 

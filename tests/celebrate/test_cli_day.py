@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from saleshome.notify.digest import due_period
 from saleshome.settings.apply import import_yaml
 from saleshome.slack.publisher import METADATA_EVENT
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
 from tests.settings.conftest import ALIAS
 from tests.sync.conftest import control as sandbox_control
 from tests.sync.conftest import settle

@@ -50,7 +50,7 @@ from tasks.events import (
     workspace_resource,
 )
 from tests.flows.test_sync_flow import connect, flow_run_id
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.slack_workspace import make_ready, slack_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTOMATIONS = ROOT / "deployments" / "automations" / "saleshome-alerts.yaml"

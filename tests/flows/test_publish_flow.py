@@ -16,7 +16,7 @@ from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_pl
 from saleshome.slack.outbox import OutboxMessage, counts, enqueue, idempotency_key
 from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.warehouse.control import ControlDB
-from tests.slack_workspace import make_ready
+from tests.fixtures.slack_workspace import make_ready
 
 
 def test_publish_flow_sends_and_reports(prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

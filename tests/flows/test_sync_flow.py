@@ -45,7 +45,7 @@ from saleshome.sync.engine import QuotaPaused
 from tasks.artifacts import progress_key, summary_key
 from tasks.credentials import read_secret_block
 from tasks.errors import TASK_RETRIES, retry_options, should_retry
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.slack_workspace import make_ready, slack_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop")]
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from saleshome.settings.context import SettingsContext
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
 
 from .conftest import ALIAS, People, control_tables, dump_tables
 from .test_import_export import example_for

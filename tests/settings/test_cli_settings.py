@@ -12,7 +12,7 @@ import pytest
 from saleshome.config import Settings
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
 
 from .conftest import ALIAS, People, dump_tables
 from .test_import_export import example_for

@@ -13,7 +13,7 @@ import yaml
 
 from saleshome.settings.context import SettingsContext
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
 
 from .conftest import ALIAS, People
 from .test_import_export import example_for

@@ -17,7 +17,7 @@ from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.workspace import get_workspace, set_plan
 from saleshome.slack.publisher import web_client
 from saleshome.slack.users import SalesforceUser, refresh_user_map
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
 
 from .conftest import ALIAS, People, dump_tables
 from .test_import_export import example_for

@@ -18,7 +18,7 @@ from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.slack.setup import publisher_from_settings
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
 
 from .conftest import ALIAS, People, control_tables, dump_tables
 from .test_import_export import example_for

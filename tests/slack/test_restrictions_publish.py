@@ -18,7 +18,7 @@ from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.slack.restrictions import load_restrictions
 from saleshome.slack.setup import publisher_from_settings
 from saleshome.warehouse.control import ControlDB
-from tests.slack_workspace import make_ready
+from tests.fixtures.slack_workspace import make_ready
 
 from .conftest import put
 
