@@ -20,9 +20,8 @@ from saleshome.notify.digest import due_period
 from saleshome.settings.apply import import_yaml
 from saleshome.slack.publisher import METADATA_EVENT
 from tests.fixtures.cli import run_cli
-from tests.settings.conftest import ALIAS
-from tests.sync.conftest import control as sandbox_control
-from tests.sync.conftest import settle
+from tests.fixtures.sandboxes import sandbox_control, settle
+from tests.fixtures.workspace import ALIAS
 
 from .conftest import Celebrations
 

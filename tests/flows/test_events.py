@@ -49,8 +49,8 @@ from tasks.events import (
     org_resource,
     workspace_resource,
 )
-from tests.flows.test_sync_flow import connect, flow_run_id
 from tests.fixtures.slack_workspace import make_ready, slack_environment
+from tests.flows.test_sync_flow import connect, flow_run_id
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTOMATIONS = ROOT / "deployments" / "automations" / "saleshome-alerts.yaml"

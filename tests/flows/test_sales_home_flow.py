@@ -32,8 +32,8 @@ from tasks.celebrate import celebration_summary_key, celebrations_key
 from tasks.concurrency import org_limit_name
 from tasks.notify import notification_summary_key
 from tasks.publish import DEAD_LETTER_REPORT_KEY
-from tests.flows.test_sync_flow import artifacts, connect, flow_run_id, simulate, task_run_names
 from tests.fixtures.slack_workspace import make_ready, slack_environment
+from tests.flows.test_sync_flow import artifacts, connect, flow_run_id, simulate, task_run_names
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop")]
 

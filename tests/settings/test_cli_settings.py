@@ -13,8 +13,9 @@ from saleshome.config import Settings
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views
 from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, dump_tables
+from .conftest import dump_tables
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

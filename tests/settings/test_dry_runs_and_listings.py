@@ -14,8 +14,8 @@ import yaml
 from saleshome.settings.context import SettingsContext
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

@@ -29,7 +29,8 @@ from saleshome.settings.store import write_lists
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.sync.conftest import connect_org, control, settle
+from tests.fixtures.sandboxes import connect_org, settle
+from tests.fixtures.sandboxes import sandbox_control as control
 
 pytestmark = pytest.mark.integration
 

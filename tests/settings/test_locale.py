@@ -18,8 +18,9 @@ from saleshome.settings.workspace import get_workspace, set_plan
 from saleshome.slack.publisher import web_client
 from saleshome.slack.users import SalesforceUser, refresh_user_map
 from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, dump_tables
+from .conftest import dump_tables
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

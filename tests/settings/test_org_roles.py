@@ -20,8 +20,8 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import ORG_ADD, ORG_REMOVE, Org, add_org_as, get_org, remove_org_as
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
+from tests.fixtures.workspace import ALIAS, People, make_ready
 
-from .conftest import ALIAS, People, make_ready
 from .test_roles import ROLES, UNKNOWN_USER, who
 
 pytestmark = pytest.mark.integration

@@ -19,8 +19,9 @@ from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_pl
 from saleshome.slack.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from saleshome.slack.setup import publisher_from_settings
 from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, control_tables, dump_tables
+from .conftest import control_tables, dump_tables
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,7 @@ from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.slack.restrictions import Restrictions, save_restrictions
 from saleshome.slack.text import escape
 from saleshome.warehouse.control import ControlDB
-
-from .conftest import drain, messages_for, publisher, put
+from tests.fixtures.outbox import drain, messages_for, publisher, put
 
 
 def _keys_in_slack(slack: SlackSandbox) -> Counter[str]:

@@ -18,9 +18,8 @@ from saleshome.slack.publisher import METADATA_EVENT
 from saleshome.slack.restrictions import load_restrictions
 from saleshome.slack.setup import publisher_from_settings
 from saleshome.warehouse.control import ControlDB
+from tests.fixtures.outbox import put
 from tests.fixtures.slack_workspace import make_ready
-
-from .conftest import put
 
 DIRECT = "restricted: direct conversations may not receive notifications"
 PUBLIC = "restricted: public conversations may not receive notifications"

@@ -12,8 +12,10 @@ import pytest
 from saleshome.config import load_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import ObjectResult, SyncResult, sync_org
+from tests.fixtures.sandboxes import connect_org, settle
+from tests.fixtures.sandboxes import sandbox_control as control
 
-from .conftest import assert_same_as_org, connect_org, control, our_rows, settle
+from .conftest import assert_same_as_org, our_rows
 
 OBJECTS = ["User", "PermissionSetAssignment"]
 PSA_COLUMNS = {"Id", "AssigneeId", "PermissionSetId", "PermissionSetGroupId", "IsActive", "IsRevoked",
