@@ -1,6 +1,6 @@
 """A day operated with the CLI alone (no Prefect): sync, publish, digest, housekeeping.
 
-Every step goes through the console script (``tests/cli_runner.py``) against the Salesforce and
+Every step goes through the console script (``tests/fixtures/cli.py``) against the Salesforce and
 Slack sandboxes, with the example settings (five notifications, a daily wins digest) and
 celebrations on.  The day must end with nothing left to send: every message posted once, the
 banner on the owner's Slack profile (read back with ``users.profile.get``), the celebration
