@@ -4,7 +4,7 @@
 #   make bench   run every benchmark, write bench/results.md (syncs the `bench` group: dlt)
 #   make lint    ruff check + ruff format --check + mypy
 #   make fmt     apply ruff format and the safe ruff fixes
-#   make setup   create/refresh .venv from uv.lock (uv sync --frozen)
+#   make setup   create/refresh .venv from uv.lock (uv sync --frozen --extra sandbox)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -49,8 +49,9 @@ $(TOOLS)/bin/uv:
 	fi
 	@$(UV) --version
 
+# The `sandbox` extra (saleshome[sandbox]): the sandboxes' own dependencies, which the demo and the tests need.
 setup: $(UV_BOOTSTRAP)
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet --extra sandbox
 
 demo: setup
 	$(BIN)/saleshome demo
@@ -71,9 +72,9 @@ fmt: setup
 
 # The `bench` dependency group (dlt, for bench/sync_vs_dlt.py) is not a default group: this
 # sync adds it (an exact sync of the default groups plus `bench`), and the next `make setup`/
-# `make test` (exact sync of the default groups) removes it again, so tests never see dlt.
+# `make test` (exact sync of the default groups and the sandbox extra) removes it again, so tests never see dlt.
 bench: $(UV_BOOTSTRAP)
-	@$(UV) sync --frozen --quiet --group bench
+	@$(UV) sync --frozen --quiet --extra sandbox --group bench
 	$(BIN)/python -m bench all
 
 clean:

@@ -1,4 +1,5 @@
-"""Fixtures shared across test folders: one Prefect test harness for the whole session (entered lazily)."""
+"""Fixtures shared across test folders: one Prefect test harness for the whole session (entered lazily), and
+the shared layer of ``tests/fixtures/`` (sandboxes, Sales Home homes, the CLI) registered as plugins."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+pytest_plugins = ["tests.fixtures.sandboxes", "tests.fixtures.workspace", "tests.fixtures.cli"]
 
 HARNESS_STARTUP_TIMEOUT = 120  # seconds; about 15-40 s here, more on a loaded machine
 

@@ -16,8 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,44 +26,20 @@ import requests
 
 from saleshome.cli.org import AuthChoice
 from saleshome.config import Settings, load_settings
-from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
+from saleshome.salesforce.credentials import AuthMethod
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
-from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import same_org_id
 from saleshome.settings.workspace import Plan, set_plan
-from tests.cli_runner import run_cli
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.cli import Cli, Outcome
+from tests.fixtures.sandboxes import set_org_credentials, use_slack
+from tests.fixtures.slack_workspace import make_ready
 
-pytestmark = pytest.mark.integration
-
-
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-Cli = Callable[..., Outcome]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SalesforceSandbox]:
-    with SalesforceSandbox(seed=5, opportunities=200) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackSandbox]:
-    with SlackSandbox(seed=5, opportunities=200, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
-        yield sb
+# The module's own sandboxes, ``info`` (their org's credentials, budget and faults reset after each test) and
+# ``cli`` (`saleshome ARGS...` in-process): tests/fixtures/.
+pytestmark = [pytest.mark.integration, pytest.mark.sandboxes(seed=5, opportunities=200)]
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +47,6 @@ def other_sandbox() -> Iterator[SalesforceSandbox]:
     """Another Salesforce org (another org id): a Salesforce org is connected once, so `beta` is this one."""
     with SalesforceSandbox(seed=6, opportunities=60) as sb:
         yield sb
-
-
-@pytest.fixture()
-def info(sandbox: SalesforceSandbox) -> Iterator[SandboxInfo]:
-    assert sandbox.info is not None
-    yield sandbox.info
-    sandbox.budget.set(used=0, daily_max=100_000)
-    sandbox.faults.clear()
 
 
 @pytest.fixture()
@@ -97,12 +64,10 @@ def unready_home(
     and `gamma`."""
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "200")  # rich tables at full width, whatever the terminal
-    for name, value in slack_environment(slack).items():
-        monkeypatch.setenv(name, value)
+    use_slack(monkeypatch, slack)
     monkeypatch.delenv("SALESHOME_ACTOR", raising=False)
     for alias, org in (("acme", info), ("acme2", info), ("beta", beta_info), ("gamma", beta_info)):
-        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_ID", org.client_id)
-        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_SECRET", org.client_secret)
+        set_org_credentials(monkeypatch, alias, org)
     return load_settings()
 
 
@@ -111,16 +76,6 @@ def home(unready_home: Settings, monkeypatch: pytest.MonkeyPatch, slack: SlackSa
     """``unready_home`` on Enterprise+, with a sales admin acting by default (SALESHOME_ACTOR)."""
     monkeypatch.setenv("SALESHOME_ACTOR", make_ready(unready_home, slack))
     return load_settings()
-
-
-@pytest.fixture()
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Run `saleshome ARGS...` in-process; returns its exit status and output."""
-
-    def invoke(*args: str, stdin: str = "") -> Outcome:
-        return Outcome(*run_cli(monkeypatch, capsys, *args, stdin=stdin))
-
-    return invoke
 
 
 def add(cli: Cli, info: SandboxInfo, alias: str, *extra: str) -> Outcome:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
 
 READ_ONLY = (
     ("status",), ("org", "list"), ("outbox", "list"), ("outbox", "list", "--state", "dead"),

@@ -41,13 +41,15 @@ from saleshome.salesforce.client import OrgConnection
 from saleshome.salesforce.credentials import AuthMethod, Credentials, env_prefix_for
 from saleshome.salesforce.login import connect
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
-from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.orgs import add_org
 from tasks.credentials import read_secret_block
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.sandboxes import use_slack
+from tests.fixtures.slack_workspace import make_ready, slack_environment
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.usefixtures("no_running_event_loop")]
+# The module's own sandboxes, and ``info`` (their org's credentials): tests/fixtures/sandboxes.py.
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.usefixtures("no_running_event_loop"),
+              pytest.mark.sandboxes(seed=31, opportunities=150)]
 
 OBJECTS = "User,Account,Opportunity"
 # alias -> (login method, the credential variables it is given)
@@ -63,29 +65,11 @@ PAGE = 200  # the Prefect API's largest page
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SalesforceSandbox]:
-    with SalesforceSandbox(seed=31, opportunities=150) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackSandbox]:
-    with SlackSandbox(seed=31, opportunities=150, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
 def other_orgs() -> Iterator[dict[str, SalesforceSandbox]]:
     """The orgs of the sweep's other aliases (``acme-cc`` is ``sandbox``): a Salesforce org is connected once."""
     with contextlib.ExitStack() as stack:
         yield {alias: stack.enter_context(SalesforceSandbox(seed=32 + i, opportunities=60))
                for i, alias in enumerate(["acme-pw", "acme-rt", "acme-jwt", "acme-block"])}
-
-
-@pytest.fixture(scope="module")
-def info(sandbox: SalesforceSandbox) -> SandboxInfo:
-    assert sandbox.info is not None
-    return sandbox.info
 
 
 def credential_values(info: SandboxInfo) -> dict[str, str]:
@@ -187,8 +171,7 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     env = {**os.environ, "SALESHOME_HOME": str(home), "SALESHOME_LOG_LEVEL": "DEBUG", "COLUMNS": "200",
            **slack_environment(slack)}
     monkeypatch.setenv("SALESHOME_HOME", str(home))
-    for name, value in slack_environment(slack).items():
-        monkeypatch.setenv(name, value)
+    use_slack(monkeypatch, slack)
     env["SALESHOME_ACTOR"] = make_ready(load_settings(), slack)  # the plan, and a sales admin who adds the orgs
     # Share compiled bytecode between the subprocesses (in a scratch directory), even where
     # PYTHONDONTWRITEBYTECODE is set: each one would otherwise compile every module again.

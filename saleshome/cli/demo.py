@@ -351,6 +351,9 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
     from rich.console import Console
 
     from saleshome.cli.sync import sync_with_progress
+    from saleshome.sandbox.extra import require_sandbox_extra
+
+    require_sandbox_extra()  # before anything is removed or started
     from saleshome.config import load_settings
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
     from saleshome.sandbox.slack.server import SlackSandbox

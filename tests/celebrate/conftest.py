@@ -2,8 +2,8 @@
 
 Everything goes over real HTTP(S): simple-salesforce syncs the Salesforce sandbox, slack-sdk
 talks to the Slack sandbox (bot token for messages, the admin user token for banners).  The
-sandboxes are shared by the session (from ``tests/settings/conftest.py``); each test gets its own
-Sales Home (control and org databases) and wins opportunities nobody else touched.
+sandboxes are this folder's own pair, shared by its tests for the session (``tests/fixtures/workspace.py``);
+each test gets its own Sales Home (control and org databases) and wins opportunities nobody else touched.
 """
 
 from __future__ import annotations
@@ -29,18 +29,8 @@ from saleshome.sync.engine import sync_org
 from saleshome.sync.users import SalesforceUser, refresh_user_map
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.settings import conftest as settings_fixtures
-from tests.settings.conftest import ALIAS, People
-from tests.sync.conftest import settle
-
-# The settings tests' fixtures, registered for this folder too: sandboxes, people, a ready workspace.
-sf_sandbox = settings_fixtures.sf_sandbox
-slack_sandbox = settings_fixtures.slack_sandbox
-people = settings_fixtures.people
-migrated_control = settings_fixtures.migrated_control
-slack_home = settings_fixtures.slack_home
-home = settings_fixtures.home
-ready = settings_fixtures.ready
+from tests.fixtures.sandboxes import settle
+from tests.fixtures.workspace import ALIAS, People
 
 MESSAGE = ":tada: {owner} just won *{opportunity}* with {account}: {amount}!"
 _TAKEN: set[str] = set()  # opportunities already won by a test of this session

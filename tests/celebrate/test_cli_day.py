@@ -1,6 +1,6 @@
 """A day operated with the CLI alone (no Prefect): sync, publish, digest, housekeeping.
 
-Every step goes through the console script (``tests/cli_runner.py``) against the Salesforce and
+Every step goes through the console script (``tests/fixtures/cli.py``) against the Salesforce and
 Slack sandboxes, with the example settings (five notifications, a daily wins digest) and
 celebrations on.  The day must end with nothing left to send: every message posted once, the
 banner on the owner's Slack profile (read back with ``users.profile.get``), the celebration
@@ -19,10 +19,9 @@ from slack_sdk import WebClient
 from saleshome.notify.digest import due_period
 from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.settings.apply import import_yaml
-from tests.cli_runner import run_cli
-from tests.settings.conftest import ALIAS
-from tests.sync.conftest import control as sandbox_control
-from tests.sync.conftest import settle
+from tests.fixtures.cli import run_cli
+from tests.fixtures.sandboxes import sandbox_control, settle
+from tests.fixtures.workspace import ALIAS
 
 from .conftest import Celebrations
 

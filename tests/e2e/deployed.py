@@ -48,8 +48,8 @@ from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from tests.e2e.prefect_processes import POOL, PREFECT, ROOT, PrefectServer, Service, run_cli, wait_until
+from tests.fixtures.slack_workspace import make_ready, slack_environment
 from tests.flows.test_sync_flow import connect, simulate
-from tests.slack_workspace import make_ready, slack_environment
 
 ALIAS = "acme"
 SEED = 31  # both sandboxes: the same people, so Salesforce users map to Slack users by email

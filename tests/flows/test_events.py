@@ -9,7 +9,6 @@ related to the flow run that emitted it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,7 +30,6 @@ from saleshome.errors import QuotaExceededError
 from saleshome.publish.publisher import PublishStats
 from saleshome.salesforce.credentials import env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.sync.results import SyncResult
 from saleshome.warehouse.control import ControlDB
@@ -50,8 +48,9 @@ from tasks.events import (
     org_resource,
     workspace_resource,
 )
+from tests.fixtures.sandboxes import set_org_credentials, use_slack
+from tests.fixtures.slack_workspace import make_ready
 from tests.flows.test_sync_flow import connect, flow_run_id
-from tests.slack_workspace import make_ready, slack_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTOMATIONS = ROOT / "deployments" / "automations" / "saleshome-alerts.yaml"
@@ -59,17 +58,7 @@ ALIAS = "acme"
 OBJECTS = ("Account", "Opportunity")
 EVENTS_TIMEOUT = 60  # seconds for the server to have stored the events (it persists them in batches)
 
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SalesforceSandbox]:
-    with SalesforceSandbox(seed=41, opportunities=60) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackSandbox]:
-    with SlackSandbox(seed=41, opportunities=60, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
-        yield sb
+pytestmark = pytest.mark.sandboxes(seed=41, opportunities=60)  # the module's own sandboxes (tests/fixtures/sandboxes.py)
 
 
 @pytest.fixture()
@@ -77,11 +66,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: SalesforceSan
     """Org ``acme`` (two objects) connected to a Sales Home on an Enterprise+ workspace of the Slack sandbox."""
     assert sandbox.info is not None
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
-    for name, value in slack_environment(slack).items():
-        monkeypatch.setenv(name, value)
+    use_slack(monkeypatch, slack)
     monkeypatch.setenv("SALESHOME_SLACK_POSTS_PER_SECOND", "50")
-    monkeypatch.setenv(f"{env_prefix_for(ALIAS)}_CLIENT_ID", sandbox.info.client_id)
-    monkeypatch.setenv(f"{env_prefix_for(ALIAS)}_CLIENT_SECRET", sandbox.info.client_secret)
+    set_org_credentials(monkeypatch, ALIAS, sandbox.info)
     make_ready(load_settings(), slack)
     settings = load_settings()
     connect(settings, sandbox.info, ALIAS, objects=OBJECTS)

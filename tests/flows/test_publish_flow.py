@@ -16,7 +16,7 @@ from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, counts, enqueue, idempotency_key
-from tests.slack_workspace import make_ready
+from tests.fixtures.slack_workspace import make_ready
 
 
 def test_publish_flow_sends_and_reports(prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,6 @@ permalinks; the Slack sandbox's message log must then hold exactly what the outb
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,7 @@ from flows.sales_home import SalesHomeRun, digest, housekeeping, sales_home, sal
 from saleshome.config import Settings, load_settings
 from saleshome.notify.digest import due_period
 from saleshome.publish.publisher import METADATA_EVENT
-from saleshome.salesforce.credentials import env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
@@ -32,25 +29,15 @@ from tasks.celebrate import celebration_summary_key, celebrations_key
 from tasks.concurrency import org_limit_name
 from tasks.notify import notification_summary_key
 from tasks.publish import DEAD_LETTER_REPORT_KEY
+from tests.fixtures.sandboxes import set_org_credentials, use_slack
+from tests.fixtures.slack_workspace import make_ready
 from tests.flows.test_sync_flow import artifacts, connect, flow_run_id, simulate, task_run_names
-from tests.slack_workspace import make_ready, slack_environment
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop")]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop"),
+              pytest.mark.sandboxes(seed=31, opportunities=300)]  # the module's own sandboxes
 
 ALIAS = "acme"
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales-home.yaml"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SalesforceSandbox]:
-    with SalesforceSandbox(seed=31, opportunities=300) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackSandbox]:
-    with SlackSandbox(seed=31, opportunities=300, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
-        yield sb
 
 
 @pytest.fixture()
@@ -58,12 +45,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: SalesforceSan
     """A Sales Home on an Enterprise+ workspace, org ``acme`` connected, the example settings applied."""
     assert sandbox.info is not None and slack.info is not None
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
-    for name, value in slack_environment(slack).items():
-        monkeypatch.setenv(name, value)
+    use_slack(monkeypatch, slack)
     monkeypatch.setenv("SALESHOME_SLACK_ADMIN_TOKEN", slack.info.admin_token)
     monkeypatch.setenv("SALESHOME_SLACK_POSTS_PER_SECOND", "50")
-    monkeypatch.setenv(f"{env_prefix_for(ALIAS)}_CLIENT_ID", sandbox.info.client_id)
-    monkeypatch.setenv(f"{env_prefix_for(ALIAS)}_CLIENT_SECRET", sandbox.info.client_secret)
+    set_org_credentials(monkeypatch, ALIAS, sandbox.info)
     admin = make_ready(load_settings(), slack)
     settings = load_settings()
     connect(settings, sandbox.info, ALIAS)

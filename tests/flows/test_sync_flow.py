@@ -6,7 +6,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from uuid import UUID
 
 import duckdb
 import pytest
-import requests
 from prefect import task
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
@@ -36,7 +35,6 @@ from saleshome.config import Settings, load_settings
 from saleshome.errors import ConfigurationError, FatalError, QuotaExceededError, RetriableError, ValidationError
 from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
-from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import add_org
@@ -47,43 +45,25 @@ from saleshome.sync.results import SyncResult
 from tasks.artifacts import progress_key, summary_key
 from tasks.credentials import read_secret_block
 from tasks.errors import TASK_RETRIES, retry_options, should_retry
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.sandboxes import sandbox_session, set_org_credentials, use_slack
+from tests.fixtures.slack_workspace import make_ready
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop")]
+# The module's own sandboxes, and ``info`` (its org's credentials, budget refilled after each test): tests/fixtures/.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop"),
+              pytest.mark.sandboxes(seed=21, opportunities=200)]
 
 FEW_OBJECTS = ("Account", "Opportunity")
 
 
 # ---------------------------------------------------------------------------------------- fixtures and helpers
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SalesforceSandbox]:
-    with SalesforceSandbox(seed=21, opportunities=200) as sb:
-        yield sb
-
-
-@pytest.fixture()
-def info(sandbox: SalesforceSandbox) -> Iterator[SandboxInfo]:
-    assert sandbox.info is not None
-    yield sandbox.info
-    sandbox.budget.set(used=0, daily_max=100_000)
-
-
-@pytest.fixture(scope="module")
-def slack() -> Iterator[SlackSandbox]:
-    with SlackSandbox(seed=21, opportunities=200, history=False, rate_limits=RateLimits(time_scale=200)) as sb:
-        yield sb
-
-
 @pytest.fixture()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo, slack: SlackSandbox) -> Settings:
     """The flows' Sales Home (from SALESHOME_HOME) on an Enterprise+ workspace of the Slack sandbox, its sales
     admin acting by default (SALESHOME_ACTOR), with credentials for a few aliases in the environment."""
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "flow-home"))
-    for name, value in slack_environment(slack).items():
-        monkeypatch.setenv(name, value)
+    use_slack(monkeypatch, slack)
     for alias in ("acme", "beta"):
-        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_ID", info.client_id)
-        monkeypatch.setenv(f"{env_prefix_for(alias)}_CLIENT_SECRET", info.client_secret)
+        set_org_credentials(monkeypatch, alias, info)
     monkeypatch.setenv("SALESHOME_ACTOR", make_ready(load_settings(), slack))
     return load_settings()
 
@@ -97,10 +77,8 @@ def connect(settings: Settings, info: SandboxInfo, alias: str, objects: tuple[st
 
 
 def simulate(info: SandboxInfo, sandbox: SalesforceSandbox, changes: int) -> None:
-    session = requests.Session()
-    session.trust_env = False
-    response = session.post(f"{info.instance_url}/_sandbox/simulate", json={"changes": changes, "seed": 3},
-                            verify=info.ca_file, timeout=120)
+    response = sandbox_session(info.ca_file).post(f"{info.instance_url}/_sandbox/simulate",
+                                                  json={"changes": changes, "seed": 3}, timeout=120)
     assert response.status_code == 200, response.text
     assert sandbox.store is not None
     sandbox.store.clock.advance(60)  # past the signpost's safety lag

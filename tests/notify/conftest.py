@@ -1,5 +1,6 @@
-"""Fixtures for notification tests: the settings tests' sandboxes, people and ready workspace,
-plus an org synced once (initial sync) with its users mapped to Slack."""
+"""Helpers for notification tests: an org synced once (initial sync) with its users mapped to Slack.
+
+The sandboxes (this folder's own pair), people and a ready workspace: ``tests/fixtures/workspace.py``."""
 
 from __future__ import annotations
 
@@ -9,16 +10,7 @@ from saleshome.sync.engine import sync_org
 from saleshome.sync.users import SalesforceUser, refresh_user_map
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.settings.conftest import (  # noqa: F401  (fixtures)
-    ALIAS,
-    home,
-    migrated_control,
-    people,
-    ready,
-    sf_sandbox,
-    slack_home,
-    slack_sandbox,
-)
+from tests.fixtures.workspace import ALIAS
 
 
 def initial_sync_and_map(settings: Settings) -> str:

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from saleshome.cli import app
 from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
-from tests.settings.conftest import People
+from tests.fixtures.workspace import People
 
 pytestmark = pytest.mark.integration
 

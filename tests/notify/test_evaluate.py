@@ -31,10 +31,9 @@ from saleshome.settings.restrictions import Restrictions
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.settings.conftest import ALIAS, People
-from tests.slack.conftest import drain, publisher
-from tests.sync.conftest import control as sandbox_control
-from tests.sync.conftest import settle
+from tests.fixtures.outbox import drain, publisher
+from tests.fixtures.sandboxes import sandbox_control, settle
+from tests.fixtures.workspace import ALIAS, People
 
 from .conftest import initial_sync_and_map
 

@@ -36,9 +36,9 @@ from saleshome.settings.restrictions import Restrictions
 from saleshome.slack.text import BLOCKS_TEXT_MAX, blocks_text_length, escape
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.settings.conftest import ALIAS, People
-from tests.slack.conftest import drain, publisher
-from tests.sync.conftest import settle
+from tests.fixtures.outbox import drain, publisher
+from tests.fixtures.sandboxes import settle
+from tests.fixtures.workspace import ALIAS, People
 
 from .conftest import initial_sync_and_map
 

@@ -27,10 +27,9 @@ from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from tests.browser import ARTIFACTS, launch
+from tests.fixtures.sandboxes import sandbox_control, settle
+from tests.fixtures.workspace import ALIAS, People
 from tests.message_scan import api_names, problems
-from tests.settings.conftest import ALIAS, People
-from tests.sync.conftest import control as sandbox_control
-from tests.sync.conftest import settle
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales-home.yaml"

@@ -15,9 +15,8 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
-from tests.settings.conftest import ALIAS, People
-from tests.sync.conftest import control as sandbox_control
-from tests.sync.conftest import settle
+from tests.fixtures.sandboxes import sandbox_control, settle
+from tests.fixtures.workspace import ALIAS, People
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales-home.yaml"

@@ -31,8 +31,8 @@ from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.settings.conftest import ALIAS, People
-from tests.sync.conftest import control as sandbox_control
+from tests.fixtures.sandboxes import sandbox_control
+from tests.fixtures.workspace import ALIAS, People
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales-home.yaml"

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from saleshome.settings.context import SettingsContext
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, control_tables, dump_tables
+from .conftest import control_tables, dump_tables
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

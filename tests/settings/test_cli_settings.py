@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,34 +10,13 @@ import pytest
 from saleshome.config import Settings
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import Cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, dump_tables
+from .conftest import dump_tables
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-Cli = Callable[..., Outcome]
-
-
-@pytest.fixture()
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    def invoke(*args: str) -> Outcome:
-        return Outcome(*run_cli(monkeypatch, capsys, *args))
-
-    return invoke
 
 
 def test_a_sales_admins_session(cli: Cli, home: Settings, people: People, tmp_path: Path,

@@ -13,9 +13,9 @@ import yaml
 
 from saleshome.settings.context import SettingsContext
 from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

@@ -22,8 +22,9 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.changes import set_restrictions
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views, shown_objects
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, dump_tables
+from .conftest import dump_tables
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales-home.yaml"

@@ -19,8 +19,9 @@ from saleshome.settings.context import SettingsContext
 from saleshome.settings.layouts import default_layout, layout_for
 from saleshome.settings.lists import default_list_views, shown_objects
 from saleshome.settings.model import DEFAULT_OBJECTS
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, dump_tables
+from .conftest import dump_tables
 
 pytestmark = pytest.mark.integration
 

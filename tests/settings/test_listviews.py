@@ -30,7 +30,8 @@ from saleshome.sync.listviews import (
 )
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.sync.conftest import connect_org, control, settle
+from tests.fixtures.sandboxes import connect_org, settle
+from tests.fixtures.sandboxes import sandbox_control as control
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,10 @@ from saleshome.settings.context import SettingsContext
 from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.workspace import get_workspace, set_plan
 from saleshome.sync.users import SalesforceUser, refresh_user_map
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, dump_tables
+from .conftest import dump_tables
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.settings.members import eligible_users, eligible_users_sql, permission_set_api_name
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.orgdb import OrgWarehouse
-from tests.sync.conftest import connect_org, settle
+from tests.fixtures.sandboxes import connect_org, settle
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,9 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import ORG_ADD, ORG_REMOVE, Org, add_org_as, get_org, remove_org_as
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
+from tests.fixtures.sandboxes import set_org_credentials
+from tests.fixtures.workspace import ALIAS, People, make_ready
 
-from .conftest import ALIAS, People, make_ready
 from .test_roles import ROLES, UNKNOWN_USER, who
 
 pytestmark = pytest.mark.integration
@@ -40,10 +41,7 @@ def beta_sandbox() -> Iterator[SalesforceSandbox]:
 def beta_credentials(monkeypatch: pytest.MonkeyPatch, beta_sandbox: SalesforceSandbox) -> str:
     """Credentials of org ``beta`` in the environment; its credential reference."""
     assert beta_sandbox.info is not None
-    prefix = env_prefix_for(NEW)
-    monkeypatch.setenv(f"{prefix}_CLIENT_ID", beta_sandbox.info.client_id)
-    monkeypatch.setenv(f"{prefix}_CLIENT_SECRET", beta_sandbox.info.client_secret)
-    return f"env:{prefix}"
+    return set_org_credentials(monkeypatch, NEW, beta_sandbox.info)
 
 
 def _add(ctx: SettingsContext, actor: str, sandbox: SalesforceSandbox) -> None:

@@ -18,9 +18,10 @@ from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
 from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
-from tests.cli_runner import run_cli
+from tests.fixtures.cli import run_cli
+from tests.fixtures.workspace import ALIAS, People
 
-from .conftest import ALIAS, People, control_tables, dump_tables
+from .conftest import control_tables, dump_tables
 from .test_import_export import example_for
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,7 @@ from saleshome.settings.context import SettingsContext
 from saleshome.settings.model import DEFAULT_MESSAGE
 from saleshome.settings.restrictions import Restrictions, blocked_reason, load_restrictions
 from saleshome.settings.templates import PLACEHOLDERS, check_template, render_template, template_problems
-
-from .conftest import ALIAS, People
+from tests.fixtures.workspace import ALIAS, People
 
 # ---------------------------------------------------------------------- templates (no sandbox)
 

@@ -41,8 +41,9 @@ from saleshome.settings.roles import (
     revoke_sales_admin,
 )
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, require_sales_home, set_plan
+from tests.fixtures.workspace import ALIAS, People, make_ready
 
-from .conftest import ALIAS, People, dump_tables, make_ready
+from .conftest import dump_tables
 
 pytestmark = pytest.mark.integration
 

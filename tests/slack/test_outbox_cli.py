@@ -13,8 +13,8 @@ from saleshome.config import load_settings
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
-from tests.cli_runner import run_cli
-from tests.slack_workspace import make_ready, slack_environment
+from tests.fixtures.cli import run_cli
+from tests.fixtures.slack_workspace import make_ready, slack_environment
 
 
 def _dead_letters(control: ControlDB, prefix: str, n: int) -> list[str]:

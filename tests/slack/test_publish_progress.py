@@ -17,8 +17,7 @@ from saleshome.publish.publisher import CountingRateLimitHandler, PublishStats
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.warehouse.control import ControlDB
-
-from .conftest import messages_for, publisher, put
+from tests.fixtures.outbox import messages_for, publisher, put
 
 
 def test_a_drain_reports_running_stats_from_the_start_to_the_end(control: ControlDB) -> None:

@@ -10,8 +10,7 @@ from saleshome.settings.restrictions import Restrictions, save_restrictions
 from saleshome.slack.text import escape
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, counts, idempotency_key, requeue
-
-from .conftest import drain, messages_for, publisher, put
+from tests.fixtures.outbox import drain, messages_for, publisher, put
 
 
 def _keys_in_slack(slack: SlackSandbox) -> Counter[str]:

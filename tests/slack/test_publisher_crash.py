@@ -15,8 +15,7 @@ from saleshome.publish.publisher import METADATA_EVENT
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.warehouse.control import ControlDB
-
-from .conftest import drain, messages_for, publisher, put
+from tests.fixtures.outbox import drain, messages_for, publisher, put
 
 KILLS = 20
 SCALE = 2  # 2 messages/s per channel while the runs are killed: each run has far more than it can send

@@ -18,9 +18,8 @@ from saleshome.settings.context import SettingsContext
 from saleshome.settings.restrictions import load_restrictions
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, idempotency_key
-from tests.slack_workspace import make_ready
-
-from .conftest import put
+from tests.fixtures.outbox import put
+from tests.fixtures.slack_workspace import make_ready
 
 DIRECT = "restricted: direct conversations may not receive notifications"
 PUBLIC = "restricted: public conversations may not receive notifications"

@@ -1,4 +1,5 @@
-"""Fixtures for sync tests: a sandbox org, a Sales Home home directory, an org connected to it."""
+"""Fixtures for sync tests: a sandbox org, a Sales Home home directory, an org connected to it; and helpers that
+compare our copy with the org. (Driving the sandbox, connecting an org: ``tests/fixtures/sandboxes.py``.)"""
 
 from __future__ import annotations
 
@@ -11,39 +12,10 @@ from typing import Any
 
 import duckdb
 import pytest
-import requests
 
 from saleshome.config import Settings, load_settings
-from saleshome.salesforce.credentials import AuthMethod, env_prefix_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
-from saleshome.settings.orgs import add_org
-
-
-def control(sandbox: SalesforceSandbox, action: str, body: dict[str, Any]) -> Any:
-    """Call a sandbox control endpoint (simulate, schema, faults, clock, budget)."""
-    assert sandbox.info is not None
-    session = requests.Session()
-    session.trust_env = False
-    response = session.post(f"{sandbox.info.instance_url}/_sandbox/{action}", json=body, verify=sandbox.info.ca_file,
-                             timeout=300)
-    assert response.status_code in (200, 204), response.text
-    return response.json() if response.status_code == 200 else None
-
-
-def connect_org(settings: Settings, sandbox: SalesforceSandbox, alias: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Credentials in the environment (as an operator would set them), then `org add`."""
-    assert sandbox.info is not None
-    prefix = env_prefix_for(alias)
-    monkeypatch.setenv(f"{prefix}_CLIENT_ID", sandbox.info.client_id)
-    monkeypatch.setenv(f"{prefix}_CLIENT_SECRET", sandbox.info.client_secret)
-    add_org(settings, alias, login_url=sandbox.info.instance_url, auth_method=AuthMethod.CLIENT_CREDENTIALS,
-            credential_ref=f"env:{prefix}", ca_file=sandbox.info.ca_file)
-
-
-def settle(sandbox: SalesforceSandbox, settings: Settings) -> None:
-    """Let simulated changes age past the signpost's safety lag (as real time would)."""
-    assert sandbox.store is not None
-    sandbox.store.clock.advance(settings.safety_lag_seconds + 1)
+from tests.fixtures.sandboxes import connect_org
 
 
 def _normal(value: Any) -> Any:

@@ -38,8 +38,10 @@ from saleshome.config import Settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import DEFAULT_OBJECTS
 from saleshome.warehouse.control import ControlDB
+from tests.fixtures.sandboxes import connect_org, settle
+from tests.fixtures.sandboxes import sandbox_control as control
 
-from .conftest import assert_same_as_org, change_log_duplicates, connect_org, control, settle
+from .conftest import assert_same_as_org, change_log_duplicates
 
 KILLS = 20  # incremental runs killed inside their sync
 INITIAL_KILLS = 3  # and kills inside the initial sync, which must resume

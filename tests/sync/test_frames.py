@@ -16,8 +16,8 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, RetriableError, ValidationError
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
-
-from .conftest import control, settle
+from tests.fixtures.sandboxes import sandbox_control as control
+from tests.fixtures.sandboxes import settle
 
 
 def test_tables_queries_and_changes_as_dataframes(org: tuple[Settings, SalesforceSandbox]) -> None:

@@ -13,8 +13,10 @@ from saleshome.config import load_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
 from saleshome.sync.results import ObjectResult, SyncResult
+from tests.fixtures.sandboxes import connect_org, settle
+from tests.fixtures.sandboxes import sandbox_control as control
 
-from .conftest import assert_same_as_org, connect_org, control, our_rows, settle
+from .conftest import assert_same_as_org, our_rows
 
 OBJECTS = ["User", "PermissionSetAssignment"]
 PSA_COLUMNS = {"Id", "AssigneeId", "PermissionSetId", "PermissionSetGroupId", "IsActive", "IsRevoked",

@@ -15,7 +15,8 @@ from saleshome.settings.store import write_layout, write_lists
 from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
 from saleshome.sync.status import read_status
 from saleshome.warehouse.control import ControlDB
-from tests.sync.conftest import assert_same_as_org, control
+from tests.fixtures.sandboxes import sandbox_control as control
+from tests.sync.conftest import assert_same_as_org
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,10 @@ from saleshome.errors import FatalError
 from saleshome.salesforce.schema import duck_type, object_schema
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
+from tests.fixtures.sandboxes import connect_org, settle
+from tests.fixtures.sandboxes import sandbox_control as control
 
-from .conftest import assert_same_as_org, connect_org, control, settle
+from .conftest import assert_same_as_org
 
 
 def _field(name: str, sf_type: str, **extra: Any) -> dict[str, Any]:

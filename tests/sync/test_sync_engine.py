@@ -7,8 +7,10 @@ import duckdb
 from saleshome.config import Settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
+from tests.fixtures.sandboxes import sandbox_control as control
+from tests.fixtures.sandboxes import settle
 
-from .conftest import assert_same_as_org, change_log_duplicates, control, our_rows, settle
+from .conftest import assert_same_as_org, change_log_duplicates, our_rows
 
 
 def test_initial_then_incremental_sync_is_an_exact_copy(org: tuple[Settings, SalesforceSandbox]) -> None:

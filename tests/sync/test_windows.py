@@ -16,8 +16,9 @@ import pytest
 from saleshome.config import Settings, load_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
+from tests.fixtures.sandboxes import settle
 
-from .conftest import assert_same_as_org, org_rows, our_rows, settle
+from .conftest import assert_same_as_org, org_rows, our_rows
 
 OBJ = "Account"
 

@@ -32,6 +32,9 @@ def salesforce(
     client_secret, username, password, security_token, refresh_token, ca_file,
     jwt_key_file, org_id, api_version.  These are throwaway credentials of a local org.
     """
+    from saleshome.sandbox.extra import require_sandbox_extra
+
+    require_sandbox_extra()
     from .server import SalesforceSandbox
 
     stop = threading.Event()

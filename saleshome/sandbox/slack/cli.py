@@ -31,6 +31,9 @@ def slack(
     admin_token, member_token, viewer_url, control_url, enterprise_id, teams, time_scale, seed.
     These are throwaway tokens of a local organisation.
     """
+    from saleshome.sandbox.extra import require_sandbox_extra
+
+    require_sandbox_extra()
     from .server import SlackSandbox
 
     stop = threading.Event()

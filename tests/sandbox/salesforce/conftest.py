@@ -6,21 +6,13 @@ from collections.abc import Iterator
 from typing import cast
 
 import pytest
-import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.bulk2 import SFBulk2Type
 
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
+from tests.fixtures.sandboxes import sandbox_session as https_session
 
 OPPORTUNITIES = 3000
-
-
-def https_session(ca_file: str) -> requests.Session:
-    """A requests session trusting the sandbox CA (trust_env off: REQUESTS_CA_BUNDLE would override verify)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = ca_file
-    return session
 
 
 def password_login(info: SandboxInfo) -> dict[str, str]:

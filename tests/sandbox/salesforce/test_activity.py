@@ -14,8 +14,7 @@ from typing import Any
 from simple_salesforce import Salesforce
 
 from saleshome.sandbox.salesforce.server import SandboxInfo
-
-from .conftest import https_session
+from tests.fixtures.sandboxes import sandbox_session as https_session
 
 
 def _simulate(info: SandboxInfo, **body: object) -> dict[str, Any]:

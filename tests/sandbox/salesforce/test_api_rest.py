@@ -24,8 +24,9 @@ from saleshome.sandbox.salesforce.ids import is_valid_id
 from saleshome.sandbox.salesforce.records import json_records
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
 from saleshome.sandbox.salesforce.soql import compile_query
+from tests.fixtures.sandboxes import sandbox_session as https_session
 
-from .conftest import OPPORTUNITIES, client, https_session
+from .conftest import OPPORTUNITIES, client
 
 
 def _error(exc: pytest.ExceptionInfo[Exception]) -> dict[str, str]:

@@ -16,8 +16,7 @@ import pytest
 from simple_salesforce import Salesforce
 
 from saleshome.sandbox.salesforce.server import SandboxInfo
-
-from .conftest import https_session
+from tests.fixtures.sandboxes import sandbox_session as https_session
 
 
 def _token(info: SandboxInfo, **form: str) -> tuple[int, dict[str, str]]:
