@@ -45,7 +45,7 @@ from saleshome.sync.results import SyncResult
 from tasks.artifacts import progress_key, summary_key
 from tasks.credentials import read_secret_block
 from tasks.errors import TASK_RETRIES, retry_options, should_retry
-from tests.fixtures.sandboxes import sandbox_session, set_org_credentials, use_slack
+from tests.fixtures.sandboxes import sandbox_control, sandbox_session, set_org_credentials, use_slack
 from tests.fixtures.slack_workspace import make_ready
 
 # The module's own sandboxes, and ``info`` (its org's credentials, budget refilled after each test): tests/fixtures/.
@@ -178,6 +178,28 @@ def test_the_flow_copies_what_the_engine_copies(
     for obj in FEW_OBJECTS:
         assert contents(home, "acme", obj) == contents(reference, "acme", obj), obj
     assert progress_key("acme") not in artifacts(flow_run_id(state))
+
+
+def test_an_object_step_that_fails_retriably_is_retried_from_its_cursor(
+    home: Settings, info: SandboxInfo, sandbox: SalesforceSandbox, tmp_path: Path,
+) -> None:
+    """Salesforce answers 500 to Lead's describe as many times as the client tries: the object's task run fails
+    retriably, Prefect runs it again, and the object is read afresh, the same rows as an undisturbed sync."""
+    objects = ("Account", "Lead")
+    reference = load_settings(home=tmp_path / "engine-home")
+    connect(home, info, "acme", objects=objects)
+    connect(reference, info, "acme", objects=objects)
+    sandbox_control(sandbox, "faults", {"kind": "status", "status": 500, "path": "/sobjects/Lead/describe",
+                                        "times": 5})  # the client's five attempts, then Salesforce answers again
+    state = sync_org("acme", return_state=True)
+    assert state.is_completed(), state.message
+    with get_client(sync_client=True) as client:
+        runs = {r.name: r for r in client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id(state)])))}
+    assert runs["sync-acme-Lead"].run_count == 2 and runs["sync-acme-Account"].run_count == 1
+    engine.sync_org(reference, "acme")
+    for obj in objects:
+        assert contents(home, "acme", obj) == contents(reference, "acme", obj), obj
 
 
 def test_a_spent_budget_pauses_the_run_and_completes_it(home: Settings, info: SandboxInfo,
