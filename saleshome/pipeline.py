@@ -41,7 +41,7 @@ from saleshome.sync.states import RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.sync.users import MappingReport, SalesforceUser, refresh_user_map
 from saleshome.warehouse.catalog import table_exists
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 
 NO_BOT_TOKEN = "no Slack bot token (SALESHOME_SLACK_BOT_TOKEN): user map not refreshed"
@@ -131,7 +131,7 @@ def refresh_org_users(settings: Settings, alias: str, *, now: datetime | None = 
     if settings.slack_bot_token is None:
         return None
     client, _ = web_client(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     return refresh_user_map(control, alias, salesforce_users(settings, alias), client, now=now)
 
 

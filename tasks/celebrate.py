@@ -32,7 +32,7 @@ from saleshome.operations import NO_ADMIN_TOKEN, keep_permalinks, set_banners
 from saleshome.operations import clear_banners as clear_expired
 from saleshome.operations.delivery import banners_line, permalinks_line
 from saleshome.pipeline import celebrations_line
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 from tasks.errors import retry_options
 from tasks.events import emit_celebrations_queued
 
@@ -81,7 +81,7 @@ def store_celebration_permalinks(alias: str) -> PermalinkStats:
     settings = load_settings()
     stats = keep_permalinks(settings)
     get_run_logger().info(permalinks_line(stats))
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     recent = recent_celebrations(control, alias=alias, since=datetime.now(UTC) - CELEBRATION_WINDOW)
     if recent:
         create_table_artifact(key=celebrations_key(alias), table=[{

@@ -23,7 +23,7 @@ from saleshome.notify.digest import DigestSummary, run_digests
 from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
 from saleshome.notify.stats import stats_artifact_rows
 from saleshome.pipeline import notifications_line
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 from tasks.errors import retry_options
 
 _TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
@@ -36,7 +36,7 @@ def notification_summary_key(alias: str) -> str:
 def notification_rows(alias: str, summary: EvaluationSummary | None = None) -> list[dict[str, Any]]:
     """The org's notification dashboard, with this evaluation's matches and messages per notification."""
     settings = load_settings()
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     rows = stats_artifact_rows(control, settings.workspace, alias)
     now = {r.name: r for r in (summary.results if summary else [])}
     for row in rows:

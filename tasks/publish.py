@@ -16,7 +16,7 @@ from saleshome.operations import publish_messages
 from saleshome.operations.dead_letters import dead_letter_rows
 from saleshome.operations.delivery import published_line
 from saleshome.publish.publisher import PublishStats
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.outbox import counts, dead_letters
 from tasks.errors import retry_options
 from tasks.events import emit_dead_letters
@@ -27,7 +27,7 @@ def publish_outbox() -> PublishStats:
     """Send what the outbox holds, within Slack's rate limits; report what happened."""
     settings = load_settings()
     stats = publish_messages(settings)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     backlog = counts(control)
     emit_dead_letters(stats, settings.workspace, backlog)  # saleshome.outbox.dead_lettered, when any
     get_run_logger().info("%s; backlog %s", published_line(stats), backlog)
@@ -63,7 +63,7 @@ def report_dead_letters() -> int:
     an archived channel...), then ``saleshome outbox retry KEY``.
     """
     settings = load_settings()
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     dead = dead_letters(control, limit=500)
     backlog = counts(control)
     rows = dead_letter_rows(dead)

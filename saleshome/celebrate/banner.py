@@ -36,7 +36,7 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.publish.publisher import web_client
 from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, slack_error
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.outbox import OutboxItem, Outcome, claim, record
 from saleshome.warehouse.outbox_states import OutboxState
 
@@ -79,10 +79,6 @@ def admin_client(settings: Settings, token: str | None = None) -> WebClient:
     return client
 
 
-def _control(settings: Settings) -> ControlDB:
-    return ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
-
-
 Status = tuple[str, str, int]  # text, emoji, expiration (Unix time; 0 = none)
 
 
@@ -112,7 +108,7 @@ def apply_banners(
     batch_size: int = 100, backoff: float = 30.0,
 ) -> BannerStats:
     """Set the queued banners (``banner`` outbox items) on members' profiles; see the module docstring."""
-    control = _control(settings)
+    control = control_db(settings)
     client = client or admin_client(settings, token)
     stats = BannerStats()
     while True:
@@ -219,7 +215,7 @@ def clear_expired_banners(
     settings: Settings, now: datetime | None = None, *, token: str | None = None, client: WebClient | None = None,
 ) -> HousekeepingStats:
     """Clear the banners we set that are past their expiry and still shown (idempotent; run hourly)."""
-    control = _control(settings)
+    control = control_db(settings)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     epoch = int(moment.timestamp())
     users = [r["user_id"] for r in control.rows(

@@ -33,7 +33,7 @@ from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -83,7 +83,7 @@ def celebrate(
     the detection time (default: now).
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     summary = CelebrationSummary(alias, run_id)
     cfg = load_celebrations(control, settings.workspace)
     if not cfg.enabled:  # the watermark still moves past the changes (below)

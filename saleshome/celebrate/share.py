@@ -21,7 +21,7 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.publish.publisher import web_client
 from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, slack_error
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 
 from .celebration import MESSAGE_KIND
 
@@ -36,7 +36,7 @@ def store_permalinks(
     settings: Settings, *, token: str | None = None, client: WebClient | None = None, limit: int = 1000,
 ) -> PermalinkStats:
     """Fetch and keep the permalink of every posted celebration message that has none yet."""
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     rows = control.rows(
         "SELECT key, sent_channel, sent_ts FROM outbox WHERE kind = ? AND state = 'sent' AND permalink IS NULL "
         "AND sent_ts IS NOT NULL ORDER BY seq LIMIT ?", [MESSAGE_KIND, limit],

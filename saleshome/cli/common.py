@@ -151,9 +151,9 @@ def print_plan_problem(console: Console, settings: Settings) -> bool:
     from rich.markup import escape
 
     from saleshome.settings.workspace import sales_home_problem
-    from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.control import control_db
 
-    problem = sales_home_problem(ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds),
+    problem = sales_home_problem(control_db(settings),
                                  settings.workspace)
     if problem is None:
         return False

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.settings.context import SettingsContext
     from saleshome.settings.orgs import Org
-    from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.control import ControlDB, control_db
 
 DEMO_OPPORTUNITIES = 5000
 DEMO_HOME = Path(".demo")
@@ -201,10 +201,9 @@ def _digests(console: Console, settings: Settings) -> None:
     """The hourly digest run (``saleshome digest``), as of the first hour when a recipient's local digest hour
     has come; publish."""
     from saleshome.operations import run_digest
-    from saleshome.warehouse.control import ControlDB
 
     now = datetime.now(UTC)
-    moment = _digest_moment(ControlDB(settings.control_db), now)
+    moment = _digest_moment(control_db(settings), now)
     run = run_digest(settings, moment)
     summary, stats = run.digests, run.published
     when = "now" if moment == now else f"as of {moment:%Y-%m-%d %H:%M} UTC (the next hour when a recipient's local 9:00 has come)"
@@ -217,9 +216,8 @@ def _notification_stats(console: Console, settings: Settings) -> None:
     from rich.table import Table
 
     from saleshome.notify.stats import notification_stats
-    from saleshome.warehouse.control import ControlDB
 
-    rows = notification_stats(ControlDB(settings.control_db), settings.workspace, ALIAS)
+    rows = notification_stats(control_db(settings), settings.workspace, ALIAS)
     table = Table(title="Notifications (saleshome notifications stats)")
     columns = ("notification", "template", "matched", "queued", "delivered", "failed", "blocked", "pending",
                "last_24h")
@@ -237,9 +235,8 @@ def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, vie
 
     from saleshome.celebrate import recent_celebrations
     from saleshome.i18n import Formatter
-    from saleshome.warehouse.control import ControlDB
 
-    found = recent_celebrations(ControlDB(settings.control_db), alias=ALIAS)
+    found = recent_celebrations(control_db(settings), alias=ALIAS)
     with duckdb.connect(str(settings.org_db(ALIAS)), read_only=True) as db:
         names = dict(db.execute('SELECT "Id", "Name" FROM sf."Opportunity" WHERE "Id" IN (SELECT unnest(?))',
                                 [[c["opportunity_id"] for c in found]]).fetchall()) if found else {}
@@ -358,7 +355,6 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
     from saleshome.sandbox.salesforce.server import SalesforceSandbox
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.settings.context import SettingsContext
-    from saleshome.warehouse.control import ControlDB
 
     console = Console(width=max(150, shutil.get_terminal_size().columns))
     started = time.perf_counter()
@@ -386,7 +382,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         assert salesforce.store is not None
         session = requests.Session()
         session.trust_env = False
-        control = ControlDB(settings.control_db)
+        control = control_db(settings)
         for moment, changes in WORKING_DAY:
             report = session.post(f"{sf_info.instance_url}/_sandbox/simulate", verify=sf_info.ca_file, timeout=300,
                                   json={"changes": changes, "late_commits": True}).json()

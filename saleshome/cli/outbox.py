@@ -42,12 +42,12 @@ def outbox_list(
     from rich.console import Console
 
     from saleshome.listing import Column, listing
-    from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.control import control_db
 
     settings = existing_home()
     print_plan_problem(Console(stderr=True), settings)
     where, params = ("WHERE state = ?", [state.value]) if state else ("", [])
-    rows = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds).rows(
+    rows = control_db(settings).rows(
         "SELECT key, kind, channel, state, attempts, created_at, last_error FROM outbox "
         f"{where} ORDER BY seq DESC LIMIT ?", [*params, limit],
     )
@@ -70,11 +70,11 @@ def outbox_retry(
     workspace's plan does not include Sales Home)."""
     from saleshome.config import load_settings
     from saleshome.settings.workspace import require_sales_home
-    from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.control import control_db
     from saleshome.warehouse.outbox import requeue
 
     settings = load_settings()
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     require_sales_home(control, settings.workspace)  # no plan declared, or one without Sales Home: refused
     n = requeue(control, key=key, all_dead=all_dead)
     typer.echo(f"re-queued {n} item(s)")

@@ -70,10 +70,10 @@ def _print_publishing_status(console: Console, settings: Settings) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
     from saleshome.operations.dead_letters import RETRY_HINT, dead_letter_listing
     from saleshome.sync.users import unmapped_users
-    from saleshome.warehouse.control import ControlDB
+    from saleshome.warehouse.control import control_db
     from saleshome.warehouse.outbox import counts, dead_letters
 
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     backlog = counts(control)
     console.print("Outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(backlog.items())) or "empty"))
     dead = dead_letters(control, limit=STATUS_DEAD_LETTERS)

@@ -53,7 +53,7 @@ from saleshome.settings.notifications.catalog import TEMPLATES
 from saleshome.settings.notifications.store import Notification, load_notifications
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse, q
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -148,7 +148,7 @@ def evaluate(settings: Settings, alias: str, run_id: str | None = None, *, wareh
     the run that logged the newest change)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     if skipped := _unavailable(control, settings):
         return EvaluationSummary(alias, run_id, skipped=skipped)
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
@@ -185,7 +185,7 @@ def evaluate_scheduled(settings: Settings, alias: str, *, warehouse: OrgWarehous
     """Evaluate the org's enabled time-based notifications (stale records, upcoming dates) as of ``now``."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     if skipped := _unavailable(control, settings):
         return EvaluationSummary(alias, None, skipped=skipped)
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)

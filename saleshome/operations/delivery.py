@@ -27,7 +27,7 @@ from saleshome.notify.digest import waiting_items
 from saleshome.publish.publisher import Progress, PublishStats
 from saleshome.publish.setup import publisher_from_settings
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.outbox import queued_by_kind
 
 NO_ADMIN_TOKEN = ("no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN): banners stay queued until one is set "
@@ -122,6 +122,6 @@ def deliver(settings: Settings, *, on_progress: Progress | None = None, now: dat
     published = publish_messages(settings, on_progress=on_progress)
     banners = set_banners(settings, now)
     permalinks = keep_permalinks(settings)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     return Delivery(published, banners, permalinks, left=queued_by_kind(control),
                     digest_items_waiting=waiting_items(control))

@@ -27,7 +27,7 @@ from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
 from saleshome.publish.publisher import Progress, PublishStats
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.outbox import counts, dead_letters, queued_by_kind
 
 from .delivery import publish_messages
@@ -64,7 +64,7 @@ def run_digest(settings: Settings, now: datetime | None = None, *, on_progress: 
     scheduled = evaluate_time_based(settings, now)
     digests = run_digests(settings, now)
     published = publish_messages(settings, on_progress=on_progress)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     return DigestRun(scheduled, digests, published, left=queued_by_kind(control))
 
 
@@ -80,7 +80,7 @@ def run_housekeeping(settings: Settings, now: datetime | None = None) -> Houseke
     """Clear the expired banners; count and list the dead letters and blocked messages (newest first)."""
     require_sales_home_for(settings)
     banners = clear_banners(settings, now)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     backlog = counts(control)
     return HousekeepingRun(banners, backlog.get("dead", 0) + backlog.get("blocked", 0),
                            dead_letters(control, limit=DEAD_LETTERS_REPORTED), backlog)

@@ -17,7 +17,7 @@ from saleshome.salesforce.client import SalesforceClient
 from saleshome.salesforce.credentials import Resolver
 from saleshome.salesforce.login import connect
 from saleshome.slack.directory import SlackDirectory
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 
 from .orgs import get_org
 
@@ -31,7 +31,7 @@ class SettingsContext:
     ) -> None:
         self.settings = settings
         self.workspace = settings.workspace
-        self.control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+        self.control = control_db(settings)
         self._directory = directory
         self._resolvers = resolvers
         self._clients: dict[str, SalesforceClient] = {}

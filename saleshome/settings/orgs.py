@@ -36,7 +36,7 @@ from saleshome.salesforce.credentials import AuthMethod, Resolver
 from saleshome.salesforce.login import connect, served_api_versions
 from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.connections import open_duckdb
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 
 from .audit import record_change
 from .roles import require_sales_admin
@@ -103,13 +103,13 @@ def validate_alias(alias: str) -> str:
 
 
 def list_orgs(settings: Settings) -> list[Org]:
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     rows = control.rows("SELECT * FROM orgs WHERE workspace = ? ORDER BY alias", [settings.workspace])
     return [Org.from_row(r) for r in rows]
 
 
 def get_org(settings: Settings, alias: str) -> Org:
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     rows = control.rows("SELECT * FROM orgs WHERE alias = ?", [alias])
     if not rows:
         known = ", ".join(o.alias for o in list_orgs(settings)) or "none yet"
@@ -163,7 +163,7 @@ def add_org(
     if not login_url.startswith("https://"):
         raise ValidationError(f"the login URL must be https://, got {login_url!r}",
                               hint="e.g. https://login.salesforce.com or https://MyDomain.my.salesforce.com")
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     existing = control.rows("SELECT alias FROM orgs WHERE workspace = ?", [settings.workspace])
     if not replace and any(r["alias"] == alias for r in existing):
         raise ValidationError(f"an org called {alias!r} is already connected",
@@ -305,7 +305,7 @@ def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> N
     in the settings audit in the transaction that deletes the org's rows.
     """
     org = get_org(settings, alias)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     with control.transaction() as db:
         if actor is not None:
             record_change(db, settings.workspace, actor, ORG_REMOVE, f"orgs.{alias}", org.audited(), None)
@@ -328,7 +328,7 @@ def add_org_as(
     """:func:`add_org` as ``actor``: refused (nothing contacted, nothing saved) unless the workspace's plan
     includes Sales Home and ``actor`` is a sales admin (checked in Slack); audited as ``org.add`` (``org.replace``
     when ``replace`` moved an org already connected)."""
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     require_sales_admin(control, directory, settings.workspace, actor)
     return add_org(settings, alias, login_url=login_url, auth_method=auth_method, credential_ref=credential_ref,
                    ca_file=ca_file, api_version=api_version, objects=objects, resolvers=resolvers, actor=actor,
@@ -344,7 +344,7 @@ def remove_org_as(
     ``confirm`` is called with the org once the actor is allowed, before anything is deleted; it
     raises to keep the org (the CLI asks "Remove org …?" there).  Returns the removed org.
     """
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     require_sales_admin(control, directory, settings.workspace, actor)
     org = get_org(settings, alias)
     if confirm is not None:

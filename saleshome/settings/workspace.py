@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, PermissionDeniedError, SalesHomeError, ValidationError
 from saleshome.slack.directory import SlackDirectory
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 
 from .audit import record_change
 
@@ -100,7 +100,7 @@ def require_sales_home(control: ControlDB, workspace: str) -> Workspace:
 
 def require_sales_home_for(settings: Settings) -> Workspace:
     """:func:`require_sales_home` for the workspace ``settings`` serve (the first step of every flow)."""
-    return require_sales_home(ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds),
+    return require_sales_home(control_db(settings),
                               settings.workspace)
 
 

@@ -46,7 +46,7 @@ from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run
 from saleshome.sync.states import ObjectPath, OrgState, RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.warehouse.catalog import table_exists
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
 
 DEFAULT_OBJECTS = (
@@ -102,7 +102,7 @@ class SyncRun:
 
     @cached_property
     def control(self) -> ControlDB:
-        return _control(self.settings)
+        return control_db(self.settings)
 
     @property
     def staging(self) -> Path:
@@ -633,12 +633,8 @@ def note_object_error(run: SyncRun, error: str) -> None:
 def note_org_error(settings: Settings, alias: str, exc: SalesHomeError) -> None:
     """Record on the org why a run could not start (it stays visible in ``saleshome status``)."""
     status = OrgState.PAUSED_FOR_QUOTA if isinstance(exc, QuotaExceededError) else OrgState.FAILED
-    with _control(settings).transaction() as db:
+    with control_db(settings).transaction() as db:
         db.execute("UPDATE orgs SET status = ?, last_error = ? WHERE alias = ?", [status, exc.message, alias])
-
-
-def _control(settings: Settings) -> ControlDB:
-    return ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
 
 
 def write_object_states(run: SyncRun, db: duckdb.DuckDBPyConnection, results: list[ObjectResult]) -> None:

@@ -17,7 +17,7 @@ from saleshome.config import Settings
 from saleshome.sync.runs import CRASHED, RUNNING, is_crashed, last_seen, lease, this_host
 from saleshome.sync.states import PATH_LABELS, OrgState
 from saleshome.sync.summary import format_duration, format_moment
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import control_db
 
 RECENT_RUNS = 3  # sync runs shown per org by ``saleshome status``
 
@@ -81,7 +81,7 @@ def _fetch(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
 def read_status(settings: Settings, *, now: datetime | None = None, runs: int = RECENT_RUNS) -> list[OrgStatus]:
     """Every org of the workspace with its objects, last ``runs`` sync runs and API budget (control DB only)."""
     now = now or datetime.now(UTC)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = control_db(settings)
     with control.transaction() as conn:
         orgs = _fetch(conn, "SELECT * FROM orgs WHERE workspace = ? ORDER BY alias", [settings.workspace])
         mine = "alias IN (SELECT alias FROM orgs WHERE workspace = ?)"

@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from saleshome.config import Settings
+
 from .connections import transaction
 from .migrations import CONTROL_MIGRATIONS
 
@@ -46,3 +48,8 @@ class ControlDB:
             cur = conn.execute(sql, params or [])
             names = [d[0] for d in cur.description or []]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def control_db(settings: Settings) -> ControlDB:
+    """The control database of ``settings``' home, as every entry point opens it (its lock timeout included)."""
+    return ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
