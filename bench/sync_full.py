@@ -65,6 +65,9 @@ def run(size: int, *, path: str = "engine") -> list[dict[str, Any]]:
             flow = run_sync(flow_home, label="full-sync-flow", api_url=api_url)
             flow_ids = compare_ids(sandbox, flow_home, objects, Path(tmp) / "flow-ids")
             flow_lines = flow_path_lines(flow.seconds, sync.seconds, baseline.seconds, flow.peak_rss_mb, flow_ids)
+            flow_lines.insert(1, {"metric": "flow_full_sync_run_seconds_as_prefect_recorded", "value": flow.run_seconds,
+                                  "unit": "s", "baseline": "engine_full_sync_seconds_same_run",
+                                  "baseline_value": sync.seconds})
     rows = sum(synced.values())
     opportunity = sync.object("Opportunity")
     log(

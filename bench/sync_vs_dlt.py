@@ -11,6 +11,10 @@ child process.  dlt's defaults otherwise (one extract thread, one normalize work
 REST ``attributes`` object of each record is dropped by a ``map`` step so dlt loads only
 the fields.  Target: ours at least 10x faster (time ratio <= 0.1).
 
+``--path flow`` adds the production path in the same run: the Prefect flow ``flows.sync.sync_org`` of
+the Opportunity object, in a home of its own, against a local Prefect server (started first, not
+timed), with its own line against dlt (same target).
+
 ``--dlt-rows N`` (``run(size, dlt_rows=N)``; 0 = all) measures dlt on the first N rows only
 (``LIMIT N``) when the whole org would take too long: the time line is then named
 ``..._vs_dlt_extrapolated_from_N_rows`` and compares ours with dlt's time scaled to all rows
@@ -21,6 +25,7 @@ compare directly.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -35,7 +40,16 @@ from typing import Any
 import duckdb
 import requests
 
-from bench._sync_common import REPO_ROOT, log, register_org, run_sync, sandbox_process, synced_counts
+from bench._sync_common import (
+    REPO_ROOT,
+    declare_plan,
+    log,
+    prefect_server,
+    register_org,
+    run_sync,
+    sandbox_process,
+    synced_counts,
+)
 
 DEFAULT_SIZE = 1_000_000
 OBJECT = "Opportunity"
@@ -51,12 +65,25 @@ def _opportunity_soql(api_base: str, session: requests.Session) -> str:
     return object_schema(response.json()).soql()
 
 
-def run(size: int, *, dlt_rows: int = 0) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="bench-sync-vs-dlt-") as tmp, sandbox_process(size) as sandbox:
+PATHS = ("engine", "flow")
+
+
+def run(size: int, *, dlt_rows: int = 0, path: str = "engine") -> list[dict[str, Any]]:
+    if path not in PATHS:
+        raise ValueError(f"--path must be one of {', '.join(PATHS)}, got {path!r}")
+    flow_seconds = None
+    with tempfile.TemporaryDirectory(prefix="bench-sync-vs-dlt-") as tmp, sandbox_process(size) as sandbox, \
+            (prefect_server(Path(tmp) / "prefect") if path == "flow" else contextlib.nullcontext()) as api_url:
         org_rows = sandbox.record_counts()[OBJECT]
         home = register_org(sandbox, Path(tmp) / "home", objects=[OBJECT])
         ours = run_sync(home, objects=[OBJECT], label="opportunity-sync")
         ours_rows = synced_counts(home, [OBJECT])[OBJECT]
+        if api_url is not None:
+            flow_home = register_org(sandbox, Path(tmp) / "flow-home", objects=[OBJECT])
+            declare_plan(flow_home)
+            flow_seconds = run_sync(flow_home, objects=[OBJECT], label="opportunity-sync-flow", api_url=api_url).seconds
+            if synced_counts(flow_home, [OBJECT])[OBJECT] != ours_rows:
+                raise RuntimeError("the flow path synced another number of rows than the engine path")
 
         token = sandbox.access_token()
         sandbox.http.headers["Authorization"] = f"Bearer {token}"
@@ -80,7 +107,12 @@ def run(size: int, *, dlt_rows: int = 0) -> list[dict[str, Any]]:
         dlt_time = dlt_seconds * org_rows / max(dlt_loaded, 1)
     else:
         time_metric, dlt_time = "opportunity_full_sync_seconds", dlt_seconds
+    flow_lines = [] if flow_seconds is None else [
+        {"metric": "flow_" + time_metric, "value": flow_seconds, "unit": "s",
+         "baseline": "dlt_rest_api_parquet_merge_duckdb_seconds", "baseline_value": dlt_time},
+    ]
     return [
+        *flow_lines,
         {
             "metric": time_metric,
             "value": ours.seconds,
