@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.settings.context import SettingsContext
     from saleshome.settings.orgs import Org
-    from saleshome.warehouse.control import ControlDB, control_db
+    from saleshome.warehouse.control import ControlDB
 
 DEMO_OPPORTUNITIES = 5000
 DEMO_HOME = Path(".demo")
@@ -201,6 +201,7 @@ def _digests(console: Console, settings: Settings) -> None:
     """The hourly digest run (``saleshome digest``), as of the first hour when a recipient's local digest hour
     has come; publish."""
     from saleshome.operations import run_digest
+    from saleshome.warehouse.control import control_db
 
     now = datetime.now(UTC)
     moment = _digest_moment(control_db(settings), now)
@@ -216,6 +217,7 @@ def _notification_stats(console: Console, settings: Settings) -> None:
     from rich.table import Table
 
     from saleshome.notify.stats import notification_stats
+    from saleshome.warehouse.control import control_db
 
     rows = notification_stats(control_db(settings), settings.workspace, ALIAS)
     table = Table(title="Notifications (saleshome notifications stats)")
@@ -235,6 +237,7 @@ def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, vie
 
     from saleshome.celebrate import recent_celebrations
     from saleshome.i18n import Formatter
+    from saleshome.warehouse.control import control_db
 
     found = recent_celebrations(control_db(settings), alias=ALIAS)
     with duckdb.connect(str(settings.org_db(ALIAS)), read_only=True) as db:
@@ -349,6 +352,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
 
     from saleshome.cli.sync import sync_with_progress
     from saleshome.sandbox.extra import require_sandbox_extra
+    from saleshome.warehouse.control import control_db
 
     require_sandbox_extra()  # before anything is removed or started
     from saleshome.config import load_settings
