@@ -1,5 +1,6 @@
 """Fixtures shared across test folders: one Prefect test harness for the whole session (entered lazily), and
-the shared layer of ``tests/fixtures/`` (sandboxes, Sales Home homes, the CLI) registered as plugins."""
+the shared layer of ``tests/fixtures/`` (sandboxes, Sales Home homes, the CLI, a PostgreSQL server) registered
+as plugins."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sandboxes", "tests.fixtures.workspace", "tests.fixtures.cli"]
+pytest_plugins = [
+    "tests.fixtures.sandboxes",
+    "tests.fixtures.workspace",
+    "tests.fixtures.cli",
+    "tests.fixtures.postgres",
+]
 
 HARNESS_STARTUP_TIMEOUT = 120  # seconds; about 15-40 s here, more on a loaded machine
 
