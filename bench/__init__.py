@@ -34,4 +34,6 @@ BENCHMARKS: dict[str, str] = {
     "publish": "bench.publish",
     # issue 7: 100 notifications compiled to SQL over a change log, against per-row Python evaluation
     "notify_eval": "bench.notify_eval",
+    # issue 18: Sales tab reads while sync-like writers and publishers use the control store (loaded p95 / idle p95)
+    "control_concurrency": "bench.control_concurrency",
 }
