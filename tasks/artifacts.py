@@ -6,6 +6,7 @@ Nothing here ever holds a credential: the rows come from ``saleshome.sync.summar
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 from uuid import UUID
 
@@ -45,13 +46,21 @@ def log_object(alias: str, result: ObjectResult) -> None:
     flow_logger().info(object_line(alias, result))
 
 
+PROGRESS_UPDATE_SECONDS = 5.0  # the progress artifact is updated at most this often, and when an object is done
+
+
 class ProgressArtifact:
-    """The engine's progress callback, shown as one Prefect progress artifact across all objects."""
+    """The engine's progress callback, shown as one Prefect progress artifact across all objects.
+
+    The engine reports after every window (dozens per large object); each update is a call to the Prefect
+    API made from the loading thread, so updates are spaced (:data:`PROGRESS_UPDATE_SECONDS`), except
+    the one that says an object is done."""
 
     def __init__(self, alias: str, objects: list[str]) -> None:
         self.alias = alias
         self.objects = objects
         self._fractions: dict[str, float] = {}
+        self._updated = time.monotonic()
         self.artifact_id = cast(UUID, create_progress_artifact(
             progress=0.0, key=progress_key(alias), description=f"Initial sync of {alias}: starting"
         ))
@@ -62,6 +71,10 @@ class ProgressArtifact:
 
     def __call__(self, obj: str, done: int, expected: int) -> None:
         self._fractions[obj] = 1.0 if expected == 0 else min(done / expected, 1.0)
+        now = time.monotonic()
+        if self._fractions[obj] < 1.0 and now - self._updated < PROGRESS_UPDATE_SECONDS:
+            return
+        self._updated = now
         update_progress_artifact(
             self.artifact_id, progress=self.percent,
             description=f"Initial sync of {self.alias}: {obj} {done:,}/{expected:,} rows",
