@@ -169,13 +169,19 @@ def sandbox_process(opportunities: int, *, seed: int = 1) -> Iterator[Sandbox]:
             with _session(info["ca_file"]) as http:
                 yield Sandbox(info, process, http, started)
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM a child still running; SIGKILL it if it has not exited after a minute."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def register_org(sandbox: Sandbox, home: Path, *, objects: Sequence[str] | None = None) -> Path:
@@ -259,12 +265,26 @@ def prefect_server(directory: Path, *, timeout: float = 180.0) -> Iterator[str]:
             log(f"Prefect server ready in {time.perf_counter() - began:.1f}s at {api_url}")
             yield api_url
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop(process)
+
+
+PATHS = ("engine", "flow")
+
+
+def production_path(path: str, directory: Path) -> contextlib.AbstractContextManager[str | None]:
+    """For ``--path flow``, :func:`prefect_server` in ``directory`` (its API URL); for ``engine``, None.
+
+    An unknown path is refused here, when called: before the caller starts anything else."""
+    if path not in PATHS:
+        raise ValueError(f"--path must be one of {', '.join(PATHS)}, got {path!r}")
+    return prefect_server(directory) if path == "flow" else contextlib.nullcontext()
+
+
+def connect_flow_home(sandbox: Sandbox, home: Path, *, objects: Sequence[str] | None = None) -> Path:
+    """A second home for the flow path: the same org connected, and the workspace's plan every flow checks."""
+    register_org(sandbox, home, objects=objects)
+    declare_plan(home)
+    return home
 
 
 def declare_plan(home: Path) -> None:

@@ -20,7 +20,6 @@ rows only in the warehouse, duplicated Ids: all 0 when every row arrived exactly
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,10 @@ from typing import Any
 from bench._sync_common import (
     RSS_TARGET_MB,
     compare_ids,
-    declare_plan,
+    connect_flow_home,
     local_limit,
     log,
-    prefect_server,
+    production_path,
     register_org,
     run_sync,
     sandbox_process,
@@ -41,18 +40,13 @@ from bench._sync_common import (
 DEFAULT_SIZE = 1_000_000
 
 
-PATHS = ("engine", "flow")
-
-
 def run(size: int, *, path: str = "engine") -> list[dict[str, Any]]:
     from saleshome.sync.engine import DEFAULT_OBJECTS
 
-    if path not in PATHS:
-        raise ValueError(f"--path must be one of {', '.join(PATHS)}, got {path!r}")
     objects = list(DEFAULT_OBJECTS)
     flow_lines: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-sync-full-") as tmp, sandbox_process(size) as sandbox, \
-            (prefect_server(Path(tmp) / "prefect") if path == "flow" else contextlib.nullcontext()) as api_url:
+    with tempfile.TemporaryDirectory(prefix="bench-sync-full-") as tmp, \
+            production_path(path, Path(tmp) / "prefect") as api_url, sandbox_process(size) as sandbox:
         home = register_org(sandbox, Path(tmp) / "home")
         org = sandbox.record_counts()
         sync = run_sync(home, label="full-sync")
@@ -60,8 +54,7 @@ def run(size: int, *, path: str = "engine") -> list[dict[str, Any]]:
         ids = compare_ids(sandbox, home, objects, Path(tmp) / "ids")
         baseline = local_limit(sandbox, objects, Path(tmp) / "baseline")
         if api_url is not None:
-            flow_home = register_org(sandbox, Path(tmp) / "flow-home")
-            declare_plan(flow_home)
+            flow_home = connect_flow_home(sandbox, Path(tmp) / "flow-home")
             flow = run_sync(flow_home, label="full-sync-flow", api_url=api_url)
             flow_ids = compare_ids(sandbox, flow_home, objects, Path(tmp) / "flow-ids")
             flow_lines = flow_path_lines(flow.seconds, sync.seconds, baseline.seconds, flow.peak_rss_mb, flow_ids)

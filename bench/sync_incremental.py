@@ -29,7 +29,6 @@ warehouse, on their own line.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -38,9 +37,9 @@ from typing import Any
 from bench._sync_common import (
     ALIAS,
     compare_ids,
-    declare_plan,
+    connect_flow_home,
     log,
-    prefect_server,
+    production_path,
     register_org,
     run_sync,
     sandbox_process,
@@ -68,23 +67,17 @@ def deferred_checkpoint_seconds(home: Path) -> float:
         conn.close()
 
 
-PATHS = ("engine", "flow")
-
-
 def run(size: int, *, changes: int = DEFAULT_CHANGES, path: str = "engine") -> list[dict[str, Any]]:
     from saleshome.sync.engine import DEFAULT_OBJECTS
 
-    if path not in PATHS:
-        raise ValueError(f"--path must be one of {', '.join(PATHS)}, got {path!r}")
     objects = list(DEFAULT_OBJECTS)
     flow_lines: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-sync-incremental-") as tmp, sandbox_process(size) as sandbox, \
-            (prefect_server(Path(tmp) / "prefect") if path == "flow" else contextlib.nullcontext()) as api_url:
+    with tempfile.TemporaryDirectory(prefix="bench-sync-incremental-") as tmp, \
+            production_path(path, Path(tmp) / "prefect") as api_url, sandbox_process(size) as sandbox:
         home = register_org(sandbox, Path(tmp) / "home")
         full = run_sync(home, label="full-sync")
         if api_url is not None:
-            flow_home = register_org(sandbox, Path(tmp) / "flow-home")
-            declare_plan(flow_home)
+            flow_home = connect_flow_home(sandbox, Path(tmp) / "flow-home")
             flow_full = run_sync(flow_home, label="full-sync-flow", api_url=api_url)
         log(f"simulating {changes:,} changes (not timed)")
         report = sandbox.simulate(changes)

@@ -25,7 +25,6 @@ compare directly.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
 import os
@@ -42,9 +41,9 @@ import requests
 
 from bench._sync_common import (
     REPO_ROOT,
-    declare_plan,
+    connect_flow_home,
     log,
-    prefect_server,
+    production_path,
     register_org,
     run_sync,
     sandbox_process,
@@ -65,22 +64,16 @@ def _opportunity_soql(api_base: str, session: requests.Session) -> str:
     return object_schema(response.json()).soql()
 
 
-PATHS = ("engine", "flow")
-
-
 def run(size: int, *, dlt_rows: int = 0, path: str = "engine") -> list[dict[str, Any]]:
-    if path not in PATHS:
-        raise ValueError(f"--path must be one of {', '.join(PATHS)}, got {path!r}")
     flow_seconds = None
-    with tempfile.TemporaryDirectory(prefix="bench-sync-vs-dlt-") as tmp, sandbox_process(size) as sandbox, \
-            (prefect_server(Path(tmp) / "prefect") if path == "flow" else contextlib.nullcontext()) as api_url:
+    with tempfile.TemporaryDirectory(prefix="bench-sync-vs-dlt-") as tmp, \
+            production_path(path, Path(tmp) / "prefect") as api_url, sandbox_process(size) as sandbox:
         org_rows = sandbox.record_counts()[OBJECT]
         home = register_org(sandbox, Path(tmp) / "home", objects=[OBJECT])
         ours = run_sync(home, objects=[OBJECT], label="opportunity-sync")
         ours_rows = synced_counts(home, [OBJECT])[OBJECT]
         if api_url is not None:
-            flow_home = register_org(sandbox, Path(tmp) / "flow-home", objects=[OBJECT])
-            declare_plan(flow_home)
+            flow_home = connect_flow_home(sandbox, Path(tmp) / "flow-home", objects=[OBJECT])
             flow_seconds = run_sync(flow_home, objects=[OBJECT], label="opportunity-sync-flow", api_url=api_url).seconds
             if synced_counts(flow_home, [OBJECT])[OBJECT] != ours_rows:
                 raise RuntimeError("the flow path synced another number of rows than the engine path")
