@@ -29,7 +29,7 @@ class Settings(BaseSettings):
                     "PermissionSetAssignment) with fewer rows than this reconcile Ids at every sync, "
                     "not every reconcile_hours: a revoked assignment ends Sales Home at the next sync.",
     )
-    lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock.")
+    lock_timeout_seconds: float = Field(default=60, gt=0, description="How long to wait for a DuckDB file lock or for the control store's write lock (SQLite).")
     heartbeat_seconds: float = Field(
         default=10, gt=0,
         description="A running sync refreshes its run's heartbeat this often; a run whose heartbeat is older than "
@@ -62,9 +62,17 @@ class Settings(BaseSettings):
     actor: str | None = Field(default=None, description="Slack user id (U…) acting in settings commands "
                                                         "when `--as` is not given.")
 
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="The control store on PostgreSQL (postgresql+psycopg://user:password@host:5432/saleshome) when "
+                    "several machines share it; unset: SQLite in the home (control.sqlite).")
+
     @property
-    def control_db(self) -> Path:
-        return self.home / "control.duckdb"
+    def control_db(self) -> str:
+        """The control store's SQLAlchemy URL (it may hold a password: never print it)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home / 'control.sqlite'}"
 
     def org_db(self, alias: str) -> Path:
         return self.home / "orgs" / f"{alias}.duckdb"
@@ -78,9 +86,10 @@ def load_settings(**overrides: object) -> Settings:
 def require_existing_home(settings: Settings) -> Settings:
     """``settings``, once its home holds a control database: commands that only read (lists, show, export,
     stats, status) call this first, so that reading never creates a home or a database file."""
-    if not settings.control_db.is_file():
+    stores = (settings.home / "control.sqlite", settings.home / "control.duckdb")  # the old file moves on first use
+    if settings.database_url is None and not any(store.is_file() for store in stores):
         where = settings.home.absolute()
-        found = "that directory does not exist" if not settings.home.exists() else "it holds no control.duckdb"
+        found = "that directory does not exist" if not settings.home.exists() else "it holds no control store"
         raise ConfigurationError(
             f"no Sales Home at {where} ({found}); nothing to show",
             hint="set SALESHOME_HOME to the directory of an existing Sales Home, or start one by connecting an "
