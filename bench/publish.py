@@ -100,7 +100,7 @@ def _run(info: dict[str, Any], channels: list[str], size: int, *, faults: bool, 
     url = info["control_url"]
     _control(url, "DELETE", "messages")
     _control(url, "POST", "rate-limits", {"reset": True})
-    control = ControlDB(Path(tempfile.mkdtemp()) / "control.duckdb")
+    control = ControlDB(Path(tempfile.mkdtemp()) / "control.sqlite")
     tag = "faults" if faults else "clean"
     with control.transaction() as db:
         enqueue(db, [

@@ -76,3 +76,12 @@ def no_running_event_loop() -> Iterator[None]:
         yield
     finally:
         asyncio._set_running_loop(leaked)
+
+
+@pytest.fixture(autouse=True)
+def _close_control_stores() -> Iterator[None]:
+    """Each test's homes go with it: their pooled control-store connections are closed after it."""
+    yield
+    from saleshome.warehouse.control import close_all
+
+    close_all()

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
+from sqlalchemy import Boolean, Float, Integer, Numeric, inspect
 
 from saleshome.cli.org import AuthChoice
 from saleshome.config import Settings, load_settings
@@ -33,6 +34,8 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import same_org_id
 from saleshome.settings.workspace import Plan, set_plan
+from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control_tables import column_kinds
 from tests.fixtures.cli import Cli, Outcome
 from tests.fixtures.sandboxes import set_org_credentials, use_slack
 from tests.fixtures.slack_workspace import make_ready
@@ -84,10 +87,10 @@ def add(cli: Cli, info: SandboxInfo, alias: str, *extra: str) -> Outcome:
 
 
 def org_rows(settings: Settings) -> list[tuple[str, str]]:
-    if not settings.control_db.exists():
+    if not (settings.home / "control.sqlite").exists():
         return []
-    with duckdb.connect(str(settings.control_db), read_only=True) as db:
-        return [(r[0], r[1]) for r in db.execute("SELECT alias, credential_ref FROM orgs").fetchall()]
+    return [(r["alias"], r["credential_ref"]) for r in ControlDB(settings.control_db).rows(
+        "SELECT alias, credential_ref FROM orgs")]
 
 
 def test_auth_choices_match_the_auth_methods() -> None:
@@ -332,17 +335,18 @@ def test_org_commands_refuse_when_the_plan_lacks_sales_home(
 
 
 # ---------------------------------------------------------------------------------------- what `org remove` leaves
-def _placeholder(data_type: str, text: str) -> object:
+def _placeholder(name: str, data_type: object, text: str) -> object:
     """A value of a control-table column's type (unique per table and org when it is text)."""
-    if data_type.endswith("[]"):
+    kind = column_kinds().get(name, "plain")
+    if kind == "list":
         return [text]
-    if data_type == "JSON":
-        return "{}"
-    if data_type == "BOOLEAN":
+    if kind == "bool" or isinstance(data_type, Boolean):
         return False
-    if data_type.startswith("TIMESTAMP"):
+    if kind == "timestamp":
         return datetime.now(UTC)
-    if data_type in ("INTEGER", "BIGINT", "DOUBLE", "SMALLINT") or data_type.startswith("DECIMAL"):
+    if name in ("definition", "blocks", "info", "before", "after"):  # JSON documents
+        return "{}"
+    if isinstance(data_type, (Integer, Float, Numeric)):
         return 0
     return text
 
@@ -350,19 +354,17 @@ def _placeholder(data_type: str, text: str) -> object:
 def fill_every_org_table(settings: Settings, alias: str) -> list[str]:
     """A row of ``alias`` in every control table with an ``alias`` column that has none yet (a future
     table included); a version of one of its notifications. Returns the tables."""
-    with duckdb.connect(str(settings.control_db)) as db:
-        tables = [r[0] for r in db.execute(
-            "SELECT DISTINCT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
-            "USING (table_schema, table_name) WHERE c.table_schema = 'main' AND c.column_name = 'alias' "
-            "AND t.table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+    with ControlDB(settings.control_db).transaction() as db:
+        found = inspect(db.conn)
+        tables = sorted(t for t in found.get_table_names() if any(c["name"] == "alias" for c in found.get_columns(t)))
         for table in tables:
             have = db.execute(f'SELECT count(*) FROM "{table}" WHERE alias = ?', [alias]).fetchone()
             if have and have[0]:
                 continue
-            columns = db.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-                "AND column_default IS NULL ORDER BY ordinal_position", [table]).fetchall()
-            values = [alias if name == "alias" else _placeholder(kind, f"{alias}-{table}-{name}")
+            generated = set(found.get_pk_constraint(table)["constrained_columns"]) & {"seq"}
+            columns = [(c["name"], c["type"]) for c in found.get_columns(table)
+                       if c["default"] is None and c["name"] not in generated]
+            values = [alias if name == "alias" else _placeholder(name, kind, f"{alias}-{table}-{name}")
                       for name, kind in columns]
             names = ", ".join(f'"{name}"' for name, _ in columns)
             db.execute(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in columns)})', values)
@@ -372,15 +374,15 @@ def fill_every_org_table(settings: Settings, alias: str) -> list[str]:
 
 
 def rows_by_alias(settings: Settings, tables: list[str]) -> dict[str, dict[str, int]]:
-    with duckdb.connect(str(settings.control_db), read_only=True) as db:
+    with ControlDB(settings.control_db).reading() as db:
         counts = {table: dict(db.execute(f'SELECT alias, count(*) FROM "{table}" GROUP BY alias').fetchall())
                   for table in tables}
         counts["notification_versions"] = dict(db.execute(
-            "SELECT n.alias, count(*) FROM notification_versions v JOIN notifications n USING (id) "
+            "SELECT n.alias, count(*) FROM notification_versions v JOIN notifications n ON n.id = v.id "
             "GROUP BY n.alias").fetchall())
         counts["notification_versions"]["orphans"] = db.execute(
             "SELECT count(*) FROM notification_versions WHERE id NOT IN (SELECT id FROM notifications)"
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchall()[0][0]
     return counts
 
 
@@ -398,9 +400,8 @@ def test_remove_leaves_no_row_of_the_org_in_any_control_table(
         assert expected in tables
     before = rows_by_alias(home, tables)
     assert all(before[t].get("acme") and before[t].get("beta") for t in [*tables, "notification_versions"])
-    with duckdb.connect(str(home.control_db), read_only=True) as db:
-        assert db.execute("SELECT count(*) FROM sync_runs WHERE alias = 'acme' AND status = 'completed'"
-                          ).fetchone() == (1,)
+    assert ControlDB(home.control_db).rows(
+        "SELECT count(*) AS n FROM sync_runs WHERE alias = 'acme' AND status = 'completed'") == [{"n": 1}]
 
     removed = cli("org", "remove", "acme", "--yes")
     assert removed.code == 0, removed.text
@@ -585,6 +586,6 @@ def test_everything_in_the_home_is_private_whatever_the_umask(
         os.umask(previous)
     assert any("/staging/acme/" in p and (home.parent / p).suffix == ".csv" for p in killed), (killed, err)
     assert any(p.endswith(".duckdb.wal") for p in killed), killed
-    assert {"home", "home/control.duckdb", "home/orgs", "home/orgs/acme.duckdb"} <= set(done)
+    assert {"home", "home/control.sqlite", "home/orgs", "home/orgs/acme.duckdb"} <= set(done)
     assert not_private(killed, home) == {}
     assert not_private(done, home) == {}

@@ -39,5 +39,5 @@ def test_a_home_without_its_control_database_is_not_completed_by_reading(
 ) -> None:
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path))
     code, _, err = run_cli(monkeypatch, capsys, "status")
-    assert code == 1 and "it holds no control.duckdb" in err
+    assert code == 1 and "it holds no control store" in err
     assert list(tmp_path.iterdir()) == []

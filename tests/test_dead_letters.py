@@ -13,7 +13,7 @@ from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, dead_lette
 
 
 def test_dead_and_blocked_items_become_the_same_rows_everywhere(tmp_path: Path) -> None:
-    control = ControlDB(tmp_path / "control.duckdb")
+    control = ControlDB(tmp_path / "control.sqlite")
     keys = [idempotency_key("dead-letter", i) for i in range(3)]
     with control.transaction() as db:
         enqueue(db, [OutboxMessage(keys[0], "notification", "C0ARCHIVED", "a"),

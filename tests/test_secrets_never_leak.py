@@ -235,7 +235,7 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
             blob = path.read_bytes()
             found += leaks(f"prefect result {path.name}", blob + b"\n" + decoded(blob), secret_values)
     files = [p for p in home.rglob("*") if p.is_file()]
-    assert any(p.suffix == ".duckdb" for p in files) and home / "control.duckdb" in files
+    assert any(p.suffix == ".duckdb" for p in files) and home / "control.sqlite" in files
     for path in files:
         found += leaks(f"file {path.relative_to(home)}", path.read_bytes(), secret_values)
         if path.suffix == ".duckdb":

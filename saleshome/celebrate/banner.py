@@ -141,14 +141,15 @@ def _mark(control: ControlDB, key: str, state: str, reason: str | None) -> None:
 
 def _wanted(control: ControlDB, user: str, key: str, now: datetime) -> Status | None:
     """The member's latest banner-worthy win (text, emoji) with the latest expiry of them all."""
-    rows = control.rows(
-        "SELECT arg_max(status_text, signed_at) AS text, arg_max(status_emoji, signed_at) AS emoji, "
-        "max(expires_at) AS until FROM celebrations WHERE slack_user_id = ? AND expires_at > ? "
-        "AND (banner_state = 'set' OR banner_key = ?)", [user, now, key],
-    )
-    if not rows or rows[0]["until"] is None:
+    with control.reading() as db:
+        wins = "FROM celebrations WHERE slack_user_id = ? AND expires_at > ? AND (banner_state = 'set' OR banner_key = ?)"
+        until = db.execute(f"SELECT max(expires_at) AS until {wins}", [user, now, key],
+                           kinds={"until": "timestamp"}).fetchall()[0][0]
+        latest = db.rows(f"SELECT status_text AS text, status_emoji AS emoji {wins} ORDER BY signed_at DESC LIMIT 1",
+                         [user, now, key])
+    if until is None or not latest:
         return None
-    row = rows[0]
+    row = {**latest[0], "until": until}
     return str(row["text"]), str(row["emoji"]), int(row["until"].timestamp())
 
 

@@ -24,16 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import duckdb
-import pyarrow as pa
-
 from saleshome.config import Settings
 from saleshome.settings.celebrations import load_celebrations, won_stage
 from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import Tx, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -114,30 +111,21 @@ def celebrate(
     deals = {r["opportunity_id"]: Deal.from_row(r) for r in eligible}
     channels_locale = channel_locale(control, settings.workspace) if eligible else ""
     owner_locales = member_locales(control, alias) if eligible else {}
-    candidates = pa.table({
-        "opportunity_id": pa.array([r["opportunity_id"] for r in eligible], pa.string()),
-        "signed_at": pa.array([r["signed_at"].astimezone(UTC) for r in eligible], pa.timestamp("us", tz="UTC")),
-        "owner_id": pa.array([r["owner_id"] for r in eligible], pa.string()),
-    })
     with control.transaction() as db:
         if not advance(db, alias, changes, now):
             summary.skipped = "these changes were looked at by another process meanwhile: nothing queued here"
             return summary
         if not eligible:
             return summary
-        db.register("_wins", candidates)
-        try:
-            cur = db.execute(
-                "SELECT w.opportunity_id, m.slack_user_id, m.team_id, EXISTS ("
-                "  SELECT 1 FROM celebrations c WHERE c.alias = $alias AND c.opportunity_id = w.opportunity_id"
-                "  AND c.signed_at BETWEEN w.signed_at - $gap AND w.signed_at + $gap) AS already "
-                "FROM _wins w LEFT JOIN user_map m ON m.alias = $alias AND m.sf_user_id = w.owner_id "
-                "AND m.status = 'matched' ORDER BY w.signed_at, w.opportunity_id",
-                {"alias": alias, "gap": REWIN_GAP},
-            )
-            found = cur.fetchall()
-        finally:
-            db.unregister("_wins")
+        found = []
+        for win in sorted(eligible, key=lambda r: (r["signed_at"], r["opportunity_id"])):
+            signed = win["signed_at"].astimezone(UTC)
+            owner = db.execute("SELECT slack_user_id, team_id FROM user_map WHERE alias = ? AND sf_user_id = ? "
+                               "AND status = 'matched'", [alias, win["owner_id"]]).fetchone()
+            already = db.execute("SELECT 1 FROM celebrations WHERE alias = ? AND opportunity_id = ? "
+                                 "AND signed_at BETWEEN ? AND ?",
+                                 [alias, win["opportunity_id"], signed - REWIN_GAP, signed + REWIN_GAP]).fetchone()
+            found.append((win["opportunity_id"], *(owner or (None, None)), already is not None))
         messages: list[OutboxMessage] = []
         for opportunity_id, slack_user_id, team_id, already in found:
             if already:
@@ -152,7 +140,7 @@ def celebrate(
 
 
 def _queue(
-    db: duckdb.DuckDBPyConnection, messages: list[OutboxMessage], summary: CelebrationSummary, alias: str,
+    db: Tx, messages: list[OutboxMessage], summary: CelebrationSummary, alias: str,
     run_id: str, channels: list[str], cfg: CelebrationSettings, deal: Deal, slack_user_id: str | None, team_id: str | None,
     instance_url: str, now: datetime, *, locales: tuple[str, str],
 ) -> None:

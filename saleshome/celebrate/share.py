@@ -80,11 +80,16 @@ def recent_celebrations(control: ControlDB, *, alias: str | None = None, since: 
     if since is not None:
         where.append("c.signed_at >= ?")
         params.append(since)
-    return control.rows(
-        "SELECT c.alias, c.opportunity_id, c.signed_at, c.expires_at, c.slack_user_id, c.stage, c.amount, "
-        "c.currency, c.status_emoji, c.status_text, c.banner_state, c.banner_reason, "
-        "list(o.permalink ORDER BY o.seq) FILTER (WHERE o.permalink IS NOT NULL AND o.permalink <> '') AS permalinks, "
-        "list(o.state ORDER BY o.seq) FILTER (WHERE o.key IS NOT NULL) AS message_states "
-        "FROM celebrations c LEFT JOIN outbox o ON list_contains(c.message_keys, o.key) "
-        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY c.signed_at DESC LIMIT ?", [*params, limit],
-    )
+    with control.reading() as db:
+        rows = db.rows(
+            "SELECT c.alias, c.opportunity_id, c.signed_at, c.expires_at, c.slack_user_id, c.stage, c.amount, "
+            "c.currency, c.status_emoji, c.status_text, c.banner_state, c.banner_reason, c.message_keys "
+            f"FROM celebrations c WHERE {' AND '.join(where)} ORDER BY c.signed_at DESC LIMIT ?", [*params, limit])
+        keys = sorted({k for r in rows for k in r["message_keys"]})
+        sent = {k: (seq, permalink, state) for k, seq, permalink, state in db.execute(
+            f"SELECT key, seq, permalink, state FROM outbox WHERE key IN ({db.elements()})", [keys]).fetchall()}
+    for row in rows:
+        messages = sorted(sent[k] for k in row.pop("message_keys") if k in sent)
+        row["permalinks"] = [p for _, p, _ in messages if p] or None
+        row["message_states"] = [state for _, _, state in messages] or None
+    return rows

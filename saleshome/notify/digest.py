@@ -15,19 +15,18 @@ schedule and period; the outbox key is derived from them too).
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import duckdb
-
 from saleshome.config import Settings
 from saleshome.i18n import Formatter, messages
 from saleshome.settings.notifications.catalog import WEEKDAYS
 from saleshome.slack.text import escape
-from saleshome.warehouse.control import ControlDB, control_db
+from saleshome.warehouse.control import ControlDB, Tx, control_db
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
 
@@ -76,16 +75,17 @@ class _Watched:
     list_url: str | None
 
 
-def _watched(db: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, _Watched]:
+def _watched(db: Tx, ids: set[str]) -> dict[str, _Watched]:
     """Per notification still there, its title and the list in Salesforce of the object it watches (the
     "…and N more" link)."""
     if not ids:
         return {}
-    rows = db.execute("SELECT n.id, json_extract_string(n.definition, '$.spec.title'), n.template, n.object, "
+    rows = db.execute("SELECT n.id, n.definition, n.template, n.object, "
                       "o.instance_url FROM notifications n LEFT JOIN orgs o ON o.alias = n.alias "
-                      "WHERE n.id IN (SELECT unnest(?::VARCHAR[]))", [sorted(ids)]).fetchall()
-    return {nid: _Watched(title, template, obj, list_url(url, obj) if url else None)
-            for nid, title, template, obj, url in rows}
+                      f"WHERE n.id IN ({db.elements()})", [sorted(ids)]).fetchall()
+    return {nid: _Watched(json.loads(definition).get("spec", {}).get("title"), template, obj,
+                          list_url(url, obj) if url else None)
+            for nid, definition, template, obj, url in rows}
 
 
 def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummary:
@@ -134,7 +134,7 @@ def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummar
             text, blocks = digest_message(title, digest_groups, escape(footer), words)
             outgoing.append(OutboxMessage(key=key, kind=OutboxKind.DIGEST, channel=recipient, text=text, blocks=blocks,
                                           alias=orgs[0] if len(orgs) == 1 else None, team_id=items[-1]["team_id"]))
-            db.execute("UPDATE digest_items SET digest_key = ? WHERE key IN (SELECT unnest(?::VARCHAR[]))",
+            db.execute(f"UPDATE digest_items SET digest_key = ? WHERE key IN ({db.elements()})",
                        [key, [i["key"] for i in items]])
             db.execute("INSERT INTO digest_sends VALUES (?, ?, ?, ?, ?, ?)",
                        [recipient, schedule, period, key, len(items), now])

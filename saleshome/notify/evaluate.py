@@ -40,9 +40,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.i18n import Formatter, messages
@@ -53,7 +50,7 @@ from saleshome.settings.notifications.catalog import TEMPLATES
 from saleshome.settings.notifications.store import Notification, load_notifications
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
-from saleshome.warehouse.control import ControlDB, control_db
+from saleshome.warehouse.control import ControlDB, Tx, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse, q
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -306,7 +303,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
     if any(n.spec.cooldown_minutes for n in notifications) and matches:
         last_fired = {(r["notification_id"], r["record_id"]): r["at"] for r in control.rows(
             "SELECT notification_id, record_id, max(created_at) AS at FROM notification_events "
-            "WHERE alias = ? GROUP BY ALL", [alias])}
+            "WHERE alias = ? GROUP BY notification_id, record_id", [alias], kinds={"at": "timestamp"})}
 
     messages: list[OutboxMessage] = []
     items: list[list[Any]] = []
@@ -371,8 +368,8 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
         summary.digest_items = _insert_new(db, "digest_items", DIGEST_ITEM_COLUMNS, items)
         new_keys: set[str] = set()
         if events:
-            known = {r[0] for r in db.execute("SELECT key FROM notification_events WHERE key IN "
-                                              "(SELECT unnest(?::VARCHAR[]))", [[e[0] for e in events]]).fetchall()}
+            known = {r[0] for r in db.execute(f"SELECT key FROM notification_events WHERE key IN ({db.elements()})",
+                                              [[e[0] for e in events]]).fetchall()}
             fresh = [e for e in events if e[0] not in known]
             new_keys = {e[0] for e in fresh}
             _insert_new(db, "notification_events", EVENT_COLUMNS, fresh)
@@ -395,22 +392,18 @@ EVALUATION_COLUMNS = ("notification_id", "alias", "run_id", "evaluated_at", "mat
                       "not_member", "queued")
 
 
-def _insert_new(db: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+def _insert_new(db: Tx, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                 *, keyed: bool = True) -> int:
-    """Insert ``rows`` in one statement (an Arrow table, not one INSERT per row); ``keyed``: only the rows
-    whose ``key`` the table does not have yet.  Returns how many were inserted."""
+    """Insert ``rows``; ``keyed``: only the rows whose ``key`` (their first column) the table does not have
+    yet.  Returns how many were inserted."""
     if not rows:
         return 0
-    data = pa.table({c: pa.array([r[i] for r in rows]) for i, c in enumerate(columns)})
     names = ", ".join(columns)
-    source = "(SELECT DISTINCT ON (key) * FROM _new_rows) WHERE key NOT IN (SELECT key FROM {table})" if keyed \
-        else "_new_rows"
-    db.register("_new_rows", data)
-    try:
-        row = db.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {source.format(table=table)}").fetchone()
-    finally:
-        db.unregister("_new_rows")
-    return int(row[0]) if row else 0
+    marks = ", ".join("?" for _ in columns)
+    if not keyed:
+        return db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+    first = list({r[0]: r for r in reversed(rows)}.values())[::-1]
+    return db.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT (key) DO NOTHING", first)
 
 
 class _Cards:

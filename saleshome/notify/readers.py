@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
-
 from saleshome.settings.locales import locale_in, reader_locale
+from saleshome.warehouse.control import Tx
 
 from .fields import Reader
 
@@ -31,11 +30,11 @@ class Readers:
         return Reader(member.locale, tz or member.tz)
 
 
-def read_readers(db: duckdb.DuckDBPyConnection, workspace: str) -> Readers:
+def read_readers(db: Tx, workspace: str) -> Readers:
     """The readers of ``workspace``: its default locale for channels, each mapped member's own (the rule is
     :mod:`saleshome.settings.locales`')."""
     default = locale_in(db, workspace)
     members = {str(slack_id): Reader(reader_locale(locale, default), tz) for slack_id, locale, tz in
-               db.execute("SELECT slack_user_id, any_value(locale), any_value(tz) FROM user_map "
+               db.execute("SELECT slack_user_id, max(locale), max(tz) FROM user_map "
                           "WHERE status = 'matched' AND slack_user_id IS NOT NULL GROUP BY slack_user_id").fetchall()}
     return Readers(Reader(default, None), members)

@@ -61,7 +61,8 @@ def notification_stats(control: ControlDB, workspace: str, alias: str | None = N
     params: list[Any] = [now - timedelta(hours=24), now - timedelta(days=7), workspace]
     if alias:
         params.append(alias)
-    rows = control.rows(_SQL.format(org_filter="AND n.alias = ?" if alias else ""), params)
+    rows = control.rows(_SQL.format(org_filter="AND n.alias = ?" if alias else ""), params,
+                        kinds={"last_fired": "timestamp"})
     return [{c: r[c] for c in STATS_COLUMNS} for r in rows]
 
 
@@ -113,7 +114,8 @@ def skipped_recipients(control: ControlDB, alias: str | None = None, *, workspac
         "sum(e.unmapped) AS unmapped, max(e.evaluated_at) FILTER (WHERE e.unmapped > 0) AS last_unmapped, "
         "sum(e.not_member) AS not_member, max(e.evaluated_at) FILTER (WHERE e.not_member > 0) AS last_not_member "
         "FROM notification_evaluations e LEFT JOIN notifications n ON n.id = e.notification_id "
-        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY org, notification", params)
+        f"WHERE {' AND '.join(where)} GROUP BY coalesce(n.name, e.notification_id), e.alias "
+        "ORDER BY org, notification", params, kinds={"last_unmapped": "timestamp", "last_not_member": "timestamp"})
     out = []
     for r in rows:
         for reason, (label, fix) in SKIP_REASONS.items():

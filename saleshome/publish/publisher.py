@@ -241,8 +241,7 @@ class Publisher:
             now = datetime.now(UTC)
             with self.control.transaction() as db:
                 for channel, info in listed.items():
-                    db.execute("INSERT OR REPLACE INTO conversation_cache VALUES (?, ?, ?)",
-                               [channel, json.dumps(info), now])
+                    db.upsert("conversation_cache", {"channel": channel, "info": json.dumps(info), "fetched_at": now})
 
     # ------------------------------------------------------------------ one message
     def _deliver(self, item: OutboxItem) -> Outcome:
@@ -386,4 +385,4 @@ class Publisher:
             return
         with self.control.transaction() as db:
             for user, channel in pairs:
-                db.execute("INSERT OR REPLACE INTO dm_channels VALUES (NULL, ?, ?)", [user, channel])
+                db.upsert("dm_channels", {"team_id": None, "user_id": user, "channel_id": channel})

@@ -30,12 +30,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import yaml
 from pydantic import ValidationError as PydanticValidationError
 
 from saleshome.errors import RetriableError, SalesHomeError, ValidationError
 from saleshome.i18n.catalog import DEFAULT_LOCALE
+from saleshome.warehouse.control import Tx
 
 from .audit import record_change
 from .context import SettingsContext
@@ -422,7 +422,7 @@ def resolve_document(ctx: SettingsContext, doc: SettingsDocument, current: Setti
     return state
 
 
-def state_with_notifications_in(db: duckdb.DuckDBPyConnection, workspace: str) -> SettingsState:
+def state_with_notifications_in(db: Tx, workspace: str) -> SettingsState:
     """The stored settings, the orgs' notifications included (caller's transaction)."""
     state = state_in(db, workspace)
     for n in notifications_in(db, workspace):
@@ -468,7 +468,7 @@ def diff_states(before: SettingsState, after: SettingsState) -> list[Change]:
 NOTIFICATIONS_TARGET = "orgs.{alias}.notifications."
 
 
-def _write_notification(db: duckdb.DuckDBPyConnection, ctx: SettingsContext, actor: str, action: str, alias: str,
+def _write_notification(db: Tx, ctx: SettingsContext, actor: str, action: str, alias: str,
                         name: str, after: SettingsState, resolved: dict[tuple[str, str], Resolved]) -> None:
     """Create, edit or delete one notification; the store writes its version row and audit entry."""
     existing = {n.name: n for n in notifications_in(db, ctx.workspace, alias)}.get(name)

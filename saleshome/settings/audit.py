@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,7 @@ class AuditEntry:
 
 
 def record_change(
-    db: duckdb.DuckDBPyConnection, workspace: str, actor: str, action: str, target: str, before: Any, after: Any,
+    db: Tx, workspace: str, actor: str, action: str, target: str, before: Any, after: Any,
     *, at: datetime | None = None,
 ) -> None:
     """Append one entry (``before``/``after`` as JSON; None for "did not exist" / "removed")."""

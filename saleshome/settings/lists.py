@@ -7,9 +7,7 @@ object, the default list views suggested to members (at most 25 each), with thei
 
 from __future__ import annotations
 
-import duckdb
-
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 
 from .model import ListViewRef
 from .store import load_org_settings, org_settings_in
@@ -24,6 +22,6 @@ def default_list_views(control: ControlDB, alias: str) -> dict[str, list[ListVie
         return default_list_views_in(db, alias)
 
 
-def default_list_views_in(db: duckdb.DuckDBPyConnection, alias: str) -> dict[str, list[ListViewRef]]:
+def default_list_views_in(db: Tx, alias: str) -> dict[str, list[ListViewRef]]:
     """:func:`default_list_views`, in the caller's transaction on the control database."""
     return {obj: list(lists.default_lists) for obj, lists in org_settings_in(db, alias).objects.items()}

@@ -16,11 +16,9 @@ once and :func:`member_locales` once per org and run, then picks per recipient.
 
 from __future__ import annotations
 
-import duckdb
-
 from saleshome.errors import ValidationError
 from saleshome.i18n.catalog import DEFAULT_LOCALE, known_locale
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 
 
 def check_locale(value: str) -> str:
@@ -44,7 +42,7 @@ def channel_locale(control: ControlDB, workspace: str) -> str:
         return locale_in(db, workspace)
 
 
-def locale_in(db: duckdb.DuckDBPyConnection, workspace: str) -> str:
+def locale_in(db: Tx, workspace: str) -> str:
     """:func:`channel_locale` inside the caller's transaction."""
     row = db.execute("SELECT default_locale FROM workspaces WHERE workspace = ?", [workspace]).fetchone()
     return known_locale(row[0] if row else None) or DEFAULT_LOCALE

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, ValidationError
 from saleshome.salesforce.client import DEFAULT_API_VERSION, OrgConnection
@@ -36,7 +34,8 @@ from saleshome.salesforce.credentials import AuthMethod, Resolver
 from saleshome.salesforce.login import connect, served_api_versions
 from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.connections import open_duckdb
-from saleshome.warehouse.control import ControlDB, control_db
+from saleshome.warehouse.control import ControlDB, Tx, control_db
+from saleshome.warehouse.control_tables import METADATA
 
 from .audit import record_change
 from .roles import require_sales_admin
@@ -124,9 +123,9 @@ def same_org_id(a: str, b: str) -> bool:
     return a[:_ORG_ID_PREFIX].lower() == b[:_ORG_ID_PREFIX].lower()
 
 
-def _holder(db: duckdb.DuckDBPyConnection, workspace: str, org_id: str, alias: str) -> str | None:
+def _holder(db: Tx, workspace: str, org_id: str, alias: str) -> str | None:
     """The alias under which the workspace already connects ``org_id``, if any (``alias`` itself first)."""
-    rows = db.execute("SELECT alias FROM orgs WHERE workspace = ? AND lower(left(org_id, ?)) = lower(left(?, ?)) "
+    rows = db.execute("SELECT alias FROM orgs WHERE workspace = ? AND lower(substr(org_id, 1, ?)) = lower(substr(?, 1, ?)) "
                       "ORDER BY alias = ? DESC, alias",
                       [workspace, _ORG_ID_PREFIX, org_id, _ORG_ID_PREFIX, alias]).fetchall()
     return str(rows[0][0]) if rows else None
@@ -261,9 +260,10 @@ def _move(settings: Settings, control: ControlDB, old: Org, new: Org, actor: str
             held.execute("CHECKPOINT")  # the write-ahead log folded in: the file alone holds the org's data
         with control.transaction() as db:
             if renamed:
-                db.execute("INSERT INTO orgs SELECT * REPLACE (? AS alias) FROM orgs WHERE alias = ?",
+                others = ", ".join(c.name for c in METADATA.tables["orgs"].columns if c.name != "alias")
+                db.execute(f"INSERT INTO orgs (alias, {others}) SELECT ?, {others} FROM orgs WHERE alias = ?",
                            [new.alias, old.alias])
-                for table in org_tables(db)[:-1]:  # every table but `orgs` (last)
+                for table in org_tables()[:-1]:  # every table but `orgs` (last)
                     db.execute(f'UPDATE "{table}" SET alias = ? WHERE alias = ?', [new.alias, old.alias])
                 db.execute("DELETE FROM orgs WHERE alias = ?", [old.alias])
             assignments = ", ".join(f"{column} = ?" for column in _CONNECTION_COLUMNS)
@@ -280,15 +280,9 @@ def _move(settings: Settings, control: ControlDB, old: Org, new: Org, actor: str
         shutil.rmtree(settings.home / "staging" / old.alias, ignore_errors=True)
 
 
-def org_tables(db: duckdb.DuckDBPyConnection) -> list[str]:
+def org_tables() -> list[str]:
     """The control tables that hold rows of an org (every table with an ``alias`` column), ``orgs`` last."""
-    rows = db.execute(
-        "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
-        "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-        "WHERE c.table_schema = 'main' AND c.column_name = 'alias' AND t.table_type = 'BASE TABLE' "
-        "ORDER BY c.table_name"
-    ).fetchall()
-    tables = [r[0] for r in rows if r[0] != "orgs"]
+    tables = sorted(t.name for t in METADATA.tables.values() if "alias" in t.columns and t.name != "orgs")
     return [*tables, "orgs"]
 
 
@@ -311,7 +305,7 @@ def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> N
             record_change(db, settings.workspace, actor, ORG_REMOVE, f"orgs.{alias}", org.audited(), None)
         db.execute("DELETE FROM notification_versions WHERE id IN (SELECT id FROM notifications WHERE alias = ?)",
                    [alias])
-        for table in org_tables(db):
+        for table in org_tables():
             db.execute(f'DELETE FROM "{table}" WHERE alias = ?', [alias])
     path = settings.org_db(alias)
     for candidate in (path, path.with_suffix(".duckdb.wal")):

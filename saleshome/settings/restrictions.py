@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
 from pydantic import BaseModel
 
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 
 
 class Restrictions(BaseModel):
@@ -50,13 +49,12 @@ def save_restrictions(control: ControlDB, workspace: str, restrictions: Restrict
         write_restrictions(db, workspace, restrictions)
 
 
-def write_restrictions(db: duckdb.DuckDBPyConnection, workspace: str, restrictions: Restrictions) -> None:
+def write_restrictions(db: Tx, workspace: str, restrictions: Restrictions) -> None:
     """Store ``restrictions`` inside the caller's transaction."""
-    db.execute(
-        "INSERT OR REPLACE INTO notification_restrictions VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [workspace, restrictions.allow_public, restrictions.allow_private, restrictions.allow_direct,
-         restrictions.include_external, restrictions.allowed_teams, datetime.now(UTC)],
-    )
+    db.upsert("notification_restrictions", {
+        "workspace": workspace, "allow_public": restrictions.allow_public, "allow_private": restrictions.allow_private,
+        "allow_direct": restrictions.allow_direct, "include_external": restrictions.include_external,
+        "allowed_teams": restrictions.allowed_teams, "updated_at": datetime.now(UTC)})
 
 
 def conversation_kind(conversation: dict[str, Any]) -> str:

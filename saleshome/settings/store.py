@@ -8,30 +8,21 @@ transaction, so that a whole change (and its audit entries) commits at once.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
-import duckdb
 
 from saleshome.errors import ConfigurationError
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 
 from .locales import locale_in
 from .model import CelebrationSettings, Layout, ListViewRef, ObjectLists, OrgSettings, SettingsState
 from .restrictions import Restrictions, write_restrictions
 
 
-def _rows(db: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = db.execute(sql, params)
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+def org_aliases_in(db: Tx, workspace: str) -> list[str]:
+    return [r["alias"] for r in db.rows("SELECT alias FROM orgs WHERE workspace = ? ORDER BY alias", [workspace])]
 
 
-def org_aliases_in(db: duckdb.DuckDBPyConnection, workspace: str) -> list[str]:
-    return [r["alias"] for r in _rows(db, "SELECT alias FROM orgs WHERE workspace = ? ORDER BY alias", [workspace])]
-
-
-def restrictions_in(db: duckdb.DuckDBPyConnection, workspace: str) -> Restrictions:
-    rows = _rows(db, "SELECT * FROM notification_restrictions WHERE workspace = ?", [workspace])
+def restrictions_in(db: Tx, workspace: str) -> Restrictions:
+    rows = db.rows("SELECT * FROM notification_restrictions WHERE workspace = ?", [workspace])
     if not rows:
         return Restrictions()
     r = rows[0]
@@ -40,25 +31,25 @@ def restrictions_in(db: duckdb.DuckDBPyConnection, workspace: str) -> Restrictio
                         allowed_teams=None if r["allowed_teams"] is None else list(r["allowed_teams"]))
 
 
-def celebrations_in(db: duckdb.DuckDBPyConnection, workspace: str) -> CelebrationSettings:
-    rows = _rows(db, "SELECT * FROM celebration_settings WHERE workspace = ?", [workspace])
+def celebrations_in(db: Tx, workspace: str) -> CelebrationSettings:
+    rows = db.rows("SELECT * FROM celebration_settings WHERE workspace = ?", [workspace])
     if not rows:
         return CelebrationSettings()
     r = rows[0]
     return CelebrationSettings(enabled=r["enabled"], message=r["message"], channels=list(r["channels"]))
 
 
-def org_settings_in(db: duckdb.DuckDBPyConnection, alias: str) -> OrgSettings:
-    rows = _rows(db, "SELECT objects, won_stage FROM org_settings WHERE alias = ?", [alias])
+def org_settings_in(db: Tx, alias: str) -> OrgSettings:
+    rows = db.rows("SELECT objects, won_stage FROM org_settings WHERE alias = ?", [alias])
     layouts = {
         r["object"]: Layout(fields=list(r["fields"]), editable=list(r["editable"]))
-        for r in _rows(db, "SELECT object, fields, editable FROM record_layouts WHERE alias = ? ORDER BY object",
+        for r in db.rows("SELECT object, fields, editable FROM record_layouts WHERE alias = ? ORDER BY object",
                        [alias])
     }
     if not rows:
         return OrgSettings(layouts=layouts)
     objects = {name: ObjectLists() for name in rows[0]["objects"]}
-    for r in _rows(db, "SELECT object, list_view_id, developer_name, label FROM default_list_views "
+    for r in db.rows("SELECT object, list_view_id, developer_name, label FROM default_list_views "
                        "WHERE alias = ? ORDER BY object, position", [alias]):
         if r["object"] in objects:
             objects[r["object"]].default_lists.append(
@@ -66,7 +57,7 @@ def org_settings_in(db: duckdb.DuckDBPyConnection, alias: str) -> OrgSettings:
     return OrgSettings(objects=objects, layouts=layouts, won_stage=rows[0]["won_stage"])
 
 
-def state_in(db: duckdb.DuckDBPyConnection, workspace: str) -> SettingsState:
+def state_in(db: Tx, workspace: str) -> SettingsState:
     return SettingsState(
         locale=locale_in(db, workspace),
         restrictions=restrictions_in(db, workspace),
@@ -88,15 +79,15 @@ def load_org_settings(control: ControlDB, alias: str) -> OrgSettings:
 
 
 # ---------------------------------------------------------------------- writers (caller's transaction)
-def write_celebrations(db: duckdb.DuckDBPyConnection, workspace: str, c: CelebrationSettings) -> None:
-    db.execute("INSERT OR REPLACE INTO celebration_settings VALUES (?, ?, ?, ?, ?)",
-               [workspace, c.enabled, c.message, list(c.channels), datetime.now(UTC)])
+def write_celebrations(db: Tx, workspace: str, c: CelebrationSettings) -> None:
+    db.upsert("celebration_settings", {"workspace": workspace, "enabled": c.enabled, "message": c.message,
+                                       "channels": list(c.channels), "updated_at": datetime.now(UTC)})
 
 
-def write_lists(db: duckdb.DuckDBPyConnection, alias: str, org: OrgSettings) -> None:
+def write_lists(db: Tx, alias: str, org: OrgSettings) -> None:
     """The org's objects, default list views and won stage (one ``org_settings`` row)."""
-    db.execute("INSERT OR REPLACE INTO org_settings VALUES (?, ?, ?, ?)",
-               [alias, list(org.objects), org.won_stage, datetime.now(UTC)])
+    db.upsert("org_settings", {"alias": alias, "objects": list(org.objects), "won_stage": org.won_stage,
+                               "updated_at": datetime.now(UTC)})
     db.execute("DELETE FROM default_list_views WHERE alias = ?", [alias])
     for obj, lists in org.objects.items():
         for position, view in enumerate(lists.default_lists):
@@ -104,7 +95,7 @@ def write_lists(db: duckdb.DuckDBPyConnection, alias: str, org: OrgSettings) -> 
                        [alias, obj, position, view.id, view.developer_name, view.label])
 
 
-def write_layout(db: duckdb.DuckDBPyConnection, alias: str, obj: str, layout: Layout | None) -> None:
+def write_layout(db: Tx, alias: str, obj: str, layout: Layout | None) -> None:
     """Set the object's layout (None: back to the default layout)."""
     db.execute("DELETE FROM record_layouts WHERE alias = ? AND object = ?", [alias, obj])
     if layout is not None:
@@ -112,7 +103,7 @@ def write_layout(db: duckdb.DuckDBPyConnection, alias: str, obj: str, layout: La
                    [alias, obj, list(layout.fields), list(layout.editable), datetime.now(UTC)])
 
 
-def write_locale(db: duckdb.DuckDBPyConnection, workspace: str, locale: str) -> None:
+def write_locale(db: Tx, workspace: str, locale: str) -> None:
     """The channels' locale (``workspaces.default_locale``), on the workspace's row (the plan declared it)."""
     found = db.execute("UPDATE workspaces SET default_locale = ? WHERE workspace = ? RETURNING workspace",
                        [locale, workspace]).fetchall()
@@ -121,11 +112,11 @@ def write_locale(db: duckdb.DuckDBPyConnection, workspace: str, locale: str) -> 
                                  hint="the Slack primary owner sets the plan first: `saleshome workspace set-plan`")
 
 
-def write_restrictions_in(db: duckdb.DuckDBPyConnection, workspace: str, r: Restrictions) -> None:
+def write_restrictions_in(db: Tx, workspace: str, r: Restrictions) -> None:
     write_restrictions(db, workspace, r)
 
 
-def delete_org_settings(db: duckdb.DuckDBPyConnection, alias: str) -> None:
+def delete_org_settings(db: Tx, alias: str) -> None:
     """Forget an org's settings (when the org is removed)."""
     for table in ("org_settings", "default_list_views", "record_layouts"):
         db.execute(f"DELETE FROM {table} WHERE alias = ?", [alias])

@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import duckdb
 from pydantic import BaseModel
 
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, PermissionDeniedError, SalesHomeError, ValidationError
 from saleshome.slack.directory import SlackDirectory
-from saleshome.warehouse.control import ControlDB, control_db
+from saleshome.warehouse.control import ControlDB, Tx, control_db
 
 from .audit import record_change
 
@@ -81,7 +80,7 @@ def get_workspace(control: ControlDB, workspace: str) -> Workspace | None:
         return workspace_in(db, workspace)
 
 
-def workspace_in(db: duckdb.DuckDBPyConnection, workspace: str) -> Workspace | None:
+def workspace_in(db: Tx, workspace: str) -> Workspace | None:
     row = db.execute("SELECT plan, sales_elevate, team_ids, updated_at, updated_by, default_locale FROM workspaces "
                      "WHERE workspace = ?", [workspace]).fetchone()
     if row is None:
@@ -189,7 +188,7 @@ def set_plan(
     return found
 
 
-def _row(db: duckdb.DuckDBPyConnection, workspace: str) -> dict[str, Any] | None:
+def _row(db: Tx, workspace: str) -> dict[str, Any] | None:
     row = db.execute("SELECT plan, sales_elevate, team_ids FROM workspaces WHERE workspace = ?",
                      [workspace]).fetchone()
     return {"plan": row[0], "sales_elevate": row[1], "team_ids": list(row[2])} if row else None

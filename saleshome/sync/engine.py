@@ -46,7 +46,7 @@ from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run
 from saleshome.sync.states import ObjectPath, OrgState, RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.warehouse.catalog import table_exists
-from saleshome.warehouse.control import ControlDB, control_db
+from saleshome.warehouse.control import ControlDB, Tx, control_db
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
 
 DEFAULT_OBJECTS = (
@@ -143,7 +143,7 @@ def open_run(
         settle_crashed_runs(db, alias, now=now, lease=lease(settings))
         start_run_row(db, run_id, alias, kind, notify, now, lease=lease(settings))
         db.execute("UPDATE orgs SET status = ? WHERE alias = ?", [OrgState.SYNCING, alias])
-        run.referenced_objects = [r[0] for r in db.execute(SETTINGS_OBJECTS_SQL, [alias] * 4).fetchall()]
+        run.referenced_objects = settings_objects_in(db, alias)
         run.default_views = default_list_views_in(db, alias)
     run.heartbeat = Heartbeat(run.control, run_id, settings.heartbeat_seconds).start()
     return run
@@ -466,8 +466,8 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
             [org_status, result.error, result.status == RunState.COMPLETED, now, run.org.alias],
         )
         if result.api_usage is not None:
-            db.execute("INSERT OR REPLACE INTO api_budget VALUES (?, ?, ?, ?)",
-                       [run.org.alias, result.api_usage[0], result.api_usage[1], now])
+            db.upsert("api_budget", {"alias": run.org.alias, "used": result.api_usage[0], "max": result.api_usage[1],
+                                     "observed_at": now})
     run.warehouse.close(checkpoint=run.kind in ("initial", "full"))
     shutil.rmtree(run.staging, ignore_errors=True)
     run.steps.closed(result)
@@ -515,12 +515,9 @@ def materialise_lists(run: SyncRun) -> None:
 
 # ---------------------------------------------------------------------------------------- bookkeeping
 SETTINGS_OBJECTS_SQL = """
-    SELECT DISTINCT object FROM (
-        SELECT unnest(objects) AS object FROM org_settings WHERE alias = ?
-        UNION ALL SELECT object FROM default_list_views WHERE alias = ?
-        UNION ALL SELECT object FROM record_layouts WHERE alias = ?
-        UNION ALL SELECT object FROM notifications WHERE alias = ?
-    ) ORDER BY object
+    SELECT object FROM default_list_views WHERE alias = ?
+    UNION SELECT object FROM record_layouts WHERE alias = ?
+    UNION SELECT object FROM notifications WHERE alias = ?
 """
 
 
@@ -546,7 +543,14 @@ def objects_to_sync(run: SyncRun, objects: list[str] | None) -> list[str]:
 
 def settings_objects(control: ControlDB, alias: str) -> list[str]:
     """The objects the org's settings reference, by name."""
-    return [r["object"] for r in control.rows(SETTINGS_OBJECTS_SQL, [alias] * 4)]
+    with control.reading() as db:
+        return settings_objects_in(db, alias)
+
+
+def settings_objects_in(db: Tx, alias: str) -> list[str]:
+    shown = [o for r in db.rows("SELECT objects FROM org_settings WHERE alias = ?", [alias]) for o in r["objects"]]
+    referenced = [r[0] for r in db.execute(SETTINGS_OBJECTS_SQL, [alias] * 3).fetchall()]
+    return sorted({*shown, *referenced})
 
 
 @dataclass
@@ -637,9 +641,9 @@ def note_org_error(settings: Settings, alias: str, exc: SalesHomeError) -> None:
         db.execute("UPDATE orgs SET status = ?, last_error = ? WHERE alias = ?", [status, exc.message, alias])
 
 
-def write_object_states(run: SyncRun, db: duckdb.DuckDBPyConnection, results: list[ObjectResult]) -> None:
-    """The objects' rows in ``object_state`` (what ``saleshome status`` shows), in the caller's transaction, in
-    one statement (an object named twice: its last result)."""
+def write_object_states(run: SyncRun, db: Tx, results: list[ObjectResult]) -> None:
+    """The objects' rows in ``object_state`` (what ``saleshome status`` shows), in the caller's transaction (an
+    object named twice: its last result)."""
     latest = {r.object: r for r in results}
     if not latest:
         return
@@ -648,11 +652,12 @@ def write_object_states(run: SyncRun, db: duckdb.DuckDBPyConnection, results: li
         [run.org.alias, r.object, run.warehouse.row_count(r.object), r.cursor_after, run.run_id, now, r.path, r.error]
         for r in latest.values()
     ]
-    db.execute("INSERT OR REPLACE INTO object_state VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(values)),
-               [v for row in values for v in row])
+    names = ("alias", "object", "rows", "cursor", "last_run_id", "last_synced_at", "last_path", "last_error")
+    for row in values:
+        db.upsert("object_state", dict(zip(names, row, strict=True)))
 
 
-def write_object_error(run: SyncRun, db: duckdb.DuckDBPyConnection, failed: ObjectResult) -> None:
+def write_object_error(run: SyncRun, db: Tx, failed: ObjectResult) -> None:
     """Record why the object failed on its ``object_state`` row, keeping its rows, cursor and last sync.
 
     An object that never synced gets a row with its cursor (if any) and no last sync; the next

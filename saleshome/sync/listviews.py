@@ -60,7 +60,8 @@ from saleshome.settings.lists import default_list_views
 from saleshome.settings.model import ListViewRef
 from saleshome.warehouse.catalog import table_columns, table_exists
 from saleshome.warehouse.connections import open_duckdb
-from saleshome.warehouse.control import ControlDB, apply_migrations
+from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.migrations import apply_migrations
 from saleshome.warehouse.orgdb import OrgWarehouse
 
 __all__ = [

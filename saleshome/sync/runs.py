@@ -33,7 +33,7 @@ import duckdb
 
 from saleshome.config import Settings
 from saleshome.errors import SalesHomeError
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 
 from .states import RunState
 
@@ -83,7 +83,7 @@ def is_crashed(row: Mapping[str, Any], *, now: datetime, lease: timedelta, host:
 
 
 def start_run_row(
-    db: duckdb.DuckDBPyConnection, run_id: str, alias: str, kind: str, notify: bool, now: datetime, *,
+    db: Tx, run_id: str, alias: str, kind: str, notify: bool, now: datetime, *,
     lease: timedelta,
 ) -> None:
     """Record a run as ``running``, beating now, held by this process for ``lease`` (in the caller's transaction)."""
@@ -94,7 +94,7 @@ def start_run_row(
     )
 
 
-def settle_crashed_runs(db: duckdb.DuckDBPyConnection, alias: str, *, now: datetime, lease: timedelta) -> list[str]:
+def settle_crashed_runs(db: Tx, alias: str, *, now: datetime, lease: timedelta) -> list[str]:
     """Record the org's dead ``running`` rows as ``crashed``, ended at their last heartbeat (in the caller's
     transaction); returns their run ids."""
     cur = db.execute("SELECT run_id, status, started_at, heartbeat_at, pid, host, lease_seconds FROM sync_runs "

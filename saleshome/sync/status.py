@@ -72,28 +72,19 @@ class OrgStatus:
         return self.api_max - self.api_used
 
 
-def _fetch(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = conn.execute(sql, params)
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
 def read_status(settings: Settings, *, now: datetime | None = None, runs: int = RECENT_RUNS) -> list[OrgStatus]:
     """Every org of the workspace with its objects, last ``runs`` sync runs and API budget (control DB only)."""
     now = now or datetime.now(UTC)
     control = control_db(settings)
-    with control.transaction() as conn:
-        orgs = _fetch(conn, "SELECT * FROM orgs WHERE workspace = ? ORDER BY alias", [settings.workspace])
+    with control.reading() as conn:
+        orgs = conn.rows("SELECT * FROM orgs WHERE workspace = ? ORDER BY alias", [settings.workspace])
         mine = "alias IN (SELECT alias FROM orgs WHERE workspace = ?)"
-        objects = _fetch(conn, f"SELECT * FROM object_state WHERE {mine} ORDER BY alias, object", [settings.workspace])
-        recent = _fetch(
-            conn,
-            f"SELECT * FROM sync_runs WHERE {mine} "
-            "QUALIFY row_number() OVER (PARTITION BY alias ORDER BY started_at DESC) <= ? "
-            "ORDER BY alias, started_at DESC",
+        objects = conn.rows(f"SELECT * FROM object_state WHERE {mine} ORDER BY alias, object", [settings.workspace])
+        recent = conn.rows(f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY alias ORDER BY started_at DESC) AS recent "
+            f"FROM sync_runs WHERE {mine}) runs WHERE recent <= ? ORDER BY alias, started_at DESC",
             [settings.workspace, max(runs, 1)],
         )
-        budgets = _fetch(conn, f"SELECT * FROM api_budget WHERE {mine}", [settings.workspace])
+        budgets = conn.rows(f"SELECT * FROM api_budget WHERE {mine}", [settings.workspace])
     runs_of: dict[str, list[RunStatus]] = {}
     held, host = lease(settings), this_host()
     for row in recent:

@@ -44,7 +44,7 @@ from .legacy_control import LEGACY_NAME, Moved, backup_path, copy_legacy
 if TYPE_CHECKING:
     from saleshome.config import Settings
 
-__all__ = ["ControlDB", "Dialect", "Tx", "control_db", "sqlite_url", "utc_text"]
+__all__ = ["ControlDB", "Dialect", "Tx", "close_all", "control_db", "sqlite_url", "utc_text"]
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -171,15 +171,24 @@ class Tx:
         cursor = self.conn.exec_driver_sql(statement, values)
         return Result(cursor, self.dialect, {**self._kinds, **kinds} if kinds else self._kinds)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run ``sql`` once per row of parameters; returns the rows it changed in all."""
         if not rows:
-            return
+            return 0
         statement = sql if self.dialect == "sqlite" else _to_pyformat(sql)
-        self.conn.exec_driver_sql(statement, [tuple(_param(v, self.dialect) for v in row) for row in rows])
+        cursor = self.conn.exec_driver_sql(statement, [tuple(_param(v, self.dialect) for v in row) for row in rows])
+        return int(cursor.rowcount)
 
     def rows(self, sql: str, params: Sequence[Any] | None = None, *,
              kinds: Mapping[str, ValueKind] | None = None) -> list[dict[str, Any]]:
         return self.execute(sql, params, kinds=kinds).dicts()
+
+    def elements(self) -> str:
+        """A subquery over the strings of one list parameter: ``WHERE key IN ({tx.elements()})`` with the list
+        as its parameter (one parameter however long the list)."""
+        if self.dialect == "sqlite":
+            return "SELECT value FROM json_each(?)"
+        return "SELECT jsonb_array_elements_text(CAST(? AS jsonb))"
 
     def upsert(self, table: str, values: Mapping[str, Any], *, keep: Sequence[str] = ()) -> None:
         """Insert ``values`` into ``table``, or update the row with the same primary key (columns in
@@ -296,16 +305,15 @@ class ControlDB:
     def _migrate(self, engine: Engine) -> None:
         if self.url in _MIGRATED:
             return
-        with engine.connect() as conn:
-            with conn.begin():
-                if self.dialect == "postgresql":
-                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7361001)")  # one migrator at a time
-                current = _current_revision(conn)
-                if current != HEAD:
-                    from .control_schema import upgrade
-                    upgrade(conn)
-                if current is None and self.legacy is not None and self.legacy.is_file():
-                    self.moved = copy_legacy(Tx(conn, self.dialect), self.legacy)
+        with engine.connect() as conn, conn.begin():
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7361001)")  # one migrator at a time
+            current = _current_revision(conn)
+            if current != HEAD:
+                from .control_schema import upgrade
+                upgrade(conn)
+            if current is None and self.legacy is not None and self.legacy.is_file():
+                self.moved = copy_legacy(Tx(conn, self.dialect), self.legacy)
         if self.moved is not None and self.legacy is not None and self.legacy.is_file():
             self.moved.backup = backup_path(self.legacy)
             self.legacy.rename(self.moved.backup)
@@ -321,6 +329,16 @@ def _current_revision(conn: Connection) -> str | None:
     if not inspect(conn).has_table("alembic_version"):
         return None
     return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def close_all() -> None:
+    """Close every pooled connection of this process (a test's home is about to go; a worker stops)."""
+    with _LOCK:
+        engines = list(_ENGINES.values())
+        _ENGINES.clear()
+        _MIGRATED.clear()
+    for engine in engines:
+        engine.dispose()
 
 
 def control_db(settings: Settings) -> ControlDB:

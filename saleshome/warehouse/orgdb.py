@@ -43,8 +43,7 @@ from saleshome.salesforce.schema import Column, ObjectSchema, safe_name
 
 from .catalog import table_columns
 from .connections import open_duckdb
-from .control import apply_migrations
-from .migrations import ORG_MIGRATIONS
+from .migrations import ORG_MIGRATIONS, apply_migrations
 
 RETRY_MEMORY_LIMIT = "4GB"  # a window that ran out of the sync's small limit is applied once more with this
 

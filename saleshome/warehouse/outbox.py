@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-
 from saleshome.errors import ValidationError
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 from saleshome.warehouse.outbox_states import OutboxKind, OutboxState
 
 
@@ -62,36 +59,23 @@ class OutboxItem:
         )
 
 
-def enqueue(db: duckdb.DuckDBPyConnection, messages: Sequence[OutboxMessage]) -> int:
+def enqueue(db: Tx, messages: Sequence[OutboxMessage]) -> int:
     """Add messages inside the caller's transaction; returns how many were new."""
     if not messages:
         return 0
     empty = [m.key for m in messages if not m.text]
     if empty:
         raise ValidationError(f"outbox message {empty[0]} has no plain-text fallback")
-    before = db.execute("SELECT count(*) FROM outbox").fetchone()
-    table = pa.table({
-        "ord": pa.array(range(len(messages)), pa.int64()),
-        "key": [m.key for m in messages],
-        "kind": [m.kind for m in messages],
-        "alias": pa.array([m.alias for m in messages], pa.string()),
-        "team_id": pa.array([m.team_id for m in messages], pa.string()),
-        "channel": [m.channel for m in messages],
-        "text": [m.text for m in messages],
-        "blocks": pa.array([json.dumps(m.blocks) if m.blocks is not None else None for m in messages], pa.string()),
-    })
-    db.register("_new_messages", table)
-    try:  # one statement; in the given order (it sets each channel's publication order); a known key is ignored
-        db.execute(
-            "INSERT INTO outbox (key, kind, alias, team_id, channel, text, blocks, created_at, state) "
-            "SELECT key, kind, alias, team_id, channel, text, blocks, now(), 'pending' FROM ("
-            "  SELECT DISTINCT ON (key) * FROM _new_messages ORDER BY key, ord) "
-            "WHERE key NOT IN (SELECT key FROM outbox) ORDER BY ord"
-        )
-    finally:
-        db.unregister("_new_messages")
-    after = db.execute("SELECT count(*) FROM outbox").fetchone()
-    return int(after[0]) - int(before[0]) if after and before else 0
+    first = list({m.key: m for m in reversed(messages)}.values())[::-1]  # a repeated key: its first message
+    before = db.execute("SELECT count(*) FROM outbox").fetchall()[0][0]
+    # In the given order (seq, hence each channel's publication order, follows it); a known key is ignored.
+    db.executemany(
+        "INSERT INTO outbox (key, kind, alias, team_id, channel, text, blocks, created_at, state) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, now(), 'pending') ON CONFLICT (key) DO NOTHING",
+        [(m.key, m.kind, m.alias, m.team_id, m.channel, m.text,
+          json.dumps(m.blocks) if m.blocks is not None else None) for m in first])
+    after = db.execute("SELECT count(*) FROM outbox").fetchall()[0][0]
+    return int(after) - int(before)
 
 
 GAVE_UP = "gave up after"  # how a dead letter's reason starts when retries ran out (see the publisher)
@@ -112,32 +96,28 @@ def claim(
     ``exclude``: keys this publisher already holds (claimed, outcome not written yet).
     ``kinds``: only items of these kinds; by default every kind except :data:`OWN_EXECUTOR_KINDS`.
     """
-    wanted, include = (list(OWN_EXECUTOR_KINDS), False) if kinds is None else (list(kinds), True)
+    wanted = list(OWN_EXECUTOR_KINDS) if kinds is None else list(kinds)
+    held = list(exclude)
+    ready = (
+        "SELECT o.seq FROM outbox o "
+        "WHERE o.state IN ('pending', 'sending') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) "
+        f"AND o.kind {'NOT IN' if kinds is None else 'IN'} ({_marks(wanted)}) "
+        + (f"AND o.key NOT IN ({_marks(held)}) " if held else "")
+        # not behind an earlier item of its channel that must wait (per-channel order)
+        + "AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.channel = o.channel AND w.seq < o.seq "
+        "  AND w.state IN ('pending', 'sending') AND w.next_attempt_at > ?) "
+        "ORDER BY o.seq LIMIT ?"
+    )
     with control.transaction() as db:
-        # Ready items, except those queued behind an earlier item of their channel that must wait (order).
-        db.register("_held", pa.table({"key": pa.array(list(exclude), pa.string())}))
-        try:
-            cur = db.execute(
-                "WITH waiting AS (SELECT channel, min(seq) AS first FROM outbox "
-                "  WHERE state IN ('pending', 'sending') AND next_attempt_at > $now GROUP BY channel) "
-                "SELECT o.* FROM outbox o LEFT JOIN waiting w ON w.channel = o.channel "
-                "WHERE o.state IN ('pending', 'sending') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $now) "
-                "AND list_contains($kinds::VARCHAR[], o.kind) = $include "
-                "AND (w.first IS NULL OR o.seq < w.first) AND o.key NOT IN (SELECT key FROM _held) "
-                "ORDER BY o.seq LIMIT $limit",
-                {"now": now, "limit": limit, "kinds": wanted, "include": include},
-            )
-            names = [d[0] for d in cur.description or []]
-            items = [OutboxItem.from_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
-        finally:
-            db.unregister("_held")
-        if items:
-            db.register("_claimed", pa.table({"key": pa.array([i.key for i in items], pa.string())}))
-            try:
-                db.execute("UPDATE outbox SET state = 'sending' WHERE key IN (SELECT key FROM _claimed)")
-            finally:
-                db.unregister("_claimed")
-    return items
+        if db.dialect == "postgresql":
+            ready += " FOR UPDATE OF o SKIP LOCKED"  # another publisher's claim in progress: not waited for
+        rows = db.rows(f"UPDATE outbox SET state = 'sending' WHERE seq IN ({ready}) RETURNING *",
+                       [now, *wanted, *held, now, limit])
+    return sorted((OutboxItem.from_row(r) for r in rows), key=lambda item: item.seq)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
 
 
 @dataclass(frozen=True)
@@ -152,30 +132,16 @@ class Outcome:
 
 
 def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
-    """Write what happened to claimed items (one transaction, one statement)."""
+    """Write what happened to claimed items (one transaction)."""
     if not outcomes:
         return
-    table = pa.table({
-        "key": [o.key for o in outcomes],
-        "state": [o.state for o in outcomes],
-        "error": pa.array([o.error for o in outcomes], pa.string()),
-        "channel": pa.array([o.channel for o in outcomes], pa.string()),
-        "ts": pa.array([o.ts for o in outcomes], pa.string()),
-        "retry_at": pa.array([o.retry_at for o in outcomes], pa.timestamp("us", tz="UTC")),
-        "released": [o.released for o in outcomes],
-    })
     with control.transaction() as db:
-        db.register("_outcomes", table)
-        try:
-            db.execute(
-                "UPDATE outbox SET state = o.state, last_error = o.error, "
-                "sent_channel = coalesce(o.channel, outbox.sent_channel), sent_ts = coalesce(o.ts, outbox.sent_ts), "
-                "sent_at = CASE WHEN o.state = 'sent' THEN now() ELSE outbox.sent_at END, "
-                "next_attempt_at = o.retry_at, attempts = outbox.attempts + CASE WHEN o.released THEN 0 ELSE 1 END "
-                "FROM _outcomes o WHERE outbox.key = o.key"
-            )
-        finally:
-            db.unregister("_outcomes")
+        db.executemany(
+            "UPDATE outbox SET state = ?, last_error = ?, sent_channel = coalesce(?, sent_channel), "
+            "sent_ts = coalesce(?, sent_ts), sent_at = CASE WHEN ? = 'sent' THEN now() ELSE sent_at END, "
+            "next_attempt_at = ?, attempts = attempts + ? WHERE key = ?",
+            [(o.state, o.error, o.channel, o.ts, o.state, o.retry_at, 0 if o.released else 1, o.key)
+             for o in outcomes])
 
 
 def requeue(control: ControlDB, *, key: str | None = None, all_dead: bool = False) -> int:
@@ -217,6 +183,6 @@ def queued_by_kind(control: ControlDB, *, ready_at: datetime | None = None) -> d
     """Items still to deliver (``pending`` or ``sending``), per kind; ``ready_at``: only those due by then."""
     rows = control.rows(
         "SELECT kind, count(*) AS n FROM outbox WHERE state IN ('pending', 'sending') "
-        "AND (?::TIMESTAMPTZ IS NULL OR next_attempt_at IS NULL OR next_attempt_at <= ?) GROUP BY kind",
-        [ready_at, ready_at])
+        + ("AND (next_attempt_at IS NULL OR next_attempt_at <= ?) " if ready_at else "") + "GROUP BY kind",
+        [ready_at] if ready_at else [])
     return {r["kind"]: int(r["n"]) for r in rows}

@@ -25,9 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import duckdb
-
-from .control import ControlDB
+from .control import ControlDB, Tx
 from .orgdb import OrgWarehouse
 
 
@@ -72,7 +70,7 @@ def pending(control: ControlDB, warehouse: OrgWarehouse, alias: str, step: Step)
     return ChangeRange(step, identity, after, upto, run_id)
 
 
-def advance(db: duckdb.DuckDBPyConnection, alias: str, changes: ChangeRange, now: datetime) -> bool:
+def advance(db: Tx, alias: str, changes: ChangeRange, now: datetime) -> bool:
     """Move ``step``'s watermark to the end of ``changes`` in the caller's transaction (the one writing what
     the changes produced).  False, and nothing moved, when another evaluation moved it since ``changes``
     was read: the caller must then write nothing either."""

@@ -24,6 +24,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import PrefectHTTPStatusError
 
 from flows.sync import BackfillParameters
+from saleshome.warehouse.control import ControlDB
 from tasks.artifacts import summary_key
 from tasks.concurrency import org_limit_name
 from tasks.notify import notification_summary_key
@@ -52,10 +53,8 @@ def artifacts_of(deployed: Deployed, run: FlowRun) -> dict[str, list[dict[str, A
 
 
 def sync_runs(deployed: Deployed) -> list[dict[str, Any]]:
-    with duckdb.connect(str(deployed.settings.control_db), read_only=True) as db:
-        cur = db.execute("SELECT run_id, kind, notify, status FROM sync_runs WHERE alias = ? ORDER BY started_at",
-                         [ALIAS])
-        return [dict(zip(("run_id", "kind", "notify", "status"), row, strict=True)) for row in cur.fetchall()]
+    return ControlDB(deployed.settings.control_db).rows(
+        "SELECT run_id, kind, notify, status FROM sync_runs WHERE alias = ? ORDER BY started_at", [ALIAS])
 
 
 def opportunities(deployed: Deployed) -> dict[str, tuple[Any, ...]]:

@@ -42,6 +42,7 @@ from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_pl
 from saleshome.sync import engine
 from saleshome.sync.engine import QuotaPaused
 from saleshome.sync.results import SyncResult
+from saleshome.warehouse.control import ControlDB
 from tasks.artifacts import progress_key, summary_key
 from tasks.credentials import read_secret_block
 from tasks.errors import TASK_RETRIES, retry_options, should_retry
@@ -225,9 +226,8 @@ def test_sync_all_orgs_runs_every_org_and_reports_a_failed_one(
         state = sync_all_orgs(return_state=True)
         assert state.is_completed(), state.message
         assert all(cursors(home, alias) for alias in ("acme", "beta"))
-        with duckdb.connect(str(home.control_db), read_only=True) as db:  # both runs beat from this process, then closed
-            runs = db.execute("SELECT alias, status, pid, heartbeat_at >= started_at FROM sync_runs "
-                              "ORDER BY alias").fetchall()
+        runs = [tuple(r.values()) for r in ControlDB(home.control_db).rows(  # both runs beat from this process
+            "SELECT alias, status, pid, heartbeat_at >= started_at AS beat FROM sync_runs ORDER BY alias")]
         assert runs == [("acme", "completed", os.getpid(), True), ("beta", "completed", os.getpid(), True)]
         assert not [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
 
 from bench.notify_reference import evaluate_rows
@@ -60,11 +59,8 @@ def _specs() -> dict[str, NotificationSpec]:
 
 
 def _outbox(settings: Settings) -> list[dict[str, object]]:
-    with duckdb.connect(str(settings.control_db), read_only=True) as db:
-        cur = db.execute("SELECT o.key, o.kind, o.channel, o.text, o.blocks, o.state, e.notification_id, e.record_id "
+    return ControlDB(settings.control_db).rows("SELECT o.key, o.kind, o.channel, o.text, o.blocks, o.state, e.notification_id, e.record_id "
                          "FROM outbox o LEFT JOIN notification_events e ON e.key = o.key ORDER BY o.seq")
-        names = [d[0] for d in cur.description or []]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbox,
@@ -211,7 +207,7 @@ def test_a_digest_beyond_block_kit_limits_links_to_the_list_and_passes_slack(
     assert sf_sandbox.info is not None
     instance = sf_sandbox.info.instance_url.rstrip("/")
     now = datetime.now(UTC)
-    with duckdb.connect(str(settings.control_db)) as db:
+    with ControlDB(settings.control_db).transaction() as db:
         db.executemany("INSERT INTO digest_items VALUES (?, ?, ?, ?, ?, NULL, NULL, 'daily@00', ?, ?, NULL)", [
             [f"item-{i}", saved.id, saved.name, ALIAS, channel,
              f"• <{instance}/006{i:012d}|Deal &lt;{i}&gt;> — *Stage*: Prospecting → Qualification", now]

@@ -14,7 +14,6 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import duckdb
 import pytest
 
 from saleshome.config import Settings
@@ -35,6 +34,7 @@ from saleshome.settings.notifications.store import create_notification
 from saleshome.settings.restrictions import Restrictions
 from saleshome.slack.text import BLOCKS_TEXT_MAX, blocks_text_length, escape
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.outbox import drain, publisher
 from tests.fixtures.sandboxes import settle
@@ -64,11 +64,8 @@ def _texts(blocks: list[dict[str, Any]]) -> str:
 
 
 def _outbox(settings: Settings) -> list[dict[str, Any]]:
-    with duckdb.connect(str(settings.control_db), read_only=True) as db:
-        cur = db.execute("SELECT o.key, o.kind, o.channel, o.text, o.blocks, o.state, e.record_id FROM outbox o "
+    return ControlDB(settings.control_db).rows("SELECT o.key, o.kind, o.channel, o.text, o.blocks, o.state, e.record_id FROM outbox o "
                          "LEFT JOIN notification_events e ON e.key = o.key ORDER BY o.seq")
-        names = [d[0] for d in cur.description or []]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _french_member(ready: SettingsContext, tz: str) -> tuple[str, str]:
@@ -240,7 +237,7 @@ def test_a_500_item_digest_passes_slack(ready: SettingsContext, slack_sandbox: S
     settings = ready.settings
     channel = slack_sandbox.channel_id("sales")
     now = datetime.now(UTC)
-    with duckdb.connect(str(settings.control_db)) as db:
+    with ControlDB(settings.control_db).transaction() as db:
         db.executemany("INSERT INTO digest_items VALUES (?, ?, ?, ?, ?, NULL, NULL, 'daily@00', ?, ?, NULL)", [
             [f"item-{g}-{i}", f"n_{g}", f"notification-{g}", ALIAS, channel, _item(i, g), now]
             for g in range(25) for i in range(20)])

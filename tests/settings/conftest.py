@@ -6,6 +6,8 @@ of ``tests/fixtures/workspace.py`` (this folder has its own pair of sandboxes).
 
 from __future__ import annotations
 
+from sqlalchemy import inspect
+
 from saleshome.warehouse.control import ControlDB
 
 # Every table a settings change writes (what "nothing changed" compares).
@@ -16,13 +18,11 @@ SETTINGS_TABLES = ("workspaces", "role_assignments", "org_settings", "default_li
 
 def dump_tables(control: ControlDB, tables: tuple[str, ...] = SETTINGS_TABLES) -> list[object]:
     """The rows of ``tables``, each in a stable order, read in one opening of the control file."""
-    with control.transaction() as db:
-        return [(t, db.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()) for t in tables]
+    with control.reading() as db:
+        return [(t, sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr)) for t in tables]
 
 
 def control_tables(control: ControlDB) -> tuple[str, ...]:
     """Every table of the control database (settings, sync state, outbox, caches)."""
-    with control.transaction() as db:
-        rows = db.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-                          "ORDER BY table_name").fetchall()
-    return tuple(r[0] for r in rows)
+    with control.reading() as db:
+        return tuple(sorted(name for name in inspect(db.conn).get_table_names() if name != "alembic_version"))

@@ -76,7 +76,7 @@ def test_every_sales_home_command_refuses_on_a_plan_without_it_and_changes_nothi
     tables = control_tables(ready.control)
     assert {"outbox", "sync_runs", "object_state", "settings_audit", "notifications"} <= set(tables)
     before = dump_tables(ready.control, tables)
-    home_files = sorted(p.name for p in settings.control_db.parent.iterdir())
+    home_files = sorted(p.name for p in settings.home.iterdir())
 
     for args in commands(people, settings_file, dead_key):
         code, out, err = run(monkeypatch, capsys, *args)
@@ -85,7 +85,7 @@ def test_every_sales_home_command_refuses_on_a_plan_without_it_and_changes_nothi
         assert "Sales Elevate" in err and "Business+" in err and "Enterprise+" in err, (args, err)
     assert dump_tables(ready.control, tables) == before, "a refused command changes nothing"
     assert not settings.org_db(ALIAS).exists(), "a refused sync opens no org database"
-    assert sorted(p.name for p in settings.control_db.parent.iterdir()) == home_files
+    assert sorted(p.name for p in settings.home.iterdir()) == home_files
 
     # a data engineer still sees the state: status and the outbox list show, the plan problem first
     code, out, err = run(monkeypatch, capsys, "status")

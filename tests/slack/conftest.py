@@ -22,4 +22,4 @@ def slack() -> Iterator[SlackSandbox]:
 
 @pytest.fixture()
 def control(tmp_path: Path) -> ControlDB:
-    return ControlDB(tmp_path / "control.duckdb")
+    return ControlDB(tmp_path / "control.sqlite")

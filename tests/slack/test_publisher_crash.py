@@ -56,7 +56,7 @@ def test_sigkill_and_dropped_answers_leave_no_duplicate_and_no_loss(tmp_path: Pa
     rng = random.Random(5)
     with SlackSandbox(seed=7, rate_limits=RateLimits(time_scale=SCALE)) as slack:
         assert slack.info is not None
-        control = ControlDB(tmp_path / "control.duckdb")
+        control = ControlDB(tmp_path / "control.sqlite")
         channels = slack.add_channels(CHANNELS, prefix="crash")
         people = [u.id for u in slack.world.users.values()
                   if not u.is_bot and not u.deleted and u.id.startswith("U") and u.id != "USLACKBOT"]

@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from saleshome.errors import ValidationError
 from saleshome.settings.audit import record_change
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import get_org
 from saleshome.settings.roles import require_sales_admin
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, Tx
 
 from .catalog import NotificationSpec
 from .validate import Resolved, check_spec
@@ -67,13 +65,7 @@ def _from_row(row: dict[str, Any]) -> Notification:
     )
 
 
-def _rows(db: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = db.execute(sql, params)
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
-def notifications_in(db: duckdb.DuckDBPyConnection, workspace: str, alias: str | None = None, *,
+def notifications_in(db: Tx, workspace: str, alias: str | None = None, *,
                      enabled_only: bool = False) -> list[Notification]:
     sql = "SELECT * FROM notifications WHERE workspace = ?"
     params: list[Any] = [workspace]
@@ -82,7 +74,7 @@ def notifications_in(db: duckdb.DuckDBPyConnection, workspace: str, alias: str |
         params.append(alias)
     if enabled_only:
         sql += " AND enabled"
-    return [_from_row(r) for r in _rows(db, sql + " ORDER BY alias, name", params)]
+    return [_from_row(r) for r in db.rows(sql + " ORDER BY alias, name", params)]
 
 
 def load_notifications(control: ControlDB, workspace: str, alias: str | None = None, *,
@@ -92,9 +84,9 @@ def load_notifications(control: ControlDB, workspace: str, alias: str | None = N
         return notifications_in(db, workspace, alias, enabled_only=enabled_only)
 
 
-def find_in(db: duckdb.DuckDBPyConnection, workspace: str, ref: str, alias: str | None = None) -> Notification:
+def find_in(db: Tx, workspace: str, ref: str, alias: str | None = None) -> Notification:
     """A notification by id or name (``alias`` disambiguates a name used in two orgs)."""
-    rows = _rows(db, "SELECT * FROM notifications WHERE workspace = ? AND (id = ? OR name = ?)"
+    rows = db.rows("SELECT * FROM notifications WHERE workspace = ? AND (id = ? OR name = ?)"
                      + (" AND alias = ?" if alias else ""), [workspace, ref, ref, *([alias] if alias else [])])
     if not rows:
         raise ValidationError(f"no notification {ref!r}" + (f" in org {alias!r}" if alias else ""),
@@ -121,7 +113,7 @@ def _definition(spec: NotificationSpec, resolved: Resolved) -> str:
                       sort_keys=True)
 
 
-def write_in(db: duckdb.DuckDBPyConnection, workspace: str, actor: str, *, alias: str, name: str,
+def write_in(db: Tx, workspace: str, actor: str, *, alias: str, name: str,
              spec: NotificationSpec, resolved: Resolved, enabled: bool, existing: Notification | None,
              action: str) -> Notification:
     """Insert or update one notification, its version row and its audit entry (caller's transaction)."""
@@ -152,7 +144,7 @@ def write_in(db: duckdb.DuckDBPyConnection, workspace: str, actor: str, *, alias
     return saved
 
 
-def delete_in(db: duckdb.DuckDBPyConnection, workspace: str, actor: str, existing: Notification,
+def delete_in(db: Tx, workspace: str, actor: str, existing: Notification,
               action: str = "notifications.delete") -> None:
     db.execute("DELETE FROM notifications WHERE id = ?", [existing.id])
     record_change(db, workspace, actor, action, f"orgs.{existing.alias}.notifications.{existing.name}",
