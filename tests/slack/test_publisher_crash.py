@@ -24,14 +24,13 @@ CHANNELS = 8
 PER_CHANNEL = 60
 
 
-def _publisher_process(db: Path, api_url: str, token: str) -> subprocess.Popen[str]:
+def _publisher_process(url: str, api_url: str, token: str) -> subprocess.Popen[str]:
     code = (
-        "from pathlib import Path\n"
         "from saleshome.publish.publisher import Publisher, web_client\n"
         "from saleshome.settings.restrictions import Restrictions\n"
         "from saleshome.warehouse.control import ControlDB\n"
         f"client, handler = web_client({token!r}, base_url={api_url!r}, timeout=2)\n"
-        f"Publisher(ControlDB(Path({str(db)!r})), client, restrictions=Restrictions(), rate_handler=handler,\n"
+        f"Publisher(ControlDB({url!r}), client, restrictions=Restrictions(), rate_handler=handler,\n"
         f"          channel_interval={1 / SCALE}, batch_size=60, backoff=0.05).publish()\n"
     )
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -68,7 +67,7 @@ def test_sigkill_and_dropped_answers_leave_no_duplicate_and_no_loss(tmp_path: Pa
         for _ in range(KILLS):
             slack.inject("stored_then_dropped", "chat.postMessage", times=1, after=rng.randint(0, 20))
             before = len(slack.messages(event_type=METADATA_EVENT))
-            proc = _publisher_process(control.path, slack.info.api_url, slack.info.bot_token)
+            proc = _publisher_process(control.url, slack.info.api_url, slack.info.bot_token)
             _wait_for_a_new_post(slack, proc, before)  # killed while sending, not while starting
             time.sleep(rng.uniform(0.0, 1.2))
             assert proc.poll() is None, f"run {killed + 1} ended before its kill: the test gave it too little work"
