@@ -1,7 +1,7 @@
 """The sandboxes' own dependencies: the optional extra ``saleshome[sandbox]``.
 
 The pipeline never imports the sandboxes, so what only they use (a SOQL parser, a private CA, the
-generated org's arrays, the JWT bearer flow's key pair) is not a dependency of ``saleshome`` but of
+generated org's arrays and its Arrow tables, the JWT bearer flow's key pair) is not a dependency of ``saleshome`` but of
 its ``sandbox`` extra (``pyproject.toml``), which ``make setup`` installs. Whatever starts a sandbox
 (``saleshome sandbox ...``, ``saleshome demo``) calls :func:`require_sandbox_extra` first, so an
 install without the extra gets one clear error naming it rather than an import traceback.
@@ -18,7 +18,7 @@ from saleshome.errors import ConfigurationError
 
 EXTRA = "sandbox"
 INSTALL_HINT = "pip install 'saleshome[sandbox]'"
-MODULES = ("cryptography", "lark", "numpy", "trustme")
+MODULES = ("cryptography", "lark", "numpy", "pyarrow", "trustme")
 
 
 def missing_modules() -> list[str]:

@@ -256,7 +256,7 @@ class ControlDB:
         self._migrate(engine)
         try:
             with engine.connect() as conn:
-                conn = conn.execution_options(saleshome_write=write)
+                conn = conn.execution_options(saleshome_write=write, saleshome_timeout=self.timeout)
                 with conn.begin():
                     yield Tx(conn, self.dialect)
         except OperationalError as exc:
@@ -281,20 +281,20 @@ class ControlDB:
         if not self.path.exists():
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # its -wal and -shm take this mode
         engine = create_engine(self.url, connect_args={"timeout": self.timeout, "check_same_thread": False})
-        busy_ms = int(self.timeout * 1000)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             dbapi.isolation_level = None  # we say BEGIN ourselves (below)
-            dbapi.execute(f"PRAGMA busy_timeout = {busy_ms}")
             dbapi.execute("PRAGMA journal_mode = WAL")
             dbapi.execute("PRAGMA synchronous = NORMAL")  # WAL: a process crash loses nothing committed
             dbapi.create_function("now", 0, _now_text)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get("saleshome_write", True)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            options = conn.get_execution_options()
+            # how long this transaction waits for another writer (each ControlDB its own, on one shared pool)
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(options.get('saleshome_timeout', 60) * 1000)}")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("saleshome_write", True) else "BEGIN")
         return engine
 
     def migrate(self) -> Moved | None:

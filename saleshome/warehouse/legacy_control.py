@@ -7,9 +7,10 @@ transaction that creates the store, so a failure leaves the old file in place an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import duckdb
 
@@ -17,10 +18,22 @@ from saleshome.errors import ConfigurationError
 
 from .control_tables import METADATA
 
-if TYPE_CHECKING:
-    from .control import Tx
 
-__all__ = ["LEGACY_NAME", "Moved", "backup_path", "copy_legacy"]
+class _Rows(Protocol):
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+class Store(Protocol):
+    """What the copy needs of a control-store transaction (:class:`saleshome.warehouse.control.Tx`)."""
+
+    @property
+    def dialect(self) -> str: ...
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Rows: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int: ...
+
+__all__ = ["LEGACY_NAME", "Moved", "Store", "backup_path", "copy_legacy"]
 
 LEGACY_NAME = "control.duckdb"
 
@@ -42,7 +55,7 @@ def backup_path(legacy: Path) -> Path:
     return legacy.with_name(legacy.name + ".migrated")
 
 
-def copy_legacy(tx: Tx, legacy: Path) -> Moved:
+def copy_legacy(tx: Store, legacy: Path) -> Moved:
     """Copy every control table of ``legacy`` into the store of ``tx`` (inside its transaction)."""
     moved = Moved(legacy)
     try:

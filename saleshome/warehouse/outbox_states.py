@@ -1,6 +1,6 @@
 """The outbox's states and kinds (``outbox.state``, ``outbox.kind``), apart from the outbox module.
 
-Kept light (no pyarrow): the CLI's option parsing and listings import them without the outbox.
+Kept light: the CLI's option parsing and listings import them without the outbox.
 ``StrEnum`` members equal their strings, so what is stored, read back and compared stays the
 plain text the control database holds (``'pending'``, ``'banner'``...).
 

@@ -59,8 +59,8 @@ def _with_plan(settings: Settings) -> None:
     """The workspace on a plan that includes Sales Home (what `org list` asks first)."""
     with ControlDB(settings.control_db).transaction() as db:
         db.execute("INSERT INTO workspaces (workspace, plan, sales_elevate, team_ids, updated_at, updated_by) "
-                   "VALUES (?, 'enterprise_plus', false, ['T0SALES'], now(), 'U0OWNER')",
-                   [settings.workspace])
+                   "VALUES (?, 'enterprise_plus', false, ?, now(), 'U0OWNER')",
+                   [settings.workspace, ["T0SALES"]])
 
 
 @pytest.fixture()
