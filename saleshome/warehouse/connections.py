@@ -1,9 +1,9 @@
 """Opening DuckDB files when other processes may hold them.
 
-DuckDB lets one process at a time open a file for writing.  Syncs of different orgs, the
-publisher and the CLI run in different processes, so every opening waits for the lock
-(bounded, with backoff) instead of failing; the control database is only ever held for
-short transactions.
+DuckDB lets one process at a time open a file for writing.  An org's warehouse is written by its
+sync and read by evaluations, list views and analysts in other processes, so every opening waits
+for the lock (bounded, with backoff) instead of failing.  (Control state is not in DuckDB: see
+:mod:`saleshome.warehouse.control`.)
 
 Opening a file for writing creates what is missing privately (:mod:`saleshome.private`): its
 directories 0700, and the database with its ``.wal`` 0600, whatever the process umask was.
@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -49,19 +47,3 @@ def open_duckdb(path: Path, *, timeout: float, read_only: bool = False) -> duckd
                 ) from None
         time.sleep(delay * (1 + random.random()))
         delay = min(delay * 2, 0.5)
-
-
-@contextmanager
-def transaction(path: Path, *, timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short read-write transaction on ``path``: open (waiting for the lock), BEGIN, COMMIT, close."""
-    conn = open_duckdb(path, timeout=timeout)
-    try:
-        conn.execute("BEGIN TRANSACTION")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
