@@ -305,15 +305,22 @@ class ControlDB:
     def _migrate(self, engine: Engine) -> None:
         if self.url in _MIGRATED:
             return
-        with engine.connect() as conn, conn.begin():
-            if self.dialect == "postgresql":
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7361001)")  # one migrator at a time
-            current = _current_revision(conn)
-            if current != HEAD:
-                from .control_schema import upgrade
-                upgrade(conn)
-            if current is None and self.legacy is not None and self.legacy.is_file():
-                self.moved = copy_legacy(Tx(conn, self.dialect), self.legacy)
+        with engine.connect() as conn:  # a read first: an up-to-date store never waits for a writer here
+            conn = conn.execution_options(saleshome_write=False, saleshome_timeout=self.timeout)
+            with conn.begin():
+                current = _current_revision(conn)
+        if current != HEAD:
+            with engine.connect() as conn:
+                conn = conn.execution_options(saleshome_write=True, saleshome_timeout=self.timeout)
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7361001)")  # one migrator at a time
+                    current = _current_revision(conn)  # another process may have done it meanwhile
+                    if current != HEAD:
+                        from .control_schema import upgrade
+                        upgrade(conn)
+                    if current is None and self.legacy is not None and self.legacy.is_file():
+                        self.moved = copy_legacy(Tx(conn, self.dialect), self.legacy)
         if self.moved is not None and self.legacy is not None and self.legacy.is_file():
             self.moved.backup = backup_path(self.legacy)
             self.legacy.rename(self.moved.backup)
