@@ -98,9 +98,9 @@ def test_a_writer_waits_for_another_and_readers_never_wait(tmp_path: Path) -> No
     try:
         assert holding.wait(30)
         assert ControlDB(path).rows("SELECT count(*) AS n FROM dm_channels") == [{"n": 0}]  # not its uncommitted row
-        with pytest.raises(RetriableError, match="stayed locked by another writer"):
-            with ControlDB(path, timeout=0.2).transaction() as db:
-                db.execute("INSERT INTO dm_channels VALUES (NULL, 'U2', 'D2')")
+        with pytest.raises(RetriableError, match="stayed locked by another writer"), \
+                ControlDB(path, timeout=0.2).transaction() as db:
+            db.execute("INSERT INTO dm_channels VALUES (NULL, 'U2', 'D2')")
     finally:
         release.set()
         writer.join(30)
