@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from saleshome.errors import RetriableError
-from saleshome.warehouse.control import ControlDB, _to_pyformat
+from saleshome.warehouse.control import ControlDB, to_pyformat
 from saleshome.warehouse.control_schema import head_revision
 from saleshome.warehouse.control_tables import HEAD, METADATA, column_kinds
 
@@ -77,9 +77,9 @@ def test_upsert_and_list_parameters(tmp_path: Path) -> None:
 
 
 def test_question_marks_in_quoted_text_are_not_placeholders() -> None:
-    assert _to_pyformat("SELECT '?', \"a?\" FROM t WHERE x = ? AND y LIKE 'a%' AND z = ?") == \
+    assert to_pyformat("SELECT '?', \"a?\" FROM t WHERE x = ? AND y LIKE 'a%' AND z = ?") == \
         "SELECT '?', \"a?\" FROM t WHERE x = %s AND y LIKE 'a%' AND z = %s"
-    assert _to_pyformat("SELECT 100 % 7, 'it''s ?' WHERE a = ?") == "SELECT 100 %% 7, 'it''s ?' WHERE a = %s"
+    assert to_pyformat("SELECT 100 % 7, 'it''s ?' WHERE a = ?") == "SELECT 100 %% 7, 'it''s ?' WHERE a = %s"
 
 
 def test_a_writer_waits_for_another_and_readers_never_wait(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from .legacy_control import LEGACY_NAME, Moved, backup_path, copy_legacy
 if TYPE_CHECKING:
     from saleshome.config import Settings
 
-__all__ = ["ControlDB", "Dialect", "Tx", "close_all", "control_db", "sqlite_url", "utc_text"]
+__all__ = ["ControlDB", "Dialect", "Tx", "close_all", "control_db", "sqlite_url", "to_pyformat", "utc_text"]
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -72,7 +72,7 @@ def _now_text() -> str:
     return utc_text(datetime.now(UTC))
 
 
-def _to_pyformat(sql: str) -> str:
+def to_pyformat(sql: str) -> str:
     """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled), leaving quoted text alone."""
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -167,7 +167,7 @@ class Tx:
         """Run ``sql``; ``kinds`` names what computed columns hold (``{"last": "timestamp"}``) when their
         names are not the schema's."""
         values = tuple(_param(v, self.dialect) for v in params or ())
-        statement = sql if self.dialect == "sqlite" else _to_pyformat(sql)
+        statement = sql if self.dialect == "sqlite" else to_pyformat(sql)
         cursor = self.conn.exec_driver_sql(statement, values)
         return Result(cursor, self.dialect, {**self._kinds, **kinds} if kinds else self._kinds)
 
@@ -175,7 +175,7 @@ class Tx:
         """Run ``sql`` once per row of parameters; returns the rows it changed in all."""
         if not rows:
             return 0
-        statement = sql if self.dialect == "sqlite" else _to_pyformat(sql)
+        statement = sql if self.dialect == "sqlite" else to_pyformat(sql)
         cursor = self.conn.exec_driver_sql(statement, [tuple(_param(v, self.dialect) for v in row) for row in rows])
         return int(cursor.rowcount)
 
