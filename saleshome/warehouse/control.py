@@ -39,7 +39,7 @@ from saleshome.errors import ConfigurationError, RetriableError
 from saleshome.private import PRIVATE_FILE, private_dir
 
 from .control_tables import HEAD, METADATA, ValueKind, column_kinds
-from .legacy_control import LEGACY_NAME, Moved, backup_path, copy_legacy
+from .legacy_control import LEGACY_NAME, Moved, copy_legacy, keep_as_backup
 
 if TYPE_CHECKING:
     from saleshome.config import Settings
@@ -225,6 +225,13 @@ class ControlDB:
     def __repr__(self) -> str:
         return f"ControlDB({make_url(self.url).render_as_string(hide_password=True)!r})"
 
+    @property
+    def where(self) -> str:
+        """The store as a person reads it: the SQLite file, or the PostgreSQL URL without its password."""
+        if self.path is not None:
+            return str(self.path)
+        return make_url(self.url).render_as_string(hide_password=True)
+
     def exists(self) -> bool:
         """Whether the store has been created (reading commands never create one)."""
         if self.path is not None:
@@ -322,11 +329,7 @@ class ControlDB:
                     if current is None and self.legacy is not None and self.legacy.is_file():
                         self.moved = copy_legacy(Tx(conn, self.dialect), self.legacy)
         if self.moved is not None and self.legacy is not None and self.legacy.is_file():
-            self.moved.backup = backup_path(self.legacy)
-            self.legacy.rename(self.moved.backup)
-            wal = self.legacy.with_name(self.legacy.name + ".wal")
-            if wal.exists():
-                wal.rename(self.moved.backup.with_name(self.moved.backup.name + ".wal"))
+            self.moved.backup = keep_as_backup(self.legacy)
             log.warning("moved the control tables of %s into %r (%d rows in %d tables); the old file is kept as %s",
                         self.legacy.name, self, self.moved.rows, len(self.moved.tables), self.moved.backup.name)
         _MIGRATED.add(self.url)
