@@ -50,6 +50,11 @@ Dialect = Literal["sqlite", "postgresql"]
 
 log = logging.getLogger(__name__)
 
+POOL_SIZE = 20
+"""Connections a process keeps open per store (SQLAlchemy's default, 5, plus 10 more made when needed, was less
+than the threads of one process reading at once: a 16th reader waited on the pool, and under load timed out after
+30 s because returned connections went back to the busiest threads first)."""
+
 _ENGINES: dict[str, Engine] = {}
 _MIGRATED: set[str] = set()
 _LOCK = threading.Lock()
@@ -282,12 +287,14 @@ class ControlDB:
 
     def _create_engine(self) -> Engine:
         if self.dialect == "postgresql":
-            return create_engine(self.url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+            return create_engine(self.url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                                 connect_args={"options": "-c timezone=UTC"})
         assert self.path is not None
         private_dir(self.path.parent)
         if not self.path.exists():
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # its -wal and -shm take this mode
-        engine = create_engine(self.url, connect_args={"timeout": self.timeout, "check_same_thread": False})
+        engine = create_engine(self.url, pool_size=POOL_SIZE,
+                               connect_args={"timeout": self.timeout, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
