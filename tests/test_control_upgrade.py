@@ -2,7 +2,8 @@
 store on first use or with ``saleshome migrate`` — every row with equal values, row counts checked, the old file
 kept as ``control.duckdb.migrated`` — and the moved home works; a failed move changes nothing.
 
-The old home is made by that release's DDL (tests/fixtures/legacy_home.py); no sandbox is needed.
+The old home is made by that release's DDL (tests/fixtures/legacy_home.py); no sandbox is needed.  The moves run on
+SQLite (the default) and once into a PostgreSQL store (the `postgres_server` fixture).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import secrets
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
 import yaml
 
@@ -28,6 +31,7 @@ from saleshome.warehouse.control_tables import METADATA
 from saleshome.warehouse.outbox import OutboxMessage, claim, enqueue
 from tests.fixtures.cli import Cli
 from tests.fixtures.legacy_home import ALIAS, Rows, as_instants, write_legacy_home
+from tests.fixtures.postgres import PostgresServer
 
 TABLES = [table.name for table in METADATA.sorted_tables]
 
@@ -208,10 +212,15 @@ def test_saleshome_migrate_prints_the_rows_moved_per_table_and_the_backup(
 
 
 def test_saleshome_migrate_moves_into_an_empty_store_and_refuses_one_that_holds_rows(
-    cli: Cli, settings: Settings, tmp_path: Path
+    cli: Cli, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     control_db(settings).migrate()  # a store made before the old file came back: it exists, holds no row
     rows = write_legacy_home(settings.home)
+    close_all()  # a new process: its first use finds both, moves nothing and says so
+    with caplog.at_level(logging.WARNING, logger="saleshome.warehouse.control"):
+        assert control_db(settings).migrate() is None
+    assert "control.duckdb is still in the home" in caplog.text and "saleshome migrate" in caplog.text
+    assert (settings.home / "control.duckdb").is_file()
 
     into_empty = cli("migrate")
 
@@ -257,3 +266,33 @@ def test_the_old_files_write_ahead_log_moves_with_it(settings: Settings, legacy:
     channels = control_db(settings).rows("SELECT channel_id FROM dm_channels WHERE user_id = 'U0LATE'")
     assert channels == [{"channel_id": "D0LATE"}]
     assert json.loads(control_db(settings).rows("SELECT info FROM conversation_cache")[0]["info"])["id"] == "C0SALES"
+
+
+def test_the_move_into_a_postgresql_store_keeps_every_row_and_the_sequences_continue(
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = f"upgrade_{secrets.token_hex(4)}"  # a database of its own: the move needs an empty store
+    with psycopg.connect(host=postgres_server.host, port=postgres_server.port, user=postgres_server.user,
+                         password=postgres_server.password, dbname=postgres_server.database, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {database}")
+    monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SALESHOME_DATABASE_URL", postgres_server.url.rsplit("/", 1)[0] + f"/{database}")
+    settings = load_settings()
+    legacy = write_legacy_home(settings.home)
+    try:
+        control = control_db(settings)
+        moved = control.migrate()
+
+        assert moved is not None and moved.tables == {table: len(legacy[table]) for table in TABLES}
+        assert (settings.home / "control.duckdb.migrated").is_file() and not (settings.home / "control.duckdb").exists()
+        for name in TABLES:
+            assert canonical(stored(control, name)) == canonical(legacy[name]), name
+        with control.transaction() as db:  # the serial sequences continue after the copied seq values
+            enqueue(db, [OutboxMessage("k-new", "notification", "C0SALES", "fifth")])
+            record_change(db, settings.workspace, "U0ADMIN01", "lists", "orgs.acme.lists", None, {"x": 1})
+        assert control.rows("SELECT seq FROM outbox WHERE key = 'k-new'")[0]["seq"] > max(
+            r["seq"] for r in legacy["outbox"])
+        assert control.rows("SELECT max(seq) AS m FROM settings_audit")[0]["m"] > max(
+            r["seq"] for r in legacy["settings_audit"])
+    finally:
+        close_all()

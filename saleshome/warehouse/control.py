@@ -335,6 +335,10 @@ class ControlDB:
                         upgrade(conn)
                     if current is None and self.legacy is not None and self.legacy.is_file():
                         self.moved = copy_legacy(Tx(conn, self.dialect), self.legacy)
+        if current is not None and self.legacy is not None and self.legacy.is_file():
+            log.warning("%s is still in the home but the control store %r already exists: it was not moved; "
+                        "`saleshome migrate` moves it into an empty store, or keep it aside as a backup",
+                        self.legacy, self)
         if self.moved is not None and self.legacy is not None and self.legacy.is_file():
             self.moved.backup = keep_as_backup(self.legacy)
             log.warning("moved the control tables of %s into %r (%d rows in %d tables); the old file is kept as %s",
