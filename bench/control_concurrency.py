@@ -9,8 +9,7 @@ Each store measured (``--stores``, by default all three, one run each):
   defaults — ``fsync`` and ``synchronous_commit`` on), through ``SALESHOME_DATABASE_URL``'s setting;
 - ``duckdb_control_file``: the comparison line, the control file of the last release before the store
   (``control.duckdb`` made with that release's DDL, :mod:`bench.legacy_control`, holding the same rows), used
-  as that release did: every transaction opens the file, waiting for its lock, and closes it
-  (``saleshome.warehouse.connections.transaction``).
+  as that release did: every transaction opens the file, waiting for its lock (``open_duckdb``), and closes it.
 
 A fresh home gets a few orgs, their shown objects with default list views, record layouts, notifications (some
 of them the member's subscriptions) and the workspace's plan, written through the project's settings functions.
@@ -309,10 +308,20 @@ class DuckFileStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        from saleshome.warehouse.connections import transaction
+        """Open (waiting for the file's lock), BEGIN, COMMIT, close: the last release's control transaction."""
+        from saleshome.warehouse.connections import open_duckdb
 
-        with transaction(self.path, timeout=LOCK_TIMEOUT) as conn:
-            yield cast("Tx", _DuckTx(conn))
+        conn = open_duckdb(self.path, timeout=LOCK_TIMEOUT)
+        try:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield cast("Tx", _DuckTx(conn))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
 
     def read(self, workspace: str) -> int:
         with self.transaction() as db:
