@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "publish": "bench.publish",
     # issue 7: 100 notifications compiled to SQL over a change log, against per-row Python evaluation
     "notify_eval": "bench.notify_eval",
-    # issue 18: Sales tab reads while sync-like writers and publishers use the control store (loaded p95 / idle p95)
+    # issue 18: Sales tab reads while sync-like writers and publishers use the control store (loaded p95 / idle p95),
+    # on SQLite, on PostgreSQL (a server it starts) and, as the comparison line, the old DuckDB control file
     "control_concurrency": "bench.control_concurrency",
 }

@@ -1,28 +1,39 @@
 """The control store under concurrent use: Sales tab reads while syncs and publishers write (issue 18 §5).
 
-A fresh Sales Home home gets a few orgs, their shown objects with default list views, record
-layouts, notifications (some of them the member's subscriptions) and the workspace's plan, written
-through the project's settings functions.  Then, on the control store opened as every entry point
-opens it (``saleshome.warehouse.control.control_db``):
+Each store measured (``--stores``, by default all three, one run each):
 
-1. idle: ``size`` reader threads (default 16) in this process read for ``--idle-seconds``, nothing else;
-2. loaded: the same readers for ``--seconds`` (default 60) while ``--writers`` sync-like writer
-   processes (default 4) and ``--publishers`` publisher processes (default 2) write.
+- ``sqlite``: the default store, ``control.sqlite`` in a temporary home, opened as every entry point opens it
+  (``saleshome.warehouse.control.control_db``);
+- ``postgresql``: the same code on a real PostgreSQL server the benchmark starts for the run
+  (:mod:`bench.postgres_server`: initdb in a temporary directory, 127.0.0.1 only, PostgreSQL's own durability
+  defaults — ``fsync`` and ``synchronous_commit`` on), through ``SALESHOME_DATABASE_URL``'s setting;
+- ``duckdb_control_file``: the comparison line, the control file of the last release before the store
+  (``control.duckdb`` made with that release's DDL, :mod:`bench.legacy_control`, holding the same rows), used
+  as that release did: every transaction opens the file, waiting for its lock (``open_duckdb``), and closes it.
 
-One read is what a Sales tab view needs, in one transaction: the member's orgs, each org's shown
-objects with their default list views and its layouts (``settings.store.org_settings_in``) and the
-member's subscriptions (``settings.notifications.store.notifications_in``, those naming the member).
-A writer loop is a sync run's bookkeeping in one transaction held ``--writer-hold-ms`` (20): a
-``sync_runs`` row, ``object_state`` rows and ``orgs.status``.  A publisher loop enqueues a message,
-claims what is ready (``warehouse.outbox.claim``) and records it sent (``outbox.record``), no Slack.
+A fresh home gets a few orgs, their shown objects with default list views, record layouts, notifications (some
+of them the member's subscriptions) and the workspace's plan, written through the project's settings functions.
+Then, per store:
 
-Lines (each name ends in the store measured, today ``duckdb_control_file``, so that the SQLite and
-PostgreSQL stores of issue 18 add lines of their own): reads/s and read p50/p95/p99 idle and loaded,
-writes/s, claimed outbox items/s, and as counts reads, writes, publisher rounds, claims, lock or
-serialization errors and failed transactions (any transaction that did not commit).  A write or
-publisher round that only committed once the loaded phase was over (it waited for the store through
-its end) is counted apart (``..._after_loaded_phase``), not in the rates.  The ratio line is the loaded read
-p95 over the idle read p95 of the same run: target <= 3 (and zero errors, zero failed transactions).
+1. idle: ``size`` reader threads (default 16) in this process read for ``--idle-seconds``, nothing else (after
+   two seconds of the same reads, unmeasured: imports and each reader's pooled connection come first);
+2. loaded: the same readers for ``--seconds`` (default 60) while ``--writers`` sync-like writer processes
+   (default 4) and ``--publishers`` publisher processes (default 2) write.
+
+One read is what a Sales tab view needs, in one read transaction: the member's orgs, each org's shown objects
+with their default list views and its layouts (``settings.store.org_settings_in``) and the member's
+subscriptions, the notifications they receive (``settings.notifications.store.notifications_in``, those naming
+the member).  A writer loop is a sync run's bookkeeping in one transaction held ``--writer-hold-ms`` (20): a
+``sync_runs`` row, ``object_state`` rows and ``orgs.status``.  A publisher loop enqueues a message, claims what
+is ready and records it sent (``warehouse.outbox``: ``enqueue``, ``claim``, ``record``; the DuckDB file: the same
+three transactions in its SQL), no Slack.
+
+Lines (each name ends in the store measured): reads/s and read p50/p95/p99 idle and loaded, writes/s, claimed
+outbox items/s, and as counts reads, writes, publisher rounds, claims, lock or serialization errors and failed
+transactions (any transaction that did not commit).  A write or publisher round that only committed once the
+loaded phase was over (it waited for the store through its end) is counted apart
+(``..._after_loaded_phase``), not in the rates.  The ratio line is the loaded read p95 over the idle read p95
+of the same run and store: target <= 3 on SQLite and PostgreSQL, with zero errors and zero failed transactions.
 """
 
 from __future__ import annotations
@@ -36,24 +47,29 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
-    from saleshome.warehouse.control import ControlDB
+    from saleshome.config import Settings
+    from saleshome.warehouse.control import ControlDB, Tx
 
 DEFAULT_SIZE = 16  # reader threads
-STORE = "duckdb_control_file"  # the store measured (issue 18 adds sqlite_control_file, postgresql)
+SQLITE, POSTGRESQL, DUCKDB_FILE = "sqlite", "postgresql", "duckdb_control_file"
+STORES = (SQLITE, POSTGRESQL, DUCKDB_FILE)  # the two backends, then the comparison line
 MEMBER = "U0BENCHMEMBER"
 ORGS = 3
 OBJECTS = ("Opportunity", "Account", "Contact", "Lead", "Case")
 NOTIFICATIONS_PER_ORG = 4
 WORKER_START_TIMEOUT = 120.0
+WARMUP_SECONDS = 2.0  # readers reading, unmeasured, before the idle phase (imports, pooled connections)
+LOCK_TIMEOUT = 60.0  # what a home uses by default (Settings.lock_timeout_seconds)
 RATIO_TARGET = 3.0
+POSTGRES_SETTINGS: dict[str, str] = {}  # PostgreSQL's defaults (fsync, synchronous_commit on), not the tests' shortcuts
 
 
 @dataclass
@@ -89,15 +105,29 @@ class Tally:
 
 
 def is_lock_or_serialization_error(exc: BaseException) -> bool:
-    """The store refused for concurrency: its lock wait ran out (``RetriableError``) or a transaction conflicted."""
+    """The store refused for concurrency: its lock wait ran out (``RetriableError``: SQLite's ``busy_timeout``, the
+    DuckDB file's lock), SQLite said locked or busy, PostgreSQL a serialization failure, a deadlock or a lock it
+    could not take, or DuckDB a write-write conflict."""
+    import sqlite3
+
     import duckdb
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
 
     from saleshome.errors import RetriableError
     from saleshome.warehouse.connections import is_lock_error
 
     if isinstance(exc, RetriableError | duckdb.TransactionException):
         return True
-    return isinstance(exc, duckdb.Error) and (is_lock_error(exc) or "conflict" in str(exc).lower())
+    if isinstance(exc, duckdb.Error):
+        return is_lock_error(exc) or "conflict" in str(exc).lower()
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        if isinstance(orig, sqlite3.OperationalError):
+            return "locked" in str(orig) or "busy" in str(orig)
+        return isinstance(orig, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected
+                          | psycopg.errors.LockNotAvailable)
+    return False
 
 
 def log(message: str) -> None:
@@ -110,15 +140,12 @@ def aliases() -> list[str]:
     return [f"org{n}" for n in range(1, ORGS + 1)]
 
 
-def set_up_home(home: Path) -> None:
+def set_up_store(settings: Settings) -> None:
     """Plan, orgs, lists, default list views, layouts and notifications, as the settings functions write them.
 
-    The plan is declared by the primary owner of a Slack sandbox (``set_plan``).  Orgs are rows as
-    ``add_org`` saves them, without the Salesforce login it verifies first (one sandbox per org
-    otherwise): what is measured is the control store, not the connection check.
+    The plan is the row ``set_plan`` writes (the primary owner's check against Slack is left out); orgs are rows as
+    ``add_org`` saves them, without the Salesforce login it verifies first: what is measured is the control store.
     """
-    from bench._sync_common import declare_plan
-    from saleshome.config import load_settings
     from saleshome.settings.model import Layout, ListViewRef, ObjectLists, OrgSettings
     from saleshome.settings.notifications.catalog import NotificationSpec, Recipients
     from saleshome.settings.notifications.store import write_in
@@ -126,15 +153,16 @@ def set_up_home(home: Path) -> None:
     from saleshome.settings.store import write_layout, write_lists
     from saleshome.warehouse.control import control_db
 
-    home.mkdir(parents=True, exist_ok=True)
-    declare_plan(home)
-    settings = load_settings(home=home)
     control = control_db(settings)
     now = datetime.now(UTC)
     with control.transaction() as db:
+        db.upsert("workspaces", {"workspace": settings.workspace, "plan": "enterprise_plus", "sales_elevate": False,
+                                 "team_ids": ["T0BENCH"], "updated_at": now, "updated_by": "U0BENCHOWNER"})
         for n, alias in enumerate(aliases(), start=1):
             db.execute(
-                "INSERT INTO orgs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, NULL)",
+                "INSERT INTO orgs (alias, workspace, org_id, org_name, instance_url, login_url, auth_method, "
+                "credential_ref, ca_file, api_version, is_sandbox, objects, created_at, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new')",
                 [alias, settings.workspace, f"00DBENCH{n:07d}AAA", f"Bench org {n}", f"https://{alias}.example.invalid",
                  "https://login.example.invalid", "client_credentials", f"env:SALESHOME_SF_{alias.upper()}", None,
                  "62.0", False, None, now],
@@ -158,62 +186,197 @@ def set_up_home(home: Path) -> None:
                          action="notifications.create")
 
 
-# ---------------------------------------------------------------------------------------- one of each
-def sales_tab_read(control: ControlDB, workspace: str) -> int:
-    """What a Sales tab view reads, in one transaction; returns how many things it read (never 0)."""
-    from saleshome.settings.notifications.store import notifications_in
-    from saleshome.settings.store import org_aliases_in, org_settings_in
+def copy_to_legacy_file(settings: Settings, path: Path) -> None:
+    """A ``control.duckdb`` at ``path`` as the last DuckDB release made it, holding the rows of ``settings``' store."""
+    from bench.legacy_control import create_legacy_control
+    from saleshome.warehouse.control import control_db
+    from saleshome.warehouse.control_tables import METADATA
 
-    with control.transaction() as db:
-        orgs = db.execute("SELECT alias, org_name, status, last_sync_at FROM orgs WHERE alias IN "
-                          "(SELECT unnest(?::VARCHAR[])) ORDER BY alias",
-                          [org_aliases_in(db, workspace)]).fetchall()
-        settings = [org_settings_in(db, alias) for alias, *_ in orgs]
-        subscriptions = [n for n in notifications_in(db, workspace, enabled_only=True)
-                         if MEMBER in n.spec.recipients.users]
+    control = control_db(settings)
+    conn = create_legacy_control(path)
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        for table in METADATA.sorted_tables:
+            for row in control.rows(f"SELECT * FROM {table.name}"):
+                names = ", ".join(f'"{name}"' for name in row)
+                conn.execute(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' for _ in row)})",
+                             list(row.values()))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------------------- one of each
+def sales_tab_view(db: Tx, workspace: str) -> int:
+    """What a Sales tab view reads (the caller's transaction); returns how many things it read (never 0)."""
+    from saleshome.settings.notifications.store import notifications_in
+    from saleshome.settings.store import org_settings_in
+
+    orgs = db.rows("SELECT alias, org_name, status, last_sync_at FROM orgs WHERE workspace = ? ORDER BY alias",
+                   [workspace])
+    settings = [org_settings_in(db, org["alias"]) for org in orgs]
+    subscriptions = [n for n in notifications_in(db, workspace, enabled_only=True)
+                     if MEMBER in n.spec.recipients.users]
     lists = sum(len(o.default_lists) for s in settings for o in s.objects.values())
     layouts = sum(len(s.layouts) for s in settings)
     return len(orgs) + lists + layouts + len(subscriptions)
 
 
-def sync_bookkeeping(control: ControlDB, alias: str, loop: int, hold: float) -> None:
-    """A sync run's bookkeeping, one transaction held ``hold`` seconds: run row, object state, org status."""
-    began = time.perf_counter()
+def sync_bookkeeping(db: Tx, alias: str, loop: int) -> None:
+    """A sync run's bookkeeping (the caller's transaction): run row, object state, org status."""
     now = datetime.now(UTC)
     run_id = f"{alias}-{loop}-{time.monotonic_ns()}"
-    with control.transaction() as db:
-        db.execute("INSERT INTO sync_runs (run_id, alias, kind, notify, started_at, ended_at, status, api_calls, "
-                   "heartbeat_at, pid, host) VALUES (?, ?, 'incremental', true, ?, ?, 'completed', ?, ?, ?, ?)",
-                   [run_id, alias, now, now, 12, now, os.getpid(), "127.0.0.1"])
-        for obj in OBJECTS:
-            db.execute("INSERT OR REPLACE INTO object_state VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
-                       [alias, obj, 1000 + loop, now, run_id, now])
-        db.execute("UPDATE orgs SET status = 'ok', last_sync_at = ?, last_error = NULL WHERE alias = ?",
-                   [now, alias])
-        left = hold - (time.perf_counter() - began)
-        if left > 0:
-            time.sleep(left)  # the rest of the ~20 ms a sync's bookkeeping holds the store
+    db.execute("INSERT INTO sync_runs (run_id, alias, kind, notify, started_at, ended_at, status, api_calls, "
+               "heartbeat_at, pid, host) VALUES (?, ?, 'incremental', ?, ?, ?, 'completed', ?, ?, ?, ?)",
+               [run_id, alias, True, now, now, 12, now, os.getpid(), "127.0.0.1"])
+    for obj in OBJECTS:
+        db.execute("INSERT INTO object_state (alias, object, rows, cursor, last_run_id, last_synced_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (alias, object) DO UPDATE SET rows = excluded.rows, "
+                   "cursor = excluded.cursor, last_run_id = excluded.last_run_id, "
+                   "last_synced_at = excluded.last_synced_at",
+                   [alias, obj, 1000 + loop, now, run_id, now])
+    db.execute("UPDATE orgs SET status = 'ok', last_sync_at = ?, last_error = NULL WHERE alias = ?", [now, alias])
 
 
-def publish_once(control: ControlDB, worker: int, loop: int) -> int:
-    """Enqueue one message, claim what is ready and record it sent (no Slack); returns items claimed."""
-    from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
+def hold_until(began: float, hold: float) -> None:
+    """Sleep out the rest of the ``hold`` seconds a transaction that began at ``began`` keeps the store."""
+    left = hold - (time.perf_counter() - began)
+    if left > 0:
+        time.sleep(left)
 
-    key = idempotency_key("control_concurrency", worker, loop, time.monotonic_ns())
-    with control.transaction() as db:
-        enqueue(db, [OutboxMessage(key, "notification", f"C0BENCH{worker}{loop % 8}", f"bench message {loop}")])
-    items = claim(control, limit=10, now=datetime.now(UTC))
-    record(control, [Outcome(i.key, "sent", channel=i.channel, ts=f"{time.time():.6f}") for i in items])
-    return len(items)
+
+class Store(Protocol):
+    """What the readers, writers and publishers do, on one store."""
+
+    def read(self, workspace: str) -> int: ...
+
+    def write(self, alias: str, loop: int, hold: float) -> None: ...
+
+    def publish(self, worker: int, loop: int) -> int: ...
+
+
+class ControlStore:
+    """The control store (SQLite or PostgreSQL), through the product's ``ControlDB``."""
+
+    def __init__(self, control: ControlDB) -> None:
+        self.control = control
+
+    def read(self, workspace: str) -> int:
+        with self.control.reading() as db:
+            return sales_tab_view(db, workspace)
+
+    def write(self, alias: str, loop: int, hold: float) -> None:
+        began = time.perf_counter()
+        with self.control.transaction() as db:
+            sync_bookkeeping(db, alias, loop)
+            hold_until(began, hold)  # the rest of the ~20 ms a sync's bookkeeping holds the store
+
+    def publish(self, worker: int, loop: int) -> int:
+        """Enqueue one message, claim what is ready and record it sent (no Slack); returns items claimed."""
+        from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
+
+        key = idempotency_key("control_concurrency", worker, loop, time.monotonic_ns())
+        with self.control.transaction() as db:
+            enqueue(db, [OutboxMessage(key, "notification", f"C0BENCH{worker}{loop % 8}", f"bench message {loop}")])
+        items = claim(self.control, limit=10, now=datetime.now(UTC))
+        record(self.control, [Outcome(i.key, "sent", channel=i.channel, ts=f"{time.time():.6f}") for i in items])
+        return len(items)
+
+
+class _DuckTx:
+    """The part of ``Tx`` the read and the bookkeeping use, on a DuckDB connection (DuckDB takes ``?`` too)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> Any:
+        return self.conn.execute(sql, params or [])
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params or [])
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class DuckFileStore:
+    """The old DuckDB control file, as the last release used it: one open, transaction and close at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """Open (waiting for the file's lock), BEGIN, COMMIT, close: the last release's control transaction."""
+        from saleshome.warehouse.connections import open_duckdb
+
+        conn = open_duckdb(self.path, timeout=LOCK_TIMEOUT)
+        try:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield cast("Tx", _DuckTx(conn))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def read(self, workspace: str) -> int:
+        with self.transaction() as db:
+            return sales_tab_view(db, workspace)
+
+    def write(self, alias: str, loop: int, hold: float) -> None:
+        began = time.perf_counter()
+        with self.transaction() as db:
+            sync_bookkeeping(db, alias, loop)
+            hold_until(began, hold)
+
+    def publish(self, worker: int, loop: int) -> int:
+        """The same three transactions as :meth:`ControlStore.publish`, in the old file's SQL."""
+        from saleshome.warehouse.outbox import idempotency_key
+
+        key = idempotency_key("control_concurrency", worker, loop, time.monotonic_ns())
+        with self.transaction() as db:
+            db.execute("INSERT INTO outbox (key, kind, channel, text, created_at, state) "
+                       "VALUES (?, 'notification', ?, ?, now(), 'pending') ON CONFLICT DO NOTHING",
+                       [key, f"C0BENCH{worker}{loop % 8}", f"bench message {loop}"])
+        with self.transaction() as db:
+            claimed = db.execute("UPDATE outbox SET state = 'sending' WHERE key IN (SELECT key FROM outbox "
+                                 "WHERE state = 'pending' ORDER BY seq LIMIT 10) RETURNING key").fetchall()
+        with self.transaction() as db:
+            for (claimed_key,) in claimed:
+                db.execute("UPDATE outbox SET state = 'sent', sent_ts = ?, sent_at = now(), attempts = attempts + 1 "
+                           "WHERE key = ?", [f"{time.time():.6f}", claimed_key])
+        return len(claimed)
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """A store to measure, as a child process opens it again: its name, the home, the PostgreSQL URL."""
+
+    name: str
+    home: str
+    database_url: str | None = None
+
+    def settings(self) -> Settings:
+        from saleshome.config import load_settings
+
+        return load_settings(home=Path(self.home), lock_timeout_seconds=LOCK_TIMEOUT, database_url=self.database_url)
+
+    def open(self) -> Store:
+        if self.name == DUCKDB_FILE:
+            return DuckFileStore(Path(self.home) / "control.duckdb")
+        from saleshome.warehouse.control import control_db
+
+        return ControlStore(control_db(self.settings()))
 
 
 # ---------------------------------------------------------------------------------------- processes
-def _worker(kind: str, number: int, home: str, hold: float, ready: Any, go: Event, stop: Event) -> None:
+def _worker(spec: StoreSpec, kind: str, number: int, hold: float, ready: Any, go: Event, stop: Event) -> None:
     """A writer or publisher process: loops until ``stop``, then puts its ``Tally`` on ``ready``."""
-    from saleshome.config import load_settings
-    from saleshome.warehouse.control import control_db
-
-    control = control_db(load_settings(home=Path(home)))
+    store = spec.open()
     tally = Tally()
     names = aliases()
     ready.put(("ready", kind, number, None))
@@ -224,9 +387,9 @@ def _worker(kind: str, number: int, home: str, hold: float, ready: Any, go: Even
         try:
             claimed = 0
             if kind == "writer":
-                sync_bookkeeping(control, names[(number + loop) % len(names)], loop, hold)
+                store.write(names[(number + loop) % len(names)], loop, hold)
             else:
-                claimed = publish_once(control, number, loop)
+                claimed = store.publish(number, loop)
         except Exception as exc:
             tally.failure(exc)
         else:
@@ -274,13 +437,13 @@ def _readers(count: int, seconds: float, read: Callable[[], int]) -> tuple[Tally
 
 
 @contextmanager
-def background_load(home: Path, writers: int, publishers: int, hold: float) -> Iterator[dict[str, Tally]]:
+def background_load(spec: StoreSpec, writers: int, publishers: int, hold: float) -> Iterator[dict[str, Tally]]:
     """Writer and publisher processes, started and ready before the block, stopped after it; their tallies."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     go, stop = context.Event(), context.Event()
     processes = [
-        context.Process(target=_worker, args=(kind, n, str(home), hold, queue, go, stop), name=f"{kind}-{n}")
+        context.Process(target=_worker, args=(spec, kind, n, hold, queue, go, stop), name=f"{kind}-{n}")
         for kind, count in (("writer", writers), ("publisher", publishers)) for n in range(count)
     ]
     for process in processes:
@@ -288,7 +451,7 @@ def background_load(home: Path, writers: int, publishers: int, hold: float) -> I
     tallies = {"writer": Tally(), "publisher": Tally()}
     try:
         for _ in processes:
-            queue.get(timeout=WORKER_START_TIMEOUT)  # each imported saleshome and opened nothing yet
+            queue.get(timeout=WORKER_START_TIMEOUT)  # each imported saleshome and opened its store
         go.set()
         yield tallies
     finally:
@@ -316,42 +479,92 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
+def parse_stores(stores: str) -> list[str]:
+    names = [s.strip() for s in stores.split(",") if s.strip()]
+    unknown = [s for s in names if s not in STORES]
+    if not names or unknown:
+        raise ValueError(f"control_concurrency: --stores takes a comma-separated list of {', '.join(STORES)}"
+                         + (f" (not {', '.join(unknown)})" if unknown else ""))
+    return names
+
+
+def prepare(name: str, directory: Path, database_url: str | None) -> StoreSpec:
+    """The store ``name``, set up with the benchmark's rows."""
+    home = directory / name
+    home.mkdir(parents=True)
+    if name == DUCKDB_FILE:  # the same rows, written by the settings functions, then copied into the old file
+        source = StoreSpec(SQLITE, str(directory / f"{name}-source"))
+        set_up_store(source.settings())
+        copy_to_legacy_file(source.settings(), home / "control.duckdb")
+        return StoreSpec(name, str(home))
+    spec = StoreSpec(name, str(home), database_url if name == POSTGRESQL else None)
+    set_up_store(spec.settings())
+    return spec
+
+
+def measure(spec: StoreSpec, size: int, seconds: float, idle_seconds: float, writers: int, publishers: int,
+            hold: float) -> list[dict[str, Any]]:
+    """The idle then the loaded phase on one store; its lines."""
+    store = spec.open()
+    workspace = spec.settings().workspace
+
+    def read() -> int:
+        return store.read(workspace)
+
+    _readers(size, WARMUP_SECONDS, read)  # not measured: each reader's imports and pooled connection come first
+    log(f"{spec.name}: idle, {size} readers for {idle_seconds:g}s")
+    idle, idle_elapsed = _readers(size, idle_seconds, read)
+    if not idle.latencies:
+        raise RuntimeError(f"{spec.name}: no read succeeded on the idle store ({idle.first_error})")
+    log(f"{spec.name}: loaded, {size} readers, {writers} writers, {publishers} publishers for {seconds:g}s")
+    with background_load(spec, writers, publishers, hold) as workers:
+        loaded, loaded_elapsed = _readers(size, seconds, read)
+    for name, tally in (("reads", loaded), *workers.items()):
+        if tally.first_error:
+            log(f"{spec.name}: {name} failures: {tally.first_error}")
+    return lines(spec.name, idle, idle_elapsed, loaded, loaded_elapsed, workers["writer"], workers["publisher"])
+
+
 def run(size: int, *, seconds: float = 60.0, idle_seconds: float = 5.0, writers: int = 4, publishers: int = 2,
-        writer_hold_ms: float = 20.0) -> list[dict[str, Any]]:
+        writer_hold_ms: float = 20.0, stores: str = ",".join(STORES)) -> list[dict[str, Any]]:
     """`python -m bench control_concurrency [--size READERS] [--seconds 60] [--idle-seconds 5] [--writers 4]
-    [--publishers 2] [--writer-hold-ms 20]`."""
-    from saleshome.config import load_settings
-    from saleshome.warehouse.control import control_db
+    [--publishers 2] [--writer-hold-ms 20] [--stores sqlite,postgresql,duckdb_control_file]`."""
+    from saleshome.warehouse.control import close_all
 
     if size <= 0 or seconds <= 0 or idle_seconds <= 0 or writers < 0 or publishers < 0 or writer_hold_ms < 0:
         raise ValueError("control_concurrency: --size, --seconds and --idle-seconds must be positive, "
                          "--writers, --publishers and --writer-hold-ms not negative")
-    with tempfile.TemporaryDirectory(prefix="bench-control-") as directory:
-        home = Path(directory) / "home"
-        log(f"setting up {home}")
-        set_up_home(home)
-        settings = load_settings(home=home)
-        control = control_db(settings)
-
-        def read() -> int:
-            return sales_tab_read(control, settings.workspace)
-
-        log(f"idle: {size} readers for {idle_seconds:g}s")
-        idle, idle_elapsed = _readers(size, idle_seconds, read)
-        if not idle.latencies:
-            raise RuntimeError(f"no read succeeded on the idle store ({idle.first_error})")
-        log(f"loaded: {size} readers, {writers} writers, {publishers} publishers for {seconds:g}s")
-        with background_load(home, writers, publishers, writer_hold_ms / 1000) as workers:
-            loaded, loaded_elapsed = _readers(size, seconds, read)
-    for name, tally in (("reads", loaded), *workers.items()):
-        if tally.first_error:
-            log(f"{name} failures: {tally.first_error}")
-    return lines(idle, idle_elapsed, loaded, loaded_elapsed, workers["writer"], workers["publisher"])
+    names = parse_stores(stores)
+    out: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-control-") as directory, ExitStack() as stack:
+        database_url = stack.enter_context(_postgres()) if POSTGRESQL in names else None
+        for name in names:
+            log(f"{name}: setting up")
+            spec = prepare(name, Path(directory), database_url)
+            try:
+                out += measure(spec, size, seconds, idle_seconds, writers, publishers, writer_hold_ms / 1000)
+            finally:
+                close_all()  # this store's pooled connections (before its server stops)
+    return out
 
 
-def lines(idle: Tally, idle_elapsed: float, loaded: Tally, loaded_elapsed: float, writes: Tally,
+@contextmanager
+def _postgres() -> Iterator[str]:
+    """A PostgreSQL server for the run (PostgreSQL's defaults, 127.0.0.1 only); its URL."""
+    from bench.postgres_server import POSTGRES_LIB, postgres_bin, running_postgres
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        raise RuntimeError(f"control_concurrency: no PostgreSQL server under {POSTGRES_LIB}/*/bin: install it "
+                           "(`apt-get install -y postgresql`) or leave it out (--stores sqlite,duckdb_control_file)")
+    log(f"starting PostgreSQL from {bin_dir}")
+    with running_postgres(bin_dir, settings=POSTGRES_SETTINGS) as server:
+        yield server.url
+
+
+def lines(store: str, idle: Tally, idle_elapsed: float, loaded: Tally, loaded_elapsed: float, writes: Tally,
           claims: Tally) -> list[dict[str, Any]]:
-    """The benchmark's lines (metric names end in the store measured)."""
+    """One store's lines (metric names end in the store)."""
     ms = 1000.0
 
     def read_ms(tally: Tally, share: float) -> float:
@@ -360,29 +573,29 @@ def lines(idle: Tally, idle_elapsed: float, loaded: Tally, loaded_elapsed: float
 
     idle_p95 = read_ms(idle, 0.95)
     out: list[dict[str, Any]] = [
-        {"metric": f"reads_per_second_idle_{STORE}", "value": idle.done / idle_elapsed, "unit": "reads/s"},
-        {"metric": f"reads_per_second_loaded_{STORE}", "value": loaded.done / loaded_elapsed, "unit": "reads/s"},
+        {"metric": f"reads_per_second_idle_{store}", "value": idle.done / idle_elapsed, "unit": "reads/s"},
+        {"metric": f"reads_per_second_loaded_{store}", "value": loaded.done / loaded_elapsed, "unit": "reads/s"},
     ]
     for phase, tally in (("idle", idle), ("loaded", loaded)):
         for share in (0.50, 0.95, 0.99):
-            out.append({"metric": f"read_p{int(share * 100)}_ms_{phase}_{STORE}", "value": read_ms(tally, share),
+            out.append({"metric": f"read_p{int(share * 100)}_ms_{phase}_{store}", "value": read_ms(tally, share),
                         "unit": "ms"})
     loaded_p95 = read_ms(loaded, 0.95)
     failed = loaded.failed + writes.failed + claims.failed
     out += [
-        {"metric": f"loaded_read_p95_ms_{STORE}", "value": loaded_p95, "unit": "ms",
+        {"metric": f"loaded_read_p95_ms_{store}", "value": loaded_p95, "unit": "ms",
          "baseline": "idle_read_p95_same_run", "baseline_value": idle_p95},
-        {"metric": f"writes_per_second_{STORE}", "value": writes.done / loaded_elapsed, "unit": "writes/s"},
-        {"metric": f"publisher_claims_per_second_{STORE}", "value": claims.items / loaded_elapsed, "unit": "items/s"},
-        {"metric": f"reads_idle_{STORE}", "value": idle.done, "unit": "count"},
-        {"metric": f"reads_loaded_{STORE}", "value": loaded.done, "unit": "count"},
-        {"metric": f"write_transactions_{STORE}", "value": writes.done, "unit": "count"},
-        {"metric": f"write_transactions_after_loaded_phase_{STORE}", "value": writes.late, "unit": "count"},
-        {"metric": f"publisher_rounds_{STORE}", "value": claims.done, "unit": "count"},
-        {"metric": f"publisher_rounds_after_loaded_phase_{STORE}", "value": claims.late, "unit": "count"},
-        {"metric": f"outbox_items_claimed_{STORE}", "value": claims.items, "unit": "count"},
-        {"metric": f"lock_or_serialization_errors_{STORE}",
+        {"metric": f"writes_per_second_{store}", "value": writes.done / loaded_elapsed, "unit": "writes/s"},
+        {"metric": f"publisher_claims_per_second_{store}", "value": claims.items / loaded_elapsed, "unit": "items/s"},
+        {"metric": f"reads_idle_{store}", "value": idle.done, "unit": "count"},
+        {"metric": f"reads_loaded_{store}", "value": loaded.done, "unit": "count"},
+        {"metric": f"write_transactions_{store}", "value": writes.done, "unit": "count"},
+        {"metric": f"write_transactions_after_loaded_phase_{store}", "value": writes.late, "unit": "count"},
+        {"metric": f"publisher_rounds_{store}", "value": claims.done, "unit": "count"},
+        {"metric": f"publisher_rounds_after_loaded_phase_{store}", "value": claims.late, "unit": "count"},
+        {"metric": f"outbox_items_claimed_{store}", "value": claims.items, "unit": "count"},
+        {"metric": f"lock_or_serialization_errors_{store}",
          "value": idle.lock_errors + loaded.lock_errors + writes.lock_errors + claims.lock_errors, "unit": "count"},
-        {"metric": f"failed_transactions_{STORE}", "value": idle.failed + failed, "unit": "count"},
+        {"metric": f"failed_transactions_{store}", "value": idle.failed + failed, "unit": "count"},
     ]
     return out

@@ -29,6 +29,7 @@ from saleshome.cli import (
     demo,
     layouts,
     lists,
+    migrate,
     notifications,
     operations,
     org,
@@ -58,6 +59,7 @@ about = typer.Typer()  # `saleshome version`, listed after the other top-level c
 
 app.add_typer(sync.app)  # saleshome sync
 app.add_typer(status.app)  # saleshome status
+app.add_typer(migrate.app)  # saleshome migrate
 app.add_typer(operations.app)  # saleshome serve | digest | housekeeping
 app.add_typer(demo.app)  # saleshome demo
 app.add_typer(about)  # saleshome version

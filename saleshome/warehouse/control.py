@@ -39,7 +39,7 @@ from saleshome.errors import ConfigurationError, RetriableError
 from saleshome.private import PRIVATE_FILE, private_dir
 
 from .control_tables import HEAD, METADATA, ValueKind, column_kinds
-from .legacy_control import LEGACY_NAME, Moved, backup_path, copy_legacy
+from .legacy_control import LEGACY_NAME, Moved, copy_legacy, keep_as_backup
 
 if TYPE_CHECKING:
     from saleshome.config import Settings
@@ -49,6 +49,11 @@ __all__ = ["ControlDB", "Dialect", "Tx", "close_all", "control_db", "sqlite_url"
 Dialect = Literal["sqlite", "postgresql"]
 
 log = logging.getLogger(__name__)
+
+POOL_SIZE = 20
+"""Connections a process keeps open per store (SQLAlchemy's default, 5, plus 10 more made when needed, was less
+than the threads of one process reading at once: a 16th reader waited on the pool, and under load timed out after
+30 s because returned connections went back to the busiest threads first)."""
 
 _ENGINES: dict[str, Engine] = {}
 _MIGRATED: set[str] = set()
@@ -225,6 +230,13 @@ class ControlDB:
     def __repr__(self) -> str:
         return f"ControlDB({make_url(self.url).render_as_string(hide_password=True)!r})"
 
+    @property
+    def where(self) -> str:
+        """The store as a person reads it: the SQLite file, or the PostgreSQL URL without its password."""
+        if self.path is not None:
+            return str(self.path)
+        return make_url(self.url).render_as_string(hide_password=True)
+
     def exists(self) -> bool:
         """Whether the store has been created (reading commands never create one)."""
         if self.path is not None:
@@ -275,12 +287,14 @@ class ControlDB:
 
     def _create_engine(self) -> Engine:
         if self.dialect == "postgresql":
-            return create_engine(self.url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
+            return create_engine(self.url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                                 connect_args={"options": "-c timezone=UTC"})
         assert self.path is not None
         private_dir(self.path.parent)
         if not self.path.exists():
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))  # its -wal and -shm take this mode
-        engine = create_engine(self.url, connect_args={"timeout": self.timeout, "check_same_thread": False})
+        engine = create_engine(self.url, pool_size=POOL_SIZE,
+                               connect_args={"timeout": self.timeout, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
@@ -321,12 +335,12 @@ class ControlDB:
                         upgrade(conn)
                     if current is None and self.legacy is not None and self.legacy.is_file():
                         self.moved = copy_legacy(Tx(conn, self.dialect), self.legacy)
+        if current is not None and self.legacy is not None and self.legacy.is_file():
+            log.warning("%s is still in the home but the control store %r already exists: it was not moved; "
+                        "`saleshome migrate` moves it into an empty store, or keep it aside as a backup",
+                        self.legacy, self)
         if self.moved is not None and self.legacy is not None and self.legacy.is_file():
-            self.moved.backup = backup_path(self.legacy)
-            self.legacy.rename(self.moved.backup)
-            wal = self.legacy.with_name(self.legacy.name + ".wal")
-            if wal.exists():
-                wal.rename(self.moved.backup.with_name(self.moved.backup.name + ".wal"))
+            self.moved.backup = keep_as_backup(self.legacy)
             log.warning("moved the control tables of %s into %r (%d rows in %d tables); the old file is kept as %s",
                         self.legacy.name, self, self.moved.rows, len(self.moved.tables), self.moved.backup.name)
         _MIGRATED.add(self.url)
