@@ -76,9 +76,9 @@ def test_upsert_and_list_parameters(tmp_path: Path) -> None:
     assert picked == [("a", 2)]
 
 
-def test_question_marks_in_quoted_text_are_not_placeholders() -> None:
+def test_question_marks_in_quoted_text_are_not_placeholders_and_every_percent_is_doubled() -> None:
     assert to_pyformat("SELECT '?', \"a?\" FROM t WHERE x = ? AND y LIKE 'a%' AND z = ?") == \
-        "SELECT '?', \"a?\" FROM t WHERE x = %s AND y LIKE 'a%' AND z = %s"
+        "SELECT '?', \"a?\" FROM t WHERE x = %s AND y LIKE 'a%%' AND z = %s"
     assert to_pyformat("SELECT 100 % 7, 'it''s ?' WHERE a = ?") == "SELECT 100 %% 7, 'it''s ?' WHERE a = %s"
 
 

@@ -78,10 +78,11 @@ def _now_text() -> str:
 
 
 def to_pyformat(sql: str) -> str:
-    """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled), leaving quoted text alone."""
+    """``?`` placeholders as psycopg's ``%s``, leaving quoted text's ``?`` alone; every literal ``%`` doubled,
+    in quoted text too (psycopg reads ``%`` everywhere)."""
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
-        return "%s" if token == "?" else "%%" if token == "%" else token
+        return "%s" if token == "?" else token.replace("%", "%%")
     return _QMARK.sub(swap, sql)
 
 
@@ -172,7 +173,8 @@ class Tx:
         """Run ``sql``; ``kinds`` names what computed columns hold (``{"last": "timestamp"}``) when their
         names are not the schema's."""
         values = tuple(_param(v, self.dialect) for v in params or ())
-        statement = sql if self.dialect == "sqlite" else to_pyformat(sql)
+        # without parameters psycopg sends the text as it is: no placeholder, no %% to undo
+        statement = sql if self.dialect == "sqlite" or not values else to_pyformat(sql)
         cursor = self.conn.exec_driver_sql(statement, values)
         return Result(cursor, self.dialect, {**self._kinds, **kinds} if kinds else self._kinds)
 
