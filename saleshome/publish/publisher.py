@@ -2,7 +2,10 @@
 
 Exactly-once effect without an idempotency key on Slack's side:
 
-1. items are claimed (marked ``sending``) in one short transaction *before* any call;
+1. items are claimed (marked ``sending``) in one short transaction *before* any call, held by this
+   publisher under a lease it renews (:class:`~saleshome.warehouse.outbox.Claimer`): another
+   publisher running at the same time takes neither an item in flight nor a later item of a channel
+   this one holds (per-channel order across publishers), until this one writes its outcomes or dies;
 2. each message carries its key in its metadata (``event_type = saleshome_message``);
 3. an item found ``sending`` again (a crash, a dropped connection, a timeout) is first
    looked up in its channel's history (``include_all_metadata``); found → ``sent``,
@@ -16,6 +19,7 @@ honouring ``Retry-After``; everything else transient comes back through step 3.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 import time
@@ -37,10 +41,23 @@ from saleshome.settings.restrictions import Restrictions, blocked_reason
 from saleshome.slack.errors import SlackErrorFamily, SlackRefusedError, error_code, error_family, slack_error
 from saleshome.slack.pages import page_items
 from saleshome.warehouse.control import ControlDB
-from saleshome.warehouse.outbox import GAVE_UP, OWN_EXECUTOR_KINDS, OutboxItem, Outcome, claim, queued_by_kind, record
+from saleshome.warehouse.outbox import (
+    CLAIM_LEASE,
+    GAVE_UP,
+    OWN_EXECUTOR_KINDS,
+    Claimer,
+    OutboxItem,
+    Outcome,
+    claim,
+    queued_by_kind,
+    record,
+    renew,
+)
 from saleshome.warehouse.outbox_states import OutboxState
 
 from .schedule import ChannelSchedule
+
+log = logging.getLogger(__name__)
 
 METADATA_EVENT = "saleshome_message"
 # What a dead letter says besides the code, where the code alone does not tell an operator what to change.
@@ -106,6 +123,34 @@ class PublishStats:
 Progress = Callable[[PublishStats], None]
 
 
+class _Renewal:
+    """Renews a claimer's claims every quarter of its lease, from a daemon thread, while the drain runs (the
+    main thread may wait on Slack for a batch's conversations; the lease must not pass meanwhile).  A renewal
+    that cannot reach the control store is skipped: the next one may pass before the lease does."""
+
+    def __init__(self, control: ControlDB, claimer: Claimer) -> None:
+        self.control = control
+        self.claimer = claimer
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"claims-{claimer.token}", daemon=True)
+
+    def __enter__(self) -> _Renewal:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.control.lock_timeout + 1)
+
+    def _run(self) -> None:
+        every = self.claimer.lease.total_seconds() / 4
+        while not self._stop.wait(every):
+            try:
+                renew(self.control, self.claimer, now=datetime.now(UTC))
+            except Exception as exc:  # a busy or unreachable store: the lease allows three more tries
+                log.warning("outbox claims of %s not renewed (%s)", self.claimer.id, exc)
+
+
 class Publisher:
     """One drain of the outbox (``publish()`` runs it)."""
 
@@ -114,8 +159,10 @@ class Publisher:
         CountingRateLimitHandler | None = None, workers: int = 8, channel_interval: float = 1.0,
         batch_size: int = 500, max_attempts: int = 8, backoff: float = 1.0,
         conversation_ttl: timedelta = timedelta(hours=1), flush_seconds: float = 0.25,
+        claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
         self.control = control
+        self.claimer = Claimer.here(claim_lease)  # its claims: renewed while it drains, freed as outcomes are written
         self.client = client
         self.restrictions = restrictions
         self.rate_handler = rate_handler
@@ -144,7 +191,7 @@ class Publisher:
         self._load_dm_channels()
         self.stats.to_send = sum(n for kind, n in queued_by_kind(self.control, ready_at=datetime.now(UTC)).items() if kind not in OWN_EXECUTOR_KINDS)
         schedule = ChannelSchedule(self.channel_interval)
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        with _Renewal(self.control, self.claimer), ThreadPoolExecutor(max_workers=self.workers) as pool:
             for _ in range(self.workers):
                 pool.submit(self._work, schedule)
             try:
@@ -169,7 +216,7 @@ class Publisher:
                 self._flush(schedule, on_progress)  # retries written first: the claim must see who waits
                 flushed = time.monotonic()
                 items = claim(self.control, limit=self.batch_size - queued, now=datetime.now(UTC),
-                              exclude=schedule.held())
+                              exclude=schedule.held(), claimer=self.claimer)
                 if items:
                     self._prefetch_conversations(items)
                     schedule.add(items)
@@ -183,7 +230,7 @@ class Publisher:
     def _flush(self, schedule: ChannelSchedule, on_progress: Progress | None) -> None:
         outcomes = schedule.take_outcomes()
         if outcomes:
-            record(self.control, outcomes)
+            record(self.control, outcomes, claimer=self.claimer)
             schedule.written(outcomes)
             self._save_dm_channels()
         if on_progress is not None:

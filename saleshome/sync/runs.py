@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,8 @@ import duckdb
 from saleshome.config import Settings
 from saleshome.errors import SalesHomeError
 from saleshome.warehouse.control import ControlDB, Tx
+from saleshome.warehouse.holders import process_alive as process_alive  # re-exported: status, tests
+from saleshome.warehouse.holders import this_host as this_host
 
 from .states import RunState
 
@@ -46,21 +47,6 @@ log = logging.getLogger(__name__)
 def lease(settings: Settings) -> timedelta:
     """How long a run may go without a heartbeat before it counts as crashed."""
     return timedelta(seconds=settings.heartbeat_seconds * LEASE_BEATS)
-
-
-def this_host() -> str:
-    return socket.gethostname()
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host (one owned by another user counts as alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def last_seen(row: Mapping[str, Any]) -> datetime:

@@ -33,7 +33,7 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = ["HEAD", "METADATA", "ValueKind", "column_kinds"]
 
-HEAD = "0001"
+HEAD = "0002"
 """The Alembic revision this code's schema is (``control_migrations/versions``)."""
 
 METADATA = MetaData()
@@ -136,6 +136,8 @@ Table(
     Column("sent_ts", Text),
     Column("sent_at", _ts()),
     Column("permalink", Text),
+    Column("claimed_by", Text),  # the publisher holding it (host:pid:token, see outbox.Claimer); null: nobody
+    Column("claimed_until", _ts()),  # that claim's lease: past it, the holder counts as dead
     sqlite_autoincrement=True,
 )
 Table(

@@ -4,19 +4,31 @@ States and kinds: :mod:`saleshome.warehouse.outbox_states` (``pending`` → ``se
 ``dead`` | ``blocked``).
 :func:`enqueue` takes the caller's open transaction, so messages are written atomically with
 the evaluation that produced them; a key already present is ignored (at most once).
+
+Several publishers drain it at once (processes on one or several machines): :func:`claim` gives each
+item to one :class:`Claimer` at a time (``claimed_by``, under a lease it renews: ``claimed_until``),
+and never an item whose channel has an earlier unsettled item held by another, so each channel's
+items go out in order whoever sends them.  :func:`record` writes outcomes and frees the items.
+A dead claimer's items are claimable again: its lease passed, or it ran on this host and its
+process is gone (:mod:`.holders`).  SQLite claims in one ``UPDATE … RETURNING`` under
+``BEGIN IMMEDIATE``; PostgreSQL locks candidates ``FOR UPDATE SKIP LOCKED`` then keeps per channel
+the prefix that is its own (the one place the backends differ).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from saleshome.errors import ValidationError
 from saleshome.warehouse.control import ControlDB, Tx
+from saleshome.warehouse.holders import process_alive, this_host
 from saleshome.warehouse.outbox_states import OutboxKind, OutboxState
 
 
@@ -85,39 +97,140 @@ GAVE_UP = "gave up after"  # how a dead letter's reason starts when retries ran 
 OWN_EXECUTOR_KINDS: tuple[OutboxKind, ...] = (OutboxKind.BANNER,)
 
 
+CLAIM_LEASE = timedelta(minutes=2)
+"""How long a claim holds without renewal.  A publisher renews its claims every quarter of it from a thread of
+its own (:func:`renew`), so only a holder that stopped (killed, frozen, its machine lost) lets it pass; on the
+holder's host a dead process frees its items at once (:meth:`Claimer.alive`).  It must exceed the longest the
+renewing thread can be held up (the control store's lock timeout, 60 s by default): two minutes."""
+
+
+@dataclass(frozen=True)
+class Claimer:
+    """One publisher (or banner executor) that holds outbox items: its process and a token of its own, so two
+    publishers in one process are two claimers.  Stored in ``outbox.claimed_by`` as ``host:pid:token``."""
+
+    host: str
+    pid: int
+    token: str
+    lease: timedelta = CLAIM_LEASE
+
+    @staticmethod
+    def here(lease: timedelta = CLAIM_LEASE) -> Claimer:
+        """A new claimer for this process."""
+        return Claimer(this_host(), os.getpid(), secrets.token_hex(6), lease)
+
+    @property
+    def id(self) -> str:
+        return f"{self.host}:{self.pid}:{self.token}"
+
+    @staticmethod
+    def dead_here(claimed_by: str) -> bool:
+        """Whether the claimer named ``claimed_by`` ran on this host and its process is gone."""
+        host, pid, _token = [*claimed_by.rsplit(":", 2), "", ""][:3]
+        return host == this_host() and pid.isdigit() and not process_alive(int(pid))
+
+
 def claim(
     control: ControlDB, *, limit: int, now: datetime, exclude: Sequence[str] = (), kinds: Sequence[str] | None = None,
+    claimer: Claimer | None = None,
 ) -> list[OutboxItem]:
-    """Mark up to ``limit`` ready items ``sending`` (one transaction) and return them in order.
+    """Mark up to ``limit`` ready items ``sending``, held by ``claimer`` until its lease passes (one transaction),
+    and return them in order.
+
+    Claimable: ``pending`` or ``sending``, due, not held by another live claimer (none, the lease passed, or its
+    process is gone from this host), and every earlier unsettled item of its channel is this claimer's (held
+    already, or claimed by this same call) — so two publishers never send one channel's items out of order, nor
+    one item twice.  An item found ``sending`` may have reached Slack: the caller looks in the channel's history
+    before sending it (see :mod:`saleshome.publish.publisher`).
 
     A claim is not an attempt: ``attempts`` counts written outcomes (:func:`record`), so runs that
     crashed or were killed before trying an item do not bring it closer to the dead letters.
 
-    ``exclude``: keys this publisher already holds (claimed, outcome not written yet).
-    ``kinds``: only items of these kinds; by default every kind except :data:`OWN_EXECUTOR_KINDS`.
+    ``exclude``: keys this claimer already holds (claimed, outcome not written yet).
+    ``kinds``: only items of these kinds; by default every kind except :data:`OWN_EXECUTOR_KINDS`
+    (kinds never share a channel: a banner's is ``profile:U…``).
+    ``claimer``: who holds them; by default a new one for this call (its items are freed by :func:`record`).
     """
-    wanted = list(OWN_EXECUTOR_KINDS) if kinds is None else list(kinds)
-    held = list(exclude)
-    ready = (
-        "SELECT o.seq FROM outbox o "
-        "WHERE o.state IN ('pending', 'sending') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) "
-        f"AND o.kind {'NOT IN' if kinds is None else 'IN'} ({_marks(wanted)}) "
-        + (f"AND o.key NOT IN ({_marks(held)}) " if held else "")
-        # not behind an earlier item of its channel that must wait (per-channel order)
-        + "AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.channel = o.channel AND w.seq < o.seq "
-        "  AND w.state IN ('pending', 'sending') AND w.next_attempt_at > ?) "
-        "ORDER BY o.seq LIMIT ?"
-    )
-    with control.transaction() as db:
-        if db.dialect == "postgresql":
-            ready += " FOR UPDATE OF o SKIP LOCKED"  # another publisher's claim in progress: not waited for
-        rows = db.rows(f"UPDATE outbox SET state = 'sending' WHERE seq IN ({ready}) RETURNING *",
-                       [now, *wanted, *held, now, limit])
+    holder = claimer or Claimer.here()
+    until = now + holder.lease
+    with control.transaction() as tx:
+        dead = [r["claimed_by"] for r in tx.rows(
+            "SELECT DISTINCT claimed_by FROM outbox WHERE claimed_by IS NOT NULL AND claimed_until > ? "
+            "AND state IN ('pending', 'sending')", [now]) if Claimer.dead_here(r["claimed_by"])]
+        ready, params = _ready(tx, holder, now=now, dead=dead, exclude=exclude, kinds=kinds)
+        if tx.dialect == "postgresql":
+            locked = tx.rows(f"SELECT o.seq, o.channel {ready} ORDER BY o.seq LIMIT ? FOR UPDATE OF o SKIP LOCKED", [*params, limit])
+            seqs = _own_prefixes(tx, holder, locked)
+            rows = tx.rows(f"UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_until = ? "
+                           f"WHERE seq IN ({_marks(seqs)}) RETURNING *", [holder.id, until, *seqs]) if seqs else []
+        else:  # one writer at a time (BEGIN IMMEDIATE): what the statement reads stays so until it commits
+            rows = tx.rows(f"UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_until = ? "
+                           f"WHERE seq IN (SELECT o.seq {ready} ORDER BY o.seq LIMIT ?) RETURNING *",
+                           [holder.id, until, *params, limit])
     return sorted((OutboxItem.from_row(r) for r in rows), key=lambda item: item.seq)
+
+
+def _ready(
+    tx: Tx, holder: Claimer, *, now: datetime, dead: list[str], exclude: Sequence[str], kinds: Sequence[str] | None,
+) -> tuple[str, list[Any]]:
+    """``FROM outbox o WHERE …``: the claimable items (see :func:`claim`), and its
+    parameters.  Another claimer's claim committed after this statement's snapshot (PostgreSQL) is not seen:
+    :func:`_own_prefixes` catches it."""
+    def free(alias: str) -> tuple[str, list[Any]]:  # not held by another live claimer
+        return (f"({alias}.claimed_by IS NULL OR {alias}.claimed_until <= ? OR {alias}.claimed_by = ? "
+                f"OR {alias}.claimed_by IN ({tx.elements()}))", [now, holder.id, dead])
+    mine, mine_params = free("o")
+    theirs, theirs_params = free("w")
+    sql = (
+        "FROM outbox o "
+        "WHERE o.state IN ('pending', 'sending') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) "
+        f"AND o.kind {'NOT IN' if kinds is None else 'IN'} ({tx.elements()}) AND o.key NOT IN ({tx.elements()}) "
+        f"AND {mine} "
+        # per-channel order: no earlier unsettled item of its channel that must wait or that another live claimer holds
+        "AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.channel = o.channel AND w.seq < o.seq "
+        f"  AND w.state IN ('pending', 'sending') AND (w.next_attempt_at > ? OR NOT {theirs}))"
+    )
+    wanted = list(OWN_EXECUTOR_KINDS) if kinds is None else list(kinds)
+    return sql, [now, wanted, list(exclude), *mine_params, now, *theirs_params]
+
+
+def _own_prefixes(tx: Tx, holder: Claimer, locked: list[dict[str, Any]]) -> list[int]:
+    """Of the items this statement locked (PostgreSQL), those whose every earlier unsettled item of their channel
+    is locked by it too or held by ``holder`` already: per channel, a prefix.
+
+    Read COMMITTED reads this in a new snapshot: an earlier item another claimer claimed meanwhile shows its
+    claim (not ours: the later items are dropped); one it is claiming right now still looks ``pending``, but it
+    is not among ours either (SKIP LOCKED passed it over): dropped all the same.
+    """
+    if not locked:
+        return []
+    ours = {int(r["seq"]) for r in locked}
+    channels = sorted({str(r["channel"]) for r in locked})
+    unsettled = tx.rows(
+        f"SELECT seq, channel, claimed_by FROM outbox WHERE state IN ('pending', 'sending') AND seq <= ? "
+        f"AND channel IN ({tx.elements()}) ORDER BY seq", [max(ours), channels])
+    blocked: set[str] = set()
+    kept: list[int] = []
+    for row in unsettled:
+        seq, channel = int(row["seq"]), str(row["channel"])
+        if channel in blocked:
+            continue
+        if seq in ours:
+            kept.append(seq)
+        elif row["claimed_by"] != holder.id:
+            blocked.add(channel)
+    return kept
 
 
 def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values) or "NULL"
+
+
+def renew(control: ControlDB, claimer: Claimer, *, now: datetime) -> int:
+    """Extend ``claimer``'s claims to ``now`` + its lease; returns how many items it holds."""
+    with control.transaction() as tx:
+        return tx.execute("UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND state IN ('pending', 'sending')",
+                          [now + claimer.lease, claimer.id]).rowcount
 
 
 @dataclass(frozen=True)
@@ -131,17 +244,23 @@ class Outcome:
     released: bool = False  # claimed but never tried (its channel had to wait): not counted as an attempt
 
 
-def record(control: ControlDB, outcomes: Sequence[Outcome]) -> None:
-    """Write what happened to claimed items (one transaction)."""
+def record(control: ControlDB, outcomes: Sequence[Outcome], *, claimer: Claimer | None = None) -> None:
+    """Write what happened to claimed items and free them (one transaction).
+
+    ``claimer``: only items it still holds are written — one whose lease passed and that another claimer took
+    over is that one's now (it looks in the channel's history before sending, so nothing goes twice).
+    """
     if not outcomes:
         return
+    fence = " AND claimed_by = ?" if claimer is not None else ""
     with control.transaction() as db:
         db.executemany(
             "UPDATE outbox SET state = ?, last_error = ?, sent_channel = coalesce(?, sent_channel), "
             "sent_ts = coalesce(?, sent_ts), sent_at = CASE WHEN ? = 'sent' THEN now() ELSE sent_at END, "
-            "next_attempt_at = ?, attempts = attempts + ? WHERE key = ?",
-            [(o.state, o.error, o.channel, o.ts, o.state, o.retry_at, 0 if o.released else 1, o.key)
-             for o in outcomes])
+            "next_attempt_at = ?, attempts = attempts + ?, claimed_by = NULL, claimed_until = NULL "
+            f"WHERE key = ?{fence}",
+            [(o.state, o.error, o.channel, o.ts, o.state, o.retry_at, 0 if o.released else 1, o.key,
+              *([claimer.id] if claimer is not None else [])) for o in outcomes])
 
 
 def requeue(control: ControlDB, *, key: str | None = None, all_dead: bool = False) -> int:
