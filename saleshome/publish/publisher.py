@@ -49,6 +49,7 @@ from saleshome.warehouse.outbox import (
     OutboxItem,
     Outcome,
     claim,
+    free,
     queued_by_kind,
     record,
     renew,
@@ -162,7 +163,8 @@ class Publisher:
         claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
         self.control = control
-        self.claimer = Claimer.here(claim_lease)  # its claims: renewed while it drains, freed as outcomes are written
+        self.claim_lease = claim_lease
+        self.claimer = Claimer.here(claim_lease)  # the current drain's: renewed while it runs, freed at its end
         self.client = client
         self.restrictions = restrictions
         self.rate_handler = rate_handler
@@ -191,6 +193,18 @@ class Publisher:
         self._load_dm_channels()
         self.stats.to_send = sum(n for kind, n in queued_by_kind(self.control, ready_at=datetime.now(UTC)).items() if kind not in OWN_EXECUTOR_KINDS)
         schedule = ChannelSchedule(self.channel_interval)
+        self.claimer = Claimer.here(self.claim_lease)
+        try:
+            self._drain(schedule, deadline, on_progress)
+        finally:
+            self._free_claims()
+        if self.rate_handler is not None:
+            self.stats.rate_limit_waits = self.rate_handler.waits
+        if schedule.errors:
+            raise schedule.errors[0]
+        return self.stats
+
+    def _drain(self, schedule: ChannelSchedule, deadline: float | None, on_progress: Progress | None) -> None:
         with _Renewal(self.control, self.claimer), ThreadPoolExecutor(max_workers=self.workers) as pool:
             for _ in range(self.workers):
                 pool.submit(self._work, schedule)
@@ -199,11 +213,14 @@ class Publisher:
             finally:
                 schedule.close()
         self._flush(schedule, on_progress)
-        if self.rate_handler is not None:
-            self.stats.rate_limit_waits = self.rate_handler.waits
-        if schedule.errors:
-            raise schedule.errors[0]
-        return self.stats
+
+    def _free_claims(self) -> None:
+        """Give up what a drain that stopped on an error still holds (states unchanged: one ``sending`` is looked
+        up in history before any send); a store that cannot be reached now lets the lease free them."""
+        try:
+            free(self.control, self.claimer)
+        except Exception as exc:
+            log.warning("outbox claims of %s not freed (%s); its lease will", self.claimer.id, exc)
 
     def _feed(
         self, schedule: ChannelSchedule, deadline: float | None, on_progress: Progress | None

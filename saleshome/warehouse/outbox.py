@@ -137,8 +137,8 @@ def claim(
     """Mark up to ``limit`` ready items ``sending``, held by ``claimer`` until its lease passes (one transaction),
     and return them in order.
 
-    Claimable: ``pending`` or ``sending``, due, not held by another live claimer (none, the lease passed, or its
-    process is gone from this host), and every earlier unsettled item of its channel is this claimer's (held
+    Claimable: ``pending`` or ``sending``, due, held by no live claimer (this one included: it never gets an
+    item twice; a dead one: its lease passed, or its process is gone from this host), and every earlier unsettled item of its channel is this claimer's (held
     already, or claimed by this same call) — so two publishers never send one channel's items out of order, nor
     one item twice.  An item found ``sending`` may have reached Slack: the caller looks in the channel's history
     before sending it (see :mod:`saleshome.publish.publisher`).
@@ -146,7 +146,7 @@ def claim(
     A claim is not an attempt: ``attempts`` counts written outcomes (:func:`record`), so runs that
     crashed or were killed before trying an item do not bring it closer to the dead letters.
 
-    ``exclude``: keys this claimer already holds (claimed, outcome not written yet).
+    ``exclude``: keys not to claim (a publisher's held items, whatever their claim says).
     ``kinds``: only items of these kinds; by default every kind except :data:`OWN_EXECUTOR_KINDS`
     (kinds never share a channel: a banner's is ``profile:U…``).
     ``claimer``: who holds them; by default a new one for this call (its items are freed by :func:`record`).
@@ -176,22 +176,20 @@ def _ready(
     """``FROM outbox o WHERE …``: the claimable items (see :func:`claim`), and its
     parameters.  Another claimer's claim committed after this statement's snapshot (PostgreSQL) is not seen:
     :func:`_own_prefixes` catches it."""
-    def free(alias: str) -> tuple[str, list[Any]]:  # not held by another live claimer
-        return (f"({alias}.claimed_by IS NULL OR {alias}.claimed_until <= ? OR {alias}.claimed_by = ? "
-                f"OR {alias}.claimed_by IN ({tx.elements()}))", [now, holder.id, dead])
-    mine, mine_params = free("o")
-    theirs, theirs_params = free("w")
+    def free(alias: str) -> str:  # held by no live claimer
+        return (f"({alias}.claimed_by IS NULL OR {alias}.claimed_until <= ? "
+                f"OR {alias}.claimed_by IN ({tx.elements()}))")
     sql = (
         "FROM outbox o "
         "WHERE o.state IN ('pending', 'sending') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) "
         f"AND o.kind {'NOT IN' if kinds is None else 'IN'} ({tx.elements()}) AND o.key NOT IN ({tx.elements()}) "
-        f"AND {mine} "
+        f"AND {free('o')} "
         # per-channel order: no earlier unsettled item of its channel that must wait or that another live claimer holds
         "AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.channel = o.channel AND w.seq < o.seq "
-        f"  AND w.state IN ('pending', 'sending') AND (w.next_attempt_at > ? OR NOT {theirs}))"
+        f"  AND w.state IN ('pending', 'sending') AND (w.next_attempt_at > ? OR NOT ({free('w')} OR w.claimed_by = ?)))"
     )
     wanted = list(OWN_EXECUTOR_KINDS) if kinds is None else list(kinds)
-    return sql, [now, wanted, list(exclude), *mine_params, now, *theirs_params]
+    return sql, [now, wanted, list(exclude), now, dead, now, now, dead, holder.id]
 
 
 def _own_prefixes(tx: Tx, holder: Claimer, locked: list[dict[str, Any]]) -> list[int]:
@@ -224,6 +222,14 @@ def _own_prefixes(tx: Tx, holder: Claimer, locked: list[dict[str, Any]]) -> list
 
 def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values) or "NULL"
+
+
+def free(control: ControlDB, claimer: Claimer) -> int:
+    """Give up every claim of ``claimer`` (a drain that stops early), leaving the items' states as they are
+    (one ``sending`` is still looked up in its channel's history before any send); returns how many."""
+    with control.transaction() as tx:
+        return tx.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?",
+                          [claimer.id]).rowcount
 
 
 def renew(control: ControlDB, claimer: Claimer, *, now: datetime) -> int:

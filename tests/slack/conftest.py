@@ -1,4 +1,5 @@
-"""Fixtures for publishing tests: a fresh Slack sandbox per test (rate limits 50× faster), a control database.
+"""Fixtures for publishing tests: a fresh Slack sandbox per test (rate limits 50× faster), a control database
+(``control``: SQLite; ``store``: the same test on SQLite and on a PostgreSQL database of its own).
 
 The publisher and outbox helpers are in ``tests/fixtures/outbox.py``."""
 
@@ -12,6 +13,8 @@ import pytest
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.warehouse.control import ControlDB
+from tests.fixtures.outbox import fresh_database
+from tests.fixtures.postgres import PostgresServer
 
 
 @pytest.fixture()
@@ -23,3 +26,14 @@ def slack() -> Iterator[SlackSandbox]:
 @pytest.fixture()
 def control(tmp_path: Path) -> ControlDB:
     return ControlDB(tmp_path / "control.sqlite")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlDB]:
+    """A new control store on each backend (PostgreSQL: a database of its own on the session's server)."""
+    if request.param == "sqlite":
+        yield ControlDB(tmp_path / "control.sqlite")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with fresh_database(server) as url:
+        yield ControlDB(url)
