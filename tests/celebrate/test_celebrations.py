@@ -18,7 +18,7 @@ from saleshome.celebrate.banner import OWN_STATUS
 from saleshome.celebrate.celebration import NO_SLACK_USER
 from saleshome.sandbox.slack.messages import MessageRecord
 from saleshome.settings.changes import set_celebrations, set_restrictions, set_won_stage
-from saleshome.warehouse.outbox import claim
+from saleshome.warehouse.outbox import Claimer, claim
 
 from .conftest import ALIAS, HOUR, Celebrations
 
@@ -223,7 +223,8 @@ def test_banners_are_exactly_once_across_a_crash(cel: Celebrations) -> None:
     cel.win(deal)
     cel.celebrate(cel.sync())
     # A run claims the banner, sets the status, then dies before recording anything.
-    claimed = claim(cel.control, limit=10, now=datetime.now(UTC), kinds=("banner",))
+    gone = Claimer.here(lease=timedelta(0))  # the run that died: its claim's lease is over at once
+    claimed = claim(cel.control, limit=10, now=datetime.now(UTC), kinds=("banner",), claimer=gone)
     assert len(claimed) == 1
     stats = apply_banners(cel.settings)  # the next run finds it `sending` again
     assert stats.set == 1
