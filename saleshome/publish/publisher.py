@@ -49,7 +49,7 @@ from saleshome.warehouse.outbox import (
     OutboxItem,
     Outcome,
     claim,
-    free,
+    free_claims,
     queued_by_kind,
     record,
     renew,
@@ -218,7 +218,7 @@ class Publisher:
         """Give up what a drain that stopped on an error still holds (states unchanged: one ``sending`` is looked
         up in history before any send); a store that cannot be reached now lets the lease free them."""
         try:
-            free(self.control, self.claimer)
+            free_claims(self.control, self.claimer)
         except Exception as exc:
             log.warning("outbox claims of %s not freed (%s); its lease will", self.claimer.id, exc)
 

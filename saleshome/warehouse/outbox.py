@@ -100,7 +100,7 @@ OWN_EXECUTOR_KINDS: tuple[OutboxKind, ...] = (OutboxKind.BANNER,)
 CLAIM_LEASE = timedelta(minutes=2)
 """How long a claim holds without renewal.  A publisher renews its claims every quarter of it from a thread of
 its own (:func:`renew`), so only a holder that stopped (killed, frozen, its machine lost) lets it pass; on the
-holder's host a dead process frees its items at once (:meth:`Claimer.alive`).  It must exceed the longest the
+holder's host a dead process frees its items at once (:meth:`Claimer.dead_here`).  It must exceed the longest the
 renewing thread can be held up (the control store's lock timeout, 60 s by default): two minutes."""
 
 
@@ -138,9 +138,9 @@ def claim(
     and return them in order.
 
     Claimable: ``pending`` or ``sending``, due, held by no live claimer (this one included: it never gets an
-    item twice; a dead one: its lease passed, or its process is gone from this host), and every earlier unsettled item of its channel is this claimer's (held
-    already, or claimed by this same call) — so two publishers never send one channel's items out of order, nor
-    one item twice.  An item found ``sending`` may have reached Slack: the caller looks in the channel's history
+    item twice; dead: its lease passed, or its process is gone from this host), and every earlier unsettled
+    item of its channel is this claimer's (held already, or claimed by this same call) — so two publishers
+    never send one channel's items out of order, nor one item twice.  An item found ``sending`` may have reached Slack: the caller looks in the channel's history
     before sending it (see :mod:`saleshome.publish.publisher`).
 
     A claim is not an attempt: ``attempts`` counts written outcomes (:func:`record`), so runs that
@@ -159,7 +159,8 @@ def claim(
             "AND state IN ('pending', 'sending')", [now]) if Claimer.dead_here(r["claimed_by"])]
         ready, params = _ready(tx, holder, now=now, dead=dead, exclude=exclude, kinds=kinds)
         if tx.dialect == "postgresql":
-            locked = tx.rows(f"SELECT o.seq, o.channel {ready} ORDER BY o.seq LIMIT ? FOR UPDATE OF o SKIP LOCKED", [*params, limit])
+            locked = tx.rows(f"SELECT o.seq, o.channel {ready} ORDER BY o.seq LIMIT ? FOR UPDATE OF o SKIP LOCKED",
+                             [*params, limit])
             seqs = _own_prefixes(tx, holder, locked)
             rows = tx.rows(f"UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_until = ? "
                            f"WHERE seq IN ({_marks(seqs)}) RETURNING *", [holder.id, until, *seqs]) if seqs else []
@@ -173,20 +174,19 @@ def claim(
 def _ready(
     tx: Tx, holder: Claimer, *, now: datetime, dead: list[str], exclude: Sequence[str], kinds: Sequence[str] | None,
 ) -> tuple[str, list[Any]]:
-    """``FROM outbox o WHERE …``: the claimable items (see :func:`claim`), and its
-    parameters.  Another claimer's claim committed after this statement's snapshot (PostgreSQL) is not seen:
-    :func:`_own_prefixes` catches it."""
-    def free(alias: str) -> str:  # held by no live claimer
+    """``FROM outbox o WHERE …``: the claimable items (see :func:`claim`), and its parameters.  On PostgreSQL
+    another claimer's claim not committed when this statement began is not seen: :func:`_own_prefixes` catches it."""
+    def unheld(alias: str) -> str:  # held by no live claimer
         return (f"({alias}.claimed_by IS NULL OR {alias}.claimed_until <= ? "
                 f"OR {alias}.claimed_by IN ({tx.elements()}))")
     sql = (
         "FROM outbox o "
         "WHERE o.state IN ('pending', 'sending') AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) "
         f"AND o.kind {'NOT IN' if kinds is None else 'IN'} ({tx.elements()}) AND o.key NOT IN ({tx.elements()}) "
-        f"AND {free('o')} "
+        f"AND {unheld('o')} "
         # per-channel order: no earlier unsettled item of its channel that must wait or that another live claimer holds
         "AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.channel = o.channel AND w.seq < o.seq "
-        f"  AND w.state IN ('pending', 'sending') AND (w.next_attempt_at > ? OR NOT ({free('w')} OR w.claimed_by = ?)))"
+        f"  AND w.state IN ('pending', 'sending') AND (w.next_attempt_at > ? OR NOT ({unheld('w')} OR w.claimed_by = ?)))"
     )
     wanted = list(OWN_EXECUTOR_KINDS) if kinds is None else list(kinds)
     return sql, [now, wanted, list(exclude), now, dead, now, now, dead, holder.id]
@@ -196,7 +196,7 @@ def _own_prefixes(tx: Tx, holder: Claimer, locked: list[dict[str, Any]]) -> list
     """Of the items this statement locked (PostgreSQL), those whose every earlier unsettled item of their channel
     is locked by it too or held by ``holder`` already: per channel, a prefix.
 
-    Read COMMITTED reads this in a new snapshot: an earlier item another claimer claimed meanwhile shows its
+    READ COMMITTED reads this in a new snapshot: an earlier item another claimer claimed meanwhile shows its
     claim (not ours: the later items are dropped); one it is claiming right now still looks ``pending``, but it
     is not among ours either (SKIP LOCKED passed it over): dropped all the same.
     """
@@ -224,7 +224,7 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values) or "NULL"
 
 
-def free(control: ControlDB, claimer: Claimer) -> int:
+def free_claims(control: ControlDB, claimer: Claimer) -> int:
     """Give up every claim of ``claimer`` (a drain that stops early), leaving the items' states as they are
     (one ``sending`` is still looked up in its channel's history before any send); returns how many."""
     with control.transaction() as tx:

@@ -1,21 +1,24 @@
 """Outbox claims held by a publisher (:func:`saleshome.warehouse.outbox.claim`), on SQLite and PostgreSQL: another
 live claimer's items are skipped, and so are the later items of its channels; a dead claimer's items (lease
 passed, or its process gone from this host) are claimed again; a claimer's own earlier items do not hold it back;
-an outcome written after the item was taken over is not written."""
+an outcome written after the item was taken over is not written; a publisher's drain renews its claims."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.holders import this_host
-from saleshome.warehouse.outbox import Claimer, Outcome, claim, free, record, renew
+from saleshome.warehouse.outbox import Claimer, Outcome, claim, free_claims, record, renew
 from saleshome.warehouse.outbox_states import OutboxState
-from tests.fixtures.outbox import fresh_database, messages_for, put
+from tests.fixtures.outbox import fresh_database, messages_for, publisher, put
 from tests.fixtures.postgres import PostgresServer
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -108,7 +111,7 @@ def test_a_drain_that_stops_frees_what_it_holds_and_never_gets_its_own_items_twi
     assert len(claim(store, limit=5, now=NOW, claimer=a)) == 5
     assert _taken(store, a) == ["m 0 for C2", "m 1 for C2", "m 2 for C2"]
     assert _taken(store, a) == []
-    assert free(store, a) == 8
+    assert free_claims(store, a) == 8
     assert _taken(store, b) == [f"m {n} for C1" for n in range(5)] + [f"m {n} for C2" for n in range(3)]
 
 
@@ -132,3 +135,25 @@ def test_postgresql_a_claim_not_committed_yet_holds_back_the_rest_of_its_channel
             assert _taken(store, Claimer.here()) == []  # committed now: C1 is another live claimer's, C2 is B's
         finally:
             engine.dispose()
+
+
+def test_a_drain_longer_than_its_lease_keeps_its_claims(store: ControlDB, slack: SlackSandbox) -> None:
+    """The publisher renews its claims while it drains: another claimer trying all along never gets one of its
+    items, though the drain lasts twice its lease."""
+    channel = slack.add_channels(1, prefix="long")[0]
+    put(store, messages_for(channel, 15))
+    pub = publisher(slack, store, channel_interval=0.4, claim_lease=timedelta(seconds=2))
+    drain_thread = threading.Thread(target=pub.publish)
+    drain_thread.start()
+    deadline = time.monotonic() + 30
+    while not store.rows("SELECT count(*) AS n FROM outbox WHERE claimed_by IS NOT NULL")[0]["n"]:
+        assert drain_thread.is_alive() and time.monotonic() < deadline, "the publisher claimed nothing"
+        time.sleep(0.02)
+    other, taken, started = Claimer.here(), [], time.monotonic()
+    while drain_thread.is_alive() and time.monotonic() < deadline:
+        taken += claim(store, limit=100, now=datetime.now(UTC), claimer=other)
+        time.sleep(0.1)
+    drain_thread.join(timeout=30)
+    assert time.monotonic() - started > 2 * 2  # the drain did outlast its lease
+    assert taken == []
+    assert [m.text for m in slack.messages(channel)] == [f"m {i} for {channel}" for i in range(15)]
