@@ -22,6 +22,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -138,6 +139,7 @@ Table(
     Column("permalink", Text),
     Column("claimed_by", Text),  # the publisher holding it (host:pid:token, see outbox.Claimer); null: nobody
     Column("claimed_until", _ts()),  # that claim's lease: past it, the holder counts as dead
+    Index("outbox_state_seq", "state", "seq"),  # claims read the unsettled items in order (sent ones pile up)
     sqlite_autoincrement=True,
 )
 Table(
