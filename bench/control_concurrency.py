@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 if TYPE_CHECKING:
     from saleshome.config import Settings
     from saleshome.warehouse.control import ControlDB, Tx
+    from saleshome.warehouse.outbox import Claimer
 
 DEFAULT_SIZE = 16  # reader threads
 SQLITE, POSTGRESQL, DUCKDB_FILE = "sqlite", "postgresql", "duckdb_control_file"
@@ -260,6 +261,7 @@ class ControlStore:
 
     def __init__(self, control: ControlDB) -> None:
         self.control = control
+        self.claimer: Claimer | None = None
 
     def read(self, workspace: str) -> int:
         with self.control.reading() as db:
@@ -273,13 +275,24 @@ class ControlStore:
 
     def publish(self, worker: int, loop: int) -> int:
         """Enqueue one message, claim what is ready and record it sent (no Slack); returns items claimed."""
-        from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
+        from saleshome.warehouse.outbox import (
+            Claimer,
+            OutboxMessage,
+            Outcome,
+            claim,
+            enqueue,
+            idempotency_key,
+            record,
+        )
 
+        if self.claimer is None:
+            self.claimer = Claimer.here()  # one per publisher process, as a drain holds its items
         key = idempotency_key("control_concurrency", worker, loop, time.monotonic_ns())
         with self.control.transaction() as db:
             enqueue(db, [OutboxMessage(key, "notification", f"C0BENCH{worker}{loop % 8}", f"bench message {loop}")])
-        items = claim(self.control, limit=10, now=datetime.now(UTC))
-        record(self.control, [Outcome(i.key, "sent", channel=i.channel, ts=f"{time.time():.6f}") for i in items])
+        items = claim(self.control, limit=10, now=datetime.now(UTC), claimer=self.claimer)
+        record(self.control, [Outcome(i.key, "sent", channel=i.channel, ts=f"{time.time():.6f}") for i in items],
+               claimer=self.claimer)
         return len(items)
 
 
