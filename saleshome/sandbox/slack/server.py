@@ -9,13 +9,15 @@ background thread and stops it on exit; ``sandbox.info`` holds what a client nee
 Tests drive it through its Python API: :meth:`SlackSandbox.messages` (the message log),
 :meth:`SlackSandbox.inject` / :attr:`SlackSandbox.faults` (fault injection),
 :attr:`SlackSandbox.rate_limiter` (limits and time scale), :meth:`SlackSandbox.channel_id`,
-:meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels`, :meth:`SlackSandbox.set_locale` and
-:attr:`SlackSandbox.clock`.
+:meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels`, :meth:`SlackSandbox.set_locale`,
+:attr:`SlackSandbox.clock`, and for surfaces :meth:`SlackSandbox.mint_trigger` (the ``trigger_id`` of an
+interaction), :meth:`SlackSandbox.home_view`, :meth:`SlackSandbox.view` and :meth:`SlackSandbox.view_stack`.
 The same is reachable over HTTP under ``/_sandbox/`` (``control.py``).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Iterable
@@ -252,6 +254,37 @@ class SlackSandbox:
     def set_locale(self, user_id: str, locale: str) -> None:
         """``user_id`` switches Slack to another language (``fr-FR``, ``en-GB``...)."""
         set_user_locale(self._api(), user_id, locale)
+
+    def mint_trigger(self, user_id: str, *, view_id: str | None = None) -> str:
+        """A fresh ``trigger_id`` of an interaction by ``user_id`` (from inside modal ``view_id`` when given):
+        valid for 3 seconds of the sandbox clock and one ``views.open``/``views.push``."""
+        api = self._api()
+        with api.lock:
+            user = api.world.users.get(user_id)
+            if user is None:
+                raise KeyError(f"no Slack user {user_id}")
+            if view_id is not None and view_id not in api.views.views:
+                raise KeyError(f"no view {view_id}")
+            return api.views.mint_trigger(user.id, user.team_id, api.clock.now(), view_id)
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab the app last published for ``user_id`` (the view as sent, block ids filled), if any."""
+        api = self._api()
+        with api.lock:
+            view_id = api.views.home.get(user_id)
+            return copy.deepcopy(api.views.views[view_id].view) if view_id is not None else None
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        """A stored view (Home tab or modal) as the app last sent it, block ids filled."""
+        api = self._api()
+        with api.lock:
+            return copy.deepcopy(api.views.views[view_id].view)
+
+    def view_stack(self, view_id: str) -> list[str]:
+        """The ids of the modal stack ``view_id`` belongs to, root first."""
+        api = self._api()
+        with api.lock:
+            return list(api.views.stack_of(api.views.views[view_id]))
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: its calls then fail with ``token_revoked``."""
