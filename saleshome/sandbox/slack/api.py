@@ -36,6 +36,7 @@ from .clock import Clock
 from .faults import Fault, FaultPlan
 from .messages import MessageStore
 from .ratelimit import RateLimiter, retry_after_headers
+from .signing import AppConfig
 from .world import Token, World
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -184,6 +185,7 @@ class SlackApi:
         self.stopping = stopping
         self.views = view_store if view_store is not None else views.ViewStore(world.ids)
         self.lock = threading.RLock()  # world changes and reads that span several objects
+        self.app: AppConfig | None = None  # the app's request URLs and signing secret (``signing.py``)
         self.control: Callable[[Request], Response] | None = None
         self.viewer: Callable[[Request], Response] | None = None
 

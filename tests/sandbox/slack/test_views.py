@@ -334,3 +334,19 @@ def test_overflow_menus_hold_at_most_five_options(bot: WebClient, sandbox: Slack
     assert _problems(bot, sandbox, member_id, _modal(blocks=[section])) == [
         "[ERROR] no more than 5 items allowed [json-pointer:/view/blocks/0/accessory/options]"
     ]
+
+
+def test_update_keeps_the_input_a_user_typed_where_block_and_action_ids_remain(
+    bot: WebClient, sandbox: SlackSandbox, member_id: str
+) -> None:
+    submit = {"type": "plain_text", "text": "Save"}
+    name = _input({"type": "plain_text_input", "action_id": "name"}, "name")
+    amount = _input({"type": "number_input", "action_id": "amount", "is_decimal_allowed": False}, "amount")
+    view = bot.views_open(trigger_id=sandbox.mint_trigger(member_id), view=_modal(submit=submit, blocks=[name, amount]))
+    typed = {"name": {"name": {"type": "plain_text_input", "value": "Acme"}}, "amount": {"amount": {"value": "3"}}}
+    assert sandbox.api is not None
+    with sandbox.api.lock:  # what the viewer's input will record once interactivity exists
+        sandbox.api.views.views[view["view"]["id"]].state = typed
+    renamed = _input({"type": "number_input", "action_id": "amount_eur", "is_decimal_allowed": False}, "amount")
+    updated = bot.views_update(view_id=view["view"]["id"], view=_modal(submit=submit, blocks=[name, renamed]))["view"]
+    assert updated["state"] == {"values": {"name": typed["name"]}}
