@@ -11,10 +11,14 @@
 - ``POST /_sandbox/channels`` ``{"count": 200, "team_id": "T…", "prefix": "load"}``: more channels
 - ``GET /_sandbox/users``: the directory, with the Salesforce email of each sales team member
 - ``POST /_sandbox/users`` ``{"user": "U…", "locale": "fr-FR"}``: a user changes their Slack language
+- ``POST /_sandbox/triggers`` ``{"user": "U…", "view_id": "V…"}``: a fresh ``trigger_id`` of an interaction
+  by that user (inside that modal when ``view_id`` is given), for ``views.open``/``views.push``
+- ``GET /_sandbox/views?user=U…`` (the user's Home tab) or ``?view_id=V…``: a stored view, as the app sent it
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -111,6 +115,26 @@ def set_user_locale(api: SlackApi, user_id: str, locale: object) -> None:
         user.updated = int(api.clock.now())
 
 
+def mint_trigger(api: SlackApi, user_id: str, view_id: str | None = None) -> str:
+    """A fresh ``trigger_id`` of an interaction by ``user_id`` (from inside modal ``view_id`` when given)."""
+    with api.lock:
+        user = api.world.users.get(user_id)
+        if user is None:
+            raise ValueError(f"no Slack user {user_id!r}")
+        if view_id is not None and view_id not in api.views.views:
+            raise ValueError(f"no view {view_id!r}")
+        return api.views.mint_trigger(user.id, user.team_id, api.clock.now(), view_id)
+
+
+def stored_view(api: SlackApi, *, user_id: str | None = None, view_id: str | None = None) -> dict[str, Any] | None:
+    """A copy of the view ``view_id``, or of ``user_id``'s Home tab; None when there is none."""
+    with api.lock:
+        if view_id is None and user_id is not None:
+            view_id = api.views.home.get(user_id)
+        stored = api.views.views.get(view_id or "")
+        return copy.deepcopy(stored.view) if stored is not None else None
+
+
 def control_handler(api: SlackApi) -> Callable[[Request], Response]:
     def handle(req: Request) -> Response:
         try:
@@ -185,6 +209,19 @@ def _route(api: SlackApi, req: Request) -> Response:
         except ValueError as exc:
             raise ControlError(400, "invalid_arguments", str(exc)) from None
         return Response.of(200, {"ok": True})
+    if action == "triggers" and verb == "POST":
+        body = _body(req)
+        view_id = body.get("view_id")
+        try:
+            trigger = mint_trigger(api, str(body.get("user", "")), str(view_id) if view_id is not None else None)
+        except ValueError as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        return Response.of(200, {"ok": True, "trigger_id": trigger})
+    if action == "views" and verb == "GET":
+        view = stored_view(api, user_id=query.get("user") or None, view_id=query.get("view_id") or None)
+        if view is None:
+            raise ControlError(404, "not_found", "no such view (give ?user=U… or ?view_id=V…)")
+        return Response.of(200, {"ok": True, "view": view})
     raise ControlError(404, "not_found", f"no control endpoint {verb} /_sandbox/{action}")
 
 

@@ -17,7 +17,6 @@ The same is reachable over HTTP under ``/_sandbox/`` (``control.py``).
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from collections.abc import Iterable
@@ -28,7 +27,7 @@ from typing import Any
 from ..http import SandboxServer
 from .api import Request, SlackApi
 from .clock import Clock
-from .control import control_handler, set_user_locale
+from .control import control_handler, mint_trigger, set_user_locale, stored_view
 from .faults import Fault, FaultKind, FaultPlan
 from .messages import MessageRecord, MessageStore, StoredMessage
 from .ratelimit import RateLimiter, RateLimits
@@ -278,27 +277,18 @@ class SlackSandbox:
     def mint_trigger(self, user_id: str, *, view_id: str | None = None) -> str:
         """A fresh ``trigger_id`` of an interaction by ``user_id`` (from inside modal ``view_id`` when given):
         valid for 3 seconds of the sandbox clock and one ``views.open``/``views.push``."""
-        api = self._api()
-        with api.lock:
-            user = api.world.users.get(user_id)
-            if user is None:
-                raise KeyError(f"no Slack user {user_id}")
-            if view_id is not None and view_id not in api.views.views:
-                raise KeyError(f"no view {view_id}")
-            return api.views.mint_trigger(user.id, user.team_id, api.clock.now(), view_id)
+        return mint_trigger(self._api(), user_id, view_id)
 
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         """The Home tab the app last published for ``user_id`` (the view as sent, block ids filled), if any."""
-        api = self._api()
-        with api.lock:
-            view_id = api.views.home.get(user_id)
-            return copy.deepcopy(api.views.views[view_id].view) if view_id is not None else None
+        return stored_view(self._api(), user_id=user_id)
 
     def view(self, view_id: str) -> dict[str, Any]:
         """A stored view (Home tab or modal) as the app last sent it, block ids filled."""
-        api = self._api()
-        with api.lock:
-            return copy.deepcopy(api.views.views[view_id].view)
+        view = stored_view(self._api(), view_id=view_id)
+        if view is None:
+            raise KeyError(f"no view {view_id}")
+        return view
 
     def view_stack(self, view_id: str) -> list[str]:
         """The ids of the modal stack ``view_id`` belongs to, root first."""

@@ -8,14 +8,18 @@ Triggers come from ``sandbox.mint_trigger``, as the interactivity of the sandbox
 
 from __future__ import annotations
 
+import urllib.error
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
 from saleshome.sandbox.slack.views import TRIGGER_LIFETIME
+
+from .conftest import control, web_client
 
 SCHEMA_LINE = "[ERROR] failed to match all allowed schemas [json-pointer:/view]"
 
@@ -350,3 +354,31 @@ def test_update_keeps_the_input_a_user_typed_where_block_and_action_ids_remain(
     renamed = _input({"type": "number_input", "action_id": "amount_eur", "is_decimal_allowed": False}, "amount")
     updated = bot.views_update(view_id=view["view"]["id"], view=_modal(submit=submit, blocks=[name, renamed]))["view"]
     assert updated["state"] == {"values": {"name": typed["name"]}}
+
+
+# ----------------------------------------------------------------------------- control endpoints and limits
+def test_control_endpoints_mint_triggers_and_show_views(bot: WebClient, info: SlackSandboxInfo, member_id: str) -> None:
+    trigger = control(info, "POST", "triggers", {"user": member_id})["trigger_id"]
+    view = bot.views_open(trigger_id=trigger, view=_modal("Over HTTP"))["view"]
+    inner = control(info, "POST", "triggers", {"user": member_id, "view_id": view["id"]})["trigger_id"]
+    assert bot.views_push(trigger_id=inner, view=_modal("Pushed"))["view"]["previous_view_id"] == view["id"]
+    assert control(info, "GET", f"views?view_id={view['id']}")["view"]["title"]["text"] == "Over HTTP"
+    bot.views_publish(user_id=member_id, view={"type": "home", "blocks": [_section("over HTTP")]})
+    assert control(info, "GET", f"views?user={member_id}")["view"]["blocks"][0]["text"]["text"] == "over HTTP"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        control(info, "POST", "triggers", {"user": "U0NOBODY00"})
+    assert refused.value.code == 400
+
+
+def test_views_methods_are_tier_4() -> None:
+    limits = RateLimits(tier4_per_minute=2)
+    with SlackSandbox(seed=3, history=False, rate_limits=limits) as sandbox:
+        assert sandbox.info is not None
+        client = web_client(sandbox.info, sandbox.info.bot_token)
+        user = sandbox.world.tokens[sandbox.info.member_token].user_id
+        home = {"type": "home", "blocks": []}
+        assert [client.views_publish(user_id=user, view=home)["ok"] for _ in range(2)] == [True, True]
+        with pytest.raises(SlackApiError) as caught:
+            client.views_publish(user_id=user, view=home)
+        assert caught.value.response.status_code == 429 and caught.value.response.headers["Retry-After"]
+        assert sandbox.rate_limiter.throttled["views.publish"] == 1
