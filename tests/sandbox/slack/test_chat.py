@@ -197,23 +197,11 @@ def _blocks_with_text_total(total: int) -> list[dict[str, Any]]:
     return [
         {"type": "header", "text": {"type": "plain_text", "text": "h" * 150}},
         *[_section(c * 3000) for c in "abc"],
-        {
-            "type": "section",
-            "fields": [{"type": "mrkdwn", "text": "f" * 1000}, {"type": "plain_text", "text": "g" * 1000}],
-        },
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 1000}, {"type": "plain_text", "text": "g" * 1000}]},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "c" * 800}]},
         {"type": "divider"},
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "b" * button},
-                    "url": "https://example.com/" + "u" * 500,
-                    "value": "v" * 500,
-                }
-            ],
-        },
+        {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "b" * button},
+                                          "url": "https://example.com/" + "u" * 500, "value": "v" * 500}]},
     ]
 
 
@@ -231,20 +219,8 @@ def test_blocks_over_the_total_text_limit_are_refused_and_not_stored(bot: WebCli
     blocks = _blocks_with_text_total(BLOCKS_TEXT_TOTAL + 1)
     answer = _fail(lambda: bot.chat_postMessage(channel=channel, text="t", blocks=blocks))
     assert answer == {"ok": False, "error": "msg_blocks_too_long"}  # as Slack answers: no errors, no messages
-    rich = [
-        {
-            "type": "rich_text",
-            "elements": [
-                {
-                    "type": "rich_text_section",
-                    "elements": [
-                        {"type": "text", "text": "r" * 6001},
-                        {"type": "link", "url": "https://example.com", "text": "l" * 6000},
-                    ],
-                }
-            ],
-        }
-    ]
+    rich = [{"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": [
+        {"type": "text", "text": "r" * 6001}, {"type": "link", "url": "https://example.com", "text": "l" * 6000}]}]}]
     assert _fail(lambda: bot.chat_postMessage(channel=channel, text="t", blocks=rich))["error"] == "msg_blocks_too_long"
     assert len(sandbox.messages(channel)) == before
 
