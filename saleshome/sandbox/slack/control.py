@@ -14,6 +14,9 @@
 - ``POST /_sandbox/triggers`` ``{"user": "U…", "view_id": "V…"}``: a fresh ``trigger_id`` of an interaction
   by that user (inside that modal when ``view_id`` is given), for ``views.open``/``views.push``
 - ``GET /_sandbox/views?user=U…`` (the user's Home tab) or ``?view_id=V…``: a stored view, as the app sent it
+- ``GET|POST /_sandbox/app`` ``{"event_url": "http://127.0.0.1:3000/slack/events", "interactivity_url": …}``:
+  read or change the app's request URLs (``signing.py``; the signing secret is read only, as the
+  ready line prints it)
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import copy
 import json
 import re
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from typing import Any
 
 from .api import Request, Response, SlackApi
 from .ratelimit import RateLimits
+from .signing import AppConfig
 
 
 class ControlError(Exception):
@@ -135,6 +140,20 @@ def stored_view(api: SlackApi, *, user_id: str | None = None, view_id: str | Non
         return copy.deepcopy(stored.view) if stored is not None else None
 
 
+def configure_app(api: SlackApi, changes: dict[str, Any]) -> AppConfig:
+    """Point the sandbox at the app: new ``event_url`` / ``interactivity_url`` (None clears one)."""
+    unknown = set(changes) - {"event_url", "interactivity_url"}
+    if unknown:
+        raise ValueError(f"unknown app setting(s): {', '.join(sorted(unknown))} (event_url, interactivity_url)")
+    if any(v is not None and not isinstance(v, str) for v in changes.values()):
+        raise ValueError("request URLs are strings (or null to clear one)")
+    with api.lock:
+        if api.app is None:
+            raise ValueError("the Slack sandbox has no app configuration")
+        api.app = replace(api.app, **changes)  # AppConfig checks the URLs: nothing changes on a bad one
+        return api.app
+
+
 def control_handler(api: SlackApi) -> Callable[[Request], Response]:
     def handle(req: Request) -> Response:
         try:
@@ -222,6 +241,14 @@ def _route(api: SlackApi, req: Request) -> Response:
         if view is None:
             raise ControlError(404, "not_found", "no such view (give ?user=U… or ?view_id=V…)")
         return Response.of(200, {"ok": True, "view": view})
+    if action == "app" and verb in ("GET", "POST"):
+        try:
+            app = configure_app(api, _body(req)) if verb == "POST" else api.app
+        except ValueError as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        if app is None:
+            raise ControlError(404, "not_found", "the Slack sandbox has no app configuration")
+        return Response.of(200, {"ok": True, "app": asdict(app)})
     raise ControlError(404, "not_found", f"no control endpoint {verb} /_sandbox/{action}")
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from ..http import SandboxServer
 from .api import Request, SlackApi
 from .clock import Clock
-from .control import control_handler, mint_trigger, set_user_locale, stored_view
+from .control import configure_app, control_handler, mint_trigger, set_user_locale, stored_view
 from .faults import Fault, FaultKind, FaultPlan
 from .messages import MessageRecord, MessageStore, StoredMessage
 from .ratelimit import RateLimiter, RateLimits
@@ -303,6 +303,10 @@ class SlackSandbox:
         if app is None:
             raise RuntimeError("the Slack sandbox has no app configuration")
         return app
+
+    def configure_app(self, **changes: str | None) -> AppConfig:
+        """Change the app's request URLs (``event_url=``, ``interactivity_url=``; None clears one)."""
+        return configure_app(self._api(), dict(changes))
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: its calls then fail with ``token_revoked``."""

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.error
 
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
 from saleshome.sandbox.slack.signing import AppConfig, signature
+
+from .conftest import control
 
 # The worked example of Slack's "Verifying requests from Slack" page (a slash command's body).
 DOC_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -126,3 +129,22 @@ def test_the_cli_prints_the_signing_secret() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=20) == 0
+
+
+def test_the_request_urls_change_at_run_time() -> None:
+    with SlackSandbox(seed=3, history=False) as sandbox:
+        assert sandbox.info is not None
+        secret = sandbox.app.signing_secret
+        answer = control(sandbox.info, "POST", "app", {"event_url": "http://127.0.0.1:3000/slack/events"})
+        assert answer["app"] == {
+            "signing_secret": secret,
+            "event_url": "http://127.0.0.1:3000/slack/events",
+            "interactivity_url": None,
+        }
+        sandbox.configure_app(interactivity_url="http://127.0.0.1:3000/slack/events")
+        assert control(sandbox.info, "GET", "app")["app"]["interactivity_url"] == "http://127.0.0.1:3000/slack/events"
+        for bad in ({"event_url": "nowhere"}, {"signing_secret": "f" * 32}):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                control(sandbox.info, "POST", "app", bad)
+            assert refused.value.code == 400
+        assert sandbox.app.event_url == "http://127.0.0.1:3000/slack/events" and sandbox.app.signing_secret == secret
