@@ -7,5 +7,5 @@ Nothing here is imported by the pipeline, and nothing is shared with ``saleshome
 
 __all__ = [
     "api", "blocks", "calls", "chat", "cli", "clock", "control", "conversations", "faults", "ids", "messages",
-    "mrkdwn", "objects", "ratelimit", "seed", "server", "team", "users", "viewer", "world",
+    "mrkdwn", "objects", "ratelimit", "seed", "server", "signing", "team", "users", "viewer", "views", "world",
 ]

@@ -30,12 +30,13 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import chat, conversations, team, users
+from . import chat, conversations, team, users, views
 from .calls import Call, Params, RateLimited, SlackError
 from .clock import Clock
 from .faults import Fault, FaultPlan
 from .messages import MessageStore
 from .ratelimit import RateLimiter, retry_after_headers
+from .signing import AppConfig
 from .world import Token, World
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -96,6 +97,10 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
         "users.lookupByEmail": MethodSpec(users.users_lookup_by_email, 3, ("users:read.email",)),
         "users.profile.get": MethodSpec(users.users_profile_get, 4, ("users.profile:read",)),
         "users.profile.set": MethodSpec(users.users_profile_set, 3, ("users.profile:write",), user_token_only=True),
+        "views.publish": MethodSpec(views.views_publish, 4),
+        "views.open": MethodSpec(views.views_open, 4),
+        "views.update": MethodSpec(views.views_update, 4),
+        "views.push": MethodSpec(views.views_push, 4),
     }
 )
 
@@ -169,6 +174,7 @@ class SlackApi:
         clock: Clock,
         viewer_url: str,
         stopping: threading.Event,
+        view_store: views.ViewStore | None = None,
     ) -> None:
         self.world = world
         self.messages = messages
@@ -177,7 +183,9 @@ class SlackApi:
         self.clock = clock
         self.viewer_url = viewer_url
         self.stopping = stopping
+        self.views = view_store if view_store is not None else views.ViewStore(world.ids)
         self.lock = threading.RLock()  # world changes and reads that span several objects
+        self.app: AppConfig | None = None  # the app's request URLs and signing secret (``signing.py``)
         self.control: Callable[[Request], Response] | None = None
         self.viewer: Callable[[Request], Response] | None = None
 
@@ -253,7 +261,9 @@ class SlackApi:
             if spec.user_token_only and token.kind != "user":
                 raise SlackError("not_allowed_token_type")
             params = Params(values)
-            call = Call(method, token, params, self.world, self.messages, self.limiter, self.clock, self.viewer_url)
+            call = Call(
+                method, token, params, self.world, self.messages, self.limiter, self.clock, self.viewer_url, self.views
+            )
             call.require_scope(*spec.scopes)
             if spec.tier is not None:
                 wait = self.limiter.acquire_tier(token.value, method, self._rate_team(params), spec.tier)

@@ -1,10 +1,18 @@
-"""Block Kit validation for messages, with Slack's limits (Block Kit reference, "Blocks" and
-"Composition objects").
+"""Block Kit validation for messages and views, with Slack's limits (Block Kit reference, "Blocks",
+"Block elements" and "Composition objects").
 
 :func:`validate_blocks` returns Slack-style problem strings such as
 ``"must be less than 3001 characters [json-pointer:/blocks/0/text/text]"``; an empty list means
 the blocks are valid.  The API answers ``invalid_blocks`` with them in ``errors`` and in
-``response_metadata.messages`` (prefixed ``[ERROR] ``), as Slack does.
+``response_metadata.messages`` (prefixed ``[ERROR] ``), as Slack does; views (``views.py``) call it
+with their own limit (100 blocks) and pointer (``/view/blocks``).
+
+Interactive elements are checked as their reference pages say: select menus (``static_select``:
+1–100 ``options`` or ``option_groups``; ``external_select``; ``users_select``), ``checkboxes``
+(1–10 options), ``overflow`` (1–5 options), ``number_input`` (``is_decimal_allowed`` required),
+``datepicker`` (``initial_date`` as ``YYYY-MM-DD``), ``plain_text_input`` (``min_length`` 0–3000,
+``max_length`` 1–3000); options carry a ``text`` of at most 75 characters and a ``value`` of at most
+150; placeholders at most 150.
 
 Valid blocks may still be too long together: :func:`blocks_text_length` counts the text of all
 of them, and a message over :data:`MAX_BLOCKS_TEXT_TOTAL` is refused (``msg_blocks_too_long``).
@@ -13,6 +21,7 @@ of them, and a message over :data:`MAX_BLOCKS_TEXT_TOTAL` is refused (``msg_bloc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +39,13 @@ MAX_URL = 3000
 MAX_ACTION_ID = 255
 MAX_IMAGE_ALT = 2000
 MAX_LABEL = 2000
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_PLACEHOLDER = 150
+MAX_SELECT_OPTIONS = 100
+MAX_CHECKBOX_OPTIONS = 10
+MAX_OVERFLOW_OPTIONS = 5
+MAX_TEXT_INPUT = 3000
 # The text of all of a message's blocks together.  Slack refuses more with a bare
 # ``{"ok": false, "error": "msg_blocks_too_long"}`` (no ``errors``, no ``response_metadata``: the
 # answer quoted in github.com/slackapi/bolt-js/issues/2509, and issues/2867 asks for more detail),
@@ -74,7 +90,9 @@ INTERACTIVE_ELEMENTS = frozenset(
 TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 
 
-class _Checker:
+class Checker:
+    """Collects Slack-style problems (``"<message> [json-pointer:<path>]"``); shared by messages and views."""
+
     def __init__(self) -> None:
         self.problems: list[str] = []
 
@@ -132,6 +150,37 @@ class _Checker:
                 self.fail(f"{pointer}/style", "must be one of: primary, danger")
         elif kind == "image":
             self.image_parts(value, pointer)
+        else:
+            check = _ELEMENT_CHECKS.get(kind)
+            if check is not None:
+                check(self, value, pointer)
+        if "placeholder" in value:
+            self.text(value["placeholder"], f"{pointer}/placeholder", max_len=MAX_PLACEHOLDER, plain_only=True)
+
+    def items(self, value: Any, pointer: str, *, max_items: int) -> list[Any] | None:
+        """A non-empty array of at most ``max_items`` (Slack's wording), else None after a problem."""
+        if not isinstance(value, list) or not value:
+            self.fail(pointer, "must provide a non-empty array")
+            return None
+        if len(value) > max_items:
+            self.fail(pointer, f"no more than {max_items} items allowed")
+            return None
+        return value
+
+    def options(self, value: Any, pointer: str, *, max_items: int, plain_only: bool = True) -> None:
+        options = self.items(value, pointer, max_items=max_items)
+        for i, option in enumerate(options or []):
+            self.option(option, f"{pointer}/{i}", plain_only=plain_only)
+
+    def option(self, value: Any, pointer: str, *, plain_only: bool = True) -> None:
+        if not isinstance(value, dict):
+            self.fail(pointer, "must provide an object")
+            return
+        self.text(value.get("text"), f"{pointer}/text", max_len=MAX_OPTION_TEXT, plain_only=plain_only)
+        if "value" not in value:
+            self.fail(pointer, "missing required field: value")
+        else:
+            self.string(value["value"], f"{pointer}/value", max_len=MAX_OPTION_VALUE)
 
     def image_parts(self, value: dict[str, Any], pointer: str) -> None:
         if "image_url" in value:
@@ -141,7 +190,7 @@ class _Checker:
         self.string(value.get("alt_text"), f"{pointer}/alt_text", max_len=MAX_IMAGE_ALT)
 
 
-def _section(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _section(c: Checker, block: dict[str, Any], p: str) -> None:
     if "text" not in block and "fields" not in block:
         c.fail(p, "must provide either text or fields")
     if "text" in block:
@@ -151,7 +200,7 @@ def _section(c: _Checker, block: dict[str, Any], p: str) -> None:
         if not isinstance(fields, list) or not fields:
             c.fail(f"{p}/fields", "must provide a non-empty array")
         elif len(fields) > MAX_SECTION_FIELDS:
-            c.fail(f"{p}/fields", f"must provide no more than {MAX_SECTION_FIELDS} items")
+            c.fail(f"{p}/fields", f"no more than {MAX_SECTION_FIELDS} items allowed")
         else:
             for i, item in enumerate(fields):
                 c.text(item, f"{p}/fields/{i}", max_len=MAX_FIELD_TEXT)
@@ -159,17 +208,17 @@ def _section(c: _Checker, block: dict[str, Any], p: str) -> None:
         c.element(block["accessory"], f"{p}/accessory", allowed=INTERACTIVE_ELEMENTS)
 
 
-def _header(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _header(c: Checker, block: dict[str, Any], p: str) -> None:
     c.text(block.get("text"), f"{p}/text", max_len=MAX_HEADER_TEXT, plain_only=True)
 
 
-def _context(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _context(c: Checker, block: dict[str, Any], p: str) -> None:
     elements = block.get("elements")
     if not isinstance(elements, list) or not elements:
         c.fail(f"{p}/elements", "must provide a non-empty array")
         return
     if len(elements) > MAX_CONTEXT_ELEMENTS:
-        c.fail(f"{p}/elements", f"must provide no more than {MAX_CONTEXT_ELEMENTS} items")
+        c.fail(f"{p}/elements", f"no more than {MAX_CONTEXT_ELEMENTS} items allowed")
         return
     for i, element in enumerate(elements):
         if isinstance(element, dict) and element.get("type") == "image":
@@ -178,17 +227,17 @@ def _context(c: _Checker, block: dict[str, Any], p: str) -> None:
             c.text(element, f"{p}/elements/{i}", max_len=MAX_SECTION_TEXT)
 
 
-def _divider(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _divider(c: Checker, block: dict[str, Any], p: str) -> None:
     return None
 
 
-def _actions(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _actions(c: Checker, block: dict[str, Any], p: str) -> None:
     elements = block.get("elements")
     if not isinstance(elements, list) or not elements:
         c.fail(f"{p}/elements", "must provide a non-empty array")
         return
     if len(elements) > MAX_ACTIONS_ELEMENTS:
-        c.fail(f"{p}/elements", f"must provide no more than {MAX_ACTIONS_ELEMENTS} items")
+        c.fail(f"{p}/elements", f"no more than {MAX_ACTIONS_ELEMENTS} items allowed")
         return
     allowed = INTERACTIVE_ELEMENTS - {
         "image",
@@ -203,13 +252,13 @@ def _actions(c: _Checker, block: dict[str, Any], p: str) -> None:
         c.element(element, f"{p}/elements/{i}", allowed=allowed)
 
 
-def _image(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _image(c: Checker, block: dict[str, Any], p: str) -> None:
     c.image_parts(block, p)
     if "title" in block:
         c.text(block["title"], f"{p}/title", max_len=MAX_IMAGE_ALT, plain_only=True)
 
 
-def _rich_text(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _rich_text(c: Checker, block: dict[str, Any], p: str) -> None:
     elements = block.get("elements")
     if not isinstance(elements, list):
         c.fail(f"{p}/elements", "must provide an array")
@@ -224,7 +273,7 @@ def _rich_text(c: _Checker, block: dict[str, Any], p: str) -> None:
             c.fail(f"{p}/elements/{i}/type", "must be a rich text element")
 
 
-def _input(c: _Checker, block: dict[str, Any], p: str) -> None:
+def _input(c: Checker, block: dict[str, Any], p: str) -> None:
     c.text(block.get("label"), f"{p}/label", max_len=MAX_LABEL, plain_only=True)
     if "element" not in block:
         c.fail(f"{p}/element", "must provide an element")
@@ -232,7 +281,102 @@ def _input(c: _Checker, block: dict[str, Any], p: str) -> None:
         c.element(block["element"], f"{p}/element", allowed=INTERACTIVE_ELEMENTS - {"button", "image", "overflow"})
 
 
-_BLOCKS: Mapping[str, Callable[[_Checker, dict[str, Any], str], None]] = MappingProxyType(
+def _static_select(c: Checker, element: dict[str, Any], p: str) -> None:
+    if ("options" in element) == ("option_groups" in element):
+        c.fail(p, "must provide exactly one of options or option_groups")
+    elif "options" in element:
+        c.options(element["options"], f"{p}/options", max_items=MAX_SELECT_OPTIONS)
+    else:
+        groups = c.items(element["option_groups"], f"{p}/option_groups", max_items=MAX_SELECT_OPTIONS)
+        for i, group in enumerate(groups or []):
+            if not isinstance(group, dict):
+                c.fail(f"{p}/option_groups/{i}", "must provide an object")
+                continue
+            c.text(group.get("label"), f"{p}/option_groups/{i}/label", max_len=MAX_OPTION_TEXT, plain_only=True)
+            c.options(group.get("options"), f"{p}/option_groups/{i}/options", max_items=MAX_SELECT_OPTIONS)
+    if "initial_option" in element:
+        c.option(element["initial_option"], f"{p}/initial_option")
+
+
+def _external_select(c: Checker, element: dict[str, Any], p: str) -> None:
+    minimum = element.get("min_query_length", 3)
+    if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
+        c.fail(f"{p}/min_query_length", "must be a non-negative integer")
+    if "initial_option" in element:
+        c.option(element["initial_option"], f"{p}/initial_option")
+
+
+def _users_select(c: Checker, element: dict[str, Any], p: str) -> None:
+    if "initial_user" in element:
+        c.string(element["initial_user"], f"{p}/initial_user", max_len=MAX_ACTION_ID)
+
+
+def _checkboxes(c: Checker, element: dict[str, Any], p: str) -> None:
+    c.options(element.get("options"), f"{p}/options", max_items=MAX_CHECKBOX_OPTIONS, plain_only=False)
+    initial = element.get("initial_options", [])
+    if not isinstance(initial, list):
+        c.fail(f"{p}/initial_options", "must provide an array")
+
+
+def _overflow(c: Checker, element: dict[str, Any], p: str) -> None:
+    c.options(element.get("options"), f"{p}/options", max_items=MAX_OVERFLOW_OPTIONS)
+
+
+def _number_input(c: Checker, element: dict[str, Any], p: str) -> None:
+    if "is_decimal_allowed" not in element:
+        c.fail(p, "missing required field: is_decimal_allowed")
+    elif not isinstance(element["is_decimal_allowed"], bool):
+        c.fail(f"{p}/is_decimal_allowed", "must be a boolean")
+    for name in ("initial_value", "min_value", "max_value"):
+        if name in element:
+            c.string(element[name], f"{p}/{name}", max_len=MAX_OPTION_VALUE)
+
+
+def _datepicker(c: Checker, element: dict[str, Any], p: str) -> None:
+    value = element.get("initial_date")
+    if value is not None and not (isinstance(value, str) and _is_date(value)):
+        c.fail(f"{p}/initial_date", "must match the format YYYY-MM-DD")
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+def _plain_text_input(c: Checker, element: dict[str, Any], p: str) -> None:
+    lengths: dict[str, int] = {}
+    for name, low in (("min_length", 0), ("max_length", 1)):
+        value = element.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_TEXT_INPUT:
+            c.fail(f"{p}/{name}", f"must be an integer from {low} to {MAX_TEXT_INPUT}")
+        else:
+            lengths[name] = value
+    if lengths.get("min_length", 0) > lengths.get("max_length", MAX_TEXT_INPUT):
+        c.fail(f"{p}/min_length", "must not be greater than max_length")
+    if "initial_value" in element:
+        c.string(element["initial_value"], f"{p}/initial_value", max_len=MAX_TEXT_INPUT, min_len=0)
+
+
+_ELEMENT_CHECKS: Mapping[str, Callable[[Checker, dict[str, Any], str], None]] = MappingProxyType(
+    {
+        "static_select": _static_select,
+        "external_select": _external_select,
+        "users_select": _users_select,
+        "checkboxes": _checkboxes,
+        "overflow": _overflow,
+        "number_input": _number_input,
+        "datepicker": _datepicker,
+        "plain_text_input": _plain_text_input,
+    }
+)
+
+
+_BLOCKS: Mapping[str, Callable[[Checker, dict[str, Any], str], None]] = MappingProxyType(
     {
         "section": _section,
         "header": _header,
@@ -247,18 +391,21 @@ _BLOCKS: Mapping[str, Callable[[_Checker, dict[str, Any], str], None]] = Mapping
 KNOWN_BLOCK_TYPES = frozenset(_BLOCKS)
 
 
-def validate_blocks(blocks: Any) -> list[str]:
-    """Problems with a message's ``blocks`` (empty when they are valid)."""
-    c = _Checker()
+def validate_blocks(
+    blocks: Any, *, max_blocks: int = MAX_BLOCKS, pointer: str = "/blocks", surface: str = "message"
+) -> list[str]:
+    """Problems with the ``blocks`` of a message (or of a view: ``max_blocks=100``, ``pointer="/view/blocks"``,
+    ``surface="view"``); empty when they are valid."""
+    c = Checker()
     if not isinstance(blocks, list):
-        c.fail("/blocks", "must provide an array")
+        c.fail(pointer, "must provide an array")
         return c.problems
-    if len(blocks) > MAX_BLOCKS:
-        c.fail("/blocks", f"must provide no more than {MAX_BLOCKS} items")
+    if len(blocks) > max_blocks:
+        c.fail(pointer, f"no more than {max_blocks} items allowed")
         return c.problems
     seen_ids: set[str] = set()
     for i, block in enumerate(blocks):
-        p = f"/blocks/{i}"
+        p = f"{pointer}/{i}"
         if not isinstance(block, dict):
             c.fail(p, "must provide an object")
             continue
@@ -269,7 +416,7 @@ def validate_blocks(blocks: Any) -> list[str]:
             continue
         if "block_id" in block and c.string(block["block_id"], f"{p}/block_id", max_len=MAX_BLOCK_ID):
             if block["block_id"] in seen_ids:
-                c.fail(f"{p}/block_id", "must be unique within the message")
+                c.fail(f"{p}/block_id", f"must be unique within the {surface}")
             seen_ids.add(block["block_id"])
         check(c, block, p)
     return c.problems

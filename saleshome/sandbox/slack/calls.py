@@ -11,12 +11,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
 from .messages import MessageStore, StoredMessage
 from .ratelimit import RateLimiter
 from .world import Conversation, Token, User, World
+
+if TYPE_CHECKING:
+    from .views import ViewStore
 
 # The scope that lets a token read (…:read) or read the history of (…:history) each kind of conversation.
 READ_SCOPES: Mapping[str, str] = MappingProxyType(
@@ -109,6 +112,7 @@ class Call:
     limiter: RateLimiter
     clock: Clock
     viewer_url: str
+    views: ViewStore
     created: list[StoredMessage] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

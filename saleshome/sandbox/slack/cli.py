@@ -24,12 +24,21 @@ def slack(
     time_scale: Annotated[
         float, typer.Option(min=0.001, help="Run every rate limit this many times faster (1 = Slack's real speed).")
     ] = 1.0,
+    event_url: Annotated[
+        str | None, typer.Option(help="The app's Events API request URL (e.g. http://127.0.0.1:3000/slack/events).")
+    ] = None,
+    interactivity_url: Annotated[
+        str | None, typer.Option(help="The app's interactivity request URL (Bolt serves both on /slack/events).")
+    ] = None,
+    signing_secret: Annotated[
+        str | None, typer.Option(help="The app's signing secret, 32 hex digits (default: drawn from the seed).")
+    ] = None,
 ) -> None:
     """Run the Slack Web API sandbox over HTTP until SIGINT/SIGTERM.
 
     When ready it prints ONE JSON line on stdout: api_url (ends with /api/), bot_token,
-    admin_token, member_token, viewer_url, control_url, enterprise_id, teams, time_scale, seed.
-    These are throwaway tokens of a local organisation.
+    admin_token, member_token, viewer_url, control_url, enterprise_id, teams, time_scale, seed,
+    signing_secret, event_url, interactivity_url.  These are throwaway tokens of a local organisation.
     """
     from saleshome.sandbox.extra import require_sandbox_extra
 
@@ -39,7 +48,18 @@ def slack(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    sandbox = SlackSandbox(port=port, seed=seed, opportunities=opportunities, time_scale=time_scale)
+    try:
+        sandbox = SlackSandbox(
+            port=port,
+            seed=seed,
+            opportunities=opportunities,
+            time_scale=time_scale,
+            signing_secret=signing_secret,
+            event_url=event_url,
+            interactivity_url=interactivity_url,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     info = sandbox.start()
     try:
         typer.echo(info.to_json())

@@ -11,17 +11,26 @@
 - ``POST /_sandbox/channels`` ``{"count": 200, "team_id": "T…", "prefix": "load"}``: more channels
 - ``GET /_sandbox/users``: the directory, with the Salesforce email of each sales team member
 - ``POST /_sandbox/users`` ``{"user": "U…", "locale": "fr-FR"}``: a user changes their Slack language
+- ``POST /_sandbox/triggers`` ``{"user": "U…", "view_id": "V…"}``: a fresh ``trigger_id`` of an interaction
+  by that user (inside that modal when ``view_id`` is given), for ``views.open``/``views.push``
+- ``GET /_sandbox/views?user=U…`` (the user's Home tab) or ``?view_id=V…``: a stored view, as the app sent it
+- ``GET|POST /_sandbox/app`` ``{"event_url": "http://127.0.0.1:3000/slack/events", "interactivity_url": …}``:
+  read or change the app's request URLs (``signing.py``; the signing secret is read only, as the
+  ready line prints it)
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from typing import Any
 
 from .api import Request, Response, SlackApi
 from .ratelimit import RateLimits
+from .signing import AppConfig
 
 
 class ControlError(Exception):
@@ -111,6 +120,40 @@ def set_user_locale(api: SlackApi, user_id: str, locale: object) -> None:
         user.updated = int(api.clock.now())
 
 
+def mint_trigger(api: SlackApi, user_id: str, view_id: str | None = None) -> str:
+    """A fresh ``trigger_id`` of an interaction by ``user_id`` (from inside modal ``view_id`` when given)."""
+    with api.lock:
+        user = api.world.users.get(user_id)
+        if user is None:
+            raise ValueError(f"no Slack user {user_id!r}")
+        if view_id is not None and view_id not in api.views.views:
+            raise ValueError(f"no view {view_id!r}")
+        return api.views.mint_trigger(user.id, user.team_id, api.clock.now(), view_id)
+
+
+def stored_view(api: SlackApi, *, user_id: str | None = None, view_id: str | None = None) -> dict[str, Any] | None:
+    """A copy of the view ``view_id``, or of ``user_id``'s Home tab; None when there is none."""
+    with api.lock:
+        if view_id is None and user_id is not None:
+            view_id = api.views.home.get(user_id)
+        stored = api.views.views.get(view_id or "")
+        return copy.deepcopy(stored.view) if stored is not None else None
+
+
+def configure_app(api: SlackApi, changes: dict[str, Any]) -> AppConfig:
+    """Point the sandbox at the app: new ``event_url`` / ``interactivity_url`` (None clears one)."""
+    unknown = set(changes) - {"event_url", "interactivity_url"}
+    if unknown:
+        raise ValueError(f"unknown app setting(s): {', '.join(sorted(unknown))} (event_url, interactivity_url)")
+    if any(v is not None and not isinstance(v, str) for v in changes.values()):
+        raise ValueError("request URLs are strings (or null to clear one)")
+    with api.lock:
+        if api.app is None:
+            raise ValueError("the Slack sandbox has no app configuration")
+        api.app = replace(api.app, **changes)  # AppConfig checks the URLs: nothing changes on a bad one
+        return api.app
+
+
 def control_handler(api: SlackApi) -> Callable[[Request], Response]:
     def handle(req: Request) -> Response:
         try:
@@ -185,6 +228,27 @@ def _route(api: SlackApi, req: Request) -> Response:
         except ValueError as exc:
             raise ControlError(400, "invalid_arguments", str(exc)) from None
         return Response.of(200, {"ok": True})
+    if action == "triggers" and verb == "POST":
+        body = _body(req)
+        view_id = body.get("view_id")
+        try:
+            trigger = mint_trigger(api, str(body.get("user", "")), str(view_id) if view_id is not None else None)
+        except ValueError as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        return Response.of(200, {"ok": True, "trigger_id": trigger})
+    if action == "views" and verb == "GET":
+        view = stored_view(api, user_id=query.get("user") or None, view_id=query.get("view_id") or None)
+        if view is None:
+            raise ControlError(404, "not_found", "no such view (give ?user=U… or ?view_id=V…)")
+        return Response.of(200, {"ok": True, "view": view})
+    if action == "app" and verb in ("GET", "POST"):
+        try:
+            app = configure_app(api, _body(req)) if verb == "POST" else api.app
+        except ValueError as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
+        if app is None:
+            raise ControlError(404, "not_found", "the Slack sandbox has no app configuration")
+        return Response.of(200, {"ok": True, "app": asdict(app)})
     raise ControlError(404, "not_found", f"no control endpoint {verb} /_sandbox/{action}")
 
 

@@ -38,6 +38,10 @@ class IdFactory:
     def secret(self, length: int) -> str:
         return "".join(self._rng.choice(TOKEN_ALPHABET) for _ in range(length))
 
+    def hex(self, length: int) -> str:
+        """Lower-case hex digits (a signing secret's alphabet)."""
+        return "".join(self._rng.choice("0123456789abcdef") for _ in range(length))
+
 
 def format_ts(micros: int) -> str:
     """``1700000000123456`` → ``"1700000000.123456"``."""

@@ -9,8 +9,9 @@ background thread and stops it on exit; ``sandbox.info`` holds what a client nee
 Tests drive it through its Python API: :meth:`SlackSandbox.messages` (the message log),
 :meth:`SlackSandbox.inject` / :attr:`SlackSandbox.faults` (fault injection),
 :attr:`SlackSandbox.rate_limiter` (limits and time scale), :meth:`SlackSandbox.channel_id`,
-:meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels`, :meth:`SlackSandbox.set_locale` and
-:attr:`SlackSandbox.clock`.
+:meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels`, :meth:`SlackSandbox.set_locale`,
+:attr:`SlackSandbox.clock`, and for surfaces :meth:`SlackSandbox.mint_trigger` (the ``trigger_id`` of an
+interaction), :meth:`SlackSandbox.home_view`, :meth:`SlackSandbox.view` and :meth:`SlackSandbox.view_stack`.
 The same is reachable over HTTP under ``/_sandbox/`` (``control.py``).
 """
 
@@ -26,11 +27,12 @@ from typing import Any
 from ..http import SandboxServer
 from .api import Request, SlackApi
 from .clock import Clock
-from .control import control_handler, set_user_locale
+from .control import configure_app, control_handler, mint_trigger, set_user_locale, stored_view
 from .faults import Fault, FaultKind, FaultPlan
 from .messages import MessageRecord, MessageStore, StoredMessage
 from .ratelimit import RateLimiter, RateLimits
 from .seed import build_world, seed_history
+from .signing import SIGNING_SECRET_LENGTH, AppConfig
 from .viewer import viewer_handler, write_snapshot
 from .world import World
 
@@ -49,6 +51,9 @@ class SlackSandboxInfo:
     teams: list[dict[str, str]] = field(default_factory=list)  # the workspaces: id, name, domain
     time_scale: float = 1.0
     seed: int = 1
+    signing_secret: str = ""  # the app's: what Slack signs its requests to the app with
+    event_url: str | None = None  # the app's Events API request URL, when configured
+    interactivity_url: str | None = None  # the app's interactivity request URL, when configured
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -67,7 +72,9 @@ class SlackSandbox:
     ``seed`` and ``opportunities`` pick the people exactly as the Salesforce sandbox does
     (``sales_team(seed, team_size(opportunities))``), so users match by email.  ``time_scale``
     speeds every rate limit up (see ``ratelimit.py``); ``rate_limits`` replaces them all.
-    ``bot_scopes`` replaces the bot token's scopes (to test ``missing_scope``).
+    ``bot_scopes`` replaces the bot token's scopes (to test ``missing_scope``).  ``signing_secret``
+    (32 hex digits; drawn from the seed when None), ``event_url`` and ``interactivity_url`` are the
+    app's configuration (``signing.py``).
     """
 
     def __init__(
@@ -80,6 +87,9 @@ class SlackSandbox:
         rate_limits: RateLimits | None = None,
         bot_scopes: Iterable[str] | None = None,
         history: bool = True,
+        signing_secret: str | None = None,
+        event_url: str | None = None,
+        interactivity_url: str | None = None,
     ) -> None:
         self.seed = seed
         self.opportunities = opportunities
@@ -87,6 +97,10 @@ class SlackSandbox:
         self._limits = rate_limits if rate_limits is not None else RateLimits(time_scale=time_scale)
         self._bot_scopes = frozenset(bot_scopes) if bot_scopes is not None else None
         self._history = history
+        self._app_urls = (event_url, interactivity_url)
+        self._signing_secret = signing_secret
+        # refuse a bad configuration before anything starts (a None secret is drawn at start)
+        AppConfig(signing_secret if signing_secret is not None else "0" * SIGNING_SECRET_LENGTH, *self._app_urls)
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -120,6 +134,10 @@ class SlackSandbox:
         base = f"http://127.0.0.1:{httpd.server_address[1]}/"
         self._stopping.clear()
         api = SlackApi(world, store, FaultPlan(), RateLimiter(self._limits), clock, base, self._stopping)
+        api.app = AppConfig(
+            self._signing_secret if self._signing_secret is not None else world.ids.hex(SIGNING_SECRET_LENGTH),
+            *self._app_urls,
+        )
         api.control = control_handler(api)
         api.viewer = viewer_handler(api)
         httpd.api = api
@@ -136,6 +154,9 @@ class SlackSandbox:
             teams=[{"id": t.id, "name": t.name, "domain": t.domain} for t in org],
             time_scale=self._limits.time_scale,
             seed=self.seed,
+            signing_secret=api.app.signing_secret,
+            event_url=api.app.event_url,
+            interactivity_url=api.app.interactivity_url,
         )
         self._thread = threading.Thread(
             target=httpd.serve_forever,
@@ -252,6 +273,40 @@ class SlackSandbox:
     def set_locale(self, user_id: str, locale: str) -> None:
         """``user_id`` switches Slack to another language (``fr-FR``, ``en-GB``...)."""
         set_user_locale(self._api(), user_id, locale)
+
+    def mint_trigger(self, user_id: str, *, view_id: str | None = None) -> str:
+        """A fresh ``trigger_id`` of an interaction by ``user_id`` (from inside modal ``view_id`` when given):
+        valid for 3 seconds of the sandbox clock and one ``views.open``/``views.push``."""
+        return mint_trigger(self._api(), user_id, view_id)
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab the app last published for ``user_id`` (the view as sent, block ids filled), if any."""
+        return stored_view(self._api(), user_id=user_id)
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        """A stored view (Home tab or modal) as the app last sent it, block ids filled."""
+        view = stored_view(self._api(), view_id=view_id)
+        if view is None:
+            raise KeyError(f"no view {view_id}")
+        return view
+
+    def view_stack(self, view_id: str) -> list[str]:
+        """The ids of the modal stack ``view_id`` belongs to, root first."""
+        api = self._api()
+        with api.lock:
+            return list(api.views.stack_of(api.views.views[view_id]))
+
+    @property
+    def app(self) -> AppConfig:
+        """The app's configuration: ``sandbox.app.sign(body, timestamp)`` gives Slack's signature headers."""
+        app = self._api().app
+        if app is None:
+            raise RuntimeError("the Slack sandbox has no app configuration")
+        return app
+
+    def configure_app(self, **changes: str | None) -> AppConfig:
+        """Change the app's request URLs (``event_url=``, ``interactivity_url=``; None clears one)."""
+        return configure_app(self._api(), dict(changes))
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: its calls then fail with ``token_revoked``."""

@@ -150,6 +150,17 @@ def _section(text: str) -> dict[str, Any]:
         ),
         ([{"type": "image", "image_url": "https://example.com/a.png"}], "/blocks/0/alt_text"),
         ([{"type": "context", "elements": []}], "/blocks/0/elements"),
+        # elements are checked in messages as in views (views.py): select options, overflow options
+        ([{"type": "actions", "elements": [{"type": "static_select"}]}], "/blocks/0/elements/0"),
+        (
+            [
+                {
+                    **_section("x"),
+                    "accessory": {"type": "overflow", "options": [{"text": {"type": "plain_text", "text": "o"}}]},
+                }
+            ],
+            "/blocks/0/accessory/options/0",
+        ),
     ],
 )
 def test_invalid_blocks(bot: WebClient, sandbox: SlackSandbox, blocks: list[dict[str, Any]], pointer: str) -> None:
