@@ -37,6 +37,7 @@ from .faults import Fault, FaultPlan
 from .messages import MessageStore
 from .ratelimit import RateLimiter, retry_after_headers
 from .signing import AppConfig
+from .view_store import ViewStore
 from .world import Token, World
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -174,7 +175,7 @@ class SlackApi:
         clock: Clock,
         viewer_url: str,
         stopping: threading.Event,
-        view_store: views.ViewStore | None = None,
+        view_store: ViewStore | None = None,
     ) -> None:
         self.world = world
         self.messages = messages
@@ -183,7 +184,7 @@ class SlackApi:
         self.clock = clock
         self.viewer_url = viewer_url
         self.stopping = stopping
-        self.views = view_store if view_store is not None else views.ViewStore(world.ids)
+        self.views = view_store if view_store is not None else ViewStore(world.ids)
         self.lock = threading.RLock()  # world changes and reads that span several objects
         self.app: AppConfig | None = None  # the app's request URLs and signing secret (``signing.py``)
         self.control: Callable[[Request], Response] | None = None

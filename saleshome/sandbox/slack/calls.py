@@ -19,7 +19,7 @@ from .ratelimit import RateLimiter
 from .world import Conversation, Token, User, World
 
 if TYPE_CHECKING:
-    from .views import ViewStore
+    from .view_store import ViewStore
 
 # The scope that lets a token read (…:read) or read the history of (…:history) each kind of conversation.
 READ_SCOPES: Mapping[str, str] = MappingProxyType(

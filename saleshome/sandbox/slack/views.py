@@ -31,89 +31,25 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from .blocks import Checker, validate_blocks
 from .calls import Call, SlackError
-from .ids import IdFactory
-
-ViewType = Literal["home", "modal"]
-
-MAX_VIEW_BLOCKS = 100
-MAX_TITLE = 24
-MAX_BUTTON_LABEL = 24
-MAX_PRIVATE_METADATA = 3000
-MAX_CALLBACK_ID = 255
-MAX_EXTERNAL_ID = 255
-# "Error returned if the provided view is greater than 250kb": the sandbox counts 250,000 bytes of
-# compact JSON, a bound no stricter Slack reading (250 KiB) can undercut.
-MAX_VIEW_BYTES = 250_000
-TRIGGER_LIFETIME = 3.0  # seconds of the sandbox clock
-MAX_PUSHED = 2  # views pushed above the root: a stack of at most 3
-
-
-@dataclass
-class Trigger:
-    """A ``trigger_id`` handed to the app in an interaction payload, for one user and one exchange."""
-
-    id: str
-    user_id: str
-    team_id: str
-    issued_at: float
-    view_id: str | None = None  # the modal the interaction came from (what ``views.push`` pushes onto)
-    exchanged: bool = False
-
-
-@dataclass
-class StoredView:
-    id: str
-    type: ViewType
-    team_id: str
-    user_id: str
-    view: dict[str, Any]  # what the app sent, block ids filled in
-    hash: str
-    root_view_id: str
-    previous_view_id: str | None = None
-    state: dict[str, dict[str, Any]] = field(default_factory=dict)  # block_id → action_id → value
-    closed: bool = False
-
-    @property
-    def external_id(self) -> str:
-        value = self.view.get("external_id")
-        return value if isinstance(value, str) else ""
-
-
-class ViewStore:
-    """Every view published or opened, the Home tab of each user, modal stacks and triggers."""
-
-    def __init__(self, ids: IdFactory) -> None:
-        self._ids = ids
-        self.views: dict[str, StoredView] = {}
-        self.home: dict[str, str] = {}  # user id → view id
-        self.stacks: dict[str, list[str]] = {}  # root view id → view ids, bottom first
-        self.triggers: dict[str, Trigger] = {}
-        self._serial = 0
-
-    def mint_trigger(self, user_id: str, team_id: str, now: float, view_id: str | None = None) -> str:
-        """A fresh ``trigger_id`` (Slack's shape ``"132456.7890123.abcdef"``)."""
-        self._serial += 1
-        value = f"{int(now)}.{self._ids.digits(13)}.{hashlib.sha1(f'{now}:{self._serial}'.encode()).hexdigest()[:32]}"
-        self.triggers[value] = Trigger(value, user_id, team_id, now, view_id)
-        return value
-
-    def new_hash(self, now: float) -> str:
-        self._serial += 1
-        return f"{int(now)}.{hashlib.sha1(f'hash:{now}:{self._serial}'.encode()).hexdigest()[:8]}"
-
-    def new_id(self) -> str:
-        return self._ids.new("V", 10)
-
-    def by_external_id(self, external_id: str) -> StoredView | None:
-        return next((v for v in self.views.values() if not v.closed and v.external_id == external_id), None)
-
-    def stack_of(self, view: StoredView) -> list[str]:
-        return self.stacks.get(view.root_view_id, [])
+from .view_store import (
+    MAX_BUTTON_LABEL,
+    MAX_CALLBACK_ID,
+    MAX_EXTERNAL_ID,
+    MAX_PRIVATE_METADATA,
+    MAX_PUSHED,
+    MAX_TITLE,
+    MAX_VIEW_BLOCKS,
+    MAX_VIEW_BYTES,
+    TRIGGER_LIFETIME,
+    StoredView,
+    Trigger,
+    ViewStore,
+    ViewType,
+)
 
 
 # ---------------------------------------------------------------------------- validation

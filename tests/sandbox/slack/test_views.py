@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
-from saleshome.sandbox.slack.views import TRIGGER_LIFETIME
+from saleshome.sandbox.slack.view_store import TRIGGER_LIFETIME
 
 from .conftest import control, web_client
 
