@@ -1,6 +1,6 @@
 # Sales Home pipelines. Needs only python3 and make: uv is bootstrapped when missing.
 #   make demo    run the demo (sets up .venv first)
-#   make test    ruff + mypy + pytest (what CI runs, through .ci/run)
+#   make test    ruff + mypy + pytest, then the control-plane tests on PostgreSQL (what CI runs, through .ci/run)
 #   make bench   run every benchmark, write bench/results.md (syncs the `bench` group: dlt)
 #   make lint    ruff check + ruff format --check + mypy
 #   make fmt     apply ruff format and the safe ruff fixes
@@ -16,6 +16,12 @@ TOOLS := .tools
 PYTEST_ARGS ?=
 # Tests run in parallel (pytest-xdist): most of their time is spent waiting on sandboxes and subprocesses.
 PYTEST_WORKERS ?= 3
+# The control-plane tests (settings, notifications, outbox and publisher, CLI), run a second time with every control
+# store on PostgreSQL (a server the session starts: tests/fixtures/postgres.py). The publisher crash test covers both
+# backends in the first pass; the other test_cli* files touch no control store (help, packaging) or test what a
+# SQLite home's directory holds (test_cli_read_only).
+CONTROL_PLANE_TESTS := tests/settings tests/notify tests/slack tests/celebrate tests/test_cli_org.py \
+	tests/test_cli_status.py tests/test_dead_letters.py tests/test_control_backends.py --ignore=tests/slack/test_publisher_crash.py
 
 # Always sync into ./.venv, whatever virtualenv the caller has active.
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
@@ -60,6 +66,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope --control-backend=postgresql $(CONTROL_PLANE_TESTS) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

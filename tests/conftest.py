@@ -1,5 +1,6 @@
 """Fixtures shared across test folders: one Prefect test harness for the whole session (entered lazily), and
-the shared layer of ``tests/fixtures/`` (sandboxes, Sales Home homes, the CLI, a PostgreSQL server) registered
+the shared layer of ``tests/fixtures/`` (sandboxes, Sales Home homes, the CLI, a PostgreSQL server, the control
+store's backend: ``--control-backend``) registered
 as plugins."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.workspace",
     "tests.fixtures.cli",
     "tests.fixtures.postgres",
+    "tests.fixtures.control",
 ]
 
 HARNESS_STARTUP_TIMEOUT = 120  # seconds; about 15-40 s here, more on a loaded machine

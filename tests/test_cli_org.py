@@ -61,6 +61,7 @@ def beta_info(other_sandbox: SalesforceSandbox) -> SandboxInfo:
 @pytest.fixture()
 def unready_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo, beta_info: SandboxInfo, slack: SlackSandbox,
+    control_url: str,
 ) -> Settings:
     """A fresh Sales Home talking to the Slack sandbox (no plan, no sales admin yet), and credentials in the
     environment: of the org ``info`` for aliases `acme` and `acme2`, of the org ``beta_info`` for `beta`
@@ -87,9 +88,10 @@ def add(cli: Cli, info: SandboxInfo, alias: str, *extra: str) -> Outcome:
 
 
 def org_rows(settings: Settings) -> list[tuple[str, str]]:
-    if not (settings.home / "control.sqlite").exists():
+    control = ControlDB(settings.control_db)
+    if not control.exists():
         return []
-    return [(r["alias"], r["credential_ref"]) for r in ControlDB(settings.control_db).rows(
+    return [(r["alias"], r["credential_ref"]) for r in control.rows(
         "SELECT alias, credential_ref FROM orgs")]
 
 

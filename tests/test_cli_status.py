@@ -22,7 +22,7 @@ from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, i
 
 
 @pytest.fixture()
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, control_url: str) -> Settings:
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("COLUMNS", "160")
     return load_settings()

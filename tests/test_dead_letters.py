@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from rich.console import Console
 
@@ -12,8 +11,8 @@ from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, dead_letters, enqueue, idempotency_key, record
 
 
-def test_dead_and_blocked_items_become_the_same_rows_everywhere(tmp_path: Path) -> None:
-    control = ControlDB(tmp_path / "control.sqlite")
+def test_dead_and_blocked_items_become_the_same_rows_everywhere(control_url: str) -> None:
+    control = ControlDB(control_url)
     keys = [idempotency_key("dead-letter", i) for i in range(3)]
     with control.transaction() as db:
         enqueue(db, [OutboxMessage(keys[0], "notification", "C0ARCHIVED", "a"),

@@ -154,7 +154,9 @@ class Celebrations:
         return self.control.rows("SELECT * FROM celebrations ORDER BY signed_at, opportunity_id")
 
     def outbox(self, kind: str | None = None) -> list[dict[str, object]]:
-        return self.control.rows("SELECT * FROM outbox WHERE ? IS NULL OR kind = ? ORDER BY seq", [kind, kind])
+        if kind is None:
+            return self.control.rows("SELECT * FROM outbox ORDER BY seq")
+        return self.control.rows("SELECT * FROM outbox WHERE kind = ? ORDER BY seq", [kind])
 
 
 def _clear_statuses(slack: SlackSandbox) -> None:

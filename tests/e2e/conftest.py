@@ -1,4 +1,5 @@
-"""Fixtures: Sales Home deployed on a real Prefect server with a process worker, once per test module.
+"""Fixtures: Sales Home deployed on a real Prefect server with a process worker, once per test module, its control
+store on the session's PostgreSQL server (the scale-out backend, whatever ``--control-backend`` says).
 
 A failing test's report carries the worker's and the server's log tails.
 """
@@ -11,11 +12,13 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from tests.e2e.deployed import Deployed, deploy_sales_home
+from tests.fixtures.control import ControlDatabases
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    with deploy_sales_home(tmp_path_factory.mktemp("e2e"), dict(os.environ)) as running:
+def deployed(tmp_path_factory: pytest.TempPathFactory, control_databases: ControlDatabases) -> Iterator[Deployed]:
+    with control_databases.fresh() as database_url, \
+            deploy_sales_home(tmp_path_factory.mktemp("e2e"), dict(os.environ), database_url) as running:
         yield running
 
 

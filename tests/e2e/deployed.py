@@ -153,12 +153,12 @@ def salesforce_client(info: SandboxInfo) -> Salesforce:
                       version=info.api_version)
 
 
-def prepare_home(home: Path, salesforce: SalesforceSandbox, slack: SlackSandbox) -> Settings:
+def prepare_home(home: Path, salesforce: SalesforceSandbox, slack: SlackSandbox, database_url: str | None) -> Settings:
     """What an operator does first: plan and sales admin, `org add`, the example settings, the initial sync."""
     info = salesforce.info
     assert info is not None and slack.info is not None
     settings = load_settings(home=home, slack_bot_token=slack.info.bot_token, slack_api_url=slack.info.api_url,
-                             slack_admin_token=slack.info.admin_token)
+                             slack_admin_token=slack.info.admin_token, database_url=database_url)
     with pytest.MonkeyPatch.context() as patch:  # `org add` and the sync read the credentials from the environment
         patch.setenv(f"{env_prefix_for(ALIAS)}_CLIENT_ID", info.client_id)
         patch.setenv(f"{env_prefix_for(ALIAS)}_CLIENT_SECRET", info.client_secret)
@@ -175,11 +175,13 @@ def prepare_home(home: Path, salesforce: SalesforceSandbox, slack: SlackSandbox)
 
 def worker_environment(server: PrefectServer, settings: Settings, salesforce: SandboxInfo,
                        slack: SlackSandbox) -> dict[str, str]:
-    """The server's environment plus what the flow runs need: the Sales Home home, credentials, Slack."""
+    """The server's environment plus what the flow runs need: the Sales Home home and its control store,
+    credentials, Slack."""
     assert slack.info is not None
     return {
         **server.env,
         "SALESHOME_HOME": str(settings.home),
+        **({"SALESHOME_DATABASE_URL": settings.control_db} if settings.database_url is not None else {}),
         **slack_environment(slack),
         "SALESHOME_SLACK_ADMIN_TOKEN": slack.info.admin_token,
         "SALESHOME_SLACK_POSTS_PER_SECOND": "50",
@@ -197,8 +199,9 @@ def create_process_pool(server: PrefectServer) -> WorkPool:
 
 
 @contextmanager
-def deploy_sales_home(tmp: Path, base_env: dict[str, str]) -> Iterator[Deployed]:
-    """Server, sandboxes, Sales Home, work pool, deployments and worker; all stopped on exit."""
+def deploy_sales_home(tmp: Path, base_env: dict[str, str], database_url: str | None = None) -> Iterator[Deployed]:
+    """Server, sandboxes, Sales Home (its control store at ``database_url`` when given, else SQLite in the home),
+    work pool, deployments and worker; all stopped on exit."""
     timings: dict[str, float] = {}
     started = time.monotonic()
     with ExitStack() as stack:
@@ -210,7 +213,7 @@ def deploy_sales_home(tmp: Path, base_env: dict[str, str]) -> Iterator[Deployed]
         slack = stack.enter_context(SlackSandbox(seed=SEED, opportunities=OPPORTUNITIES, history=False,
                                                  rate_limits=RateLimits(time_scale=200)))
         assert salesforce.info is not None
-        settings = prepare_home(tmp / "saleshome", salesforce, slack)
+        settings = prepare_home(tmp / "saleshome", salesforce, slack, database_url)
         timings["sandboxes and initial sync"] = time.monotonic() - started
 
         server.wait()

@@ -87,9 +87,13 @@ def test_sales_home_deployment_syncs_notifies_and_publishes(deployed: Deployed) 
 
     run = deployed.completed(deployed.run("sales-home"))
 
-    # DuckDB: one incremental run merged the simulated activity, and our copy is the org's
+    # the control store on PostgreSQL: the worker's run recorded there, no control file in the home
+    assert ControlDB(deployed.settings.control_db).dialect == "postgresql"
     new = sync_runs(deployed)[len(runs_before):]
     assert [(r["kind"], r["status"]) for r in new] == [("incremental", "completed")]
+    assert sorted(p.name for p in deployed.settings.home.glob("control.*")) == []
+
+    # DuckDB: the run merged the simulated activity, and our copy is the org's
     with duckdb.connect(str(deployed.settings.org_db(ALIAS)), read_only=True) as db:
         changes = dict(db.execute("SELECT object, count(*) FROM change_log WHERE run_id = ? GROUP BY 1",
                                   [new[0]["run_id"]]).fetchall())

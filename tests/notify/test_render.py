@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -146,8 +145,8 @@ def test_a_long_record_name_is_cut_within_the_section_limit_and_the_button_keeps
     assert validate_blocks(blocks) == []
 
 
-def test_enqueue_refuses_a_message_without_plain_text(tmp_path: Path) -> None:
-    control = ControlDB(tmp_path / "control.sqlite")
+def test_enqueue_refuses_a_message_without_plain_text(control_url: str) -> None:
+    control = ControlDB(control_url)
     fine = OutboxMessage(idempotency_key("ok"), "notification", "C0SALES", "Deal won")
     blank = OutboxMessage(idempotency_key("blank"), "notification", "C0SALES", "",
                           blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "blocks only"}}])

@@ -31,6 +31,7 @@ from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
+from tests.fixtures.control import ControlStores
 from tests.fixtures.sandboxes import sandbox_control
 from tests.fixtures.workspace import ALIAS, People
 
@@ -67,7 +68,7 @@ def _clear_faults(sandbox: SalesforceSandbox) -> None:
 
 @pytest.fixture()
 def changed(ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbox, tmp_path: Path,
-            monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Settings, Keys]]:
+            control_stores: ControlStores) -> Iterator[tuple[Settings, Keys]]:
     """The org synced once (silent), then changed; yields (settings, the keys one uninterrupted run queues)."""
     import_yaml(ready, people.sales_admin, EXAMPLE.read_text().replace("  demo-org:", f"  {ALIAS}:"))
     settings = ready.settings
@@ -77,13 +78,15 @@ def changed(ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbo
     sandbox_control(sf_sandbox, "clock", {"advance_seconds": 20 * 60})
     reference = tmp_path / "reference-home"
     shutil.copytree(settings.home, reference)
-    monkeypatch.setenv("SALESHOME_HOME", str(reference))
-    uninterrupted = run_org(load_settings(), ALIAS)
-    assert uninterrupted.sync.status == "completed"
-    assert uninterrupted.celebrations is not None and uninterrupted.celebrations.celebrated > 0
-    assert uninterrupted.notifications is not None and uninterrupted.notifications.messages > 0
-    keys = _keys(load_settings())
-    monkeypatch.setenv("SALESHOME_HOME", str(settings.home))
+    with pytest.MonkeyPatch.context() as patch, contextlib.ExitStack() as stack:
+        patch.setenv("SALESHOME_HOME", str(reference))
+        if control_stores.backend == "postgresql":  # the home's state is in its database, not in its directory
+            patch.setenv("SALESHOME_DATABASE_URL", stack.enter_context(control_stores.copy(settings.control_db)))
+        uninterrupted = run_org(load_settings(), ALIAS)
+        assert uninterrupted.sync.status == "completed"
+        assert uninterrupted.celebrations is not None and uninterrupted.celebrations.celebrated > 0
+        assert uninterrupted.notifications is not None and uninterrupted.notifications.messages > 0
+        keys = _keys(load_settings())
     yield settings, keys
 
 

@@ -30,6 +30,7 @@ from saleshome.sync.listviews import (
 )
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
+from tests.fixtures.control import ControlStores
 from tests.fixtures.sandboxes import connect_org, settle
 from tests.fixtures.sandboxes import sandbox_control as control
 
@@ -44,10 +45,12 @@ DEFAULTS = {
 
 
 @pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, SalesforceSandbox]]:
+def synced(tmp_path_factory: pytest.TempPathFactory,
+           control_stores: ControlStores) -> Iterator[tuple[Settings, SalesforceSandbox]]:
     """One sandbox org, connected and synced once for the module (tests re-sync when they change it)."""
     home = tmp_path_factory.mktemp("lv") / "home"
-    with pytest.MonkeyPatch.context() as patch, SalesforceSandbox(seed=11, opportunities=1200) as sandbox:
+    with pytest.MonkeyPatch.context() as patch, control_stores.fresh(home.parent, patch), \
+            SalesforceSandbox(seed=11, opportunities=1200) as sandbox:
         patch.setenv("SALESHOME_HOME", str(home))
         settings = load_settings()
         connect_org(settings, sandbox, "acme", patch)

@@ -26,7 +26,7 @@ OBJECTS = ["User", "PermissionSetAssignment"]
 
 
 @pytest.fixture()
-def synced(tmp_path: Any) -> Iterator[tuple[Settings, SalesforceSandbox]]:
+def synced(tmp_path: Any, control_url: str) -> Iterator[tuple[Settings, SalesforceSandbox]]:
     with pytest.MonkeyPatch.context() as patch, SalesforceSandbox(seed=3, opportunities=50) as sandbox:
         patch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
         settings = load_settings()

@@ -1,5 +1,6 @@
 """Fixtures for publishing tests: a fresh Slack sandbox per test (rate limits 50× faster), a control database
-(``control``: SQLite; ``store``: the same test on SQLite and on a PostgreSQL database of its own).
+(``control``: the session's backend, ``control_url``; ``store``: the same test on SQLite and on a PostgreSQL
+database of its own).
 
 The publisher and outbox helpers are in ``tests/fixtures/outbox.py``."""
 
@@ -24,8 +25,8 @@ def slack() -> Iterator[SlackSandbox]:
 
 
 @pytest.fixture()
-def control(tmp_path: Path) -> ControlDB:
-    return ControlDB(tmp_path / "control.sqlite")
+def control(control_url: str) -> ControlDB:
+    return ControlDB(control_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

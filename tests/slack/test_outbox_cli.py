@@ -29,7 +29,7 @@ def _dead_letters(control: ControlDB, prefix: str, n: int) -> list[str]:
 
 
 def test_dead_letters_are_listed_and_requeued(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackSandbox
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackSandbox, control_url: str
 ) -> None:
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path))
     for name, value in slack_environment(slack).items():
@@ -59,7 +59,7 @@ def _main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *
 
 
 def test_retry_refuses_before_any_plan_is_declared(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], control_url: str
 ) -> None:
     monkeypatch.setenv("SALESHOME_HOME", str(tmp_path))
     control = ControlDB(load_settings().control_db)
