@@ -21,7 +21,8 @@ PYTEST_WORKERS ?= 3
 # backends in the first pass; the other test_cli* files touch no control store (help, packaging) or test what a
 # SQLite home's directory holds (test_cli_read_only).
 CONTROL_PLANE_TESTS := tests/settings tests/notify tests/slack tests/celebrate tests/test_cli_org.py \
-	tests/test_cli_status.py tests/test_dead_letters.py tests/test_control_backends.py --ignore=tests/slack/test_publisher_crash.py
+	tests/test_cli_status.py tests/test_dead_letters.py tests/test_control_backends.py \
+	tests/test_control_sql.py --ignore=tests/slack/test_publisher_crash.py
 
 # Always sync into ./.venv, whatever virtualenv the caller has active.
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
