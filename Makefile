@@ -23,6 +23,7 @@ PYTEST_WORKERS ?= 3
 # packaging; test_cli_read_only is about what a SQLite home's directory holds).
 CONTROL_PLANE_TESTS := tests/settings tests/notify tests/slack tests/celebrate tests/test_cli_org.py \
 	tests/test_cli_status.py tests/test_dead_letters.py tests/test_control_backends.py tests/test_control_sql.py \
+	tests/test_control_store.py \
 	$(addprefix --ignore=tests/,slack/test_publisher_crash.py notify/test_compile.py celebrate/test_detect.py \
 	celebrate/test_render.py slack/test_pages.py slack/test_errors.py settings/test_plan_check.py)
 

@@ -1,4 +1,5 @@
-"""The control store (saleshome.warehouse.control): schema, values, locking and files, on SQLite."""
+"""The control store (saleshome.warehouse.control): schema and values on the session's backend (``control_url``:
+SQLite, or PostgreSQL under ``--control-backend=postgresql``), locking and files on SQLite."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from saleshome.warehouse.control_schema import head_revision
 from saleshome.warehouse.control_tables import HEAD, METADATA, column_kinds
 
 
-def test_the_revisions_build_exactly_the_schema_the_code_declares(tmp_path: Path) -> None:
-    control = ControlDB(tmp_path / "control.sqlite")
+def test_the_revisions_build_exactly_the_schema_the_code_declares(control_url: str) -> None:
+    control = ControlDB(control_url)
     with control.transaction() as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
         assert compare_metadata(MigrationContext.configure(db.conn), METADATA) == []
@@ -39,8 +40,8 @@ def test_a_column_name_holds_one_kind_of_value_across_tables() -> None:
     assert kinds["alias"] == "plain"
 
 
-def test_values_come_back_as_python_values_and_timestamps_compare_as_time(tmp_path: Path) -> None:
-    control = ControlDB(tmp_path / "control.sqlite")
+def test_values_come_back_as_python_values_and_timestamps_compare_as_time(control_url: str) -> None:
+    control = ControlDB(control_url)
     paris = timezone(timedelta(hours=1))
     early = datetime(2026, 3, 1, 10, 0, tzinfo=paris)  # 09:00 UTC
     later = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -64,8 +65,8 @@ def test_values_come_back_as_python_values_and_timestamps_compare_as_time(tmp_pa
         naive.replace(tzinfo=UTC)
 
 
-def test_upsert_and_list_parameters(tmp_path: Path) -> None:
-    control = ControlDB(tmp_path / "control.sqlite")
+def test_upsert_and_list_parameters(control_url: str) -> None:
+    control = ControlDB(control_url)
     now = datetime.now(UTC)
     with control.transaction() as db:
         db.upsert("api_budget", {"alias": "a", "used": 1, "max": 10, "observed_at": now})
