@@ -1,6 +1,6 @@
 """The control store's SQL text means the same on both backends (run on each: ``--control-backend``): ``?`` is a
 parameter, while a ``?`` or a ``%`` inside quoted text is that character (psycopg reads ``%`` everywhere in a
-statement, quotes or not)."""
+statement, quotes or not, with parameters or without)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,6 @@ def test_percent_and_question_marks_in_quoted_text_are_characters(control_url: s
                         "WHERE channel_id <> '?' AND user_id LIKE ? ORDER BY user_id", ["k%"], kinds={"asks": "bool"})
     assert [(r["user_id"], r["team_id"], r["asks"], r["literal"]) for r in rows] == [
         ("k1", "T%", False, "50%"), ("k2", None, True, "50%"), ("k3", "T%", False, "50%")]
+    with control.transaction() as db:  # no parameters: the same text (psycopg is given an empty tuple)
+        db.execute("UPDATE dm_channels SET team_id = '100%' WHERE channel_id LIKE '%sure?%'")
+    assert control.rows("SELECT user_id FROM dm_channels WHERE team_id LIKE '100%'") == [{"user_id": "k2"}]

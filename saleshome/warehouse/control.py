@@ -173,8 +173,8 @@ class Tx:
         """Run ``sql``; ``kinds`` names what computed columns hold (``{"last": "timestamp"}``) when their
         names are not the schema's."""
         values = tuple(_param(v, self.dialect) for v in params or ())
-        # without parameters psycopg sends the text as it is: no placeholder, no %% to undo
-        statement = sql if self.dialect == "sqlite" or not values else to_pyformat(sql)
+        # translated with parameters or without: SQLAlchemy always gives psycopg a tuple, so it always reads %
+        statement = sql if self.dialect == "sqlite" else to_pyformat(sql)
         cursor = self.conn.exec_driver_sql(statement, values)
         return Result(cursor, self.dialect, {**self._kinds, **kinds} if kinds else self._kinds)
 
