@@ -18,14 +18,14 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 # The control-plane tests (settings, notifications, outbox and publisher, CLI), run a second time with every control
 # store on PostgreSQL (a server the session starts: tests/fixtures/postgres.py). Left out: the publisher crash
-# test (it chooses its backends itself, the slow PostgreSQL variant once), the files of these folders that open no
+# and outbox claim tests (they choose their backends themselves: `store`), the files of these folders that open no
 # control store (DuckDB compile and detection, rendering, Slack pagination and errors, the plan check), the other
 # test_cli* files (help, packaging; test_cli_read_only is about what a SQLite home's directory holds).
 CONTROL_PLANE_TESTS := tests/settings tests/notify tests/slack tests/celebrate tests/test_cli_org.py \
 	tests/test_cli_status.py tests/test_dead_letters.py tests/test_control_backends.py tests/test_control_sql.py \
 	tests/test_control_store.py \
-	$(addprefix --ignore=tests/,slack/test_publisher_crash.py notify/test_compile.py celebrate/test_detect.py \
-	celebrate/test_render.py slack/test_pages.py slack/test_errors.py settings/test_plan_check.py)
+	$(addprefix --ignore=tests/,slack/test_publisher_crash.py slack/test_outbox_claims.py notify/test_compile.py \
+	celebrate/test_detect.py celebrate/test_render.py slack/test_pages.py slack/test_errors.py settings/test_plan_check.py)
 
 # Always sync into ./.venv, whatever virtualenv the caller has active.
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
