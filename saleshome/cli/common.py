@@ -81,19 +81,36 @@ ActorOption = Annotated[str | None, typer.Option(
 
 def existing_home() -> Settings:
     """The settings of a command that only reads: refused, creating nothing, when the home does not exist."""
-    from saleshome.config import load_settings, require_existing_home
+    from saleshome.config import load_settings
 
-    return require_existing_home(load_settings())
+    return _existing(load_settings())
+
+
+def _existing(settings: Settings) -> Settings:
+    """``settings`` once its home exists; on PostgreSQL, once the database holds a control store (a read never
+    creates the tables in an empty database)."""
+    from saleshome.config import require_existing_home
+    from saleshome.warehouse.control import control_db
+
+    require_existing_home(settings)
+    if settings.database_url is not None:
+        store = control_db(settings)
+        if not store.exists():
+            raise ConfigurationError(
+                f"no Sales Home in {store.where} (the database holds no control store); nothing to show",
+                hint="set SALESHOME_DATABASE_URL to the database of an existing Sales Home, or start one by "
+                     "connecting an org (`saleshome org add`)")
+    return settings
 
 
 def context(*, read_only: bool = False) -> SettingsContext:
     """The settings context of a command; ``read_only`` (lists, show, export, audit, dry runs): refused, creating
     nothing, when the home does not exist yet."""
-    from saleshome.config import load_settings, require_existing_home
+    from saleshome.config import load_settings
     from saleshome.settings.context import SettingsContext
 
     settings = load_settings()
-    return SettingsContext(require_existing_home(settings) if read_only else settings, resolvers=RESOLVERS)
+    return SettingsContext(_existing(settings) if read_only else settings, resolvers=RESOLVERS)
 
 
 def ready(*, read_only: bool = False) -> SettingsContext:
