@@ -141,7 +141,7 @@ class _Renewal:
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.control.lock_timeout + 1)
+        self._thread.join(timeout=self.control.timeout + 1)
 
     def _run(self) -> None:
         every = self.claimer.lease.total_seconds() / 4

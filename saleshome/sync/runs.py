@@ -118,7 +118,7 @@ class Heartbeat:
         """Stop beating; returns once no beat is under way (the run's row is then the closer's alone)."""
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=self.control.lock_timeout + self.every)
+            self._thread.join(timeout=self.control.timeout + self.every)
 
     def beat(self) -> None:
         """One heartbeat: now, on the run's row while it is still ``running``."""

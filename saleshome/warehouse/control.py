@@ -211,12 +211,11 @@ class Tx:
 class ControlDB:
     """The control store at ``url`` (a SQLAlchemy URL, or the path of a SQLite file)."""
 
-    def __init__(self, url: str | Path, *, timeout: float = 60, lock_timeout: float | None = None,
-                 legacy: Path | None = None) -> None:
+    def __init__(self, url: str | Path, *, timeout: float = 60, legacy: Path | None = None) -> None:
         self.legacy = legacy
         self.moved: Moved | None = None
         self.url = sqlite_url(url) if isinstance(url, Path) else url
-        self.timeout = lock_timeout if lock_timeout is not None else timeout
+        self.timeout = timeout  # how long a write transaction waits for another writer (SQLite), in seconds
         parsed = make_url(self.url)
         backend = parsed.get_backend_name()
         if backend not in ("sqlite", "postgresql"):
@@ -224,10 +223,6 @@ class ControlDB:
                                      hint="SALESHOME_DATABASE_URL=postgresql+psycopg://user:password@host/db")
         self.dialect: Dialect = "sqlite" if backend == "sqlite" else "postgresql"
         self.path: Path | None = Path(parsed.database) if self.dialect == "sqlite" and parsed.database else None
-
-    @property
-    def lock_timeout(self) -> float:
-        return self.timeout
 
     def __repr__(self) -> str:
         return f"ControlDB({make_url(self.url).render_as_string(hide_password=True)!r})"

@@ -14,6 +14,9 @@ JSON documents (``blocks``, ``definition``, …) are text on both: callers ``jso
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
 from typing import Literal
 
 from sqlalchemy import (
@@ -372,10 +375,12 @@ def _kind(column: Column[object]) -> ValueKind:
     return "plain"
 
 
-def column_kinds() -> dict[str, ValueKind]:
-    """Every column name of the schema and the kind of value it holds (one per name: a test checks it)."""
+@cache
+def column_kinds() -> Mapping[str, ValueKind]:
+    """Every column name of the schema and the kind of value it holds (one per name: a test checks it); computed
+    once (every transaction reads it)."""
     kinds: dict[str, ValueKind] = {}
     for table in METADATA.sorted_tables:
         for column in table.columns:
             kinds.setdefault(column.name, _kind(column))
-    return kinds
+    return MappingProxyType(kinds)

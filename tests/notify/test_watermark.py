@@ -44,7 +44,7 @@ Keys = tuple[set[str], set[str]]
 
 def _keys(settings: Settings) -> Keys:
     """(outbox keys, digest item keys) of a home."""
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = ControlDB(settings.control_db, timeout=settings.lock_timeout_seconds)
     outbox = {r["key"] for r in control.rows("SELECT key FROM outbox")}
     digest = {r["key"] for r in control.rows("SELECT key FROM digest_items")}
     return outbox, digest
@@ -192,7 +192,7 @@ def test_sigkill_anywhere_in_sync_evaluate_enqueue_then_a_clean_run_equals_one_u
 ) -> None:
     settings, reference = changed
     rng = random.Random(20261207)
-    control = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds)
+    control = ControlDB(settings.control_db, timeout=settings.lock_timeout_seconds)
 
     def watermarks() -> dict[str, int]:
         return {r["step"]: r["position"] for r in control.rows("SELECT step, position FROM evaluation_watermarks "

@@ -182,7 +182,7 @@ class SyncChild:
 
 
 def _initial_done(settings: Settings, alias: str) -> bool:
-    rows = ControlDB(settings.control_db, lock_timeout=settings.lock_timeout_seconds).rows(
+    rows = ControlDB(settings.control_db, timeout=settings.lock_timeout_seconds).rows(
         "SELECT last_sync_at FROM orgs WHERE alias = ?", [alias])
     return bool(rows and rows[0]["last_sync_at"] is not None)
 
@@ -253,7 +253,7 @@ def test_two_orgs_sync_in_parallel_while_status_is_read(
         connect_org(home, two, "south", monkeypatch)
         with SyncChild(home, "north") as north, SyncChild(home, "south") as south:
             reads = 0
-            control_db = ControlDB(home.control_db, lock_timeout=home.lock_timeout_seconds)
+            control_db = ControlDB(home.control_db, timeout=home.lock_timeout_seconds)
             while north.proc.poll() is None or south.proc.poll() is None:
                 rows = control_db.rows("SELECT alias, object, rows, cursor FROM object_state")
                 reads += 1

@@ -142,7 +142,7 @@ def _stop_outside_control_db(proc: subprocess.Popen[str], settings: Settings) ->
     for _ in range(50):
         os.kill(proc.pid, signal.SIGSTOP)
         try:
-            with ControlDB(settings.control_db, lock_timeout=0.5).transaction():
+            with ControlDB(settings.control_db, timeout=0.5).transaction():
                 return
         except RetriableError:  # frozen inside a heartbeat: let it finish that one
             os.kill(proc.pid, signal.SIGCONT)
