@@ -1,0 +1,16 @@
+"""The member's Sales tab in Slack: their orgs, the admins' lists, list views, records, a record's layout.
+
+Pure parts: :mod:`.model` (UI API answers as values), :mod:`.values` (formatted as messages are),
+:mod:`.state` (where the member is, in ``private_metadata``), :mod:`.blocks` (the Home view within
+Slack's limits); :mod:`.screen` reads Salesforce as the member; :mod:`.handlers` wires Bolt's actions
+(ack at once, then Salesforce and ``views.publish``).  Prefect-free: an entrance of its own.
+"""
+
+from __future__ import annotations
+
+from .blocks import Action, HomeScreen, home_view
+from .screen import Member, MemberUiApi, NotFound, OrgView, ReconnectNeeded, load_screen
+from .state import Nav, decode, encode
+
+__all__ = ["Action", "HomeScreen", "Member", "MemberUiApi", "Nav", "NotFound", "OrgView", "ReconnectNeeded",
+           "decode", "encode", "home_view", "load_screen"]
