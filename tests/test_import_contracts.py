@@ -26,7 +26,7 @@ PROJECT = {"saleshome", "flows", "tasks", "deployments", "bench", "tests"}  # th
 LAYERS: tuple[tuple[str, set[str]], ...] = (
     ("beside: benchmarks and tests", {"bench", "tests"}),
     ("entrances", {"flows", "tasks", "deployments", "saleshome",  # the package's own API (open_warehouse)
-                   "saleshome.cli"}),
+                   "saleshome.cli", "saleshome.app"}),
     ("beside: the sandboxes (only entrances start them)", {"saleshome.sandbox"}),
     ("pipeline", {"saleshome.pipeline", "saleshome.operations", "saleshome.sync", "saleshome.notify",
                   "saleshome.celebrate", "saleshome.publish"}),
