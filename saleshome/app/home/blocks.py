@@ -56,6 +56,8 @@ MAX_OPTIONS = 100
 MAX_DEFAULT_LISTS = 25
 PAGE_SIZE = 25
 LIST_CELL_MAX = 300  # a list is an overview: a cell longer than this is cut (the record shows more)
+OBJECTS_KEPT = 10  # object pickers the open list or record leaves room for
+MORE_BYTES = 400  # a "…and N more" line
 MIN_CELL = 40  # cells are never cut shorter than this to fit the view's bytes
 
 
@@ -230,15 +232,26 @@ def _object_block(lists: ObjectLists, nav: Nav, words: Messages) -> dict[str, An
     return block
 
 
-def _objects_blocks(tab: Tab, nav: Nav, words: Messages, room: int) -> list[dict[str, Any]]:
-    """One picker per object within ``room`` blocks; those left out are counted in a last line."""
+def _block_bytes(block: dict[str, Any]) -> int:
+    return len(json.dumps(block, separators=(",", ":"), ensure_ascii=False).encode()) + 1
+
+
+def _objects_blocks(tab: Tab, nav: Nav, words: Messages, room: int, byte_room: int) -> list[dict[str, Any]]:
+    """One picker per object within ``room`` blocks and ``byte_room`` bytes of JSON (a picker holds up to 100
+    list views); those left out are counted in a last line."""
     objects = list(tab.objects)
-    if len(objects) <= room:
-        return [_object_block(o, nav, words) for o in objects]
-    shown = max(room - 1, 0)
-    more = {"type": "context", "elements": [_mrkdwn(escape(words.gettext("…and {n} more",
-                                                                           n=len(objects) - shown)))]}
-    return [*(_object_block(o, nav, words) for o in objects[:shown]), more][:room]
+    out: list[dict[str, Any]] = []
+    for i, lists in enumerate(objects):
+        block = _object_block(lists, nav, words)
+        left = len(objects) - i - 1
+        if len(out) + 1 + (1 if left else 0) > room or _block_bytes(block) + MORE_BYTES > byte_room:
+            break
+        out.append(block)
+        byte_room -= _block_bytes(block)
+    if len(out) < len(objects) and room > len(out):
+        out.append({"type": "context", "elements": [_mrkdwn(escape(words.gettext("…and {n} more",
+                                                                                  n=len(objects) - len(out))))]})
+    return out
 
 
 # ------------------------------------------------------------------------------------------- a list
@@ -395,10 +408,12 @@ def _build(screen: HomeScreen, cell_max: int | None) -> dict[str, Any]:
     words = screen.words
     top: list[dict[str, Any]] = [{"type": "header", "text": _plain(words.gettext("Sales"), HEADER_TEXT_MAX)}]
     top += _org_blocks(screen.tab, screen.nav, words)
-    reserved = len(top) + 1 + 3  # the divider, and at least two object pickers and a "…and N more"
+    pickers = len(screen.tab.objects)
+    reserved = len(top) + 1 + min(pickers, OBJECTS_KEPT) + (1 if pickers > OBJECTS_KEPT else 0)  # the divider too
     body = _content_blocks(screen, MAX_VIEW_BLOCKS - reserved, cell_max)
     room = MAX_VIEW_BLOCKS - len(top) - len(body) - (1 if body else 0)
-    blocks = top + _objects_blocks(screen.tab, screen.nav, words, room)
+    used = sum(_block_bytes(b) for b in (*top, *body)) + len(encode(screen.nav)) + 200
+    blocks = top + _objects_blocks(screen.tab, screen.nav, words, room, VIEW_BYTES_BUDGET - used)
     if body:
         blocks.append({"type": "divider"})
         blocks += body
