@@ -26,6 +26,7 @@ from .records import format_datetime, json_records, record_json_sql
 from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
 from .store import OrgStore
+from .uiapi import UiApi
 
 API_VERSION = "62.0"
 SUPPORTED_VERSIONS = [f"{v}.0" for v in range(50, 63)]
@@ -123,6 +124,8 @@ class SalesforceApi:
             ("GET", re.compile(r"/id/(?P<org>\w+)/(?P<user>\w+)/?"), self._identity),
             ("GET", re.compile(r"/services/oauth2/userinfo/?"), self._userinfo),
         ]
+        self.ui_api = UiApi(self)
+        self._routes += self.ui_api.routes(v)
 
     # ------------------------------------------------------------------------ dispatch
     def handle(self, req: Request) -> Response:
