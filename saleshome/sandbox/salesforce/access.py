@@ -9,7 +9,7 @@ Interface (used by the REST API, SOQL, list views and the UI API):
 - ``can_read(obj)``, ``can_create(obj)``, ``can_edit(obj)``, ``can_delete(obj)``: object permissions
   (``obj`` is an object name or an :class:`~.schema.ObjectDef`);
 - ``readable_fields(obj)``, ``editable_fields(obj)`` → ``frozenset[str]`` of field names (empty when
-  the object is not readable); ``can_read_field(obj, name)``;
+  the object is not readable); ``can_read_field(obj, name)``; ``can_read_path(obj, "Account.Owner.Alias")``;
 - ``sharing_filter(obj, alias=None, level="read")`` → ``(sql, params)``: a DuckDB boolean expression
   over the object's table (columns qualified by ``alias`` when given) that is true for the records
   the user may read (``level="edit"``: edit); ``("TRUE", [])`` when every record is visible;
@@ -135,6 +135,19 @@ class UserAccess:
         o = self._obj(obj)
         f = o.field(name) if o is not None else None
         return f is not None and f.name in self.readable_fields(o)  # type: ignore[arg-type]
+
+    def can_read_path(self, obj: str | ObjectDef, path: str) -> bool:
+        """Whether every step of a field path (``"Account.Owner.Alias"``) is readable from ``obj``."""
+        current = self._obj(obj)
+        parts = path.split(".")
+        for rel in parts[:-1]:
+            ref = current.relationship(rel) if current is not None else None
+            if current is None or ref is None or not self.can_read_field(current, ref.name):
+                return False
+            current = self._store.catalog.get(ref.reference_to[0])
+            if current is None or not self.can_read(current):
+                return False
+        return current is not None and self.can_read_field(current, parts[-1])
 
     @staticmethod
     def _covered(o: ObjectDef, sets: Iterable[Any]) -> frozenset[str]:
