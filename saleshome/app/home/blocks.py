@@ -342,7 +342,8 @@ def record_blocks(content: RecordContent, words: Messages, room: int, cell_max: 
     room -= len(blocks) + 2  # the actions, and a possible "…and N more"
     left_out = 0
     for section in content.sections:
-        cells = [_mrkdwn(_cell(ui.object.label_of(f), show(content.values, ui.object, ui.record, f), cell_max))
+        cells = [_mrkdwn(_cell(content.values.describe.label(ui.object.name, f),
+                               show(content.values, ui.object, ui.record, f), cell_max))
                  for f in section.fields]
         chunks = [cells[i:i + MAX_FIELDS] for i in range(0, len(cells), MAX_FIELDS)]
         heading = [{"type": "section", "text": _mrkdwn(f"*{escape_within(section.heading, SECTION_TEXT_MAX - 2)}*")}

@@ -60,3 +60,21 @@ def test_opening_a_list_or_switching_org_starts_afresh() -> None:
     assert deep.switch_org("b") == Nav(org="b")
     assert deep.close_record() == Nav(org="a", object="Lead", list="Mine", page=3, token="50", next="75",
                                       previous="25")
+
+
+def test_each_action_takes_the_member_where_it_says() -> None:
+    from saleshome.app.home import Action, next_nav
+
+    here = Nav(org="a", object="Lead", list="Mine", page=2, token="25", next="50", previous="0")
+    assert next_nav({"action_id": Action.OPEN_LIST, "selected_option": {"value": "Account/AllAccounts"}}, here) \
+        == Nav(org="a", object="Account", list="AllAccounts")
+    assert next_nav({"action_id": Action.SWITCH_ORG, "selected_option": {"value": "b"}}, here) == Nav(org="b")
+    assert next_nav({"action_id": Action.NEXT_PAGE, "value": "next"}, here) == Nav(
+        org="a", object="Lead", list="Mine", page=3, token="50")
+    assert next_nav({"action_id": Action.PREVIOUS_PAGE, "value": "previous"}, here) == Nav(
+        org="a", object="Lead", list="Mine", page=1, token=None)
+    opened = next_nav({"action_id": Action.OPEN_RECORD, "value": "00Q000000000001"}, here)
+    assert opened.record == "00Q000000000001" and opened.token == "25"
+    assert next_nav({"action_id": Action.BACK_TO_LIST, "value": "back"}, opened) == here
+    assert next_nav({"action_id": Action.RETRY, "value": "retry"}, here) == here
+    assert next_nav({"action_id": Action.OPEN_LIST, "selected_option": {"value": "garbage"}}, here) == here
