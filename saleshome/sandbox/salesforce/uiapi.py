@@ -42,12 +42,12 @@ user cannot see is never returned (``INSUFFICIENT_ACCESS`` when asked for by id)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from . import listviews, uiapi_shapes
+from .access import UserAccess
 from .errors import ApiError
 from .ids import is_valid_id, to_18
 from .schema import FieldDef, ObjectDef
@@ -63,34 +63,6 @@ MAX_PAGE_SIZE = 2000
 MAX_OFFSET = 2000
 MAX_RECORD_IDS = 200  # record-ui takes a comma-separated list of ids
 _SYSTEM = ("Id", "LastModifiedById", "LastModifiedDate", "SystemModstamp", "CreatedDate")
-
-
-class Access(Protocol):
-    """What the context user may see and edit (``access.access_for`` once per-user access exists)."""
-
-    def can_read(self, obj: str) -> bool: ...
-
-    def readable_fields(self, obj: str) -> Collection[str]: ...
-
-    def editable_fields(self, obj: str) -> Collection[str]: ...
-
-
-@dataclass(frozen=True)
-class FullAccess:
-    """The integration user's access: every object, every field."""
-
-    store_catalog: Any
-
-    def can_read(self, obj: str) -> bool:
-        return self.store_catalog.get(obj) is not None
-
-    def readable_fields(self, obj: str) -> Collection[str]:
-        found = self.store_catalog.get(obj)
-        return {f.name for f in found.fields} if found else set()
-
-    def editable_fields(self, obj: str) -> Collection[str]:
-        found = self.store_catalog.get(obj)
-        return {f.name for f in found.fields if f.updateable or f.createable} if found else set()
 
 
 def _bad_param(message: str) -> ApiError:
@@ -141,9 +113,8 @@ class _Select:
 class UiApi:
     """The UI API resources of one org, answered for the session's user."""
 
-    def __init__(self, api: SalesforceApi, access_for: Callable[[str], Access] | None = None) -> None:
+    def __init__(self, api: SalesforceApi) -> None:
         self.api = api
-        self._access_for = access_for
 
     # ------------------------------------------------------------------------------ routing
     def routes(self, v: str) -> list[tuple[str, re.Pattern[str], Handler]]:
@@ -163,17 +134,16 @@ class UiApi:
         ]
 
     # ------------------------------------------------------------------------------ context
-    def access(self, user: str) -> Access:
-        if self._access_for is not None:
-            return self._access_for(user)
-        return FullAccess(self.api.store.catalog)
+    def access(self, user: str) -> UserAccess:
+        """The session user's access now (``access.access_for``: profile, permission sets, sharing)."""
+        return self.api.access(user)
 
     def locale(self, user: str) -> UserLocale:
         row = self.api.store.get_row("User", user) or {}
         return UserLocale(locale=row.get("LocaleSidKey") or "en_US",
                           time_zone=row.get("TimeZoneSidKey") or "America/Los_Angeles")
 
-    def supported_object(self, name: str, access: Access) -> ObjectDef:
+    def supported_object(self, name: str, access: UserAccess) -> ObjectDef:
         obj = self.api.store.catalog.get(name)
         if obj is None or not uiapi_shapes.supported(obj):
             raise ApiError(400, "INVALID_TYPE", f"Object {name} is not supported in UI API")
@@ -194,7 +164,7 @@ class UiApi:
         )
         return [r for r in table.to_pylist() if listviews.find(obj.name, r["DeveloperName"]) is not None]
 
-    def _find_view(self, m: re.Match[str], access: Access) -> tuple[ObjectDef, str, listviews.ListViewDef]:
+    def _find_view(self, m: re.Match[str], access: UserAccess) -> tuple[ObjectDef, str, listviews.ListViewDef]:
         """The list view of ``{obj}/{listViewApiName}`` or of ``{listViewId}`` (in ``obj``)."""
         lv = m.groupdict().get("lv")
         if lv is None:  # list-records/{listViewId}, list-info/{listViewId}
@@ -255,7 +225,7 @@ class UiApi:
             "recentListsOnly": req.query.get("recentListsOnly", "false").lower() == "true",
         })
 
-    def _columns(self, obj: ObjectDef, view: listviews.ListViewDef, access: Access) -> list[tuple[str, FieldDef]]:
+    def _columns(self, obj: ObjectDef, view: listviews.ListViewDef, access: UserAccess) -> list[tuple[str, FieldDef]]:
         """The view's columns the user may read (a hidden field's column is left out)."""
         out = []
         for path in view.columns:
@@ -264,7 +234,7 @@ class UiApi:
                 out.append((path, resolved))
         return out
 
-    def _list_info_body(self, obj: ObjectDef, view_id: str, view: listviews.ListViewDef, access: Access,
+    def _list_info_body(self, obj: ObjectDef, view_id: str, view: listviews.ListViewDef, access: UserAccess,
                         ) -> dict[str, Any]:
         columns = self._columns(obj, view, access)
         display = []
@@ -359,7 +329,7 @@ class UiApi:
         return self._json(body)
 
     # ------------------------------------------------------------------------------ fields and records
-    def _resolve(self, obj: ObjectDef, parts: list[str], access: Access) -> FieldDef | None:
+    def _resolve(self, obj: ObjectDef, parts: list[str], access: UserAccess) -> FieldDef | None:
         """The field at ``parts`` (``["Account", "Name"]``) if the user may read every step, else None."""
         if len(parts) > 1 and parts[0].lower() == obj.name.lower() and obj.relationship(parts[0]) is None:
             parts = parts[1:]
@@ -379,7 +349,7 @@ class UiApi:
             return None  # compound fields are read through their components
         return found
 
-    def _add_path(self, select: _Select, obj: ObjectDef, path: str, access: Access) -> bool:
+    def _add_path(self, select: _Select, obj: ObjectDef, path: str, access: UserAccess) -> bool:
         """Add a field path (and, for a relationship, its lookup and the parent's Id and name) if readable."""
         parts = path.split(".")
         if len(parts) > 1 and parts[0].lower() == obj.name.lower() and obj.relationship(parts[0]) is None:
@@ -412,14 +382,15 @@ class UiApi:
                 select.add(f"{rel_prefix}.{name.name}", shown=False)
         return True
 
-    def _compile(self, soql: str) -> CompiledQuery:
+    def _compile(self, soql: str, access: UserAccess) -> CompiledQuery:
         try:
-            return compile_query(soql, self.api.store.catalog, now=self.api.store.clock.now(), include_deleted=False)
+            return compile_query(soql, self.api.store.catalog, now=self.api.store.clock.now(), include_deleted=False,
+                                 access=access)
         except SoqlError as exc:
             raise ApiError(400, exc.error_code, exc.message) from None
 
     def _read(
-        self, obj: ObjectDef, select: _Select, access: Access, locale: UserLocale, *, v: str, where: str = "",
+        self, obj: ObjectDef, select: _Select, access: UserAccess, locale: UserLocale, *, v: str, where: str = "",
         order: str | None = None, limit: int | None = None, offset: int = 0,
     ) -> tuple[list[dict[str, Any]], bool]:
         """Records of ``obj`` the user may see, as UI API Records, and whether more follow the page."""
@@ -438,7 +409,7 @@ class UiApi:
             soql += f" LIMIT {limit + 1}"
         if offset:
             soql += f" OFFSET {offset}"
-        query = self._compile(soql)
+        query = self._compile(soql, access)
         rows = self.api.store.read(query.sql, query.params).to_pylist()
         more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
@@ -484,7 +455,7 @@ class UiApi:
         root["eTag"] = uiapi_shapes.etag(root["fields"])
         return root
 
-    def _record_by_id(self, raw_id: str, access: Access) -> tuple[ObjectDef, str]:
+    def _record_by_id(self, raw_id: str, access: UserAccess) -> tuple[ObjectDef, str]:
         """The object and 18-character id of a record the user may see (the UI API's errors otherwise)."""
         if not is_valid_id(raw_id):
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
@@ -502,29 +473,20 @@ class UiApi:
             raise _no_access_record()
         return obj, record_id
 
-    def _visible(self, obj: ObjectDef, record_id: str, access: Access) -> bool:
-        where, params = self._sharing(obj, access)
-        if not where:
-            return True
+    def _visible(self, obj: ObjectDef, record_id: str, access: UserAccess) -> bool:
+        where, params = access.sharing_filter(obj, alias="t0")
         rows = self.api.store.read(f'SELECT 1 FROM "{obj.name}" AS t0 WHERE t0."Id" = ? AND ({where})',
                                    [record_id, *params])
         return rows.num_rows > 0
 
-    def _sharing(self, obj: ObjectDef, access: Access) -> tuple[str, list[Any]]:
-        sharing = getattr(access, "sharing_filter", None)
-        if sharing is None:
-            return "", []
-        sql, params = sharing(obj.name)
-        return sql, list(params)
-
-    def _layout_select(self, obj: ObjectDef, layout_type: str, access: Access) -> _Select:
+    def _layout_select(self, obj: ObjectDef, layout_type: str, access: UserAccess) -> _Select:
         select = _Select()
         for _, fields in uiapi_shapes.layout_fields(obj, layout_type):
             for f in fields:
                 self._add_path(select, obj, f.name, access)
         return select
 
-    def _one_record(self, obj: ObjectDef, record_id: str, select: _Select, access: Access, user: str, v: str,
+    def _one_record(self, obj: ObjectDef, record_id: str, select: _Select, access: UserAccess, user: str, v: str,
                     ) -> dict[str, Any]:
         records, _ = self._read(obj, select, access, self.locale(user), v=v, where=f"Id = '{record_id}'")
         if not records:  # the sharing rules hide it (or it went away between two reads)
@@ -583,7 +545,7 @@ class UiApi:
         return self._json({"layoutUserStates": {}, "layouts": layouts, "objectInfos": infos, "records": records})
 
     # ------------------------------------------------------------------------------ metadata
-    def _layout_body(self, obj: ObjectDef, layout_type: str, mode: str, access: Access) -> dict[str, Any]:
+    def _layout_body(self, obj: ObjectDef, layout_type: str, mode: str, access: UserAccess) -> dict[str, Any]:
         return uiapi_shapes.record_layout(
             obj, layout_type, mode, readable=access.readable_fields(obj.name),
             editable=access.editable_fields(obj.name),
@@ -600,12 +562,12 @@ class UiApi:
             raise ApiError(404, "NOT_FOUND", f"Record type {record_type} does not exist for {obj.name}")
         return self._json(self._layout_body(obj, layout_type, mode, access))
 
-    def _object_info_body(self, obj: ObjectDef, access: Access) -> dict[str, Any]:
+    def _object_info_body(self, obj: ObjectDef, access: UserAccess) -> dict[str, Any]:
         editable = access.editable_fields(obj.name)
         return uiapi_shapes.object_info(
             obj, self.api.store.catalog, self.api.instance_url, readable=access.readable_fields(obj.name),
-            editable=editable, object_editable=bool(editable), object_creatable=bool(editable),
-            object_deletable=bool(editable),
+            editable=editable, object_editable=access.can_edit(obj), object_creatable=access.can_create(obj),
+            object_deletable=access.can_delete(obj),
         )
 
     def object_info(self, req: Request, m: re.Match[str], user: str) -> Response:
@@ -617,7 +579,7 @@ class UiApi:
         if raw not in (MASTER_RECORD_TYPE_ID, MASTER_RECORD_TYPE_ID[:15]):
             raise ApiError(404, "NOT_FOUND", f"Record type {raw} does not exist for {obj.name}")
 
-    def _picklist_fields(self, obj: ObjectDef, access: Access) -> list[FieldDef]:
+    def _picklist_fields(self, obj: ObjectDef, access: UserAccess) -> list[FieldDef]:
         readable = access.readable_fields(obj.name)
         return [f for f in obj.fields if f.picklist_values and f.name in readable]
 
@@ -685,7 +647,7 @@ def _column_label(obj: ObjectDef, path: str, f: FieldDef) -> str:
 _OPERATORS = {"equals": "Equals", "notEqual": "NotEqual", "lessThan": "LessThan", "greaterThan": "GreaterThan"}
 
 
-def _filters(obj: ObjectDef, view: listviews.ListViewDef, access: Access) -> list[dict[str, Any]]:
+def _filters(obj: ObjectDef, view: listviews.ListViewDef, access: UserAccess) -> list[dict[str, Any]]:
     condition = view.where_condition
     if not condition:
         return []
