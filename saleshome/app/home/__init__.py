@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from .blocks import Action, HomeScreen, home_view
 from .handlers import HomeServices, next_nav, publish_home, register
-from .screen import Member, MemberUiApi, NotFound, OrgView, ReconnectNeeded, load_screen
+from .screen import Member, MemberUiApi, NoAccess, NotFound, OrgView, ReconnectNeeded, load_screen
 from .state import Nav, decode, encode
 
-__all__ = ["Action", "HomeScreen", "HomeServices", "Member", "MemberUiApi", "Nav", "NotFound", "OrgView",
+__all__ = ["Action", "HomeScreen", "HomeServices", "Member", "MemberUiApi", "Nav", "NoAccess", "NotFound", "OrgView",
            "ReconnectNeeded", "decode", "encode", "home_view", "load_screen", "next_nav", "publish_home", "register"]

@@ -10,7 +10,8 @@ Failures become a problem shown in place (:func:`problem_of`), the rest of the t
 
 - the session cannot be refreshed (revoked, expired refresh token) → "Reconnect";
 - Salesforce down, slow or over its limits (:class:`saleshome.errors.RetriableError`) → "Retry";
-- the open list view or record is gone or no longer visible to the member (404) → said so.
+- the open list view or record is gone or no longer visible to the member (404, 403) → said so;
+- an object the admins chose that the member may not use is left out of their tab.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class NotFound(SalesHomeError):
     """What the member asked for is not there for them (Salesforce answered 404 / ``NOT_FOUND``)."""
 
 
+class NoAccess(SalesHomeError):
+    """The member may not use this object or record (403 ``INSUFFICIENT_ACCESS``, 400 ``INVALID_TYPE``)."""
+
+
 @dataclass(frozen=True)
 class Member:
     """Who reads the tab: their Slack user, locale and time zone (Slack's ``users.info``)."""
@@ -86,15 +91,19 @@ def problem_of(error: Exception, nav: Nav) -> Problem | None:
         return Problem("reconnect")
     if isinstance(error, RetriableError):
         return Problem("unavailable")
-    if isinstance(error, NotFound):
+    if isinstance(error, NotFound | NoAccess):
         return Problem("record_gone") if nav.record else Problem("list_gone", nav.list or "")
     return None
 
 
 def _objects(api: MemberUiApi, org: OrgView) -> list[ObjectLists]:
+    """The objects the admins chose that the member may read (an object they may not use is not shown)."""
     out: list[ObjectLists] = []
     for obj, lists in org.settings.objects.items():
-        info = parse_object_info(api.object_info(obj))
+        try:
+            info = parse_object_info(api.object_info(obj))
+        except (NoAccess, NotFound):
+            continue
         defaults = [ListViewSummary(d.developer_name, d.label, d.id) for d in lists.default_lists]
         out.append(ObjectLists(obj, info.label_plural, defaults, parse_list_views(api.list_views(obj))))
     return out

@@ -35,6 +35,7 @@ from saleshome.app.home.values import values_for
 from saleshome.i18n import Formatter, Messages
 from saleshome.sandbox.slack.server import SlackSandbox
 from tests.app.home import shapes
+from tests.app.home.blockkit import action_ids, texts
 
 pytestmark = pytest.mark.sandboxes(seed=61, opportunities=60)
 
@@ -62,31 +63,6 @@ def publish(bot: WebClient, member: str, view: dict[str, Any]) -> dict[str, Any]
 
 def words(locale: str = "en-US") -> Messages:
     return Messages(locale, "app")
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [t for k, v in value.items() for t in ([v] if k == "text" and isinstance(v, str) else _texts(v))]
-    if isinstance(value, list):
-        return [t for item in value for t in _texts(item)]
-    return []
-
-
-def _actions(view: dict[str, Any]) -> list[str]:
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if "action_id" in value:
-                found.append(value["action_id"])
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
-
-    walk(view["blocks"])
-    return found
 
 
 def many_objects(n: int, lists: int) -> list[ObjectLists]:
@@ -122,9 +98,9 @@ def test_a_long_list_with_many_objects_and_orgs_fits_slacks_limits(bot: WebClien
     records = [b for b in blocks if b.get("accessory", {}).get("action_id") == Action.OPEN_RECORD]
     assert len(records) == 25  # the whole page, whatever else had to give way
     assert all(len(b["fields"]) <= 10 for b in records)
-    assert "…et" in " ".join(_texts(blocks))  # the objects without room are counted
+    assert "…et" in " ".join(texts(blocks))  # the objects without room are counted
     assert view_bytes(view) <= 250_000
-    assert Action.PREVIOUS_PAGE in _actions(published) and Action.NEXT_PAGE in _actions(published)
+    assert Action.PREVIOUS_PAGE in action_ids(published) and Action.NEXT_PAGE in action_ids(published)
     assert decode(published["private_metadata"]).token == "25"
 
 
@@ -145,7 +121,7 @@ def test_a_record_with_a_huge_layout_fits_and_counts_what_is_left_out(bot: WebCl
     assert len(pickers) == 5  # the objects keep their room beside a long record
     header = published["blocks"][1 + 5 + 1]  # the tab's header, 5 objects, the divider, then the record
     assert header["type"] == "header" and len(header["text"]["text"]) <= 150
-    assert any(t.startswith("…and ") for t in _texts(published["blocks"]))
+    assert any(t.startswith("…and ") for t in texts(published["blocks"]))
     button = next(b["accessory"] for b in published["blocks"]
                   if b.get("accessory", {}).get("action_id") == Action.VIEW_IN_SALESFORCE)
     assert button["url"] == "https://sf.test/006000000000000001"
@@ -158,7 +134,7 @@ def test_every_problem_is_shown_in_place_with_what_to_do(bot: WebClient, member:
     screen = HomeScreen(Nav(org="a", object="Opportunity", list="Gone"), Tab([OrgChoice("a", "A")],
                         many_objects(2, 3)), Problem(kind, "Gone"), words(locale))
     published = publish(bot, member, home_view(screen))
-    text = " ".join(_texts(published["blocks"]))
+    text = " ".join(texts(published["blocks"]))
     expected = {
         ("reconnect", "en-US"): ("Reconnect", Action.RECONNECT),
         ("reconnect", "fr-FR"): ("Se reconnecter", Action.RECONNECT),
@@ -168,7 +144,7 @@ def test_every_problem_is_shown_in_place_with_what_to_do(bot: WebClient, member:
         ("record_gone", "fr-FR"): ("Retour à la liste", Action.BACK_TO_LIST),
     }.get((kind, locale))
     if expected is not None:
-        assert expected[0] in text and expected[1] in _actions(published)
+        assert expected[0] in text and expected[1] in action_ids(published)
     if kind == "list_gone":
         assert "Gone" in text and ("no longer exists" in text if locale == "en-US" else "n’existe plus" in text)
     if kind == "no_objects":
@@ -235,7 +211,7 @@ def test_a_list_shows_labels_and_values_formatted_for_the_member(bot: WebClient,
     assert "<!channel>" not in row["text"]["text"] and "&lt;!channel&gt;" in row["text"]["text"]
     assert row["accessory"]["value"] == "006000000000000042"
     assert row["accessory"]["text"]["text"] == "Ouvrir"
-    context = " ".join(_texts(published["blocks"]))
+    context = " ".join(texts(published["blocks"]))
     assert "Enregistrements 1 à 1" in context and "Trié par Date de clôture ↓" in context
 
 
@@ -255,7 +231,7 @@ def test_a_record_shows_only_the_layout_fields_the_member_may_see(bot: WebClient
     view = home_view(HomeScreen(Nav(org="a", record=rec["id"]), Tab([OrgChoice("a", "A")]),
                                 RecordContent(ui, sections, values, "https://sf.test/006000000000000043"), words()))
     published = publish(bot, member, view)
-    text = " ".join(_texts(published["blocks"]))
+    text = " ".join(texts(published["blocks"]))
     assert "Renewal" in text and "006000000000000043" not in text  # the record's name, not its Id
     assert "*Amount*\n$5,000.00" in text and "*Close Date*\nJan 15, 2027" in text
     assert "Description" not in text and "Probability" not in text and "Stage" not in text
@@ -267,9 +243,9 @@ def test_the_first_and_last_pages_offer_only_the_way_that_exists(bot: WebClient,
                        content.object, content.values)
     first = publish(bot, member, home_view(HomeScreen(Nav(org="a", object="Opportunity", list="All"),
                                                       Tab([OrgChoice("a", "A")]), content, words())))
-    assert Action.NEXT_PAGE in _actions(first) and Action.PREVIOUS_PAGE not in _actions(first)
+    assert Action.NEXT_PAGE in action_ids(first) and Action.PREVIOUS_PAGE not in action_ids(first)
     end = publish(bot, member, home_view(HomeScreen(Nav(org="a", object="Opportunity", list="All", page=3, token="50"),
                                                     Tab([OrgChoice("a", "A")]), last, words())))
-    assert Action.NEXT_PAGE not in _actions(end) and Action.PREVIOUS_PAGE in _actions(end)
-    assert "No records in this list." in " ".join(_texts(end["blocks"]))
+    assert Action.NEXT_PAGE not in action_ids(end) and Action.PREVIOUS_PAGE in action_ids(end)
+    assert "No records in this list." in " ".join(texts(end["blocks"]))
     assert datetime.now(UTC)  # the views are pure: nothing above depended on the clock
