@@ -1,34 +1,17 @@
-"""The Sales tab (helper ``sales-tab`` builds it: this placeholder is replaced by its branch).
+"""The member's Sales tab in Slack: their orgs, the admins' lists, list views, records, a record's layout.
 
-The hook the app's core calls (:data:`saleshome.app.services.HomeHook`): ``register(app, services)`` registers
-the tab's listeners on the Bolt app and returns the :class:`~saleshome.app.services.SalesTab` that publishes a
-connected member's tab.  Until the real tab lands, it publishes the member's connected orgs with a Disconnect
-button each.
+Pure parts: :mod:`.model` (UI API answers as values), :mod:`.values` (formatted as messages are),
+:mod:`.state` (where the member is, in ``private_metadata``), :mod:`.blocks` (the Home view within
+Slack's limits); :mod:`.screen` reads Salesforce as the member; :mod:`.handlers` wires Bolt's actions
+(ack at once, then Salesforce and ``views.publish``).  Prefect-free: an entrance of its own.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from .blocks import Action, HomeScreen, home_view
+from .handlers import HomeServices, next_nav, publish_home, register
+from .screen import Member, MemberUiApi, NoAccess, NotFound, OrgView, ReconnectNeeded, load_screen
+from .state import Nav, decode, encode
 
-from slack_bolt import App
-
-from saleshome.app.screens import disconnect_button
-from saleshome.app.services import Member, SalesTab, Services
-
-__all__ = ["register"]
-
-
-class _Placeholder:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    def publish(self, member: Member) -> None:
-        blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Sales Home"}}]
-        for org in member.connected_orgs:
-            blocks.append({"type": "section", "text": {"type": "plain_text", "text": org.org_name or org.alias},
-                           "accessory": disconnect_button(org, member.locale)})
-        self.services.slack.views_publish(user_id=member.user_id, view={"type": "home", "blocks": blocks})
-
-
-def register(app: App, services: Services) -> SalesTab:
-    return _Placeholder(services)
+__all__ = ["Action", "HomeScreen", "HomeServices", "Member", "MemberUiApi", "Nav", "NoAccess", "NotFound", "OrgView",
+           "ReconnectNeeded", "decode", "encode", "home_view", "load_screen", "next_nav", "publish_home", "register"]

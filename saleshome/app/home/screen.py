@@ -1,0 +1,162 @@
+"""What the member's Sales tab shows for where they are: the UI API read as the member, then the view.
+
+:func:`load_screen` asks Salesforce, with the member's own session (:class:`MemberUiApi`), for the
+list views of each object the admins chose, the open list's info and one page of its records (25,
+the page token from ``private_metadata``), or the open record with its layout, and returns a
+:class:`.blocks.HomeScreen`; :func:`.blocks.home_view` makes it a view.  The integration user is
+never used here: what the member sees is what Salesforce lets them see.
+
+Failures become a problem shown in place (:func:`problem_of`), the rest of the tab unchanged:
+
+- the session cannot be refreshed (revoked, expired refresh token) → "Reconnect";
+- Salesforce down, slow or over its limits (:class:`saleshome.errors.RetriableError`) → "Retry";
+- the open list view or record is gone or no longer visible to the member (404, 403) → said so;
+- an object the admins chose that the member may not use is left out of their tab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from saleshome.errors import RetriableError, SalesHomeError
+from saleshome.i18n import Formatter, Messages
+from saleshome.settings.model import OrgSettings
+
+from .blocks import PAGE_SIZE, Content, HomeScreen, ListContent, ObjectLists, OrgChoice, Problem, RecordContent, Tab
+from .model import (
+    ListViewSummary,
+    parse_list_info,
+    parse_list_views,
+    parse_object_info,
+    parse_record_page,
+    parse_record_ui,
+    sections_for,
+)
+from .state import Nav
+from .values import values_for
+
+
+class MemberUiApi(Protocol):
+    """The UI API as one member (their session): each call returns the documented JSON answer."""
+
+    def list_views(self, obj: str) -> Mapping[str, Any]: ...
+
+    def list_info(self, obj: str, list_view: str) -> Mapping[str, Any]: ...
+
+    def list_records(self, obj: str, list_view: str, *, page_size: int, page_token: str | None
+                     ) -> Mapping[str, Any]: ...
+
+    def object_info(self, obj: str) -> Mapping[str, Any]: ...
+
+    def record_ui(self, record_id: str) -> Mapping[str, Any]: ...
+
+
+class ReconnectNeeded(SalesHomeError):
+    """The member's Salesforce connection no longer works (refresh refused or revoked): they must reconnect."""
+
+
+class NotFound(SalesHomeError):
+    """What the member asked for is not there for them (Salesforce answered 404 / ``NOT_FOUND``)."""
+
+
+class NoAccess(SalesHomeError):
+    """The member may not use this object or record (403 ``INSUFFICIENT_ACCESS``, 400 ``INVALID_TYPE``)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who reads the tab: their Slack user, locale and time zone (Slack's ``users.info``)."""
+
+    user_id: str
+    locale: str
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class OrgView:
+    """One org as the tab shows it: its alias, label, instance URL, default currency and the admins' settings."""
+
+    alias: str
+    label: str
+    instance_url: str
+    settings: OrgSettings
+    currency: str = "USD"
+
+
+def problem_of(error: Exception, nav: Nav) -> Problem | None:
+    """The problem shown in place of ``error``; None for an error that is a bug (raised on)."""
+    if isinstance(error, ReconnectNeeded):
+        return Problem("reconnect")
+    if isinstance(error, RetriableError):
+        return Problem("unavailable")
+    if isinstance(error, NotFound | NoAccess):
+        return Problem("record_gone") if nav.record else Problem("list_gone", nav.list or "")
+    return None
+
+
+def _objects(api: MemberUiApi, org: OrgView) -> list[ObjectLists]:
+    """The objects the admins chose that the member may read (an object they may not use is not shown)."""
+    out: list[ObjectLists] = []
+    for obj, lists in org.settings.objects.items():
+        try:
+            info = parse_object_info(api.object_info(obj))
+        except (NoAccess, NotFound):
+            continue
+        defaults = [ListViewSummary(d.developer_name, d.label, d.id) for d in lists.default_lists]
+        out.append(ObjectLists(obj, info.label_plural, defaults, parse_list_views(api.list_views(obj))))
+    return out
+
+
+def _list(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words: Messages) -> tuple[Content, Nav]:
+    assert nav.object is not None and nav.list is not None
+    info = parse_list_info(api.list_info(nav.object, nav.list))
+    obj = parse_object_info(api.object_info(nav.object))
+    page = parse_record_page(api.list_records(nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token))
+    values = values_for(obj, page.records, formatter, words, instance_url=org.instance_url, currency=org.currency)
+    return ListContent(info, page, obj, values), nav.with_page(page.current_token or nav.token, page.next_token,
+                                                               page.previous_token)
+
+
+def _record(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words: Messages) -> Content:
+    assert nav.record is not None
+    ui = parse_record_ui(api.record_ui(nav.record), nav.record)
+    layout = org.settings.layouts.get(ui.object.name)
+    sections = sections_for(layout.fields if layout is not None else None, ui, words.gettext("Details"))
+    values = values_for(ui.object, [ui.record], formatter, words, instance_url=org.instance_url,
+                        currency=org.currency)
+    return RecordContent(ui, sections, values, f"{org.instance_url.rstrip('/')}/{ui.record.id}")
+
+
+def load_screen(api_for: Callable[[str], MemberUiApi], member: Member, orgs: Sequence[OrgView], nav: Nav
+                ) -> HomeScreen:
+    """The screen for ``nav`` (in the first of ``orgs`` when ``nav`` names none of them), read as the member:
+    ``api_for(alias)`` is the member's UI API session on that org (:class:`ReconnectNeeded` when they have none
+    that works)."""
+    words = Messages(member.locale, "app")
+    formatter = Formatter.for_reader(member.locale, member.tz)
+    org = next((o for o in orgs if o.alias == nav.org), orgs[0])
+    if nav.org != org.alias:
+        nav = Nav(org=org.alias)
+    choices = [OrgChoice(o.alias, o.label) for o in orgs]
+    try:
+        api = api_for(org.alias)
+        tab = Tab(choices, _objects(api, org))
+    except SalesHomeError as error:
+        if (problem := problem_of(error, Nav())) is None:
+            raise
+        return HomeScreen(nav, Tab(choices), problem, words)
+    if not tab.objects:
+        return HomeScreen(nav, tab, Problem("no_objects"), words)
+    content: Content = None
+    try:
+        if nav.record is not None:
+            content = _record(api, org, nav, formatter, words)
+        elif nav.object is not None and nav.list is not None:
+            content, nav = _list(api, org, nav, formatter, words)
+    except SalesHomeError as error:
+        if (problem := problem_of(error, nav)) is None:
+            raise
+        content = problem
+    return HomeScreen(nav, tab, content, words)
