@@ -81,8 +81,9 @@ def start_app(tmp_path: Path, env: dict[str, str] | None = None, name: str = "ap
 def signed(body: str, secret: str, *, timestamp: int | None = None) -> dict[str, str]:
     """The headers Slack sends with ``body``: its timestamp (default: now) and ``v0=`` signature."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {"X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)}
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert signature is not None
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
 def event_body(user: str, event_id: str, *, team_id: str = "T0", tab: str = "home") -> str:
