@@ -3,6 +3,7 @@ to ask — the workspace's sales admins — and nothing else; in their Slack lan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ import pytest
 
 from saleshome.pipeline import salesforce_users
 from saleshome.publish.publisher import web_client
+from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.sync.users import refresh_user_map
 from tests.app.conftest import NO_ACCESS_SCREEN, MemberHome, event_body, post_event, start_app, wait_for
 from tests.fixtures.workspace import ALIAS, People
+from tests.sandbox.salesforce.members import logins
 
 pytestmark = [pytest.mark.integration]
 
@@ -87,3 +90,24 @@ def test_the_access_screen_reads_in_french_for_a_french_member(
     words = texts(view)
     assert "Vous n’avez pas accès à Sales Home." in words
     assert f"<@{people.sales_admin}>" in words
+
+
+def test_the_user_map_step_records_who_holds_the_permission_set_as_salesforce_says(
+        member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: SalesforceSandbox) -> None:
+    assert sf_sandbox.info is not None
+    truth = {entry["user_id"][:15]: entry["sales_home_user"] for entry in logins(sf_sandbox.info)}  # the sandbox's own
+    recorded = {r["sf_user_id"][:15]: r["sales_home_user"] for r in member_home.control.rows(
+        "SELECT sf_user_id, sales_home_user FROM user_map WHERE alias = ?", [ALIAS])}
+    assert truth and {u: recorded.get(u) for u in truth} == truth
+    assert True in truth.values() and False in truth.values()
+    # a later refresh records a change even for entries it does not look up again (within their TTL)
+    users = salesforce_users(member_home.settings, ALIAS)
+    holder = next(u for u in users if u.sales_home_user)
+    assert member_home.settings.slack_bot_token is not None
+    client, _ = web_client(member_home.settings.slack_bot_token.get_secret_value(),
+                           base_url=member_home.settings.slack_api_url)
+    changed = [replace(u, sales_home_user=False) if u.id == holder.id else u for u in users]
+    report = refresh_user_map(member_home.control, ALIAS, changed, client)
+    assert report.looked_up == 0
+    assert member_home.control.rows("SELECT sales_home_user FROM user_map WHERE alias = ? AND sf_user_id = ?",
+                                    [ALIAS, holder.id]) == [{"sales_home_user": False}]
