@@ -277,12 +277,14 @@ class ConnectedSession:
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         _, http = self._setup()
-        url = path if path.startswith("https://") or path.startswith("http://") else self.instance_url.rstrip("/") + path
+        url = path if path.startswith(("https://", "http://")) else self.instance_url.rstrip("/") + path
+        given = dict(kwargs.pop("headers", None) or {})
+        timeout = kwargs.pop("timeout", 30)
         token = self._current()
         for attempt in (1, 2):
-            headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
+            headers = {**given, "Authorization": f"Bearer {token}"}
             try:
-                response = http.request(method, url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs)
+                response = http.request(method, url, headers=headers, timeout=timeout, **kwargs)
             except requests.RequestException as exc:
                 raise RetriableError(f"could not reach Salesforce (org {self.alias!r}): {type(exc).__name__}",
                                      hint="try again in a moment") from None

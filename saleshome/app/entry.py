@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from saleshome.errors import SalesHomeError
+from saleshome.errors import ConfigurationError, SalesHomeError
 
 from .connections import Connections
 from .home import HomeServices, Nav, publish_home
@@ -41,6 +42,14 @@ class Entry:
         self.cipher = cipher
         self.redirect_uri = redirect_uri
         self.tab: HomeServices | None = None  # the Sales tab's services (set once they are made)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, user_id: str) -> threading.Lock:
+        """One member's publishes in this process, one at a time: a slow Sales tab (read from Salesforce) never
+        lands after the Connect screen a disconnect published meanwhile."""
+        with self._guard:
+            return self._locks.setdefault(user_id, threading.Lock())
 
     def register(self, app: App) -> None:
         app.event("app_home_opened")(self._home_opened)
@@ -71,15 +80,17 @@ class Entry:
     # --- the screens --------------------------------------------------------------------------------------
     def publish(self, user_id: str) -> None:
         """``views.publish`` the screen ``user_id`` should see now."""
-        member = self.services.member(user_id)
-        if member.has_access and member.connected_orgs and self.tab is not None:
-            publish_home(self.services.slack, self.tab, user_id, Nav())
-            return
-        self.services.slack.views_publish(user_id=user_id, view=self.view(member))
+        with self._lock(user_id):
+            member = self.services.member(user_id)
+            if member.has_access and member.connected_orgs and self.tab is not None:
+                publish_home(self.services.slack, self.tab, user_id, Nav())
+                return
+            self.services.slack.views_publish(user_id=user_id, view=self.view(member))
 
     def publish_connect(self, user_id: str) -> None:
         """The Connect screen (the Sales tab's "Reconnect"): the orgs with access but no working connection."""
-        self.services.slack.views_publish(user_id=user_id, view=self.view(self.services.member(user_id)))
+        with self._lock(user_id):
+            self.services.slack.views_publish(user_id=user_id, view=self.view(self.services.member(user_id)))
 
     def view(self, member: Member) -> dict[str, Any]:
         """The access screen of ``member`` when they have no access anywhere, else their Connect screen."""
@@ -91,7 +102,11 @@ class Entry:
         links = {}
         for org in member.orgs:
             if org.sales_home_user and not org.connected:
-                client = self.connections.org_client(org.alias)
+                try:
+                    client = self.connections.org_client(org.alias)
+                except ConfigurationError as exc:  # that org's credentials cannot be read: the others still show
+                    log.warning("no Connect link for org %s: %s", org.alias, exc.message)
+                    continue
                 links[org.alias] = authorize_url(self.services.control, self.cipher, client, user_id=member.user_id,
                                                  team_id=member.team_id, redirect_uri=self.redirect_uri, ttl=ttl)
         return connect_view(member, links, self.connections.notices(member.user_id),

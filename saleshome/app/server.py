@@ -47,7 +47,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from saleshome.config import Settings
-from saleshome.errors import ConfigurationError, SalesHomeError
+from saleshome.errors import ConfigurationError, SalesHomeError, is_retriable
 from saleshome.i18n import DEFAULT_LOCALE, messages
 from saleshome.salesforce.credentials import Resolver
 from saleshome.warehouse.control import ControlDB, control_db
@@ -178,8 +178,12 @@ def _complete(app: SlackApp, state: str, code: str | None, error: str | None) ->
     except SalesHomeError as exc:
         log.warning("a Salesforce connection could not be completed: %s", exc.message)
         m = messages(DEFAULT_LOCALE, "app")
-        return 503, m.gettext("Salesforce is not connected"), m.gettext(
-            "Salesforce could not be reached. Open Sales Home in Slack and try again."), DEFAULT_LOCALE
+        if is_retriable(exc):
+            return 503, m.gettext("Salesforce is not connected"), m.gettext(
+                "Salesforce could not be reached. Open Sales Home in Slack and try again."), DEFAULT_LOCALE
+        return 500, m.gettext("Salesforce is not connected"), m.gettext(
+            "Sales Home could not complete the connection. Ask a sales admin to check how the org is connected."
+        ), DEFAULT_LOCALE
     locale = app.services.member(connected.user_id).locale
     m = messages(locale, "app")
     _republish(app, connected.user_id)

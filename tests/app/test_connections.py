@@ -6,6 +6,7 @@ member's; single use; refreshed when Salesforce says the session is invalid; rev
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,15 +25,20 @@ from tests.app.conftest import (
     SALES_TAB,
     MemberHome,
     connect,
+    connect_url,
+    event_body,
+    log_in_and_allow,
     login_of,
     member_with_access,
     post_action,
+    post_event,
     start_app,
     wait_for,
 )
 from tests.fixtures.cli import run_cli
 from tests.fixtures.sandboxes import sandbox_session
 from tests.fixtures.workspace import ALIAS
+from tests.sandbox.salesforce.members import register_callback
 
 pytestmark = [pytest.mark.integration]
 
@@ -57,7 +63,8 @@ def store_bytes(home: MemberHome) -> bytes:
     return b"".join(f.read_bytes() for f in files)
 
 
-def refresh_refused(sf_sandbox: SalesforceSandbox, refresh_token: str) -> requests.Response:
+def refresh_grant(sf_sandbox: SalesforceSandbox, refresh_token: str) -> requests.Response:
+    """The refresh token grant, as the connected app asks for it (200: the token is valid)."""
     assert sf_sandbox.info is not None
     info = sf_sandbox.info
     return sandbox_session(info.ca_file).post(info.token_url, data={
@@ -127,8 +134,9 @@ def test_disconnect_revokes_the_refresh_token_in_salesforce(
     try:
         page = connect(app, member_home, slack_sandbox, sf_sandbox, user, login_of(sf_sandbox, sf_user), "Ev0DISC000001")
         assert page.status_code == 200, page.text
+        wait_for(lambda: (slack_sandbox.home_view(user) or {}).get("callback_id") == SALES_TAB, "the Sales tab")
         refresh_token, _ = clear_tokens(member_home, user)
-        assert refresh_refused(sf_sandbox, refresh_token).status_code == 200  # valid while connected
+        assert refresh_grant(sf_sandbox, refresh_token).status_code == 200  # valid while connected
         response = post_action(app, user, f"disconnect_salesforce:{ALIAS}", ALIAS, member_home.signing_secret)
         assert response.status_code == 200 and response.elapsed.total_seconds() < 3
         wait_for(lambda: connection(member_home, user) is None, "the connection forgotten")
@@ -136,7 +144,7 @@ def test_disconnect_revokes_the_refresh_token_in_salesforce(
                  "the Connect screen again")
     finally:
         app.stop()
-    refused = refresh_refused(sf_sandbox, refresh_token)
+    refused = refresh_grant(sf_sandbox, refresh_token)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant", refused.text
 
 
@@ -195,3 +203,23 @@ def test_keys_rotate_without_losing_a_connection(
     assert session.get_json(f"/services/data/v{session.api_version}/ui-api/object-info/Account")["apiName"] == "Account"
     for secret in tokens:
         assert secret not in out + err
+
+
+def test_an_expired_link_is_refused_and_nothing_is_kept(
+        member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: SalesforceSandbox, tmp_path: Path) -> None:
+    user, sf_user = member_with_access(member_home)
+    assert sf_sandbox.info is not None
+    app = start_app(tmp_path, {"SALESHOME_OAUTH_STATE_SECONDS": "1"})
+    try:
+        register_callback(sf_sandbox.info, app.urls["oauth_callback"])
+        before = slack_sandbox.home_view(user)
+        assert post_event(app, event_body(user, "Ev0EXPIRED001"), member_home.signing_secret).status_code == 200
+        view = wait_for(lambda: (v := slack_sandbox.home_view(user)) and v != before and v, "the Connect screen")
+        callback = log_in_and_allow(sf_sandbox, connect_url(view), login_of(sf_sandbox, sf_user))
+        expires = member_home.control.rows("SELECT expires_at FROM oauth_states WHERE slack_user_id = ?", [user])
+        wait_for(lambda: datetime.now(UTC) > expires[0]["expires_at"], "the link's expiry")
+        page = requests.get(callback, timeout=60)
+        assert page.status_code == 403 and "expired or was used already" in page.text
+    finally:
+        app.stop()
+    assert connection(member_home, user) is None
