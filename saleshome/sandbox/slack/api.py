@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl
 from . import chat, conversations, team, users, views
 from .calls import Call, Params, RateLimited, SlackError
 from .clock import Clock
+from .events import Events
 from .faults import Fault, FaultPlan
 from .messages import MessageStore
 from .ratelimit import RateLimiter, retry_after_headers
@@ -187,6 +188,7 @@ class SlackApi:
         self.views = view_store if view_store is not None else ViewStore(world.ids)
         self.lock = threading.RLock()  # world changes and reads that span several objects
         self.app: AppConfig | None = None  # the app's request URLs and signing secret (``signing.py``)
+        self.events = Events(self)  # Events API delivery to the app (``events.py``)
         self.control: Callable[[Request], Response] | None = None
         self.viewer: Callable[[Request], Response] | None = None
 

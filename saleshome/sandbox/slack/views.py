@@ -50,6 +50,7 @@ from .view_store import (
     ViewStore,
     ViewType,
 )
+from .world import World
 
 
 # ---------------------------------------------------------------------------- validation
@@ -156,8 +157,12 @@ def _kept_state(old: StoredView, blocks: list[Any]) -> dict[str, dict[str, Any]]
 
 def view_json(call: Call, stored: StoredView) -> dict[str, Any]:
     """The view object of the ``views.*`` answers (fields and order of Slack's reference examples)."""
+    return view_object(call.world, stored)
+
+
+def view_object(world: World, stored: StoredView) -> dict[str, Any]:
+    """:func:`view_json` outside a Web API call (the ``view`` of events and interaction payloads)."""
     v = stored.view
-    world = call.world
     body: dict[str, Any] = {
         "id": stored.id,
         "team_id": stored.team_id,
