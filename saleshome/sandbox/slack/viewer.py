@@ -19,9 +19,9 @@ from pathlib import Path
 from .api import Request, Response, SlackApi
 from .mrkdwn import emojize, render_plain
 from .viewer_blocks import BlockRenderer
-from .viewer_client import ClientRoutes
 from .viewer_blocks import esc as _e
 from .viewer_blocks import when as _when
+from .viewer_client import ClientRoutes
 from .world import Conversation, User, World
 
 HTML_TYPE = "text/html; charset=utf-8"

@@ -48,7 +48,7 @@ CLIENT_JS = (
     """
 (function () {
   "use strict";
-  const POLL_MS = %(poll)d, WATCH_MS = %(watch)d;
+  const POLL_MS = __POLL_MS__, WATCH_MS = __WATCH_MS__;
   let watchUntil = 0, watching = false;
 
   async function post(name, body) {
@@ -226,6 +226,5 @@ CLIENT_JS = (
   });
   if (window.SANDBOX_HOME_OPENED) { post("home-opened", {}).then(watch); }
 })();
-"""
-    % {"poll": POLL_MS, "watch": WATCH_MS}
+""".replace("__POLL_MS__", str(POLL_MS)).replace("__WATCH_MS__", str(WATCH_MS))
 )
