@@ -55,11 +55,14 @@ details.metadata{font-size:12px;color:#616061}.thread{margin-left:28px;border-le
 """
 
 
+_CLIENT_LINK = '<a href="/client">Slack client</a>'  # live only: a static snapshot has no client
+
+
 def _page(title: str, body: str) -> Response:
     document = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)} · Slack sandbox</title>'
         f"<style>{_CSS}</style></head><body>"
-        '<header class="top"><a href="/">Slack sandbox</a><a href="/users">People</a><a href="/client">Slack client</a></header>'
+        f'<header class="top"><a href="/">Slack sandbox</a><a href="/users">People</a>{_CLIENT_LINK}</header>'
         f"<main>{body}</main></body></html>"
     )
     return Response(200, document.encode(), content_type=HTML_TYPE)
@@ -260,7 +263,7 @@ def write_snapshot(api: SlackApi, directory: Path) -> Path:
         def link(match: re.Match[str], depth: int = depth) -> str:
             return f'href="{html.escape(_relative(html.unescape(match[1]), depth))}"'
 
-        text = _LINK.sub(link, body.decode())
+        text = _LINK.sub(link, body.decode().replace(_CLIENT_LINK, "", 1))
         target = directory / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

@@ -85,10 +85,14 @@ class SurfaceRenderer(BlockRenderer):
         hint = f'<div class="b-hint">{self.text_object(block["hint"])}</div>' if block.get("hint") else ""
         return (
             f'<div class="b-input" data-block-id="{esc(block_id)}">'
-            f'<label class="b-label" for="{esc(self.dom_id(block_id, element))}">'
+            f'<label class="b-label" for="{esc(self.label_target(block_id, element))}">'
             f"{self.text_object(block.get('label'))}{optional}</label>{control}{hint}"
             f'<div class="b-error" role="alert" data-error-for="{esc(block_id)}"></div></div>'
         )
+
+    def label_target(self, block_id: str, element: Any) -> str:
+        is_external = isinstance(element, dict) and element.get("type") == "external_select"
+        return self.dom_id(block_id, element) + ("-q" if is_external else "")
 
     @staticmethod
     def dom_id(block_id: str, element: Any) -> str:
@@ -117,6 +121,11 @@ class SurfaceRenderer(BlockRenderer):
         if render is None:
             return self.element(el)  # image, text and anything the client cannot use: read-only
         return render(el, data, held)
+
+    @staticmethod
+    def named(data: str, name: str) -> str:
+        """An ``aria-label`` for a control outside an input block (inside one, its ``<label>`` names it)."""
+        return f' aria-label="{name}"' if "data-dispatch" in data else ""
 
     def placeholder(self, el: dict[str, Any], default: str = "") -> str:
         value = el.get("placeholder")
@@ -155,7 +164,7 @@ class SurfaceRenderer(BlockRenderer):
                 label = esc((group.get("label") or {}).get("text", ""))
                 body += f'<optgroup label="{label}">{self._options_html(group.get("options"), chosen)}</optgroup>'
         first = esc(self.placeholder(el, "Select an item"))
-        return f'<select class="b-select" {data} aria-label="{first}"><option value="">{first}</option>{body}</select>'
+        return f'<select class="b-select" {data}{self.named(data, first)}><option value="">{first}</option>{body}</select>'
 
     def users_select(self, el: dict[str, Any], data: str, held: Any) -> str:
         people = sorted(
@@ -167,7 +176,7 @@ class SurfaceRenderer(BlockRenderer):
             for u in people
         )
         first = esc(self.placeholder(el, "Select a user"))
-        return f'<select class="b-select" {data} aria-label="{first}"><option value="">{first}</option>{options}</select>'
+        return f'<select class="b-select" {data}{self.named(data, first)}><option value="">{first}</option>{options}</select>'
 
     def overflow(self, el: dict[str, Any], data: str, held: Any) -> str:
         options = self._options_html(el.get("options"), set())
@@ -220,9 +229,11 @@ class SurfaceRenderer(BlockRenderer):
         chosen = held if isinstance(held, dict) else None
         label = str((chosen.get("text") or {}).get("text", "")) if chosen else ""
         chosen_json = esc(json.dumps(chosen)) if chosen else ""
+        hint = esc(self.placeholder(el, "Search"))
+        element_id = data.split('"')[1]
         return (
             f'<div class="b-external" {data} data-min-query="{esc(minimum)}" data-chosen="{chosen_json}">'
-            f'<input type="text" class="b-external-query" role="combobox" autocomplete="off" '
-            f'aria-label="{esc(self.placeholder(el, "Search"))}" placeholder="{esc(self.placeholder(el, "Search"))}" '
-            f'value="{esc(label)}"><ul class="b-suggestions" role="listbox"></ul></div>'
+            f'<input type="text" id="{element_id}-q" class="b-external-query" role="combobox" autocomplete="off"'
+            f'{self.named(data, hint)} placeholder="{hint}" value="{esc(label)}">'
+            '<ul class="b-suggestions" role="listbox"></ul></div>'
         )
