@@ -2,7 +2,7 @@
 
 Routes (under the viewer's URL):
 
-- ``GET /client/who``: the picker (every active, human user of the organisation);
+- ``GET /client/who``: the picker (every active person of the organisation: not bots, not Slackbot);
   ``POST /client/who`` (form ``user=U…``) remembers the choice in the ``sandbox_slack_user`` cookie.
 - ``GET /client``: the client — a sidebar with the workspace, who you are and the app (**Sales**);
   ``GET /client/apps/sales``: the app's Home tab.  Opening it delivers ``app_home_opened`` to the app
@@ -43,8 +43,14 @@ from .world import User
 
 HTML_TYPE = "text/html; charset=utf-8"
 COOKIE = "sandbox_slack_user"
+SLACKBOT = "USLACKBOT"
 APP_NAME = "Sales"  # the app's name in the sidebar (the Sales Home app's App Home)
 PageFn = Callable[[str, str], Response]
+
+
+def can_sign_in(user: User | None) -> bool:
+    """A person who can use Slack: active, not a bot, not Slackbot."""
+    return user is not None and not user.deleted and not user.is_bot and user.id != SLACKBOT
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -71,7 +77,7 @@ class ClientRoutes:
             return None
         morsel = jar.get(COOKIE)
         user = self.api.world.users.get(morsel.value) if morsel is not None else None
-        return user if user is not None and not user.deleted and not user.is_bot else None
+        return user if can_sign_in(user) else None
 
     def handle(self, req: Request) -> Response:
         path = req.path.rstrip("/")
@@ -93,7 +99,7 @@ class ClientRoutes:
     def picker(self) -> Response:
         with self.api.lock:
             people = sorted(
-                (u for u in self.api.world.users.values() if not u.deleted and not u.is_bot),
+                (u for u in self.api.world.users.values() if can_sign_in(u)),
                 key=lambda u: u.profile.real_name.lower(),
             )
             options = "".join(
@@ -111,7 +117,7 @@ class ClientRoutes:
     def choose(self, req: Request) -> Response:
         form = dict(parse_qsl(req.body.decode("utf-8", "replace")))
         user = self.api.world.users.get(form.get("user", ""))
-        if user is None or user.deleted or user.is_bot:
+        if user is None or not can_sign_in(user):
             response = self.page("Choose who you are", "<h1>No such person</h1><p>Pick someone from the list.</p>")
             response.status = 400
             return response
