@@ -4,14 +4,18 @@ Routes (under the viewer's URL):
 
 - ``GET /client/who``: the picker (every active person of the organisation: not bots, not Slackbot);
   ``POST /client/who`` (form ``user=U…``) remembers the choice in the ``sandbox_slack_user`` cookie.
-- ``GET /client``: the client — a sidebar with the workspace, who you are and the app (**Sales**);
+- ``GET /client``: the client — a sidebar with the workspace, who you are, channels and the app (**Sales**);
   ``GET /client/apps/sales``: the app's Home tab.  Opening it delivers ``app_home_opened`` to the app
   (``POST /client/api/home-opened``) and shows what the app published for this user with
   ``views.publish``; the app publishes after its ack, so the page asks ``GET /client/api/surface``
-  (the user's Home tab and the top of their modal stack, each with a version: its ``hash``) a few times
+  (the user's Home tab and the top of their modal stack, each with a version: its ``hash``; with
+  ``?channel=`` that channel's messages too) a few times
   a second for a bounded while after every interaction and redraws what changed.
-- ``POST /client/api/action`` ``{view_id, block_id, action_id, value}``: a button, select, overflow,
-  checkbox or date picker of an actions block or a section accessory → ``block_actions``;
+- ``GET /client/channels/<id>``: a channel the user can read (``viewer_messages.py``), its messages'
+  blocks live; the sidebar lists those channels.
+- ``POST /client/api/action`` ``{view_id | channel + message_ts, block_id, action_id, value}``: a
+  button, select, overflow, checkbox or date picker of an actions block or a section accessory, in a
+  view or a message → ``block_actions``;
   ``POST /client/api/suggest`` ``{view_id, block_id, action_id, value}`` → ``block_suggestion``, the
   options the app offered; ``POST /client/api/submit`` ``{view_id, values}`` → the checks Slack's
   client makes (``viewer_state.input_problems``), then ``view_submission``; ``POST /client/api/close``
@@ -33,9 +37,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .api import Request, Response, SlackApi
+from .ids import parse_ts
 from .interactivity import Interactions
 from .view_store import StoredView
 from .viewer_blocks import esc
+from .viewer_messages import can_read, channel_part, message_blocks, visible_channels
 from .viewer_script import CLIENT_CSS, CLIENT_JS
 from .viewer_state import ClientInputError, action_input, find_element, input_problems, view_state
 from .viewer_surface import SurfaceRenderer
@@ -94,6 +100,11 @@ class ClientRoutes:
             return self.shell(user, None)
         if path == "/client/apps/sales":
             return self.shell(user, "home")
+        if path.startswith("/client/channels/"):
+            with self.api.lock:
+                conv = can_read(self.api, user, path.removeprefix("/client/channels/"))
+            if conv is not None:
+                return self.shell(user, conv.id)
         return _json({"ok": False, "error": f"no client page {path}"}, 404)
 
     def picker(self) -> Response:
@@ -126,27 +137,27 @@ class ClientRoutes:
 
     # ------------------------------------------------------------------ the client page
     def shell(self, user: User, tab: str | None) -> Response:
+        """The client page: the sidebar, then the Home tab (``tab="home"``), a channel (its id) or a greeting."""
         with self.api.lock:
             team = self.api.world.teams[user.team_id]
-            surface = self.surface(user)
-        current = ' aria-current="page"' if tab else ""
+            channel = tab if tab not in (None, "home") else None
+            surface = self.surface(user, channel)
+            channels = visible_channels(self.api, user)
+        here = ' aria-current="page"'
+        links = "".join(
+            f'<a class="channel-link" href="/client/channels/{esc(c.id)}"{here if c.id == tab else ""}>'
+            f'{"🔒 " if c.is_private else "# "}{esc(c.name)}</a>'
+            for c in channels
+        )
+        current = ' aria-current="page"' if tab == "home" else ""
         sidebar = (
             f'<aside class="sidebar"><div class="ws-name">{esc(team.name)}</div>'
             f'<div class="me">You are <strong id="me">{esc(user.profile.real_name)}</strong> · '
-            '<a href="/client/who">switch</a></div><div class="side-title">Apps</div>'
-            f'<a class="app-link" href="/client/apps/sales"{current}>{esc(APP_NAME)}</a></aside>'
+            f'<a href="/client/who">switch</a></div><div class="side-title">Channels</div>{links}'
+            f'<div class="side-title">Apps</div><a class="app-link" href="/client/apps/sales"{current}>{esc(APP_NAME)}</a>'
+            "</aside>"
         )
-        if tab is None:
-            pane = f'<section class="pane"><p class="hello">Open <strong>{esc(APP_NAME)}</strong> in the sidebar.</p></section>'
-        else:
-            home = surface["home"]
-            home_html = home["html"] if home else ""
-            pane = (
-                f'<section class="pane"><header class="app-head"><h1>{esc(APP_NAME)}</h1>'
-                '<nav class="tabs"><span class="tab active">Home</span></nav></header>'
-                '<div id="client-error" role="alert"></div>'
-                f'<div id="home" data-version="{esc(home["version"] if home else "")}">{home_html}</div></section>'
-            )
+        pane = self._pane(tab, surface)
         modal = surface["modal"]
         root = (
             f'<div id="modal-root" data-version="{esc(modal["version"] if modal else "")}">'
@@ -159,6 +170,27 @@ class ClientRoutes:
         )
         return self.page(f"{APP_NAME} · {user.profile.real_name}", body)
 
+    def _pane(self, tab: str | None, surface: dict[str, Any]) -> str:
+        error = '<div id="client-error" role="alert"></div>'
+        if tab == "home":
+            home = surface["home"]
+            return (
+                f'<section class="pane"><header class="app-head"><h1>{esc(APP_NAME)}</h1>'
+                f'<nav class="tabs"><span class="tab active">Home</span></nav></header>{error}'
+                f'<div id="home" data-version="{esc(home["version"] if home else "")}">{home["html"] if home else ""}</div>'
+                "</section>"
+            )
+        part = surface.get("channel")
+        if part is not None:
+            with self.api.lock:
+                name = self.api.world.conversations[part["channel"]].name
+            return (
+                f'<section class="pane"><header class="app-head"><h1># {esc(name)}</h1></header>{error}'
+                f'<div id="channel" data-channel="{esc(part["channel"])}" data-version="{esc(part["version"])}">'
+                f'{part["html"]}</div></section>'
+            )
+        return f'<section class="pane"><p class="hello">Open <strong>{esc(APP_NAME)}</strong> in the sidebar.</p>{error}</section>'
+
     # ------------------------------------------------------------------ what the user sees (caller holds the lock)
     def _modal_top(self, user: User) -> StoredView | None:
         store = self.api.views
@@ -169,18 +201,21 @@ class ClientRoutes:
                 top = views[-1]  # stacks in opening order: the latest one is in front
         return top
 
-    def surface(self, user: User) -> dict[str, Any]:
+    def surface(self, user: User, channel: str | None = None) -> dict[str, Any]:
+        """The user's Home tab, the top of their modal stack and, when asked, a channel they can read."""
         store = self.api.views
         home = store.views.get(store.home.get(user.id, ""))
         modal = self._modal_top(user)
+        conv = can_read(self.api, user, channel) if channel else None
         return {
             "user": user.id,
             "home": self._home_json(user, home) if home is not None else None,
             "modal": self._modal_json(user, modal) if modal is not None else None,
+            "channel": channel_part(self.api, user, conv) if conv is not None else None,
         }
 
     def _renderer(self, user: User, stored: StoredView) -> SurfaceRenderer:
-        return SurfaceRenderer(self.api.world, user.team_id, stored.state)
+        return SurfaceRenderer(self.api.world, user.team_id, stored.state, prefix=stored.id)
 
     def _home_json(self, user: User, stored: StoredView) -> dict[str, Any]:
         html = f'<div class="surface home-view" data-view-id="{esc(stored.id)}">{self._renderer(user, stored).surface(stored.view)}</div>'
@@ -212,7 +247,7 @@ class ClientRoutes:
     def api_call(self, req: Request, user: User, name: str) -> Response:
         if name == "surface" and req.method == "GET":
             with self.api.lock:
-                return _json(self.surface(user))
+                return _json(self.surface(user, req.query.get("channel") or None))
         if req.method != "POST":
             return _json({"ok": False, "error": f"{req.method} /client/api/{name} is not served"}, 405)
         try:
@@ -248,13 +283,23 @@ class ClientRoutes:
         return {"ok": True}
 
     def action(self, user: User, body: dict[str, Any]) -> dict[str, Any]:
+        """An element of a view (``view_id``) or of a message (``channel`` and ``message_ts``) was used."""
         block_id, action_id = str(body.get("block_id", "")), str(body.get("action_id", ""))
+        channel, message_ts = body.get("channel"), body.get("message_ts")
         with self.api.lock:
-            stored = self._own_view(user, body)
-            _block, element = find_element(stored.view, block_id, action_id)
+            if body.get("view_id") is None and isinstance(channel, str) and isinstance(message_ts, str):
+                ts_us = parse_ts(message_ts)
+                blocks = message_blocks(self.api, channel, ts_us) if can_read(self.api, user, channel) and ts_us else None
+                if blocks is None:
+                    raise ClientInputError(f"no message {message_ts} that {user.id} can read in {channel}")
+                view: dict[str, Any] = {"blocks": blocks}
+                where: dict[str, Any] = {"channel": channel, "message_ts": message_ts}
+            else:
+                stored = self._own_view(user, body)
+                view, where = stored.view, {"view_id": stored.id}
+            _block, element = find_element(view, block_id, action_id)
             action = action_input(element, action_id, body.get("value"), self._user_exists)
-            view_id = stored.id
-        outcome = self.interactions.block_action(user.id, action=action, block_id=block_id, view_id=view_id)
+        outcome = self.interactions.block_action(user.id, action=action, block_id=block_id, **where)
         return {"ok": outcome.ok, "error": outcome.error, "errors": outcome.errors, "closed": outcome.closed}
 
     def suggest(self, user: User, body: dict[str, Any]) -> dict[str, Any]:

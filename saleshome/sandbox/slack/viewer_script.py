@@ -2,9 +2,10 @@
 
 The script only moves raw values between the page and ``/client/api/…``: what a control holds (a
 string, the values of ticked boxes, the option chosen among an external select's suggestions), the
-ids on it (``data-block``, ``data-action``, ``data-kind``, ``data-dispatch``) and the HTML the server
-rendered.  After every interaction it reads ``/client/api/surface`` every :data:`POLL_MS` for
-:data:`WATCH_MS` (bounded) and redraws the Home tab or the modal whose version changed, carrying
+ids on it (``data-block``, ``data-action``, ``data-kind``, ``data-dispatch``; the view's
+``data-view-id``, or the message's ``data-channel``/``data-ts``) and the HTML the server rendered.
+After every interaction it reads ``/client/api/surface`` every :data:`POLL_MS` for :data:`WATCH_MS`
+(bounded) and redraws the Home tab, the channel or the modal whose version changed, carrying
 over what the user typed into controls that remain (Slack keeps input where block and action ids
 stay).  Texts from the app reach the page only as server-escaped HTML or through ``textContent``.
 """
@@ -20,7 +21,8 @@ main{max-width:none;padding:0}.client{display:flex;min-height:calc(100vh - 40px)
 .sidebar .ws-name{color:#fff;font-weight:800;font-size:17px;padding:0 16px 8px}
 .sidebar .me{font-size:12px;padding:0 16px 12px}.sidebar .me a{color:#cfc3cf}.sidebar .me strong{color:#fff}
 .side-title{font-size:13px;padding:8px 16px 4px}.app-link{display:block;color:#cfc3cf;text-decoration:none;padding:4px 16px}
-.app-link[aria-current]{background:#1164a3;color:#fff}.pane{flex:1;padding:0 24px 24px;max-width:880px}
+.app-link[aria-current],.channel-link[aria-current]{background:#1164a3;color:#fff}
+.channel-link{display:block;color:#cfc3cf;text-decoration:none;padding:2px 16px;font-size:15px}.pane{flex:1;padding:0 24px 24px;max-width:880px}
 .app-head{display:flex;align-items:baseline;gap:16px;border-bottom:1px solid #ddd}.app-head h1{margin:14px 0 10px}
 .tab.active{border-bottom:2px solid #007a5a;padding-bottom:8px;font-weight:700}
 #client-error:not(:empty),.modal-error:not(:empty){background:#fde8ec;color:#a0001e;padding:8px 12px;border-radius:6px;margin:8px 0}
@@ -42,6 +44,7 @@ button.b-button{background:#fff;cursor:pointer;font-family:inherit}
 .modal-body{padding:8px 20px;overflow:auto}.modal-error{margin:0 20px}
 .modal-foot{display:flex;justify-content:flex-end;gap:8px;padding:12px 20px;border-top:1px solid #ddd}
 .picker{margin:16px 0}.home-view{padding-top:8px}
+#home:empty::before{content:"Nothing here yet: the app has not published a Home tab for you.";color:#616061;display:block;padding:16px 0}
 """
 
 CLIENT_JS = (
@@ -103,10 +106,13 @@ CLIENT_JS = (
     carry(before, holder.querySelector(".surface"));
   }
   async function refresh() {
-    const response = await fetch("/client/api/surface", {cache: "no-store"});
+    const channel = document.getElementById("channel");
+    const query = channel ? "?channel=" + encodeURIComponent(channel.dataset.channel) : "";
+    const response = await fetch("/client/api/surface" + query, {cache: "no-store"});
     const surface = await response.json();
     const home = document.getElementById("home");
     if (home) { swap(home, surface.home); }
+    if (channel && surface.channel) { swap(channel, surface.channel); }
     swap(document.getElementById("modal-root"), surface.modal);
   }
   function watch() {
@@ -138,8 +144,13 @@ CLIENT_JS = (
     }
   }
   async function act(el, value) {
-    const result = await post("action", {
-      view_id: viewIdOf(el), block_id: el.dataset.block, action_id: el.dataset.action, value: value});
+    const where = {block_id: el.dataset.block, action_id: el.dataset.action, value: value};
+    const message = el.closest("article.msg[data-ts]");
+    if (viewIdOf(el) === null && message) {
+      where.channel = message.dataset.channel;
+      where.message_ts = message.dataset.ts;
+    } else { where.view_id = viewIdOf(el); }
+    const result = await post("action", where);
     show(result, el);
     watch();
   }

@@ -19,6 +19,7 @@ does); the page's script (``viewer_script.py``) reads nothing else.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from .viewer_blocks import BlockRenderer, esc
@@ -37,6 +38,20 @@ def _held(state: dict[str, dict[str, Any]], block_id: str, element: dict[str, An
     return None
 
 
+@dataclass(frozen=True)
+class Control:
+    """One control being drawn: its DOM id, its ``id``/``data-*`` attributes, and the value it holds."""
+
+    dom_id: str
+    data: str
+    dispatch: bool  # in an actions block or a section accessory: using it sends block_actions at once
+    held: Any
+
+    def named(self, name: str) -> str:
+        """An ``aria-label`` for a control outside an input block (inside one, its ``<label>`` names it)."""
+        return f' aria-label="{name}"' if self.dispatch else ""
+
+
 def _option_value(option: Any) -> str:
     return str(option.get("value", "")) if isinstance(option, dict) else ""
 
@@ -44,10 +59,11 @@ def _option_value(option: Any) -> str:
 class SurfaceRenderer(BlockRenderer):
     """The interactive blocks of one view for one viewer (``team_id``: whose people a users select lists)."""
 
-    def __init__(self, world: World, team_id: str, state: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, world: World, team_id: str, state: dict[str, dict[str, Any]], prefix: str = "el") -> None:
         super().__init__(world)
         self.team_id = team_id
         self.state = state
+        self.prefix = prefix  # keeps element ids unique on a page showing several surfaces (messages)
 
     def surface(self, view: dict[str, Any]) -> str:
         return "".join(self.block(b) for b in view.get("blocks") or [])
@@ -94,19 +110,19 @@ class SurfaceRenderer(BlockRenderer):
         is_external = isinstance(element, dict) and element.get("type") == "external_select"
         return self.dom_id(block_id, element) + ("-q" if is_external else "")
 
-    @staticmethod
-    def dom_id(block_id: str, element: Any) -> str:
+    def dom_id(self, block_id: str, element: Any) -> str:
         action_id = action_id_of(element) if isinstance(element, dict) else ""
-        return f"el-{block_id}-{action_id}"
+        return f"{self.prefix}-{block_id}-{action_id}"
 
     # ------------------------------------------------------------------ elements
     def control(self, el: dict[str, Any], block_id: str, *, dispatch: bool) -> str:
         kind = str(el.get("type", ""))
+        dom_id = self.dom_id(block_id, el)
         data = (
-            f'id="{esc(self.dom_id(block_id, el))}" data-block="{esc(block_id)}" '
+            f'id="{esc(dom_id)}" data-block="{esc(block_id)}" '
             f'data-action="{esc(action_id_of(el))}" data-kind="{esc(kind)}"' + (" data-dispatch" if dispatch else "")
         )
-        held = _held(self.state, block_id, el)
+        control = Control(dom_id, data, dispatch, _held(self.state, block_id, el))
         render = {
             "button": self.button,
             "static_select": self.static_select,
@@ -120,12 +136,7 @@ class SurfaceRenderer(BlockRenderer):
         }.get(kind)
         if render is None:
             return self.element(el)  # image, text and anything the client cannot use: read-only
-        return render(el, data, held)
-
-    @staticmethod
-    def named(data: str, name: str) -> str:
-        """An ``aria-label`` for a control outside an input block (inside one, its ``<label>`` names it)."""
-        return f' aria-label="{name}"' if "data-dispatch" in data else ""
+        return render(el, control)
 
     def placeholder(self, el: dict[str, Any], default: str = "") -> str:
         value = el.get("placeholder")
@@ -133,17 +144,17 @@ class SurfaceRenderer(BlockRenderer):
             return str(value["text"])
         return default
 
-    def button(self, el: dict[str, Any], data: str, held: Any) -> str:
+    def button(self, el: dict[str, Any], c: Control) -> str:
         style = el.get("style") if el.get("style") in ("primary", "danger") else ""
         label = self.text_object(el.get("text"))
         value = f' data-value="{esc(el["value"])}"' if isinstance(el.get("value"), str) else ""
         url = el.get("url")
         if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
             return (
-                f'<a class="b-button {style}" {data}{value} href="{esc(url)}" target="_blank" '
+                f'<a class="b-button {style}" {c.data}{value} href="{esc(url)}" target="_blank" '
                 f'rel="noopener noreferrer">{label}</a>'
             )
-        return f'<button type="button" class="b-button {style}" {data}{value}>{label}</button>'
+        return f'<button type="button" class="b-button {style}" {c.data}{value}>{label}</button>'
 
     def _options_html(self, options: Any, chosen: set[str]) -> str:
         out = []
@@ -156,37 +167,37 @@ class SurfaceRenderer(BlockRenderer):
             out.append(f'<option value="{esc(value)}"{url}{selected}>{self.text_object(option.get("text"))}</option>')
         return "".join(out)
 
-    def static_select(self, el: dict[str, Any], data: str, held: Any) -> str:
-        chosen = {_option_value(held)}
+    def static_select(self, el: dict[str, Any], c: Control) -> str:
+        chosen = {_option_value(c.held)}
         body = self._options_html(el.get("options"), chosen)
         for group in el.get("option_groups") or []:
             if isinstance(group, dict):
                 label = esc((group.get("label") or {}).get("text", ""))
                 body += f'<optgroup label="{label}">{self._options_html(group.get("options"), chosen)}</optgroup>'
         first = esc(self.placeholder(el, "Select an item"))
-        return f'<select class="b-select" {data}{self.named(data, first)}><option value="">{first}</option>{body}</select>'
+        return f'<select class="b-select" {c.data}{c.named(first)}><option value="">{first}</option>{body}</select>'
 
-    def users_select(self, el: dict[str, Any], data: str, held: Any) -> str:
+    def users_select(self, el: dict[str, Any], c: Control) -> str:
         people = sorted(
             (u for u in self.world.users.values() if not u.is_bot and not u.deleted and self.team_id in u.teams),
             key=lambda u: u.profile.real_name.lower(),
         )
         options = "".join(
-            f'<option value="{esc(u.id)}"{" selected" if u.id == held else ""}>{esc(u.profile.real_name)}</option>'
+            f'<option value="{esc(u.id)}"{" selected" if u.id == c.held else ""}>{esc(u.profile.real_name)}</option>'
             for u in people
         )
         first = esc(self.placeholder(el, "Select a user"))
-        return f'<select class="b-select" {data}{self.named(data, first)}><option value="">{first}</option>{options}</select>'
+        return f'<select class="b-select" {c.data}{c.named(first)}><option value="">{first}</option>{options}</select>'
 
-    def overflow(self, el: dict[str, Any], data: str, held: Any) -> str:
+    def overflow(self, el: dict[str, Any], c: Control) -> str:
         options = self._options_html(el.get("options"), set())
         return (
-            f'<select class="b-overflow" {data} aria-label="More actions" title="More actions">'
+            f'<select class="b-overflow" {c.data} aria-label="More actions" title="More actions">'
             f'<option value="">⋯</option>{options}</select>'
         )
 
-    def checkboxes(self, el: dict[str, Any], data: str, held: Any) -> str:
-        chosen = {_option_value(o) for o in held} if isinstance(held, list) else set()
+    def checkboxes(self, el: dict[str, Any], c: Control) -> str:
+        chosen = {_option_value(o) for o in c.held} if isinstance(c.held, list) else set()
         boxes = []
         for option in el.get("options") or []:
             if not isinstance(option, dict):
@@ -202,38 +213,37 @@ class SurfaceRenderer(BlockRenderer):
                 f'<label class="b-checkbox"><input type="checkbox" value="{esc(value)}"{checked}> '
                 f"{self.text_object(option.get('text'))}{description}</label>"
             )
-        return f'<fieldset class="b-checkboxes" {data}>{"".join(boxes)}</fieldset>'
+        return f'<fieldset class="b-checkboxes" {c.data}>{"".join(boxes)}</fieldset>'
 
-    def datepicker(self, el: dict[str, Any], data: str, held: Any) -> str:
-        value = f' value="{esc(held)}"' if isinstance(held, str) else ""
-        return f'<input type="date" class="b-date" {data}{value}>'
+    def datepicker(self, el: dict[str, Any], c: Control) -> str:
+        value = f' value="{esc(c.held)}"' if isinstance(c.held, str) else ""
+        return f'<input type="date" class="b-date" {c.data}{value}>'
 
-    def text_input(self, el: dict[str, Any], data: str, held: Any) -> str:
-        value = held if isinstance(held, str) else ""
+    def text_input(self, el: dict[str, Any], c: Control) -> str:
+        value = c.held if isinstance(c.held, str) else ""
         placeholder = f' placeholder="{esc(self.placeholder(el))}"' if el.get("placeholder") else ""
         if el.get("multiline"):
-            return f'<textarea class="b-text-input" rows="4" {data}{placeholder}>{esc(value)}</textarea>'
-        return f'<input type="text" class="b-text-input" {data}{placeholder} value="{esc(value)}">'
+            return f'<textarea class="b-text-input" rows="4" {c.data}{placeholder}>{esc(value)}</textarea>'
+        return f'<input type="text" class="b-text-input" {c.data}{placeholder} value="{esc(value)}">'
 
-    def number_input(self, el: dict[str, Any], data: str, held: Any) -> str:
-        value = held if isinstance(held, str) else ""
+    def number_input(self, el: dict[str, Any], c: Control) -> str:
+        value = c.held if isinstance(c.held, str) else ""
         step = "any" if el.get("is_decimal_allowed") else "1"
         bounds = "".join(
             f' {attr}="{esc(el[name])}"' for name, attr in (("min_value", "min"), ("max_value", "max")) if name in el
         )
         placeholder = f' placeholder="{esc(self.placeholder(el))}"' if el.get("placeholder") else ""
-        return f'<input type="number" class="b-number" step="{step}"{bounds} {data}{placeholder} value="{esc(value)}">'
+        return f'<input type="number" class="b-number" step="{step}"{bounds} {c.data}{placeholder} value="{esc(value)}">'
 
-    def external_select(self, el: dict[str, Any], data: str, held: Any) -> str:
+    def external_select(self, el: dict[str, Any], c: Control) -> str:
         minimum = el.get("min_query_length", 3)
-        chosen = held if isinstance(held, dict) else None
+        chosen = c.held if isinstance(c.held, dict) else None
         label = str((chosen.get("text") or {}).get("text", "")) if chosen else ""
         chosen_json = esc(json.dumps(chosen)) if chosen else ""
         hint = esc(self.placeholder(el, "Search"))
-        element_id = data.split('"')[1]
         return (
-            f'<div class="b-external" {data} data-min-query="{esc(minimum)}" data-chosen="{chosen_json}">'
-            f'<input type="text" id="{element_id}-q" class="b-external-query" role="combobox" autocomplete="off"'
-            f'{self.named(data, hint)} placeholder="{hint}" value="{esc(label)}">'
+            f'<div class="b-external" {c.data} data-min-query="{esc(minimum)}" data-chosen="{chosen_json}">'
+            f'<input type="text" id="{esc(c.dom_id)}-q" class="b-external-query" role="combobox" autocomplete="off"'
+            f'{c.named(hint)} placeholder="{hint}" value="{esc(label)}">'
             '<ul class="b-suggestions" role="listbox"></ul></div>'
         )

@@ -4,7 +4,8 @@ served by uvicorn through Bolt's Starlette adapter on 127.0.0.1, talking to the 
 It does what a Home-tab app does (Bolt docs "Listening to events", "Listening & responding to actions",
 "Listening & responding to options", "Listening to views"): on ``app_home_opened`` it publishes the
 user's Home tab after its ack; the "New deal" button opens a modal with inputs of every kind; the
-account external select is answered from :data:`ACCOUNTS`; a submission named "Taken" gets
+account external select is answered from :data:`ACCOUNTS`; "Approve" in a message updates the message
+(``chat.update``); a submission named "Taken" gets
 ``response_action: errors``, one named "Slow" is acknowledged after 3.5 s (too late for Slack); any
 other closes the modal and republishes the Home tab.  Everything received is recorded in
 :attr:`BoltApp.seen` for the tests to assert on.
@@ -173,6 +174,17 @@ class BoltApp:
             self.record("saved", {"user": body["user"]["id"], "name": name})
             user = client.users_info(user=body["user"]["id"])["user"]
             client.views_publish(user_id=body["user"]["id"], view=home_view(user["real_name"], name))
+
+        @app.action("approve")
+        def approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            self.record("approve", body)
+            client.chat_update(
+                channel=body["channel"]["id"],
+                ts=body["message"]["ts"],
+                text="Approved",
+                blocks=[{"type": "section", "block_id": "done", "text": _text(f"Approved by <@{body['user']['id']}>", "mrkdwn")}],
+            )
 
         @app.view_closed("deal")
         def closed(ack: Ack, body: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -196,3 +197,27 @@ def test_another_person_sees_their_own_home_tab(
     expect(page.locator("#home")).not_to_contain_text(sandbox.world.users[member].profile.real_name)
     expect(page.locator('#home [data-block-id="saved"]')).to_have_count(0)  # the member's save is theirs only
     assert re.search(r"/client/apps/sales$", page.url)
+
+
+def test_a_button_in_a_message_sends_block_actions_and_the_update_shows(
+    browser: Browser, context: BrowserContext, bolt: BoltApp, sandbox: SlackSandbox, info: SlackSandboxInfo
+) -> None:
+    member, _ = _people(sandbox, info)
+    channel = sandbox.channel_id("deals-won")
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Discount for *Northwind*?"}},
+        {"type": "actions", "block_id": "decide", "elements": [
+            {"type": "button", "action_id": "approve", "text": {"type": "plain_text", "text": "Approve"},
+             "value": "opp-42", "style": "primary"}]},
+    ]
+    ts = bolt.client.chat_postMessage(channel=channel, text="Discount?", blocks=blocks)["ts"]
+    page = context.new_page()
+    _sign_in(page, info, member)
+    page.get_by_role("link", name="# deals-won").click()
+    message = page.locator(f'article.msg[data-ts="{ts}"]')
+    message.get_by_role("button", name="Approve").click()
+    expect(message).to_contain_text(f"Approved by @{sandbox.world.users[member].profile.display_name}", timeout=WAIT_MS)
+    got = bolt.got("approve")[-1]
+    assert got["container"] == {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False}
+    assert got["actions"][0]["value"] == "opp-42" and got["actions"][0]["block_id"] == "decide"
+    assert got["user"]["id"] == member
