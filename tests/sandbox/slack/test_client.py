@@ -192,6 +192,32 @@ def test_a_submission_the_client_refuses_is_never_sent(
     _fetch(info, "client/api/close", user=member, body={"view_id": view_id})
 
 
+def test_channels_are_those_the_person_can_read(bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox) -> None:
+    member = _member(sandbox, info)
+    user = sandbox.world.users[member]
+    public = sandbox.channel_id("deals-won")
+    hidden = next(
+        c for c in sandbox.world.conversations.values()
+        if c.kind == "private" and member not in c.members and not c.is_archived
+    )
+    status, _, page = _fetch(info, "client", user=member)
+    assert f'href="/client/channels/{public}"' in page and f'href="/client/channels/{hidden.id}"' not in page
+    assert _fetch(info, f"client/channels/{hidden.id}", user=member)[0] == 404
+    blocks = [{"type": "actions", "elements": [
+        {"type": "button", "action_id": "b", "text": _text(f"Press {HOSTILE}"), "value": "1"}]}]
+    ts = bot.chat_postMessage(channel=public, text="x", blocks=blocks)["ts"]
+    status, _, page = _fetch(info, f"client/channels/{public}", user=member)
+    assert status == 200 and f'data-channel="{public}" data-ts="{ts}"' in page
+    assert "Press &lt;img src=x" in page and f"Press {HOSTILE}" not in page
+    surface = json.loads(_fetch(info, f"client/api/surface?channel={public}", user=member)[2])
+    assert surface["channel"]["channel"] == public and f'data-ts="{ts}"' in surface["channel"]["html"]
+    assert json.loads(_fetch(info, f"client/api/surface?channel={hidden.id}", user=member)[2])["channel"] is None
+    refused = {"channel": hidden.id, "message_ts": ts, "block_id": "x", "action_id": "b", "value": None}
+    status, _, answer = _fetch(info, "client/api/action", user=member, body=refused)
+    assert status == 400 and "can read" in json.loads(answer)["error"]
+    assert user.team_id in sandbox.world.conversations[public].teams
+
+
 # ---------------------------------------------------------------------------- state shapes and checks
 FORM = {"blocks": [b for b in HOME_BLOCKS if b["type"] in ("input", "actions")]}
 
