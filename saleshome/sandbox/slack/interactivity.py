@@ -457,14 +457,13 @@ class Interactions:
                     "response_urls": [],
                 }
             )
-            hash_sent = stored.hash
         answer = self._post(payload)
         if answer is None:
             return Outcome(False, NO_INTERACTIVITY_URL, payload=payload, view=self._shown(stored))
         if not answer.ok:
             return Outcome(False, TROUBLE, status=answer.status, payload=payload, view=self._shown(stored))
         with api.lock:
-            outcome = self._apply_submission(stored, state, answer, hash_sent)
+            outcome = self._apply_submission(stored, state, answer)
         return Outcome(outcome.ok, outcome.error, outcome.errors, outcome.view, outcome.closed, answer.status, payload)
 
     @staticmethod
@@ -482,9 +481,7 @@ class Interactions:
                 missing[str(block["block_id"])] = REQUIRED
         return missing
 
-    def _apply_submission(
-        self, stored: StoredView, state: dict[str, dict[str, Any]], answer: Answer, hash_sent: str
-    ) -> Outcome:
+    def _apply_submission(self, stored: StoredView, state: dict[str, dict[str, Any]], answer: Answer) -> Outcome:
         """The app's answer to a view_submission (caller holds the lock)."""
         api = self._api
         store = api.views
@@ -527,9 +524,11 @@ class Interactions:
             except SlackError:
                 return trouble
             assert isinstance(view, dict)
+            external_id = view.get("external_id")
+            holder = store.by_external_id(external_id) if isinstance(external_id, str) and external_id else None
+            if holder is not None and (action == "push" or holder.id != stored.id):
+                return trouble  # views.update / views.push would say duplicate_external_id
             if action == "update":
-                if stored.hash != hash_sent:  # the app changed it meanwhile: its answer is about an old view
-                    return trouble
                 stored.state = state
                 stored.state = _kept_state(stored, view.get("blocks", []))
                 stored.view = _with_block_ids(view, stored.id)
