@@ -17,7 +17,7 @@ https://docs.slack.dev/surfaces/modals, sections "Handling submissions" / ``resp
   ``container``, ``actions[]`` (the element's type, ``action_id``, ``block_id``, ``action_ts`` and its
   value), a fresh ``trigger_id`` (``view_store.mint_trigger``; from a modal it may push onto it),
   ``view`` with ``state.values`` including the new value (views), or ``channel``/``message``/
-  ``response_url`` (messages).  The answer's body is ignored.
+  ``response_url`` (messages; ``response_urls.py``).  The answer's body is ignored.
 - ``block_suggestion`` (typing in an ``external_select``): the answer is ``{"options": [...]}`` or
   ``{"option_groups": [...]}``, at most 100.
 - ``view_submission``: ``view.state.values`` holds every input of the view in Slack's per-element
@@ -45,7 +45,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -367,8 +366,8 @@ class Interactions:
                 payload["channel"] = {"id": conv.id, "name": conv.name or "directmessage"}
                 payload["message"] = message
                 payload["state"] = {"values": new_state}
-                payload["response_url"] = f"{api.viewer_url}_sandbox/response-urls/{channel}/{message_ts}/" + (
-                    secrets.token_hex(12)
+                payload["response_url"] = api.response_urls.issue(
+                    api.viewer_url, conv.id, parse_ts(message_ts or "") or 0, user.id, now
                 )
             payload["actions"] = [acted]
         answer = self._post(payload)
