@@ -225,7 +225,12 @@ def _clear(store: ViewStore, stored: StoredView) -> None:
 
 
 class Interactions:
-    """The Slack client's interactions with the app, on behalf of any user of the sandbox."""
+    """The Slack client's interactions with the app, on behalf of any user of the sandbox.
+
+    Call it without holding ``api.lock``: each method POSTs to the app and waits up to 3 s, and the
+    app calls the sandbox back meanwhile (a caller holding the lock would make every answer late).
+    ``ValueError`` means the client could not have done that (no such view, element or option).
+    """
 
     def __init__(self, api: SlackApi) -> None:
         self._api = api
