@@ -17,6 +17,8 @@
 - ``GET|POST /_sandbox/app`` ``{"event_url": "http://127.0.0.1:3000/slack/events", "interactivity_url": …}``:
   read or change the app's request URLs (``signing.py``; the signing secret is read only, as the
   ready line prints it); a new ``event_url`` must answer Slack's ``url_verification`` (``events.py``)
+- ``POST /_sandbox/response-urls/<token>``: a ``response_url`` of an interaction payload (``response_urls.py``);
+  ``GET /_sandbox/ephemeral?user=U…``: the ephemeral messages sent through them
 - ``GET /_sandbox/deliveries?event_id=Ev…``: every Events API delivery attempt (event_id, type, attempt,
   status, reason, seconds, sent_at), oldest first
 - ``POST /_sandbox/client/{home_opened,block_actions,block_suggestion,view_submission,view_closed}``: the
@@ -40,6 +42,7 @@ from .api import Request, Response, SlackApi
 from .events import verify_event_url
 from .interactivity import Interactions
 from .ratelimit import RateLimits
+from .response_urls import ResponseUrlError, respond
 from .signing import AppConfig
 
 
@@ -316,6 +319,16 @@ def _route(api: SlackApi, req: Request) -> Response:
         if app is None:
             raise ControlError(404, "not_found", "the Slack sandbox has no app configuration")
         return Response.of(200, {"ok": True, "app": asdict(app)})
+    if action.startswith("response-urls/") and verb == "POST":
+        try:
+            done = respond(api, action.removeprefix("response-urls/"), req.body)
+        except ResponseUrlError as exc:
+            return Response(exc.status, exc.error.encode(), content_type="text/plain; charset=utf-8")
+        return Response(200, b"ok", content_type="text/plain; charset=utf-8", headers={"X-Sandbox-Done": done})
+    if action == "ephemeral" and verb == "GET":
+        with api.lock:
+            shown = [m for m in api.response_urls.ephemeral if query.get("user") in (None, "", m["user"])]
+            return Response.of(200, {"ok": True, "messages": copy.deepcopy(shown)})
     if action == "deliveries" and verb == "GET":
         attempts = api.events.attempts(query.get("event_id") or None)
         return Response.of(200, {"ok": True, "deliveries": [a.to_dict() for a in attempts]})

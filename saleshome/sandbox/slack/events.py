@@ -201,6 +201,8 @@ class Events:
         delivery = Delivery(payload["event_id"], payload["event"]["type"], payload)
         with self._log_lock:
             self._deliveries[delivery.event_id] = delivery
+            while len(self._deliveries) > MAX_LOGGED_ATTEMPTS:  # dicts keep insertion order: drop the oldest
+                del self._deliveries[next(iter(self._deliveries))]
         app = self._api.app
         if app is None or app.event_url is None:
             self._log(delivery, Attempt(delivery.event_id, delivery.type, 1, 0, NO_EVENT_URL, 0.0, time.time()))

@@ -17,7 +17,7 @@ https://docs.slack.dev/surfaces/modals, sections "Handling submissions" / ``resp
   ``container``, ``actions[]`` (the element's type, ``action_id``, ``block_id``, ``action_ts`` and its
   value), a fresh ``trigger_id`` (``view_store.mint_trigger``; from a modal it may push onto it),
   ``view`` with ``state.values`` including the new value (views), or ``channel``/``message``/
-  ``response_url`` (messages).  The answer's body is ignored.
+  ``response_url`` (messages; ``response_urls.py``).  The answer's body is ignored.
 - ``block_suggestion`` (typing in an ``external_select``): the answer is ``{"options": [...]}`` or
   ``{"option_groups": [...]}``, at most 100.
 - ``view_submission``: ``view.state.values`` holds every input of the view in Slack's per-element
@@ -45,7 +45,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -226,7 +225,12 @@ def _clear(store: ViewStore, stored: StoredView) -> None:
 
 
 class Interactions:
-    """The Slack client's interactions with the app, on behalf of any user of the sandbox."""
+    """The Slack client's interactions with the app, on behalf of any user of the sandbox.
+
+    Call it without holding ``api.lock``: each method POSTs to the app and waits up to 3 s, and the
+    app calls the sandbox back meanwhile (a caller holding the lock would make every answer late).
+    ``ValueError`` means the client could not have done that (no such view, element or option).
+    """
 
     def __init__(self, api: SlackApi) -> None:
         self._api = api
@@ -367,8 +371,8 @@ class Interactions:
                 payload["channel"] = {"id": conv.id, "name": conv.name or "directmessage"}
                 payload["message"] = message
                 payload["state"] = {"values": new_state}
-                payload["response_url"] = f"{api.viewer_url}_sandbox/response-urls/{channel}/{message_ts}/" + (
-                    secrets.token_hex(12)
+                payload["response_url"] = api.response_urls.issue(
+                    api.viewer_url, conv.id, parse_ts(message_ts or "") or 0, user.id, now
                 )
             payload["actions"] = [acted]
         answer = self._post(payload)
@@ -457,14 +461,13 @@ class Interactions:
                     "response_urls": [],
                 }
             )
-            hash_sent = stored.hash
         answer = self._post(payload)
         if answer is None:
             return Outcome(False, NO_INTERACTIVITY_URL, payload=payload, view=self._shown(stored))
         if not answer.ok:
             return Outcome(False, TROUBLE, status=answer.status, payload=payload, view=self._shown(stored))
         with api.lock:
-            outcome = self._apply_submission(stored, state, answer, hash_sent)
+            outcome = self._apply_submission(stored, state, answer)
         return Outcome(outcome.ok, outcome.error, outcome.errors, outcome.view, outcome.closed, answer.status, payload)
 
     @staticmethod
@@ -482,9 +485,7 @@ class Interactions:
                 missing[str(block["block_id"])] = REQUIRED
         return missing
 
-    def _apply_submission(
-        self, stored: StoredView, state: dict[str, dict[str, Any]], answer: Answer, hash_sent: str
-    ) -> Outcome:
+    def _apply_submission(self, stored: StoredView, state: dict[str, dict[str, Any]], answer: Answer) -> Outcome:
         """The app's answer to a view_submission (caller holds the lock)."""
         api = self._api
         store = api.views
@@ -527,9 +528,11 @@ class Interactions:
             except SlackError:
                 return trouble
             assert isinstance(view, dict)
+            external_id = view.get("external_id")
+            holder = store.by_external_id(external_id) if isinstance(external_id, str) and external_id else None
+            if holder is not None and (action == "push" or holder.id != stored.id):
+                return trouble  # views.update / views.push would say duplicate_external_id
             if action == "update":
-                if stored.hash != hash_sent:  # the app changed it meanwhile: its answer is about an old view
-                    return trouble
                 stored.state = state
                 stored.state = _kept_state(stored, view.get("blocks", []))
                 stored.view = _with_block_ids(view, stored.id)

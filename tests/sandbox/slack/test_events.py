@@ -167,6 +167,21 @@ def test_a_slow_answer_is_retried_after_three_seconds_without_waiting_for_it(
     assert [(a.attempt, a.reason) for a in attempts] == [(1, "http_timeout"), (2, None)]
 
 
+def test_an_app_that_went_away_is_retried_with_connection_failed(events_sandbox: SlackSandbox, member: str) -> None:
+    double = AppDouble(events_sandbox.app.signing_secret)
+    with double.running():
+        events_sandbox.configure_app(event_url=double.url)
+    try:
+        delivery = events_sandbox.interactions.home_opened(member)
+        assert delivery.wait(10) and not delivery.delivered
+        assert [(a.attempt, a.status, a.reason) for a in events_sandbox.deliveries(delivery.event_id)] == [
+            (1, 0, "connection_failed"), (2, 0, "connection_failed"), (3, 0, "connection_failed"),
+            (4, 0, "connection_failed"),
+        ]
+    finally:
+        events_sandbox.configure_app(event_url=None)
+
+
 def test_x_slack_no_retry_stops_the_retries(events_sandbox: SlackSandbox, app: AppDouble, member: str) -> None:
     app.answer(Reply(500, headers={"X-Slack-No-Retry": "1"}))
     delivery = events_sandbox.interactions.home_opened(member)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from saleshome.sandbox.slack.interactivity import REQUIRED, TROUBLE
 from saleshome.sandbox.slack.ratelimit import RateLimits
@@ -170,6 +171,35 @@ def test_a_message_button_sends_the_message_and_a_response_url(
     assert payload["channel"]["id"] == channel and payload["message"]["ts"] == posted["ts"]
     assert payload["message"]["text"] == "Deal won" and payload["response_url"].startswith("http://127.0.0.1:")
     assert payload["actions"][0]["value"] == "006A" and "view" not in payload
+
+
+def test_the_response_url_replaces_posts_whispers_and_deletes_five_times_at_most(
+    sandbox_i: SlackSandbox, app: AppDouble, bot: WebClient, user: str
+) -> None:
+    channel = sandbox_i.channel_id("sales")
+    posted = bot.chat_postMessage(channel=channel, text="Deal won", blocks=[
+        {"type": "actions", "block_id": "deal", "elements": [
+            {"type": "button", "action_id": "congrats", "text": _text("Congrats"), "value": "006A"}]}])
+    sandbox_i.interactions.block_action(user, action={"action_id": "congrats"}, block_id="deal",
+                                        channel=channel, message_ts=posted["ts"])
+    hook = WebhookClient(app.wait_for(1)[0].payload["response_url"])  # what Bolt's respond() uses
+
+    def shown(ts: str) -> Any:
+        return next(m for m in sandbox_i.messages(channel) if m.ts == ts)
+
+    replaced = hook.send(text="Congratulated", replace_original=True)
+    assert replaced.status_code == 200 and replaced.body == "ok"
+    assert shown(posted["ts"]).text == "Congratulated" and shown(posted["ts"]).blocks is None
+    assert hook.send(text="Well done team", response_type="in_channel").status_code == 200
+    assert sandbox_i.messages(channel)[-1].text == "Well done team"
+    assert hook.send(text="Only you see this").status_code == 200
+    assert sandbox_i.info is not None
+    whispers = control(sandbox_i.info, "GET", f"ephemeral?user={user}")["messages"]
+    assert [(m["channel"], m["text"]) for m in whispers] == [(channel, "Only you see this")]
+    assert hook.send(delete_original=True).status_code == 200 and shown(posted["ts"]).deleted
+    assert hook.send(text="Fifth").status_code == 200
+    refused = hook.send(text="Sixth")
+    assert refused.status_code == 404 and refused.body == "used_url"
 
 
 def test_an_unknown_element_is_refused_before_anything_is_sent(
