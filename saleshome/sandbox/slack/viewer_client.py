@@ -105,7 +105,9 @@ class ClientRoutes:
                 conv = can_read(self.api, user, path.removeprefix("/client/channels/"))
             if conv is not None:
                 return self.shell(user, conv.id)
-        return _json({"ok": False, "error": f"no client page {path}"}, 404)
+        response = self.page("Not found", f"<h1>Not found</h1><p>No page {esc(path)} you can open.</p>")
+        response.status = 404
+        return response
 
     def picker(self) -> Response:
         with self.api.lock:
