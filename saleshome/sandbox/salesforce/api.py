@@ -12,10 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from . import listviews
+from . import describes, listviews
+from .access import AccessCache, UserAccess
 from .auth import OAuthError, SessionRegistry, TokenEndpoint
 from .bulk import BulkJobs, QueryJob, encode_locator
 from .cursors import CursorRegistry
@@ -26,6 +28,9 @@ from .records import format_datetime, json_records, record_json_sql
 from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
 from .store import OrgStore
+
+if TYPE_CHECKING:
+    from .oauth_web import WebServerFlow
 
 API_VERSION = "62.0"
 SUPPORTED_VERSIONS = [f"{v}.0" for v in range(50, 63)]
@@ -92,8 +97,10 @@ class SalesforceApi:
         self.faults = faults
         self.instance_url = instance_url
         self.cursors = CursorRegistry()
+        self.accesses = AccessCache(store)
         self.bulk = BulkJobs()
         self.control: Callable[[Request], Response] | None = None
+        self.oauth: WebServerFlow | None = None  # authorize, login, consent, revoke (oauth_web.py)
         v = r"/services/data/v(?P<v>\d+\.\d)"
         obj = r"/sobjects/(?P<obj>\w+)"
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
@@ -173,6 +180,10 @@ class SalesforceApi:
         path = req.path
         if path.startswith("/_sandbox/") and self.control is not None:
             return self.control(req)
+        if self.oauth is not None and path.startswith("/services/oauth2/"):
+            answer = self.oauth.handle(req)
+            if answer is not None:
+                return answer
         if path == "/services/oauth2/token" and req.method == "POST":
             form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
             return Response.of(200, self.tokens.handle(form, self.instance_url))
@@ -206,10 +217,22 @@ class SalesforceApi:
             raise not_found()
         return obj
 
-    def _compile(self, soql: str, *, include_deleted: bool, stable_order: bool = True) -> CompiledQuery:
+    def access(self, user: str) -> UserAccess:
+        """The calling user's access now (profile, permission sets, sharing): see ``access.py``."""
+        return self.accesses.get(user)
+
+    def _readable(self, name: str, access: UserAccess) -> ObjectDef:
+        """The object, when this user may read it (else NOT_FOUND, as for an object that does not exist)."""
+        obj = self._object(name)
+        if not access.can_read(obj):
+            raise not_found()
+        return obj
+
+    def _compile(self, soql: str, *, include_deleted: bool, stable_order: bool = True,
+                 access: UserAccess | None = None) -> CompiledQuery:
         try:
             return compile_query(soql, self.store.catalog, now=self.store.clock.now(), include_deleted=include_deleted,
-                                 stable_order=stable_order)
+                                 stable_order=stable_order, access=access)
         except SoqlError as exc:
             raise ApiError(400, exc.error_code, exc.message) from None
 
@@ -234,19 +257,22 @@ class SalesforceApi:
         return Response.of(200, self.budget.limits())
 
     def _describe_global(self, req: Request, m: re.Match[str], user: str) -> Response:
+        access = self.access(user)
         return Response.of(200, {
             "encoding": "UTF-8",
             "maxBatchSize": 200,
-            "sobjects": [o.describe_global_entry(m["v"]) for o in self.store.catalog],
+            "sobjects": [describes.global_entry(o, m["v"], access) for o in self.store.catalog if access.can_read(o)],
         })
 
     def _sobject_basic(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
-        return Response.of(200, {"objectDescribe": obj.describe_global_entry(m["v"]), "recentItems": []})
+        access = self.access(user)
+        obj = self._readable(m["obj"], access)
+        return Response.of(200, {"objectDescribe": describes.global_entry(obj, m["v"], access), "recentItems": []})
 
     def _describe(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
-        return Response.of(200, obj.describe(m["v"], self.store.catalog))
+        access = self.access(user)
+        obj = self._readable(m["obj"], access)
+        return Response.of(200, describes.describe(obj, m["v"], self.store.catalog, access))
 
     # ------------------------------------------------------------------------ replication
     def _window(self, req: Request, days: int) -> tuple[datetime, datetime, datetime]:
@@ -264,13 +290,15 @@ class SalesforceApi:
         return start, min(end, now), earliest
 
     def _updated(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
+        access = self.access(user)
+        obj = self._readable(m["obj"], access)
         start, covered, _ = self._window(req, 30)
         stamp = "SystemModstamp" if obj.field("SystemModstamp") else "LastModifiedDate"
         live = ' AND NOT "IsDeleted"' if obj.soft_deletes else ""
+        visible, visible_params = access.sharing_filter(obj)
         table = self.store.read(
-            f'SELECT "Id" FROM "{obj.name}" WHERE "{stamp}" >= ? AND "{stamp}" < ?{live} ORDER BY "Id"',
-            [start.replace(tzinfo=None), covered.replace(tzinfo=None)],
+            f'SELECT "Id" FROM "{obj.name}" WHERE "{stamp}" >= ? AND "{stamp}" < ?{live} AND ({visible}) ORDER BY "Id"',
+            [start.replace(tzinfo=None), covered.replace(tzinfo=None), *visible_params],
         )
         if table.num_rows > 600_000:
             raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. narrow the range of start and end dates")
@@ -301,11 +329,14 @@ class SalesforceApi:
         return record_id
 
     def _create(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
+        access = self.access(user)
+        obj = self._readable(m["obj"], access)
         values = req.json()
         if not isinstance(values, dict):
             raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object of field values")
         values.pop("attributes", None)
+        if obj.createable:
+            describes.check_writable(obj, access, values, creating=True)
         record_id = self.store.create(obj.name, values, user_id=user, check_access=True)
         return Response.of(201, {"id": record_id, "success": True, "errors": []})
 
@@ -318,23 +349,34 @@ class SalesforceApi:
         if not isinstance(values, dict):
             raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object of field values")
         values.pop("attributes", None)
+        access = self.access(user)
+        describes.check_writable(obj, access, values, creating=False)
+        describes.check_record(self.store, obj, record_id, access)
         self.store.update(obj.name, record_id, values, user_id=user, check_access=True)
         return Response(204)
 
     def _delete_record(self, req: Request, m: re.Match[str], user: str) -> Response:
         obj = self._object(m["obj"])
-        self.store.delete(obj.name, self._record_id(obj, m["id"]), check_access=True)
+        record_id = self._record_id(obj, m["id"])
+        access = self.access(user)
+        if obj.deletable and not access.can_delete(obj):
+            raise describes.insufficient_access()
+        describes.check_record(self.store, obj, record_id, access)
+        self.store.delete(obj.name, record_id, check_access=True)
         return Response(204)
 
     def _get_record(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
+        access = self.access(user)
+        obj = self._readable(m["obj"], access)
         record_id = self._record_id(obj, m["id"])
         wanted = req.query.get("fields")
-        names = [n.strip() for n in wanted.split(",")] if wanted else [f.name for f in obj.fields]
+        readable = access.readable_fields(obj)
+        names = [n.strip() for n in wanted.split(",")] if wanted else [f.name for f in obj.fields if f.name in readable]
         lowered = {n.lower() for n in names}
         selected = names if "isdeleted" in lowered or not obj.soft_deletes else [*names, "IsDeleted"]
         soql = f"SELECT {', '.join(selected)} FROM {obj.name} WHERE Id = '{record_id}'"
-        query = self._compile(soql, include_deleted=True)
+        # IsDeleted is a system field: always readable, so adding it never trips field-level security.
+        query = self._compile(soql, include_deleted=True, access=access)
         table = self._run(query)
         if table.num_rows == 0:
             raise not_found()
@@ -372,7 +414,7 @@ class SalesforceApi:
         soql = req.query.get("q")
         if not soql:
             raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
-        query = self._compile(soql, include_deleted=m["kind"] == "queryAll")
+        query = self._compile(soql, include_deleted=m["kind"] == "queryAll", access=self.access(user))
         table = self._run(query)
         if query.is_count:
             return Response.of(200, {"totalSize": int(table.column(0)[0].as_py()), "done": True, "records": []})
@@ -402,7 +444,8 @@ class SalesforceApi:
         if body.get("contentType", "CSV") != "CSV":
             raise ApiError(400, "INVALIDJOB", "InvalidJob : Only CSV is supported for query jobs")
         # Bulk 2.0 returns PK chunks in no promised order: without ORDER BY, results are not sorted.
-        query = self._compile(str(body["query"]), include_deleted=operation == "queryAll", stable_order=False)
+        query = self._compile(str(body["query"]), include_deleted=operation == "queryAll", stable_order=False,
+                              access=self.access(user))
         if any(item.components for item in query.items):
             raise ApiError(400, "FUNCTIONALITY_NOT_ENABLED", "Selecting compound data not supported in Bulk Query")
         if query.is_count or query.offset is not None:
@@ -462,7 +505,7 @@ class SalesforceApi:
         return rows[0]["Id"], view
 
     def _listviews(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
+        obj = self._readable(m["obj"], self.access(user))
         base = f"{self._base(m['v'])}/sobjects/{obj.name}/listviews"
         # The list and basic-information resources give 18-character ids; describe and results 15.
         views = [
@@ -475,7 +518,7 @@ class SalesforceApi:
                                  "sobjectType": obj.name})
 
     def _listview(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
+        obj = self._readable(m["obj"], self.access(user))
         view_id, view = self._listview_def(obj, m["lv"])
         base = f"{self._base(m['v'])}/sobjects/{obj.name}/listviews/{view_id}"
         return Response.of(200, {"describeUrl": f"{base}/describe", "developerName": view.developer_name,
@@ -496,12 +539,16 @@ class SalesforceApi:
         return f
 
     def _listview_describe(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
+        access = self.access(user)
+        obj = self._readable(m["obj"], access)
         view_id, view = self._listview_def(obj, m["lv"])
-        return Response.of(200, listviews.describe(view, view_id, obj, user, self._resolve_path))
+        visible = partial(access.can_read_path, obj)
+        return Response.of(200, listviews.describe(view, view_id, obj, user, self._resolve_path, visible))
 
     def _listview_results(self, req: Request, m: re.Match[str], user: str) -> Response:
-        obj = self._object(m["obj"])
+        access = self.access(user)
+        obj = self._readable(m["obj"], access)
+        visible = partial(access.can_read_path, obj)
         view_id, view = self._listview_def(obj, m["lv"])
         limit_text, offset_text = req.query.get("limit", "25"), req.query.get("offset", "0")
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= 2000:
@@ -509,10 +556,10 @@ class SalesforceApi:
         if not offset_text.isdigit():
             raise ApiError(400, "INVALID_QUERY_FILTER_OPERATOR", "offset must be a non-negative integer")
         limit, offset = int(limit_text), int(offset_text)
-        query = self._compile(listviews.soql(view, user), include_deleted=False)
+        query = self._compile(listviews.soql(view, user, visible), include_deleted=False, access=access)
         table = self._run(query)
         page = json_records(table.slice(offset, limit), query, m["v"])
-        cols = listviews.columns(view, obj, self._resolve_path)
+        cols = listviews.columns(view, obj, self._resolve_path, visible)
         records = []
         for record in page:
             values = []

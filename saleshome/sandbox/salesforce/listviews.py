@@ -2,11 +2,13 @@
 
 Shapes follow the REST API guide's "List Views", "List View Describe" and "List View
 Results" resources.  A list view is a SOQL filter, a column list and an order; "mine"
-views keep the records owned by the calling user.
+views keep the records owned by the calling user.  Run by a member, a list view shows only the
+records they may see and drops the columns field-level security hides from them (``visible``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,24 +83,33 @@ def find(sobject: str, developer_name: str) -> ListViewDef | None:
 _SYSTEM_COLUMNS = ("Id", "CreatedDate", "LastModifiedDate", "SystemModstamp")
 
 
-def _selected(view: ListViewDef) -> list[str]:
-    """The view's columns, then the hidden system columns it does not show already (SOQL refuses a repeat)."""
-    return [*view.columns, *(c for c in _SYSTEM_COLUMNS if c not in view.columns)]
+Visible = Callable[[str], bool]
 
 
-def soql(view: ListViewDef, user_id: str) -> str:
+def _everything(path: str) -> bool:
+    return True
+
+
+def _selected(view: ListViewDef, visible: Visible = _everything) -> list[str]:
+    """The view's columns the user may read, then the hidden system columns it does not show already
+    (SOQL refuses a repeat)."""
+    return [*(c for c in view.columns if visible(c)), *(c for c in _SYSTEM_COLUMNS if c not in view.columns)]
+
+
+def soql(view: ListViewDef, user_id: str, visible: Visible = _everything) -> str:
     """The list view's query (user ids are validated 18-character ids, safe to inline)."""
-    fields = _selected(view)
+    fields = _selected(view, visible)
     conditions = [c for c in (view.where, f"OwnerId = '{user_id}'" if view.mine else None) if c]
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     direction = "DESC NULLS LAST" if view.descending else "ASC NULLS FIRST"
     return f"SELECT {', '.join(fields)} FROM {view.sobject}{where} ORDER BY {view.order_by} {direction}, Id ASC NULLS FIRST"
 
 
-def columns(view: ListViewDef, obj: ObjectDef, resolve: Any) -> list[dict[str, Any]]:
+def columns(view: ListViewDef, obj: ObjectDef, resolve: Any, visible: Visible = _everything) -> list[dict[str, Any]]:
     """The ``columns`` array of describe and results (hidden system columns included)."""
     out = []
-    names = _selected(view)
+    names = _selected(view, visible)
+    shown = len([c for c in view.columns if visible(c)])
     for index, path in enumerate(names):
         f = resolve(obj, path)
         sort_index = 0 if path == view.order_by else None
@@ -106,7 +117,7 @@ def columns(view: ListViewDef, obj: ObjectDef, resolve: Any) -> list[dict[str, A
             "ascendingLabel": "Z-A" if f.type in ("string", "picklist") else "Low to High",
             "descendingLabel": "A-Z" if f.type in ("string", "picklist") else "High to Low",
             "fieldNameOrPath": path,
-            "hidden": index >= len(view.columns),
+            "hidden": index >= shown,
             "label": f.label,
             "searchable": f.type in ("string", "email", "phone"),
             "selectListItem": path,
@@ -118,16 +129,17 @@ def columns(view: ListViewDef, obj: ObjectDef, resolve: Any) -> list[dict[str, A
     return out
 
 
-def describe(view: ListViewDef, view_id: str, obj: ObjectDef, user_id: str, resolve: Any) -> dict[str, Any]:
+def describe(view: ListViewDef, view_id: str, obj: ObjectDef, user_id: str, resolve: Any,
+             visible: Visible = _everything) -> dict[str, Any]:
     return {
-        "columns": columns(view, obj, resolve),
+        "columns": columns(view, obj, resolve, visible),
         "id": view_id[:15],
         "orderBy": [
             {"fieldNameOrPath": view.order_by, "nullsPosition": "last" if view.descending else "first",
              "sortDirection": "descending" if view.descending else "ascending"},
             {"fieldNameOrPath": "Id", "nullsPosition": "first", "sortDirection": "ascending"},
         ],
-        "query": soql(view, user_id),
+        "query": soql(view, user_id, visible),
         "relatedEntityId": None,
         "scope": "mine" if view.mine else "everything",
         "scopeEntityId": None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from ..ids import is_valid_id, to_18
 from ..schema import Catalog, FieldDef, ObjectDef
@@ -71,6 +71,22 @@ Params = list[Any]
 Sql = tuple[str, Params]
 
 
+class QueryAccess(Protocol):
+    """The caller's access (``access.UserAccess`` satisfies it): what a query made with a member's token may read.
+
+    An object the user cannot read is ``INVALID_TYPE`` and a field hidden by field-level security is
+    ``INVALID_FIELD``, with the messages Salesforce gives for names that do not exist; rows are restricted by
+    ``sharing_filter`` (a boolean SQL expression over the table aliased ``alias``; ``"TRUE"``: every row), on the
+    queried object and on every parent a relationship reaches (an invisible parent reads as null).
+    """
+
+    def can_read(self, obj: ObjectDef) -> bool: ...
+
+    def can_read_field(self, obj: ObjectDef, name: str) -> bool: ...
+
+    def sharing_filter(self, obj: ObjectDef, alias: str | None = None) -> tuple[str, list[Any]]: ...
+
+
 @dataclass(frozen=True)
 class SelectItem:
     """One SELECT item and where its value is in the result row.
@@ -116,15 +132,18 @@ class CompiledQuery:
 
 def compile_query(
     soql: str, catalog: Catalog, *, now: datetime, include_deleted: bool, stable_order: bool = True,
+    access: QueryAccess | None = None,
 ) -> CompiledQuery:
     """Compile ``soql`` against ``catalog``; ``now`` anchors date literals; ``include_deleted`` is queryAll.
 
     ``stable_order=False`` (Bulk API 2.0, which returns PK chunks in no promised order): a query
     without ORDER BY or LIMIT is not sorted by Id, its rows come in storage order.
 
+    ``access``: the calling user's access (see :class:`QueryAccess`); None reads everything (the sandbox itself).
+
     Raises :class:`SoqlError` with Salesforce's error code and message when Salesforce would refuse it.
     """
-    return _Compiler(soql, catalog, now).compile(parse(soql), include_deleted=include_deleted,
+    return _Compiler(soql, catalog, now, access).compile(parse(soql), include_deleted=include_deleted,
                                                  stable_order=stable_order)
 
 
@@ -194,6 +213,7 @@ class _Join:
     obj: ObjectDef
     sql: str
     id_column: str
+    params: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,8 +229,9 @@ class _Resolved:
 class _Compiler:
     """Resolves names against the catalog and writes the SQL of one query (one instance per compilation)."""
 
-    def __init__(self, soql: str, catalog: Catalog, now: datetime) -> None:
+    def __init__(self, soql: str, catalog: Catalog, now: datetime, access: QueryAccess | None = None) -> None:
         self._soql = soql
+        self._access = access
         self._catalog = catalog
         self._now = now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
         self._joins: dict[tuple[str, ...], _Join] = {}
@@ -227,7 +248,8 @@ class _Compiler:
     # -------------------------------------------------------------------------------- query
     def compile(self, query: Query, *, include_deleted: bool, stable_order: bool = True) -> CompiledQuery:
         root = self._catalog.get(query.object_name)
-        if root is None or not root.queryable:  # Salesforce answers the same for an object SOQL cannot read
+        unreadable = root is not None and self._access is not None and not self._access.can_read(root)
+        if root is None or not root.queryable or unreadable:  # the same answer for an object SOQL cannot read
             raise self._error(query.object_pos, "INVALID_TYPE", errors.unsupported_object(query.object_name))
         self._root = root
         items, select_sql, select_params = self._select(query.fields)
@@ -237,9 +259,14 @@ class _Compiler:
             raise self._error(query.offset_pos, "NUMBER_OUTSIDE_VALID_RANGE", errors.offset_too_large(root.name))
         # Objects without IsDeleted have no Recycle Bin: query and queryAll see the same rows.
         filters = [] if include_deleted or not root.soft_deletes else ['t0."IsDeleted" IS NOT TRUE']
+        sharing_sql, sharing_params = self._access.sharing_filter(root, "t0") if self._access else ("TRUE", [])
+        if sharing_sql != "TRUE":
+            filters.append(f"({sharing_sql})")
         if where_sql:
             filters.append(f"({where_sql})")
         body = f"FROM {_quote(root.name)} AS t0" + "".join(j.sql for j in self._joins.values())
+        join_params = [p for j in self._joins.values() for p in j.params]
+        where_params = [*join_params, *sharing_params, *where_params]
         if filters:
             body += " WHERE " + " AND ".join(filters)
         paging = ""
@@ -313,7 +340,10 @@ class _Compiler:
         for name in parts[:-1]:
             ref = obj.relationship(name)
             target = self._catalog.get(ref.reference_to[0]) if ref and ref.reference_to else None
-            if ref is None or target is None or ref.relationship_name is None:
+            hidden = self._access is not None and ref is not None and target is not None and not (
+                self._access.can_read_field(obj, ref.name) and self._access.can_read(target)
+            )
+            if ref is None or target is None or ref.relationship_name is None or hidden:
                 raise self._error(path.pos, "INVALID_FIELD", errors.bad_relationship(name))
             key = (*key, ref.relationship_name.lower())
             join = self._join(key, alias, ref, target)
@@ -322,7 +352,7 @@ class _Compiler:
             objects.append(target)
             id_columns.append(join.id_column)
         field = obj.field(parts[-1])
-        if field is None:
+        if field is None or (self._access is not None and not self._access.can_read_field(obj, field.name)):
             raise self._error(path.pos, "INVALID_FIELD", errors.no_such_column(parts[-1], obj.name))
         canonical.append(field.name)
         return _Resolved(field, obj, alias, tuple(canonical), tuple(objects), tuple(id_columns))
@@ -332,7 +362,10 @@ class _Compiler:
             number = len(self._joins) + 1
             alias = f"t{number}"
             sql = f' LEFT JOIN {_quote(target.name)} AS {alias} ON {alias}."Id" = {parent_alias}.{_quote(ref.name)}'
-            self._joins[key] = _Join(alias, target, sql, f"j{number}")
+            visible, params = self._access.sharing_filter(target, alias) if self._access else ("TRUE", [])
+            if visible != "TRUE":  # a parent the user cannot see reads as an empty relationship
+                sql += f" AND ({visible})"
+            self._joins[key] = _Join(alias, target, sql, f"j{number}", tuple(params))
         return self._joins[key]
 
     def _expr(self, obj: ObjectDef, alias: str, field: FieldDef) -> Sql:

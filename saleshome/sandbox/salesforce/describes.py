@@ -1,0 +1,86 @@
+"""Describe results and write checks as one user sees them (object permissions, field-level security, sharing).
+
+Salesforce answers describe calls per user: describeGlobal lists the objects the user can access,
+with ``createable`` / ``updateable`` / ``deletable`` from their object permissions, and an object's
+describe lists only the fields field-level security lets them read, ``updateable`` / ``createable``
+false where they may read but not edit (REST API Developer Guide, "Describe Global", "sObject
+Describe"; Security Guide, "Field-Level Security").  Writes outside the user's access fail with
+``INSUFFICIENT_ACCESS_OR_READONLY`` (no object permission, or a record they may not edit) or
+``INVALID_FIELD_FOR_INSERT_UPDATE`` (a field without Edit).  For a user with View All Data and Modify
+All Data (the integration user), every answer is the org-wide one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .access import UserAccess
+from .errors import ApiError
+from .schema import Catalog, ObjectDef
+from .store import OrgStore
+
+_NO_ACCESS = (
+    "You do not have the level of access necessary to perform the operation you requested. "
+    "Please contact the owner of the record or your administrator if access is necessary."
+)
+
+
+def insufficient_access(message: str = _NO_ACCESS) -> ApiError:
+    return ApiError(400, "INSUFFICIENT_ACCESS_OR_READONLY", message)
+
+
+def global_entry(obj: ObjectDef, api_version: str, access: UserAccess) -> dict[str, Any]:
+    """``obj`` as describeGlobal lists it for this user."""
+    entry = obj.describe_global_entry(api_version)
+    entry["createable"] = obj.createable and access.can_create(obj)
+    entry["updateable"] = obj.updateable and access.can_edit(obj)
+    entry["deletable"] = obj.deletable and access.can_delete(obj)
+    entry["undeletable"] = entry["undeletable"] and entry["deletable"]
+    return entry
+
+
+def describe(obj: ObjectDef, api_version: str, catalog: Catalog, access: UserAccess) -> dict[str, Any]:
+    """``sobjects/{obj}/describe`` for this user: readable fields only, edit flags from field-level security."""
+    out = obj.describe(api_version, catalog)
+    out.update({k: v for k, v in global_entry(obj, api_version, access).items() if k in (
+        "createable", "updateable", "deletable", "undeletable")})
+    readable = access.readable_fields(obj)
+    editable = access.editable_fields(obj)
+    fields = []
+    for f in out["fields"]:
+        if f["name"] not in readable:
+            continue
+        if f["name"] not in editable:
+            f = {**f, "createable": False, "updateable": False}
+        fields.append(f)
+    out["fields"] = fields
+    return out
+
+
+def check_writable(obj: ObjectDef, access: UserAccess, values: dict[str, Any], *, creating: bool) -> None:
+    """Refuse a create/update the user's object permissions or field-level security do not allow."""
+    if not (access.can_create(obj) if creating else access.can_edit(obj)):
+        raise insufficient_access()
+    editable = {n.lower() for n in access.editable_fields(obj)}
+    for key in values:
+        f = obj.field(key)
+        if f is not None and f.name.lower() not in editable and (f.createable if creating else f.updateable):
+            raise ApiError(
+                400,
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {f.name}. Please check the security settings of this field "
+                "and verify that it is read/write for your profile or permission set.",
+                [f.name],
+            )
+
+
+def check_record(store: OrgStore, obj: ObjectDef, record_id: str, access: UserAccess) -> None:
+    """Refuse to change an existing, live record the user may not edit (sharing); a missing or deleted
+    record is left to the store (NOT_FOUND / ENTITY_IS_DELETED)."""
+    editable, params = access.sharing_filter(obj, level="edit")
+    live = 'NOT "IsDeleted"' if obj.soft_deletes else "TRUE"
+    rows = store.read(
+        f'SELECT ({editable}) AS ok FROM "{obj.name}" WHERE "Id" = ? AND {live}', [*params, record_id]
+    ).to_pylist()
+    if rows and not rows[0]["ok"]:
+        raise insufficient_access("insufficient access rights on object id")
