@@ -406,19 +406,24 @@ class UiApi:
                 select.add(name, shown=name == "Id")
         if obj.field("CurrencyIsoCode") is not None and "CurrencyIsoCode" in readable:
             select.add("CurrencyIsoCode", shown=False)
-        soql = f"SELECT {', '.join(select.paths)} FROM {obj.name}"
-        if where:
-            soql += f" WHERE {where}"
-        if order:
-            soql += f" ORDER BY {order}"
+        more = False
         if limit is not None:
-            soql += f" LIMIT {limit + 1}"
-        if offset:
-            soql += f" OFFSET {offset}"
+            # The page's ids first (the queried object alone: no join to sort through), then their fields.
+            page_soql = f"SELECT Id FROM {obj.name}" + (f" WHERE {where}" if where else "")
+            page_soql += (f" ORDER BY {order}" if order else "") + f" LIMIT {limit + 1}" + (f" OFFSET {offset}" if offset else "")
+            page_query = self._compile(page_soql, access)
+            ids = [str(i) for i in self.store.read(page_query.sql, page_query.params).column(page_query.id_column).to_pylist()]
+            more = len(ids) > limit
+            ids = ids[:limit]
+            if not ids:
+                return [], False
+            where = "Id IN (" + ", ".join(f"'{i}'" for i in ids) + ")"  # ids the org gave: safe to inline
+        soql = f"SELECT {', '.join(select.paths)} FROM {obj.name}" + (f" WHERE {where}" if where else "")
         query = self._compile(soql, access)
         rows = self.store.read(query.sql, query.params).to_pylist()
-        more = limit is not None and len(rows) > limit
-        rows = rows[:limit] if limit is not None else rows
+        if limit is not None:
+            position = {record_id: index for index, record_id in enumerate(ids)}
+            rows.sort(key=lambda row: position[row[query.id_column]])
         return [self._record(query, row, select, locale) for row in rows], more
 
     def _record(self, query: CompiledQuery, row: dict[str, Any], select: _Select, locale: UserLocale) -> dict[str, Any]:
