@@ -26,8 +26,10 @@ Resources ("User Interface API Developer Guide", API 62.0, "Resources"):
 
 A *Record* is ``{apiName, childRelationships, eTag, fields{name: {value, displayValue}}, id,
 lastModifiedById, lastModifiedDate, recordTypeId, recordTypeInfo, systemModstamp, weakEtag}``; a
-relationship (``Account.Name``) is the field ``Account`` whose value is the parent's nested Record and
-whose displayValue is the parent's name.
+relationship (``Account.Name``) is the field ``Account`` whose value is the parent's nested Record (its
+``Id``, its name field and the requested fields) and whose displayValue is the parent's name; the lookup
+(``AccountId``) comes with it.  A list page reads the page's ids from the queried object alone (sorted,
+filtered, shared), then those records' fields.
 
 Invariants: every answer is made as the session's user (``access_for``): a field the user cannot read
 is absent from every answer (object info, layouts, records, list columns), never null; a record the
