@@ -48,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from . import listviews, uiapi_shapes
 from .access import UserAccess
@@ -214,7 +215,7 @@ class UiApi:
         base = f"/services/data/v{m['v']}/ui-api/list-info/{obj.name}"
 
         def url(token: int) -> str:
-            return f"{base}?pageSize={size}&pageToken={token}" + (f"&q={query}" if query else "")
+            return f"{base}?pageSize={size}&pageToken={token}" + (f"&q={quote(query)}" if query else "")
 
         more = offset + size < len(rows)
         return {
@@ -315,7 +316,7 @@ class UiApi:
         base = f"/services/data/v{m['v']}/ui-api/list-records/{obj.name}/{view.developer_name}"
 
         def url(token: int) -> str:
-            return f"{base}?pageSize={size}&pageToken={token}" + (f"&sortBy={sort_text}" if sort_text else "")
+            return f"{base}?pageSize={size}&pageToken={token}" + (f"&sortBy={quote(sort_text)}" if sort_text else "")
 
         body = {
             "count": len(records),
