@@ -235,3 +235,22 @@ def test_a_member_token_is_not_the_integration_users(oinfo: SandboxInfo, member:
         _as(oinfo, token).query("SELECT Id FROM Case")
     assert exc.value.content[0]["errorCode"] == "INVALID_TYPE"
     assert client(oinfo).query("SELECT COUNT() FROM Case")["totalSize"] > 0
+
+
+def test_a_permission_set_assignment_counts_at_the_next_call(oinfo: SandboxInfo, people: list[dict[str, Any]]) -> None:
+    admin = client(oinfo)
+    rep = next(p for p in people if p["active"] and p["profile"] == "Standard User"
+               and "Sales_Analytics" not in p["permission_sets"])
+    verifier, challenge = pkce_pair()
+    sf = _as(oinfo, exchange(oinfo, authorization_code(oinfo, rep, challenge), verifier).json()["access_token"])
+    soql = "SELECT Id, ExpectedRevenue FROM Opportunity"
+    with pytest.raises(SalesforceError) as exc:
+        sf.query(soql)
+    assert exc.value.content[0]["errorCode"] == "INVALID_FIELD"
+    analytics = admin.query("SELECT Id FROM PermissionSet WHERE Name = 'Sales_Analytics'")["records"][0]["Id"]
+    made = admin.PermissionSetAssignment.create({"PermissionSetId": analytics, "AssigneeId": rep["user_id"]})
+    assert sf.query(soql)["totalSize"] == sf.query("SELECT COUNT() FROM Opportunity")["totalSize"]
+    admin.PermissionSetAssignment.delete(made["id"])
+    with pytest.raises(SalesforceError) as exc:
+        sf.query(soql)
+    assert exc.value.content[0]["errorCode"] == "INVALID_FIELD"
