@@ -483,22 +483,15 @@ class UiApi:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         if row.get("IsDeleted"):
             raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
-        if not self._visible(obj, record_id, access):
+        if not access.can_see_record(obj, record_id):
             raise _no_access_record()
         return obj, record_id
 
-    def _visible(self, obj: ObjectDef, record_id: str, access: UserAccess) -> bool:
-        where, params = access.sharing_filter(obj, alias="t0")
-        rows = self.store.read(f'SELECT 1 FROM "{obj.name}" AS t0 WHERE t0."Id" = ? AND ({where})',
-                                   [record_id, *params])
-        return rows.num_rows > 0
-
-    def _layout_select(self, obj: ObjectDef, layout_type: str, access: UserAccess) -> _Select:
-        select = _Select()
+    def _add_layout(self, select: _Select, obj: ObjectDef, layout_type: str, access: UserAccess) -> None:
+        """The fields of the object's layout that the user may read."""
         for _, fields in uiapi_shapes.layout_fields(obj, layout_type):
             for f in fields:
                 self._add_path(select, obj, f.name, access)
-        return select
 
     def _one_record(self, obj: ObjectDef, record_id: str, select: _Select, access: UserAccess, user: str, v: str,
                     ) -> dict[str, Any]:
@@ -523,9 +516,7 @@ class UiApi:
         for name in optional:
             self._add_path(select, obj, name, access)
         for layout_type in layout_types:
-            for _, section_fields in uiapi_shapes.layout_fields(obj, layout_type):
-                for f in section_fields:
-                    self._add_path(select, obj, f.name, access)
+            self._add_layout(select, obj, layout_type, access)
         return self._one_record(obj, record_id, select, access, user, m["v"])
 
     def record_ui(self, req: Request, m: re.Match[str], user: str) -> Any:
@@ -544,9 +535,7 @@ class UiApi:
             obj, record_id = self._record_by_id(raw, access)
             select = _Select()
             for layout_type in layout_types:
-                for _, section_fields in uiapi_shapes.layout_fields(obj, layout_type):
-                    for f in section_fields:
-                        self._add_path(select, obj, f.name, access)
+                self._add_layout(select, obj, layout_type, access)
             for name in optional:
                 self._add_path(select, obj, name, access)
             records[record_id] = self._one_record(obj, record_id, select, access, user, m["v"])
