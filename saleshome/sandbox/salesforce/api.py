@@ -28,6 +28,7 @@ from .records import format_datetime, json_records, record_json_sql
 from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
 from .store import OrgStore
+from .uiapi import UiApi
 
 if TYPE_CHECKING:
     from .oauth_web import WebServerFlow
@@ -83,6 +84,11 @@ def _parse_time(text: str | None, name: str) -> datetime:
 Handler = Callable[[Request, "re.Match[str]", str], Response]
 
 
+def _ok(resource: Callable[[Request, re.Match[str], str], Any]) -> Handler:
+    """A resource that gives a JSON payload, as a handler answering 200 with it (the UI API's)."""
+    return lambda req, m, user: Response.of(200, resource(req, m, user))
+
+
 class SalesforceApi:
     """Everything the org answers, for one instance URL."""
 
@@ -130,6 +136,8 @@ class SalesforceApi:
             ("GET", re.compile(r"/id/(?P<org>\w+)/(?P<user>\w+)/?"), self._identity),
             ("GET", re.compile(r"/services/oauth2/userinfo/?"), self._userinfo),
         ]
+        self.ui_api = UiApi(store, instance_url, self.access)
+        self._routes += [(method, regex, _ok(handler)) for method, regex, handler in self.ui_api.routes(v)]
 
     # ------------------------------------------------------------------------ dispatch
     def handle(self, req: Request) -> Response:
