@@ -10,7 +10,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from .auth import OAuthError, SessionRegistry, TokenEndpoint
 from .bulk import BulkJobs, QueryJob, encode_locator
 from .cursors import CursorRegistry
 from .errors import ApiError, not_found
+from .http_messages import Request, Response
 from .ids import is_valid_id, to_18
 from .policy import ApiBudget, Fault, FaultPlan
 from .records import format_datetime, json_records, record_json_sql
@@ -36,37 +36,6 @@ if TYPE_CHECKING:
 API_VERSION = "62.0"
 SUPPORTED_VERSIONS = [f"{v}.0" for v in range(50, 63)]
 _RELEASES = {62: "Winter '25", 61: "Summer '24", 60: "Spring '24", 59: "Winter '24", 58: "Summer '23"}
-JSON_TYPE = "application/json;charset=UTF-8"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    body: bytes = b""
-    fault: Fault | None = None  # an injected fault that acts later than the request (job_failed)
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError as exc:
-            raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False  # close the connection without answering (fault injection)
-
-    @staticmethod
-    def of(status: int, payload: Any, **headers: str) -> Response:
-        body = b"" if payload is None else json.dumps(payload).encode()
-        return Response(status, body, headers=dict(headers))
 
 
 def _parse_time(text: str | None, name: str) -> datetime:

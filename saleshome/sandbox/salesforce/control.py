@@ -27,8 +27,9 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .api import Request, Response, SalesforceApi
+from .api import SalesforceApi
 from .errors import ApiError, not_found
+from .http_messages import Request, Response
 from .seed import SALES_HOME_PERMISSION_SET
 from .simulator import simulate
 

@@ -48,8 +48,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .api import Request, Response
-from .auth import OAuthError, SessionRegistry
+from .auth import CodeGrant, OAuthError, RefreshToken, SessionRegistry
+from .http_messages import Request, Response
 from .store import OrgStore
 
 CODE_LIFETIME = timedelta(minutes=15)
@@ -95,24 +95,6 @@ class AuthorizationCode:
     issued: datetime
     used: bool = False
     issued_tokens: list[str] = field(default_factory=list)  # revoked if the code is replayed
-
-
-@dataclass(frozen=True)
-class CodeGrant:
-    """A redeemed authorization code: whom to log in, with which scope and refresh token."""
-
-    code: str
-    user_id: str
-    scope: str
-    refresh_token: str | None
-
-
-@dataclass
-class RefreshToken:
-    token: str
-    user_id: str
-    client_id: str
-    scope: str
 
 
 class WebServerFlow:

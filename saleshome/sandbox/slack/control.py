@@ -42,7 +42,8 @@ from .api import Request, Response, SlackApi
 from .events import verify_event_url
 from .interactivity import Interactions
 from .ratelimit import RateLimits
-from .response_urls import ResponseUrlError, respond
+from .response_url_posts import respond
+from .response_urls import ResponseUrlError
 from .signing import AppConfig
 
 

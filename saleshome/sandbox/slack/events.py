@@ -34,16 +34,38 @@ import json
 import secrets
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .clock import Clock
 from .delivery import ACK_TIMEOUT, Answer, post_signed
 from .ids import format_ts
+from .ratelimit import RateLimiter
 from .signing import AppConfig
+from .view_store import ViewStore
 from .views import view_object
+from .world import World
 
-if TYPE_CHECKING:
-    from .api import SlackApi
+
+class Host(Protocol):
+    """What event delivery uses of the sandbox (:class:`~.api.SlackApi` is one; typed here so that
+    ``api.py`` can hold the deliveries without this module importing it back)."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+    @property
+    def world(self) -> World: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def views(self) -> ViewStore: ...
+    @property
+    def app(self) -> AppConfig | None: ...
+    @property
+    def limiter(self) -> RateLimiter: ...
+    @property
+    def stopping(self) -> threading.Event: ...
 
 RETRY_WAITS = (0.0, 60.0, 300.0)  # Slack's waits before retries 1, 2 and 3, in seconds (time-scaled)
 MAX_LOGGED_ATTEMPTS = 5000
@@ -135,7 +157,7 @@ def _event_context(event_type: str, team_id: str, app_id: str, channel: str) -> 
 class Events:
     """The Events API side of the sandbox: builds event envelopes, delivers them, logs attempts."""
 
-    def __init__(self, api: SlackApi) -> None:
+    def __init__(self, api: Host) -> None:
         self._api = api
         self._log_lock = threading.Lock()
         self._attempts: list[Attempt] = []

@@ -56,7 +56,7 @@ from .events import Delivery, verification_token
 from .ids import format_ts, parse_ts
 from .objects import message_json
 from .view_store import MAX_PUSHED, StoredView, ViewStore
-from .views import _kept_state, _with_block_ids, validate_view, view_object
+from .views import kept_state, validate_view, view_object, with_block_ids
 from .world import User
 
 if TYPE_CHECKING:
@@ -534,8 +534,8 @@ class Interactions:
                 return trouble  # views.update / views.push would say duplicate_external_id
             if action == "update":
                 stored.state = state
-                stored.state = _kept_state(stored, view.get("blocks", []))
-                stored.view = _with_block_ids(view, stored.id)
+                stored.state = kept_state(stored, view.get("blocks", []))
+                stored.view = with_block_ids(view, stored.id)
                 stored.hash = store.new_hash(api.clock.now())
                 return Outcome(True, view=view_object(world, stored))
             stack = store.stack_of(stored)
@@ -548,7 +548,7 @@ class Interactions:
                 type="modal",
                 team_id=stored.team_id,
                 user_id=stored.user_id,
-                view=_with_block_ids(view, pushed_id),
+                view=with_block_ids(view, pushed_id),
                 hash=store.new_hash(api.clock.now()),
                 root_view_id=stored.root_view_id,
                 previous_view_id=stack[-1],
