@@ -10,18 +10,18 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from . import describes, listviews
-from .access import UserAccess, access_for
+from .access import AccessCache, UserAccess
 from .auth import OAuthError, SessionRegistry, TokenEndpoint
 from .bulk import BulkJobs, QueryJob, encode_locator
 from .cursors import CursorRegistry
 from .errors import ApiError, not_found
+from .http_messages import Request, Response
 from .ids import is_valid_id, to_18
 from .policy import ApiBudget, Fault, FaultPlan
 from .records import format_datetime, json_records, record_json_sql
@@ -36,37 +36,6 @@ if TYPE_CHECKING:
 API_VERSION = "62.0"
 SUPPORTED_VERSIONS = [f"{v}.0" for v in range(50, 63)]
 _RELEASES = {62: "Winter '25", 61: "Summer '24", 60: "Spring '24", 59: "Winter '24", 58: "Summer '23"}
-JSON_TYPE = "application/json;charset=UTF-8"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    body: bytes = b""
-    fault: Fault | None = None  # an injected fault that acts later than the request (job_failed)
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError as exc:
-            raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False  # close the connection without answering (fault injection)
-
-    @staticmethod
-    def of(status: int, payload: Any, **headers: str) -> Response:
-        body = b"" if payload is None else json.dumps(payload).encode()
-        return Response(status, body, headers=dict(headers))
 
 
 def _parse_time(text: str | None, name: str) -> datetime:
@@ -84,6 +53,11 @@ def _parse_time(text: str | None, name: str) -> datetime:
 Handler = Callable[[Request, "re.Match[str]", str], Response]
 
 
+def _ok(resource: Callable[[Request, re.Match[str], str], Any]) -> Handler:
+    """A resource that gives a JSON payload, as a handler answering 200 with it (the UI API's)."""
+    return lambda req, m, user: Response.of(200, resource(req, m, user))
+
+
 class SalesforceApi:
     """Everything the org answers, for one instance URL."""
 
@@ -98,6 +72,7 @@ class SalesforceApi:
         self.faults = faults
         self.instance_url = instance_url
         self.cursors = CursorRegistry()
+        self.accesses = AccessCache(store)
         self.bulk = BulkJobs()
         self.control: Callable[[Request], Response] | None = None
         self.oauth: WebServerFlow | None = None  # authorize, login, consent, revoke (oauth_web.py)
@@ -130,8 +105,8 @@ class SalesforceApi:
             ("GET", re.compile(r"/id/(?P<org>\w+)/(?P<user>\w+)/?"), self._identity),
             ("GET", re.compile(r"/services/oauth2/userinfo/?"), self._userinfo),
         ]
-        self.ui_api = UiApi(self)
-        self._routes += self.ui_api.routes(v)
+        self.ui_api = UiApi(store, instance_url, self.access)
+        self._routes += [(method, regex, _ok(handler)) for method, regex, handler in self.ui_api.routes(v)]
 
     # ------------------------------------------------------------------------ dispatch
     def handle(self, req: Request) -> Response:
@@ -221,7 +196,7 @@ class SalesforceApi:
 
     def access(self, user: str) -> UserAccess:
         """The calling user's access now (profile, permission sets, sharing): see ``access.py``."""
-        return access_for(self.store, user)
+        return self.accesses.get(user)
 
     def _readable(self, name: str, access: UserAccess) -> ObjectDef:
         """The object, when this user may read it (else NOT_FOUND, as for an object that does not exist)."""

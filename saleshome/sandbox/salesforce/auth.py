@@ -18,16 +18,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .errors import ApiError
-
-if TYPE_CHECKING:
-    from .oauth_web import WebServerFlow
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -135,11 +132,37 @@ class SessionRegistry:
             self._sessions.clear()
 
 
+@dataclass(frozen=True)
+class CodeGrant:
+    """A redeemed authorization code: whom to log in, with which scope and refresh token."""
+
+    code: str
+    user_id: str
+    scope: str
+    refresh_token: str | None
+
+
+@dataclass
+class RefreshToken:
+    token: str
+    user_id: str
+    client_id: str
+    scope: str
+
+
+class CodeGrants(Protocol):
+    """The web server flow's side of the token endpoint (``oauth_web.WebServerFlow`` is one)."""
+
+    def redeem_code(self, form: dict[str, str]) -> CodeGrant: ...
+    def issued(self, grant: CodeGrant, access_token: str) -> None: ...
+    def refresh(self, token: str) -> RefreshToken | None: ...
+
+
 class TokenEndpoint:
     """``POST /services/oauth2/token`` for the four grants the pipeline supports."""
 
     def __init__(self, creds: Credentials, sessions: SessionRegistry, user_id: str, login_url: str,
-                 web: WebServerFlow | None = None) -> None:
+                 web: CodeGrants | None = None) -> None:
         self.creds = creds
         self.sessions = sessions
         self.user_id = user_id

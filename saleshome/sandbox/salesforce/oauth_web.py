@@ -48,8 +48,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .api import Request, Response
-from .auth import OAuthError, SessionRegistry
+from .auth import CodeGrant, OAuthError, RefreshToken, SessionRegistry
+from .http_messages import Request, Response
 from .store import OrgStore
 
 CODE_LIFETIME = timedelta(minutes=15)
@@ -95,24 +95,6 @@ class AuthorizationCode:
     issued: datetime
     used: bool = False
     issued_tokens: list[str] = field(default_factory=list)  # revoked if the code is replayed
-
-
-@dataclass(frozen=True)
-class CodeGrant:
-    """A redeemed authorization code: whom to log in, with which scope and refresh token."""
-
-    code: str
-    user_id: str
-    scope: str
-    refresh_token: str | None
-
-
-@dataclass
-class RefreshToken:
-    token: str
-    user_id: str
-    client_id: str
-    scope: str
 
 
 class WebServerFlow:
@@ -198,8 +180,8 @@ class WebServerFlow:
         now = self.store.clock.now()
         txn = _Transaction(secrets.token_urlsafe(24), self.client_id, redirect_uri, state, " ".join(scope.split()),
                            challenge, frozenset(q.get("prompt", "").split()), now)
-        sid_user = self._browser_sessions.get(_cookie(req, "sid") or "")
         with self._lock:
+            sid_user = self._browser_sessions.get(_cookie(req, "sid") or "")
             self._expire(now)
             self._transactions[txn.id] = txn
         if sid_user is not None and "login" not in txn.prompt:
@@ -220,7 +202,8 @@ class WebServerFlow:
                 return _login_page(txn.id, LOGIN_FAILED, status=200)
             txn.user_id = user_id
             sid = secrets.token_urlsafe(32)
-            self._browser_sessions[sid] = user_id
+            with self._lock:
+                self._browser_sessions[sid] = user_id
             response = self._after_login(txn)
             response.headers["Set-Cookie"] = f"sid={sid}; Path=/; Secure; HttpOnly; SameSite=Lax"
             return response
@@ -230,13 +213,16 @@ class WebServerFlow:
             self._forget(txn)
             return _redirect_error(txn.redirect_uri, txn.state, "access_denied", "end-user denied authorization")
         if action == "allow":
-            self._approved.add((txn.user_id, txn.client_id))
+            with self._lock:
+                self._approved.add((txn.user_id, txn.client_id))
             return self._grant(txn)
         return _consent_page(txn)
 
     def _after_login(self, txn: _Transaction) -> Response:
         assert txn.user_id is not None
-        if (txn.user_id, txn.client_id) in self._approved and "consent" not in txn.prompt:
+        with self._lock:
+            approved = (txn.user_id, txn.client_id) in self._approved
+        if approved and "consent" not in txn.prompt:
             return self._grant(txn)
         return _consent_page(txn)
 

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..http import SandboxHandler, SandboxServer
 from ..tls import TlsMaterial, generate_tls_material, server_context
-from .api import API_VERSION, Request, SalesforceApi
+from .api import API_VERSION, SalesforceApi
 from .auth import Credentials, SessionRegistry, TokenEndpoint
 from .clock import Clock
+from .http_messages import Request
 from .policy import ApiBudget, FaultPlan
 from .seed import generate_org
 from .store import OrgStore

@@ -6,6 +6,7 @@ Nothing here is imported by the pipeline, and nothing is shared with ``saleshome
 """
 
 __all__ = [
-    "api", "blocks", "calls", "chat", "cli", "clock", "control", "conversations", "faults", "ids", "messages",
-    "mrkdwn", "objects", "ratelimit", "seed", "server", "signing", "team", "users", "viewer", "views", "world",
+    "api", "blocks", "calls", "chat", "cli", "clock", "control", "conversations", "delivery", "events", "faults",
+    "ids", "interactivity", "messages", "mrkdwn", "objects", "ratelimit", "response_url_posts", "response_urls", "seed", "server",
+    "signing", "team", "users", "viewer", "views", "world",
 ]

@@ -33,9 +33,11 @@ from urllib.parse import parse_qsl
 from . import chat, conversations, team, users, views
 from .calls import Call, Params, RateLimited, SlackError
 from .clock import Clock
+from .events import Events
 from .faults import Fault, FaultPlan
 from .messages import MessageStore
 from .ratelimit import RateLimiter, retry_after_headers
+from .response_urls import ResponseUrls
 from .signing import AppConfig
 from .view_store import ViewStore
 from .world import Token, World
@@ -187,6 +189,8 @@ class SlackApi:
         self.views = view_store if view_store is not None else ViewStore(world.ids)
         self.lock = threading.RLock()  # world changes and reads that span several objects
         self.app: AppConfig | None = None  # the app's request URLs and signing secret (``signing.py``)
+        self.events = Events(self)  # Events API delivery to the app (``events.py``)
+        self.response_urls = ResponseUrls()  # response_urls handed out in interaction payloads
         self.control: Callable[[Request], Response] | None = None
         self.viewer: Callable[[Request], Response] | None = None
 

@@ -16,7 +16,17 @@
 - ``GET /_sandbox/views?user=U…`` (the user's Home tab) or ``?view_id=V…``: a stored view, as the app sent it
 - ``GET|POST /_sandbox/app`` ``{"event_url": "http://127.0.0.1:3000/slack/events", "interactivity_url": …}``:
   read or change the app's request URLs (``signing.py``; the signing secret is read only, as the
-  ready line prints it)
+  ready line prints it); a new ``event_url`` must answer Slack's ``url_verification`` (``events.py``)
+- ``POST /_sandbox/response-urls/<token>``: a ``response_url`` of an interaction payload (``response_urls.py``);
+  ``GET /_sandbox/ephemeral?user=U…``: the ephemeral messages sent through them
+- ``GET /_sandbox/deliveries?event_id=Ev…``: every Events API delivery attempt (event_id, type, attempt,
+  status, reason, seconds, sent_at), oldest first
+- ``POST /_sandbox/client/{home_opened,block_actions,block_suggestion,view_submission,view_closed}``: the
+  Slack client acting for a user (``interactivity.py``): ``{"user": "U…", "wait": 5}`` (home_opened: the
+  delivery, after waiting up to ``wait`` s), ``{"user", "action": {"action_id": …, …}, "block_id",
+  "view_id" | "channel"+"message_ts"}``, ``{"user", "view_id", "block_id", "action_id", "value"}`` →
+  ``options``, ``{"user", "view_id", "values": {block_id: {action_id: {…}}}}``, ``{"user", "view_id"}``
+  → ``outcome`` (ok, error, errors, view, view_id, closed, status, payload)
 """
 
 from __future__ import annotations
@@ -29,7 +39,11 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from .api import Request, Response, SlackApi
+from .events import verify_event_url
+from .interactivity import Interactions
 from .ratelimit import RateLimits
+from .response_url_posts import respond
+from .response_urls import ResponseUrlError
 from .signing import AppConfig
 
 
@@ -141,7 +155,12 @@ def stored_view(api: SlackApi, *, user_id: str | None = None, view_id: str | Non
 
 
 def configure_app(api: SlackApi, changes: dict[str, Any]) -> AppConfig:
-    """Point the sandbox at the app: new ``event_url`` / ``interactivity_url`` (None clears one)."""
+    """Point the sandbox at the app: new ``event_url`` / ``interactivity_url`` (None clears one).
+
+    A new ``event_url`` is verified first, as Slack does when the Request URL is saved: a signed
+    ``url_verification`` whose ``challenge`` the app must echo (``events.py``), sent without holding the
+    API's lock; unanswered → ValueError with the reason, nothing changed.
+    """
     unknown = set(changes) - {"event_url", "interactivity_url"}
     if unknown:
         raise ValueError(f"unknown app setting(s): {', '.join(sorted(unknown))} (event_url, interactivity_url)")
@@ -150,8 +169,60 @@ def configure_app(api: SlackApi, changes: dict[str, Any]) -> AppConfig:
     with api.lock:
         if api.app is None:
             raise ValueError("the Slack sandbox has no app configuration")
-        api.app = replace(api.app, **changes)  # AppConfig checks the URLs: nothing changes on a bad one
+        candidate = replace(api.app, **changes)  # AppConfig checks the URLs: nothing changes on a bad one
+        verify = candidate.event_url is not None and candidate.event_url != api.app.event_url
+    if verify:
+        assert candidate.event_url is not None
+        verify_event_url(candidate, candidate.event_url)
+    with api.lock:
+        api.app = candidate
         return api.app
+
+
+def _client_call(api: SlackApi, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /_sandbox/client/<action>``: the Slack client acting for ``body["user"]`` (``interactivity.py``)."""
+    interactions = Interactions(api)
+    user = str(body.get("user", ""))
+    if action == "home_opened":
+        delivery = interactions.home_opened(user)
+        if body.get("wait"):
+            delivery.wait(float(body["wait"]))
+        return {"delivery": delivery.to_dict()}
+    if action == "block_actions":
+        action_body = body.get("action")
+        if not isinstance(action_body, dict):
+            raise ValueError("action must be an object with an action_id")
+        outcome = interactions.block_action(
+            user,
+            action=action_body,
+            block_id=str(body.get("block_id", "")),
+            view_id=_optional_text(body, "view_id"),
+            channel=_optional_text(body, "channel"),
+            message_ts=_optional_text(body, "message_ts"),
+        )
+        return {"outcome": outcome.to_dict()}
+    if action == "block_suggestion":
+        options = interactions.suggestions(
+            user,
+            view_id=str(body.get("view_id", "")),
+            block_id=str(body.get("block_id", "")),
+            action_id=str(body.get("action_id", "")),
+            value=str(body.get("value", "")),
+        )
+        return {"options": options}
+    if action == "view_submission":
+        values = body.get("values", {})
+        if not isinstance(values, dict):
+            raise ValueError("values is {block_id: {action_id: {…}}}")
+        return {"outcome": interactions.submit(user, view_id=str(body.get("view_id", "")), values=values).to_dict()}
+    if action == "view_closed":
+        return {"outcome": interactions.close(user, view_id=str(body.get("view_id", ""))).to_dict()}
+    raise KeyError(action)
+
+
+def _optional_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    return str(value) if value is not None else None
 
 
 def control_handler(api: SlackApi) -> Callable[[Request], Response]:
@@ -249,6 +320,26 @@ def _route(api: SlackApi, req: Request) -> Response:
         if app is None:
             raise ControlError(404, "not_found", "the Slack sandbox has no app configuration")
         return Response.of(200, {"ok": True, "app": asdict(app)})
+    if action.startswith("response-urls/") and verb == "POST":
+        try:
+            done = respond(api, action.removeprefix("response-urls/"), req.body)
+        except ResponseUrlError as exc:
+            return Response(exc.status, exc.error.encode(), content_type="text/plain; charset=utf-8")
+        return Response(200, b"ok", content_type="text/plain; charset=utf-8", headers={"X-Sandbox-Done": done})
+    if action == "ephemeral" and verb == "GET":
+        with api.lock:
+            shown = [m for m in api.response_urls.ephemeral if query.get("user") in (None, "", m["user"])]
+            return Response.of(200, {"ok": True, "messages": copy.deepcopy(shown)})
+    if action == "deliveries" and verb == "GET":
+        attempts = api.events.attempts(query.get("event_id") or None)
+        return Response.of(200, {"ok": True, "deliveries": [a.to_dict() for a in attempts]})
+    if action.startswith("client/") and verb == "POST":
+        try:
+            return Response.of(200, {"ok": True, **_client_call(api, action.removeprefix("client/"), _body(req))})
+        except KeyError:
+            raise ControlError(404, "not_found", f"no client action {action!r}") from None
+        except ValueError as exc:
+            raise ControlError(400, "invalid_arguments", str(exc)) from None
     raise ControlError(404, "not_found", f"no control endpoint {verb} /_sandbox/{action}")
 
 

@@ -11,7 +11,9 @@ Tests drive it through its Python API: :meth:`SlackSandbox.messages` (the messag
 :attr:`SlackSandbox.rate_limiter` (limits and time scale), :meth:`SlackSandbox.channel_id`,
 :meth:`SlackSandbox.user_id`, :meth:`SlackSandbox.add_channels`, :meth:`SlackSandbox.set_locale`,
 :attr:`SlackSandbox.clock`, and for surfaces :meth:`SlackSandbox.mint_trigger` (the ``trigger_id`` of an
-interaction), :meth:`SlackSandbox.home_view`, :meth:`SlackSandbox.view` and :meth:`SlackSandbox.view_stack`.
+interaction), :meth:`SlackSandbox.home_view`, :meth:`SlackSandbox.view` and :meth:`SlackSandbox.view_stack`;
+the app's side: :meth:`SlackSandbox.configure_app`, :attr:`SlackSandbox.interactions` (a user opening the
+Home tab, clicking, submitting: ``interactivity.py``) and :meth:`SlackSandbox.deliveries` (``events.py``).
 The same is reachable over HTTP under ``/_sandbox/`` (``control.py``).
 """
 
@@ -28,7 +30,9 @@ from ..http import SandboxServer
 from .api import Request, SlackApi
 from .clock import Clock
 from .control import configure_app, control_handler, mint_trigger, set_user_locale, stored_view
+from .events import Attempt
 from .faults import Fault, FaultKind, FaultPlan
+from .interactivity import Interactions
 from .messages import MessageRecord, MessageStore, StoredMessage
 from .ratelimit import RateLimiter, RateLimits
 from .seed import build_world, seed_history
@@ -305,8 +309,20 @@ class SlackSandbox:
         return app
 
     def configure_app(self, **changes: str | None) -> AppConfig:
-        """Change the app's request URLs (``event_url=``, ``interactivity_url=``; None clears one)."""
+        """Change the app's request URLs (``event_url=``, ``interactivity_url=``; None clears one).
+
+        A new ``event_url`` must answer Slack's ``url_verification`` challenge, else ValueError (nothing
+        changes); URLs given to the constructor are not verified (the app may start later)."""
         return configure_app(self._api(), dict(changes))
+
+    @property
+    def interactions(self) -> Interactions:
+        """The Slack client's side: ``home_opened``, ``block_action``, ``suggestions``, ``submit``, ``close``."""
+        return Interactions(self._api())
+
+    def deliveries(self, event_id: str | None = None) -> list[Attempt]:
+        """Every Events API delivery attempt so far, oldest first (``events.py``)."""
+        return self._api().events.attempts(event_id)
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: its calls then fail with ``token_revoked``."""

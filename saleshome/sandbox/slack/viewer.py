@@ -1,8 +1,8 @@
-"""A small web viewer of the sandbox: workspaces, channels and their messages, user profiles.
+"""A small web viewer of the sandbox: workspaces, channels and their messages, user profiles, and a Slack
+client (``/client``, ``viewer_client.py``: choose who you are, the app's Home tab, modals).
 
-Server-rendered HTML and a little CSS, no JavaScript.  Block Kit is rendered readably (header,
-section text and fields, context, divider, buttons, images as placeholders, rich text), mrkdwn
-as described in ``mrkdwn.py``; every value is HTML-escaped.  Routes (GET): ``/`` (index),
+Server-rendered HTML and a little CSS; only the client has a script.  Block Kit is rendered readably
+(``viewer_blocks.py``), mrkdwn as described in ``mrkdwn.py``; every value is HTML-escaped.  Routes (GET): ``/`` (index),
 ``/channels/<id>``, ``/users``, ``/users/<id>`` (profile with status and expiry), and
 ``/archives/<channel>/p<ts>`` (Slack-shaped permalinks, redirected to the message).
 :func:`write_snapshot` writes the same pages as static files with relative links, to read
@@ -12,16 +12,16 @@ without the server running.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from .api import Request, Response, SlackApi
-from .messages import StoredMessage
-from .mrkdwn import emojize, link_html, render_mrkdwn, render_plain
+from .mrkdwn import emojize, render_plain
+from .viewer_blocks import BlockRenderer
+from .viewer_blocks import esc as _e
+from .viewer_blocks import when as _when
+from .viewer_client import ClientRoutes
 from .world import Conversation, User, World
 
 HTML_TYPE = "text/html; charset=utf-8"
@@ -55,19 +55,14 @@ details.metadata{font-size:12px;color:#616061}.thread{margin-left:28px;border-le
 """
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+_CLIENT_LINK = '<a href="/client">Slack client</a>'  # live only: a static snapshot has no client
 
 
 def _page(title: str, body: str) -> Response:
     document = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)} · Slack sandbox</title>'
         f"<style>{_CSS}</style></head><body>"
-        '<header class="top"><a href="/">Slack sandbox</a><a href="/users">People</a></header>'
+        f'<header class="top"><a href="/">Slack sandbox</a><a href="/users">People</a>{_CLIENT_LINK}</header>'
         f"<main>{body}</main></body></html>"
     )
     return Response(200, document.encode(), content_type=HTML_TYPE)
@@ -77,144 +72,6 @@ def _not_found(what: str) -> Response:
     response = _page("Not found", f"<h1>Not found</h1><p>{_e(what)}</p>")
     response.status = 404
     return response
-
-
-class _Renderer:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    def user_name(self, user_id: str) -> str | None:
-        user = self.world.users.get(user_id)
-        return (user.profile.display_name or user.profile.real_name) if user else None
-
-    def channel_name(self, channel_id: str) -> str | None:
-        conv = self.world.conversations.get(channel_id)
-        return conv.name if conv else None
-
-    def mrkdwn(self, text: str) -> str:
-        return render_mrkdwn(text, self.user_name, self.channel_name)
-
-    def text_object(self, obj: Any) -> str:
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            return ""
-        if obj.get("type") == "mrkdwn":
-            return self.mrkdwn(obj["text"])
-        return render_plain(obj["text"], emoji=obj.get("emoji", True) is not False)
-
-    def element(self, el: Any) -> str:
-        if not isinstance(el, dict):
-            return ""
-        kind = el.get("type")
-        if kind == "button":
-            style = el.get("style") if el.get("style") in ("primary", "danger") else ""
-            label = self.text_object(el.get("text"))
-            url = el.get("url")
-            if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
-                return f'<a class="b-button {style}" href="{_e(url)}" rel="noopener noreferrer">{label}</a>'
-            return f'<span class="b-button {style}">{label}</span>'
-        if kind == "image":
-            return f'<span class="b-element">🖼 {_e(el.get("alt_text", "image"))}</span>'
-        if kind in ("plain_text", "mrkdwn"):
-            return f"<span>{self.text_object(el)}</span>"
-        placeholder = self.text_object(el.get("placeholder")) if el.get("placeholder") else ""
-        return f'<span class="b-element">[{_e(kind)}{": " + placeholder if placeholder else ""}]</span>'
-
-    def rich_text(self, elements: Any) -> str:
-        out = []
-        for section in elements if isinstance(elements, list) else []:
-            inner = []
-            for item in section.get("elements", []) if isinstance(section, dict) else []:
-                if not isinstance(item, dict):
-                    continue
-                kind = item.get("type")
-                if kind == "text":
-                    piece = render_plain(str(item.get("text", "")))
-                    style = item.get("style") or {}
-                    if style.get("bold"):
-                        piece = f"<strong>{piece}</strong>"
-                    if style.get("italic"):
-                        piece = f"<em>{piece}</em>"
-                    inner.append(piece)
-                elif kind == "link":
-                    url = str(item.get("url", ""))
-                    inner.append(link_html(url, str(item.get("text") or url)))
-                elif kind == "user":
-                    name = self.user_name(str(item.get("user_id", ""))) or item.get("user_id", "")
-                    inner.append(f'<span class="mention">@{_e(name)}</span>')
-                elif kind == "emoji":
-                    inner.append(emojize(f":{_e(item.get('name', ''))}:"))
-                elif kind == "rich_text_section":
-                    inner.append(self.rich_text([item]))
-            tag = "pre" if isinstance(section, dict) and section.get("type") == "rich_text_preformatted" else "div"
-            out.append(f"<{tag}>{''.join(inner)}</{tag}>")
-        return "".join(out)
-
-    def block(self, block: Any) -> str:
-        if not isinstance(block, dict):
-            return ""
-        kind = block.get("type")
-        if kind == "header":
-            return f'<h3 class="b-header">{self.text_object(block.get("text"))}</h3>'
-        if kind == "section":
-            text = f'<div class="b-text">{self.text_object(block["text"])}</div>' if "text" in block else ""
-            fields = "".join(f'<div class="b-field">{self.text_object(f)}</div>' for f in block.get("fields") or [])
-            fields_html = f'<div class="b-fields">{fields}</div>' if fields else ""
-            accessory = self.element(block["accessory"]) if "accessory" in block else ""
-            return f'<div class="b-section"><div class="b-section-body">{text}{fields_html}</div>{accessory}</div>'
-        if kind == "context":
-            return f'<div class="b-context">{"".join(self.element(el) for el in block.get("elements") or [])}</div>'
-        if kind == "divider":
-            return '<hr class="b-divider">'
-        if kind == "actions":
-            return f'<div class="b-actions">{"".join(self.element(el) for el in block.get("elements") or [])}</div>'
-        if kind == "image":
-            title = self.text_object(block.get("title")) if block.get("title") else ""
-            url = block.get("image_url")
-            link = link_html(url, "open image") if isinstance(url, str) else ""
-            return (
-                f'<figure class="b-image"><div class="img-placeholder">🖼 {_e(block.get("alt_text", ""))} {link}</div>'
-                f"<figcaption>{title}</figcaption></figure>"
-            )
-        if kind == "rich_text":
-            return f'<div class="b-rich">{self.rich_text(block.get("elements"))}</div>'
-        if kind == "input":
-            return (
-                f'<div class="b-input"><label>{self.text_object(block.get("label"))}</label> '
-                f"{self.element(block.get('element'))}</div>"
-            )
-        return f'<div class="b-element">[{_e(kind)} block]</div>'
-
-    def message(self, m: StoredMessage, replies: list[StoredMessage]) -> str:
-        author = self.world.users.get(m.user)
-        name = author.profile.real_name if author else m.user
-        flags = '<span class="app">APP</span>' if m.bot_id else ""
-        if m.edit_count:
-            flags += '<span class="badge">edited</span>'
-        if m.deleted_at is not None:
-            flags += '<span class="badge warn">deleted</span>'
-        if m.answer_dropped:
-            flags += '<span class="badge warn">answer dropped</span>'
-        body = (
-            f'<div class="blocks">{"".join(self.block(b) for b in m.blocks)}</div>'
-            if m.blocks
-            else f'<div class="text">{self.mrkdwn(m.text)}</div>'
-        )
-        meta = ""
-        if m.metadata is not None:
-            payload = json.dumps(m.metadata.get("event_payload"), indent=2, ensure_ascii=False)
-            meta = (
-                f'<details class="metadata"><summary>metadata: {_e(m.metadata.get("event_type"))}</summary>'
-                f"<pre>{_e(payload)}</pre></details>"
-            )
-        thread = "".join(self.message(r, []) for r in replies)
-        thread_html = f'<div class="thread">{thread}</div>' if thread else ""
-        css = "msg deleted" if m.deleted_at is not None else "msg"
-        return (
-            f'<article class="{css}" id="m{_e(m.ts.replace(".", ""))}" data-ts="{_e(m.ts)}">'
-            f'<div class="meta"><span class="author">{_e(name)}</span>{flags} '
-            f'<time datetime="{_e(datetime.fromtimestamp(m.ts_us / 1e6, UTC).isoformat())}">{_e(_when(m.ts_us / 1e6))}</time>'
-            f"</div>{body}{meta}{thread_html}</article>"
-        )
 
 
 def _conversation_label(world: World, conv: Conversation) -> str:
@@ -264,7 +121,7 @@ def _channel(api: SlackApi, channel_id: str) -> Response:
     conv = world.conversations.get(channel_id)
     if conv is None:
         return _not_found(f"no conversation {channel_id}")
-    renderer = _Renderer(world)
+    renderer = BlockRenderer(world)
     everything = api.messages.all_of(conv.id)
     by_ts = {m.ts_us: m for m in everything}
     top = [m for m in everything if not m.is_reply]
@@ -339,7 +196,11 @@ _ARCHIVE = re.compile(r"^/archives/(?P<channel>[A-Z0-9]+)/p(?P<ts>\d+)$")
 
 
 def viewer_handler(api: SlackApi) -> Callable[[Request], Response]:
+    client = ClientRoutes(api, _page)
+
     def handle(req: Request) -> Response:
+        if req.path == "/client" or req.path.startswith("/client/"):
+            return client.handle(req)  # takes the lock itself, never while the app is called
         if req.method not in ("GET", "HEAD"):
             return _not_found(f"{req.method} is not served here")
         path = req.path.rstrip("/") or "/"
@@ -402,7 +263,7 @@ def write_snapshot(api: SlackApi, directory: Path) -> Path:
         def link(match: re.Match[str], depth: int = depth) -> str:
             return f'href="{html.escape(_relative(html.unescape(match[1]), depth))}"'
 
-        text = _LINK.sub(link, body.decode())
+        text = _LINK.sub(link, body.decode().replace(_CLIENT_LINK, "", 1))
         target = directory / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

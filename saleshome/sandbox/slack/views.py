@@ -50,6 +50,7 @@ from .view_store import (
     ViewStore,
     ViewType,
 )
+from .world import World
 
 
 # ---------------------------------------------------------------------------- validation
@@ -118,7 +119,7 @@ def _view_argument(call: Call, wanted: ViewType) -> dict[str, Any]:
     return view
 
 
-def _with_block_ids(view: dict[str, Any], view_id: str) -> dict[str, Any]:
+def with_block_ids(view: dict[str, Any], view_id: str) -> dict[str, Any]:
     shown = copy.deepcopy(view)
     for i, block in enumerate(shown.get("blocks") or []):
         if isinstance(block, dict):
@@ -140,7 +141,7 @@ def _check_hash(call: Call, stored: StoredView | None) -> None:
         raise SlackError("hash_conflict")
 
 
-def _kept_state(old: StoredView, blocks: list[Any]) -> dict[str, dict[str, Any]]:
+def kept_state(old: StoredView, blocks: list[Any]) -> dict[str, dict[str, Any]]:
     """The input values a new version of a view keeps: same block_id and action_id (docs "Preserving input")."""
     kept: dict[str, dict[str, Any]] = {}
     for block in blocks:
@@ -156,8 +157,12 @@ def _kept_state(old: StoredView, blocks: list[Any]) -> dict[str, dict[str, Any]]
 
 def view_json(call: Call, stored: StoredView) -> dict[str, Any]:
     """The view object of the ``views.*`` answers (fields and order of Slack's reference examples)."""
+    return view_object(call.world, stored)
+
+
+def view_object(world: World, stored: StoredView) -> dict[str, Any]:
+    """:func:`view_json` outside a Web API call (the ``view`` of events and interaction payloads)."""
     v = stored.view
-    world = call.world
     body: dict[str, Any] = {
         "id": stored.id,
         "team_id": stored.team_id,
@@ -217,10 +222,10 @@ def views_publish(call: Call) -> dict[str, Any]:
         type="home",
         team_id=user.team_id,
         user_id=user.id,
-        view=_with_block_ids(view, view_id),
+        view=with_block_ids(view, view_id),
         hash=store.new_hash(call.now()),
         root_view_id=view_id,
-        state=_kept_state(current, view.get("blocks", [])) if current is not None else {},
+        state=kept_state(current, view.get("blocks", [])) if current is not None else {},
     )
     store.views[view_id] = stored
     store.home[user.id] = view_id
@@ -239,7 +244,7 @@ def views_open(call: Call) -> dict[str, Any]:
         type="modal",
         team_id=trigger.team_id,
         user_id=trigger.user_id,
-        view=_with_block_ids(view, view_id),
+        view=with_block_ids(view, view_id),
         hash=store.new_hash(call.now()),
         root_view_id=view_id,
     )
@@ -266,7 +271,7 @@ def views_push(call: Call) -> dict[str, Any]:
         type="modal",
         team_id=below.team_id,
         user_id=below.user_id,
-        view=_with_block_ids(view, view_id),
+        view=with_block_ids(view, view_id),
         hash=store.new_hash(call.now()),
         root_view_id=below.root_view_id,
         previous_view_id=stack[-1],
@@ -287,7 +292,7 @@ def views_update(call: Call) -> dict[str, Any]:
     view = _view_argument(call, current.type)
     _check_hash(call, current)
     _check_external_id(store, view, current.id)
-    current.state = _kept_state(current, view.get("blocks", []))
-    current.view = _with_block_ids(view, current.id)
+    current.state = kept_state(current, view.get("blocks", []))
+    current.view = with_block_ids(view, current.id)
     current.hash = store.new_hash(call.now())
     return {"view": view_json(call, current)}

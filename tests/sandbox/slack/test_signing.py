@@ -18,6 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
 from saleshome.sandbox.slack.signing import AppConfig, signature
 
+from .app_double import AppDouble
 from .conftest import control
 
 # The worked example of Slack's "Verifying requests from Slack" page (a slash command's body).
@@ -135,16 +136,14 @@ def test_the_request_urls_change_at_run_time() -> None:
     with SlackSandbox(seed=3, history=False) as sandbox:
         assert sandbox.info is not None
         secret = sandbox.app.signing_secret
-        answer = control(sandbox.info, "POST", "app", {"event_url": "http://127.0.0.1:3000/slack/events"})
-        assert answer["app"] == {
-            "signing_secret": secret,
-            "event_url": "http://127.0.0.1:3000/slack/events",
-            "interactivity_url": None,
-        }
+        app = AppDouble(secret)  # a new event URL must answer Slack's url_verification (test_events.py)
+        with app.running():
+            answer = control(sandbox.info, "POST", "app", {"event_url": app.url})
+        assert answer["app"] == {"signing_secret": secret, "event_url": app.url, "interactivity_url": None}
         sandbox.configure_app(interactivity_url="http://127.0.0.1:3000/slack/events")
         assert control(sandbox.info, "GET", "app")["app"]["interactivity_url"] == "http://127.0.0.1:3000/slack/events"
         for bad in ({"event_url": "nowhere"}, {"signing_secret": "f" * 32}):
             with pytest.raises(urllib.error.HTTPError) as refused:
                 control(sandbox.info, "POST", "app", bad)
             assert refused.value.code == 400
-        assert sandbox.app.event_url == "http://127.0.0.1:3000/slack/events" and sandbox.app.signing_secret == secret
+        assert sandbox.app.event_url == app.url and sandbox.app.signing_secret == secret
