@@ -6,6 +6,7 @@ member's; single use; refreshed when Salesforce says the session is invalid; rev
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +16,8 @@ import requests
 from cryptography.fernet import Fernet
 
 from saleshome.app.connections import Connections
-from saleshome.app.services import NotConnectedError
+from saleshome.app.home import ReconnectNeeded
+from saleshome.app.tab import MemberUiApiSession
 from saleshome.app.tokens import TokenCipher
 from saleshome.errors import ConfigurationError
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
@@ -82,7 +84,11 @@ def test_a_member_connects_with_their_own_salesforce_user_and_sees_the_sales_tab
         assert "Salesforce is connected" in page.text
         row = connection(member_home, user)
         assert row is not None and str(row["sf_user_id"])[:15] == sf_user[:15]
-        wait_for(lambda: (slack_sandbox.home_view(user) or {}).get("callback_id") == SALES_TAB, "the Sales tab")
+        tab = wait_for(lambda: (v := slack_sandbox.home_view(user)) and v.get("callback_id") == SALES_TAB and v,
+                       "the Sales tab")
+        shown = json.dumps(tab)
+        assert "*Opportunities*" in shown and "All Opportunities" in shown  # read as the member: their list views
+        assert "sales_home_reconnect" not in shown and "not answering" not in shown
         # the tokens work as the member: the UI API answers with their session
         refresh_token, access_token = clear_tokens(member_home, user)
         session = Connections(member_home.control, TokenCipher([member_home.key])).session(user, ALIAS)
@@ -163,15 +169,14 @@ def test_an_invalid_session_is_refreshed_with_the_refresh_token(
         f"{sf_sandbox.info.instance_url}/services/oauth2/revoke", data={"token": access_token}, timeout=30)
     assert revoked.status_code == 200, revoked.text  # the access token alone: Salesforce now says INVALID_SESSION_ID
     session = Connections(member_home.control, TokenCipher([member_home.key])).session(user, ALIAS)
-    info = session.get_json(f"/services/data/v{session.api_version}/ui-api/object-info/Account")
-    assert info["apiName"] == "Account"
+    assert MemberUiApiSession(session).object_info("Account")["apiName"] == "Account"  # as the Sales tab reads
     new_refresh, new_access = clear_tokens(member_home, user)
     assert new_access != access_token and new_refresh == refresh_token
     # a refresh token Salesforce refuses ends the connection: the member is asked to connect again
     sandbox_session(sf_sandbox.info.ca_file).post(f"{sf_sandbox.info.instance_url}/services/oauth2/revoke",
                                                  data={"token": refresh_token}, timeout=30)
-    with pytest.raises(NotConnectedError):
-        session.get_json(f"/services/data/v{session.api_version}/ui-api/object-info/Account")
+    with pytest.raises(ReconnectNeeded):  # the Sales tab shows "Reconnect" in place
+        MemberUiApiSession(session).object_info("Account")
     assert connection(member_home, user) is None
     assert [r["reason"] for r in member_home.control.rows(
         "SELECT reason FROM member_notices WHERE slack_user_id = ?", [user])] == ["expired"]
