@@ -93,6 +93,7 @@ class Tab:
         assert self.slack.info is not None
         timestamp = str(int(time.time()))
         signature = SignatureVerifier(self.slack.info.signing_secret).generate_signature(timestamp=timestamp, body=body)
+        assert signature is not None
         started = time.monotonic()
         response = self.bolt.dispatch(BoltRequest(body=body, headers={
             "content-type": ["application/x-www-form-urlencoded"], "x-slack-request-timestamp": [timestamp],
