@@ -32,7 +32,7 @@ from saleshome.settings.store import load_org_settings
 
 from .blocks import Action, Problem, home_view, parse_list_option_value
 from .screen import Member, OrgView, ReconnectNeeded, load_screen
-from .session import SessionUiApi, instance_urls, member_zone
+from .session import CachedUiApi, MetadataCache, SessionUiApi, instance_urls, member_zone
 from .state import Nav, decode
 
 __all__ = ["SalesHome", "next_nav", "register"]
@@ -68,8 +68,9 @@ def next_nav(action: Mapping[str, Any], nav: Nav) -> Nav:
 class SalesHome(SalesTab):
     """The Sales tab of the app's members (what :func:`register` returns to the core)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, cache: MetadataCache | None = None) -> None:
         self.services = services
+        self.cache = cache if cache is not None else MetadataCache()
 
     def orgs(self, member: AppMember) -> list[OrgView]:
         """The member's connected orgs with the admins' settings of each (lists, Slack record layouts)."""
@@ -78,18 +79,21 @@ class SalesHome(SalesTab):
                         load_org_settings(self.services.control, org.alias), self.services.settings.default_currency)
                 for org in member.connected_orgs if org.alias in urls]
 
-    def api(self, member: AppMember, alias: str) -> SessionUiApi:
+    def api(self, member: AppMember, alias: str) -> CachedUiApi:
         """The member's UI API on ``alias`` (:class:`.screen.ReconnectNeeded` when they have no working connection)."""
         try:
-            return SessionUiApi(self.services.session(member.user_id, alias))
+            session = self.services.session(member.user_id, alias)
         except NotConnectedError as error:
             raise ReconnectNeeded(error.message, hint=error.hint) from None
+        return CachedUiApi(SessionUiApi(session), self.cache, member.user_id, alias)
 
     def publish(self, member: AppMember, nav: Nav | None = None, view_hash: str | None = None) -> None:
         """Read ``nav``'s screen (the tab's start when None) as ``member`` and publish it as their Home tab."""
         orgs = self.orgs(member)
         if not orgs:
             return  # the core shows the connect screen to members without a connection
+        if nav is None:  # the member opened their tab: what they may see is read afresh
+            self.cache.forget(member.user_id)
         reader = Member(member.user_id, member.locale, member_zone(self.services.control, member.user_id))
         screen = load_screen(lambda alias: self.api(member, alias), reader, orgs, nav or Nav())
         if isinstance(screen.content, Problem) and screen.content.kind == "reconnect" and screen.nav.org:

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from saleshome.app.home import Action, SalesHome, decode, register
+from saleshome.app.home.session import MetadataCache
 from saleshome.app.services import Member, MemberOrg, NotConnectedError, Services
 from saleshome.config import Settings
 from saleshome.errors import RetriableError
@@ -166,6 +167,10 @@ def test_acting_in_the_tab_acks_at_once_then_publishes_what_the_member_asked_for
     back = sales_tab.published_after(opened["hash"])
     assert [b["accessory"]["value"] for b in back["blocks"]
             if b.get("accessory", {}).get("action_id") == Action.OPEN_RECORD] == [r["accessory"]["value"] for r in rows]
+    info = "/services/data/v62.0/ui-api/object-info/Opportunity"
+    assert sales_tab.session.calls.count(info) == 1  # four screens, the object's info read once
+    sales_tab.tab.publish(sales_tab.member)  # the member opens the tab again: read afresh
+    assert sales_tab.session.calls.count(info) == 2
 
 
 def test_salesforce_down_then_retry(sales_tab: Tab, sf_sandbox: SalesforceSandbox) -> None:
@@ -189,6 +194,26 @@ def test_an_ended_connection_offers_a_fresh_connect_link(sales_tab: Tab, sf_sand
                   if e["action_id"] == Action.RECONNECT)
     assert button["url"].startswith(f"{sf_sandbox.info.instance_url}/services/oauth2/authorize")  # type: ignore[union-attr]
     assert button["text"]["text"] == "Se reconnecter"
+
+
+def test_object_infos_and_list_views_are_kept_a_minute_per_member(sales_tab: Tab) -> None:
+    now = [0.0]
+    sales_tab.tab.cache = MetadataCache(ttl=60, clock=lambda: now[0])
+    info, views = "/ui-api/object-info/Opportunity", "/ui-api/list-info/Opportunity"
+    calls = sales_tab.session.calls
+
+    def count(path: str) -> int:
+        return sum(1 for c in calls if c.endswith(path))
+
+    sales_tab.tab.publish(sales_tab.member)
+    start = sales_tab.home()
+    sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
+    again = sales_tab.published_after(start["hash"])
+    assert (count(info), count(views)) == (1, 1)  # the second screen asked Salesforce nothing about them
+    now[0] = 60.0
+    sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
+    sales_tab.published_after(again["hash"])
+    assert (count(info), count(views)) == (2, 2)  # a minute later: read again
 
 
 def test_a_forged_click_changes_nothing(sales_tab: Tab) -> None:
