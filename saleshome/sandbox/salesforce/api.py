@@ -81,6 +81,11 @@ def _parse_time(text: str | None, name: str) -> datetime:
 Handler = Callable[[Request, "re.Match[str]", str], Response]
 
 
+def _ok(resource: Callable[[Request, re.Match[str], str], Any]) -> Handler:
+    """A resource that gives a JSON payload, as a handler answering 200 with it (the UI API's)."""
+    return lambda req, m, user: Response.of(200, resource(req, m, user))
+
+
 class SalesforceApi:
     """Everything the org answers, for one instance URL."""
 
@@ -126,8 +131,8 @@ class SalesforceApi:
             ("GET", re.compile(r"/id/(?P<org>\w+)/(?P<user>\w+)/?"), self._identity),
             ("GET", re.compile(r"/services/oauth2/userinfo/?"), self._userinfo),
         ]
-        self.ui_api = UiApi(self)
-        self._routes += self.ui_api.routes(v)
+        self.ui_api = UiApi(store, instance_url, self.access)
+        self._routes += [(method, regex, _ok(handler)) for method, regex, handler in self.ui_api.routes(v)]
 
     # ------------------------------------------------------------------------ dispatch
     def handle(self, req: Request) -> Response:

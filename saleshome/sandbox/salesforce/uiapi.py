@@ -42,9 +42,10 @@ user cannot see is never returned (``INSUFFICIENT_ACCESS`` when asked for by id)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import listviews, uiapi_shapes
 from .access import UserAccess
@@ -52,10 +53,8 @@ from .errors import ApiError
 from .ids import is_valid_id, to_18
 from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
+from .store import OrgStore
 from .uiapi_shapes import MASTER_RECORD_TYPE_ID, UserLocale
-
-if TYPE_CHECKING:
-    from .api import Handler, Request, Response, SalesforceApi
 
 LIST_PAGE_SIZE = 50
 LIST_INFO_PAGE_SIZE = 20
@@ -63,6 +62,16 @@ MAX_PAGE_SIZE = 2000
 MAX_OFFSET = 2000
 MAX_RECORD_IDS = 200  # record-ui takes a comma-separated list of ids
 _SYSTEM = ("Id", "LastModifiedById", "LastModifiedDate", "SystemModstamp", "CreatedDate")
+
+
+class Request(Protocol):
+    """What a resource reads of a request: its query parameters (``api.Request`` has them)."""
+
+    query: dict[str, str]
+
+
+# A resource: (request, path match, session user id) -> the JSON payload of a 200 answer.
+Handler = Callable[[Request, "re.Match[str]", str], Any]
 
 
 def _bad_param(message: str) -> ApiError:
@@ -113,8 +122,10 @@ class _Select:
 class UiApi:
     """The UI API resources of one org, answered for the session's user."""
 
-    def __init__(self, api: SalesforceApi) -> None:
-        self.api = api
+    def __init__(self, store: OrgStore, instance_url: str, access_for: Callable[[str], UserAccess]) -> None:
+        self.store = store
+        self.instance_url = instance_url
+        self._access_for = access_for
 
     # ------------------------------------------------------------------------------ routing
     def routes(self, v: str) -> list[tuple[str, re.Pattern[str], Handler]]:
@@ -136,29 +147,24 @@ class UiApi:
     # ------------------------------------------------------------------------------ context
     def access(self, user: str) -> UserAccess:
         """The session user's access now (``access.access_for``: profile, permission sets, sharing)."""
-        return self.api.access(user)
+        return self._access_for(user)
 
     def locale(self, user: str) -> UserLocale:
-        row = self.api.store.get_row("User", user) or {}
+        row = self.store.get_row("User", user) or {}
         return UserLocale(locale=row.get("LocaleSidKey") or "en_US",
                           time_zone=row.get("TimeZoneSidKey") or "America/Los_Angeles")
 
     def supported_object(self, name: str, access: UserAccess) -> ObjectDef:
-        obj = self.api.store.catalog.get(name)
+        obj = self.store.catalog.get(name)
         if obj is None or not uiapi_shapes.supported(obj):
             raise ApiError(400, "INVALID_TYPE", f"Object {name} is not supported in UI API")
         if not access.can_read(obj.name):
             raise ApiError(403, "INSUFFICIENT_ACCESS", f"You don't have access to the {obj.label} object.")
         return obj
 
-    def _json(self, payload: Any) -> Response:
-        from .api import Response
-
-        return Response.of(200, payload)
-
     # ------------------------------------------------------------------------------ list views
     def _view_rows(self, obj: ObjectDef) -> list[dict[str, Any]]:
-        table = self.api.store.read(
+        table = self.store.read(
             'SELECT "Id", "Name", "DeveloperName" FROM "ListView" WHERE "SobjectType" = ? '
             'ORDER BY "Name", "Id"', [obj.name],
         )
@@ -171,7 +177,7 @@ class UiApi:
             raw = m["obj"]
             if not (is_valid_id(raw) and raw.startswith("00B")):
                 raise _list_not_found()
-            rows = self.api.store.read(
+            rows = self.store.read(
                 'SELECT "SobjectType", "DeveloperName", "Id" FROM "ListView" WHERE "Id" = ?',
                 [to_18(raw)],
             ).to_pylist()
@@ -189,7 +195,7 @@ class UiApi:
             raise _list_not_found()
         return obj, found["Id"], view
 
-    def list_infos(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def list_infos(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj_name = m["obj"]
         if is_valid_id(obj_name) and obj_name.startswith("00B"):
@@ -209,7 +215,7 @@ class UiApi:
             return f"{base}?pageSize={size}&pageToken={token}" + (f"&q={query}" if query else "")
 
         more = offset + size < len(rows)
-        return self._json({
+        return {
             "count": len(page),
             "currentPageToken": str(offset),
             "currentPageUrl": url(offset),
@@ -223,7 +229,7 @@ class UiApi:
             "previousPageUrl": url(max(0, offset - size)) if offset else None,
             "queryString": query,
             "recentListsOnly": req.query.get("recentListsOnly", "false").lower() == "true",
-        })
+        }
 
     def _columns(self, obj: ObjectDef, view: listviews.ListViewDef, access: UserAccess) -> list[tuple[str, FieldDef]]:
         """The view's columns the user may read (a hidden field's column is left out)."""
@@ -270,12 +276,12 @@ class UiApi:
         body["eTag"] = uiapi_shapes.etag(body)
         return body
 
-    def list_info(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def list_info(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj, view_id, view = self._find_view(m, access)
-        return self._json(self._list_info_body(obj, view_id, view, access))
+        return self._list_info_body(obj, view_id, view, access)
 
-    def list_records(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def list_records(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj, view_id, view = self._find_view(m, access)
         size = _int_param(req, "pageSize", LIST_PAGE_SIZE, 1, MAX_PAGE_SIZE)
@@ -326,7 +332,7 @@ class UiApi:
             "records": records,
             "sortBy": ("-" if descending else "") + order_by,
         }
-        return self._json(body)
+        return body
 
     # ------------------------------------------------------------------------------ fields and records
     def _resolve(self, obj: ObjectDef, parts: list[str], access: UserAccess) -> FieldDef | None:
@@ -338,7 +344,7 @@ class UiApi:
             ref = current.relationship(rel)
             if ref is None or ref.name not in access.readable_fields(current.name):
                 return None
-            target = self.api.store.catalog.get(ref.reference_to[0]) if ref.reference_to else None
+            target = self.store.catalog.get(ref.reference_to[0]) if ref.reference_to else None
             if target is None or not access.can_read(target.name):
                 return None
             current = target
@@ -363,28 +369,28 @@ class UiApi:
             assert ref is not None and ref.relationship_name is not None
             select.add(".".join([*prefix, ref.name]), shown=True)
             prefix.append(ref.relationship_name)
-            target = self.api.store.catalog.get(ref.reference_to[0])
+            target = self.store.catalog.get(ref.reference_to[0])
             assert target is not None
             select.add(".".join([*prefix, "Id"]), shown=True)
             name = target.name_field
             if name is not None and name.name in access.readable_fields(target.name):
-                select.add(".".join([*prefix, name.name]), shown=False)
+                select.add(".".join([*prefix, name.name]), shown=True)
             current = target
         select.add(".".join(parts), shown=True)
         field_def = current.field(parts[-1])
         if field_def is not None and field_def.type == "reference" and field_def.relationship_name:
-            target = self.api.store.catalog.get(field_def.reference_to[0])
+            target = self.store.catalog.get(field_def.reference_to[0])
             name = target.name_field if target else None
             if target is not None and name is not None and access.can_read(target.name) \
                     and name.name in access.readable_fields(target.name):
                 rel_prefix = ".".join([*parts[:-1], field_def.relationship_name])
                 select.add(f"{rel_prefix}.Id", shown=True)
-                select.add(f"{rel_prefix}.{name.name}", shown=False)
+                select.add(f"{rel_prefix}.{name.name}", shown=True)
         return True
 
     def _compile(self, soql: str, access: UserAccess) -> CompiledQuery:
         try:
-            return compile_query(soql, self.api.store.catalog, now=self.api.store.clock.now(), include_deleted=False,
+            return compile_query(soql, self.store.catalog, now=self.store.clock.now(), include_deleted=False,
                                  access=access)
         except SoqlError as exc:
             raise ApiError(400, exc.error_code, exc.message) from None
@@ -410,7 +416,7 @@ class UiApi:
         if offset:
             soql += f" OFFSET {offset}"
         query = self._compile(soql, access)
-        rows = self.api.store.read(query.sql, query.params).to_pylist()
+        rows = self.store.read(query.sql, query.params).to_pylist()
         more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
         return [self._record(query, row, select, locale) for row in rows], more
@@ -460,11 +466,11 @@ class UiApi:
         if not is_valid_id(raw_id):
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         record_id = to_18(raw_id)
-        obj = self.api.store.catalog.by_key_prefix(record_id[:3])
+        obj = self.store.catalog.by_key_prefix(record_id[:3])
         if obj is None:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         obj = self.supported_object(obj.name, access)
-        row = self.api.store.get_row(obj.name, record_id)
+        row = self.store.get_row(obj.name, record_id)
         if row is None:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         if row.get("IsDeleted"):
@@ -475,7 +481,7 @@ class UiApi:
 
     def _visible(self, obj: ObjectDef, record_id: str, access: UserAccess) -> bool:
         where, params = access.sharing_filter(obj, alias="t0")
-        rows = self.api.store.read(f'SELECT 1 FROM "{obj.name}" AS t0 WHERE t0."Id" = ? AND ({where})',
+        rows = self.store.read(f'SELECT 1 FROM "{obj.name}" AS t0 WHERE t0."Id" = ? AND ({where})',
                                    [record_id, *params])
         return rows.num_rows > 0
 
@@ -493,7 +499,7 @@ class UiApi:
             raise _no_access_record()
         return records[0]
 
-    def record(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def record(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj, record_id = self._record_by_id(m["id"], access)
         fields, optional = _names(req, "fields"), _names(req, "optionalFields")
@@ -512,9 +518,9 @@ class UiApi:
             for _, section_fields in uiapi_shapes.layout_fields(obj, layout_type):
                 for f in section_fields:
                     self._add_path(select, obj, f.name, access)
-        return self._json(self._one_record(obj, record_id, select, access, user, m["v"]))
+        return self._one_record(obj, record_id, select, access, user, m["v"])
 
-    def record_ui(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def record_ui(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         raw_ids = [i for i in m["ids"].split(",") if i]
         if not raw_ids or len(raw_ids) > MAX_RECORD_IDS:
@@ -542,7 +548,7 @@ class UiApi:
                     mode: self._layout_body(obj, layout_type, mode, access) for mode in modes
                 }
             infos[obj.name] = self._object_info_body(obj, access)
-        return self._json({"layoutUserStates": {}, "layouts": layouts, "objectInfos": infos, "records": records})
+        return {"layoutUserStates": {}, "layouts": layouts, "objectInfos": infos, "records": records}
 
     # ------------------------------------------------------------------------------ metadata
     def _layout_body(self, obj: ObjectDef, layout_type: str, mode: str, access: UserAccess) -> dict[str, Any]:
@@ -551,7 +557,7 @@ class UiApi:
             editable=access.editable_fields(obj.name),
         )
 
-    def layout(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def layout(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj = self.supported_object(m["obj"], access)
         layout_type = req.query.get("layoutType", "Full")
@@ -560,20 +566,20 @@ class UiApi:
         record_type = req.query.get("recordTypeId", MASTER_RECORD_TYPE_ID)
         if record_type not in (MASTER_RECORD_TYPE_ID, MASTER_RECORD_TYPE_ID[:15]):
             raise ApiError(404, "NOT_FOUND", f"Record type {record_type} does not exist for {obj.name}")
-        return self._json(self._layout_body(obj, layout_type, mode, access))
+        return self._layout_body(obj, layout_type, mode, access)
 
     def _object_info_body(self, obj: ObjectDef, access: UserAccess) -> dict[str, Any]:
         editable = access.editable_fields(obj.name)
         return uiapi_shapes.object_info(
-            obj, self.api.store.catalog, self.api.instance_url, readable=access.readable_fields(obj.name),
+            obj, self.store.catalog, self.instance_url, readable=access.readable_fields(obj.name),
             editable=editable, object_editable=access.can_edit(obj), object_creatable=access.can_create(obj),
             object_deletable=access.can_delete(obj),
         )
 
-    def object_info(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def object_info(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj = self.supported_object(m["obj"], access)
-        return self._json(self._object_info_body(obj, access))
+        return self._object_info_body(obj, access)
 
     def _record_type(self, obj: ObjectDef, raw: str) -> None:
         if raw not in (MASTER_RECORD_TYPE_ID, MASTER_RECORD_TYPE_ID[:15]):
@@ -583,23 +589,23 @@ class UiApi:
         readable = access.readable_fields(obj.name)
         return [f for f in obj.fields if f.picklist_values and f.name in readable]
 
-    def picklists(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def picklists(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj = self.supported_object(m["obj"], access)
         self._record_type(obj, m["rt"])
         values = {f.name: uiapi_shapes.picklist_values(obj, f, m["v"]) for f in self._picklist_fields(obj, access)}
         body: dict[str, Any] = {"picklistFieldValues": values}
         body["eTag"] = uiapi_shapes.etag(body)
-        return self._json(body)
+        return body
 
-    def picklist(self, req: Request, m: re.Match[str], user: str) -> Response:
+    def picklist(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj = self.supported_object(m["obj"], access)
         self._record_type(obj, m["rt"])
         found = next((f for f in self._picklist_fields(obj, access) if f.name.lower() == m["field"].lower()), None)
         if found is None:
             raise ApiError(404, "NOT_FOUND", f"Picklist field {m['field']} does not exist on {obj.name}")
-        return self._json(uiapi_shapes.picklist_values(obj, found, m["v"]))
+        return uiapi_shapes.picklist_values(obj, found, m["v"])
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -1,0 +1,311 @@
+"""Salesforce read as a *member*: the User Interface API over the member's own session.
+
+Everything a member sees in the Sales tab comes from here, made with their access token, so that
+Salesforce applies their access (object permissions, field-level security, sharing); the integration
+user's client (``client.py``) is never used for it.  Resources ("User Interface API Developer Guide"):
+``list-info/{object}`` (list views, paged), ``list-info/{object}/{listView}`` (columns, order),
+``list-records/{object}/{listView}`` (``pageSize`` 1–2000, ``pageToken``, ``sortBy`` with ``-`` for
+descending, ``fields``/``optionalFields``), ``records/{id}``, ``record-ui/{id}`` (record + layout +
+object info), ``layout/{object}``, ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``.
+
+Errors, grouped by what the app does (one call, no retry loop: the app answers Slack within 3 s):
+
+- :class:`MemberSessionExpired` (a :class:`~saleshome.errors.RetriableError`): 401 — refresh the
+  member's token, or show "Reconnect Salesforce";
+- :class:`SalesforceUnavailable` (retriable): 5xx, a timeout or no connection — show "Retry";
+  ``REQUEST_LIMIT_EXCEEDED`` is a :class:`~saleshome.errors.QuotaExceededError`;
+- :class:`UiAccessDenied` (a :class:`~saleshome.errors.PermissionDeniedError`): 403, naming the
+  object or record the member may not see;
+- :class:`UiNotFound`: 404 (``NOT_FOUND``, ``ENTITY_IS_DELETED``), naming what is missing;
+- :class:`UiRequestRefused` (a :class:`~saleshome.errors.ValidationError`): any other 4xx
+  (``INVALID_FIELD``, ``INVALID_TYPE``, a bad parameter), with Salesforce's error code.
+
+Invariant: the access token appears in no message, no ``repr`` and no log line (:class:`MemberSession`
+hides it; errors name the resource, never the request headers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from saleshome.errors import FatalError, PermissionDeniedError, QuotaExceededError, RetriableError, ValidationError
+
+from .auth import http_session
+from .ui_api_types import (
+    MASTER_RECORD_TYPE_ID,
+    ListInfo,
+    ListRecordsPage,
+    ListViewsPage,
+    ListViewSummary,
+    ObjectInfo,
+    PicklistValues,
+    Record,
+    RecordLayout,
+    RecordView,
+)
+
+__all__ = [
+    "DEFAULT_LIST_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "MemberSession",
+    "MemberSessionExpired",
+    "SalesforceUnavailable",
+    "UiAccessDenied",
+    "UiApi",
+    "UiNotFound",
+    "UiRequestRefused",
+]
+
+log = logging.getLogger(__name__)
+DEFAULT_API_VERSION = "62.0"
+DEFAULT_LIST_PAGE_SIZE = 50  # list-records' own default
+MAX_PAGE_SIZE = 2000
+MAX_LIST_VIEW_PAGES = 100  # list-info pages followed at most (2,000 views at 20 a page): a loop guard
+
+
+class MemberSessionExpired(RetriableError):
+    """The member's access token is expired or revoked (401 ``INVALID_SESSION_ID``): refresh it, or ask
+    the member to reconnect Salesforce."""
+
+
+class SalesforceUnavailable(RetriableError):
+    """Salesforce did not answer, or answered 5xx: try again in a moment."""
+
+
+class UiAccessDenied(PermissionDeniedError):
+    """The member may not see this object or record (403 ``INSUFFICIENT_ACCESS``)."""
+
+    def __init__(self, message: str, *, error_code: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.error_code = error_code
+
+
+class UiNotFound(FatalError):
+    """The list view, record or object does not exist (404 ``NOT_FOUND``) or was deleted (``ENTITY_IS_DELETED``)."""
+
+    def __init__(self, message: str, *, error_code: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.error_code = error_code
+
+
+class UiRequestRefused(ValidationError):
+    """Salesforce refused the request as made (400: ``INVALID_FIELD``, ``INVALID_TYPE``, a bad parameter)."""
+
+    def __init__(self, message: str, *, error_code: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.error_code = error_code
+
+
+@dataclass(frozen=True)
+class MemberSession:
+    """A member's Salesforce session: where their org is and their access token (never shown)."""
+
+    instance_url: str
+    access_token: str = field(repr=False)
+    ca_file: str | None = None  # a private CA (the sandbox); None: the system's trust store
+    api_version: str = DEFAULT_API_VERSION
+    timeout: float = 10.0
+
+    def __repr__(self) -> str:
+        return f"MemberSession(instance_url={self.instance_url!r}, access_token='**********')"
+
+
+def _first_error(body: Any) -> tuple[str, str]:
+    if isinstance(body, list) and body and isinstance(body[0], Mapping):
+        return str(body[0].get("errorCode") or ""), str(body[0].get("message") or "")
+    if isinstance(body, Mapping):
+        return str(body.get("errorCode") or body.get("error") or ""), str(body.get("message") or "")
+    return "", ""
+
+
+class UiApi:
+    """The UI API calls the Sales tab makes, as one member (one HTTP session, reused)."""
+
+    def __init__(self, member: MemberSession, *, http: requests.Session | None = None) -> None:
+        self.member = member
+        self._http = http or http_session(member.ca_file)
+
+    def __repr__(self) -> str:
+        return f"UiApi({self.member!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------------ transport
+    def _url(self, *parts: str) -> str:
+        path = "/".join(quote(p, safe="") for p in parts)
+        return f"{self.member.instance_url.rstrip('/')}/services/data/v{self.member.api_version}/ui-api/{path}"
+
+    def get(self, what: str, *parts: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """GET one UI API resource; ``what`` names it in errors (``"list view Opportunity/Won"``)."""
+        url = self._url(*parts)
+        headers = {"Authorization": f"Bearer {self.member.access_token}", "Accept": "application/json"}
+        try:
+            response = self._http.get(url, params=dict(params or {}), headers=headers, timeout=self.member.timeout)
+        except requests.Timeout:
+            raise SalesforceUnavailable(f"Salesforce did not answer within {self.member.timeout:g} s when reading {what}",
+                                        hint="try again in a moment") from None
+        except requests.RequestException as exc:
+            raise SalesforceUnavailable(f"could not reach Salesforce to read {what} ({type(exc).__name__})",
+                                        hint="try again in a moment") from None
+        if response.status_code < 300:
+            try:
+                return response.json()
+            except ValueError:
+                raise SalesforceUnavailable(f"Salesforce answered {what} with a body that is not JSON") from None
+        self._raise(what, response)
+
+    def _raise(self, what: str, response: requests.Response) -> None:
+        status = response.status_code
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        code, message = _first_error(body)
+        log.info("Salesforce UI API refused %s: %s %s", what, status, code)
+        if status == 401:
+            raise MemberSessionExpired(f"the member's Salesforce session expired while reading {what}",
+                                       hint="refresh the member's token, or ask them to reconnect Salesforce")
+        if code == "REQUEST_LIMIT_EXCEEDED":
+            raise QuotaExceededError(f"the org has spent its daily API requests (reading {what})",
+                                     hint="try again later")
+        if status >= 500:
+            raise SalesforceUnavailable(f"Salesforce answered {status} {code}".rstrip() + f" when reading {what}",
+                                        hint="try again in a moment")
+        detail = f": {message}" if message else ""
+        if status == 403:
+            raise UiAccessDenied(f"no access to {what} ({code or status}){detail}", error_code=code or "FORBIDDEN",
+                                 hint="ask a Salesforce admin for access")
+        if status == 404:
+            raise UiNotFound(f"{what} was not found ({code or status}){detail}", error_code=code or "NOT_FOUND")
+        raise UiRequestRefused(f"Salesforce refused to read {what}: {status} {code}{detail}",
+                               error_code=code or str(status))
+
+    # ------------------------------------------------------------------ list views
+    def list_views(self, obj: str, *, page_size: int = 20, page_token: str | None = None,
+                   query: str | None = None) -> ListViewsPage:
+        """One page of ``obj``'s list views (``list-info/{object}``)."""
+        params: dict[str, str | int] = {"pageSize": _page_size(page_size)}
+        if page_token:
+            params["pageToken"] = page_token
+        if query:
+            params["q"] = query
+        return ListViewsPage.parse(self.get(f"the list views of {obj}", "list-info", obj, params=params))
+
+    def all_list_views(self, obj: str) -> list[ListViewSummary]:
+        """Every list view of ``obj`` the member may see, following ``nextPageToken``."""
+        views: list[ListViewSummary] = []
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_LIST_VIEW_PAGES):
+            page = self.list_views(obj, page_size=MAX_PAGE_SIZE, page_token=token)
+            views.extend(page.lists)
+            token = page.next_page_token
+            if not token:
+                return views
+            if token in seen:
+                raise SalesforceUnavailable(f"the list views of {obj} came back in a loop (page {token} twice)")
+            seen.add(token)
+        raise SalesforceUnavailable(f"the list views of {obj} did not end after {MAX_LIST_VIEW_PAGES} pages")
+
+    def list_info(self, obj: str, list_view: str) -> ListInfo:
+        """A list view's columns and order, by API name (``list-info/{object}/{listViewApiName}``)."""
+        return ListInfo.parse(self.get(f"the list view {obj}/{list_view}", "list-info", obj, list_view))
+
+    def list_info_by_id(self, list_view_id: str) -> ListInfo:
+        return ListInfo.parse(self.get(f"the list view {list_view_id}", "list-info", list_view_id))
+
+    def list_records(
+        self, obj: str, list_view: str, *, page_size: int = DEFAULT_LIST_PAGE_SIZE, page_token: str | None = None,
+        sort_by: str | None = None, descending: bool = False, fields: Sequence[str] = (),
+        optional_fields: Sequence[str] = (),
+    ) -> ListRecordsPage:
+        """One page of a list view's records (``sort_by``: a field; the view's own order when None)."""
+        params = _list_params(page_size, page_token, sort_by, descending, fields, optional_fields)
+        body = self.get(f"the records of list view {obj}/{list_view}", "list-records", obj, list_view, params=params)
+        return ListRecordsPage.parse(body)
+
+    def list_records_by_id(
+        self, list_view_id: str, *, page_size: int = DEFAULT_LIST_PAGE_SIZE, page_token: str | None = None,
+        sort_by: str | None = None, descending: bool = False,
+    ) -> ListRecordsPage:
+        params = _list_params(page_size, page_token, sort_by, descending, (), ())
+        body = self.get(f"the records of list view {list_view_id}", "list-records", list_view_id, params=params)
+        return ListRecordsPage.parse(body)
+
+    # ------------------------------------------------------------------ records
+    def record(self, record_id: str, *, fields: Sequence[str] = (), optional_fields: Sequence[str] = (),
+               layout_types: Sequence[str] = ()) -> Record:
+        """One record with ``fields`` (``Object.Field``: an error when hidden), ``optional_fields`` (left out
+        when hidden) and/or the fields of its layout (``layout_types=("Full",)``)."""
+        if not (fields or optional_fields or layout_types):
+            raise ValidationError("name fields, optional fields or a layout type to read a record")
+        params: dict[str, str | int] = {}
+        if fields:
+            params["fields"] = ",".join(fields)
+        if optional_fields:
+            params["optionalFields"] = ",".join(optional_fields)
+        if layout_types:
+            params["layoutTypes"] = ",".join(layout_types)
+            params["modes"] = "View"
+        return Record.parse(self.get(f"the record {record_id}", "records", record_id, params=params))
+
+    def record_view(self, record_id: str, *, layout_type: str = "Full") -> RecordView:
+        """The record, its page layout and its object info in one call (``record-ui/{recordId}``)."""
+        body = self.get(f"the record {record_id}", "record-ui", record_id,
+                        params={"layoutTypes": layout_type, "modes": "View"})
+        records = body.get("records") or {}
+        if not records:
+            raise UiNotFound(f"the record {record_id} was not found (no record in the answer)", error_code="NOT_FOUND")
+        record = Record.parse(next(iter(records.values())))
+        per_type = (body.get("layouts") or {}).get(record.api_name) or {}
+        layouts: Mapping[str, Any] = per_type.get(record.record_type_id or MASTER_RECORD_TYPE_ID) or next(iter(per_type.values()), {})
+        layout = RecordLayout.parse(((layouts.get(layout_type) or {}).get("View")) or {})
+        info = ObjectInfo.parse((body.get("objectInfos") or {})[record.api_name])
+        return RecordView(record=record, layout=layout, object_info=info)
+
+    def layout(self, obj: str, *, layout_type: str = "Full", mode: str = "View") -> RecordLayout:
+        return RecordLayout.parse(self.get(f"the {layout_type} layout of {obj}", "layout", obj,
+                                           params={"layoutType": layout_type, "mode": mode}))
+
+    # ------------------------------------------------------------------ metadata
+    def object_info(self, obj: str) -> ObjectInfo:
+        """``obj``'s metadata: fields (those the member may read, ``updateable`` as they may), name fields."""
+        return ObjectInfo.parse(self.get(f"the object {obj}", "object-info", obj))
+
+    def picklist_values(self, obj: str, *, record_type_id: str = MASTER_RECORD_TYPE_ID) -> dict[str, PicklistValues]:
+        """Every picklist field's values for one record type (fields the member may read)."""
+        body = self.get(f"the picklist values of {obj}", "object-info", obj, "picklist-values", record_type_id)
+        return {str(k): PicklistValues.parse(v) for k, v in (body.get("picklistFieldValues") or {}).items()}
+
+    def field_picklist_values(self, obj: str, field_name: str, *,
+                              record_type_id: str = MASTER_RECORD_TYPE_ID) -> PicklistValues:
+        body = self.get(f"the picklist values of {obj}.{field_name}", "object-info", obj, "picklist-values",
+                        record_type_id, field_name)
+        return PicklistValues.parse(body)
+
+
+def _page_size(size: int) -> int:
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationError(f"a page size is between 1 and {MAX_PAGE_SIZE}, not {size}")
+    return size
+
+
+def _list_params(page_size: int, page_token: str | None, sort_by: str | None, descending: bool,
+                 fields: Iterable[str], optional_fields: Iterable[str]) -> dict[str, str | int]:
+    params: dict[str, str | int] = {"pageSize": _page_size(page_size)}
+    if page_token:
+        params["pageToken"] = page_token
+    if sort_by:
+        params["sortBy"] = ("-" if descending else "") + sort_by
+    if names := ",".join(fields):
+        params["fields"] = names
+    if names := ",".join(optional_fields):
+        params["optionalFields"] = names
+    return params
