@@ -3,7 +3,7 @@
 ``app_home_opened`` (tab ``home``; Events API) is acknowledged at once (Bolt acks an event before its listener
 runs, the listener running on Bolt's executor), then: a member without the Sales Home permission set gets the
 access screen; one with it but no connection, the Connect screen; one connected, the Sales tab
-(:class:`~.services.SalesTab`).  ``connect_salesforce:*`` (a link button: the browser opens the URL; Slack also
+(:func:`saleshome.app.home.publish_home`, at its start).  ``connect_salesforce:*`` (a link button: the browser opens the URL; Slack also
 sends the action, which must be acknowledged) and ``disconnect_salesforce:*`` (revoke, forget, publish the
 Home tab again) are handled here too.
 """
@@ -20,10 +20,11 @@ from slack_bolt import Ack, App
 from saleshome.errors import SalesHomeError
 
 from .connections import Connections
+from .home import HomeServices, Nav, publish_home
 from .members import sales_admins
 from .oauth import authorize_url
 from .screens import CONNECT_ACTION, DISCONNECT_ACTION, access_view, connect_view
-from .services import Member, SalesTab, Services
+from .services import Member, Services
 from .tokens import TokenCipher
 
 __all__ = ["Entry"]
@@ -39,7 +40,7 @@ class Entry:
         self.connections = connections
         self.cipher = cipher
         self.redirect_uri = redirect_uri
-        self.sales_tab: SalesTab | None = None
+        self.tab: HomeServices | None = None  # the Sales tab's services (set once they are made)
 
     def register(self, app: App) -> None:
         app.event("app_home_opened")(self._home_opened)
@@ -71,18 +72,17 @@ class Entry:
     def publish(self, user_id: str) -> None:
         """``views.publish`` the screen ``user_id`` should see now."""
         member = self.services.member(user_id)
-        try:
-            if member.has_access and member.connected_orgs and self.sales_tab is not None:
-                self.sales_tab.publish(member)
-                return
-            view = self.view(member)
-        except SalesHomeError as exc:
-            log.warning("the Home tab of %s could not be built: %s", user_id, exc.message)
-            raise
-        self.services.slack.views_publish(user_id=user_id, view=view)
+        if member.has_access and member.connected_orgs and self.tab is not None:
+            publish_home(self.services.slack, self.tab, user_id, Nav())
+            return
+        self.services.slack.views_publish(user_id=user_id, view=self.view(member))
+
+    def publish_connect(self, user_id: str) -> None:
+        """The Connect screen (the Sales tab's "Reconnect"): the orgs with access but no working connection."""
+        self.services.slack.views_publish(user_id=user_id, view=self.view(self.services.member(user_id)))
 
     def view(self, member: Member) -> dict[str, Any]:
-        """The access or Connect screen of ``member``."""
+        """The access screen of ``member`` when they have no access anywhere, else their Connect screen."""
         settings = self.services.settings
         if not member.has_access:
             return access_view(member, sales_admins(self.services.control, settings.workspace),
@@ -96,9 +96,3 @@ class Entry:
                                                  team_id=member.team_id, redirect_uri=self.redirect_uri, ttl=ttl)
         return connect_view(member, links, self.connections.notices(member.user_id),
                             max(1, round(settings.oauth_state_seconds / 60)))
-
-    def connect_link(self, member: Member, alias: str) -> str:
-        """A fresh link for the Sales tab's "Connect Salesforce" button (a connection that ended)."""
-        ttl = timedelta(seconds=self.services.settings.oauth_state_seconds)
-        return authorize_url(self.services.control, self.cipher, self.connections.org_client(alias),
-                             user_id=member.user_id, team_id=member.team_id, redirect_uri=self.redirect_uri, ttl=ttl)

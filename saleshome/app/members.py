@@ -23,7 +23,7 @@ def load_member(control: ControlDB, user_id: str) -> Member:
     """``user_id``'s orgs (mapped ones), permission set and connections, and locale."""
     with control.reading() as db:
         rows = db.rows(
-            "SELECT m.alias, o.org_name, m.sf_user_id, m.team_id, m.locale, m.sales_home_user, "
+            "SELECT m.alias, o.org_name, m.sf_user_id, m.team_id, m.locale, m.tz, m.sales_home_user, "
             "c.sf_user_id AS connected_as, w.default_locale FROM user_map m "
             "LEFT JOIN orgs o ON o.alias = m.alias LEFT JOIN workspaces w ON w.workspace = o.workspace "
             "LEFT JOIN member_connections c ON c.alias = m.alias AND c.slack_user_id = m.slack_user_id "
@@ -34,7 +34,8 @@ def load_member(control: ControlDB, user_id: str) -> Member:
     locale = next((r["locale"] for r in rows if r["locale"]), None) or next(
         (r["default_locale"] for r in rows if r["default_locale"]), None)
     team = next((r["team_id"] for r in rows if r["team_id"]), None)
-    return Member(user_id=user_id, team_id=team, locale=normalise(locale), orgs=orgs)
+    tz = next((r["tz"] for r in rows if r["tz"]), None)
+    return Member(user_id=user_id, team_id=team, locale=normalise(locale), tz=tz, orgs=orgs)
 
 
 def sales_admins(control: ControlDB, workspace: str) -> list[str]:

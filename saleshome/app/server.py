@@ -55,10 +55,12 @@ from saleshome.warehouse.control import ControlDB, control_db
 from .connections import Connections, Refused
 from .entry import Entry
 from .events import EventDeduplication
+from .home import register as register_sales_tab
 from .members import load_member
 from .oauth import CALLBACK_PATH, authorize_url
 from .screens import refusal_text
-from .services import HomeHook, Member, Services
+from .services import Member, Services
+from .tab import TabServices
 from .tokens import TokenCipher
 
 __all__ = ["EVENTS_PATH", "INTERACTIVITY_PATH", "SlackApp", "asgi_app", "build", "serve"]
@@ -88,7 +90,7 @@ def _require(value: Any, setting: str, what: str) -> str:
     return str(value.get_secret_value()).strip()
 
 
-def build(settings: Settings, *, home: HomeHook, base_url: str, secret_keys: str | None = None,
+def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
           resolvers: Mapping[str, Resolver] | None = None, control: ControlDB | None = None) -> SlackApp:
     """The Bolt app and what it needs, for ``settings``; ``base_url`` is where it is served (the OAuth callback's
     base when ``settings.app_url`` is unset); ``secret_keys`` replaces ``SALESHOME_SECRET_KEY`` (a Prefect Secret
@@ -119,7 +121,8 @@ def build(settings: Settings, *, home: HomeHook, base_url: str, secret_keys: str
     bolt.use(EventDeduplication(control))
     entry = Entry(services, connections, cipher, redirect_uri)
     entry.register(bolt)
-    entry.sales_tab = home(bolt, services)
+    entry.tab = TabServices(services, entry)
+    register_sales_tab(bolt, entry.tab)
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
     return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
 
@@ -201,7 +204,7 @@ def _publish_quietly(app: SlackApp, user_id: str) -> None:
         log.warning("the Home tab of %s could not be published: %s", user_id, getattr(exc, "message", type(exc).__name__))
 
 
-def serve(settings: Settings, *, home: HomeHook, host: str = "127.0.0.1", port: int = 3000,
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 3000,
           secret_keys: str | None = None, resolvers: Mapping[str, Resolver] | None = None,
           announce: Callable[[dict[str, str]], None] | None = None) -> None:
     """Serve the app on ``host:port`` (0: a free port) until interrupted; ``announce`` gets its URLs once it
@@ -216,7 +219,7 @@ def serve(settings: Settings, *, home: HomeHook, host: str = "127.0.0.1", port: 
     listener.listen(128)  # connections wait in the backlog until uvicorn accepts them
     bound = listener.getsockname()[1]
     base_url = f"http://{host}:{bound}"
-    app = build(settings, home=home, base_url=base_url, secret_keys=secret_keys, resolvers=resolvers)
+    app = build(settings, base_url=base_url, secret_keys=secret_keys, resolvers=resolvers)
     config = uvicorn.Config(asgi_app(app), log_level="info", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     urls = {"url": base_url, "events": base_url + EVENTS_PATH, "interactivity": base_url + INTERACTIVITY_PATH,

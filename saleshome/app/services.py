@@ -1,26 +1,20 @@
-"""What the Slack app's handlers are given: the seam between the app's core and the Sales tab.
-
-The core (:mod:`saleshome.app.server`) builds one :class:`Services` per process and hands it to every
-handler, and to the Sales tab's hook (:data:`HomeHook`, provided by :mod:`saleshome.app.home`):
+"""What the Slack app's handlers are given, one per app process.
 
 - ``settings``: the process's :class:`~saleshome.config.Settings`, read once at start;
 - ``control``: the control store's one handle (:class:`~saleshome.warehouse.control.ControlDB`): the app
   reads it and writes only its own tables (events, connections, notices); it never opens an org's warehouse;
 - ``slack``: the bot's :class:`~slack_sdk.WebClient` (``views.publish``/``views.update``, ...);
-- ``session(user_id, alias)``: a Salesforce session *as that member* (:class:`MemberSession`): their own
-  OAuth token, refreshed with their refresh token when Salesforce says the session is invalid; raises
-  :class:`NotConnectedError` when they have no connection to that org (or it was revoked: reconnect);
+- ``session(user_id, alias)``: Salesforce *as that member* (:class:`MemberSession`): their own OAuth token,
+  refreshed with their refresh token when Salesforce says the session is invalid; raises
+  :class:`NotConnectedError` when they have no working connection to that org (reconnect);
 - ``member(user_id)``: who a member is for Sales Home (:class:`Member`): their orgs, where they hold the
-  permission set and where they are connected, their locale;
+  permission set and where they are connected, their locale and time zone;
 - ``connect_link(member, alias)``: a fresh single-use link to Salesforce's login for a "Connect Salesforce"
-  button (e.g. when a connection ended: :func:`saleshome.app.screens.connect_button` builds the button, and
-  :func:`~saleshome.app.screens.disconnect_button` the way out).
+  button (:func:`saleshome.app.screens.connect_button`; :func:`~saleshome.app.screens.disconnect_button` is the
+  way out, both handled by the core).
 
-The Sales tab's hook, ``register(app, services) -> SalesTab``, registers its own listeners (actions, options,
-view submissions) on the Bolt ``app`` and returns what the core calls when a member with access and a
-connection opens the Home tab: ``SalesTab.publish(member)``.  It is called after the ack (never within
-Slack's 3 seconds), so it may call Salesforce.  The core itself shows the two other screens (connect
-Salesforce; no access) and handles ``connect_salesforce``/``disconnect_salesforce`` actions.
+The Sales tab (:mod:`saleshome.app.home`) sees the app through its own protocol, ``HomeServices``, which
+:class:`saleshome.app.tab.TabServices` implements over these.
 """
 
 from __future__ import annotations
@@ -32,15 +26,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from saleshome.errors import FatalError
 
 if TYPE_CHECKING:
-    from slack_bolt import App
     from slack_sdk import WebClient
 
     from saleshome.config import Settings
     from saleshome.warehouse.control import ControlDB
 
-__all__ = [
-    "HomeHook", "Member", "MemberOrg", "MemberSession", "NotConnectedError", "SalesTab", "Services",
-]
+__all__ = ["Member", "MemberOrg", "MemberSession", "NotConnectedError", "Services"]
 
 
 class NotConnectedError(FatalError):
@@ -69,6 +60,7 @@ class Member:
     user_id: str  # Slack (U…)
     team_id: str | None
     locale: str  # BCP 47 (en-US, fr-FR): the language of their screens
+    tz: str | None = None  # their Slack time zone (dates shown in it)
     orgs: tuple[MemberOrg, ...] = field(default_factory=tuple)
 
     @property
@@ -101,14 +93,6 @@ class MemberSession(Protocol):
         ...
 
 
-class SalesTab(Protocol):
-    """What the Sales tab's hook gives the core."""
-
-    def publish(self, member: Member) -> None:
-        """``views.publish`` the member's Sales tab (they have access and at least one connection)."""
-        ...
-
-
 @dataclass(frozen=True)
 class Services:
     """What every handler gets (one per app process; see the module docstring)."""
@@ -120,6 +104,3 @@ class Services:
     member: Callable[[str], Member]  # Slack user id → who they are for Sales Home
     connect_link: Callable[[Member, str], str]  # (member, org alias) → a fresh "Connect Salesforce" link (single use)
 
-
-HomeHook = Callable[["App", Services], SalesTab]
-"""``saleshome.app.home.register``: registers the Sales tab's listeners, returns what publishes it."""

@@ -45,11 +45,10 @@ def serve(
     SALESHOME_SLACK_SIGNING_SECRET, and the Salesforce OAuth callback (/salesforce/oauth/callback). Prints its
     URLs as one JSON line once it listens."""
     from saleshome.app import serve as serve_app
-    from saleshome.app.home import register
     from saleshome.cli.common import RESOLVERS
     from saleshome.config import load_settings
 
-    serve_app(load_settings(), home=register, host=host, port=port, secret_keys=_keys_from_block(secret_key_block),
+    serve_app(load_settings(), host=host, port=port, secret_keys=_keys_from_block(secret_key_block),
               resolvers=RESOLVERS)
 
 

@@ -132,7 +132,6 @@ class Problem:
 
     kind: ProblemKind
     name: str = ""
-    url: str | None = None  # reconnect: a fresh link to Salesforce's login (the app's connect link)
 
 
 Content = ListContent | RecordContent | Problem | None
@@ -372,7 +371,7 @@ def problem_blocks(problem: Problem, words: Messages) -> list[dict[str, Any]]:
     if problem.kind == "reconnect":
         text = words.gettext("Your Salesforce session has expired. Reconnect to see your lists again.")
         action: dict[str, Any] | None = _button(words.gettext("Reconnect"), Action.RECONNECT, "reconnect",
-                                                url=problem.url, style="primary")
+                                                style="primary")
     elif problem.kind == "unavailable":
         text = words.gettext("Salesforce is not answering right now. Try again in a moment.")
         action = _button(words.gettext("Retry"), Action.RETRY, "retry")

@@ -1,44 +1,64 @@
-"""The Sales tab in the app: Bolt action handlers (ack at once, then Salesforce as the member, then publish).
+"""Bolt action handlers of the Sales tab: ack at once, then read Salesforce as the member and publish.
 
 Slack wants every interaction acknowledged within 3 seconds ("Handling user interaction":
 ``ack()``); reading Salesforce can take longer, so each action is registered as a Bolt *lazy
 listener* (Bolt for Python, "Lazy listeners"): ``ack`` answers at once, the lazy function then
 computes where the member goes (:func:`next_nav`, pure), reads that screen with their own
-Salesforce session (``services.session``: their token, refreshed; :mod:`.session`) and publishes it
-with ``views.publish`` and the view's ``hash``: a screen computed from a view Slack no longer shows
-never overwrites the newer one (``hash_conflict``: the newer stays).
+Salesforce session (:class:`HomeServices`, :func:`.screen.load_screen`) and publishes it with
+``views.publish`` and the view's ``hash``: a screen computed from a view Slack no longer shows never
+overwrites the newer one (Slack answers ``hash_conflict``; the newer screen stays).
 
 Where the member is comes from the view Slack sends back (``view.private_metadata``, :mod:`.state`):
-the app keeps no per-member navigation state.  "View in Salesforce" and "Reconnect" are link buttons:
-Slack opens the URL and still sends the action, which is only acknowledged.
-
-The core (:mod:`saleshome.app.entry`) publishes the tab when a member with access and a connection
-opens it (:meth:`SalesHome.publish`); the connect and no-access screens are the core's.
+the app keeps no per-member navigation state; object infos and list views are kept a minute
+(:mod:`.cache`) for the clicks that follow, and read afresh when the member opens the tab
+(:func:`publish_home` without a cache: the core's ``app_home_opened``).  "View in Salesforce" is a
+link button: Slack opens the URL and still sends the action, which is only acknowledged.
+"Reconnect" hands the member to the core's connect screen (:meth:`HomeServices.reconnect`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
-from slack_bolt import Ack, App
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from saleshome.app.services import Member as AppMember
-from saleshome.app.services import NotConnectedError, SalesTab, Services
-from saleshome.settings.store import load_org_settings
-
-from .blocks import Action, Problem, home_view, parse_list_option_value
-from .screen import Member, OrgView, ReconnectNeeded, load_screen
-from .session import CachedUiApi, MetadataCache, SessionUiApi, instance_urls, member_zone
+from .blocks import Action, home_view, parse_list_option_value
+from .cache import CachedUiApi, MetadataCache
+from .screen import Member, MemberUiApi, OrgView, load_screen
 from .state import Nav, decode
 
-__all__ = ["SalesHome", "next_nav", "register"]
+__all__ = ["HomeServices", "next_nav", "publish_home", "register"]
 
 log = logging.getLogger(__name__)
-LINKS = (Action.VIEW_IN_SALESFORCE, Action.RECONNECT)  # link buttons: the browser opens them, the app only acks
+
+
+class HomeServices(Protocol):
+    """What the Sales tab needs from the app (``saleshome.app.tab.TabServices`` implements it)."""
+
+    def member(self, user_id: str) -> Member:
+        """The Slack user's locale and time zone."""
+        ...
+
+    def orgs(self, user_id: str) -> Sequence[OrgView]:
+        """The orgs the member has connected, with the admins' settings of each (empty: none connected)."""
+        ...
+
+    def ui_api(self, user_id: str, alias: str) -> MemberUiApi:
+        """The member's own UI API session on ``alias`` (raises ReconnectNeeded when it no longer works)."""
+        ...
+
+    def reconnect(self, user_id: str, client: WebClient) -> None:
+        """Show the member the screen that connects (or reconnects) their Salesforce account."""
+        ...
+
+
+class BoltApp(Protocol):
+    """The part of ``slack_bolt.App`` used here: ``app.action(action_id)(ack=..., lazy=[...])``."""
+
+    def action(self, constraints: str) -> Callable[..., Any]: ...
 
 
 def _selected(action: Mapping[str, Any]) -> str:
@@ -65,72 +85,49 @@ def next_nav(action: Mapping[str, Any], nav: Nav) -> Nav:
     return nav  # retry: the same place again
 
 
-class SalesHome(SalesTab):
-    """The Sales tab of the app's members (what :func:`register` returns to the core)."""
+def publish_home(client: WebClient, services: HomeServices, user_id: str, nav: Nav, view_hash: str | None = None,
+                 *, cache: MetadataCache | None = None) -> None:
+    """Read ``nav``'s screen as the member and publish it as their Home tab (the connect screen when they have
+    no org connected).  ``cache``: object infos and list views kept from earlier clicks (None: all read now).
+    A ``hash_conflict`` means a newer screen is already there: it is kept."""
+    orgs = services.orgs(user_id)
+    if not orgs:
+        services.reconnect(user_id, client)
+        return
 
-    def __init__(self, services: Services, cache: MetadataCache | None = None) -> None:
-        self.services = services
-        self.cache = cache if cache is not None else MetadataCache()
+    def api_for(alias: str) -> MemberUiApi:
+        api = services.ui_api(user_id, alias)
+        return api if cache is None else CachedUiApi(api, cache, user_id, alias)
 
-    def orgs(self, member: AppMember) -> list[OrgView]:
-        """The member's connected orgs with the admins' settings of each (lists, Slack record layouts)."""
-        urls = instance_urls(self.services.control)
-        return [OrgView(org.alias, org.org_name or org.alias, urls.get(org.alias, ""),
-                        load_org_settings(self.services.control, org.alias), self.services.settings.default_currency)
-                for org in member.connected_orgs if org.alias in urls]
-
-    def api(self, member: AppMember, alias: str) -> CachedUiApi:
-        """The member's UI API on ``alias`` (:class:`.screen.ReconnectNeeded` when they have no working connection)."""
-        try:
-            session = self.services.session(member.user_id, alias)
-        except NotConnectedError as error:
-            raise ReconnectNeeded(error.message, hint=error.hint) from None
-        return CachedUiApi(SessionUiApi(session), self.cache, member.user_id, alias)
-
-    def publish(self, member: AppMember, nav: Nav | None = None, view_hash: str | None = None) -> None:
-        """Read ``nav``'s screen (the tab's start when None) as ``member`` and publish it as their Home tab."""
-        orgs = self.orgs(member)
-        if not orgs:
-            return  # the core shows the connect screen to members without a connection
-        if nav is None:  # the member opened their tab: what they may see is read afresh
-            self.cache.forget(member.user_id)
-        reader = Member(member.user_id, member.locale, member_zone(self.services.control, member.user_id))
-        screen = load_screen(lambda alias: self.api(member, alias), reader, orgs, nav or Nav())
-        if isinstance(screen.content, Problem) and screen.content.kind == "reconnect" and screen.nav.org:
-            link = self.services.connect_link(member, screen.nav.org)
-            screen = replace(screen, content=replace(screen.content, url=link))
-        try:
-            self.services.slack.views_publish(user_id=member.user_id, view=home_view(screen),
-                                              **({"hash": view_hash} if view_hash else {}))
-        except SlackApiError as error:
-            if error.response.get("error") != "hash_conflict":
-                raise
-            log.info("the Sales tab of %s changed meanwhile: the newer screen is kept", member.user_id)
-
-    def act(self, body: dict[str, Any]) -> None:
-        """After the ack: the member's next screen, published."""
-        view = body.get("view") or {}
-        action = (body.get("actions") or [{}])[0]
-        member = self.services.member(str(body["user"]["id"]))
-        if not member.connected_orgs:
-            return
-        self.publish(member, next_nav(action, decode(view.get("private_metadata"))), view.get("hash"))
+    screen = load_screen(api_for, services.member(user_id), orgs, nav)
+    try:
+        client.views_publish(user_id=user_id, view=home_view(screen), **({"hash": view_hash} if view_hash else {}))
+    except SlackApiError as error:
+        if error.response.get("error") != "hash_conflict":
+            raise
+        log.info("the Sales tab of %s changed meanwhile: the newer screen is kept", user_id)
 
 
-def _ack(ack: Ack) -> None:
+def _ack(ack: Callable[[], None]) -> None:
     ack()
 
 
-def register(app: App, services: Services) -> SalesTab:
-    """Listen to the Sales tab's actions on ``app`` (ack at once, the work in a lazy listener); return the tab."""
-    tab = SalesHome(services)
+def register(app: BoltApp, services: HomeServices, cache: MetadataCache | None = None) -> None:
+    """Listen to every action of the Sales tab on ``app`` (ack at once, the work in a lazy listener)."""
+    kept = cache if cache is not None else MetadataCache()
 
-    def act(body: dict[str, Any]) -> None:
-        tab.act(body)
+    def act(body: dict[str, Any], client: WebClient) -> None:
+        user_id = str(body["user"]["id"])
+        view = body.get("view") or {}
+        action = (body.get("actions") or [{}])[0]
+        if action.get("action_id") == Action.RECONNECT:
+            services.reconnect(user_id, client)
+            return
+        nav = next_nav(action, decode(view.get("private_metadata")))
+        publish_home(client, services, user_id, nav, view.get("hash"), cache=kept)
 
     for action in Action:
-        if action in LINKS:
-            app.action(action.value)(_ack)
+        if action is Action.VIEW_IN_SALESFORCE:
+            app.action(action.value)(_ack)  # a link: Slack opens it, the app only acknowledges
         else:
             app.action(action.value)(ack=_ack, lazy=[act])
-    return tab

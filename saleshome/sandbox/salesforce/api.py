@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from . import describes, listviews
@@ -29,6 +29,9 @@ from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
 from .store import OrgStore
 from .uiapi import UiApi
+
+if TYPE_CHECKING:
+    from .oauth_web import WebServerFlow
 
 API_VERSION = "62.0"
 SUPPORTED_VERSIONS = [f"{v}.0" for v in range(50, 63)]
@@ -102,6 +105,7 @@ class SalesforceApi:
         self.cursors = CursorRegistry()
         self.bulk = BulkJobs()
         self.control: Callable[[Request], Response] | None = None
+        self.oauth: WebServerFlow | None = None  # authorize, login, consent, revoke (oauth_web.py)
         v = r"/services/data/v(?P<v>\d+\.\d)"
         obj = r"/sobjects/(?P<obj>\w+)"
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
@@ -183,6 +187,10 @@ class SalesforceApi:
         path = req.path
         if path.startswith("/_sandbox/") and self.control is not None:
             return self.control(req)
+        if self.oauth is not None and path.startswith("/services/oauth2/"):
+            answer = self.oauth.handle(req)
+            if answer is not None:
+                return answer
         if path == "/services/oauth2/token" and req.method == "POST":
             form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
             return Response.of(200, self.tokens.handle(form, self.instance_url))

@@ -1,9 +1,12 @@
-"""OAuth 2.0 for the sandbox org: the token endpoint's four grants, sessions and their expiry.
+"""OAuth 2.0 for the sandbox org: the token endpoint's grants, sessions and their expiry.
 
 Shapes follow "OAuth 2.0 Username-Password Flow", "Client Credentials Flow", "JWT Bearer
-Flow" and "Refresh Token Flow" in Salesforce Help: a token response carries
-``access_token, instance_url, id, token_type, issued_at, signature``; a refused request is a
-400 ``{"error": ..., "error_description": ...}``.
+Flow", "Refresh Token Flow" and "OAuth 2.0 Web Server Flow for Web App Integration" in Salesforce
+Help: a token response carries ``access_token, instance_url, id, token_type, issued_at, signature``;
+a refused request is a 400 ``{"error": ..., "error_description": ...}``.  The first four grants log in
+as the integration user; ``authorization_code`` (see ``oauth_web.py``) and a member's refresh token
+log in as that member.  An access token issued from a refresh token ends when the refresh token is
+revoked.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from .oauth_web import WebServerFlow
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -79,6 +85,7 @@ class Session:
     user_id: str
     expires_at: float
     issued_at: float = field(default_factory=time.time)
+    refresh_token: str | None = None  # the member refresh token it was issued from (revoked with it)
 
 
 class SessionRegistry:
@@ -90,12 +97,26 @@ class SessionRegistry:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def issue(self, user_id: str) -> Session:
+    def issue(self, user_id: str, refresh_token: str | None = None) -> Session:
         token = f"{self.org_id[:15]}!AQ{secrets.token_urlsafe(72)}"
-        session = Session(token=token, user_id=user_id, expires_at=time.time() + self.lifetime_seconds)
+        session = Session(token=token, user_id=user_id, expires_at=time.time() + self.lifetime_seconds,
+                          refresh_token=refresh_token)
         with self._lock:
             self._sessions[token] = session
         return session
+
+    def revoke(self, token: str) -> bool:
+        """End one access token; False when it is unknown (or already ended)."""
+        with self._lock:
+            return self._sessions.pop(token, None) is not None
+
+    def revoke_issued_from(self, refresh_token: str) -> int:
+        """End every access token issued from ``refresh_token``; returns how many."""
+        with self._lock:
+            doomed = [t for t, s in self._sessions.items() if s.refresh_token == refresh_token]
+            for token in doomed:
+                del self._sessions[token]
+        return len(doomed)
 
     def check(self, authorization: str | None) -> Session:
         scheme, _, token = (authorization or "").partition(" ")
@@ -117,14 +138,33 @@ class SessionRegistry:
 class TokenEndpoint:
     """``POST /services/oauth2/token`` for the four grants the pipeline supports."""
 
-    def __init__(self, creds: Credentials, sessions: SessionRegistry, user_id: str, login_url: str) -> None:
+    def __init__(self, creds: Credentials, sessions: SessionRegistry, user_id: str, login_url: str,
+                 web: WebServerFlow | None = None) -> None:
         self.creds = creds
         self.sessions = sessions
         self.user_id = user_id
         self.login_url = login_url
+        self.web = web
 
     def handle(self, form: dict[str, str], instance_url: str) -> dict[str, Any]:
         grant = form.get("grant_type", "")
+        if grant == "authorization_code" and self.web is not None:
+            self._check_client(form, secret_required=False)
+            grant_info = self.web.redeem_code(form)
+            session = self.sessions.issue(grant_info.user_id, grant_info.refresh_token)
+            self.web.issued(grant_info, session.token)
+            body = self._body(session, instance_url)
+            body["scope"] = grant_info.scope
+            if grant_info.refresh_token:
+                body["refresh_token"] = grant_info.refresh_token
+            return body
+        if grant == "refresh_token" and self.web is not None and form.get("refresh_token") != self.creds.refresh_token:
+            self._check_client(form, secret_required=False)
+            member = self.web.refresh(form.get("refresh_token", ""))
+            if member is None or member.client_id != form.get("client_id"):
+                raise OAuthError("invalid_grant", "expired access/refresh token")
+            session = self.sessions.issue(member.user_id, member.token)
+            return {**self._body(session, instance_url), "scope": member.scope}
         if grant == "password":
             self._check_client(form)
             if form.get("username") != self.creds.username or form.get("password") != (
@@ -144,12 +184,18 @@ class TokenEndpoint:
         else:
             raise OAuthError("unsupported_grant_type", "grant type not supported")
         session = self.sessions.issue(self.user_id)
+        body = self._body(session, instance_url)
+        if grant != "password":
+            body["scope"] = "api refresh_token" if grant == "refresh_token" else "api"
+        return body
+
+    def _body(self, session: Session, instance_url: str) -> dict[str, Any]:
         issued_at = str(int(session.issued_at * 1000))
-        identity = f"{instance_url}/id/{self.sessions.org_id}/{self.user_id}"
+        identity = f"{instance_url}/id/{self.sessions.org_id}/{session.user_id}"
         signature = base64.b64encode(
             hmac.new(self.creds.client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256).digest()
         ).decode()
-        body: dict[str, Any] = {
+        return {
             "access_token": session.token,
             "instance_url": instance_url,
             "id": identity,
@@ -157,9 +203,6 @@ class TokenEndpoint:
             "issued_at": issued_at,
             "signature": signature,
         }
-        if grant != "password":
-            body["scope"] = "api refresh_token" if grant == "refresh_token" else "api"
-        return body
 
     def _check_client(self, form: dict[str, str], *, secret_required: bool = True) -> None:
         if form.get("client_id") != self.creds.client_id:

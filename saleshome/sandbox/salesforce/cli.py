@@ -25,12 +25,17 @@ def salesforce(
     ] = None,
     token_lifetime: Annotated[float, typer.Option(help="Access token lifetime, in seconds.")] = 7200,
     daily_api_limit: Annotated[int, typer.Option(help="DailyApiRequests maximum.")] = 100_000,
+    callback_url: Annotated[
+        list[str] | None,
+        typer.Option(help="A callback URL of the connected app (OAuth web server flow); repeat for several."),
+    ] = None,
 ) -> None:
     """Run the Salesforce sandbox over HTTPS until SIGINT/SIGTERM.
 
     When ready it prints ONE JSON line on stdout: instance_url, token_url, client_id,
     client_secret, username, password, security_token, refresh_token, ca_file,
     jwt_key_file, org_id, api_version.  These are throwaway credentials of a local org.
+    Members log in through /services/oauth2/authorize with the passwords GET /_sandbox/logins lists.
     """
     from saleshome.sandbox.extra import require_sandbox_extra
 
@@ -43,6 +48,7 @@ def salesforce(
     sandbox = SalesforceSandbox(
         port=port, seed=seed, opportunities=opportunities, state_dir=state_dir,
         token_lifetime_seconds=token_lifetime, daily_api_limit=daily_api_limit,
+        callback_urls=tuple(callback_url or ()),
     )
     info = sandbox.start()
     try:

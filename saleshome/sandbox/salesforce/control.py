@@ -12,6 +12,11 @@
   (describeGlobal says ``queryable: false``, a query of it is refused with INVALID_TYPE)
 - ``POST /_sandbox/expire-sessions`` invalidates every access token
 - ``GET /_sandbox/info`` the org id, API usage, record counts
+- ``GET /_sandbox/logins`` every user who can log in on the OAuth login page: ``username``,
+  ``password`` (sandbox password, fresh at each start), ``user_id``, ``name``, ``email``, ``active``,
+  ``profile``, ``role``, ``permission_sets`` and ``sales_home_user`` (holds the Slack Sales Home User set)
+- ``GET /_sandbox/connected-app`` / ``POST /_sandbox/connected-app {"callback_urls": ["https://…/callback"]}``
+  the connected app's client id and callback URLs (the ``redirect_uri`` values authorize accepts)
 
 They listen on 127.0.0.1 only, like the rest of the sandbox, and need no token.
 """
@@ -22,8 +27,10 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from .access import access_for
 from .api import Request, Response, SalesforceApi
 from .errors import ApiError, not_found
+from .seed import SALES_HOME_PERMISSION_SET
 from .simulator import simulate
 
 
@@ -37,6 +44,23 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def _logins(api: SalesforceApi) -> list[dict[str, Any]]:
+    web = api.oauth
+    if web is None:
+        return []
+    roles = {r["Id"]: r["Name"] for r in api.store.read('SELECT "Id", "Name" FROM "UserRole"').to_pylist()}
+    out = []
+    for row in web.login_users():
+        access = access_for(api.store, row["Id"])
+        out.append({
+            "username": row["Username"], "password": web.password(row["Id"]), "user_id": row["Id"],
+            "name": row["Name"], "email": row["Email"], "active": bool(row["IsActive"]), "profile": access.profile,
+            "role": roles.get(access.role_id or ""), "permission_sets": list(access.permission_sets),
+            "sales_home_user": SALES_HOME_PERMISSION_SET in access.permission_sets,
+        })
+    return out
 
 
 def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request], Response]:
@@ -96,6 +120,21 @@ def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request]
         if action == "expire-sessions" and req.method == "POST":
             api.sessions.expire_all()
             return Response(204)
+        if action == "logins" and req.method == "GET":
+            return Response.of(200, {"logins": _logins(api)})
+        if action == "connected-app" and req.method in ("GET", "POST"):
+            web = api.oauth
+            if web is None:
+                raise not_found()
+            if req.method == "POST":
+                urls = body.get("callback_urls")
+                if not (isinstance(urls, list) and all(isinstance(u, str) for u in urls)):
+                    raise ApiError(400, "INVALID_ARGUMENT", "callback_urls must be a list of URLs")
+                try:
+                    web.set_callback_urls(urls)
+                except ValueError as exc:
+                    raise ApiError(400, "INVALID_ARGUMENT", str(exc)) from None
+            return Response.of(200, {"client_id": web.client_id, "callback_urls": list(web.callback_urls)})
         if action == "info" and req.method == "GET":
             counts = {
                 o.name: int(api.store.read(f'SELECT count(*) AS n FROM "{o.name}"').column("n")[0].as_py())

@@ -1207,6 +1207,26 @@ def _assignment_pairs(ctx: _Context, users: _Users) -> tuple[Arr, Arr]:
     return (np.concatenate([u for u, _ in pairs]), np.concatenate([np.full(len(u), k) for u, k in pairs]))
 
 
+def _member_without_sales_home(ctx: _Context, users: _Users, user: Arr, pset: Arr, now_holders: Arr) -> int | None:
+    """The rep whose Slack Sales Home User assignment the seed leaves out, when no one would lack it.
+
+    The app must show members without the permission set an access screen, so every org has at least
+    one: an active sales rep who is in Slack under the same email as in Salesforce (so the app matches
+    them), and who holds no current assignment of the set.  When the draws already give one, nothing is
+    changed; otherwise the first such rep (team order) loses the assignment.
+    """
+    team = sales_team(ctx.seed, team_size(ctx.opportunities))
+    matched = [
+        i for i, p in enumerate(team)
+        if p.level == "ic" and p.department == "Sales" and p.in_slack and p.email == p.salesforce_email
+        and users.active[i]
+    ]
+    holders = set(user[(pset == 0) & now_holders].tolist())
+    if not matched or any(i not in holders for i in matched):
+        return None
+    return matched[0]
+
+
 def _assignments(ctx: _Context, users: _Users, set_ids: AnyArray, set_created: Arr) -> pa.Table:
     rng = ctx.rng
     user, pset = _assignment_pairs(ctx, users)
@@ -1221,7 +1241,10 @@ def _assignments(ctx: _Context, users: _Users, set_ids: AnyArray, set_created: A
     expiry = (expiry // HOUR_MS) * HOUR_MS
     expiry = np.where(expired, np.minimum(np.maximum(expiry, created + 1), ctx.now - MINUTE_MS), expiry)
     admin = users.id_of(np.full(n, users.admin))
-    return _table(
+    # Every draw is made before dropping a row, so the other assignments do not depend on it.
+    left_out = _member_without_sales_home(ctx, users, user, pset, ~expired)
+    keep = ~((pset == 0) & (user == left_out)) if left_out is not None else np.ones(n, bool)
+    table = _table(
         "PermissionSetAssignment",
         {
             "Id": ids,
@@ -1235,6 +1258,7 @@ def _assignments(ctx: _Context, users: _Users, set_ids: AnyArray, set_created: A
         },
         n,
     )
+    return table.filter(pa.array(keep))
 
 
 def _list_views(ctx: _Context, users: _Users) -> pa.Table:

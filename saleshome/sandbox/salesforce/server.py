@@ -15,7 +15,7 @@ import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..http import SandboxHandler, SandboxServer
 from ..tls import TlsMaterial, generate_tls_material, server_context
@@ -25,6 +25,9 @@ from .clock import Clock
 from .policy import ApiBudget, FaultPlan
 from .seed import generate_org
 from .store import OrgStore
+
+if TYPE_CHECKING:
+    from .oauth_web import WebServerFlow
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class SalesforceSandbox:
 
     def __init__(
         self, *, port: int = 0, seed: int = 1, opportunities: int = 200, state_dir: Path | None = None,
-        token_lifetime_seconds: float = 7200, daily_api_limit: int = 100_000,
+        token_lifetime_seconds: float = 7200, daily_api_limit: int = 100_000, callback_urls: tuple[str, ...] = (),
     ) -> None:
         self._port = port
         self.seed = seed
@@ -87,6 +90,7 @@ class SalesforceSandbox:
         self.state_dir = state_dir
         self.token_lifetime_seconds = token_lifetime_seconds
         self.daily_api_limit = daily_api_limit
+        self.callback_urls = tuple(callback_urls)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._httpd: _HttpsServer | None = None
         self._thread: threading.Thread | None = None
@@ -122,9 +126,14 @@ class SalesforceSandbox:
         port = httpd.server_address[1]
         instance_url = f"https://127.0.0.1:{port}"
         sessions = SessionRegistry(org_id, self.token_lifetime_seconds)
-        tokens = TokenEndpoint(creds, sessions, user_id, login_url=instance_url)
-        api = SalesforceApi(store, tokens, sessions, ApiBudget(self.daily_api_limit), FaultPlan(), instance_url)
         from .control import control_handler
+        from .oauth_web import WebServerFlow
+
+        web = WebServerFlow(store, sessions, creds.client_id)
+        web.set_callback_urls(list(self.callback_urls))
+        tokens = TokenEndpoint(creds, sessions, user_id, login_url=instance_url, web=web)
+        api = SalesforceApi(store, tokens, sessions, ApiBudget(self.daily_api_limit), FaultPlan(), instance_url)
+        api.oauth = web
 
         api.control = control_handler(api, self.seed)
         httpd.api = api
@@ -179,6 +188,12 @@ class SalesforceSandbox:
     def budget(self) -> ApiBudget:
         assert self.api is not None, "start the sandbox first"
         return self.api.budget
+
+    @property
+    def web(self) -> WebServerFlow:
+        """The web server flow (login passwords, callback URLs, codes)."""
+        assert self.api is not None and self.api.oauth is not None, "start the sandbox first"
+        return self.api.oauth
 
     @property
     def sessions(self) -> SessionRegistry:

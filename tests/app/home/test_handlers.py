@@ -2,8 +2,9 @@
 ``payload=``, ``X-Slack-Signature``), acknowledged at once, then Salesforce read as the member and the Home tab
 published to the Slack sandbox.
 
-The app's services are the real ones but for the member's session: a session on the Salesforce sandbox with a
-token issued to the member (the OAuth connection itself is the core's, tested there).
+The Sales tab's services read the control store (the admins' settings of org ``acme``) and the member's session
+through the app's own UI API adapter (``saleshome.app.tab.MemberUiApiSession``); the session is one on the
+Salesforce sandbox with a token issued to the member (the OAuth connection itself is the core's, tested there).
 """
 
 from __future__ import annotations
@@ -16,21 +17,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import requests
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from saleshome.app.home import Action, SalesHome, decode, register
-from saleshome.app.home.session import MetadataCache
-from saleshome.app.services import Member, MemberOrg, NotConnectedError, Services
+from saleshome.app.home import Action, Member, MemberUiApi, OrgView, decode, publish_home, register
+from saleshome.app.home.cache import MetadataCache
+from saleshome.app.tab import MemberUiApiSession
 from saleshome.config import Settings
-from saleshome.errors import RetriableError
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
-from saleshome.warehouse.control import control_db
+from saleshome.settings.store import load_org_settings
+from saleshome.warehouse.control import ControlDB, control_db
 from tests.app.home.blockkit import action_ids, texts
+from tests.app.home.sessions import SandboxSession
 from tests.fixtures.sandboxes import sandbox_session
 
 ALIAS = "acme"
@@ -38,55 +39,57 @@ WAIT = 20.0  # seconds a lazy listener gets to publish (bounded polling)
 
 
 @dataclass
-class SandboxSession:
-    """A member's session on the Salesforce sandbox (the core's ConnectedSession stands here: a token of theirs)."""
+class Services:
+    """:class:`saleshome.app.home.HomeServices` for one member connected to ``acme``."""
 
-    alias: str
-    sf_user_id: str
-    instance_url: str
-    token: str
-    http: requests.Session
-    api_version: str = "62.0"
-    calls: list[str] = field(default_factory=list)
+    control: ControlDB
+    session: SandboxSession
+    member_id: str
+    reconnects: list[str] = field(default_factory=list)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        self.calls.append(path)
-        try:
-            return self.http.request(method, self.instance_url + path, timeout=30,
-                                     headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
-        except requests.RequestException as exc:
-            raise RetriableError(f"could not reach Salesforce: {type(exc).__name__}") from None
+    def member(self, user_id: str) -> Member:
+        return Member(user_id, "fr-FR", "Europe/Paris")
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = self.request("GET", path, params=params)
-        if response.status_code == 401:
-            raise NotConnectedError("Salesforce no longer accepts your connection", alias=self.alias)
-        if response.status_code >= 500:
-            raise RetriableError(f"Salesforce answered {response.status_code}")
-        response.raise_for_status()
-        return response.json()
+    def orgs(self, user_id: str) -> list[OrgView]:
+        return [OrgView(ALIAS, "Acme", self.session.instance_url, load_org_settings(self.control, ALIAS), "USD")]
+
+    def ui_api(self, user_id: str, alias: str) -> MemberUiApi:
+        assert (user_id, alias) == (self.member_id, ALIAS)
+        return MemberUiApiSession(self.session)
+
+    def reconnect(self, user_id: str, client: WebClient) -> None:
+        self.reconnects.append(user_id)
 
 
 @dataclass
 class Tab:
     bolt: App
-    tab: SalesHome
-    member: Member
+    services: Services
+    client: WebClient
     slack: SlackSandbox
     session: SandboxSession
+    clock: list[float]  # the cache's clock: [seconds]
+
+    @property
+    def user(self) -> str:
+        return self.services.member_id
+
+    def open(self) -> None:
+        """The member opens their tab (what the core does on ``app_home_opened``)."""
+        publish_home(self.client, self.services, self.user, decode(None))
 
     def home(self) -> dict[str, Any]:
         """The member's Home tab as the Slack sandbox holds it (id, hash, blocks, private_metadata)."""
         assert self.slack.api is not None
         store = self.slack.api.views
         with self.slack.api.lock:
-            stored = store.views[store.home[self.member.user_id]]
+            stored = store.views[store.home[self.user]]
             return {"id": stored.id, "hash": stored.hash, **stored.view}
 
     def click(self, action: dict[str, Any]) -> float:
         """Send ``action`` from the current Home tab as Slack does; the seconds until Bolt answered."""
         view = self.home()
-        payload = {"type": "block_actions", "user": {"id": self.member.user_id, "team_id": "T1"},
+        payload = {"type": "block_actions", "user": {"id": self.user, "team_id": "T1"},
                    "api_app_id": "A1", "team": {"id": "T1"}, "container": {"type": "view", "view_id": view["id"]},
                    "trigger_id": "1.2.3", "view": {**view, "type": "home", "state": {"values": {}}},
                    "actions": [{"block_id": "b", "action_ts": "1.2", **action}]}
@@ -124,23 +127,20 @@ def sales_tab(home: Settings, sf_sandbox: SalesforceSandbox, slack_sandbox: Slac
     session = next(s for s in sessions if s.get_json(  # a rep who owns opportunities
         "/services/data/v62.0/ui-api/list-records/Opportunity/AllOpportunities", {"pageSize": 1})["records"])
     session.calls.clear()
-    rep = session.sf_user_id
-    member = Member(people.member, None, "fr-FR", (MemberOrg(ALIAS, "Acme", rep, True, True),))
     client = WebClient(token=slack_sandbox.info.bot_token, base_url=slack_sandbox.info.api_url, timeout=10)
-    services = Services(settings=home, control=control_db(home), slack=client,
-                        session=lambda user, alias: session, member=lambda user: member,
-                        connect_link=lambda m, alias: f"{sf_sandbox.info.instance_url}/services/oauth2/authorize?x=1")
+    services = Services(control_db(home), session, people.member)
     bolt = App(client=client, signing_secret=slack_sandbox.info.signing_secret, process_before_response=False,
                request_verification_enabled=True, token_verification_enabled=False)
-    tab = register(bolt, services)
-    assert isinstance(tab, SalesHome)
-    yield Tab(bolt, tab, member, slack_sandbox, session)
+    now = [0.0]
+    cache = MetadataCache(ttl=60, clock=lambda: now[0])
+    register(bolt, services, cache)
+    yield Tab(bolt, services, client, slack_sandbox, session, now)
     sf_sandbox.faults.clear()
 
 
 def test_acting_in_the_tab_acks_at_once_then_publishes_what_the_member_asked_for(
         sales_tab: Tab, sf_sandbox: SalesforceSandbox) -> None:
-    sales_tab.tab.publish(sales_tab.member)
+    sales_tab.open()
     start = sales_tab.home()
     assert texts(start["blocks"])[0] == "Ventes"
     assert decode(start["private_metadata"]).org == ALIAS
@@ -168,13 +168,11 @@ def test_acting_in_the_tab_acks_at_once_then_publishes_what_the_member_asked_for
     assert [b["accessory"]["value"] for b in back["blocks"]
             if b.get("accessory", {}).get("action_id") == Action.OPEN_RECORD] == [r["accessory"]["value"] for r in rows]
     info = "/services/data/v62.0/ui-api/object-info/Opportunity"
-    assert sales_tab.session.calls.count(info) == 1  # four screens, the object's info read once
-    sales_tab.tab.publish(sales_tab.member)  # the member opens the tab again: read afresh
-    assert sales_tab.session.calls.count(info) == 2
+    assert sales_tab.session.calls.count(info) == 2  # four screens: read when opened, then kept after the first click
 
 
 def test_salesforce_down_then_retry(sales_tab: Tab, sf_sandbox: SalesforceSandbox) -> None:
-    sales_tab.tab.publish(sales_tab.member)
+    sales_tab.open()
     start = sales_tab.home()
     sf_sandbox.faults.add("status", status=503, path="/ui-api/list-records/", times=1)
     sales_tab.click({"action_id": Action.OPEN_LIST, "type": "static_select",
@@ -186,40 +184,47 @@ def test_salesforce_down_then_retry(sales_tab: Tab, sf_sandbox: SalesforceSandbo
     assert Action.OPEN_RECORD in action_ids(again)
 
 
-def test_an_ended_connection_offers_a_fresh_connect_link(sales_tab: Tab, sf_sandbox: SalesforceSandbox) -> None:
+def test_an_ended_connection_offers_to_reconnect(sales_tab: Tab, sf_sandbox: SalesforceSandbox) -> None:
     sf_sandbox.sessions.expire_all()
-    sales_tab.tab.publish(sales_tab.member)
+    sales_tab.open()
     view = sales_tab.home()
     button = next(e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
                   if e["action_id"] == Action.RECONNECT)
-    assert button["url"].startswith(f"{sf_sandbox.info.instance_url}/services/oauth2/authorize")  # type: ignore[union-attr]
     assert button["text"]["text"] == "Se reconnecter"
+    sales_tab.click({"action_id": Action.RECONNECT, "type": "button", "value": "reconnect"})
+    deadline = time.monotonic() + WAIT
+    while not sales_tab.services.reconnects and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sales_tab.services.reconnects == [sales_tab.user]  # the core's connect screen takes over
 
 
-def test_object_infos_and_list_views_are_kept_a_minute_per_member(sales_tab: Tab) -> None:
-    now = [0.0]
-    sales_tab.tab.cache = MetadataCache(ttl=60, clock=lambda: now[0])
+def test_object_infos_and_list_views_are_kept_a_minute_between_clicks(sales_tab: Tab) -> None:
     info, views = "/ui-api/object-info/Opportunity", "/ui-api/list-info/Opportunity"
     calls = sales_tab.session.calls
 
     def count(path: str) -> int:
         return sum(1 for c in calls if c.endswith(path))
 
-    sales_tab.tab.publish(sales_tab.member)
+    sales_tab.open()
     start = sales_tab.home()
+    assert (count(info), count(views)) == (1, 1)
     sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
-    again = sales_tab.published_after(start["hash"])
-    assert (count(info), count(views)) == (1, 1)  # the second screen asked Salesforce nothing about them
-    now[0] = 60.0
+    first = sales_tab.published_after(start["hash"])
     sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
-    sales_tab.published_after(again["hash"])
-    assert (count(info), count(views)) == (2, 2)  # a minute later: read again
+    second = sales_tab.published_after(first["hash"])
+    assert (count(info), count(views)) == (2, 2)  # the first click read them, the second kept them
+    sales_tab.clock[0] = 60.0
+    sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
+    sales_tab.published_after(second["hash"])
+    assert (count(info), count(views)) == (3, 3)  # a minute later: read again
+    sales_tab.open()
+    assert (count(info), count(views)) == (4, 4)  # opening the tab reads them afresh
 
 
 def test_a_forged_click_changes_nothing(sales_tab: Tab) -> None:
-    sales_tab.tab.publish(sales_tab.member)
+    sales_tab.open()
     before = sales_tab.home()
-    body = urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": sales_tab.member.user_id},
+    body = urlencode({"payload": json.dumps({"type": "block_actions", "user": {"id": sales_tab.user},
                                              "actions": [{"action_id": Action.RETRY}], "view": before})})
     response = sales_tab.bolt.dispatch(BoltRequest(body=body, headers={
         "content-type": ["application/x-www-form-urlencoded"], "x-slack-request-timestamp": [str(int(time.time()))],
