@@ -1,8 +1,9 @@
 """What one user of the sandbox org may see and change, computed as Salesforce computes it.
 
 ``access_for(store, user_id)`` reads the user, their role, the role hierarchy and their active
-permission set assignments from the org and returns a :class:`UserAccess` (a snapshot: compute a
-new one per request, so that a revoked assignment or a role change counts at once).
+permission set assignments from the org and returns a :class:`UserAccess` (a snapshot).  The API
+keeps them in an :class:`AccessCache` (``SalesforceApi.access(user_id)``): recomputed after any write
+to the org or when an assignment expires, so a revoked assignment or a role change counts at once.
 
 Interface (used by the REST API, SOQL, list views and the UI API):
 
@@ -13,6 +14,7 @@ Interface (used by the REST API, SOQL, list views and the UI API):
 - ``sharing_filter(obj, alias=None, level="read")`` → ``(sql, params)``: a DuckDB boolean expression
   over the object's table (columns qualified by ``alias`` when given) that is true for the records
   the user may read (``level="edit"``: edit); ``("TRUE", [])`` when every record is visible;
+- ``can_see_record(obj, record_id, level="read")``: one record, through the same filter;
 - ``view_all_data``, ``modify_all_data``, ``profile``, ``permission_sets``, ``role_id``,
   ``visible_owner_ids`` (the user and every user below them in the role hierarchy).
 
@@ -26,6 +28,7 @@ The integration user's profile has View All Data and Modify All Data: it sees ev
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,6 +72,7 @@ class UserAccess:
     view_all_data: bool
     modify_all_data: bool
     api_only: bool
+    valid_until: datetime | None  # the next expiry of one of the user's permission set assignments
     _store: OrgStore
     _sources: tuple[PermissionSource, ...]
 
@@ -195,15 +199,27 @@ class UserAccess:
         return f"(({linked}) OR {owned})", [*parent_params, *owners]
 
 
-def _active_permission_sets(store: OrgStore, user_id: str, now: datetime) -> tuple[str, ...]:
+    def can_see_record(self, obj: str | ObjectDef, record_id: str, level: Level = "read") -> bool:
+        """Whether the record exists (deleted or not) and this user may read it (``level="edit"``: edit it)."""
+        o = self._obj(obj)
+        if o is None or not (self.can_read(o) if level == "read" else self.can_edit(o)):
+            return False
+        sql, params = self.sharing_filter(o, level=level)
+        found = self._store.read(f'SELECT 1 FROM "{o.name}" WHERE "Id" = ? AND ({sql})', [record_id, *params])
+        return found.num_rows > 0
+
+
+def _active_permission_sets(store: OrgStore, user_id: str, now: datetime) -> tuple[tuple[str, ...], datetime | None]:
+    """The names of the user's current permission sets, and when the first of them expires (naive UTC)."""
     rows = store.read(
-        'SELECT DISTINCT ps."Name" AS name FROM "PermissionSetAssignment" AS a '
+        'SELECT ps."Name" AS name, a."ExpirationDate" AS expires FROM "PermissionSetAssignment" AS a '
         'JOIN "PermissionSet" AS ps ON ps."Id" = a."PermissionSetId" '
         'WHERE a."AssigneeId" = ? AND a."IsActive" IS NOT FALSE AND a."IsRevoked" IS NOT TRUE '
         'AND (a."ExpirationDate" IS NULL OR a."ExpirationDate" > ?) ORDER BY 1',
         [user_id, now.replace(tzinfo=None)],
-    )
-    return tuple(str(n) for n in rows.column("name").to_pylist())
+    ).to_pylist()
+    expiries = [r["expires"] for r in rows if r["expires"] is not None]
+    return tuple(sorted({str(r["name"]) for r in rows})), min(expiries) if expiries else None
 
 
 def _owners_below(store: OrgStore, user_id: str, role_id: str | None) -> tuple[str, ...]:
@@ -232,7 +248,7 @@ def access_for(store: OrgStore, user_id: str) -> UserAccess:
         raise LookupError(f"no user {user_id} in the org")
     row = rows[0]
     profile = profile_name(row["username"], row["role_name"], row["department"])
-    sets = _active_permission_sets(store, user_id, store.clock.now())
+    sets, valid_until = _active_permission_sets(store, user_id, store.clock.now())
     sources = (PROFILES[profile], *(PERMISSION_SETS[s] for s in sets if s in PERMISSION_SETS))
     return UserAccess(
         user_id=user_id,
@@ -244,6 +260,33 @@ def access_for(store: OrgStore, user_id: str) -> UserAccess:
         view_all_data=any(s.view_all_data for s in sources),
         modify_all_data=any(s.modify_all_data for s in sources),
         api_only=PROFILES[profile].api_only,
+        valid_until=valid_until,
         _store=store,
         _sources=sources,
     )
+
+
+class AccessCache:
+    """:func:`access_for`, kept per user until the org changes (``OrgStore.version``: any write, say a
+    revoked assignment or a new role) or one of the user's permission set assignments expires.
+
+    One per API (the request path computes access at every call: this keeps it off the hot path).
+    """
+
+    def __init__(self, store: OrgStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[int, UserAccess]] = {}
+
+    def get(self, user_id: str) -> UserAccess:
+        version = self.store.version
+        with self._lock:
+            hit = self._cache.get(user_id)
+        if hit is not None and hit[0] == version and (
+            hit[1].valid_until is None or self.store.clock.now().replace(tzinfo=None) < hit[1].valid_until
+        ):
+            return hit[1]
+        access = access_for(self.store, user_id)
+        with self._lock:
+            self._cache[user_id] = (version, access)
+        return access

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from . import describes, listviews
-from .access import UserAccess, access_for
+from .access import AccessCache, UserAccess
 from .auth import OAuthError, SessionRegistry, TokenEndpoint
 from .bulk import BulkJobs, QueryJob, encode_locator
 from .cursors import CursorRegistry
@@ -103,6 +103,7 @@ class SalesforceApi:
         self.faults = faults
         self.instance_url = instance_url
         self.cursors = CursorRegistry()
+        self.accesses = AccessCache(store)
         self.bulk = BulkJobs()
         self.control: Callable[[Request], Response] | None = None
         self.oauth: WebServerFlow | None = None  # authorize, login, consent, revoke (oauth_web.py)
@@ -226,7 +227,7 @@ class SalesforceApi:
 
     def access(self, user: str) -> UserAccess:
         """The calling user's access now (profile, permission sets, sharing): see ``access.py``."""
-        return access_for(self.store, user)
+        return self.accesses.get(user)
 
     def _readable(self, name: str, access: UserAccess) -> ObjectDef:
         """The object, when this user may read it (else NOT_FOUND, as for an object that does not exist)."""

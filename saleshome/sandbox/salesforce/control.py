@@ -27,7 +27,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .access import access_for
 from .api import Request, Response, SalesforceApi
 from .errors import ApiError, not_found
 from .seed import SALES_HOME_PERMISSION_SET
@@ -53,7 +52,7 @@ def _logins(api: SalesforceApi) -> list[dict[str, Any]]:
     roles = {r["Id"]: r["Name"] for r in api.store.read('SELECT "Id", "Name" FROM "UserRole"').to_pylist()}
     out = []
     for row in web.login_users():
-        access = access_for(api.store, row["Id"])
+        access = api.access(row["Id"])
         out.append({
             "username": row["Username"], "password": web.password(row["Id"]), "user_id": row["Id"],
             "name": row["Name"], "email": row["Email"], "active": bool(row["IsActive"]), "profile": access.profile,

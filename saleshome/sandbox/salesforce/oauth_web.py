@@ -198,8 +198,8 @@ class WebServerFlow:
         now = self.store.clock.now()
         txn = _Transaction(secrets.token_urlsafe(24), self.client_id, redirect_uri, state, " ".join(scope.split()),
                            challenge, frozenset(q.get("prompt", "").split()), now)
-        sid_user = self._browser_sessions.get(_cookie(req, "sid") or "")
         with self._lock:
+            sid_user = self._browser_sessions.get(_cookie(req, "sid") or "")
             self._expire(now)
             self._transactions[txn.id] = txn
         if sid_user is not None and "login" not in txn.prompt:
@@ -220,7 +220,8 @@ class WebServerFlow:
                 return _login_page(txn.id, LOGIN_FAILED, status=200)
             txn.user_id = user_id
             sid = secrets.token_urlsafe(32)
-            self._browser_sessions[sid] = user_id
+            with self._lock:
+                self._browser_sessions[sid] = user_id
             response = self._after_login(txn)
             response.headers["Set-Cookie"] = f"sid={sid}; Path=/; Secure; HttpOnly; SameSite=Lax"
             return response
@@ -230,13 +231,16 @@ class WebServerFlow:
             self._forget(txn)
             return _redirect_error(txn.redirect_uri, txn.state, "access_denied", "end-user denied authorization")
         if action == "allow":
-            self._approved.add((txn.user_id, txn.client_id))
+            with self._lock:
+                self._approved.add((txn.user_id, txn.client_id))
             return self._grant(txn)
         return _consent_page(txn)
 
     def _after_login(self, txn: _Transaction) -> Response:
         assert txn.user_id is not None
-        if (txn.user_id, txn.client_id) in self._approved and "consent" not in txn.prompt:
+        with self._lock:
+            approved = (txn.user_id, txn.client_id) in self._approved
+        if approved and "consent" not in txn.prompt:
             return self._grant(txn)
         return _consent_page(txn)
 

@@ -55,6 +55,9 @@ class OrgStore:
         self._lock = threading.RLock()
         self._next: dict[str, int] = {}
         self._integration_id: str | None = None
+        # Moves at every committed write, load and schema change: caches of derived state (a user's
+        # access) compare it to know they are stale.
+        self.version = 0
         with self._lock:
             for obj in self.catalog:
                 self._create_table(obj)
@@ -94,6 +97,7 @@ class OrgStore:
                     self._db.execute(f'INSERT INTO "{obj.name}" SELECT {select} FROM _seed_src AS src')
                 finally:
                     self._db.unregister("_seed_src")
+            self.version += 1
         self._refresh_counters()
 
     def close(self) -> None:
@@ -141,6 +145,7 @@ class OrgStore:
                     self._db.execute(f'ALTER TABLE "{obj.name}" DROP COLUMN "{old.name}"')
                 elif new.stored:
                     self._db.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{new.name}" {new.storage_type}')
+            self.version += 1
             self.catalog.replace(ObjectDef(
                 name=obj.name, label=obj.label, label_plural=obj.label_plural, key_prefix=obj.key_prefix,
                 fields=tuple(fields), createable=obj.createable, updateable=obj.updateable,
@@ -193,6 +198,7 @@ class OrgStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self.version += 1
 
     def _object(self, name: str) -> ObjectDef:
         obj = self.catalog.get(name)

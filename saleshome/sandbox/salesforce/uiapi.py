@@ -26,8 +26,10 @@ Resources ("User Interface API Developer Guide", API 62.0, "Resources"):
 
 A *Record* is ``{apiName, childRelationships, eTag, fields{name: {value, displayValue}}, id,
 lastModifiedById, lastModifiedDate, recordTypeId, recordTypeInfo, systemModstamp, weakEtag}``; a
-relationship (``Account.Name``) is the field ``Account`` whose value is the parent's nested Record and
-whose displayValue is the parent's name.
+relationship (``Account.Name``) is the field ``Account`` whose value is the parent's nested Record (its
+``Id``, its name field and the requested fields) and whose displayValue is the parent's name; the lookup
+(``AccountId``) comes with it.  A list page reads the page's ids from the queried object alone (sorted,
+filtered, shared), then those records' fields.
 
 Invariants: every answer is made as the session's user (``access_for``): a field the user cannot read
 is absent from every answer (object info, layouts, records, list columns), never null; a record the
@@ -46,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from . import listviews, uiapi_shapes
 from .access import UserAccess
@@ -212,7 +215,7 @@ class UiApi:
         base = f"/services/data/v{m['v']}/ui-api/list-info/{obj.name}"
 
         def url(token: int) -> str:
-            return f"{base}?pageSize={size}&pageToken={token}" + (f"&q={query}" if query else "")
+            return f"{base}?pageSize={size}&pageToken={token}" + (f"&q={quote(query)}" if query else "")
 
         more = offset + size < len(rows)
         return {
@@ -313,7 +316,7 @@ class UiApi:
         base = f"/services/data/v{m['v']}/ui-api/list-records/{obj.name}/{view.developer_name}"
 
         def url(token: int) -> str:
-            return f"{base}?pageSize={size}&pageToken={token}" + (f"&sortBy={sort_text}" if sort_text else "")
+            return f"{base}?pageSize={size}&pageToken={token}" + (f"&sortBy={quote(sort_text)}" if sort_text else "")
 
         body = {
             "count": len(records),
@@ -406,19 +409,24 @@ class UiApi:
                 select.add(name, shown=name == "Id")
         if obj.field("CurrencyIsoCode") is not None and "CurrencyIsoCode" in readable:
             select.add("CurrencyIsoCode", shown=False)
-        soql = f"SELECT {', '.join(select.paths)} FROM {obj.name}"
-        if where:
-            soql += f" WHERE {where}"
-        if order:
-            soql += f" ORDER BY {order}"
+        more = False
         if limit is not None:
-            soql += f" LIMIT {limit + 1}"
-        if offset:
-            soql += f" OFFSET {offset}"
+            # The page's ids first (the queried object alone: no join to sort through), then their fields.
+            page_soql = f"SELECT Id FROM {obj.name}" + (f" WHERE {where}" if where else "")
+            page_soql += (f" ORDER BY {order}" if order else "") + f" LIMIT {limit + 1}" + (f" OFFSET {offset}" if offset else "")
+            page_query = self._compile(page_soql, access)
+            ids = [str(i) for i in self.store.read(page_query.sql, page_query.params).column(page_query.id_column).to_pylist()]
+            more = len(ids) > limit
+            ids = ids[:limit]
+            if not ids:
+                return [], False
+            where = "Id IN (" + ", ".join(f"'{i}'" for i in ids) + ")"  # ids the org gave: safe to inline
+        soql = f"SELECT {', '.join(select.paths)} FROM {obj.name}" + (f" WHERE {where}" if where else "")
         query = self._compile(soql, access)
         rows = self.store.read(query.sql, query.params).to_pylist()
-        more = limit is not None and len(rows) > limit
-        rows = rows[:limit] if limit is not None else rows
+        if limit is not None:
+            position = {record_id: index for index, record_id in enumerate(ids)}
+            rows.sort(key=lambda row: position[row[query.id_column]])
         return [self._record(query, row, select, locale) for row in rows], more
 
     def _record(self, query: CompiledQuery, row: dict[str, Any], select: _Select, locale: UserLocale) -> dict[str, Any]:
@@ -475,22 +483,15 @@ class UiApi:
             raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
         if row.get("IsDeleted"):
             raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
-        if not self._visible(obj, record_id, access):
+        if not access.can_see_record(obj, record_id):
             raise _no_access_record()
         return obj, record_id
 
-    def _visible(self, obj: ObjectDef, record_id: str, access: UserAccess) -> bool:
-        where, params = access.sharing_filter(obj, alias="t0")
-        rows = self.store.read(f'SELECT 1 FROM "{obj.name}" AS t0 WHERE t0."Id" = ? AND ({where})',
-                                   [record_id, *params])
-        return rows.num_rows > 0
-
-    def _layout_select(self, obj: ObjectDef, layout_type: str, access: UserAccess) -> _Select:
-        select = _Select()
+    def _add_layout(self, select: _Select, obj: ObjectDef, layout_type: str, access: UserAccess) -> None:
+        """The fields of the object's layout that the user may read."""
         for _, fields in uiapi_shapes.layout_fields(obj, layout_type):
             for f in fields:
                 self._add_path(select, obj, f.name, access)
-        return select
 
     def _one_record(self, obj: ObjectDef, record_id: str, select: _Select, access: UserAccess, user: str, v: str,
                     ) -> dict[str, Any]:
@@ -515,9 +516,7 @@ class UiApi:
         for name in optional:
             self._add_path(select, obj, name, access)
         for layout_type in layout_types:
-            for _, section_fields in uiapi_shapes.layout_fields(obj, layout_type):
-                for f in section_fields:
-                    self._add_path(select, obj, f.name, access)
+            self._add_layout(select, obj, layout_type, access)
         return self._one_record(obj, record_id, select, access, user, m["v"])
 
     def record_ui(self, req: Request, m: re.Match[str], user: str) -> Any:
@@ -536,9 +535,7 @@ class UiApi:
             obj, record_id = self._record_by_id(raw, access)
             select = _Select()
             for layout_type in layout_types:
-                for _, section_fields in uiapi_shapes.layout_fields(obj, layout_type):
-                    for f in section_fields:
-                        self._add_path(select, obj, f.name, access)
+                self._add_layout(select, obj, layout_type, access)
             for name in optional:
                 self._add_path(select, obj, name, access)
             records[record_id] = self._one_record(obj, record_id, select, access, user, m["v"])

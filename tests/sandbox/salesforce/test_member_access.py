@@ -121,10 +121,10 @@ def test_a_manager_sees_their_reports_records(manager_sf: Salesforce, manager: d
     assert not seen & set().union(*(owners[o] for o in others))
 
 
-def test_the_integration_user_sees_everything(sandbox: SalesforceSandbox, admin: Salesforce) -> None:
-    info = https_session(sandbox.info.ca_file if sandbox.info else None).get(
-        f"{sandbox.info.instance_url if sandbox.info else ''}/_sandbox/info", timeout=30).json()
-    assert admin.query("SELECT COUNT() FROM Opportunity")["totalSize"] == info["records"]["Opportunity"]
+def test_the_integration_user_sees_everything(info: SandboxInfo, admin: Salesforce) -> None:
+    stored = https_session(info.ca_file).get(f"{info.instance_url}/_sandbox/info", timeout=30).json()["records"]
+    for obj in ("Opportunity", "Lead", "Case", "Contact"):  # queryAll: the Recycle Bin too, as the table holds
+        assert admin.query(f"SELECT COUNT() FROM {obj}", include_deleted=True)["totalSize"] == stored[obj]
     fields = {f["name"] for f in admin.Opportunity.describe()["fields"]}
     assert {"ExpectedRevenue", "ForecastCategoryName"} <= fields
 

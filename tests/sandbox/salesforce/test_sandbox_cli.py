@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from saleshome.sandbox.salesforce.server import SandboxInfo
+from tests.fixtures.sandboxes import sandbox_session as https_session
 
 from .conftest import client
 
+CALLBACK = "https://127.0.0.1:9/oauth/callback"
 READY_KEYS = {"instance_url", "token_url", "client_id", "client_secret", "username", "password", "refresh_token",
               "ca_file", "org_id", "api_version"}
 
@@ -29,7 +31,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subproce
     state = tmp_path_factory.mktemp("sf-state")
     proc = subprocess.Popen(
         _saleshome("sandbox", "salesforce", "--port", "0", "--seed", "5", "--opportunities", "300",
-                   "--state-dir", str(state)),
+                   "--state-dir", str(state), "--callback-url", CALLBACK, "--callback-url", CALLBACK + "/2"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -50,6 +52,14 @@ def test_ready_line_gives_a_working_org(running: tuple[subprocess.Popen[str], di
     assert Path(ready["ca_file"]).is_file()
     sf = client(SandboxInfo(**ready))  # type: ignore[arg-type]
     assert sf.query("SELECT Id FROM Organization")["records"][0]["Id"] == ready["org_id"]
+
+
+def test_callback_url_options_register_the_connected_apps_callbacks(
+    running: tuple[subprocess.Popen[str], dict[str, str]],
+) -> None:
+    _, ready = running
+    app = https_session(ready["ca_file"]).get(f"{ready['instance_url']}/_sandbox/connected-app", timeout=10).json()
+    assert app == {"client_id": ready["client_id"], "callback_urls": [CALLBACK, CALLBACK + "/2"]}
 
 
 def test_simulate_command_changes_the_org(running: tuple[subprocess.Popen[str], dict[str, str]]) -> None:
