@@ -35,7 +35,9 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB
+from tests.fixtures.sandboxes import sandbox_session
 from tests.fixtures.workspace import ALIAS, People, make_ready
+from tests.sandbox.salesforce.members import logins, register_callback, submit
 
 START_SECONDS = 60  # an app process prints its URLs within this (imports take a few seconds on a busy machine)
 STOP_SECONDS = 60
@@ -113,15 +115,16 @@ def post_action(app: AppServer, user: str, action_id: str, value: str, secret: s
     return requests.post(app.urls["interactivity"], data=body, headers=headers, timeout=30)
 
 
-def wait_for(check: Any, what: str, seconds: float = 30) -> Any:
-    """Poll ``check()`` until it returns something truthy (bounded)."""
+def wait_for(check: Any, what: str, seconds: float = 30, app: AppServer | None = None) -> Any:
+    """Poll ``check()`` until it returns something truthy (bounded); on time-out, the app's log says why."""
     deadline = time.monotonic() + seconds
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}" + (f"; the app's log:\n{app.output()[-4000:]}"
+                                                                     if app else ""))
         time.sleep(0.05)
 
 
@@ -147,3 +150,66 @@ def member_home(home: Settings, people: People, sf_sandbox: SalesforceSandbox, s
     monkeypatch.setenv("SALESHOME_SLACK_SIGNING_SECRET", slack_sandbox.info.signing_secret)
     monkeypatch.setenv("SALESHOME_SECRET_KEY", key)
     yield MemberHome(load_settings(), ctx.control, slack_sandbox.info.signing_secret, key, people.sales_admin)
+
+
+CONNECT_SCREEN, NO_ACCESS_SCREEN, SALES_TAB = "sales_home_connect", "sales_home_no_access", "sales_home"
+
+
+def member_with_access(home: MemberHome) -> tuple[str, str]:
+    """(Slack user, Salesforce user) mapped in ``acme``, the Salesforce user holding the Sales Home permission set."""
+    rows = home.control.rows("SELECT slack_user_id, sf_user_id FROM user_map WHERE alias = ? AND status = 'matched' "
+                             "AND sales_home_user ORDER BY slack_user_id", [ALIAS])
+    assert rows, "the seed maps no Sales Home user"
+    return str(rows[0]["slack_user_id"]), str(rows[0]["sf_user_id"])
+
+
+def login_of(sf_sandbox: SalesforceSandbox, sf_user_id: str) -> dict[str, Any]:
+    """The sandbox login (username, password) of a Salesforce user."""
+    assert sf_sandbox.info is not None
+    found = [entry for entry in logins(sf_sandbox.info) if entry["user_id"][:15] == sf_user_id[:15]]
+    assert found, f"{sf_user_id} cannot log in on the sandbox's login page"
+    return found[0]
+
+
+def connect_url(view: dict[str, Any], alias: str = ALIAS) -> str:
+    """The "Connect Salesforce" link of ``alias`` on a Connect screen."""
+    for block in view["blocks"]:
+        accessory = block.get("accessory") or {}
+        if accessory.get("value") == alias and accessory.get("url"):
+            return str(accessory["url"])
+    raise AssertionError(f"no Connect button for {alias} in {view['blocks']}")
+
+
+def log_in_and_allow(sf_sandbox: SalesforceSandbox, url: str, login: dict[str, Any]) -> str:
+    """Follow the link as a browser does: the sandbox's login form, its consent page (Allow); returns where
+    Salesforce redirects (the app's callback URL with ``code`` and ``state``)."""
+    assert sf_sandbox.info is not None
+    browser = sandbox_session(sf_sandbox.info.ca_file)
+    page = browser.get(url, allow_redirects=False, timeout=30)
+    assert page.status_code == 200 and 'name="password"' in page.text, page.text[:500]
+    consent = submit(browser, sf_sandbox.info, page.text, username=login["username"], password=login["password"])
+    if consent.status_code == 302:  # allowed before: Salesforce does not ask again
+        return str(consent.headers["Location"])
+    assert consent.status_code == 200 and "Allow" in consent.text, consent.text[:500]
+    allowed = submit(browser, sf_sandbox.info, consent.text, action="allow")
+    assert allowed.status_code == 302, allowed.text[:500]
+    return str(allowed.headers["Location"])
+
+
+def open_home(app: AppServer, home: MemberHome, user: str, event_id: str) -> None:
+    response = post_event(app, event_body(user, event_id), home.signing_secret)
+    assert response.status_code == 200, response.text
+
+
+def connect(app: AppServer, home: MemberHome, slack: SlackSandbox, sf_sandbox: SalesforceSandbox, user: str,
+            login: dict[str, Any], event_id: str) -> requests.Response:
+    """The member opens the Home tab, clicks "Connect Salesforce", logs in as ``login``: the callback's answer."""
+    assert sf_sandbox.info is not None
+    register_callback(sf_sandbox.info, app.urls["oauth_callback"])
+    before = slack.home_view(user)  # the view as last sent (each Connect screen carries a fresh link)
+    open_home(app, home, user, event_id)
+    view = wait_for(lambda: (v := slack.home_view(user)) and v.get("callback_id") == CONNECT_SCREEN
+                    and v != before and v, "the Connect screen", app=app)
+    callback = log_in_and_allow(sf_sandbox, connect_url(view), login)
+    assert callback.startswith(app.urls["oauth_callback"] + "?"), callback
+    return requests.get(callback, timeout=60)

@@ -15,16 +15,7 @@ from pathlib import Path
 import pytest
 
 from saleshome.sandbox.slack.server import SlackSandbox
-from tests.app.conftest import MemberHome, event_body, post_event, start_app, wait_for
-from tests.fixtures.workspace import ALIAS
-
-
-def member_with_access(home: MemberHome) -> str:
-    """A Slack user mapped in ``acme`` to a Salesforce user who holds the Sales Home permission set."""
-    rows = home.control.rows("SELECT slack_user_id FROM user_map WHERE alias = ? AND status = 'matched' "
-                             "AND sales_home_user ORDER BY slack_user_id", [ALIAS])
-    assert rows, "the seed maps no Sales Home user"
-    return str(rows[0]["slack_user_id"])
+from tests.app.conftest import MemberHome, event_body, member_with_access, post_event, start_app, wait_for
 
 
 def states(home: MemberHome, user: str) -> int:
@@ -33,7 +24,7 @@ def states(home: MemberHome, user: str) -> int:
 
 def test_a_forged_or_replayed_request_is_refused_and_changes_nothing(
         member_home: MemberHome, slack_sandbox: SlackSandbox, tmp_path: Path) -> None:
-    user = member_with_access(member_home)
+    user, _ = member_with_access(member_home)
     app = start_app(tmp_path)
     try:
         body = event_body(user, "Ev0FORGED0001")
@@ -52,7 +43,7 @@ def test_a_forged_or_replayed_request_is_refused_and_changes_nothing(
 
 def test_a_forged_request_alone_leaves_no_trace(member_home: MemberHome, slack_sandbox: SlackSandbox,
                                                tmp_path: Path) -> None:
-    user = member_with_access(member_home)
+    user, _ = member_with_access(member_home)
     before = slack_sandbox.home_view(user)
     app = start_app(tmp_path)
     try:
@@ -71,7 +62,7 @@ def test_a_forged_request_alone_leaves_no_trace(member_home: MemberHome, slack_s
 
 def test_a_retried_event_is_processed_once_across_two_app_processes(
         member_home: MemberHome, slack_sandbox: SlackSandbox, tmp_path: Path) -> None:
-    user = member_with_access(member_home)
+    user, _ = member_with_access(member_home)
     first, second = start_app(tmp_path, name="first"), start_app(tmp_path, name="second")
     try:
         body = event_body(user, "Ev0RETRIED001")
@@ -93,7 +84,7 @@ def test_a_retried_event_is_processed_once_across_two_app_processes(
 @pytest.mark.parametrize("retry", [None, 1])
 def test_an_event_is_acknowledged_within_three_seconds(member_home: MemberHome, tmp_path: Path,
                                                        retry: int | None) -> None:
-    user = member_with_access(member_home)
+    user, _ = member_with_access(member_home)
     app = start_app(tmp_path)
     try:
         response = post_event(app, event_body(user, "Ev0QUICK00001"), member_home.signing_secret, retry=retry)
