@@ -34,6 +34,8 @@ from tests.app.home.blockkit import action_ids, texts
 from tests.app.home.sessions import SandboxSession
 from tests.fixtures.sandboxes import sandbox_session
 
+pytestmark = [pytest.mark.integration]
+
 ALIAS = "acme"
 WAIT = 20.0  # seconds a lazy listener gets to publish (bounded polling)
 

@@ -35,7 +35,7 @@ from tests.app.home.blockkit import texts
 from tests.app.home.sessions import SandboxSession
 from tests.fixtures.sandboxes import sandbox_session
 
-pytestmark = pytest.mark.sandboxes(seed=61, opportunities=300)
+pytestmark = [pytest.mark.integration, pytest.mark.sandboxes(seed=61, opportunities=300)]
 
 SALES_HOME = "Slack_Sales_Home_User"
 SLACK_LAYOUT = ["Name", "Amount", "ExpectedRevenue", "StageName", "CloseDate", "AccountId"]

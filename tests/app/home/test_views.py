@@ -37,7 +37,7 @@ from saleshome.sandbox.slack.server import SlackSandbox
 from tests.app.home import shapes
 from tests.app.home.blockkit import action_ids, texts
 
-pytestmark = pytest.mark.sandboxes(seed=61, opportunities=60)
+pytestmark = [pytest.mark.integration, pytest.mark.sandboxes(seed=61, opportunities=60)]
 
 LONG = "Ç'est très long & <b>*gras*</b> 🚀 " * 400  # ~14,000 characters, escapes, emoji (4 bytes in UTF-8)
 
