@@ -85,6 +85,8 @@ def test_a_connected_member_opens_a_list_pages_it_and_opens_a_record(
         tab = wait_for(lambda: (v := home_of(slack_sandbox, user)) and v.get("callback_id") == SALES_TAB and v,
                        "the Sales tab", app=app)
         assert Action.OPEN_LIST in action_ids(tab)
+        opened_on = decode(tab["private_metadata"])  # no default list set: the first object's first list view
+        assert (opened_on.object, opened_on.list) == ("Account", "AllAccounts") and rows(tab)
 
         listed = next_view(app, slack_sandbox, user, click(app, member_home, slack_sandbox, user, {
             "action_id": Action.OPEN_LIST, "type": "static_select",

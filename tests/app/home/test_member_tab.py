@@ -123,6 +123,9 @@ def test_the_admins_objects_the_member_may_use_with_default_lists_first(
         sandbox: SalesforceSandbox, people: People, org: OrgView, bot: WebClient, slack_member: str) -> None:
     screen = screen_for(sandbox, people.rep, org, Nav())
     assert [o.object for o in screen.tab.objects] == ["Opportunity", "Account"]  # a rep has no Case
+    assert isinstance(screen.content, ListContent)  # opened on the first object's first default list
+    assert (screen.nav.object, screen.nav.list, screen.content.info.api_name) == ("Opportunity", "ClosingThisMonth",
+                                                                                    "ClosingThisMonth")
     opportunities = screen.tab.objects[0]
     defaults, own = opportunities.ordered()
     assert [d.api_name for d in defaults] == ["ClosingThisMonth"]
