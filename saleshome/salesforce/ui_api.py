@@ -268,7 +268,7 @@ class UiApi:
         layouts: Mapping[str, Any] = per_type.get(record.record_type_id or MASTER_RECORD_TYPE_ID) or next(iter(per_type.values()), {})
         layout = RecordLayout.parse(((layouts.get(layout_type) or {}).get("View")) or {})
         info = ObjectInfo.parse((body.get("objectInfos") or {})[record.api_name])
-        return RecordView(record=record, layout=layout, object_info=info)
+        return RecordView(record=record, layout=layout, object_info=info, raw=body)
 
     def layout(self, obj: str, *, layout_type: str = "Full", mode: str = "View") -> RecordLayout:
         return RecordLayout.parse(self.get(f"the {layout_type} layout of {obj}", "layout", obj,

@@ -1,7 +1,8 @@
 """Typed values of the Salesforce User Interface API answers the Slack app reads (parsing only, no I/O).
 
 Each class is built from one response body of the "User Interface API Developer Guide" by its
-``parse`` class method; ``raw`` keeps the body as it came (for what a class does not model).  A field
+``parse`` class method; ``raw`` keeps the body as it came (for what a class does not model, or for a
+caller that works on the documented JSON itself).  A field
 that is absent from an answer is one the member may not read (field-level security): it is absent
 here too, never a ``None`` value — callers test ``name in record.fields``.
 """
@@ -106,6 +107,7 @@ class ListViewsPage:
     current_page_token: str | None
     next_page_token: str | None
     previous_page_token: str | None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> ListViewsPage:
@@ -113,7 +115,7 @@ class ListViewsPage:
             object_api_name=str(raw.get("objectApiName") or ""),
             lists=tuple(ListViewSummary(str(v["apiName"]), str(v["id"]), str(v["label"])) for v in raw.get("lists", [])),
             page_size=int(raw.get("pageSize") or 0), current_page_token=raw.get("currentPageToken"),
-            next_page_token=raw.get("nextPageToken"), previous_page_token=raw.get("previousPageToken"),
+            next_page_token=raw.get("nextPageToken"), previous_page_token=raw.get("previousPageToken"), raw=raw,
         )
 
 
@@ -172,6 +174,7 @@ class ListRecordsPage:
     previous_page_token: str | None
     sort_by: str | None
     list_info_etag: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> ListRecordsPage:
@@ -179,7 +182,7 @@ class ListRecordsPage:
             records=tuple(Record.parse(r) for r in raw.get("records", [])), page_size=int(raw.get("pageSize") or 0),
             current_page_token=raw.get("currentPageToken"), next_page_token=raw.get("nextPageToken"),
             previous_page_token=raw.get("previousPageToken"), sort_by=raw.get("sortBy"),
-            list_info_etag=raw.get("listInfoETag"),
+            list_info_etag=raw.get("listInfoETag"), raw=raw,
         )
 
 
@@ -312,6 +315,7 @@ class RecordView:
     record: Record
     layout: RecordLayout
     object_info: ObjectInfo
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the whole Record UI answer
 
 
 @dataclass(frozen=True)
@@ -327,6 +331,7 @@ class PicklistValues:
 
     values: tuple[PicklistValue, ...]
     default_value: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> PicklistValues:
@@ -335,4 +340,5 @@ class PicklistValues:
             values=tuple(PicklistValue(str(v["value"]), str(v.get("label") or v["value"]), v.get("attributes"))
                          for v in raw.get("values", [])),
             default_value=str(default["value"]) if isinstance(default, Mapping) and "value" in default else None,
+            raw=raw,
         )

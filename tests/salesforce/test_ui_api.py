@@ -62,6 +62,7 @@ def test_list_records_page_by_token_and_sort(connect: Connect, members: Members)
             break
         page = api.list_records("Opportunity", "AllOpportunities", page_size=25, page_token=page.next_page_token)
     assert ids == [r.id for r in whole.records]
+    assert [r["id"] for r in whole.raw["records"]] == ids  # the documented JSON, for callers that read it
     assert all(r.text("OwnerId") in members.manager.visible_owner_ids for r in whole.records)
     by_amount = api.list_records("Opportunity", "AllOpportunities", page_size=200, sort_by="Amount", descending=True)
     amounts = [v.value for r in by_amount.records if (v := r.get("Amount")) is not None and v.value is not None]
@@ -75,6 +76,7 @@ def test_a_record_as_its_layout_shows_it(connect: Connect, members: Members) -> 
     mine = rep.list_records("Opportunity", "MyOpportunities", page_size=1).records[0]
     view = rep.record_view(mine.id)
     assert view.record.id == mine.id and view.object_info.api_name == "Opportunity"
+    assert set(view.raw["records"]) == {mine.id} and "Opportunity" in view.raw["objectInfos"]
     assert view.layout.sections[0].heading == "Opportunity Information"
     assert "StageName" in view.layout.fields and HIDDEN_FROM_REPS not in view.layout.fields
     assert HIDDEN_FROM_REPS not in view.record.fields and HIDDEN_FROM_REPS not in view.object_info.fields
