@@ -3,7 +3,8 @@
 Pure parts: :mod:`.model` (UI API answers as values), :mod:`.values` (formatted as messages are),
 :mod:`.state` (where the member is, in ``private_metadata``), :mod:`.blocks` (the Home view within
 Slack's limits); :mod:`.screen` reads Salesforce as the member; :mod:`.handlers` wires Bolt's actions
-(ack at once, then Salesforce and ``views.publish``).  Prefect-free: an entrance of its own.
+(ack at once, then Salesforce and ``views.publish``), with :mod:`.cache` keeping object infos and
+list views between clicks.  Prefect-free: an entrance of its own.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from saleshome.app.screens import disconnect_button
+from saleshome.app.services import MemberOrg
 from saleshome.i18n import Messages
 from saleshome.notify.fields import Shown, Values
 from saleshome.slack.text import (
@@ -405,19 +407,31 @@ def _content_blocks(screen: HomeScreen, room: int, cell_max: int | None) -> list
     return []
 
 
+def _footer(screen: HomeScreen) -> list[dict[str, Any]]:
+    """The way out of the current org: the core's "Disconnect Salesforce" (it revokes the member's token)."""
+    org = next((o for o in screen.tab.orgs if o.alias == screen.nav.org), None)
+    if org is None:
+        return []
+    button = disconnect_button(MemberOrg(org.alias, org.label, "", sales_home_user=True, connected=True),
+                               screen.words.locale)
+    return [{"type": "divider"}, {"type": "actions", "block_id": "sales_home_connection", "elements": [button]}]
+
+
 def _build(screen: HomeScreen, cell_max: int | None) -> dict[str, Any]:
     words = screen.words
     top: list[dict[str, Any]] = [{"type": "header", "text": _plain(words.gettext("Sales"), HEADER_TEXT_MAX)}]
     top += _org_blocks(screen.tab, screen.nav, words)
+    footer = _footer(screen)
     pickers = len(screen.tab.objects)
-    reserved = len(top) + 1 + min(pickers, OBJECTS_KEPT) + (1 if pickers > OBJECTS_KEPT else 0)  # the divider too
+    reserved = len(top) + len(footer) + 1 + min(pickers, OBJECTS_KEPT) + (1 if pickers > OBJECTS_KEPT else 0)
     body = _content_blocks(screen, MAX_VIEW_BLOCKS - reserved, cell_max)
-    room = MAX_VIEW_BLOCKS - len(top) - len(body) - (1 if body else 0)
-    used = sum(_block_bytes(b) for b in (*top, *body)) + len(encode(screen.nav)) + 200
+    room = MAX_VIEW_BLOCKS - len(top) - len(body) - len(footer) - (1 if body else 0)
+    used = sum(_block_bytes(b) for b in (*top, *body, *footer)) + len(encode(screen.nav)) + 200
     blocks = top + _objects_blocks(screen.tab, screen.nav, words, room, VIEW_BYTES_BUDGET - used)
     if body:
         blocks.append({"type": "divider"})
         blocks += body
+    blocks += footer
     return {"type": "home", "callback_id": "sales_home", "private_metadata": encode(screen.nav),
             "blocks": blocks[:MAX_VIEW_BLOCKS]}
 

@@ -4,13 +4,16 @@ Slack wants every interaction acknowledged within 3 seconds ("Handling user inte
 ``ack()``); reading Salesforce can take longer, so each action is registered as a Bolt *lazy
 listener* (Bolt for Python, "Lazy listeners"): ``ack`` answers at once, the lazy function then
 computes where the member goes (:func:`next_nav`, pure), reads that screen with their own
-Salesforce session (:func:`.screen.load_screen`) and publishes it (``views.publish`` with the
-view's ``hash``, so that a screen older than the one Slack shows never overwrites it: Slack
-answers ``hash_conflict`` and the newer screen stays).
+Salesforce session (:class:`HomeServices`, :func:`.screen.load_screen`) and publishes it with
+``views.publish`` and the view's ``hash``: a screen computed from a view Slack no longer shows never
+overwrites the newer one (Slack answers ``hash_conflict``; the newer screen stays).
 
 Where the member is comes from the view Slack sends back (``view.private_metadata``, :mod:`.state`):
-the app keeps no per-member navigation state.  "View in Salesforce" is a link button: Slack opens
-the URL and still sends the action, which is only acknowledged.
+the app keeps no per-member navigation state; object infos and list views are kept a minute
+(:mod:`.cache`) for the clicks that follow, and read afresh when the member opens the tab
+(:func:`publish_home` without a cache: the core's ``app_home_opened``).  "View in Salesforce" is a
+link button: Slack opens the URL and still sends the action, which is only acknowledged.
+"Reconnect" hands the member to the core's connect screen (:meth:`HomeServices.reconnect`).
 """
 
 from __future__ import annotations
@@ -23,14 +26,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from .blocks import Action, home_view, parse_list_option_value
+from .cache import CachedUiApi, MetadataCache
 from .screen import Member, MemberUiApi, OrgView, load_screen
 from .state import Nav, decode
+
+__all__ = ["HomeServices", "next_nav", "publish_home", "register"]
 
 log = logging.getLogger(__name__)
 
 
 class HomeServices(Protocol):
-    """What the Sales tab needs from the app (``saleshome.app``): who the member is, their orgs, their session."""
+    """What the Sales tab needs from the app (``saleshome.app.tab.TabServices`` implements it)."""
 
     def member(self, user_id: str) -> Member:
         """The Slack user's locale and time zone."""
@@ -79,30 +85,36 @@ def next_nav(action: Mapping[str, Any], nav: Nav) -> Nav:
     return nav  # retry: the same place again
 
 
-def publish_home(client: WebClient, services: HomeServices, user_id: str, nav: Nav, view_hash: str | None = None
-                 ) -> None:
-    """Read ``nav``'s screen as the member and publish it as their Home tab (the connect screen when they
-    have no org connected).  A ``hash_conflict`` means a newer screen is already there: it is kept."""
+def publish_home(client: WebClient, services: HomeServices, user_id: str, nav: Nav, view_hash: str | None = None,
+                 *, cache: MetadataCache | None = None) -> None:
+    """Read ``nav``'s screen as the member and publish it as their Home tab (the connect screen when they have
+    no org connected).  ``cache``: object infos and list views kept from earlier clicks (None: all read now).
+    A ``hash_conflict`` means a newer screen is already there: it is kept."""
     orgs = services.orgs(user_id)
     if not orgs:
         services.reconnect(user_id, client)
         return
-    member = services.member(user_id)
-    screen = load_screen(lambda alias: services.ui_api(user_id, alias), member, orgs, nav)
+
+    def api_for(alias: str) -> MemberUiApi:
+        api = services.ui_api(user_id, alias)
+        return api if cache is None else CachedUiApi(api, cache, user_id, alias)
+
+    screen = load_screen(api_for, services.member(user_id), orgs, nav)
     try:
         client.views_publish(user_id=user_id, view=home_view(screen), **({"hash": view_hash} if view_hash else {}))
     except SlackApiError as error:
         if error.response.get("error") != "hash_conflict":
             raise
-        log.info("Sales tab of %s changed meanwhile: the newer screen is kept", user_id)
+        log.info("the Sales tab of %s changed meanwhile: the newer screen is kept", user_id)
 
 
 def _ack(ack: Callable[[], None]) -> None:
     ack()
 
 
-def register(app: BoltApp, services: HomeServices) -> None:
+def register(app: BoltApp, services: HomeServices, cache: MetadataCache | None = None) -> None:
     """Listen to every action of the Sales tab on ``app`` (ack at once, the work in a lazy listener)."""
+    kept = cache if cache is not None else MetadataCache()
 
     def act(body: dict[str, Any], client: WebClient) -> None:
         user_id = str(body["user"]["id"])
@@ -112,7 +124,7 @@ def register(app: BoltApp, services: HomeServices) -> None:
             services.reconnect(user_id, client)
             return
         nav = next_nav(action, decode(view.get("private_metadata")))
-        publish_home(client, services, user_id, nav, view.get("hash"))
+        publish_home(client, services, user_id, nav, view.get("hash"), cache=kept)
 
     for action in Action:
         if action is Action.VIEW_IN_SALESFORCE:

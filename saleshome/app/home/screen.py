@@ -2,7 +2,8 @@
 
 :func:`load_screen` asks Salesforce, with the member's own session (:class:`MemberUiApi`), for the
 list views of each object the admins chose, the open list's info and one page of its records (25,
-the page token from ``private_metadata``), or the open record with its layout, and returns a
+the page token from ``private_metadata``; on opening, the first object's first list: the admins' default
+first), or the open record with its layout — independent calls at once (:data:`READERS`) — and returns a
 :class:`.blocks.HomeScreen`; :func:`.blocks.home_view` makes it a view.  The integration user is
 never used here: what the member sees is what Salesforce lets them see.
 
@@ -17,6 +18,7 @@ Failures become a problem shown in place (:func:`problem_of`), the rest of the t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +29,7 @@ from saleshome.settings.model import OrgSettings
 from .blocks import PAGE_SIZE, Content, HomeScreen, ListContent, ObjectLists, OrgChoice, Problem, RecordContent, Tab
 from .model import (
     ListViewSummary,
+    ObjectInfo,
     parse_list_info,
     parse_list_views,
     parse_object_info,
@@ -36,6 +39,8 @@ from .model import (
 )
 from .state import Nav
 from .values import values_for
+
+READERS = 8  # UI API calls made at once for one screen (each object's info and list views, a list's info and page)
 
 
 class MemberUiApi(Protocol):
@@ -96,24 +101,42 @@ def problem_of(error: Exception, nav: Nav) -> Problem | None:
     return None
 
 
-def _objects(api: MemberUiApi, org: OrgView) -> list[ObjectLists]:
-    """The objects the admins chose that the member may read (an object they may not use is not shown)."""
+def _objects(api: MemberUiApi, org: OrgView, pool: Executor) -> tuple[list[ObjectLists], dict[str, ObjectInfo]]:
+    """The objects the admins chose that the member may read (an object they may not use is not shown), and
+    their infos; each object's info and list views are asked for at once, all objects together."""
+    names = list(org.settings.objects)
+    infos = {obj: pool.submit(api.object_info, obj) for obj in names}
+    views = {obj: pool.submit(api.list_views, obj) for obj in names}
     out: list[ObjectLists] = []
-    for obj, lists in org.settings.objects.items():
+    kept: dict[str, ObjectInfo] = {}
+    for obj in names:
         try:
-            info = parse_object_info(api.object_info(obj))
+            info = parse_object_info(infos[obj].result())
+            own = parse_list_views(views[obj].result())
         except (NoAccess, NotFound):
             continue
-        defaults = [ListViewSummary(d.developer_name, d.label, d.id) for d in lists.default_lists]
-        out.append(ObjectLists(obj, info.label_plural, defaults, parse_list_views(api.list_views(obj))))
-    return out
+        defaults = [ListViewSummary(d.developer_name, d.label, d.id) for d in org.settings.objects[obj].default_lists]
+        out.append(ObjectLists(obj, info.label_plural, defaults, own))
+        kept[obj] = info
+    return out, kept
 
 
-def _list(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words: Messages) -> tuple[Content, Nav]:
+def first_list(objects: Sequence[ObjectLists]) -> tuple[str, str] | None:
+    """What the tab opens on: the first object's first list (the admins' default first), else the next object's."""
+    for lists in objects:
+        defaults, own = lists.ordered()
+        if defaults or own:
+            return lists.object, (defaults or own)[0].api_name
+    return None
+
+
+def _list(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words: Messages,
+          infos: dict[str, ObjectInfo], pool: Executor) -> tuple[Content, Nav]:
     assert nav.object is not None and nav.list is not None
-    info = parse_list_info(api.list_info(nav.object, nav.list))
-    obj = parse_object_info(api.object_info(nav.object))
-    page = parse_record_page(api.list_records(nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token))
+    asked_info = pool.submit(api.list_info, nav.object, nav.list)
+    asked_page = pool.submit(api.list_records, nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token)
+    obj = infos.get(nav.object) or parse_object_info(api.object_info(nav.object))
+    info, page = parse_list_info(asked_info.result()), parse_record_page(asked_page.result())
     values = values_for(obj, page.records, formatter, words, instance_url=org.instance_url, currency=org.currency)
     return ListContent(info, page, obj, values), nav.with_page(page.current_token or nav.token, page.next_token,
                                                                page.previous_token)
@@ -140,23 +163,27 @@ def load_screen(api_for: Callable[[str], MemberUiApi], member: Member, orgs: Seq
     if nav.org != org.alias:
         nav = Nav(org=org.alias)
     choices = [OrgChoice(o.alias, o.label) for o in orgs]
-    try:
-        api = api_for(org.alias)
-        tab = Tab(choices, _objects(api, org))
-    except SalesHomeError as error:
-        if (problem := problem_of(error, Nav())) is None:
-            raise
-        return HomeScreen(nav, Tab(choices), problem, words)
-    if not tab.objects:
-        return HomeScreen(nav, tab, Problem("no_objects"), words)
-    content: Content = None
-    try:
-        if nav.record is not None:
-            content = _record(api, org, nav, formatter, words)
-        elif nav.object is not None and nav.list is not None:
-            content, nav = _list(api, org, nav, formatter, words)
-    except SalesHomeError as error:
-        if (problem := problem_of(error, nav)) is None:
-            raise
-        content = problem
+    with ThreadPoolExecutor(READERS, "sales-tab") as pool:
+        try:
+            api = api_for(org.alias)
+            objects, infos = _objects(api, org, pool)
+        except SalesHomeError as error:
+            if (problem := problem_of(error, Nav())) is None:
+                raise
+            return HomeScreen(nav, Tab(choices), problem, words)
+        tab = Tab(choices, objects)
+        if not tab.objects:
+            return HomeScreen(nav, tab, Problem("no_objects"), words)
+        if nav.record is None and nav.list is None and (start := first_list(tab.objects)) is not None:
+            nav = nav.open_list(*start)
+        content: Content = None
+        try:
+            if nav.record is not None:
+                content = _record(api, org, nav, formatter, words)
+            elif nav.object is not None and nav.list is not None:
+                content, nav = _list(api, org, nav, formatter, words, infos, pool)
+        except SalesHomeError as error:
+            if (problem := problem_of(error, nav)) is None:
+                raise
+            content = problem
     return HomeScreen(nav, tab, content, words)

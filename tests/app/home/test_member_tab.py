@@ -8,81 +8,37 @@ field-level security), and no Case; errors (expired session, Salesforce down, a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import requests
 from slack_sdk import WebClient
 
 from saleshome.app.home import (
     Action,
     Member,
     Nav,
-    NoAccess,
-    NotFound,
     OrgView,
-    ReconnectNeeded,
     decode,
     home_view,
     next_nav,
 )
 from saleshome.app.home import load_screen as load
 from saleshome.app.home.blocks import HomeScreen, ListContent, Problem, RecordContent
-from saleshome.errors import RetriableError
+from saleshome.app.tab import MemberUiApiSession
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.model import Layout, ListViewRef, ObjectLists, OrgSettings
 from tests.app.home.blockkit import texts
+from tests.app.home.sessions import SandboxSession
 from tests.fixtures.sandboxes import sandbox_session
 
-pytestmark = pytest.mark.sandboxes(seed=61, opportunities=300)
+pytestmark = [pytest.mark.integration, pytest.mark.sandboxes(seed=61, opportunities=300)]
 
 SALES_HOME = "Slack_Sales_Home_User"
 SLACK_LAYOUT = ["Name", "Amount", "ExpectedRevenue", "StageName", "CloseDate", "AccountId"]
-
-
-@dataclass
-class SandboxMember:
-    """The UI API of the Salesforce sandbox over HTTPS with one member's access token (their session)."""
-
-    instance_url: str
-    token: str
-    http: requests.Session
-
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        response = self.http.get(f"{self.instance_url}/services/data/v62.0/ui-api/{path}", params=params,
-                                 headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
-        if response.status_code == 401:
-            raise ReconnectNeeded("session expired")
-        if response.status_code >= 500:
-            raise RetriableError(f"Salesforce answered {response.status_code}")
-        if response.status_code == 404:
-            raise NotFound(path)
-        if response.status_code in (400, 403):
-            raise NoAccess(path)
-        response.raise_for_status()
-        return response.json()
-
-    def list_views(self, obj: str) -> Mapping[str, Any]:
-        return self._get(f"list-info/{obj}", {"pageSize": 2000})  # type: ignore[no-any-return]
-
-    def list_info(self, obj: str, list_view: str) -> Mapping[str, Any]:
-        return self._get(f"list-info/{obj}/{list_view}")  # type: ignore[no-any-return]
-
-    def list_records(self, obj: str, list_view: str, *, page_size: int, page_token: str | None) -> Mapping[str, Any]:
-        params: dict[str, Any] = {"pageSize": page_size}
-        if page_token is not None:
-            params["pageToken"] = page_token
-        return self._get(f"list-records/{obj}/{list_view}", params)  # type: ignore[no-any-return]
-
-    def object_info(self, obj: str) -> Mapping[str, Any]:
-        return self._get(f"object-info/{obj}")  # type: ignore[no-any-return]
-
-    def record_ui(self, record_id: str) -> Mapping[str, Any]:
-        return self._get(f"record-ui/{record_id}", {"layoutTypes": "Full", "modes": "View"})  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -105,13 +61,15 @@ def people(sandbox: SalesforceSandbox) -> People:
     return People(rep=rep, manager=managers[0])
 
 
-def api(sandbox: SalesforceSandbox, user_id: str) -> SandboxMember:
+def api(sandbox: SalesforceSandbox, user_id: str) -> MemberUiApiSession:
+    """The member's UI API through the app's own adapter, over a session of theirs on the sandbox."""
     assert sandbox.info is not None
-    return SandboxMember(sandbox.info.instance_url, sandbox.sessions.issue(user_id).token,
-                         sandbox_session(sandbox.info.ca_file))
+    return MemberUiApiSession(SandboxSession("acme", user_id, sandbox.info.instance_url,
+                                             sandbox.sessions.issue(user_id).token,
+                                             sandbox_session(sandbox.info.ca_file)))
 
 
-def _all_records(member: SandboxMember) -> list[dict[str, Any]]:
+def _all_records(member: MemberUiApiSession) -> list[dict[str, Any]]:
     return list(member.list_records("Opportunity", "AllOpportunities", page_size=2000, page_token=None)["records"])
 
 
@@ -165,6 +123,9 @@ def test_the_admins_objects_the_member_may_use_with_default_lists_first(
         sandbox: SalesforceSandbox, people: People, org: OrgView, bot: WebClient, slack_member: str) -> None:
     screen = screen_for(sandbox, people.rep, org, Nav())
     assert [o.object for o in screen.tab.objects] == ["Opportunity", "Account"]  # a rep has no Case
+    assert isinstance(screen.content, ListContent)  # opened on the first object's first default list
+    assert (screen.nav.object, screen.nav.list, screen.content.info.api_name) == ("Opportunity", "ClosingThisMonth",
+                                                                                    "ClosingThisMonth")
     opportunities = screen.tab.objects[0]
     defaults, own = opportunities.ordered()
     assert [d.api_name for d in defaults] == ["ClosingThisMonth"]

@@ -37,7 +37,7 @@ from saleshome.sandbox.slack.server import SlackSandbox
 from tests.app.home import shapes
 from tests.app.home.blockkit import action_ids, texts
 
-pytestmark = pytest.mark.sandboxes(seed=61, opportunities=60)
+pytestmark = [pytest.mark.integration, pytest.mark.sandboxes(seed=61, opportunities=60)]
 
 LONG = "Ç'est très long & <b>*gras*</b> 🚀 " * 400  # ~14,000 characters, escapes, emoji (4 bytes in UTF-8)
 
@@ -126,6 +126,8 @@ def test_a_record_with_a_huge_layout_fits_and_counts_what_is_left_out(bot: WebCl
                   if b.get("accessory", {}).get("action_id") == Action.VIEW_IN_SALESFORCE)
     assert button["url"] == "https://sf.test/006000000000000001"
     assert button["text"]["text"] == "View in Salesforce"
+    last = published["blocks"][-1]  # the way out: the core's Disconnect (revokes the member's token)
+    assert [e["action_id"] for e in last["elements"]] == ["disconnect_salesforce:a"]
 
 
 @pytest.mark.parametrize("kind", ["reconnect", "unavailable", "list_gone", "record_gone", "no_objects"])
