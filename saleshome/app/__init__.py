@@ -11,19 +11,10 @@ takes each event once (:mod:`.events`), keeps members' own Salesforce connection
 from __future__ import annotations
 
 from .server import SlackApp, asgi_app, build, serve
-from .services import Member, MemberConnection, MemberOrg, NotConnectedError, Services
+from .services import Member, MemberOrg, MemberSession, NotConnectedError, Services
 from .tokens import TokenCipher, new_key
 
 __all__ = [
-    "Member",
-    "MemberConnection",
-    "MemberOrg",
-    "NotConnectedError",
-    "Services",
-    "SlackApp",
-    "TokenCipher",
-    "asgi_app",
-    "build",
-    "new_key",
-    "serve",
+    "Member", "MemberOrg", "MemberSession", "NotConnectedError", "Services", "SlackApp",
+    "TokenCipher", "asgi_app", "build", "new_key", "serve",
 ]

@@ -238,7 +238,7 @@ class Connections:
 
 
 class ConnectedSession:
-    """Salesforce as one member (see :class:`~.services.MemberConnection`); the token is never in ``repr``."""
+    """Salesforce as one member (see :class:`~.services.MemberSession`); the token is never in ``repr``."""
 
     def __init__(self, connections: Connections, *, user_id: str, alias: str, sf_user_id: str, instance_url: str,
                  api_version: str) -> None:
@@ -255,17 +255,6 @@ class ConnectedSession:
 
     def __repr__(self) -> str:
         return f"ConnectedSession(alias={self.alias!r}, sf_user_id={self.sf_user_id!r})"
-
-    @property
-    def ca_file(self) -> str | None:
-        client, _ = self._setup()
-        return client.org.ca_file
-
-    def access_token(self) -> str:
-        return self._current()
-
-    def refreshed(self, stale: str) -> str:
-        return self._refresh(stale)
 
     def _setup(self) -> tuple[OrgClient, requests.Session]:
         if self._client is None or self._http is None:

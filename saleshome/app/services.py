@@ -4,7 +4,7 @@
 - ``control``: the control store's one handle (:class:`~saleshome.warehouse.control.ControlDB`): the app
   reads it and writes only its own tables (events, connections, notices); it never opens an org's warehouse;
 - ``slack``: the bot's :class:`~slack_sdk.WebClient` (``views.publish``/``views.update``, ...);
-- ``session(user_id, alias)``: Salesforce *as that member* (:class:`MemberConnection`): their own OAuth token,
+- ``session(user_id, alias)``: Salesforce *as that member* (:class:`MemberSession`): their own OAuth token,
   refreshed with their refresh token when Salesforce says the session is invalid; raises
   :class:`NotConnectedError` when they have no working connection to that org (reconnect);
 - ``member(user_id)``: who a member is for Sales Home (:class:`Member`): their orgs, where they hold the
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from saleshome.config import Settings
     from saleshome.warehouse.control import ControlDB
 
-__all__ = ["Member", "MemberConnection", "MemberOrg", "NotConnectedError", "Services"]
+__all__ = ["Member", "MemberOrg", "MemberSession", "NotConnectedError", "Services"]
 
 
 class NotConnectedError(FatalError):
@@ -74,7 +74,7 @@ class Member:
         return tuple(o for o in self.orgs if o.sales_home_user and o.connected)
 
 
-class MemberConnection(Protocol):
+class MemberSession(Protocol):
     """Salesforce as one member (their token): every call sees only what their access allows."""
 
     alias: str
@@ -82,27 +82,14 @@ class MemberConnection(Protocol):
     instance_url: str
     api_version: str  # the org's (vNN.N without the v: "62.0")
 
-    @property
-    def ca_file(self) -> str | None:
-        """A private CA to trust (the sandbox); None for real orgs."""
-        ...
-
-    def access_token(self) -> str:
-        """The member's current access token (refreshed first when none is kept)."""
-        ...
-
-    def refreshed(self, stale: str) -> str:
-        """A new access token, after Salesforce refused ``stale`` (401 ``INVALID_SESSION_ID``); raises
-        :class:`NotConnectedError` when the refresh token is refused (the connection ends)."""
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``path`` (``/services/data/v62.0/ui-api/...`` or a full URL on the instance) as JSON; an invalid
+        session is refreshed once and the call made again; raises :class:`NotConnectedError` when the refresh
+        token is refused, :class:`~saleshome.errors.RetriableError` when Salesforce cannot be reached."""
         ...
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Any call (``requests.Response``) on the member's instance, refreshed once on a 401."""
-        ...
-
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path`` as JSON, refreshed once on a 401; :class:`NotConnectedError` when that fails,
-        :class:`~saleshome.errors.RetriableError` when Salesforce cannot be reached."""
+        """Any call (``requests.Response``), with the same refresh as :meth:`get_json`; the caller reads errors."""
         ...
 
 
@@ -113,7 +100,7 @@ class Services:
     settings: Settings
     control: ControlDB
     slack: WebClient
-    session: Callable[[str, str], MemberConnection]  # (Slack user id, org alias) → their Salesforce session
+    session: Callable[[str, str], MemberSession]  # (Slack user id, org alias) → their Salesforce session
     member: Callable[[str], Member]  # Slack user id → who they are for Sales Home
     connect_link: Callable[[Member, str], str]  # (member, org alias) → a fresh "Connect Salesforce" link (single use)
 

@@ -3,12 +3,11 @@ over the core's :class:`~.services.Services`, and :class:`MemberUiApiSession` is
 
 - ``orgs(user_id)``: the orgs where the member holds the permission set and is connected, each with the admins'
   settings (objects, default list views, Slack record layouts) from the control store;
-- ``ui_api(user_id, alias)``: the User Interface API through :class:`saleshome.salesforce.ui_api.UiApi` (its one
-  transport and error classification) with the member's token; when Salesforce answers 401 the token is refreshed
-  with the member's refresh token and the call made once more.  Errors as the tab shows them: the connection
-  ended (refresh refused, or 401 again) → ``ReconnectNeeded``; 5xx, limits or unreachable → retriable
-  (:class:`~saleshome.errors.RetriableError`); 404 → ``NotFound``; 403 or another refusal (``INVALID_TYPE``) →
-  ``NoAccess``;
+- ``ui_api(user_id, alias)``: the User Interface API (``/services/data/vXX.X/ui-api/...``, User Interface API
+  Developer Guide) through the member's own session (:class:`~.connections.ConnectedSession`: refreshed once when
+  Salesforce answers 401); errors as the tab shows them: the connection ended → ``ReconnectNeeded``; 5xx or
+  unreachable → :class:`~saleshome.errors.RetriableError`; 404 → ``NotFound``; 400/403 (``INVALID_TYPE``,
+  ``INSUFFICIENT_ACCESS``) → ``NoAccess``;
 - ``reconnect(user_id, client)``: the Connect screen for the orgs the member has access to but no working
   connection (:meth:`.entry.Entry.publish_connect`).
 """
@@ -20,20 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from saleshome.salesforce.auth import http_session
-from saleshome.salesforce.ui_api import MemberSession as UiMember
-from saleshome.salesforce.ui_api import (
-    MemberSessionExpired,
-    UiAccessDenied,
-    UiApi,
-    UiNotFound,
-    UiRequestRefused,
-)
+from saleshome.errors import RetriableError
 from saleshome.settings.store import load_org_settings
 
 from .home import Member as TabMember
 from .home import MemberUiApi, NoAccess, NotFound, OrgView, ReconnectNeeded
-from .services import MemberConnection, NotConnectedError, Services
+from .services import MemberSession, NotConnectedError, Services
 
 if TYPE_CHECKING:
     from .entry import Entry
@@ -42,58 +33,49 @@ __all__ = ["MemberUiApiSession", "TabServices"]
 
 
 class MemberUiApiSession:
-    """The UI API as one member, in the shapes the Sales tab reads (the documented JSON; see the module docstring)."""
+    """The UI API as one member (see the module docstring)."""
 
-    def __init__(self, connection: MemberConnection) -> None:
-        self.connection = connection
-        self._http = http_session(connection.ca_file)
+    def __init__(self, session: MemberSession) -> None:
+        self.session = session
 
     def __repr__(self) -> str:
-        return f"MemberUiApiSession(alias={self.connection.alias!r})"
+        return f"MemberUiApiSession(alias={self.session.alias!r})"
 
-    def _api(self, token: str) -> UiApi:
-        c = self.connection
-        return UiApi(UiMember(c.instance_url, token, c.ca_file, c.api_version), http=self._http)
-
-    def _get(self, what: str, *parts: str, params: Mapping[str, str | int] | None = None) -> Any:
-        alias = self.connection.alias
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        url = f"/services/data/v{self.session.api_version}/ui-api/{path}"
         try:
-            token = self.connection.access_token()
-            for attempt in (1, 2):
-                try:
-                    return self._api(token).get(what, *parts, params=params)
-                except MemberSessionExpired:
-                    if attempt == 2:
-                        raise ReconnectNeeded(f"Salesforce no longer accepts the connection to org {alias!r}") from None
-                    token = self.connection.refreshed(token)
+            response = self.session.request("GET", url, params=dict(params or {}))
         except NotConnectedError as exc:
             raise ReconnectNeeded(exc.message, hint=exc.hint) from None
-        except UiNotFound as exc:
-            raise NotFound(exc.message) from None
-        except (UiAccessDenied, UiRequestRefused) as exc:
-            raise NoAccess(exc.message) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        status = response.status_code
+        if status == 401:
+            raise ReconnectNeeded(f"Salesforce no longer accepts the connection to org {self.session.alias!r}")
+        if status >= 500 or status == 429:
+            raise RetriableError(f"Salesforce answered {status} (org {self.session.alias!r})", hint="try again")
+        if status == 404:
+            raise NotFound(f"not found in org {self.session.alias!r}: {path.split('?')[0]}")
+        if status in (400, 403):
+            raise NoAccess(f"no access in org {self.session.alias!r}: {path.split('?')[0]}")
+        response.raise_for_status()
+        return response.json()
 
     def list_views(self, obj: str) -> Mapping[str, Any]:
-        return self._get(f"the list views of {obj}", "list-info", obj,  # type: ignore[no-any-return]
-                         params={"pageSize": 2000})
+        return self._get(f"list-info/{obj}", {"pageSize": 2000})  # type: ignore[no-any-return]
 
     def list_info(self, obj: str, list_view: str) -> Mapping[str, Any]:
-        return self._get(f"list view {obj}/{list_view}", "list-info", obj, list_view)  # type: ignore[no-any-return]
+        return self._get(f"list-info/{obj}/{list_view}")  # type: ignore[no-any-return]
 
     def list_records(self, obj: str, list_view: str, *, page_size: int, page_token: str | None) -> Mapping[str, Any]:
-        params: dict[str, str | int] = {"pageSize": page_size}
+        params: dict[str, Any] = {"pageSize": page_size}
         if page_token is not None:
             params["pageToken"] = page_token
-        return self._get(f"the records of list view {obj}/{list_view}",  # type: ignore[no-any-return]
-                         "list-records", obj, list_view, params=params)
+        return self._get(f"list-records/{obj}/{list_view}", params)  # type: ignore[no-any-return]
 
     def object_info(self, obj: str) -> Mapping[str, Any]:
-        return self._get(f"object {obj}", "object-info", obj)  # type: ignore[no-any-return]
+        return self._get(f"object-info/{obj}")  # type: ignore[no-any-return]
 
     def record_ui(self, record_id: str) -> Mapping[str, Any]:
-        return self._get(f"record {record_id}", "record-ui", record_id,  # type: ignore[no-any-return]
-                         params={"layoutTypes": "Full", "modes": "View"})
+        return self._get(f"record-ui/{record_id}", {"layoutTypes": "Full", "modes": "View"})  # type: ignore[no-any-return]
 
 
 class TabServices:
