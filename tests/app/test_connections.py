@@ -140,10 +140,13 @@ def test_disconnect_revokes_the_refresh_token_in_salesforce(
     try:
         page = connect(app, member_home, slack_sandbox, sf_sandbox, user, login_of(sf_sandbox, sf_user), "Ev0DISC000001")
         assert page.status_code == 200, page.text
-        wait_for(lambda: (slack_sandbox.home_view(user) or {}).get("callback_id") == SALES_TAB, "the Sales tab")
+        tab = wait_for(lambda: (v := slack_sandbox.home_view(user)) and v.get("callback_id") == SALES_TAB and v,
+                       "the Sales tab")
+        button = next(e for b in tab["blocks"] for e in [b.get("accessory") or {}, *b.get("elements", [])]
+                      if str(e.get("action_id", "")).startswith("disconnect_salesforce"))  # the tab's Disconnect
         refresh_token, _ = clear_tokens(member_home, user)
         assert refresh_grant(sf_sandbox, refresh_token).status_code == 200  # valid while connected
-        response = post_action(app, user, f"disconnect_salesforce:{ALIAS}", ALIAS, member_home.signing_secret)
+        response = post_action(app, user, button["action_id"], button["value"], member_home.signing_secret)
         assert response.status_code == 200 and response.elapsed.total_seconds() < 3
         wait_for(lambda: connection(member_home, user) is None, "the connection forgotten")
         wait_for(lambda: (slack_sandbox.home_view(user) or {}).get("callback_id") == CONNECT_SCREEN,
