@@ -8,6 +8,11 @@ and 5 minutes).  The first delivery of an ``event_id`` inserts its row in the co
 the row is answered 200 and goes no further.  The middleware runs after Bolt's signature check, so a forged
 request never records anything.  Rows older than :data:`KEEP` are pruned as new events come (Slack's last retry
 comes about 5 minutes after the first delivery).
+
+An event is taken before it is processed (at most once): a process killed between taking an event and
+acknowledging it loses that event, and Slack's retry of it is dropped as a duplicate.  For the Home tab this is
+harmless — the member's next visit sends a new event — and processing an event twice would be worse (two
+publishes racing, two single-use links minted).
 """
 
 from __future__ import annotations

@@ -180,9 +180,9 @@ def connect_url(view: dict[str, Any], alias: str = ALIAS) -> str:
     raise AssertionError(f"no Connect button for {alias} in {view['blocks']}")
 
 
-def log_in_and_allow(sf_sandbox: SalesforceSandbox, url: str, login: dict[str, Any]) -> str:
-    """Follow the link as a browser does: the sandbox's login form, its consent page (Allow); returns where
-    Salesforce redirects (the app's callback URL with ``code`` and ``state``)."""
+def log_in_and_allow(sf_sandbox: SalesforceSandbox, url: str, login: dict[str, Any], action: str = "allow") -> str:
+    """Follow the link as a browser does: the sandbox's login form, its consent page (``action``: allow or deny);
+    returns where Salesforce redirects (the app's callback URL with ``code`` and ``state``, or ``error``)."""
     assert sf_sandbox.info is not None
     browser = sandbox_session(sf_sandbox.info.ca_file)
     page = browser.get(url, allow_redirects=False, timeout=30)
@@ -191,7 +191,7 @@ def log_in_and_allow(sf_sandbox: SalesforceSandbox, url: str, login: dict[str, A
     if consent.status_code == 302:  # allowed before: Salesforce does not ask again
         return str(consent.headers["Location"])
     assert consent.status_code == 200 and "Allow" in consent.text, consent.text[:500]
-    allowed = submit(browser, sf_sandbox.info, consent.text, action="allow")
+    allowed = submit(browser, sf_sandbox.info, consent.text, action=action)
     assert allowed.status_code == 302, allowed.text[:500]
     return str(allowed.headers["Location"])
 

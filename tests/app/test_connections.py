@@ -6,6 +6,7 @@ member's; single use; refreshed when Salesforce says the session is invalid; rev
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,3 +232,26 @@ def test_an_expired_link_is_refused_and_nothing_is_kept(
     finally:
         app.stop()
     assert connection(member_home, user) is None
+
+
+def test_a_member_who_denies_access_is_told_so_and_nothing_is_kept(
+        member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: SalesforceSandbox, tmp_path: Path) -> None:
+    user, sf_user = member_with_access(member_home)
+    assert sf_sandbox.info is not None
+    app = start_app(tmp_path)
+    try:
+        register_callback(sf_sandbox.info, app.urls["oauth_callback"])
+        before = slack_sandbox.home_view(user)
+        assert post_event(app, event_body(user, "Ev0DENIED0001"), member_home.signing_secret).status_code == 200
+        view = wait_for(lambda: (v := slack_sandbox.home_view(user)) and v != before and v, "the Connect screen")
+        callback = log_in_and_allow(sf_sandbox, connect_url(view), login_of(sf_sandbox, sf_user), action="deny")
+        assert "error=access_denied" in callback
+        page = requests.get(callback, timeout=60)
+        assert page.status_code == 403 and "did not allow the connection" in page.text
+    finally:
+        app.stop()
+    assert connection(member_home, user) is None
+    assert [r["reason"] for r in member_home.control.rows(
+        "SELECT reason FROM member_notices WHERE slack_user_id = ?", [user])] == ["denied"]
+    used = hashlib.sha256(parse_qs(urlsplit(callback).query)["state"][0].encode()).hexdigest()
+    assert member_home.control.rows("SELECT * FROM oauth_states WHERE state_hash = ?", [used]) == []  # used up
