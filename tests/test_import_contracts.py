@@ -136,6 +136,16 @@ def test_only_the_cli_imports_the_slack_app() -> None:
     assert not outside, f"Prefect's entrances import the Slack app (it is Prefect-free, beside them): {outside}"
 
 
+def test_the_slack_app_opens_no_org_warehouse() -> None:
+    """The app reads and writes the control store only: none of its modules imports an org warehouse (or DuckDB),
+    so it can never hold a warehouse's lock while a sync writes."""
+    warehouse = ("saleshome.warehouse.orgdb", "saleshome.warehouse.connections", "saleshome.warehouse.catalog",
+                 "saleshome.warehouse.frames", "saleshome.warehouse.holders", "saleshome.warehouse.migrations")
+    found = sorted(f"{_module(p)} imports {n}" for p in sorted((PACKAGE / "app").rglob("*.py"))
+                   for n in _imported_names(p) if n.startswith(warehouse) or n.split(".")[0] == "duckdb")
+    assert not found, found
+
+
 def test_no_import_cycle_between_modules() -> None:
     cycles = _cycles(_graph())
     assert not cycles, "\n".join(" → ".join(c) for c in cycles[:10])
