@@ -244,7 +244,9 @@ def test_a_member_who_denies_access_is_told_so_and_nothing_is_kept(
         before = slack_sandbox.home_view(user)
         assert post_event(app, event_body(user, "Ev0DENIED0001"), member_home.signing_secret).status_code == 200
         view = wait_for(lambda: (v := slack_sandbox.home_view(user)) and v != before and v, "the Connect screen")
-        callback = log_in_and_allow(sf_sandbox, connect_url(view), login_of(sf_sandbox, sf_user), action="deny")
+        # prompt=consent: Salesforce asks again even when this user allowed the app before (an earlier test)
+        callback = log_in_and_allow(sf_sandbox, connect_url(view) + "&prompt=consent", login_of(sf_sandbox, sf_user),
+                                    action="deny")
         assert "error=access_denied" in callback
         page = requests.get(callback, timeout=60)
         assert page.status_code == 403 and "did not allow the connection" in page.text
