@@ -120,10 +120,13 @@ def first_list(objects: Sequence[ObjectLists]) -> tuple[str, str] | None:
 
 def _list(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words: Messages,
           infos: dict[str, ObjectInfo], pool: Executor) -> tuple[Content, Nav]:
+    """The open list's info and one page of its records (with the records' names, even when the list view has no
+    name column: ``optionalFields``, left out by Salesforce where the member may not read them)."""
     assert nav.object is not None and nav.list is not None
     asked_info = pool.submit(api.list_info, nav.object, nav.list)
     obj = infos.get(nav.object) or api.object_info(nav.object)
-    page = api.list_records(nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token)
+    names = [f"{obj.api_name}.{name}" for name in obj.name_fields]
+    page = api.list_records(nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token, optional_fields=names)
     info = asked_info.result()
     values = values_for(obj, page.records, formatter, words, instance_url=org.instance_url, currency=org.currency)
     return ListContent(info, page, obj, values), nav.with_page(page.current_page_token or nav.token,
