@@ -41,6 +41,7 @@ from .tokens import TokenCipher
 __all__ = ["ConnectedSession", "Connections", "Notice", "Refusal", "Refused"]
 
 log = logging.getLogger(__name__)
+READ_TIMEOUT = 30.0  # seconds a member's UI API call may take (after Slack's ack: the lazy listener waits)
 
 
 class Refusal(StrEnum):
@@ -282,7 +283,7 @@ class ConnectedSession:
         """The User Interface API as this member (:class:`~saleshome.salesforce.ui_api.UiApi`) with their access
         token; the client asks :meth:`_refreshed` for a new one once when Salesforce answers 401."""
         _, http = self._setup()
-        member = MemberSession(self.instance_url, self._current(), api_version=self.api_version)
+        member = MemberSession(self.instance_url, self._current(), api_version=self.api_version, timeout=READ_TIMEOUT)
         return UiApi(member, http=http, refresh=self._refreshed)
 
     def _refreshed(self, stale: str) -> str:
