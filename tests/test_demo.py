@@ -1,15 +1,20 @@
-"""``make demo`` end to end (``saleshome demo`` in a scratch directory): what it prints, and the
-static copy of the Slack viewer it writes with the messages it delivered."""
+"""``make demo`` end to end (``saleshome demo`` in a scratch directory): what it prints, the
+static copy of the Slack viewer it writes with the messages it delivered, and the Slack app it starts: a
+member's Sales tab, read with their own Salesforce access, and the access screen of a member without
+the permission set (what the demo leaves in its home: the control store, the warehouse, the Home views)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
 from saleshome.sandbox.salesforce.schema import catalog
@@ -50,6 +55,7 @@ def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> 
     _assert_settings_imported_before_the_initial_sync(out)
     _assert_a_celebration_in_the_snapshot(out, index)
     _assert_messages_read_as_a_person_wrote_them(tmp_path / ".demo" / "slack-messages.json")
+    _assert_the_sales_tab_of_a_member(out, tmp_path / ".demo")
 
 
 def _assert_messages_read_as_a_person_wrote_them(log: Path) -> None:
@@ -113,3 +119,57 @@ def _assert_a_celebration_in_the_snapshot(out: str, index: Path) -> None:
         status = re.search(r'<span class="status-emoji">[^<]+</span>\s*<span class="status-text">(.*?)</span>', profile)
         assert status, f"no status on the profile page of {user}"
         assert status[1].startswith(("Just won ", "Vient de remporter ")), status[1]  # the banner, in en or fr
+
+
+def _rows(home: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(f"file:{home / 'control.sqlite'}?mode=ro", uri=True) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def _assert_the_sales_tab_of_a_member(out: str, home: Path) -> None:
+    """The demo starts the Slack app and the Slack sandbox delivers signed events to it; a rep connects Salesforce
+    through the sandbox's login page and their Sales tab lists their own records; a member without the permission
+    set gets the access screen."""
+    app = re.search(r"The Slack app \(`saleshome app serve`, in this process\) listens on (http://127\.0\.0\.1:\d+): "
+                    r"the Slack sandbox sends its events to (\S+) ", out)
+    assert app and app[2] == app[1] + "/slack/events", out[-6000:]
+    opened = re.search(r"\(\S[^()]*, Slack (U\w+)\) opens Sales in Slack: app_home_opened (Ev\w+) delivered signed to "
+                       r"the app: HTTP 200 .*the app publishes the Connect screen", out)
+    refused = re.search(r"\(Slack (U\w+), no Sales Home permission set\) opens Sales: app_home_opened (Ev\w+) delivered "
+                        r"signed to the app: HTTP 200 .*; the access screen: “You do not have access to Sales Home\.", out)
+    assert opened and refused, out[-6000:]
+    member, outsider = opened[1], refused[1]
+    # the app took both events (it verified their signatures first: an unsigned request is answered 401)
+    events = _rows(home, "SELECT event_id, event_type FROM app_events ORDER BY event_id")
+    assert sorted(events) == sorted([(opened[2], "app_home_opened"), (refused[2], "app_home_opened")])
+    # the member connected as their own Salesforce user, tokens encrypted (Fernet tokens start with gAAAAA)
+    assert "the app's callback answers “Salesforce is connected”" in out
+    connections = _rows(home, "SELECT slack_user_id, alias, sf_user_id, refresh_token FROM member_connections")
+    mapped = dict(_rows(home, "SELECT slack_user_id, sf_user_id FROM user_map WHERE alias = 'demo-org' "
+                              "AND status = 'matched'"))
+    assert [c[:3] for c in connections] == [(member, "demo-org", mapped[member])]
+    assert str(connections[0][3]).startswith("gAAAAA")
+    access = dict(_rows(home, "SELECT slack_user_id, sales_home_user FROM user_map WHERE alias = 'demo-org'"))
+    assert access[member] and not access[outsider]
+    # the Sales tab as published: the printed list, its records the member's own opportunities, though the
+    # org has others' in the same months (read with the member's access, not the integration user's)
+    views = json.loads((home / "home-tabs.json").read_text())
+    assert views[outsider]["callback_id"] == "sales_home_no_access"
+    tab = views[member]
+    assert tab["callback_id"] == "sales_home" and json.loads(tab["private_metadata"])["org"] == "demo-org"
+    ids = [b["accessory"]["value"] for b in tab["blocks"]
+           if (b.get("accessory") or {}).get("action_id") == "sales_home_open_record"]
+    summary = re.search(r"Their Sales tab, read from Salesforce with their own token: org .+?, Opportunity list "
+                        r"(.+?): (\d+) record\(s\)", out)
+    assert summary and int(summary[2]) == len(ids) > 0, out[-6000:]
+    with duckdb.connect(str(home / "orgs" / "demo-org.duckdb"), read_only=True) as db:
+        shown = db.execute('SELECT "Id", "Name", "OwnerId", date_trunc(\'month\', "CloseDate") FROM sf."Opportunity" '
+                           'WHERE "Id" IN (SELECT unnest(?))', [ids]).fetchall()
+        months = sorted({r[3] for r in shown})
+        others = db.execute('SELECT count(*) FROM sf."Opportunity" WHERE "OwnerId" <> ? '
+                            'AND date_trunc(\'month\', "CloseDate") IN (SELECT unnest(?))',
+                            [mapped[member], months]).fetchone()
+    assert len(shown) == len(ids) and {r[2] for r in shown} == {mapped[member]}
+    assert others is not None and others[0] > 0
+    names = {r[0]: r[1] for r in shown}
+    assert names[ids[0]] in out  # the printed table: the list's first record, by name
