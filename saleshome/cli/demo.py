@@ -18,6 +18,10 @@
    page in the viewer showing the banner), a summary table, the Slack sandbox viewer's URL and
    the path of a static HTML copy of the viewer; the messages posted are kept as JSON too
    (``.demo/slack-messages.json``).
+5. Between the celebrations and the summary table, start the Slack app beside the sandboxes and show a
+   member's Sales tab end to end (``demo_app.py``: a rep connects Salesforce and sees their records, a member
+   without the permission set gets the access screen); with ``--keep-running``, say how to open a member's
+   Sales tab in the viewer's Slack client.
 
 Besides the CLI's sandbox commands, this is the only module that starts the sandboxes; they, the
 pipeline, duckdb, requests and rich are imported inside the functions, so that ``saleshome --help`` stays fast.

@@ -217,17 +217,16 @@ def _texts(view: dict[str, Any], slack: SlackSandbox) -> list[str]:
             if b.get("type") == "section" and isinstance(b.get("text"), dict)]
 
 
-def _open_home(slack: SlackSandbox, user_id: str, screen: str, before: dict[str, Any] | None) -> tuple[
-        dict[str, Any], str]:
+def _open_home(slack: SlackSandbox, user_id: str, screen: str) -> tuple[dict[str, Any], str]:
     """``user_id`` opens Sales in Slack: the signed ``app_home_opened`` delivery, then the screen the app
-    publishes (``callback_id`` ``screen``, another view than ``before``); returns (view, delivery line)."""
+    publishes (``callback_id`` ``screen``); returns (view, a line saying how the event was delivered)."""
     delivery = slack.interactions.home_opened(user_id)
     if not delivery.wait(WAIT_SECONDS) or not delivery.delivered:
         raise DemoAppError(f"the app did not take app_home_opened {delivery.event_id}: {delivery.to_dict()}")
     attempt = delivery.attempts[-1]
     line = (f"app_home_opened {delivery.event_id} delivered signed to the app: HTTP {attempt.status} in "
             f"{attempt.seconds * 1000:.0f} ms (attempt {attempt.attempt})")
-    view = _wait(lambda: (v := slack.home_view(user_id)) and v.get("callback_id") == screen and v != before and v,
+    view = _wait(lambda: (v := slack.home_view(user_id)) and v.get("callback_id") == screen and v,
                  f"the {screen} Home view of {user_id}")
     return view, line
 
@@ -333,7 +332,7 @@ def show_sales_tab(console: Console, app: DemoApp, control: ControlDB, slack: Sl
                   f"url_verification), and {app.urls['oauth_callback']} is a callback URL of the org's connected app.",
                   soft_wrap=True, highlight=False)
     shown = Shown(member, _with_reports(access[1:]))
-    connect, line = _open_home(slack, member.slack_user_id, CONNECT_SCREEN, None)
+    connect, line = _open_home(slack, member.slack_user_id, CONNECT_SCREEN)
     console.print(f"[bold]{escape(member.name)}[/] ({escape(member.role)}, Slack {member.slack_user_id}) opens "
                   f"[bold]Sales[/] in Slack: {line}; the app publishes the Connect screen: "
                   f"“{escape(_texts(connect, slack)[0])}” [ Connect Salesforce ]", soft_wrap=True, highlight=False)
@@ -351,7 +350,7 @@ def show_sales_tab(console: Console, app: DemoApp, control: ControlDB, slack: Sl
     shown.views[member.slack_user_id] = tab_view
     if others:
         outsider = others[0]
-        screen, line = _open_home(slack, outsider.slack_user_id, NO_ACCESS_SCREEN, None)
+        screen, line = _open_home(slack, outsider.slack_user_id, NO_ACCESS_SCREEN)
         console.print(f"[bold]{escape(outsider.name)}[/] (Slack {outsider.slack_user_id}, no Sales Home permission "
                       f"set) opens Sales: {line}; the access screen: “{escape(' '.join(_texts(screen, slack)))}”",
                       soft_wrap=True, highlight=False)
@@ -372,8 +371,8 @@ def print_try_it(console: Console, shown: Shown, viewer_url: str, sf_info: Sandb
     if shown.try_it is not None:
         other = shown.try_it
         console.print(f"  • [bold]{escape(other.name)}[/] ({other.slack_user_id}; {escape(other.role)} in Salesforce: "
-                      "their reports' records too) sees the Connect screen: choose \"Connect Salesforce\" and log in "
-                      f"on the Salesforce sandbox's page as [bold]{escape(other.username)}[/], password "
-                      f"[bold]{escape(other.password)}[/], then Allow.", soft_wrap=True, highlight=False)
+                      "their reports' records too) sees the Connect screen: choose \"Connect Salesforce\"; on the "
+                      f"Salesforce sandbox's login page, username [bold]{escape(other.username)}[/] and password "
+                      f"[bold]{escape(other.password)}[/] (then Allow).", soft_wrap=True, highlight=False)
     console.print(f"  The login page is HTTPS with the sandbox's own certificate authority ({sf_info.ca_file}): "
                   "accept the browser's warning, or trust that file.", soft_wrap=True, highlight=False)
