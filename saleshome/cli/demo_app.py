@@ -115,8 +115,14 @@ def start_app(settings: Settings, control: ControlDB, slack: SlackSandbox, sf_in
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
     base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    app_settings = settings.model_copy(update={"slack_signing_secret": SecretStr(slack.info.signing_secret)})
-    app = build(app_settings, base_url=base_url, secret_keys=Fernet.generate_key().decode(), control=control)
+    # served where it listens (an SALESHOME_APP_URL of the environment is not the demo's), signed as the sandbox signs
+    app_settings = settings.model_copy(update={"slack_signing_secret": SecretStr(slack.info.signing_secret),
+                                               "app_url": None})
+    try:
+        app = build(app_settings, base_url=base_url, secret_keys=Fernet.generate_key().decode(), control=control)
+    except BaseException:
+        listener.close()
+        raise
     config = uvicorn.Config(asgi_app(app), log_config=None, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="saleshome-app", daemon=True)
