@@ -18,7 +18,7 @@
    page in the viewer showing the banner), a summary table, the Slack sandbox viewer's URL and
    the path of a static HTML copy of the viewer; the messages posted are kept as JSON too
    (``.demo/slack-messages.json``).
-5. Between the celebrations and the summary table, start the Slack app beside the sandboxes and show a
+5. After the summary table, start the Slack app beside the sandboxes and show a
    member's Sales tab end to end (``demo_app.py``: a rep connects Salesforce and sees their records, a member
    without the permission set gets the access screen); with ``--keep-running``, say how to open a member's
    Sales tab in the viewer's Slack client.
@@ -415,9 +415,9 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         _notification_stats(console, settings)
         _as_members_see_them(console, control, slack)
         _celebrations(console, settings, slack, slack_info.viewer_url)
+        _summary(console, control)
         running = start_app(settings, control, slack, sf_info)
         shown = show_sales_tab(console, running, control, slack, sf_info, ALIAS, DEMO_HOME)
-        _summary(console, control)
         snapshot = slack.write_viewer_snapshot(DEMO_HOME / "slack-viewer")
         _write_message_log(slack, DEMO_HOME / "slack-messages.json")
         console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"
