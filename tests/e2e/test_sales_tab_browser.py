@@ -86,6 +86,7 @@ def app(member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: Salesf
         yield server
     finally:
         slack_sandbox.faults.clear()
+        sf_sandbox.faults.clear()
         slack_sandbox.configure_app(event_url=None, interactivity_url=None)
         server.stop()
 
@@ -213,11 +214,16 @@ def record_count(page: Page) -> int:
 
 def home_view_id(slack: SlackSandbox, user: str) -> str:
     """The id of the member's Home tab as Slack holds it."""
+    return str(held_home(slack, user)["id"])
+
+
+def held_home(slack: SlackSandbox, user: str) -> dict[str, Any]:
+    """The member's Home tab as Slack holds it and puts it in events: the view, its ``id`` and ``hash``."""
     assert slack.api is not None
     with slack.api.lock:
-        view_id = slack.api.views.home.get(user)
-    assert view_id is not None
-    return view_id
+        stored = slack.api.views.views.get(slack.api.views.home.get(user, ""))
+        assert stored is not None, f"{user} has no Home tab"
+        return {**stored.view, "id": stored.id, "hash": stored.hash}
 
 
 def surface(slack: SlackSandbox, context: BrowserContext) -> dict[str, Any]:
@@ -452,3 +458,56 @@ def test_slacks_retry_of_an_event_is_not_processed_twice(
     # the Connect screen mints one single-use link each time it is built: one more, not two
     assert len(member_home.control.rows("SELECT * FROM oauth_states WHERE slack_user_id = ?", [user])) == links + 1
     assert surface(slack_sandbox, context)["home"] == shown
+
+
+def test_a_late_app_home_opened_never_overwrites_the_screen_the_member_moved_to(
+        context: BrowserContext, app: AppServer, member_home: MemberHome, slack_sandbox: SlackSandbox,
+        sf_sandbox: SalesforceSandbox) -> None:
+    """Slack puts the Home tab the member was shown in ``app_home_opened`` (``view``, with its ``hash``); the app
+    publishes with that hash, so an opening handled after the member's next click (a slow or retried delivery)
+    gets ``hash_conflict`` and the newer screen stays (``views.publish``: "hash ... to protect against possible
+    race conditions")."""
+    member = next(m for m in members(sf_sandbox, member_home) if m["profile"] == "Standard User")
+    user = member["slack_user_id"]
+    page = context.new_page()
+    sign_in(page, slack_sandbox, user)
+    connect_in_browser(page, context, member)
+    opened_on = held_home(slack_sandbox, user)  # the tab as the member opened it (the first object's first list)
+    open_list(page, "Opportunity/AllOpportunities", "All Opportunities")
+    moved_to = surface(slack_sandbox, context)["home"]
+    assert moved_to["version"] != opened_on["hash"]
+    publishes = count_publishes(slack_sandbox)
+
+    late = json.loads(event_body(user, "Ev0LATE000001"))
+    late["event"]["view"] = opened_on  # the opening Slack sent before the click, handled after it
+    body = json.dumps(late)
+    assert post_event(app, body, member_home.signing_secret).status_code == 200
+
+    app.stop()  # every piece of work the app accepted has finished
+    assert publishes.seen == 1, (publishes.seen, app.output())  # it did try, with the hash of the view it was sent
+    assert surface(slack_sandbox, context)["home"] == moved_to
+    slack_sandbox.configure_app(event_url=None)  # the app is gone: reopening the tab shows what Slack holds
+    page.reload()
+    expect(page.locator('#home [data-block-id="sales_home_list"]')).to_have_text("All Opportunities")
+
+
+def test_an_acknowledged_opening_is_published_even_when_the_app_is_stopped_meanwhile(
+        context: BrowserContext, app: AppServer, member_home: MemberHome, slack_sandbox: SlackSandbox,
+        sf_sandbox: SalesforceSandbox) -> None:
+    """Slack never resends an event it got a 200 for: an app stopped (SIGTERM: a deploy) while it reads Salesforce
+    for an opening it acknowledged finishes that work and publishes before it ends."""
+    member = next(m for m in members(sf_sandbox, member_home) if m["profile"] == "Standard User")
+    user = member["slack_user_id"]
+    page = context.new_page()
+    sign_in(page, slack_sandbox, user)
+    connect_in_browser(page, context, member)
+    before = surface(slack_sandbox, context)["home"]
+    publishes = count_publishes(slack_sandbox)
+    slow = sf_sandbox.faults.add("slow", path="/ui-api/list-records/", delay=2.0)
+
+    assert post_event(app, event_body(user, "Ev0STOPPED001"), member_home.signing_secret).status_code == 200
+    wait_for(lambda: slow.fired, "the app reading the list as the member", app=app)
+    app.stop()
+    assert publishes.seen == 1, app.output()
+    after = surface(slack_sandbox, context)["home"]
+    assert after["version"] != before["version"] and "Records 1–" in after["html"]
