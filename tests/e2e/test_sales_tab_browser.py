@@ -12,7 +12,10 @@ Issue 19, section 6:
 - a forged request (bad signature) and a replayed one (signed 6 minutes ago) change nothing: 401, the Home tab the
   viewer shows is the same view (same hash), nothing is stored, the member stays connected;
 - Slack's retry of an event is processed once: the sandbox's own retry after a slow answer (the app process is
-  paused past Slack's 3-second window) and the same ``event_id`` re-sent with ``X-Slack-Retry-Num``.
+  paused past Slack's 3-second window) and the same ``event_id`` re-sent with ``X-Slack-Retry-Num``;
+- an ``app_home_opened`` handled after the member's next click (it carries the view they were shown) never
+  overwrites the newer screen (``views.publish`` with that ``hash``: ``hash_conflict``);
+- an app stopped (SIGTERM) while it works on an event it acknowledged still publishes (Slack never resends it).
 
 What a member may see is asked of Salesforce itself with the member's own token (SOQL ``COUNT()``); the
 integration user's count is the whole table.  ``views.publish`` calls are counted with an armed, never-firing
@@ -149,12 +152,16 @@ def all_opportunities(sf_sandbox: SalesforceSandbox) -> int:
 
 # ----------------------------------------------------------------------------------------------- the client
 def sign_in(page: Page, slack: SlackSandbox, user: str) -> None:
-    """Choose who you are; the client then opens the app's Sales Home tab (``app_home_opened``)."""
+    """Choose who you are; the client then opens the app's Sales Home tab (``app_home_opened``).  Returns once the
+    tab shows what this app published (the folder's Slack sandbox still holds what an earlier test's app did)."""
     assert slack.info is not None
+    earlier = held_home(slack, user)["hash"] if slack.home_view(user) is not None else ""
     page.goto(f"{slack.info.viewer_url}client", wait_until="load", timeout=30_000)
     page.select_option("#who", user)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#me")).to_have_text(slack.world.users[user].profile.real_name)
+    expect(page.locator("#home")).not_to_have_attribute("data-version", earlier, timeout=WAIT_MS)
+    expect(page.locator("#home .b-header").first).to_be_visible()
 
 
 def open_sales(page: Page) -> None:
