@@ -1,5 +1,5 @@
 """The member's Sales tab, end to end in a browser: the Slack sandbox's viewer as the Slack client (headless
-Chromium, Playwright), the real app (``saleshome app serve`` in a subprocess, ``tests/app/conftest.py``) as the
+Chromium, Playwright), the real app (``saleshome app serve`` in a subprocess, ``tests/fixtures/app.py``) as the
 Slack sandbox's request URLs, and the Salesforce sandbox's login and consent pages.
 
 Issue 19, section 6:
@@ -45,7 +45,8 @@ from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.faults import Fault
 from saleshome.sandbox.slack.server import SlackSandbox
-from tests.app.conftest import (  # the app's fixture and helpers: one way to start and sign for it
+from tests.browser import ARTIFACTS, launch
+from tests.fixtures.app import (  # the app's fixture and helpers: one way to start and sign for it
     CONNECT_SCREEN,
     NO_ACCESS_SCREEN,
     AppServer,
@@ -57,7 +58,6 @@ from tests.app.conftest import (  # the app's fixture and helpers: one way to st
     start_app,
     wait_for,
 )
-from tests.browser import ARTIFACTS, launch
 from tests.fixtures.sandboxes import sandbox_session
 from tests.fixtures.workspace import ALIAS
 from tests.sandbox.salesforce.members import logins, register_callback
