@@ -78,7 +78,9 @@ class OrgRunSummary:
 def users_line(alias: str, report: MappingReport) -> str:
     """``acme: user map: 40 matched to Slack, …(12 looked up); their languages: en-US 30, fr-FR 10``."""
     languages = ", ".join(f"{locale} {n}" for locale, n in sorted(report.locales.items(), key=lambda kv: -kv[1]))
-    return (f"{alias}: user map: {report.matched} matched to Slack, {report.unmatched} unmatched, "
+    return (f"{alias}: user map: {report.matched} matched to Slack, "
+            + (f"{report.approved} approved by a sales admin, " if report.approved else "")
+            + f"{report.unmatched} unmatched, "
             f"{report.deactivated} deactivated in Slack, {report.inactive} inactive ({report.looked_up} looked up)"
             + (f"; their languages: {languages}" if languages else ""))
 

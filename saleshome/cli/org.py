@@ -1,8 +1,9 @@
-"""`saleshome org add | list | remove`: connect, list and remove Salesforce orgs.
+"""`saleshome org add | list | remove | approve-member | revoke-member`: connect, list and remove Salesforce orgs;
+approve a Salesforce user ↔ Slack user mapping the emails do not give.
 
 Secrets are never stored: an org keeps a reference to where they are read (the environment, or a Prefect
 Secret block through :data:`saleshome.cli.common.RESOLVERS`).  A Salesforce org is connected once.
-Adding and removing are sales admins' changes (``--as U…``), audited.
+Adding, removing, approving and revoking are sales admins' changes (``--as U…``), audited.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from saleshome.cli.common import RESOLVERS, ActorOption, acting_user, context, ready, split_names
+from saleshome.cli.common import RESOLVERS, ActorOption, acting_user, context, print_table, ready, split_names
 
 app = typer.Typer(help="Connect, list and remove Salesforce orgs.", no_args_is_help=True)
 
@@ -123,3 +124,62 @@ def org_remove(
     ctx = context()
     remove_org_as(ctx.settings, ctx.directory, alias, actor=acting_user(ctx, actor), confirm=confirm)
     typer.echo(f"Removed {alias} and its data (recorded in the audit log).")
+
+
+SalesforceUserOption = Annotated[str, typer.Option(
+    "--salesforce-user", help="The Salesforce user's Id (005…, 15 or 18 characters) in the org, as synced.")]
+
+
+@app.command("approve-member")
+def org_approve_member(
+    alias: Annotated[str, typer.Argument(help="The org.")],
+    salesforce_user: SalesforceUserOption,
+    slack_user: Annotated[str, typer.Option("--slack-user", help="The member's Slack user (U…).")],
+    actor: ActorOption = None,
+) -> None:
+    """Link a Salesforce user of the org to a Slack user whatever their emails say (sales admins only, audited).
+
+    The member may then connect Salesforce as that user in the Sales tab; the user map keeps the link at every
+    refresh until `revoke-member`. Refused for an unknown org, a Salesforce user not in the synced org (or inactive),
+    an unknown, deactivated or bot Slack user, or a Slack user already linked to another Salesforce user of the org.
+    """
+    from saleshome.settings.approvals import approve_member
+
+    ctx = ready()
+    changed = approve_member(ctx.control, ctx.directory, ctx.workspace, actor=acting_user(ctx, actor), alias=alias,
+                             sf_user_id=salesforce_user, slack_user_id=slack_user)
+    typer.echo(f"{alias}: Salesforce user {salesforce_user} is now linked to {slack_user} (approved; recorded in the "
+               "audit log)." if changed else f"{alias}: Salesforce user {salesforce_user} already is linked to "
+               f"{slack_user}.")
+
+
+@app.command("revoke-member")
+def org_revoke_member(
+    alias: Annotated[str, typer.Argument(help="The org.")],
+    salesforce_user: SalesforceUserOption,
+    actor: ActorOption = None,
+) -> None:
+    """Remove an approved mapping (sales admins only, audited): the user is unlinked at once, their Salesforce
+    connection in the Slack app forgotten, and the next refresh maps them by email again."""
+    from saleshome.settings.approvals import revoke_member
+
+    ctx = ready()
+    changed = revoke_member(ctx.control, ctx.directory, ctx.workspace, actor=acting_user(ctx, actor), alias=alias,
+                            sf_user_id=salesforce_user)
+    typer.echo(f"{alias}: the approved mapping of {salesforce_user} is removed (recorded in the audit log); the next "
+               "refresh maps the user by email." if changed else f"{alias}: {salesforce_user} had no approved mapping.")
+
+
+@app.command("members")
+def org_members(alias: Annotated[str | None, typer.Argument(help="Only this org.")] = None) -> None:
+    """List the mappings sales admins approved (Salesforce user ↔ Slack user, by whom, when)."""
+    from saleshome.settings.approvals import list_approved_members
+    from saleshome.settings.render import approved_members_table
+
+    ctx = ready(read_only=True)
+    approved = list_approved_members(ctx.control, alias)
+    if not approved:
+        typer.echo("No approved mapping" + (f" in {alias}" if alias else "") + ": members are mapped by email; a sales "
+                   "admin links others with `saleshome org approve-member ALIAS --salesforce-user 005… --slack-user U…`.")
+        return
+    print_table(approved_members_table(approved))

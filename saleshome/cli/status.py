@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from saleshome.config import Settings
+    from saleshome.warehouse.control import ControlDB
 
 app = typer.Typer()
 
@@ -91,6 +92,7 @@ def _print_publishing_status(console: Console, settings: Settings) -> None:
                       + ", ".join(f"{u['email'] or u['sf_user_id']} ({UNMAPPED_LABELS.get(u['status'], u['status'])})"
                                   for u in shown)
                       + (" ..." if len(unmapped) > len(shown) else ""))
+    _print_approved_members(console, control)
     from saleshome.settings.locales import channel_locale, locale_counts
 
     languages = locale_counts(control)
@@ -106,3 +108,17 @@ def _print_publishing_status(console: Console, settings: Settings) -> None:
     if skipped:
         console.print("Direct messages skipped in the last 7 days: " + "; ".join(
             f"{s['notification']} ({s['org']}): {s['skipped']} {s['reason']} — {s['fix']}" for s in skipped))
+
+
+def _print_approved_members(console: Console, control: ControlDB) -> None:
+    """The mappings sales admins approved, apart from the email matches (all: `saleshome org members`)."""
+    from rich.markup import escape
+
+    from saleshome.settings.approvals import list_approved_members
+
+    approved = list_approved_members(control)
+    if approved:
+        shown = approved[:STATUS_UNMAPPED_USERS]
+        console.print(f"{len(approved)} Salesforce users linked to Slack by a sales admin's approval (not by email): "
+                      + ", ".join(escape(f"{a.alias} {a.email or a.sf_user_id} → {a.slack_user_id}") for a in shown)
+                      + (" ... (all: `saleshome org members`)" if len(approved) > len(shown) else ""))

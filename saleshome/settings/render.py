@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -22,6 +22,9 @@ from .audit import AuditEntry
 from .model import CHANNEL_TYPES, Layout, OrgSettings, SettingsState
 from .roles import RoleAssignment
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .approvals import ApprovedMember
 
 
 def _when(moment: datetime | None) -> str:
@@ -45,6 +48,15 @@ def roles_table(assignments: list[RoleAssignment], names: dict[str, str]) -> Tab
         table.add_column(col, overflow="fold" if col == "Name" else "ellipsis")
     for a in assignments:
         table.add_row(a.user_id, names.get(a.user_id, ""), a.granted_by, _when(a.granted_at))
+    return table
+
+
+def approved_members_table(approved: list[ApprovedMember]) -> Table:
+    table = Table(title="Mappings approved by sales admins")
+    for col in ("Org", "Salesforce user", "Email", "Slack user", "Approved by", "Approved at"):
+        table.add_column(col, overflow="fold" if col == "Email" else "ellipsis")
+    for a in approved:
+        table.add_row(a.alias, a.sf_user_id, a.email or "-", a.slack_user_id, a.approved_by, _when(a.approved_at))
     return table
 
 

@@ -14,6 +14,13 @@ more with ``users.info`` and ``include_locale=true`` (Tier 4) — only for new, 
 entries, like the lookups; null when Slack gives none.  Who reads which language is decided in
 :mod:`saleshome.settings.locales`.
 
+A mapping a sales admin approved (``approved_members``, :mod:`saleshome.settings.approvals`) wins over the
+emails: that Salesforce user is linked to that Slack user with status ``approved`` (emails differing, or no Slack
+account having the email), keeping the Slack user's team, time zone and locale (``users.info`` with
+``include_locale``) as a matched member does; ``deactivated`` when that Slack account is deactivated or gone,
+``inactive`` when the Salesforce user is.  Without an approval a user is mapped by email again (an ``approved``
+entry is never reused from the cache for them).
+
 Every entry also records whether its Salesforce user holds the Sales Home permission set as the sync just
 read it (``user_map.sales_home_user``, for every user at every refresh, cached lookups or not): the Slack app
 decides who sees Sales Home from it without opening the org's warehouse.
@@ -52,6 +59,7 @@ class MappingReport:
     looked_up: int = 0
     cached: int = 0
     deactivated: int = 0
+    approved: int = 0  # linked by a mapping a sales admin approved (not by email)
     locales: dict[str, int] = field(default_factory=dict)  # matched members per Slack locale ("unknown": none)
 
     def count_locale(self, locale: str | None) -> None:
@@ -66,19 +74,37 @@ def refresh_user_map(
     """Bring the org's user map up to date (looks up only new, changed or stale entries)."""
     now = now or datetime.now(UTC)
     known = {r["sf_user_id"]: r for r in control.rows("SELECT * FROM user_map WHERE alias = ?", [alias])}
+    approved = approved_members(control, alias)
     report = MappingReport()
     rows: list[list[Any]] = []
     deactivated: set[str] | None = None  # emails of deactivated Slack users, read when first needed
     for user in users:
         email = (user.email or "").strip().lower() or None
         cached = known.get(user.id)
+        fresh = cached is not None and cached["email"] == email and cached["refreshed_at"] > now - ttl
+        if user.is_active and user.id in approved:
+            slack_id = approved[user.id]
+            if fresh and cached and cached["status"] == "approved" and cached["slack_user_id"] == slack_id:
+                report.cached += 1
+                report.approved += 1
+                report.count_locale(cached["locale"])
+                continue
+            report.looked_up += 1
+            linked = approved_link(client, slack_id)
+            rows.append([alias, user.id, email, *(linked or (None, None, None, None)),
+                         "approved" if linked else "deactivated", now])
+            report.approved += linked is not None
+            report.deactivated += linked is None
+            if linked:
+                report.count_locale(linked[3])
+            continue
         if not user.is_active or email is None:
             rows.append([alias, user.id, email, None, None, None, None,
                          "inactive" if not user.is_active else "unmatched", now])
             report.inactive += not user.is_active
             report.unmatched += user.is_active
             continue
-        if cached and cached["email"] == email and cached["status"] != "inactive" and cached["refreshed_at"] > now - ttl:
+        if fresh and cached and cached["status"] not in ("inactive", "approved"):
             report.cached += 1
             report.matched += cached["status"] == "matched"
             report.unmatched += cached["status"] == "unmatched"
@@ -139,6 +165,27 @@ def slack_locale(client: WebClient, slack_user_id: str) -> str | None:
     return str(locale) if locale else None
 
 
+def approved_link(client: WebClient, slack_user_id: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """(Slack user id, team, time zone, locale) of an approved mapping's Slack user (``users.info`` with
+    ``include_locale``); None when Slack no longer knows them or they are deactivated."""
+    try:
+        found = client.users_info(user=slack_user_id, include_locale=True)["user"] or {}
+    except SlackApiError as exc:
+        if error_code(exc) in ("user_not_found", "user_not_visible"):
+            return None
+        raise slack_error(exc, "users.info", hint="the app needs the users:read scope") from None
+    if found.get("deleted"):
+        return None
+    return (str(found.get("id") or slack_user_id), found.get("team_id"), found.get("tz"),
+            str(found["locale"]) if found.get("locale") else None)
+
+
+def approved_members(control: ControlDB, alias: str) -> dict[str, str]:
+    """Salesforce user id → Slack user id of the org's mappings a sales admin approved."""
+    return {r["sf_user_id"]: r["slack_user_id"] for r in control.rows(
+        "SELECT sf_user_id, slack_user_id FROM approved_members WHERE alias = ?", [alias])}
+
+
 def deactivated_emails(client: WebClient) -> set[str]:
     """Lower-cased emails of the deactivated members of every workspace the app is installed in."""
     try:
@@ -169,6 +216,6 @@ def slack_user(control: ControlDB, alias: str, sf_user_id: str) -> tuple[str, st
 
 def unmapped_users(control: ControlDB, alias: str | None = None) -> list[dict[str, Any]]:
     """Salesforce users with no Slack match (unmatched, deactivated in Slack, or inactive), for ``saleshome status``."""
-    where = "status <> 'matched'" + (" AND alias = ?" if alias else "")
+    where = "status NOT IN ('matched', 'approved')" + (" AND alias = ?" if alias else "")
     return control.rows(f"SELECT alias, sf_user_id, email, status FROM user_map WHERE {where} ORDER BY alias, email",
                         [alias] if alias else [])

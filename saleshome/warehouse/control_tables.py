@@ -37,7 +37,7 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = ["HEAD", "METADATA", "ValueKind", "column_kinds"]
 
-HEAD = "0003"
+HEAD = "0004"
 """The Alembic revision this code's schema is (``control_migrations/versions``)."""
 
 METADATA = MetaData()
@@ -159,11 +159,21 @@ Table(
     Column("slack_user_id", Text),
     Column("team_id", Text),
     Column("tz", Text),
-    Column("status", Text, nullable=False),  # matched, unmatched, inactive
+    Column("status", Text, nullable=False),  # matched, approved (approved_members), unmatched, deactivated, inactive
     Column("refreshed_at", _ts(), nullable=False),
     Column("locale", Text),  # the member's Slack locale (users.info include_locale); null: not known yet
     Column("sales_home_user", Boolean),  # holds the Sales Home permission set, as last synced; null: not known yet
     PrimaryKeyConstraint("alias", "sf_user_id"),
+)
+Table(
+    "approved_members", METADATA,  # mappings a sales admin approved: user_map links them whatever the emails say
+    Column("alias", Text, nullable=False),
+    Column("sf_user_id", Text, nullable=False),  # as synced (18 characters)
+    Column("slack_user_id", Text, nullable=False),  # U…: one Salesforce user per Slack user and org
+    Column("approved_by", Text, nullable=False),  # the sales admin (U…)
+    Column("approved_at", _ts(), nullable=False),
+    PrimaryKeyConstraint("alias", "sf_user_id"),
+    UniqueConstraint("alias", "slack_user_id", name="approved_members_slack_user"),
 )
 Table(
     "notification_restrictions", METADATA,
