@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +17,7 @@ import requests
 from cryptography.fernet import Fernet
 
 from saleshome.app.connections import Connections
+from saleshome.app.oauth import authorize_url
 from saleshome.app.tokens import TokenCipher
 from saleshome.errors import ConfigurationError
 from saleshome.salesforce.ui_api import MemberSessionExpired
@@ -24,14 +25,17 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from tests.fixtures.app import (
     CONNECT_SCREEN,
+    NO_ACCESS_SCREEN,
     SALES_TAB,
     MemberHome,
     connect,
     connect_url,
     event_body,
+    legacy_email_member,
     log_in_and_allow,
     login_of,
     member_with_access,
+    open_home,
     post_action,
     post_event,
     start_app,
@@ -130,6 +134,47 @@ def test_a_salesforce_user_who_is_not_the_members_is_refused_with_the_reason(
     assert connection(member_home, user) is None
     notices = member_home.control.rows("SELECT reason FROM member_notices WHERE slack_user_id = ?", [user])
     assert [n["reason"] for n in notices] == ["not_mapped"]
+
+
+def test_a_mapping_a_sales_admin_approved_lets_a_member_whose_emails_differ_connect(
+        member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: SalesforceSandbox, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    sf_user, user = legacy_email_member(member_home, slack_sandbox)  # Salesforce email on another domain than Slack's
+    login = login_of(sf_sandbox, sf_user)
+    assert sf_sandbox.info is not None
+    app = start_app(tmp_path)
+    try:
+        register_callback(sf_sandbox.info, app.urls["oauth_callback"])
+        # before the approval: no access (nothing maps them), and a link made for them is refused with the reason
+        open_home(app, member_home, user, "Ev0APPR000001")
+        wait_for(lambda: (slack_sandbox.home_view(user) or {}).get("callback_id") == NO_ACCESS_SCREEN,
+                 "the access screen", app=app)
+        cipher = TokenCipher([member_home.key])
+        link = authorize_url(member_home.control, cipher, Connections(member_home.control, cipher).org_client(ALIAS),
+                             user_id=user, team_id=None, redirect_uri=app.urls["oauth_callback"],
+                             ttl=timedelta(minutes=5))
+        refused = requests.get(log_in_and_allow(sf_sandbox, link, login), timeout=60)
+        assert refused.status_code == 403 and "is not the one linked to your Slack account" in refused.text
+        assert connection(member_home, user) is None
+        assert [n["reason"] for n in member_home.control.rows(
+            "SELECT reason FROM member_notices WHERE slack_user_id = ?", [user])] == ["not_mapped"]
+        # a sales admin approves the mapping: the member connects as that Salesforce user
+        code, out, err = run_cli(monkeypatch, capsys, "org", "approve-member", ALIAS, "--salesforce-user", sf_user,
+                                 "--slack-user", user, "--as", member_home.sales_admin)
+        assert code == 0, out + err
+        page = connect(app, member_home, slack_sandbox, sf_sandbox, user, login, "Ev0APPR000002")
+        assert page.status_code == 200 and "Salesforce is connected" in page.text, page.text
+        row = connection(member_home, user)
+        assert row is not None and row["sf_user_id"] == sf_user
+        wait_for(lambda: (slack_sandbox.home_view(user) or {}).get("callback_id") == SALES_TAB, "the Sales tab",
+                 app=app)
+    finally:
+        app.stop()
+    # revoked: the app no longer acts as that Salesforce user for them
+    code, out, err = run_cli(monkeypatch, capsys, "org", "revoke-member", ALIAS, "--salesforce-user", sf_user,
+                             "--as", member_home.sales_admin)
+    assert code == 0, out + err
+    assert connection(member_home, user) is None
 
 
 def test_disconnect_revokes_the_refresh_token_in_salesforce(

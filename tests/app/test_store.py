@@ -1,6 +1,6 @@
 """The Slack app's control-store tables on both backends (SQLite; PostgreSQL on the session's server): an event
 taken once, a connection link single-use and expiring, a member read back, notices, keys rotated — the same SQL
-everywhere (revision 0003)."""
+everywhere (revision 0003); mappings a sales admin approved, one per Salesforce user and per Slack user (0004)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy.exc import IntegrityError
 
 from saleshome.app.connections import Connections, Refusal
 from saleshome.app.events import KEEP, first_delivery
@@ -17,6 +18,7 @@ from saleshome.app.members import load_member
 from saleshome.app.oauth import OrgClient, StateRefused, authorize_url, take_state
 from saleshome.app.tokens import TokenCipher
 from saleshome.salesforce.credentials import AuthMethod, Credentials
+from saleshome.settings.approvals import list_approved_members
 from saleshome.settings.orgs import Org
 from saleshome.warehouse.control import ControlDB
 from tests.fixtures.control import ControlDatabases
@@ -96,3 +98,20 @@ def test_notices_and_key_rotation(control: ControlDB) -> None:
     assert rotated.rotate_keys() == 1
     row = control.rows("SELECT refresh_token, access_token FROM member_connections")[0]
     assert TokenCipher([new]).decrypt(row["refresh_token"]) == "refresh-1" and row["access_token"] is None
+
+
+def test_an_approved_mapping_is_one_per_salesforce_user_and_per_slack_user(control: ControlDB) -> None:
+    at = datetime(2026, 12, 7, 18, 30, tzinfo=UTC)
+    with control.transaction() as db:
+        db.execute("INSERT INTO user_map (alias, sf_user_id, email, status, refreshed_at) VALUES (?, ?, ?, ?, ?)",
+                   ["acme", "005A", "a@legacy.example", "approved", at])
+        db.upsert("approved_members", {"alias": "acme", "sf_user_id": "005A", "slack_user_id": "U1",
+                                       "approved_by": "UADMIN", "approved_at": at})
+    [approved] = list_approved_members(control, "acme")
+    assert (approved.sf_user_id, approved.email, approved.slack_user_id, approved.approved_by, approved.approved_at) \
+        == ("005A", "a@legacy.example", "U1", "UADMIN", at)
+    with pytest.raises(IntegrityError), control.transaction() as db:  # U1 already acts as 005A in acme
+        db.execute("INSERT INTO approved_members VALUES (?, ?, ?, ?, ?)", ["acme", "005B", "U1", "UADMIN", at])
+    with control.transaction() as db:  # in another org, U1 may be linked to another user
+        db.execute("INSERT INTO approved_members VALUES (?, ?, ?, ?, ?)", ["beta", "005B", "U1", "UADMIN", at])
+    assert [a.alias for a in list_approved_members(control)] == ["acme", "beta"]
