@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from saleshome.errors import ValidationError
 from saleshome.slack.directory import SlackDirectory
-from saleshome.sync.users import approved_link
+from saleshome.slack.profiles import member_profile
 from saleshome.warehouse.control import ControlDB, Tx
 
 from .audit import record_change
@@ -98,10 +98,9 @@ def approve_member(control: ControlDB, directory: SlackDirectory, workspace: str
     if target.deleted or target.is_bot:
         raise ValidationError(f"{target.label} is {'deactivated' if target.deleted else 'a bot'} in Slack: a "
                               "Salesforce user is linked to an active person", hint="give an active member's id (U…)")
-    linked = approved_link(directory.client, target.id)
-    if linked is None:
+    profile = member_profile(directory.client, target.id)
+    if profile is None:
         raise ValidationError(f"{target.label} is deactivated in Slack", hint="give an active member's id (U…)")
-    _, team_id, tz, locale = linked
     now = datetime.now(UTC)
     with control.transaction() as db:
         others = db.execute(
@@ -122,7 +121,7 @@ def approve_member(control: ControlDB, directory: SlackDirectory, workspace: str
                                        "approved_by": actor, "approved_at": now})
         db.execute("UPDATE user_map SET slack_user_id = ?, team_id = ?, tz = ?, locale = ?, status = 'approved', "
                    "refreshed_at = ? WHERE alias = ? AND sf_user_id = ?",
-                   [target.id, team_id, tz, locale, now, alias, sf_id])
+                   [target.id, profile.team_id, profile.tz, profile.locale, now, alias, sf_id])
         db.execute("DELETE FROM member_connections WHERE alias = ? AND sf_user_id = ? AND slack_user_id <> ?",
                    [alias, sf_id, target.id])
         record_change(db, workspace, actor, APPROVE, f"members.{alias}.{sf_id}",

@@ -38,6 +38,7 @@ from slack_sdk.errors import SlackApiError
 
 from saleshome.slack.errors import error_code, slack_error
 from saleshome.slack.pages import page_items
+from saleshome.slack.profiles import member_profile
 from saleshome.warehouse.control import ControlDB
 
 UNKNOWN_LOCALE = "unknown"
@@ -90,13 +91,14 @@ def refresh_user_map(
                 report.count_locale(cached["locale"])
                 continue
             report.looked_up += 1
-            linked = approved_link(client, slack_id)
-            rows.append([alias, user.id, email, *(linked or (None, None, None, None)),
-                         "approved" if linked else "deactivated", now])
-            report.approved += linked is not None
-            report.deactivated += linked is None
-            if linked:
-                report.count_locale(linked[3])
+            profile = member_profile(client, slack_id)
+            if profile is None:  # that Slack account is deactivated (or gone)
+                rows.append([alias, user.id, email, None, None, None, None, "deactivated", now])
+                report.deactivated += 1
+                continue
+            rows.append([alias, user.id, email, profile.id, profile.team_id, profile.tz, profile.locale, "approved", now])
+            report.approved += 1
+            report.count_locale(profile.locale)
             continue
         if not user.is_active or email is None:
             rows.append([alias, user.id, email, None, None, None, None,
@@ -163,21 +165,6 @@ def slack_locale(client: WebClient, slack_user_id: str) -> str | None:
         raise slack_error(exc, "users.info", hint="the app needs the users:read scope") from None
     locale = (user or {}).get("locale")
     return str(locale) if locale else None
-
-
-def approved_link(client: WebClient, slack_user_id: str) -> tuple[str, str | None, str | None, str | None] | None:
-    """(Slack user id, team, time zone, locale) of an approved mapping's Slack user (``users.info`` with
-    ``include_locale``); None when Slack no longer knows them or they are deactivated."""
-    try:
-        found = client.users_info(user=slack_user_id, include_locale=True)["user"] or {}
-    except SlackApiError as exc:
-        if error_code(exc) in ("user_not_found", "user_not_visible"):
-            return None
-        raise slack_error(exc, "users.info", hint="the app needs the users:read scope") from None
-    if found.get("deleted"):
-        return None
-    return (str(found.get("id") or slack_user_id), found.get("team_id"), found.get("tz"),
-            str(found["locale"]) if found.get("locale") else None)
 
 
 def approved_members(control: ControlDB, alias: str) -> dict[str, str]:
