@@ -112,7 +112,7 @@ def org_remove(
 
     Everything Sales Home keeps for the org goes, in one transaction: sync runs and state, API budget,
     Sales Home objects, list views, layouts, notifications (with their events and digest items),
-    celebrations, the user map, and the org's outbox messages, unsent ones included (they are dropped,
+    celebrations, the user map and the mappings sales admins approved, and the org's outbox messages, unsent ones included (they are dropped,
     not delivered).  The settings audit keeps the removal.
     """
     from saleshome.settings.orgs import Org, remove_org_as
