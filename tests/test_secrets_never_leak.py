@@ -43,6 +43,7 @@ from saleshome.salesforce.login import connect
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.orgs import add_org
+from saleshome.warehouse.control import control_db
 from tasks.credentials import read_secret_block
 from tests.fixtures.sandboxes import use_slack
 from tests.fixtures.slack_workspace import make_ready, slack_environment
@@ -206,9 +207,10 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     block_org = infos["acme-block"]
     block: Secret[Any] = Secret(value={k.lower(): credential_values(block_org)[k] for k in LOGINS["acme-pw"][1]})
     block.save("acme-block-salesforce", overwrite=True)
-    add_org(load_settings(), "acme-block", login_url=block_org.instance_url, auth_method=AuthMethod.PASSWORD,
-            credential_ref="prefect-secret:acme-block-salesforce", ca_file=block_org.ca_file,
-            objects=tuple(OBJECTS.split(",")), resolvers={"prefect-secret": read_secret_block})
+    settings = load_settings()
+    add_org(control_db(settings), settings, "acme-block", login_url=block_org.instance_url,
+            auth_method=AuthMethod.PASSWORD, credential_ref="prefect-secret:acme-block-salesforce",
+            ca_file=block_org.ca_file, objects=tuple(OBJECTS.split(",")), resolvers={"prefect-secret": read_secret_block})
     for logger in ("saleshome", "flows", "tasks", "urllib3", "requests", "simple_salesforce", "prefect.flow_runs",
                    "prefect.task_runs"):
         caplog.set_level("DEBUG", logger=logger)
