@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     actor: str | None = Field(default=None, description="Slack user id (U…) acting in settings commands "
                                                         "when `--as` is not given.")
 
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="The Slack app's signing secret: the app (`saleshome app serve`) refuses every "
+                                  "request not signed with it.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet key(s) that encrypt members' Salesforce tokens in the control store, "
+                                  "comma-separated, newest first (older ones only decrypt: key rotation).")
+    app_url: str | None = Field(
+        default=None, description="The Slack app's public base URL (the Salesforce OAuth callback is "
+                                  "{app_url}/salesforce/oauth/callback); unset: http://{host}:{port} it serves on.")
+    oauth_state_seconds: float = Field(default=600, gt=0, description="How long a member's \"Connect Salesforce\" "
+                                                                      "link stays valid (single use).")
+
     database_url: SecretStr | None = Field(
         default=None,
         description="The control store on PostgreSQL (postgresql+psycopg://user:password@host:5432/saleshome) when "

@@ -9,7 +9,8 @@ committed since they last looked — a watermark over the org's change log
 are evaluated by the next one, exactly once:
 
 1. :func:`refresh_org_users` — the org's Salesforce users mapped to Slack users by email
-   (lookups only for new, changed or stale entries); skipped, with a note, when no Slack bot
+   (lookups only for new, changed or stale entries), each entry with whether its user holds the
+   Sales Home permission set (what the Slack app reads); skipped, with a note, when no Slack bot
    token is configured;
 2. :func:`saleshome.notify.evaluate.evaluate` — the org's enabled notifications → outbox rows
    and digest items (silent for initial syncs and backfills unless asked to notify);
@@ -35,6 +36,7 @@ from saleshome.errors import ConfigurationError
 from saleshome.notify.evaluate import EvaluationSummary, evaluate
 from saleshome.publish.publisher import web_client
 from saleshome.salesforce.credentials import Resolver
+from saleshome.settings.members import eligible_users
 from saleshome.sync.engine import sync_org
 from saleshome.sync.results import Progress, SyncResult
 from saleshome.sync.states import RunState
@@ -118,12 +120,18 @@ def celebrations_line(summary: CelebrationSummary) -> str:
 
 
 def salesforce_users(settings: Settings, alias: str) -> list[SalesforceUser]:
-    """The org's synced users (Id, Email, IsActive); empty when User is not synced yet."""
+    """The org's synced users (Id, Email, IsActive, and whether they hold the Sales Home permission set: None when
+    PermissionSetAssignment is not synced); empty when User is not synced yet."""
     with OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds) as wh:
         if not table_exists(wh.conn, "User"):
             return []
         rows = wh.conn.execute('SELECT "Id", "Email", "IsActive" FROM sf."User"').fetchall()
-    return [SalesforceUser(str(r[0]), r[1], bool(r[2])) for r in rows]
+        try:
+            members: set[str] | None = eligible_users(wh, settings.sales_home_permission_set)
+        except ConfigurationError:  # PermissionSetAssignment not synced: not known (the app shows no access)
+            members = None
+    return [SalesforceUser(str(r[0]), r[1], bool(r[2]), None if members is None else str(r[0]) in members)
+            for r in rows]
 
 
 def refresh_org_users(control: ControlDB, settings: Settings, alias: str, *,

@@ -33,7 +33,9 @@ from tests.fixtures.cli import Cli
 from tests.fixtures.legacy_home import ALIAS, Rows, as_instants, write_legacy_home
 from tests.fixtures.postgres import PostgresServer
 
-TABLES = [table.name for table in METADATA.sorted_tables]
+# Tables added after the last release with a DuckDB control file (revision 0003: the Slack app's): it had none to move.
+SINCE_DUCKDB = {"app_events", "oauth_states", "member_connections", "member_notices"}
+TABLES = [table.name for table in METADATA.sorted_tables if table.name not in SINCE_DUCKDB]
 
 
 @pytest.fixture()

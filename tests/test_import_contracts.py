@@ -9,6 +9,7 @@
   clients → utilities; a module imports its own layer or the layers below it, never one above.  Every
   package and top module of ``saleshome`` has its layer in the table (a new one must be placed).
 - No Prefect import under ``saleshome/``: flows, tasks and deployments wrap the core from outside.
+- The Slack app (``saleshome/app/``) is an entrance beside the CLI: nothing imports it but the CLI (and itself).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "saleshome"
 SANDBOX = "saleshome.sandbox"
 STARTS_SANDBOXES = {"saleshome.cli.sandbox", "saleshome.cli.demo"}
+SLACK_APP = "saleshome.app"
+STARTS_THE_APP = "saleshome.cli"  # its commands (`saleshome app serve`, the demo) start the Slack app
 SHARED = {"saleshome", "saleshome.errors"}  # the error tree: how the CLI reports (no client code)
 PROJECT = {"saleshome", "flows", "tasks", "deployments", "bench", "tests"}  # the repository's own top-level names
 # The layers, top to bottom (ARCHITECTURE.md §1).  An entry is a package of ``saleshome`` (its modules
@@ -27,6 +30,7 @@ LAYERS: tuple[tuple[str, set[str]], ...] = (
     ("beside: benchmarks and tests", {"bench", "tests"}),
     ("entrances", {"flows", "tasks", "deployments", "saleshome",  # the package's own API (open_warehouse)
                    "saleshome.cli"}),
+    ("the Slack app (an entrance the CLI starts)", {"saleshome.app"}),
     ("beside: the sandboxes (only entrances start them)", {"saleshome.sandbox"}),
     ("pipeline", {"saleshome.pipeline", "saleshome.operations", "saleshome.sync", "saleshome.notify",
                   "saleshome.celebrate", "saleshome.publish"}),
@@ -116,6 +120,30 @@ def test_the_sandboxes_share_no_code_with_the_production_package() -> None:
     users = {m for m, imports in graph.items() if not m.startswith(SANDBOX) and any(i.startswith(SANDBOX)
                                                                                  for i in imports)}
     assert users <= STARTS_SANDBOXES, f"the pipeline imports a sandbox: {sorted(users - STARTS_SANDBOXES)}"
+
+
+def test_only_the_cli_imports_the_slack_app() -> None:
+    graph = _graph()
+    for path in sorted(PACKAGE.rglob("*.py")):  # the repository's other folders (flows, tasks, ...) too
+        graph[_module(path)] |= {n for n in _imported_names(path) if n.split(".")[0] in PROJECT - {"saleshome"}}
+    users = sorted(m for m, imports in graph.items()
+                   if not m.startswith(SLACK_APP) and not m.startswith(STARTS_THE_APP)
+                   and any(i == SLACK_APP or i.startswith(SLACK_APP + ".") for i in imports))
+    assert not users, f"only the CLI starts the Slack app, yet these import it: {users}"
+    outside = sorted(str(p.relative_to(PACKAGE.parent)) for folder in ("flows", "tasks", "deployments")
+                     for p in (PACKAGE.parent / folder).rglob("*.py")
+                     if any(n == SLACK_APP or n.startswith(SLACK_APP + ".") for n in _imported_names(p)))
+    assert not outside, f"Prefect's entrances import the Slack app (it is Prefect-free, beside them): {outside}"
+
+
+def test_the_slack_app_opens_no_org_warehouse() -> None:
+    """The app reads and writes the control store only: none of its modules imports an org warehouse (or DuckDB),
+    so it can never hold a warehouse's lock while a sync writes."""
+    warehouse = ("saleshome.warehouse.orgdb", "saleshome.warehouse.connections", "saleshome.warehouse.catalog",
+                 "saleshome.warehouse.frames", "saleshome.warehouse.holders", "saleshome.warehouse.migrations")
+    found = sorted(f"{_module(p)} imports {n}" for p in sorted((PACKAGE / "app").rglob("*.py"))
+                   for n in _imported_names(p) if n.startswith(warehouse) or n.split(".")[0] == "duckdb")
+    assert not found, found
 
 
 def test_no_import_cycle_between_modules() -> None:

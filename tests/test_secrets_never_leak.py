@@ -9,6 +9,11 @@ under SALESHOME_HOME (raw bytes, and each DuckDB file's contents through SQL, si
 compresses strings on disk).  The secrets: client id and secret, password, security token,
 refresh token, private key, every access token the org issued during the test, and the Slack
 bot token.
+
+The Slack app too (``saleshome app serve`` at DEBUG): a member connects Salesforce through it, is refreshed,
+disconnects, another is refused; its log, its callback pages, this process's logs and the control store's files
+are searched for the members' tokens, the authorization codes, the member's password, the Fernet key, the signing
+secret, the client secret and the bot token.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from prefect.blocks.system import Secret
@@ -35,17 +42,23 @@ from prefect.client.orchestration import get_client
 from prefect.logging.handlers import APILogHandler
 
 from flows.sync import sync_org
+from saleshome.app.connections import Connections
+from saleshome.app.tokens import TokenCipher
 from saleshome.config import load_settings
 from saleshome.errors import SalesHomeError
+from saleshome.pipeline import refresh_org_users
 from saleshome.salesforce.client import OrgConnection
 from saleshome.salesforce.credentials import AuthMethod, Credentials, env_prefix_for
 from saleshome.salesforce.login import connect
 from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.orgs import add_org
-from saleshome.warehouse.control import control_db
+from saleshome.sync.engine import sync_org as core_sync_org
+from saleshome.warehouse.control import ControlDB, control_db
 from tasks.credentials import read_secret_block
-from tests.fixtures.sandboxes import use_slack
+from tests.app.conftest import MemberHome, login_of, post_action, start_app, wait_for
+from tests.app.conftest import connect as connect_member
+from tests.fixtures.sandboxes import sandbox_session, use_slack
 from tests.fixtures.slack_workspace import make_ready, slack_environment
 
 # The module's own sandboxes, and ``info`` (their org's credentials): tests/fixtures/sandboxes.py.
@@ -291,3 +304,80 @@ def test_credentials_and_clients_never_show_their_secrets(info: SandboxInfo) -> 
     shown = " ".join([repr(creds), str(creds), creds.model_dump_json(), repr(client), repr(client.token)])
     hidden = {k: v for k, v in values.items() if k != "username"} | {"access token": client.token.access_token}
     assert leaks("repr", shown, hidden) == []
+
+
+# ---------------------------------------------------------------------------------------- the Slack app
+def test_no_secret_in_what_the_slack_app_produces(
+    info: SandboxInfo, sandbox: SalesforceSandbox, slack: SlackSandbox, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A member connects Salesforce through the app (served at DEBUG), is refreshed, disconnects; another is refused:
+    no token, code, password or key in the app's log, its pages, this process's logs or the control store."""
+    assert slack.info is not None
+    home = tmp_path / "home"
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("SALESHOME_HOME", str(home))
+    use_slack(monkeypatch, slack)
+    monkeypatch.setenv("SALESHOME_SLACK_SIGNING_SECRET", slack.info.signing_secret)
+    monkeypatch.setenv("SALESHOME_SECRET_KEY", key)
+    monkeypatch.setenv("SALESHOME_LOG_LEVEL", "DEBUG")
+    settings = load_settings()
+    make_ready(settings, slack)
+    prefix = env_prefix_for("acme")
+    monkeypatch.setenv(f"{prefix}_CLIENT_ID", info.client_id)
+    monkeypatch.setenv(f"{prefix}_CLIENT_SECRET", info.client_secret)
+    add_org(control_db(settings), settings, "acme", login_url=info.instance_url,
+            auth_method=AuthMethod.CLIENT_CREDENTIALS, credential_ref=f"env:{prefix}", ca_file=info.ca_file,
+            objects=("User", "PermissionSetAssignment"))
+    assert core_sync_org(control_db(settings), settings, "acme").status == "completed"
+    assert refresh_org_users(control_db(settings), settings, "acme") is not None
+    for logger in ("saleshome", "urllib3", "requests", "slack_bolt", "slack_sdk"):
+        caplog.set_level("DEBUG", logger=logger)
+    control = ControlDB(settings.control_db)
+    mapped = control.rows("SELECT slack_user_id, sf_user_id FROM user_map WHERE alias = 'acme' AND status = 'matched' "
+                          "AND sales_home_user ORDER BY slack_user_id")
+    assert len(mapped) >= 2
+    (user, sf_user), (other, _) = ((r["slack_user_id"], r["sf_user_id"]) for r in mapped[:2])
+    member = MemberHome(settings, control, slack.info.signing_secret, key, "")
+    found_secrets: dict[str, str] = {"secret key": key, "signing secret": slack.info.signing_secret,
+                                     "client secret": info.client_secret, "slack bot token": slack.info.bot_token}
+    app = start_app(tmp_path, {"PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")})
+    pages: list[str] = []
+    try:
+        page = connect_member(app, member, slack, sandbox, user, login_of(sandbox, sf_user), "Ev0LEAK000001")
+        assert page.status_code == 200, page.text
+        pages.append(page.text)
+        found_secrets["authorization code"] = parse_qs(urlsplit(page.url).query)["code"][0]
+        cipher = TokenCipher([key])
+        row = control.rows("SELECT refresh_token, access_token FROM member_connections WHERE slack_user_id = ?", [user])[0]
+        found_secrets["member refresh token"] = cipher.decrypt(row["refresh_token"])
+        found_secrets["member access token"] = cipher.decrypt(row["access_token"])
+        found_secrets["member password"] = login_of(sandbox, sf_user)["password"]
+        refused = connect_member(app, member, slack, sandbox, other, login_of(sandbox, sf_user), "Ev0LEAK000002")
+        assert refused.status_code == 403
+        pages.append(refused.text)
+        found_secrets["refused code"] = parse_qs(urlsplit(refused.url).query)["code"][0]
+        sandbox_session(info.ca_file).post(f"{info.instance_url}/services/oauth2/revoke",
+                                           data={"token": found_secrets["member access token"]}, timeout=30)
+        earlier = [r for r in caplog.records if r.name.startswith(("saleshome", "slack_"))]
+        caplog.clear()  # what this process logged as the test's browser (urls with codes) is not Sales Home's
+        session = Connections(control, cipher).session(user, "acme")  # refreshed here, logging at DEBUG
+        assert session.ui_api().object_info("Account").api_name
+        refresh_log = caplog.text
+        assert "POST /services/oauth2/token" in refresh_log  # what was searched is not empty
+        row = control.rows("SELECT access_token FROM member_connections WHERE slack_user_id = ?", [user])[0]
+        found_secrets["refreshed access token"] = cipher.decrypt(row["access_token"])
+        assert post_action(app, user, "disconnect_salesforce:acme", "acme", slack.info.signing_secret).status_code == 200
+        wait_for(lambda: not control.rows("SELECT 1 FROM member_connections WHERE slack_user_id = ?", [user]),
+                 "the disconnection", app=app)
+    finally:
+        app.stop()
+    assert " DEBUG " in app.output() or "DEBUG:" in app.output()  # the app's debug logging was on
+    found = leaks("the app's log", app.output(), found_secrets)
+    found += leaks("the callback pages", "\n".join(pages), found_secrets)
+    found += leaks("python logs of a refresh", refresh_log, found_secrets)
+    found += leaks("python logs of Sales Home", "\n".join(r.getMessage() for r in [*earlier, *caplog.records]
+                                                            if r.name.startswith(("saleshome", "slack_"))), found_secrets)
+    for path in sorted(home.glob("control.sqlite*")):
+        found += leaks(f"file {path.name}", path.read_bytes(), found_secrets)
+    assert found == [], "secrets leaked:\n" + "\n".join(found)

@@ -38,6 +38,7 @@ from saleshome.cli import (
     roles,
     sandbox,
     settings,
+    slack_app,
     status,
     sync,
     workspace,
@@ -74,6 +75,7 @@ app.add_typer(restrictions.app, name="restrictions")  # saleshome restrictions s
 app.add_typer(celebrations.app, name="celebrations")  # saleshome celebrations show | set | won-stage
 app.add_typer(settings.app, name="settings")  # saleshome settings show | export | import | audit
 app.add_typer(notifications.app, name="notifications")  # saleshome notifications templates | create | ...
+app.add_typer(slack_app.app, name="app")  # saleshome app serve | rotate-keys
 
 
 @app.callback()

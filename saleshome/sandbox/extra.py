@@ -18,7 +18,7 @@ from saleshome.errors import ConfigurationError
 
 EXTRA = "sandbox"
 INSTALL_HINT = "pip install 'saleshome[sandbox]'"
-MODULES = ("cryptography", "lark", "numpy", "pyarrow", "trustme")
+MODULES = ("lark", "numpy", "pyarrow", "trustme")
 
 
 def missing_modules() -> list[str]:

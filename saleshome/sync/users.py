@@ -13,6 +13,10 @@ A matched member also keeps their Slack locale (the language they read, ``fr-FR`
 more with ``users.info`` and ``include_locale=true`` (Tier 4) — only for new, changed or stale
 entries, like the lookups; null when Slack gives none.  Who reads which language is decided in
 :mod:`saleshome.settings.locales`.
+
+Every entry also records whether its Salesforce user holds the Sales Home permission set as the sync just
+read it (``user_map.sales_home_user``, for every user at every refresh, cached lookups or not): the Slack app
+decides who sees Sales Home from it without opening the org's warehouse.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class SalesforceUser:
     id: str
     email: str | None
     is_active: bool
+    sales_home_user: bool | None = None  # holds the Sales Home permission set (None: not known, not synced)
 
 
 @dataclass
@@ -110,6 +115,8 @@ def refresh_user_map(
                        "SET email = excluded.email, slack_user_id = excluded.slack_user_id, "
                        "team_id = excluded.team_id, tz = excluded.tz, locale = excluded.locale, "
                        "status = excluded.status, refreshed_at = excluded.refreshed_at", row)
+        db.executemany("UPDATE user_map SET sales_home_user = ? WHERE alias = ? AND sf_user_id = ?",
+                       [[user.sales_home_user, alias, user.id] for user in users])
         gone = [u for u in known if u not in {x.id for x in users}]
         for sf_id in gone:
             db.execute("DELETE FROM user_map WHERE alias = ? AND sf_user_id = ?", [alias, sf_id])

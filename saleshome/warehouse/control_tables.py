@@ -37,7 +37,7 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = ["HEAD", "METADATA", "ValueKind", "column_kinds"]
 
-HEAD = "0002"
+HEAD = "0003"
 """The Alembic revision this code's schema is (``control_migrations/versions``)."""
 
 METADATA = MetaData()
@@ -162,6 +162,7 @@ Table(
     Column("status", Text, nullable=False),  # matched, unmatched, inactive
     Column("refreshed_at", _ts(), nullable=False),
     Column("locale", Text),  # the member's Slack locale (users.info include_locale); null: not known yet
+    Column("sales_home_user", Boolean),  # holds the Sales Home permission set, as last synced; null: not known yet
     PrimaryKeyConstraint("alias", "sf_user_id"),
 )
 Table(
@@ -362,6 +363,47 @@ Table(
     Column("run_id", Text),  # the latest sync run among the changes evaluated
     Column("evaluated_at", _ts(), nullable=False),
     PrimaryKeyConstraint("alias", "step"),
+)
+
+Table(
+    "app_events", METADATA,
+    Column("event_id", Text, primary_key=True),  # Slack's event_id (Ev…): a retry carries the same one
+    Column("team_id", Text),
+    Column("event_type", Text),
+    Column("received_at", _ts(), nullable=False),  # the first delivery taken; rows older than a day are pruned
+    Index("app_events_received", "received_at"),
+)
+Table(
+    "oauth_states", METADATA,
+    Column("state_hash", Text, primary_key=True),  # SHA-256 of the state sent to Salesforce (the state itself is not kept)
+    Column("team_id", Text),
+    Column("slack_user_id", Text, nullable=False),  # the member who asked for the link: the only one it serves
+    Column("alias", Text, nullable=False),  # the org it connects
+    Column("code_verifier", Text, nullable=False),  # PKCE verifier, encrypted (Fernet)
+    Column("created_at", _ts(), nullable=False),
+    Column("expires_at", _ts(), nullable=False),  # single use: deleted when used, refused after this
+)
+Table(
+    "member_connections", METADATA,
+    Column("slack_user_id", Text, nullable=False),
+    Column("alias", Text, nullable=False),
+    Column("team_id", Text),
+    Column("sf_user_id", Text, nullable=False),  # the Salesforce user the tokens act as (the mapped one)
+    Column("instance_url", Text, nullable=False),
+    Column("identity_url", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),  # encrypted (Fernet): never in clear text
+    Column("access_token", Text),  # encrypted (Fernet); null: refresh before use
+    Column("connected_at", _ts(), nullable=False),
+    Column("refreshed_at", _ts()),  # the access token's last refresh
+    PrimaryKeyConstraint("slack_user_id", "alias"),
+)
+Table(
+    "member_notices", METADATA,
+    Column("slack_user_id", Text, nullable=False),
+    Column("alias", Text, nullable=False),
+    Column("reason", Text, nullable=False),  # why the last connection was refused (shown on the Home tab)
+    Column("noted_at", _ts(), nullable=False),
+    PrimaryKeyConstraint("slack_user_id", "alias"),
 )
 
 
