@@ -88,25 +88,25 @@ def existing_home() -> tuple[Settings, ControlDB]:
     """The settings of a command that only reads and its control store: refused, creating nothing, when the home
     does not exist."""
     from saleshome.config import load_settings
-    from saleshome.warehouse.control import control_db
 
     settings = load_settings()
-    control = control_db(settings)
-    return _existing(control, settings), control
+    return settings, _existing(settings)
 
 
-def _existing(control: ControlDB, settings: Settings) -> Settings:
-    """``settings`` once its home exists; on PostgreSQL, once the database holds a control store (a read never
-    creates the tables in an empty database)."""
+def _existing(settings: Settings) -> ControlDB:
+    """The control store of ``settings`` once its home exists; on PostgreSQL, once the database holds a control
+    store (a read never creates the tables in an empty database)."""
     from saleshome.config import require_existing_home
+    from saleshome.warehouse.control import control_db
 
     require_existing_home(settings)
+    control = control_db(settings)
     if settings.database_url is not None and not control.exists():
         raise ConfigurationError(
             f"no Sales Home in {control.where} (the database holds no control store); nothing to show",
             hint="set SALESHOME_DATABASE_URL to the database of an existing Sales Home, or start one by "
                  "connecting an org (`saleshome org add`)")
-    return settings
+    return control
 
 
 def context(*, read_only: bool = False) -> SettingsContext:
@@ -117,8 +117,8 @@ def context(*, read_only: bool = False) -> SettingsContext:
     from saleshome.warehouse.control import control_db
 
     settings = load_settings()
-    control = control_db(settings)
-    return SettingsContext(control, _existing(control, settings) if read_only else settings, resolvers=RESOLVERS)
+    control = _existing(settings) if read_only else control_db(settings)
+    return SettingsContext(control, settings, resolvers=RESOLVERS)
 
 
 def ready(*, read_only: bool = False) -> SettingsContext:

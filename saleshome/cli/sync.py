@@ -50,8 +50,8 @@ def sync(
     from saleshome.warehouse.control import control_db
 
     settings = load_settings()
-    status = sync_with_progress(control_db(settings), settings, org, objects=split_names(object_) or None, full=full,
-                                resolvers=RESOLVERS, notify=notifications)
+    status = sync_with_progress(control_db(settings), settings, org, objects=split_names(object_) or None,
+                                full=full, resolvers=RESOLVERS, notify=notifications)
     raise typer.Exit(status)
 
 
