@@ -8,11 +8,19 @@ user's client (``client.py``) is never used for it.  Resources ("User Interface 
 descending, ``fields``/``optionalFields``), ``records/{id}``, ``record-ui/{id}`` (record + layout +
 object info), ``layout/{object}``, ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``.
 
-Errors, grouped by what the app does (one call, no retry loop: the app answers Slack within 3 s):
+The member's token: a :class:`MemberSession` carries it; when Salesforce answers 401
+(``INVALID_SESSION_ID``: the access token expired or was revoked) and the client was given a
+``refresh`` hook (:data:`Refresh`: the app's member connection, which refreshes with the member's
+refresh token), the client asks it once for a new token and makes the call once more — the one place
+where a member's call is retried.  The hook raises :class:`MemberSessionExpired` when the member must
+connect again (their refresh token refused).
 
-- :class:`MemberSessionExpired` (a :class:`~saleshome.errors.RetriableError`): 401 — refresh the
-  member's token, or show "Reconnect Salesforce";
-- :class:`SalesforceUnavailable` (retriable): 5xx, a timeout or no connection — show "Retry";
+Errors, grouped by what the app does (one call, no retry loop beyond that refresh: the app answers
+Slack within 3 s); this is the one classification of UI API errors, the Sales tab's included:
+
+- :class:`MemberSessionExpired` (a :class:`~saleshome.errors.RetriableError`): 401 (after the refresh,
+  when there is one) — show "Reconnect Salesforce";
+- :class:`SalesforceUnavailable` (retriable): 5xx, 429, a timeout or no connection — show "Retry";
   ``REQUEST_LIMIT_EXCEEDED`` is a :class:`~saleshome.errors.QuotaExceededError`;
 - :class:`UiAccessDenied` (a :class:`~saleshome.errors.PermissionDeniedError`): 403, naming the
   object or record the member may not see;
@@ -27,7 +35,7 @@ hides it; errors name the resource, never the request headers).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -55,6 +63,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MemberSession",
     "MemberSessionExpired",
+    "Refresh",
     "SalesforceUnavailable",
     "UiAccessDenied",
     "UiApi",
@@ -67,6 +76,10 @@ DEFAULT_API_VERSION = "62.0"
 DEFAULT_LIST_PAGE_SIZE = 50  # list-records' own default
 MAX_PAGE_SIZE = 2000
 MAX_LIST_VIEW_PAGES = 100  # list-info pages followed at most (2,000 views at 20 a page): a loop guard
+
+Refresh = Callable[[str], str]
+"""A new access token for the member, given the one Salesforce refused; raises :class:`MemberSessionExpired`
+when there is none to be had (the member must connect again)."""
 
 
 class MemberSessionExpired(RetriableError):
@@ -127,9 +140,12 @@ def _first_error(body: Any) -> tuple[str, str]:
 class UiApi:
     """The UI API calls the Sales tab makes, as one member (one HTTP session, reused)."""
 
-    def __init__(self, member: MemberSession, *, http: requests.Session | None = None) -> None:
+    def __init__(self, member: MemberSession, *, http: requests.Session | None = None,
+                 refresh: Refresh | None = None) -> None:
         self.member = member
         self._http = http or http_session(member.ca_file)
+        self._refresh = refresh
+        self._token = member.access_token  # replaced by the refreshed one (threads share it: the hook serialises)
 
     def __repr__(self) -> str:
         return f"UiApi({self.member!r})"
@@ -143,23 +159,31 @@ class UiApi:
         return f"{self.member.instance_url.rstrip('/')}/services/data/v{self.member.api_version}/ui-api/{path}"
 
     def get(self, what: str, *parts: str, params: Mapping[str, str | int] | None = None) -> Any:
-        """GET one UI API resource; ``what`` names it in errors (``"list view Opportunity/Won"``)."""
+        """GET one UI API resource; ``what`` names it in errors (``"list view Opportunity/Won"``).  A 401 is
+        answered by one refresh of the member's token and one more call, when the client has a ``refresh``."""
         url = self._url(*parts)
-        headers = {"Authorization": f"Bearer {self.member.access_token}", "Accept": "application/json"}
-        try:
-            response = self._http.get(url, params=dict(params or {}), headers=headers, timeout=self.member.timeout)
-        except requests.Timeout:
-            raise SalesforceUnavailable(f"Salesforce did not answer within {self.member.timeout:g} s when reading {what}",
-                                        hint="try again in a moment") from None
-        except requests.RequestException as exc:
-            raise SalesforceUnavailable(f"could not reach Salesforce to read {what} ({type(exc).__name__})",
-                                        hint="try again in a moment") from None
+        token = self._token
+        response = self._send(what, url, params, token)
+        if response.status_code == 401 and self._refresh is not None:
+            token = self._token = self._refresh(token)
+            response = self._send(what, url, params, token)
         if response.status_code < 300:
             try:
                 return response.json()
             except ValueError:
                 raise SalesforceUnavailable(f"Salesforce answered {what} with a body that is not JSON") from None
         self._raise(what, response)
+
+    def _send(self, what: str, url: str, params: Mapping[str, str | int] | None, token: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        try:
+            return self._http.get(url, params=dict(params or {}), headers=headers, timeout=self.member.timeout)
+        except requests.Timeout:
+            raise SalesforceUnavailable(f"Salesforce did not answer within {self.member.timeout:g} s when reading {what}",
+                                        hint="try again in a moment") from None
+        except requests.RequestException as exc:
+            raise SalesforceUnavailable(f"could not reach Salesforce to read {what} ({type(exc).__name__})",
+                                        hint="try again in a moment") from None
 
     def _raise(self, what: str, response: requests.Response) -> None:
         status = response.status_code
@@ -175,7 +199,7 @@ class UiApi:
         if code == "REQUEST_LIMIT_EXCEEDED":
             raise QuotaExceededError(f"the org has spent its daily API requests (reading {what})",
                                      hint="try again later")
-        if status >= 500:
+        if status >= 500 or status == 429:
             raise SalesforceUnavailable(f"Salesforce answered {status} {code}".rstrip() + f" when reading {what}",
                                         hint="try again in a moment")
         detail = f": {message}" if message else ""
@@ -260,15 +284,9 @@ class UiApi:
         """The record, its page layout and its object info in one call (``record-ui/{recordId}``)."""
         body = self.get(f"the record {record_id}", "record-ui", record_id,
                         params={"layoutTypes": layout_type, "modes": "View"})
-        records = body.get("records") or {}
-        if not records:
+        if not body.get("records"):
             raise UiNotFound(f"the record {record_id} was not found (no record in the answer)", error_code="NOT_FOUND")
-        record = Record.parse(next(iter(records.values())))
-        per_type = (body.get("layouts") or {}).get(record.api_name) or {}
-        layouts: Mapping[str, Any] = per_type.get(record.record_type_id or MASTER_RECORD_TYPE_ID) or next(iter(per_type.values()), {})
-        layout = RecordLayout.parse(((layouts.get(layout_type) or {}).get("View")) or {})
-        info = ObjectInfo.parse((body.get("objectInfos") or {})[record.api_name])
-        return RecordView(record=record, layout=layout, object_info=info, raw=body)
+        return RecordView.parse(body, layout_type=layout_type)
 
     def layout(self, obj: str, *, layout_type: str = "Full", mode: str = "View") -> RecordLayout:
         return RecordLayout.parse(self.get(f"the {layout_type} layout of {obj}", "layout", obj,

@@ -180,8 +180,8 @@ class ListRecordsPage:
     def parse(cls, raw: Mapping[str, Any]) -> ListRecordsPage:
         return cls(
             records=tuple(Record.parse(r) for r in raw.get("records", [])), page_size=int(raw.get("pageSize") or 0),
-            current_page_token=raw.get("currentPageToken"), next_page_token=raw.get("nextPageToken"),
-            previous_page_token=raw.get("previousPageToken"), sort_by=raw.get("sortBy"),
+            current_page_token=raw.get("currentPageToken") or None, next_page_token=raw.get("nextPageToken") or None,
+            previous_page_token=raw.get("previousPageToken") or None, sort_by=raw.get("sortBy"),
             list_info_etag=raw.get("listInfoETag"), raw=raw,
         )
 
@@ -316,6 +316,18 @@ class RecordView:
     layout: RecordLayout
     object_info: ObjectInfo
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the whole Record UI answer
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any], *, layout_type: str = "Full") -> RecordView:
+        """The first record of a *Record UI* answer, the ``View`` mode of its ``layout_type`` layout for its record
+        type (else the first the answer holds), and its object's info."""
+        record = Record.parse(next(iter((raw.get("records") or {}).values())))
+        per_type = (raw.get("layouts") or {}).get(record.api_name) or {}
+        layouts: Mapping[str, Any] = per_type.get(record.record_type_id or MASTER_RECORD_TYPE_ID) or next(
+            iter(per_type.values()), {})
+        layout = RecordLayout.parse(((layouts.get(layout_type) or {}).get("View")) or {})
+        info = ObjectInfo.parse((raw.get("objectInfos") or {})[record.api_name])
+        return cls(record=record, layout=layout, object_info=info, raw=raw)
 
 
 @dataclass(frozen=True)
