@@ -28,6 +28,8 @@ request to parsed answer: the Salesforce sandbox's own latency for the records t
 Lines: p50 and p95 of the opens against p50 and p95 of list-records (ratio: our overhead, target <= 1.5), the
 p95 against its 1 s target, each target's outcome as a ``pass`` line (1 met, 0 missed), and as counts the opens,
 the members, the roles they hold and the fewest records a measured publish showed.
+
+``BENCH_APP_HOME_LOG=/path/app.log`` keeps the app's log (its stderr) there after the run.
 """
 
 from __future__ import annotations
@@ -203,6 +205,9 @@ def app_process(env: Mapping[str, str], log_file: Path) -> Iterator[App]:
             yield app
         finally:
             app.stop()
+            kept = os.environ.get("BENCH_APP_HOME_LOG")
+            if kept:  # the app's log (stderr), kept for a look at where its time went
+                shutil.copyfile(log_file, kept)
 
 
 # ---------------------------------------------------------------------------------------- members
