@@ -3,7 +3,9 @@
 ``app_home_opened`` (tab ``home``; Events API) is acknowledged at once (Bolt acks an event before its listener
 runs, the listener running on Bolt's executor), then: a member without the Sales Home permission set gets the
 access screen; one with it but no connection, the Connect screen; one connected, the Sales tab
-(:func:`saleshome.app.home.publish_home`, at its start).  ``connect_salesforce:*`` (a link button: the browser opens the URL; Slack also
+(:func:`saleshome.app.home.publish_home`, at its start; with the process's metadata cache, ``Entry.cache``, which
+the Sales tab's clicks share: records are read afresh, object infos, list views and list infos kept a minute).
+``connect_salesforce:*`` (a link button: the browser opens the URL; Slack also
 sends the action, which must be acknowledged) and ``disconnect_salesforce:*`` (revoke, forget, publish the
 Home tab again) are handled here too.
 """
@@ -22,6 +24,7 @@ from saleshome.errors import ConfigurationError, SalesHomeError
 
 from .connections import Connections
 from .home import HomeServices, Nav, publish_home
+from .home.cache import MetadataCache
 from .members import sales_admins
 from .oauth import authorize_url
 from .screens import CONNECT_ACTION, DISCONNECT_ACTION, access_view, connect_view
@@ -42,6 +45,7 @@ class Entry:
         self.cipher = cipher
         self.redirect_uri = redirect_uri
         self.tab: HomeServices | None = None  # the Sales tab's services (set once they are made)
+        self.cache = MetadataCache()  # the Sales tab's metadata, shared with its click handlers (server.build)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -83,7 +87,7 @@ class Entry:
         with self._lock(user_id):
             member = self.services.member(user_id)
             if member.has_access and member.connected_orgs and self.tab is not None:
-                publish_home(self.services.slack, self.tab, user_id, Nav())
+                publish_home(self.services.slack, self.tab, user_id, Nav(), cache=self.cache)
                 return
             self.services.slack.views_publish(user_id=user_id, view=self.view(member))
 

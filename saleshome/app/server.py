@@ -122,7 +122,7 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry = Entry(services, connections, cipher, redirect_uri)
     entry.register(bolt)
     entry.tab = TabServices(services, entry)
-    register_sales_tab(bolt, entry.tab)
+    register_sales_tab(bolt, entry.tab, entry.cache)
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
     return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
 

@@ -9,9 +9,9 @@ Salesforce session (:class:`HomeServices`, :func:`.screen.load_screen`) and publ
 overwrites the newer one (Slack answers ``hash_conflict``; the newer screen stays).
 
 Where the member is comes from the view Slack sends back (``view.private_metadata``, :mod:`.state`):
-the app keeps no per-member navigation state; object infos and list views are kept a minute
-(:mod:`.cache`) for the clicks that follow, and read afresh when the member opens the tab
-(:func:`publish_home` without a cache: the core's ``app_home_opened``).  "View in Salesforce" is a
+the app keeps no per-member navigation state; object infos, list views and list infos are kept a
+minute (:mod:`.cache`, one per app process: :func:`register` is given the one the core's
+``app_home_opened`` publishes with), records never.  "View in Salesforce" is a
 link button: Slack opens the URL and still sends the action, which is only acknowledged.
 "Reconnect" hands the member to the core's connect screen (:meth:`HomeServices.reconnect`).
 """
@@ -88,7 +88,7 @@ def next_nav(action: Mapping[str, Any], nav: Nav) -> Nav:
 def publish_home(client: WebClient, services: HomeServices, user_id: str, nav: Nav, view_hash: str | None = None,
                  *, cache: MetadataCache | None = None) -> None:
     """Read ``nav``'s screen as the member and publish it as their Home tab (the connect screen when they have
-    no org connected).  ``cache``: object infos and list views kept from earlier clicks (None: all read now).
+    no org connected).  ``cache``: metadata kept from earlier screens (:mod:`.cache`; None: all read now).
     A ``hash_conflict`` means a newer screen is already there: it is kept."""
     orgs = services.orgs(user_id)
     if not orgs:
