@@ -100,7 +100,7 @@ def test_a_member_connects_with_their_own_salesforce_user_and_sees_the_sales_tab
         assert connections.session(user, ALIAS).get_json(
             f"/services/data/v{session.api_version}/ui-api/object-info/Account")["apiName"] == "Account"
         pools = connections.http(connections.org_client(ALIAS)).get_adapter(session.instance_url).poolmanager
-        keys = pools.pools.keys()  # noqa: SIM118 (urllib3's RecentlyUsedContainer refuses iteration)
+        keys = pools.pools.keys()  # urllib3's RecentlyUsedContainer refuses iteration
         assert [pools.pools[key].num_connections for key in keys] == [1]  # one pool, one connection
         # the same callback again (a replayed code and state): refused, nothing changes
         again = requests.get(page.url, timeout=60)
