@@ -99,7 +99,9 @@ def test_a_member_connects_with_their_own_salesforce_user_and_sees_the_sales_tab
         # the next screen's session calls over the same kept-alive connection (no TLS handshake per screen)
         assert connections.session(user, ALIAS).get_json(
             f"/services/data/v{session.api_version}/ui-api/object-info/Account")["apiName"] == "Account"
-        pools = connections.http(connections.org_client(ALIAS)).get_adapter(session.instance_url).poolmanager
+        adapter = connections.http(connections.org_client(ALIAS)).get_adapter(session.instance_url)
+        assert isinstance(adapter, requests.adapters.HTTPAdapter)
+        pools = adapter.poolmanager
         keys = pools.pools.keys()  # urllib3's RecentlyUsedContainer refuses iteration
         assert [pools.pools[key].num_connections for key in keys] == [1]  # one pool, one connection
         # the same callback again (a replayed code and state): refused, nothing changes
