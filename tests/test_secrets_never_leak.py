@@ -360,7 +360,7 @@ def test_no_secret_in_what_the_slack_app_produces(
         earlier = [r for r in caplog.records if r.name.startswith(("saleshome", "slack_"))]
         caplog.clear()  # what this process logged as the test's browser (urls with codes) is not Sales Home's
         session = Connections(control, cipher).session(user, "acme")  # refreshed here, logging at DEBUG
-        assert session.get_json(f"/services/data/v{session.api_version}/ui-api/object-info/Account")["apiName"]
+        assert session.ui_api().object_info("Account").api_name
         refresh_log = caplog.text
         assert "POST /services/oauth2/token" in refresh_log  # what was searched is not empty
         row = control.rows("SELECT access_token FROM member_connections WHERE slack_user_id = ?", [user])[0]

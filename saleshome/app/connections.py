@@ -6,12 +6,14 @@ A connection is kept only for the Salesforce user mapped to the Slack user who a
 Sales Home permission set (as last synced).  Otherwise the tokens Salesforce just issued are revoked, nothing is
 kept but the reason (``member_notices``, shown on the member's Home tab and on the callback page).
 
-A member's session (:class:`ConnectedSession`) sends their access token over the org's one HTTP session of the
-process (:meth:`Connections.http`: its pooled keep-alive connections serve every member's calls, each call
-carrying its member's token, so a screen does not pay a TLS handshake per call); when Salesforce answers 401 (the
-session expired or was invalidated: ``INVALID_SESSION_ID``), it gets a new access token with the refresh token
-and makes the call once more.  A refused refresh token (revoked in Salesforce, expired by policy) ends the
-connection: its row is deleted, the notice says so, and :class:`~.services.NotConnectedError` is raised so the
+A member's session (:class:`ConnectedSession`) is read through the one UI API client
+(:meth:`ConnectedSession.ui_api`: :class:`saleshome.salesforce.ui_api.UiApi`) with their access token, over the
+org's one HTTP session of the process (:meth:`Connections.http`: its pooled keep-alive connections serve every
+member's calls, each carrying its member's token, so a screen does not pay a TLS handshake per call); when
+Salesforce answers 401 (the session expired or was invalidated: ``INVALID_SESSION_ID``), the client calls the
+session's refresh hook once — a new access token from the refresh token — and makes the call once more.  A
+refused refresh token (revoked in Salesforce, expired by policy) ends the connection: its row is deleted, the
+notice says so, and the client raises :class:`~saleshome.salesforce.ui_api.MemberSessionExpired` so the
 screen offers to connect again.
 """
 
@@ -29,6 +31,7 @@ import requests
 
 from saleshome.errors import RetriableError
 from saleshome.salesforce.credentials import Resolver
+from saleshome.salesforce.ui_api import MemberSession, MemberSessionExpired, UiApi
 from saleshome.settings.orgs import same_org_id
 from saleshome.warehouse.control import ControlDB
 
@@ -40,6 +43,7 @@ from .tokens import TokenCipher
 __all__ = ["ConnectedSession", "Connections", "Notice", "Refusal", "Refused"]
 
 log = logging.getLogger(__name__)
+READ_TIMEOUT = 30.0  # seconds a member's UI API call may take (after Slack's ack: the lazy listener waits)
 
 
 class Refusal(StrEnum):
@@ -289,31 +293,17 @@ class ConnectedSession:
             self._token = self._connections._access_token(self.user_id, self.alias)
         return self._token if self._token is not None else self._refresh(None)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def ui_api(self) -> UiApi:
+        """The User Interface API as this member (:class:`~saleshome.salesforce.ui_api.UiApi`) with their access
+        token; the client asks :meth:`_refreshed` for a new one once when Salesforce answers 401."""
         _, http = self._setup()
-        url = path if path.startswith(("https://", "http://")) else self.instance_url.rstrip("/") + path
-        given = dict(kwargs.pop("headers", None) or {})
-        timeout = kwargs.pop("timeout", 30)
-        token = self._current()
-        for attempt in (1, 2):
-            headers = {**given, "Authorization": f"Bearer {token}"}
-            try:
-                response = http.request(method, url, headers=headers, timeout=timeout, **kwargs)
-            except requests.RequestException as exc:
-                raise RetriableError(f"could not reach Salesforce (org {self.alias!r}): {type(exc).__name__}",
-                                     hint="try again in a moment") from None
-            if response.status_code != 401 or attempt == 2:
-                return response
-            token = self._refresh(token)  # INVALID_SESSION_ID: the access token expired or was revoked
-        raise AssertionError("unreachable")  # pragma: no cover
+        member = MemberSession(self.instance_url, self._current(), api_version=self.api_version, timeout=READ_TIMEOUT)
+        return UiApi(member, http=http, refresh=self._refreshed)
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = self.request("GET", path, params=params)
-        if response.status_code == 401:
-            raise NotConnectedError(f"Salesforce no longer accepts your connection to org {self.alias!r}",
-                                    alias=self.alias)
-        if response.status_code >= 500:
-            raise RetriableError(f"Salesforce answered {response.status_code} (org {self.alias!r})",
-                                 hint="try again in a moment")
-        response.raise_for_status()
-        return response.json()
+    def _refreshed(self, stale: str) -> str:
+        """The client's refresh hook: a new access token, or :class:`MemberSessionExpired` when Salesforce refused
+        the refresh token (the connection has then ended: :meth:`Connections.refresh`)."""
+        try:
+            return self._refresh(stale)
+        except NotConnectedError as exc:
+            raise MemberSessionExpired(exc.message, hint=exc.hint) from None

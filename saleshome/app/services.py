@@ -4,8 +4,9 @@
 - ``control``: the control store's one handle (:class:`~saleshome.warehouse.control.ControlDB`): the app
   reads it and writes only its own tables (events, connections, notices); it never opens an org's warehouse;
 - ``slack``: the bot's :class:`~slack_sdk.WebClient` (``views.publish``/``views.update``, ...);
-- ``session(user_id, alias)``: Salesforce *as that member* (:class:`MemberSession`): their own OAuth token,
-  refreshed with their refresh token when Salesforce says the session is invalid; raises
+- ``session(user_id, alias)``: Salesforce *as that member* (:class:`MemberSession`): the one UI API client
+  (:meth:`MemberSession.ui_api`) with their own OAuth token, refreshed with their refresh token when Salesforce
+  says the session is invalid; raises
   :class:`NotConnectedError` when they have no working connection to that org (reconnect);
 - ``member(user_id)``: who a member is for Sales Home (:class:`Member`): their orgs, where they hold the
   permission set and where they are connected, their locale and time zone;
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from saleshome.errors import FatalError
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from saleshome.config import Settings
+    from saleshome.salesforce.ui_api import UiApi
     from saleshome.warehouse.control import ControlDB
 
 __all__ = ["Member", "MemberOrg", "MemberSession", "NotConnectedError", "Services"]
@@ -82,14 +84,10 @@ class MemberSession(Protocol):
     instance_url: str
     api_version: str  # the org's (vNN.N without the v: "62.0")
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET ``path`` (``/services/data/v62.0/ui-api/...`` or a full URL on the instance) as JSON; an invalid
-        session is refreshed once and the call made again; raises :class:`NotConnectedError` when the refresh
-        token is refused, :class:`~saleshome.errors.RetriableError` when Salesforce cannot be reached."""
-        ...
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Any call (``requests.Response``), with the same refresh as :meth:`get_json`; the caller reads errors."""
+    def ui_api(self) -> UiApi:
+        """The User Interface API as this member (:class:`saleshome.salesforce.ui_api.UiApi`): an invalid session
+        is refreshed once by the client and the call made again; the client's errors
+        (:class:`~saleshome.salesforce.ui_api.MemberSessionExpired` when the member must connect again, ...)."""
         ...
 
 

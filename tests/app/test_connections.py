@@ -17,10 +17,9 @@ import requests
 from cryptography.fernet import Fernet
 
 from saleshome.app.connections import Connections
-from saleshome.app.home import ReconnectNeeded
-from saleshome.app.tab import MemberUiApiSession
 from saleshome.app.tokens import TokenCipher
 from saleshome.errors import ConfigurationError
+from saleshome.salesforce.ui_api import MemberSessionExpired
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from tests.app.conftest import (
@@ -94,11 +93,9 @@ def test_a_member_connects_with_their_own_salesforce_user_and_sees_the_sales_tab
         refresh_token, access_token = clear_tokens(member_home, user)
         connections = Connections(member_home.control, TokenCipher([member_home.key]))
         session = connections.session(user, ALIAS)
-        assert session.get_json(f"/services/data/v{session.api_version}/ui-api/object-info/Opportunity")["apiName"] \
-            == "Opportunity"
+        assert session.ui_api().object_info("Opportunity").api_name == "Opportunity"
         # the next screen's session calls over the same kept-alive connection (no TLS handshake per screen)
-        assert connections.session(user, ALIAS).get_json(
-            f"/services/data/v{session.api_version}/ui-api/object-info/Account")["apiName"] == "Account"
+        assert connections.session(user, ALIAS).ui_api().object_info("Account").api_name == "Account"
         adapter = connections.http(connections.org_client(ALIAS)).get_adapter(session.instance_url)
         assert isinstance(adapter, requests.adapters.HTTPAdapter)
         pools = adapter.poolmanager
@@ -182,14 +179,14 @@ def test_an_invalid_session_is_refreshed_with_the_refresh_token(
         f"{sf_sandbox.info.instance_url}/services/oauth2/revoke", data={"token": access_token}, timeout=30)
     assert revoked.status_code == 200, revoked.text  # the access token alone: Salesforce now says INVALID_SESSION_ID
     session = Connections(member_home.control, TokenCipher([member_home.key])).session(user, ALIAS)
-    assert MemberUiApiSession(session).object_info("Account")["apiName"] == "Account"  # as the Sales tab reads
+    assert session.ui_api().object_info("Account").api_name == "Account"  # as the Sales tab reads
     new_refresh, new_access = clear_tokens(member_home, user)
     assert new_access != access_token and new_refresh == refresh_token
     # a refresh token Salesforce refuses ends the connection: the member is asked to connect again
     sandbox_session(sf_sandbox.info.ca_file).post(f"{sf_sandbox.info.instance_url}/services/oauth2/revoke",
                                                  data={"token": refresh_token}, timeout=30)
-    with pytest.raises(ReconnectNeeded):  # the Sales tab shows "Reconnect" in place
-        MemberUiApiSession(session).object_info("Account")
+    with pytest.raises(MemberSessionExpired):  # the Sales tab shows "Reconnect" in place
+        session.ui_api().object_info("Account")
     assert connection(member_home, user) is None
     assert [r["reason"] for r in member_home.control.rows(
         "SELECT reason FROM member_notices WHERE slack_user_id = ?", [user])] == ["expired"]
@@ -218,7 +215,7 @@ def test_keys_rotate_without_losing_a_connection(
         clear_tokens(member_home, user, key=old)
     monkeypatch.setenv("SALESHOME_SECRET_KEY", new)  # the old key removed: the app still reads as the member
     session = Connections(member_home.control, TokenCipher([new])).session(user, ALIAS)
-    assert session.get_json(f"/services/data/v{session.api_version}/ui-api/object-info/Account")["apiName"] == "Account"
+    assert session.ui_api().object_info("Account").api_name == "Account"
     for secret in tokens:
         assert secret not in out + err
 

@@ -171,3 +171,33 @@ def test_expired_and_unavailable_are_retriable_with_reasons(
         assert isinstance(error, RetriableError)
         assert token not in str(error) and token not in repr(error)
     assert token not in repr(api) and token not in repr(api.member) and token not in caplog.text
+
+
+def test_a_refused_token_is_refreshed_once_through_the_hook(
+    members: Members, sandbox: SalesforceSandbox, info: SandboxInfo,
+) -> None:
+    """The member's refresh lives in one place: the client asks its hook for a new token once on a 401."""
+    stale = sandbox.sessions.issue(members.rep.user_id).token
+    assert sandbox.sessions.revoke(stale)  # Salesforce now answers 401 INVALID_SESSION_ID to it
+    asked: list[str] = []
+
+    def refresh(refused: str) -> str:
+        asked.append(refused)
+        return sandbox.sessions.issue(members.rep.user_id).token
+
+    api = UiApi(MemberSession(info.instance_url, stale, info.ca_file), refresh=refresh)
+    assert api.object_info("Opportunity").api_name == "Opportunity"
+    assert asked == [stale]
+    assert api.list_info("Opportunity", "Won").api_name == "Won"
+    assert asked == [stale]  # the new token is kept: no refresh per call
+    refused: list[str] = []
+
+    def useless(token: str) -> str:
+        refused.append(token)
+        return "00D000000000000!AQbogus"
+
+    with pytest.raises(MemberSessionExpired):
+        UiApi(MemberSession(info.instance_url, stale, info.ca_file), refresh=useless).object_info("Account")
+    assert refused == [stale]  # one refresh, then the member must reconnect: never a loop
+    with pytest.raises(MemberSessionExpired):  # no hook: a 401 is the member's to answer at once
+        UiApi(MemberSession(info.instance_url, stale, info.ca_file)).object_info("Account")

@@ -33,6 +33,7 @@ from saleshome.app.screens import disconnect_button
 from saleshome.app.services import MemberOrg
 from saleshome.i18n import Messages
 from saleshome.notify.fields import Shown, Values
+from saleshome.salesforce.ui_api_types import ListInfo, ListRecordsPage, ListViewSummary, ObjectInfo, Record, RecordView
 from saleshome.slack.text import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
@@ -44,7 +45,7 @@ from saleshome.slack.text import (
     truncate,
 )
 
-from .model import LayoutSection, ListInfo, ListViewSummary, ObjectInfo, Record, RecordPage, RecordUi
+from .layout import Section
 from .state import Nav, encode
 from .values import record_name, show
 
@@ -112,15 +113,15 @@ class Tab:
 @dataclass(frozen=True)
 class ListContent:
     info: ListInfo
-    page: RecordPage
+    page: ListRecordsPage
     object: ObjectInfo
     values: Values
 
 
 @dataclass(frozen=True)
 class RecordContent:
-    ui: RecordUi
-    sections: Sequence[LayoutSection]
+    ui: RecordView
+    sections: Sequence[Section]
     values: Values
     url: str  # the record in Salesforce
 
@@ -258,14 +259,14 @@ def _objects_blocks(tab: Tab, nav: Nav, words: Messages, room: int, byte_room: i
 
 # ------------------------------------------------------------------------------------------- a list
 def _sort_text(info: ListInfo, words: Messages) -> str:
-    if not info.order:
+    if not info.order_by:
         return ""
-    parts = [f"{o.label} {'↑' if o.ascending else '↓'}" for o in info.order]
+    parts = [f"{o.label or o.field_api_name} {'↑' if o.ascending else '↓'}" for o in info.order_by]
     return words.gettext("Sorted by {fields}", fields=", ".join(parts))
 
 
 def _name_column(info: ListInfo, obj: ObjectInfo) -> str | None:
-    columns = [c.field for c in info.columns]
+    columns = [c.field_api_name for c in info.columns]
     return next((n for n in (*obj.name_fields, "Name") if n in columns), None)
 
 
@@ -274,7 +275,8 @@ def _record_row(record: Record, content: ListContent, name_column: str | None, w
     info, obj, values = content.info, content.object, content.values
     name = record_name(obj, record)
     text = f"*{escape_within(name, min(cell_max, SECTION_TEXT_MAX) - 2)}*"
-    cells = [(c.label, show(values, obj, record, c.field)) for c in info.columns if c.field != name_column]
+    cells = [(c.label, show(values, obj, record, c.field_api_name)) for c in info.columns
+             if c.field_api_name != name_column]
     block: dict[str, Any] = {"type": "section", "text": _mrkdwn(text),
                              "accessory": _button(words.gettext("Open"), Action.OPEN_RECORD, record.id)}
     if cells:
@@ -311,7 +313,7 @@ def list_blocks(content: ListContent, nav: Nav, words: Messages, cell_max: int =
         context.append(sort)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "block_id": "sales_home_list",
-         "text": _mrkdwn(f"*{escape_within(content.info.label, SECTION_TEXT_MAX - 2)}*")},
+         "text": _mrkdwn(f"*{escape_within(content.info.label or content.info.api_name, SECTION_TEXT_MAX - 2)}*")},
         {"type": "context", "elements": [_mrkdwn(escape_within(" · ".join(context), SECTION_TEXT_MAX))]},
     ]
     name_column = _name_column(content.info, content.object)
@@ -319,7 +321,7 @@ def list_blocks(content: ListContent, nav: Nav, words: Messages, cell_max: int =
     paging = []
     if nav.page > 1:
         paging.append(_button(words.gettext("Previous"), Action.PREVIOUS_PAGE, "previous"))
-    if page.next_token is not None:
+    if page.next_page_token is not None:
         paging.append(_button(words.gettext("Next"), Action.NEXT_PAGE, "next"))
     if paging:
         blocks.append({"type": "actions", "block_id": "sales_home_paging", "elements": paging})
@@ -332,10 +334,10 @@ def record_blocks(content: RecordContent, words: Messages, room: int, cell_max: 
     """The open record within ``room`` blocks: its name, "View in Salesforce", its layout's fields (10 a
     section), "Back to the list"; fields left out for want of room are counted."""
     ui = content.ui
-    name = record_name(ui.object, ui.record)
+    name = record_name(ui.object_info, ui.record)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(name, HEADER_TEXT_MAX)},
-        {"type": "section", "text": _mrkdwn(escape_within(ui.object.label, SECTION_TEXT_MAX)),
+        {"type": "section", "text": _mrkdwn(escape_within(ui.object_info.label, SECTION_TEXT_MAX)),
          "accessory": _button(words.gettext("View in Salesforce"), Action.VIEW_IN_SALESFORCE, ui.record.id,
                               url=content.url)},
     ]
@@ -344,8 +346,8 @@ def record_blocks(content: RecordContent, words: Messages, room: int, cell_max: 
     room -= len(blocks) + 2  # the actions, and a possible "…and N more"
     left_out = 0
     for section in content.sections:
-        cells = [_mrkdwn(_cell(content.values.describe.label(ui.object.name, f),
-                               show(content.values, ui.object, ui.record, f), cell_max))
+        cells = [_mrkdwn(_cell(content.values.describe.label(ui.object_info.api_name, f),
+                               show(content.values, ui.object_info, ui.record, f), cell_max))
                  for f in section.fields]
         chunks = [cells[i:i + MAX_FIELDS] for i in range(0, len(cells), MAX_FIELDS)]
         heading = [{"type": "section", "text": _mrkdwn(f"*{escape_within(section.heading, SECTION_TEXT_MAX - 2)}*")}

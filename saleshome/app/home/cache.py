@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from saleshome.salesforce.ui_api import DEFAULT_LIST_PAGE_SIZE
+from saleshome.salesforce.ui_api_types import ListInfo, ListRecordsPage, ListViewSummary, ObjectInfo, RecordView
 
 from .screen import MemberUiApi
+
+T = TypeVar("T")
 
 
 class MetadataCache:
@@ -32,15 +37,16 @@ class MetadataCache:
         self.ttl = ttl
         self.clock = clock
         self.max_entries = max_entries
-        self._entries: dict[tuple[str, ...], tuple[float, Mapping[str, Any]]] = {}
+        self._entries: dict[tuple[str, ...], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...], load: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    def get(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
         now = self.clock()
         with self._lock:
             found = self._entries.get(key)
         if found is not None and now - found[0] < self.ttl:
-            return found[1]
+            kept: T = found[1]
+            return kept
         value = load()  # outside the lock: Salesforce may be slow; two loads of one key are harmless
         with self._lock:
             self._entries[key] = (now, value)
@@ -62,18 +68,20 @@ class CachedUiApi:
     def __init__(self, api: MemberUiApi, cache: MetadataCache, user_id: str, alias: str) -> None:
         self.api, self.cache, self.key = api, cache, (user_id, alias)
 
-    def list_views(self, obj: str) -> Mapping[str, Any]:
-        return self.cache.get((*self.key, "list-views", obj), lambda: self.api.list_views(obj))
+    def all_list_views(self, obj: str) -> list[ListViewSummary]:
+        return self.cache.get((*self.key, "list-views", obj), lambda: self.api.all_list_views(obj))
 
-    def object_info(self, obj: str) -> Mapping[str, Any]:
+    def object_info(self, obj: str) -> ObjectInfo:
         return self.cache.get((*self.key, "object-info", obj), lambda: self.api.object_info(obj))
 
-    def list_info(self, obj: str, list_view: str) -> Mapping[str, Any]:
+    def list_info(self, obj: str, list_view: str) -> ListInfo:
         return self.cache.get((*self.key, "list-info", obj, list_view), lambda: self.api.list_info(obj, list_view))
 
-    def list_records(self, obj: str, list_view: str, *, page_size: int, page_token: str | None
-                     ) -> Mapping[str, Any]:
-        return self.api.list_records(obj, list_view, page_size=page_size, page_token=page_token)
+    def list_records(self, obj: str, list_view: str, *, page_size: int = DEFAULT_LIST_PAGE_SIZE,
+                     page_token: str | None = None, sort_by: str | None = None, descending: bool = False,
+                     fields: Sequence[str] = (), optional_fields: Sequence[str] = ()) -> ListRecordsPage:
+        return self.api.list_records(obj, list_view, page_size=page_size, page_token=page_token, sort_by=sort_by,
+                                     descending=descending, fields=fields, optional_fields=optional_fields)
 
-    def record_ui(self, record_id: str) -> Mapping[str, Any]:
-        return self.api.record_ui(record_id)
+    def record_view(self, record_id: str, *, layout_type: str = "Full") -> RecordView:
+        return self.api.record_view(record_id, layout_type=layout_type)

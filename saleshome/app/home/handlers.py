@@ -47,7 +47,7 @@ class HomeServices(Protocol):
         ...
 
     def ui_api(self, user_id: str, alias: str) -> MemberUiApi:
-        """The member's own UI API session on ``alias`` (raises ReconnectNeeded when it no longer works)."""
+        """The member's own UI API session on ``alias`` (the client's ``MemberSessionExpired`` when it no longer works)."""
         ...
 
     def reconnect(self, user_id: str, client: WebClient) -> None:

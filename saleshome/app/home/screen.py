@@ -7,67 +7,54 @@ first), or the open record with its layout — independent calls at once (:data:
 :class:`.blocks.HomeScreen`; :func:`.blocks.home_view` makes it a view.  The integration user is
 never used here: what the member sees is what Salesforce lets them see.
 
-Failures become a problem shown in place (:func:`problem_of`), the rest of the tab unchanged:
+Every call goes through the one UI API client (:class:`saleshome.salesforce.ui_api.UiApi`: its typed
+answers, its error classification).  Failures become a problem shown in place (:func:`problem_of`), the
+rest of the tab unchanged:
 
-- the session cannot be refreshed (revoked, expired refresh token) → "Reconnect";
+- the session cannot be refreshed (revoked, expired refresh token: ``MemberSessionExpired``) → "Reconnect";
 - Salesforce down, slow or over its limits (:class:`saleshome.errors.RetriableError`) → "Retry";
-- the open list view or record is gone or no longer visible to the member (404, 403) → said so;
+- the open list view or record is gone or no longer visible to the member (``UiNotFound``,
+  ``UiAccessDenied``, ``UiRequestRefused``: 404, 403, 400) → said so;
 - an object the admins chose that the member may not use is left out of their tab.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from saleshome.errors import RetriableError, SalesHomeError
 from saleshome.i18n import Formatter, Messages
+from saleshome.salesforce.ui_api import MemberSessionExpired, UiAccessDenied, UiNotFound, UiRequestRefused
+from saleshome.salesforce.ui_api_types import ListInfo, ListRecordsPage, ListViewSummary, ObjectInfo, RecordView
 from saleshome.settings.model import OrgSettings
 
 from .blocks import PAGE_SIZE, Content, HomeScreen, ListContent, ObjectLists, OrgChoice, Problem, RecordContent, Tab
-from .model import (
-    ListViewSummary,
-    ObjectInfo,
-    parse_list_info,
-    parse_list_views,
-    parse_object_info,
-    parse_record_page,
-    parse_record_ui,
-    sections_for,
-)
+from .layout import sections_for
 from .state import Nav
 from .values import values_for
 
 READERS = 8  # UI API calls made at once for one screen (each object's info and list views, a list's info and page)
+GONE = (UiNotFound, UiAccessDenied, UiRequestRefused)  # not there for the member: 404, 403, 400 (``INVALID_TYPE``)
 
 
 class MemberUiApi(Protocol):
-    """The UI API as one member (their session): each call returns the documented JSON answer."""
+    """The UI API calls the tab makes as one member: those of :class:`saleshome.salesforce.ui_api.UiApi` (the one
+    client, which :class:`.cache.CachedUiApi` wraps), typed answers and the client's errors."""
 
-    def list_views(self, obj: str) -> Mapping[str, Any]: ...
+    def all_list_views(self, obj: str) -> list[ListViewSummary]: ...
 
-    def list_info(self, obj: str, list_view: str) -> Mapping[str, Any]: ...
+    def list_info(self, obj: str, list_view: str) -> ListInfo: ...
 
-    def list_records(self, obj: str, list_view: str, *, page_size: int, page_token: str | None
-                     ) -> Mapping[str, Any]: ...
+    def list_records(self, obj: str, list_view: str, *, page_size: int = ..., page_token: str | None = None,
+                     sort_by: str | None = None, descending: bool = False, fields: Sequence[str] = (),
+                     optional_fields: Sequence[str] = ()) -> ListRecordsPage: ...
 
-    def object_info(self, obj: str) -> Mapping[str, Any]: ...
+    def object_info(self, obj: str) -> ObjectInfo: ...
 
-    def record_ui(self, record_id: str) -> Mapping[str, Any]: ...
-
-
-class ReconnectNeeded(SalesHomeError):
-    """The member's Salesforce connection no longer works (refresh refused or revoked): they must reconnect."""
-
-
-class NotFound(SalesHomeError):
-    """What the member asked for is not there for them (Salesforce answered 404 / ``NOT_FOUND``)."""
-
-
-class NoAccess(SalesHomeError):
-    """The member may not use this object or record (403 ``INSUFFICIENT_ACCESS``, 400 ``INVALID_TYPE``)."""
+    def record_view(self, record_id: str, *, layout_type: str = "Full") -> RecordView: ...
 
 
 @dataclass(frozen=True)
@@ -92,11 +79,11 @@ class OrgView:
 
 def problem_of(error: Exception, nav: Nav) -> Problem | None:
     """The problem shown in place of ``error``; None for an error that is a bug (raised on)."""
-    if isinstance(error, ReconnectNeeded):
+    if isinstance(error, MemberSessionExpired):  # before RetriableError: it is one
         return Problem("reconnect")
     if isinstance(error, RetriableError):
         return Problem("unavailable")
-    if isinstance(error, NotFound | NoAccess):
+    if isinstance(error, GONE):
         return Problem("record_gone") if nav.record else Problem("list_gone", nav.list or "")
     return None
 
@@ -106,16 +93,17 @@ def _objects(api: MemberUiApi, org: OrgView, pool: Executor) -> tuple[list[Objec
     their infos; each object's info and list views are asked for at once, all objects together."""
     names = list(org.settings.objects)
     infos = {obj: pool.submit(api.object_info, obj) for obj in names}
-    views = {obj: pool.submit(api.list_views, obj) for obj in names}
+    views = {obj: pool.submit(api.all_list_views, obj) for obj in names}
     out: list[ObjectLists] = []
     kept: dict[str, ObjectInfo] = {}
     for obj in names:
         try:
-            info = parse_object_info(infos[obj].result())
-            own = parse_list_views(views[obj].result())
-        except (NoAccess, NotFound):
+            info = infos[obj].result()
+            own = views[obj].result()
+        except GONE:
             continue
-        defaults = [ListViewSummary(d.developer_name, d.label, d.id) for d in org.settings.objects[obj].default_lists]
+        defaults = [ListViewSummary(api_name=d.developer_name, id=d.id, label=d.label)
+                    for d in org.settings.objects[obj].default_lists]
         out.append(ObjectLists(obj, info.label_plural, defaults, own))
         kept[obj] = info
     return out, kept
@@ -132,31 +120,34 @@ def first_list(objects: Sequence[ObjectLists]) -> tuple[str, str] | None:
 
 def _list(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words: Messages,
           infos: dict[str, ObjectInfo], pool: Executor) -> tuple[Content, Nav]:
+    """The open list's info and one page of its records (with the records' names, even when the list view has no
+    name column: ``optionalFields``, left out by Salesforce where the member may not read them)."""
     assert nav.object is not None and nav.list is not None
     asked_info = pool.submit(api.list_info, nav.object, nav.list)
-    asked_page = pool.submit(api.list_records, nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token)
-    obj = infos.get(nav.object) or parse_object_info(api.object_info(nav.object))
-    info, page = parse_list_info(asked_info.result()), parse_record_page(asked_page.result())
+    obj = infos.get(nav.object) or api.object_info(nav.object)
+    names = [f"{obj.api_name}.{name}" for name in obj.name_fields]
+    page = api.list_records(nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token, optional_fields=names)
+    info = asked_info.result()
     values = values_for(obj, page.records, formatter, words, instance_url=org.instance_url, currency=org.currency)
-    return ListContent(info, page, obj, values), nav.with_page(page.current_token or nav.token, page.next_token,
-                                                               page.previous_token)
+    return ListContent(info, page, obj, values), nav.with_page(page.current_page_token or nav.token,
+                                                               page.next_page_token, page.previous_page_token)
 
 
 def _record(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words: Messages) -> Content:
     assert nav.record is not None
-    ui = parse_record_ui(api.record_ui(nav.record), nav.record)
-    layout = org.settings.layouts.get(ui.object.name)
-    sections = sections_for(layout.fields if layout is not None else None, ui, words.gettext("Details"))
-    values = values_for(ui.object, [ui.record], formatter, words, instance_url=org.instance_url,
+    view = api.record_view(nav.record)
+    layout = org.settings.layouts.get(view.object_info.api_name)
+    sections = sections_for(layout.fields if layout is not None else None, view, words.gettext("Details"))
+    values = values_for(view.object_info, [view.record], formatter, words, instance_url=org.instance_url,
                         currency=org.currency)
-    return RecordContent(ui, sections, values, f"{org.instance_url.rstrip('/')}/{ui.record.id}")
+    return RecordContent(view, sections, values, f"{org.instance_url.rstrip('/')}/{view.record.id}")
 
 
 def load_screen(api_for: Callable[[str], MemberUiApi], member: Member, orgs: Sequence[OrgView], nav: Nav
                 ) -> HomeScreen:
     """The screen for ``nav`` (in the first of ``orgs`` when ``nav`` names none of them), read as the member:
-    ``api_for(alias)`` is the member's UI API session on that org (:class:`ReconnectNeeded` when they have none
-    that works)."""
+    ``api_for(alias)`` is the member's UI API session on that org (the client's
+    :class:`~saleshome.salesforce.ui_api.MemberSessionExpired` when they have none that works)."""
     words = Messages(member.locale, "app")
     formatter = Formatter.for_reader(member.locale, member.tz)
     org = next((o for o in orgs if o.alias == nav.org), orgs[0])

@@ -2,7 +2,8 @@
 
 One formatter for the whole product: the UI API's field types (``dataType``: ``Currency``,
 ``Date``, ``DateTime``, ``Reference``, ...) are the describe types lower-cased, so the object
-info becomes a :class:`saleshome.notify.fields.Describe` and every value goes through
+info (:class:`saleshome.salesforce.ui_api_types.ObjectInfo`) becomes a
+:class:`saleshome.notify.fields.Describe` and every value goes through
 :meth:`saleshome.notify.fields.Values.show` — amounts with their currency (the record's
 ``CurrencyIsoCode``, else the org's), dates and date-times in the member's locale and time
 zone, booleans as words, lookups as the related record's name linked to it.  Salesforce's own
@@ -17,17 +18,21 @@ from typing import Any
 
 from saleshome.i18n import Formatter, Messages
 from saleshome.notify.fields import EMPTY, Describe, FieldInfo, Related, Shown, Values
-
-from .model import ObjectInfo, Record
+from saleshome.salesforce.ui_api_types import ObjectInfo, Record
 
 PICKLISTS = ("picklist", "multipicklist", "combobox")
+
+
+def name_field(info: ObjectInfo) -> str:
+    """The object's (first) name field: ``Name``, ``CaseNumber``, ..."""
+    return info.name_fields[0] if info.name_fields else "Name"
 
 
 def describe_of(info: ObjectInfo) -> Describe:
     """The object info as the describe notifications format with (types lower-cased, as describe spells them)."""
     fields = {name: FieldInfo(name, meta.data_type.lower(), meta.label, meta.reference_to)
               for name, meta in info.fields.items()}
-    return Describe({info.name: fields}, {info.name: info.name_field})
+    return Describe({info.api_name: fields}, {info.api_name: name_field(info)})
 
 
 def values_for(info: ObjectInfo, records: Iterable[Record], formatter: Formatter, words: Messages, *,
@@ -36,31 +41,31 @@ def values_for(info: ObjectInfo, records: Iterable[Record], formatter: Formatter
     names: dict[str, Related] = {}
     for record in records:
         for name, value in record.fields.items():
-            if isinstance(value.value, Record) and value.display:
-                names[value.value.id] = Related(value.display, value.value.object or name)
+            if value.record is not None and value.display:
+                names[value.record.id] = Related(value.display, value.record.api_name or name)
     return Values(describe_of(info), formatter, words, instance_url, currency, names=names)
 
 
 def _plain(record: Record) -> dict[str, Any]:
-    return {name: value.value for name, value in record.fields.items() if not isinstance(value.value, Record)}
+    return {name: value.value for name, value in record.fields.items() if value.record is None}
 
 
 def show(values: Values, info: ObjectInfo, record: Record, path: str) -> Shown:
     """The value of ``path`` on ``record`` (a field, or ``Relationship.Field``), formatted for its reader."""
-    found = record.at(path)
+    found = record.get(path)
     if found is None or found.value is None or found.value == "":
         return EMPTY
     if "." in path:
         relationship = record.fields.get(path.split(".", 1)[0])
-        related = relationship.value if relationship is not None else None
+        related = relationship.record if relationship is not None else None
         text = found.display or str(found.value)
-        if isinstance(related, Record) and path.count(".") == 1 and path.endswith(".Name"):
+        if related is not None and path.count(".") == 1 and path.endswith(".Name"):
             return Shown(text, url=f"{values.instance_url.rstrip('/')}/{related.id}")  # the related record
         return Shown(text)
     meta = info.fields.get(path)
     if meta is not None and meta.data_type.lower() in PICKLISTS and found.display:
         return Shown(found.display)
-    return values.show(info.name, path, found.value, _plain(record))
+    return values.show(info.api_name, path, found.value, _plain(record))
 
 
 def record_name(info: ObjectInfo, record: Record) -> str:

@@ -71,6 +71,11 @@ LIST_VIEWS: tuple[ListViewDef, ...] = (
                 order_by="CaseNumber", descending=True, where_condition=_eq("IsEscalated", "1")),
     ListViewDef("User", "ActiveUsers", "Active Users", ("Name", "Alias", "Username", "Title", "Email"),
                 where="IsActive = true", where_condition=_eq("IsActive", "1")),
+    # a list view without its object's name column (Salesforce lets an admin remove it): the Sales tab still
+    # names each row (list-records' optionalFields); last, so the views above keep their seeded Ids
+    ListViewDef("Opportunity", "PipelineByStage", "Pipeline by Stage",
+                ("StageName", "Amount", "CloseDate", "Account.Name", "Owner.Alias"), where="IsClosed = false",
+                order_by="CloseDate", where_condition=_eq("IsClosed", "0")),
 )
 
 

@@ -1,20 +1,21 @@
 """A member's session on the Salesforce sandbox, for the Sales tab's tests.
 
 It stands for the app core's ``ConnectedSession`` (the :class:`saleshome.app.services.MemberSession` protocol):
-a token the sandbox's own session registry issued to the member, as its token endpoint issues them (the OAuth
-connection itself is the core's, tested there).  Every request goes to the sandbox over HTTPS; ``calls`` records
-the paths asked for.
+the one UI API client (:class:`saleshome.salesforce.ui_api.UiApi`) with a token the sandbox's own session
+registry issued to the member, as its token endpoint issues them (the OAuth connection and its refresh are the
+core's, tested there: this session has no refresh, a 401 is the client's ``MemberSessionExpired``).  Every
+request goes to the sandbox over HTTPS; ``calls`` records the path of each one Salesforce answered.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
-from saleshome.app.services import NotConnectedError
-from saleshome.errors import RetriableError
+from saleshome.salesforce.ui_api import MemberSession, UiApi
 
 
 @dataclass
@@ -29,19 +30,12 @@ class SandboxSession:
     api_version: str = "62.0"
     calls: list[str] = field(default_factory=list)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        self.calls.append(path)
-        try:
-            return self.http.request(method, self.instance_url + path, timeout=30,
-                                     headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
-        except requests.RequestException as exc:
-            raise RetriableError(f"could not reach Salesforce: {type(exc).__name__}") from None
+    def __post_init__(self) -> None:
+        self.http.hooks["response"].append(self._record)
 
-    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        response = self.request("GET", path, params=params)
-        if response.status_code == 401:
-            raise NotConnectedError("Salesforce no longer accepts your connection", alias=self.alias)
-        if response.status_code >= 500:
-            raise RetriableError(f"Salesforce answered {response.status_code}")
-        response.raise_for_status()
-        return response.json()
+    def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(urlsplit(response.url).path)
+
+    def ui_api(self) -> UiApi:
+        return UiApi(MemberSession(self.instance_url, self.token, api_version=self.api_version, timeout=30),
+                     http=self.http)

@@ -3,8 +3,9 @@
 published to the Slack sandbox.
 
 The Sales tab's services read the control store (the admins' settings of org ``acme``) and the member's session
-through the app's own UI API adapter (``saleshome.app.tab.MemberUiApiSession``); the session is one on the
-Salesforce sandbox with a token issued to the member (the OAuth connection itself is the core's, tested there).
+through the one UI API client (``saleshome.salesforce.ui_api.UiApi``, as the app's ``ConnectedSession.ui_api``
+gives it); the session is one on the Salesforce sandbox with a token issued to the member (the OAuth connection
+itself is the core's, tested there).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from slack_sdk.signature import SignatureVerifier
 
 from saleshome.app.home import Action, Member, MemberUiApi, OrgView, decode, publish_home, register
 from saleshome.app.home.cache import MetadataCache
-from saleshome.app.tab import MemberUiApiSession
 from saleshome.config import Settings
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
@@ -57,7 +57,7 @@ class Services:
 
     def ui_api(self, user_id: str, alias: str) -> MemberUiApi:
         assert (user_id, alias) == (self.member_id, ALIAS)
-        return MemberUiApiSession(self.session)
+        return self.session.ui_api()
 
     def reconnect(self, user_id: str, client: WebClient) -> None:
         self.reconnects.append(user_id)
@@ -127,8 +127,8 @@ def sales_tab(home: Settings, sf_sandbox: SalesforceSandbox, slack_sandbox: Slac
             and "Slack_Sales_Home_User" in a.permission_sets]
     sessions = [SandboxSession(ALIAS, rep, sf_sandbox.info.instance_url, sf_sandbox.sessions.issue(rep).token,
                                sandbox_session(sf_sandbox.info.ca_file)) for rep in reps]
-    session = next(s for s in sessions if s.get_json(  # a rep who owns opportunities
-        "/services/data/v62.0/ui-api/list-records/Opportunity/AllOpportunities", {"pageSize": 1})["records"])
+    session = next(s for s in sessions  # a rep who owns opportunities
+                   if s.ui_api().list_records("Opportunity", "AllOpportunities", page_size=1).records)
     session.calls.clear()
     client = WebClient(token=slack_sandbox.info.bot_token, base_url=slack_sandbox.info.api_url, timeout=10)
     services = Services(control_db(home), session, people.member)

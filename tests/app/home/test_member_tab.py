@@ -26,11 +26,13 @@ from saleshome.app.home import (
 )
 from saleshome.app.home import load_screen as load
 from saleshome.app.home.blocks import HomeScreen, ListContent, Problem, RecordContent
-from saleshome.app.tab import MemberUiApiSession
+from saleshome.salesforce.ui_api import UiApi
+from saleshome.salesforce.ui_api_types import Record
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.model import Layout, ListViewRef, ObjectLists, OrgSettings
+from saleshome.slack.text import escape
 from tests.app.home.blockkit import texts
 from tests.app.home.sessions import SandboxSession
 from tests.fixtures.sandboxes import sandbox_session
@@ -61,16 +63,15 @@ def people(sandbox: SalesforceSandbox) -> People:
     return People(rep=rep, manager=managers[0])
 
 
-def api(sandbox: SalesforceSandbox, user_id: str) -> MemberUiApiSession:
-    """The member's UI API through the app's own adapter, over a session of theirs on the sandbox."""
+def api(sandbox: SalesforceSandbox, user_id: str) -> UiApi:
+    """The member's UI API through the one client (as the app reads it), over a session of theirs on the sandbox."""
     assert sandbox.info is not None
-    return MemberUiApiSession(SandboxSession("acme", user_id, sandbox.info.instance_url,
-                                             sandbox.sessions.issue(user_id).token,
-                                             sandbox_session(sandbox.info.ca_file)))
+    return SandboxSession("acme", user_id, sandbox.info.instance_url, sandbox.sessions.issue(user_id).token,
+                          sandbox_session(sandbox.info.ca_file)).ui_api()
 
 
-def _all_records(member: MemberUiApiSession) -> list[dict[str, Any]]:
-    return list(member.list_records("Opportunity", "AllOpportunities", page_size=2000, page_token=None)["records"])
+def _all_records(member: UiApi, list_view: str = "AllOpportunities") -> list[Record]:
+    return list(member.list_records("Opportunity", list_view, page_size=2000).records)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,10 @@ def _ids(screen: HomeScreen) -> list[str]:
     return [r.id for r in screen.content.page.records]
 
 
+def _rows(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in view["blocks"] if b.get("accessory", {}).get("action_id") == Action.OPEN_RECORD]
+
+
 # -------------------------------------------------------------------------------------------------- the tab
 def test_the_admins_objects_the_member_may_use_with_default_lists_first(
         sandbox: SalesforceSandbox, people: People, org: OrgView, bot: WebClient, slack_member: str) -> None:
@@ -139,8 +144,8 @@ def test_the_admins_objects_the_member_may_use_with_default_lists_first(
 
 def test_a_list_pages_25_records_at_a_time_with_only_what_the_member_may_see(
         sandbox: SalesforceSandbox, people: People, org: OrgView, bot: WebClient, slack_member: str) -> None:
-    visible = {r["id"] for r in _all_records(api(sandbox, people.rep))}
-    everyone = {r["id"] for r in _all_records(api(sandbox, people.manager))}
+    visible = {r.id for r in _all_records(api(sandbox, people.rep))}
+    everyone = {r.id for r in _all_records(api(sandbox, people.manager))}
     assert 25 < len(visible) < len(everyone)
     first = screen_for(sandbox, people.rep, org, Nav(org="acme").open_list("Opportunity", "AllOpportunities"))
     assert len(_ids(first)) == 25 and set(_ids(first)) <= visible
@@ -164,7 +169,7 @@ def test_a_list_pages_25_records_at_a_time_with_only_what_the_member_may_see(
 
 def test_a_record_shows_the_slack_layout_as_the_member_may_see_it(
         sandbox: SalesforceSandbox, people: People, org: OrgView, bot: WebClient, slack_member: str) -> None:
-    record_id = _all_records(api(sandbox, people.rep))[0]["id"]
+    record_id = _all_records(api(sandbox, people.rep))[0].id
     nav = Nav(org="acme", object="Opportunity", list="AllOpportunities", record=record_id)
     rep = screen_for(sandbox, people.rep, org, nav, "fr-FR")
     manager = screen_for(sandbox, people.manager, org, nav, "fr-FR")
@@ -178,6 +183,24 @@ def test_a_record_shows_the_slack_layout_as_the_member_may_see_it(
     assert f"{org.instance_url}/{record_id}" in str(view["blocks"])  # the button's URL
     amount = next(f["text"] for b in view["blocks"] for f in b.get("fields", []) if f["text"].startswith("*Amount*"))
     assert amount.endswith("$US")  # French format of a USD amount: "4 400,00 $US"
+
+
+def test_rows_are_named_even_when_the_list_view_has_no_name_column(
+        sandbox: SalesforceSandbox, people: People, org: OrgView, bot: WebClient, slack_member: str) -> None:
+    names = {r.id: r.text("Name") for r in _all_records(api(sandbox, people.rep), "OpenPipeline")}
+    screen = screen_for(sandbox, people.rep, org, Nav(org="acme").open_list("Opportunity", "PipelineByStage"))
+    assert isinstance(screen.content, ListContent)
+    assert "Name" not in [c.field_api_name for c in screen.content.info.columns]  # the view shows no name
+    view = published(bot, slack_member, screen)
+    rows = _rows(view)
+    assert rows and len(rows) == len(_ids(screen))
+    for row in rows:
+        record_id = row["accessory"]["value"]
+        title = row["text"]["text"]
+        assert record_id not in title  # each row is named by its record's name, never its Id
+        assert names[record_id] and title == f"*{escape(names[record_id] or '')}*"
+        labels = {f["text"].split("\n")[0].strip("*") for f in row["fields"]}
+        assert {"Stage", "Amount", "Close Date", "Account Name"} <= labels and "Opportunity Name" not in labels
 
 
 # -------------------------------------------------------------------------------------------------- problems

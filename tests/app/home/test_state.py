@@ -82,13 +82,13 @@ def test_each_action_takes_the_member_where_it_says() -> None:
 
 def test_the_tab_opens_on_the_first_list_the_admins_suggest_else_the_members_own() -> None:
     from saleshome.app.home.blocks import ObjectLists
-    from saleshome.app.home.model import ListViewSummary
     from saleshome.app.home.screen import first_list
+    from saleshome.salesforce.ui_api_types import ListViewSummary
 
     empty = ObjectLists("Case", "Cases")
-    own = ObjectLists("Account", "Accounts", own=[ListViewSummary("AllAccounts", "All Accounts")])
-    both = ObjectLists("Opportunity", "Opportunities", defaults=[ListViewSummary("ClosingThisMonth", "Closing")],
-                       own=[ListViewSummary("AllOpportunities", "All")])
+    own = ObjectLists("Account", "Accounts", own=[ListViewSummary("AllAccounts", "", "All Accounts")])
+    both = ObjectLists("Opportunity", "Opportunities", defaults=[ListViewSummary("ClosingThisMonth", "", "Closing")],
+                       own=[ListViewSummary("AllOpportunities", "", "All")])
     assert first_list([empty, own, both]) == ("Account", "AllAccounts")
     assert first_list([both, own]) == ("Opportunity", "ClosingThisMonth")
     assert first_list([empty]) is None

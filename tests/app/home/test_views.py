@@ -1,7 +1,8 @@
 """The Sales tab's views: published to the Slack sandbox, which validates them as Slack does (100 blocks, text
 lengths, select options, private_metadata, 250 kB), for long lists, long values, many objects and every problem.
 
-Pure builders from UI API answers in their documented shapes (``shapes.py``); the words in English and French.
+Pure builders from UI API answers in their documented shapes (``shapes.py``), typed by the one UI API client's
+types (``saleshome.salesforce.ui_api_types``); the words in English and French.
 """
 
 from __future__ import annotations
@@ -22,17 +23,11 @@ from saleshome.app.home.blocks import (
     Tab,
     view_bytes,
 )
-from saleshome.app.home.model import (
-    ListViewSummary,
-    parse_list_info,
-    parse_object_info,
-    parse_record_page,
-    parse_record_ui,
-    sections_for,
-)
+from saleshome.app.home.layout import sections_for
 from saleshome.app.home.state import decode
 from saleshome.app.home.values import values_for
 from saleshome.i18n import Formatter, Messages
+from saleshome.salesforce.ui_api_types import ListInfo, ListRecordsPage, ListViewSummary, ObjectInfo, RecordView
 from saleshome.sandbox.slack.server import SlackSandbox
 from tests.app.home import shapes
 from tests.app.home.blockkit import action_ids, texts
@@ -65,10 +60,14 @@ def words(locale: str = "en-US") -> Messages:
     return Messages(locale, "app")
 
 
+def summary(api_name: str, label: str) -> ListViewSummary:
+    return ListViewSummary(api_name=api_name, id="", label=label)
+
+
 def many_objects(n: int, lists: int) -> list[ObjectLists]:
     return [ObjectLists(f"Object{i}__c", f"Objects {i} " + LONG[:200],
-                        defaults=[ListViewSummary(f"Default{j}", LONG[:120]) for j in range(30)],
-                        own=[ListViewSummary(f"Mine{j}", f"Mine {j} " + LONG[:100]) for j in range(lists)])
+                        defaults=[summary(f"Default{j}", LONG[:120]) for j in range(30)],
+                        own=[summary(f"Mine{j}", f"Mine {j} " + LONG[:100]) for j in range(lists)])
             for i in range(n)]
 
 
@@ -79,10 +78,10 @@ def long_list(columns: int = 15, rows: int = 25) -> ListContent:
     cols = [("Name", "Opportunity Name"), *[(f, lab) for f, (_, lab) in extra.items()]]
     records = [shapes.record(f"006{i:015d}", {"Name": shapes.field(LONG), **{f: shapes.field(LONG) for f in extra}})
                for i in range(rows)]
-    obj = parse_object_info(info_json)
-    page = parse_record_page(shapes.list_records(records, next_token="25"))
+    obj = ObjectInfo.parse(info_json)
+    page = ListRecordsPage.parse(shapes.list_records(records, next_token="25"))
     values = values_for(obj, page.records, Formatter(), words(), instance_url="https://sf.test", currency="USD")
-    return ListContent(parse_list_info(shapes.list_info("AllOpportunities", LONG, cols, [("Name", True, LONG)])),
+    return ListContent(ListInfo.parse(shapes.list_info("AllOpportunities", LONG, cols, [("Name", True, LONG)])),
                        page, obj, values)
 
 
@@ -108,9 +107,9 @@ def test_a_record_with_a_huge_layout_fits_and_counts_what_is_left_out(bot: WebCl
     fields = {f"Long{i}__c": ("TextArea", f"Long field {i} " + LONG[:50]) for i in range(1000)}
     info = shapes.object_info(fields={"Name": ("String", "Opportunity Name"), **fields})
     rec = shapes.record("006000000000000001", {"Name": shapes.field(LONG), **{f: shapes.field(LONG) for f in fields}})
-    ui = parse_record_ui(shapes.record_ui(rec, info, [(f"Section {s} " + LONG[:100], list(fields)[s::8])
-                                                      for s in range(8)]), rec["id"])
-    values = values_for(ui.object, [ui.record], Formatter(), words(), instance_url="https://sf.test", currency="USD")
+    ui = RecordView.parse(shapes.record_ui(rec, info, [(f"Section {s} " + LONG[:100], list(fields)[s::8])
+                                                       for s in range(8)]))
+    values = values_for(ui.object_info, [ui.record], Formatter(), words(), instance_url="https://sf.test", currency="USD")
     content = RecordContent(ui, sections_for(None, ui, "Details"), values, "https://sf.test/006000000000000001")
     view = home_view(HomeScreen(Nav(org="a", object="Opportunity", list="All", record=rec["id"]),
                                 Tab([OrgChoice("a", "A")], many_objects(5, 10)), content, words()))
@@ -156,11 +155,11 @@ def test_every_problem_is_shown_in_place_with_what_to_do(bot: WebClient, member:
 
 def test_list_views_the_admins_chose_come_before_the_members_own(bot: WebClient, member: str) -> None:
     lists = ObjectLists("Opportunity", "Opportunities",
-                        defaults=[ListViewSummary("ClosingThisMonth", "Closing this month"),
-                                  *[ListViewSummary(f"D{i}", f"Default {i}") for i in range(30)]],
-                        own=[ListViewSummary("MyOpportunities", "My opportunities"),
-                             ListViewSummary("ClosingThisMonth", "Closing this month"),
-                             *[ListViewSummary(f"M{i}", f"Mine {i}") for i in range(200)]])
+                        defaults=[summary("ClosingThisMonth", "Closing this month"),
+                                  *[summary(f"D{i}", f"Default {i}") for i in range(30)]],
+                        own=[summary("MyOpportunities", "My opportunities"),
+                             summary("ClosingThisMonth", "Closing this month"),
+                             *[summary(f"M{i}", f"Mine {i}") for i in range(200)]])
     screen = HomeScreen(Nav(org="a", object="Opportunity", list="M3"), Tab([OrgChoice("a", "A"),
                         OrgChoice("b", "B")], [lists]), None, words("fr-FR"))
     published = publish(bot, member, home_view(screen))
@@ -179,7 +178,7 @@ def test_list_views_the_admins_chose_come_before_the_members_own(bot: WebClient,
 
 # ----------------------------------------------------------------------------------------------- values
 def test_a_list_shows_labels_and_values_formatted_for_the_member(bot: WebClient, member: str) -> None:
-    info = parse_object_info(shapes.object_info())
+    info = ObjectInfo.parse(shapes.object_info())
     rec = shapes.record("006000000000000042", {
         "Name": shapes.field("Big *deal* <!channel>"),
         "Amount": shapes.field(150000, "$150,000.00"),
@@ -194,10 +193,10 @@ def test_a_list_shows_labels_and_values_formatted_for_the_member(bot: WebClient,
     columns = [("Name", "Opportunity Name"), ("Account.Name", "Account Name"), ("Amount", "Amount"),
                ("CloseDate", "Close Date"), ("LastModifiedDate", "Last Modified"), ("StageName", "Stage"),
                ("IsPrivate", "Private")]
-    page = parse_record_page(shapes.list_records([rec]))
+    page = ListRecordsPage.parse(shapes.list_records([rec]))
     formatter = Formatter.for_reader("fr-FR", "Europe/Paris")
     values = values_for(info, page.records, formatter, words("fr-FR"), instance_url="https://sf.test", currency="USD")
-    content = ListContent(parse_list_info(shapes.list_info("Mine", "Mes opportunités", columns,
+    content = ListContent(ListInfo.parse(shapes.list_info("Mine", "Mes opportunités", columns,
                                                            [("CloseDate", False, "Date de clôture")])),
                           page, info, values)
     published = publish(bot, member, home_view(HomeScreen(Nav(org="a", object="Opportunity", list="Mine"),
@@ -223,13 +222,13 @@ def test_a_record_shows_only_the_layout_fields_the_member_may_see(bot: WebClient
     rec = shapes.record("006000000000000043", {
         "Name": shapes.field("Renewal"), "Amount": shapes.field(5000), "StageName": shapes.field("Prospecting", "Prospecting"),
         "CloseDate": shapes.field("2027-01-15"), "OwnerId": shapes.field("005000000000000001")})
-    ui = parse_record_ui(shapes.record_ui(rec, info, [("Opportunity Information", ["Name", "Amount", "Description"]),
-                                                      ("Other", ["Probability", "StageName"])]), rec["id"])
+    ui = RecordView.parse(shapes.record_ui(rec, info, [("Opportunity Information", ["Name", "Amount", "Description"]),
+                                                       ("Other", ["Probability", "StageName"])]))
     slack_layout = ["Amount", "Probability", "CloseDate", "Description"]  # the admins' Slack record layout
     sections = sections_for(slack_layout, ui, "Details")
     assert [s.fields for s in sections] == [("Amount", "CloseDate")]
     assert [s.fields for s in sections_for(None, ui, "Details")] == [("Name", "Amount"), ("StageName",)]
-    values = values_for(ui.object, [ui.record], Formatter(), words(), instance_url="https://sf.test", currency="USD")
+    values = values_for(ui.object_info, [ui.record], Formatter(), words(), instance_url="https://sf.test", currency="USD")
     view = home_view(HomeScreen(Nav(org="a", record=rec["id"]), Tab([OrgChoice("a", "A")]),
                                 RecordContent(ui, sections, values, "https://sf.test/006000000000000043"), words()))
     published = publish(bot, member, view)
@@ -241,7 +240,7 @@ def test_a_record_shows_only_the_layout_fields_the_member_may_see(bot: WebClient
 
 def test_the_first_and_last_pages_offer_only_the_way_that_exists(bot: WebClient, member: str) -> None:
     content = long_list(columns=1, rows=3)
-    last = ListContent(content.info, parse_record_page(shapes.list_records([], current="50", previous="25")),
+    last = ListContent(content.info, ListRecordsPage.parse(shapes.list_records([], current="50", previous="25")),
                        content.object, content.values)
     first = publish(bot, member, home_view(HomeScreen(Nav(org="a", object="Opportunity", list="All"),
                                                       Tab([OrgChoice("a", "A")]), content, words())))
