@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from concurrent.futures import Executor
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +47,7 @@ class Entry:
         self.redirect_uri = redirect_uri
         self.tab: HomeServices | None = None  # the Sales tab's services (set once they are made)
         self.cache = MetadataCache()  # the Sales tab's metadata, shared with its click handlers (server.build)
+        self.readers: Executor | None = None  # the Sales tab's reading threads, shared likewise (server.build)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -87,7 +89,8 @@ class Entry:
         with self._lock(user_id):
             member = self.services.member(user_id)
             if member.has_access and member.connected_orgs and self.tab is not None:
-                publish_home(self.services.slack, self.tab, user_id, Nav(), cache=self.cache)
+                publish_home(self.services.slack, self.tab, user_id, Nav(), cache=self.cache,
+                             readers=self.readers)
                 return
             self.services.slack.views_publish(user_id=user_id, view=self.view(member))
 

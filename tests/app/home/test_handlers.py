@@ -11,8 +11,10 @@ itself is the core's, tested there).
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -63,6 +65,26 @@ class Services:
         self.reconnects.append(user_id)
 
 
+class CountingReaders(ThreadPoolExecutor):
+    """The app's reading threads (a real pool), counting the calls handed to them and the threads they run on."""
+
+    def __init__(self) -> None:
+        super().__init__(4, "app-readers")
+        self.submitted = 0
+        self.threads: set[str] = set()
+        self._count = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def noted() -> Any:
+            with self._count:
+                self.threads.add(threading.current_thread().name)
+            return fn(*args, **kwargs)
+
+        with self._count:
+            self.submitted += 1
+        return super().submit(noted)
+
+
 @dataclass
 class Tab:
     bolt: App
@@ -72,6 +94,7 @@ class Tab:
     session: SandboxSession
     clock: list[float]  # the cache's clock: [seconds]
     cache: MetadataCache  # the app's one cache: its clicks and app_home_opened share it
+    readers: CountingReaders  # the app's reading threads, shared likewise
 
     @property
     def user(self) -> str:
@@ -79,7 +102,7 @@ class Tab:
 
     def open(self) -> None:
         """The member opens their tab (what the core does on ``app_home_opened``, with the app's cache)."""
-        publish_home(self.client, self.services, self.user, decode(None), cache=self.cache)
+        publish_home(self.client, self.services, self.user, decode(None), cache=self.cache, readers=self.readers)
 
     def home(self) -> dict[str, Any]:
         """The member's Home tab as the Slack sandbox holds it (id, hash, blocks, private_metadata)."""
@@ -136,9 +159,11 @@ def sales_tab(home: Settings, sf_sandbox: SalesforceSandbox, slack_sandbox: Slac
                request_verification_enabled=True, token_verification_enabled=False)
     now = [0.0]
     cache = MetadataCache(ttl=60, clock=lambda: now[0])
-    register(bolt, services, cache)
-    yield Tab(bolt, services, client, slack_sandbox, session, now, cache)
+    readers = CountingReaders()
+    register(bolt, services, cache, readers)
+    yield Tab(bolt, services, client, slack_sandbox, session, now, cache, readers)
     sf_sandbox.faults.clear()
+    readers.shutdown()
 
 
 def test_acting_in_the_tab_acks_at_once_then_publishes_what_the_member_asked_for(
@@ -224,6 +249,17 @@ def test_metadata_is_kept_a_minute_across_opens_and_clicks_records_never(sales_t
     sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
     sales_tab.published_after(second["hash"])
     assert (count(info), count(views)) == (2, 2) and list_reads() == (2, 4)  # a minute later: read again
+
+
+def test_screens_read_on_the_apps_threads_not_threads_of_their_own(sales_tab: Tab) -> None:
+    sales_tab.open()
+    start = sales_tab.home()
+    opened = sales_tab.readers.submitted
+    assert opened >= 2  # each object's info and list views, the list's info: asked at once, on the app's threads
+    sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
+    sales_tab.published_after(start["hash"])
+    assert sales_tab.readers.submitted >= 2 * opened  # a click's screen too
+    assert sales_tab.readers.threads and all(name.startswith("app-readers") for name in sales_tab.readers.threads)
 
 
 def test_a_forged_click_changes_nothing(sales_tab: Tab) -> None:
