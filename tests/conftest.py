@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.postgres",
     "tests.fixtures.control",
+    "tests.fixtures.app",
 ]
 
 HARNESS_STARTUP_TIMEOUT = 120  # seconds; about 15-40 s here, more on a loaded machine

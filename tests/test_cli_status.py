@@ -120,7 +120,8 @@ def test_status_lists_unmatched_and_deactivated_users_apart(settings: Settings) 
     ]
     with control.transaction() as db:
         for sf_id, email, slack_id, status in rows:
-            db.execute("INSERT INTO user_map VALUES ('acme', ?, ?, ?, NULL, NULL, ?, ?, NULL)", [sf_id, email, slack_id, status, now])
+            db.execute("INSERT INTO user_map (alias, sf_user_id, email, slack_user_id, status, refreshed_at) "
+                       "VALUES ('acme', ?, ?, ?, ?, ?)", [sf_id, email, slack_id, status, now])
         db.execute("UPDATE user_map SET locale = 'fr-FR' WHERE sf_user_id = '005A'")
     shown = CliRunner().invoke(app, ["status"])
     assert shown.exit_code == 0, shown.output

@@ -1,22 +1,39 @@
-"""``make demo`` end to end (``saleshome demo`` in a scratch directory): what it prints, and the
-static copy of the Slack viewer it writes with the messages it delivered."""
+"""``make demo`` end to end (``saleshome demo`` in a scratch directory): what it prints, the
+static copy of the Slack viewer it writes with the messages it delivered, and the Slack app it starts: a
+member's Sales tab, read with their own Salesforce access, and the access screen of a member without
+the permission set (what the demo leaves in its home: the control store, the warehouse, the Home views);
+with ``--keep-running``, the way it prints to open a member's Sales tab in the viewer works, and Ctrl-C
+stops everything."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
+import requests
 
 from saleshome.sandbox.salesforce.schema import catalog
+from tests.fixtures.sandboxes import sandbox_session
 from tests.message_scan import api_names, problems
+from tests.sandbox.salesforce.members import hidden_inputs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 MESSAGE_OBJECTS = ("Opportunity", "Account", "Contact", "Lead", "Case", "User")
+DEMO_SECONDS = 280
+# the demo as a terminal runs it: Ctrl-C raises KeyboardInterrupt (whatever SIGINT disposition the test runner gives)
+KEEP_RUNNING = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                "from saleshome.cli import main; main()")
 
 
 def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> None:
@@ -50,6 +67,7 @@ def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> 
     _assert_settings_imported_before_the_initial_sync(out)
     _assert_a_celebration_in_the_snapshot(out, index)
     _assert_messages_read_as_a_person_wrote_them(tmp_path / ".demo" / "slack-messages.json")
+    _assert_the_sales_tab_of_a_member(out, tmp_path / ".demo")
 
 
 def _assert_messages_read_as_a_person_wrote_them(log: Path) -> None:
@@ -113,3 +131,146 @@ def _assert_a_celebration_in_the_snapshot(out: str, index: Path) -> None:
         status = re.search(r'<span class="status-emoji">[^<]+</span>\s*<span class="status-text">(.*?)</span>', profile)
         assert status, f"no status on the profile page of {user}"
         assert status[1].startswith(("Just won ", "Vient de remporter ")), status[1]  # the banner, in en or fr
+
+
+def _rows(home: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(f"file:{home / 'control.sqlite'}?mode=ro", uri=True) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def _assert_the_sales_tab_of_a_member(out: str, home: Path) -> None:
+    """The demo starts the Slack app and the Slack sandbox delivers signed events to it; a rep connects Salesforce
+    through the sandbox's login page and their Sales tab lists their own records; a member without the permission
+    set gets the access screen."""
+    app = re.search(r"The Slack app \(`saleshome app serve`, in this process\) listens on (http://127\.0\.0\.1:\d+): "
+                    r"the Slack sandbox sends its events to (\S+) ", out)
+    assert app and app[2] == app[1] + "/slack/events", out[-6000:]
+    opened = re.search(r"\(\S[^()]*, Slack (U\w+)\) opens Sales in Slack: app_home_opened (Ev\w+) delivered signed to "
+                       r"the app: HTTP 200 .*the app publishes the Connect screen", out)
+    refused = re.search(r"\(Slack (U\w+), no Sales Home permission set\) opens Sales: app_home_opened (Ev\w+) delivered "
+                        r"signed to the app: HTTP 200 .*; the access screen: “.+”", out)
+    assert opened and refused, out[-6000:]
+    member, outsider = opened[1], refused[1]
+    # the app took both events (it verified their signatures first: an unsigned request is answered 401)
+    events = _rows(home, "SELECT event_id, event_type FROM app_events ORDER BY event_id")
+    assert sorted(events) == sorted([(opened[2], "app_home_opened"), (refused[2], "app_home_opened")])
+    # the member connected as their own Salesforce user, tokens encrypted (Fernet tokens start with gAAAAA)
+    assert re.search(r"the app's callback answers “[^”]+” and keeps their tokens", out), out[-6000:]
+    connections = _rows(home, "SELECT slack_user_id, alias, sf_user_id, refresh_token FROM member_connections")
+    mapped = dict(_rows(home, "SELECT slack_user_id, sf_user_id FROM user_map WHERE alias = 'demo-org' "
+                              "AND status = 'matched'"))
+    assert [c[:3] for c in connections] == [(member, "demo-org", mapped[member])]
+    assert str(connections[0][3]).startswith("gAAAAA")
+    access = dict(_rows(home, "SELECT slack_user_id, sales_home_user FROM user_map WHERE alias = 'demo-org'"))
+    assert access[member] and not access[outsider]
+    # the Sales tab as published: the printed list, its records the member's own opportunities, though the
+    # org has others' in the same months (read with the member's access, not the integration user's)
+    views = json.loads((home / "home-tabs.json").read_text())
+    assert views[outsider]["callback_id"] == "sales_home_no_access"
+    tab = views[member]
+    assert tab["callback_id"] == "sales_home" and json.loads(tab["private_metadata"])["org"] == "demo-org"
+    ids = [b["accessory"]["value"] for b in tab["blocks"]
+           if (b.get("accessory") or {}).get("action_id") == "sales_home_open_record"]
+    summary = re.search(r"Their Sales tab, read from Salesforce with their own token: org .+?, Opportunity list "
+                        r"(.+?): (\d+) record\(s\)", out)
+    assert summary and int(summary[2]) == len(ids) > 0, out[-6000:]
+    with duckdb.connect(str(home / "orgs" / "demo-org.duckdb"), read_only=True) as db:
+        shown = db.execute('SELECT "Id", "Name", "OwnerId", date_trunc(\'month\', "CloseDate") FROM sf."Opportunity" '
+                           'WHERE "Id" IN (SELECT unnest(?))', [ids]).fetchall()
+        months = sorted({r[3] for r in shown})
+        others = db.execute('SELECT count(*) FROM sf."Opportunity" WHERE "OwnerId" <> ? '
+                            'AND date_trunc(\'month\', "CloseDate") IN (SELECT unnest(?))',
+                            [mapped[member], months]).fetchone()
+    assert len(shown) == len(ids) and {r[2] for r in shown} == {mapped[member]}
+    assert others is not None and others[0] > 0
+    names = {r[0]: r[1] for r in shown}
+    assert names[ids[0]] in out  # the printed table: the list's first record, by name
+
+
+def _read_until(process: subprocess.Popen[str], lines: list[str], marker: str, seconds: float) -> threading.Thread:
+    """Read the process's output into ``lines`` on a thread (until it ends); return once a line holds ``marker``,
+    the output ends, or ``seconds`` have passed."""
+    assert process.stdout is not None
+    stdout = process.stdout
+    seen = threading.Event()
+
+    def read() -> None:
+        for line in stdout:
+            lines.append(line)
+            if marker in line:
+                seen.set()
+        seen.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    seen.wait(seconds)
+    return reader
+
+
+def _wait_view(viewer: str, user: str, callback_id: str) -> dict[str, Any]:
+    """The Home tab the app published for ``user`` with ``callback_id`` (the Slack sandbox's /_sandbox/views)."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = requests.get(f"{viewer}_sandbox/views", params={"user": user}, timeout=30)
+        if answer.status_code == 200 and answer.json()["view"].get("callback_id") == callback_id:
+            return answer.json()["view"]  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, f"no {callback_id} view for {user}: {answer.text[:2000]}"
+        time.sleep(0.1)
+
+
+def test_keep_running_says_how_to_open_a_members_sales_tab_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("SALESHOME_HOME", None)
+    process = subprocess.Popen([sys.executable, "-c", KEEP_RUNNING, "demo", "--keep-running"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = _read_until(process, lines, "press Ctrl-C to stop", DEMO_SECONDS)
+    try:
+        out = "".join(lines)
+        assert "Sandboxes and the Slack app running; press Ctrl-C to stop." in out, out[-4000:]
+        how = out[out.index("\nTry the Sales tab"):]
+        client = re.search(r"open (http://127\.0\.0\.1:\d+/)client, choose who you are", how)
+        manager = re.search(r"• .+? \((U\w+); Sales Manager .+?\) sees the Connect screen: .+ username (\S+) and "
+                            r"password (\S+) \(then Allow\)", how)
+        ca = re.search(r"certificate authority \((\S+)\)", how)
+        app = re.search(r"listens on (http://127\.0\.0\.1:\d+)", out)
+        assert client and manager and ca and app, how
+        viewer, user, username, password = client[1], manager[1], manager[2], manager[3]
+        assert requests.get(viewer + "client/who", timeout=30).status_code == 200
+        # what the viewer's client does when the manager opens Sales; then the Connect link as a browser follows it
+        opened = requests.post(f"{viewer}_sandbox/client/home_opened", json={"user": user, "wait": 30}, timeout=60)
+        assert opened.status_code == 200 and opened.json()["delivery"]["delivered"], opened.text
+        connect = _wait_view(viewer, user, "sales_home_connect")
+        link = next(b["accessory"]["url"] for b in connect["blocks"] if (b.get("accessory") or {}).get("url"))
+        browser = sandbox_session(ca[1])
+        page = browser.get(link, allow_redirects=False, timeout=30)
+        authorize = link.split("?")[0]
+        consent = browser.post(authorize, data={**hidden_inputs(page.text), "username": username,
+                                                "password": password}, allow_redirects=False, timeout=30)
+        assert consent.status_code == 200 and 'value="allow"' in consent.text, consent.text[:1000]
+        allowed = browser.post(authorize, data={**hidden_inputs(consent.text), "action": "allow"},
+                               allow_redirects=False, timeout=30)
+        assert allowed.status_code == 302, allowed.text[:1000]
+        callback = requests.get(allowed.headers["Location"], timeout=60)
+        assert callback.status_code == 200, callback.text
+        # the manager's Sales tab: records of their reports too (the role hierarchy), not only their own
+        tab = _wait_view(viewer, user, "sales_home")
+        owners = {f["text"].split("\n", 1)[1] for b in tab["blocks"] for f in b.get("fields") or []
+                  if f["text"].startswith("*Opportunity Owner Alias*")}
+        assert len(owners) > 1, owners
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+            raise
+    reader.join(30)
+    out = "".join(lines)
+    assert process.returncode == 0, out[-4000:]
+    assert "Traceback" not in out, out[-4000:]
+    for stopped in (viewer + "client/who", app[1] + "/healthz"):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(stopped, timeout=10)

@@ -56,8 +56,8 @@ from saleshome.settings.orgs import add_org
 from saleshome.sync.engine import sync_org as core_sync_org
 from saleshome.warehouse.control import ControlDB
 from tasks.credentials import read_secret_block
-from tests.app.conftest import MemberHome, login_of, post_action, start_app, wait_for
-from tests.app.conftest import connect as connect_member
+from tests.fixtures.app import MemberHome, login_of, post_action, start_app, wait_for
+from tests.fixtures.app import connect as connect_member
 from tests.fixtures.sandboxes import sandbox_session, use_slack
 from tests.fixtures.slack_workspace import make_ready, slack_environment
 

@@ -65,7 +65,8 @@ class Entry:
     # --- listeners ----------------------------------------------------------------------------------------
     def _home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab") == "home" and event.get("user"):
-            self.publish(str(event["user"]))
+            shown = event.get("view")  # the Home tab the member was shown when they opened it (Slack sends it)
+            self.publish(str(event["user"]), view_hash=shown.get("hash") if isinstance(shown, dict) else None)
 
     @staticmethod
     def _ack(ack: Ack) -> None:
@@ -84,12 +85,15 @@ class Entry:
         self.publish(user)
 
     # --- the screens --------------------------------------------------------------------------------------
-    def publish(self, user_id: str) -> None:
-        """``views.publish`` the screen ``user_id`` should see now."""
+    def publish(self, user_id: str, *, view_hash: str | None = None) -> None:
+        """``views.publish`` the screen ``user_id`` should see now.  ``view_hash``: the hash of the Home tab an
+        ``app_home_opened`` came with; the Sales tab is published with it, so an opening handled after the
+        member's next click (a late or retried delivery) never overwrites the newer screen (``hash_conflict``:
+        kept)."""
         with self._lock(user_id):
             member = self.services.member(user_id)
             if member.has_access and member.connected_orgs and self.tab is not None:
-                publish_home(self.services.slack, self.tab, user_id, Nav(), cache=self.cache,
+                publish_home(self.services.slack, self.tab, user_id, Nav(), view_hash, cache=self.cache,
                              readers=self.readers)
                 return
             self.services.slack.views_publish(user_id=user_id, view=self.view(member))

@@ -13,6 +13,10 @@ Routes (one ASGI app, :func:`asgi_app`):
   page saying the member is connected, or why not; their Home tab is published again.
 - ``GET /healthz``: 200 ``ok``.
 
+Stopping (SIGTERM): uvicorn stops accepting and answers the requests it has; then, in the app's lifespan
+shutdown, Bolt's listener threads finish the work they were given after the acks (an event Slack got a 200
+for is never resent, so that work must not be dropped); then the process ends.
+
 Acknowledging within 3 seconds: Bolt (``process_before_response=False``) acknowledges events before their
 listeners run, and actions as soon as a listener calls ``ack()``; slow work (Salesforce calls) runs after, on
 Bolt's executor (lazy listeners for actions), then ``views.publish``/``views.update``.
@@ -29,8 +33,9 @@ import logging
 import re
 import socket
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -158,12 +163,20 @@ def asgi_app(app: SlackApp) -> Starlette:
     async def health(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        # shutting down (SIGTERM): the server has answered what it accepted; the work after those acks (Salesforce
+        # reads, views.publish) finishes now — once the server returns, uvicorn raises SIGTERM again, which ends
+        # the process, and Slack does not resend an event it got a 200 for
+        await run_in_threadpool(app.executor.shutdown, True)
+
     return Starlette(routes=[
         Route(EVENTS_PATH, slack, methods=["POST"]),
         Route(INTERACTIVITY_PATH, slack, methods=["POST"]),
         Route(CALLBACK_PATH, callback, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
-    ])
+    ], lifespan=lifespan)
 
 
 def _complete(app: SlackApp, state: str, code: str | None, error: str | None) -> tuple[int, str, str, str]:
@@ -226,7 +239,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 3000,
     bound = listener.getsockname()[1]
     base_url = f"http://{host}:{bound}"
     app = build(settings, base_url=base_url, secret_keys=secret_keys, resolvers=resolvers)
-    config = uvicorn.Config(asgi_app(app), log_level="info", access_log=False, lifespan="off")
+    config = uvicorn.Config(asgi_app(app), log_level="info", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     urls = {"url": base_url, "events": base_url + EVENTS_PATH, "interactivity": base_url + INTERACTIVITY_PATH,
             "oauth_callback": app.redirect_uri}

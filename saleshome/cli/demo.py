@@ -18,6 +18,10 @@
    page in the viewer showing the banner), a summary table, the Slack sandbox viewer's URL and
    the path of a static HTML copy of the viewer; the messages posted are kept as JSON too
    (``.demo/slack-messages.json``).
+5. After the summary table, start the Slack app beside the sandboxes and show a
+   member's Sales tab end to end (``demo_app.py``: a rep connects Salesforce and sees their records, a member
+   without the permission set gets the access screen); with ``--keep-running``, say how to open a member's
+   Sales tab in the viewer's Slack client.
 
 Besides the CLI's sandbox commands, this is the only module that starts the sandboxes; they, the
 pipeline, duckdb, requests and rich are imported inside the functions, so that ``saleshome --help`` stays fast.
@@ -58,7 +62,9 @@ app = typer.Typer()
 
 @app.command()
 def demo(
-    keep_running: Annotated[bool, typer.Option(help="Keep the sandboxes (and the Slack viewer) up until Ctrl-C.")] = False,
+    keep_running: Annotated[bool, typer.Option(
+        help="Keep the sandboxes, the Slack viewer and the Slack app up until Ctrl-C (and say how to open a "
+             "member's Sales tab in the viewer).")] = False,
 ) -> None:
     """Run the pipeline end to end against the local Salesforce and Slack sandboxes, printing what it does."""
     run_demo(keep_running=keep_running)
@@ -350,6 +356,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
     import requests
     from rich.console import Console
 
+    from saleshome.cli.demo_app import DemoApp, print_try_it, show_sales_tab, start_app
     from saleshome.cli.sync import sync_with_progress
     from saleshome.sandbox.extra import require_sandbox_extra
     from saleshome.warehouse.control import control_db
@@ -368,6 +375,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
     with console.status(f"Starting the sandboxes (an org with {opportunities:,} opportunities)..."):
         sf_info = salesforce.start()
         slack_info = slack.start()
+    running: DemoApp | None = None
     try:
         console.print(f"[bold]Salesforce sandbox[/] {sf_info.instance_url} (org {sf_info.org_id}, API "
                       f"v{sf_info.api_version}); [bold]Slack sandbox[/] {slack_info.api_url}")
@@ -408,6 +416,8 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         _as_members_see_them(console, control, slack)
         _celebrations(console, settings, slack, slack_info.viewer_url)
         _summary(console, control)
+        running = start_app(settings, control, slack, sf_info)
+        shown = show_sales_tab(console, running, control, slack, sf_info, ALIAS, DEMO_HOME)
         snapshot = slack.write_viewer_snapshot(DEMO_HOME / "slack-viewer")
         _write_message_log(slack, DEMO_HOME / "slack-messages.json")
         console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"
@@ -417,12 +427,15 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         console.print(f"\n[green]Demo done[/] in {time.perf_counter() - started:.1f}s. State kept in {DEMO_HOME}/. "
                       "Everything ran on 127.0.0.1.")
         if keep_running:
-            console.print("Sandboxes running; press Ctrl-C to stop.")
+            print_try_it(console, shown, slack_info.viewer_url, sf_info)
+            console.print("Sandboxes and the Slack app running; press Ctrl-C to stop.")
             try:
                 while True:
                     time.sleep(1)
             except KeyboardInterrupt:
                 pass
     finally:
+        if running is not None:
+            running.stop()
         slack.stop()
         salesforce.stop()

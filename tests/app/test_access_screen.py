@@ -15,7 +15,7 @@ from saleshome.publish.publisher import web_client
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.sync.users import refresh_user_map
-from tests.app.conftest import NO_ACCESS_SCREEN, MemberHome, event_body, post_event, start_app, wait_for
+from tests.fixtures.app import NO_ACCESS_SCREEN, MemberHome, event_body, post_event, start_app, wait_for
 from tests.fixtures.workspace import ALIAS, People
 from tests.sandbox.salesforce.members import logins
 

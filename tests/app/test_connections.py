@@ -22,7 +22,7 @@ from saleshome.errors import ConfigurationError
 from saleshome.salesforce.ui_api import MemberSessionExpired
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
-from tests.app.conftest import (
+from tests.fixtures.app import (
     CONNECT_SCREEN,
     SALES_TAB,
     MemberHome,

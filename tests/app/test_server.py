@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from saleshome.sandbox.slack.server import SlackSandbox
-from tests.app.conftest import MemberHome, event_body, member_with_access, post_event, start_app, wait_for
+from tests.fixtures.app import MemberHome, event_body, member_with_access, post_event, start_app, wait_for
 
 
 def states(home: MemberHome, user: str) -> int:

@@ -18,7 +18,8 @@ from saleshome.app.home import Action, decode
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
-from tests.app.conftest import (
+from tests.app.home.blockkit import action_ids, texts
+from tests.fixtures.app import (
     SALES_TAB,
     AppServer,
     MemberHome,
@@ -30,7 +31,6 @@ from tests.app.conftest import (
     start_app,
     wait_for,
 )
-from tests.app.home.blockkit import action_ids, texts
 from tests.fixtures.workspace import ALIAS
 
 pytestmark = [pytest.mark.integration]

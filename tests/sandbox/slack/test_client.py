@@ -57,6 +57,17 @@ def _member(sandbox: SlackSandbox, info: SlackSandboxInfo) -> str:
     return sandbox.world.tokens[info.member_token].user_id
 
 
+def _person_without_views(sandbox: SlackSandbox) -> str:
+    """A person no view was published or opened for yet: the sandbox is shared by the session, and other tests
+    leave the member's modals open, which a test of what the client shows must not see."""
+    with sandbox.api.lock:
+        busy = {view.user_id for view in sandbox.api.views.views.values()}
+        people = sorted(u.id for u in sandbox.world.users.values()
+                        if not u.deleted and not u.is_bot and u.id != "USLACKBOT" and u.id not in busy)
+    assert people, "every person of the sandbox has a view already"
+    return people[0]
+
+
 HOME_BLOCKS: list[dict[str, Any]] = [
     {"type": "header", "text": _text(f"Hello {HOSTILE}")},
     {
@@ -120,7 +131,7 @@ def test_choosing_a_user_sets_the_cookie_and_refuses_others(info: SlackSandboxIn
 def test_the_home_tab_renders_every_element_from_the_stored_view_escaped(
     bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox
 ) -> None:
-    member = _member(sandbox, info)
+    member = _person_without_views(sandbox)
     view_id = bot.views_publish(user_id=member, view={"type": "home", "blocks": HOME_BLOCKS})["view"]["id"]
     status, _, page = _fetch(info, "client/apps/sales", user=member)
     assert status == 200 and "window.SANDBOX_HOME_OPENED=true" in page
@@ -149,7 +160,7 @@ def test_the_home_tab_renders_every_element_from_the_stored_view_escaped(
 def test_the_top_of_the_users_modal_stack_is_shown_with_its_title_and_buttons(
     bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox
 ) -> None:
-    member = _member(sandbox, info)
+    member = _person_without_views(sandbox)
     modal = {"type": "modal", "title": _text("Deal <1>"), "submit": _text("Save"), "close": _text("Back"),
              "blocks": [{"type": "section", "text": _text("first")}]}
     first = bot.views_open(trigger_id=sandbox.mint_trigger(member), view=modal)["view"]["id"]

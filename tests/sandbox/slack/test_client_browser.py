@@ -21,12 +21,27 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from saleshome.sandbox.slack.interactivity import TROUBLE
+from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
 from tests.browser import ARTIFACTS, launch
 
 from .bolt_app import BoltApp
 
 WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SlackSandbox]:
+    """This module's own Slack: in the session's, other tests leave the member's modals open (a modal covers
+    the page, as in Slack) and would receive this module's app's events."""
+    with SlackSandbox(seed=7, rate_limits=RateLimits(enabled=False)) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def info(sandbox: SlackSandbox) -> SlackSandboxInfo:
+    assert sandbox.info is not None
+    return sandbox.info
 
 
 @pytest.fixture(scope="module")  # not session: a live sync_playwright leaves an event loop running
