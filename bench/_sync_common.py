@@ -134,8 +134,9 @@ def _drain(process: subprocess.Popen[str]) -> None:
 
 
 @contextlib.contextmanager
-def sandbox_process(opportunities: int, *, seed: int = 1) -> Iterator[Sandbox]:
-    """``saleshome sandbox salesforce --opportunities N --port 0`` in a subprocess, until SIGTERM."""
+def sandbox_process(opportunities: int, *, seed: int = 1, state_dir: Path | None = None) -> Iterator[Sandbox]:
+    """``saleshome sandbox salesforce --opportunities N --port 0`` in a subprocess, until SIGTERM
+    (``--state-dir``: the org kept there, reused when it holds one)."""
     command = [
         sys.executable,
         "-c",
@@ -150,6 +151,7 @@ def sandbox_process(opportunities: int, *, seed: int = 1) -> Iterator[Sandbox]:
         str(seed),
         "--daily-api-limit",
         str(DAILY_API_LIMIT),
+        *(["--state-dir", str(state_dir)] if state_dir is not None else []),
     ]
     with tempfile.TemporaryFile("w+") as errors:
         began = time.perf_counter()
