@@ -37,4 +37,7 @@ BENCHMARKS: dict[str, str] = {
     # issue 18: Sales tab reads while sync-like writers and publishers use the control store (loaded p95 / idle p95),
     # on SQLite, on PostgreSQL (a server it starts) and, as the comparison line, the old DuckDB control file
     "control_concurrency": "bench.control_concurrency",
+    # issue 19: app_home_opened delivered -> views.publish of a list of 25 records (the real app), against the
+    # Salesforce sandbox's UI API list-records latency as the same members
+    "app_home": "bench.app_home",
 }

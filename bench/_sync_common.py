@@ -134,8 +134,9 @@ def _drain(process: subprocess.Popen[str]) -> None:
 
 
 @contextlib.contextmanager
-def sandbox_process(opportunities: int, *, seed: int = 1) -> Iterator[Sandbox]:
-    """``saleshome sandbox salesforce --opportunities N --port 0`` in a subprocess, until SIGTERM."""
+def sandbox_process(opportunities: int, *, seed: int = 1, state_dir: Path | None = None) -> Iterator[Sandbox]:
+    """``saleshome sandbox salesforce --opportunities N --port 0`` in a subprocess, until SIGTERM
+    (``--state-dir``: the org kept there, reused when it holds one)."""
     command = [
         sys.executable,
         "-c",
@@ -150,6 +151,7 @@ def sandbox_process(opportunities: int, *, seed: int = 1) -> Iterator[Sandbox]:
         str(seed),
         "--daily-api-limit",
         str(DAILY_API_LIMIT),
+        *(["--state-dir", str(state_dir)] if state_dir is not None else []),
     ]
     with tempfile.TemporaryFile("w+") as errors:
         began = time.perf_counter()
@@ -194,6 +196,7 @@ def register_org(sandbox: Sandbox, home: Path, *, objects: Sequence[str] | None 
     from saleshome.config import load_settings
     from saleshome.salesforce.credentials import AuthMethod
     from saleshome.settings.orgs import add_org
+    from saleshome.warehouse.control import control_db
 
     credentials = {
         "SALESHOME_SF_BENCH_CLIENT_ID": sandbox.info["client_id"],
@@ -206,8 +209,10 @@ def register_org(sandbox: Sandbox, home: Path, *, objects: Sequence[str] | None 
     saved = {key: os.environ.get(key) for key in credentials}
     os.environ.update(credentials)
     try:
+        settings = load_settings(home=home)
         add_org(
-            load_settings(home=home),
+            control_db(settings),
+            settings,
             ALIAS,
             login_url=sandbox.instance_url,
             auth_method=AuthMethod.CLIENT_CREDENTIALS,
@@ -296,12 +301,13 @@ def declare_plan(home: Path) -> None:
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.settings.context import SettingsContext
     from saleshome.settings.workspace import Plan, set_plan
+    from saleshome.warehouse.control import control_db
 
     with SlackSandbox(seed=1, opportunities=10, history=False) as slack:
         assert slack.info is not None
         settings = load_settings(home=home).model_copy(
             update={"slack_api_url": slack.info.api_url, "slack_bot_token": SecretStr(slack.info.bot_token)})
-        ctx = SettingsContext(settings)
+        ctx = SettingsContext(control_db(settings), settings)
         set_plan(ctx.control, ctx.directory, ctx.workspace, actor=slack.world.primary_owner_id,
                  plan=Plan.ENTERPRISE_PLUS)
 
@@ -396,6 +402,7 @@ def _child(argv: Sequence[str] | None = None) -> int:
     from saleshome.config import load_settings
     from saleshome.sync.engine import sync_org
     from saleshome.sync.results import SyncResult
+    from saleshome.warehouse.control import control_db
 
     os.environ.update(json.loads((args.home / CREDENTIALS_FILE).read_text()))
     settings = load_settings(home=args.home)
@@ -419,7 +426,7 @@ def _child(argv: Sequence[str] | None = None) -> int:
         run_seconds = recorded_run_seconds(state)
     else:
         began = time.perf_counter()
-        result = sync_org(settings, ALIAS, objects=objects)
+        result = sync_org(control_db(settings), settings, ALIAS, objects=objects)
         seconds = time.perf_counter() - began
     if profiler is not None and profile_path:
         profiler.disable()

@@ -11,11 +11,13 @@ from prefect import flow
 from saleshome.config import load_settings
 from saleshome.publish.publisher import PublishStats
 from saleshome.settings.workspace import require_sales_home_for
+from saleshome.warehouse.control import control_db
 from tasks.publish import publish_outbox
 
 
 @flow(flow_run_name="publish")
 def publish() -> PublishStats:
     """Publish every ready message of the outbox, and report sent, retried, waits, dead letters, blocked."""
-    require_sales_home_for(load_settings())
+    settings = load_settings()
+    require_sales_home_for(control_db(settings), settings)
     return publish_outbox()

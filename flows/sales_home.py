@@ -45,6 +45,7 @@ from saleshome.sync.results import SyncResult
 from saleshome.sync.states import RunState
 from saleshome.sync.summary import run_line
 from saleshome.sync.users import MappingReport
+from saleshome.warehouse.control import control_db
 from tasks.celebrate import apply_celebration_banners, clear_banners, store_celebration_permalinks
 from tasks.concurrency import org_slot
 from tasks.credentials import credential_resolvers
@@ -71,10 +72,12 @@ class SalesHomeRun:
 def sales_home(org: str, publish: bool = True) -> SalesHomeRun | State[Any]:
     """The org's pipeline (sync, user map, notifications, celebrations); then publish, banners and permalinks."""
     settings = load_settings()
-    require_sales_home_for(settings)
+    control = control_db(settings)
+    require_sales_home_for(control, settings)
     with org_slot(org):
         try:
-            done = run_org(settings, org, resolvers=credential_resolvers(), steps=TaskSteps(settings.workspace))
+            done = run_org(control, settings, org, resolvers=credential_resolvers(),
+                           steps=TaskSteps(settings.workspace))
         except QuotaExceededError as exc:
             return paused(exc.message)  # before the run began: nothing merged, nothing to evaluate
     result = done.sync
@@ -100,8 +103,9 @@ def sales_home_all() -> list[State[Any]]:
 def each_org(*, publish: bool) -> list[State[Any]]:
     """``sales_home`` of every connected org as tasks of the calling flow (its task runner bounds how many at once)."""
     settings = load_settings()
-    require_sales_home_for(settings)
-    runs = sales_home_task.map([org.alias for org in list_orgs(settings)], publish=publish)
+    control = control_db(settings)
+    require_sales_home_for(control, settings)
+    runs = sales_home_task.map([org.alias for org in list_orgs(control, settings)], publish=publish)
     wait(runs)
     return [run.state for run in runs]
 
@@ -113,8 +117,9 @@ def digest(now: datetime | None = None) -> DigestRun:
     ``now``: evaluate as of this time (default: the present), e.g. to send a missed hour's digests.
     """
     settings = load_settings()
-    require_sales_home_for(settings)
-    scheduled = [evaluate_scheduled_notifications(org.alias, now) for org in list_orgs(settings)]
+    control = control_db(settings)
+    require_sales_home_for(control, settings)
+    scheduled = [evaluate_scheduled_notifications(org.alias, now) for org in list_orgs(control, settings)]
     digests = send_digests(now)
     published = publish_outbox()
     for summary in scheduled:
@@ -126,7 +131,8 @@ def digest(now: datetime | None = None) -> DigestRun:
 @flow(flow_run_name="housekeeping")
 def housekeeping() -> HousekeepingRun:
     """Clear the expired celebration banners still shown; report the dead letters."""
-    require_sales_home_for(load_settings())
+    settings = load_settings()
+    require_sales_home_for(control_db(settings), settings)
     return HousekeepingRun(clear_banners(), report_dead_letters())
 
 

@@ -32,6 +32,7 @@ from saleshome.sync import engine
 from saleshome.sync.results import SyncResult
 from saleshome.sync.states import RunState
 from saleshome.sync.summary import run_line
+from saleshome.warehouse.control import ControlDB, control_db
 from tasks.concurrency import org_slot
 from tasks.credentials import credential_resolvers
 from tasks.steps import TaskSteps
@@ -44,9 +45,10 @@ _OBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> SyncResult | State[Any]:
     """Sync one org: its objects' changes since their cursors (or everything with ``full``)."""
     settings = load_settings()
-    require_sales_home_for(settings)
+    control = control_db(settings)
+    require_sales_home_for(control, settings)
     with org_slot(org):
-        return run_sync(settings, org, objects, full=full)
+        return run_sync(control, settings, org, objects, full=full)
 
 
 @flow(
@@ -92,21 +94,22 @@ class BackfillParameters(BaseModel):
 def backfill(request: BackfillParameters) -> SyncResult | State[Any]:
     """Re-read [start, end) of an org's objects without moving their cursors; silent unless ``notify``."""
     settings = load_settings()
-    require_sales_home_for(settings)
-    get_org(settings, request.org)  # fail fast, naming the connected orgs
+    control = control_db(settings)
+    require_sales_home_for(control, settings)
+    get_org(control, settings, request.org)  # fail fast, naming the connected orgs
     with org_slot(request.org):
-        return run_sync(settings, request.org, request.objects, window=(request.start, request.end),
+        return run_sync(control, settings, request.org, request.objects, window=(request.start, request.end),
                         notify=request.notify)
 
 
 # ---------------------------------------------------------------------------------------- the engine's runner
 def run_sync(
-    settings: Settings, alias: str, objects: list[str] | None, *, full: bool = False,
+    control: ControlDB, settings: Settings, alias: str, objects: list[str] | None, *, full: bool = False,
     window: tuple[datetime, datetime] | None = None, notify: bool = False,
 ) -> SyncResult | State[Any]:
     """The engine's one sync loop, its steps as task runs; a spent budget ends the run "Paused for quota"."""
     try:
-        result = engine.sync_org(settings, alias, objects=objects, full=full, backfill=window, notify=notify,
+        result = engine.sync_org(control, settings, alias, objects=objects, full=full, backfill=window, notify=notify,
                                  resolvers=credential_resolvers(), steps=TaskSteps(settings.workspace))
     except QuotaExceededError as exc:  # before the run began: nothing merged
         return paused(exc.message)

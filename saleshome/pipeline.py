@@ -43,7 +43,7 @@ from saleshome.sync.states import RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.sync.users import MappingReport, SalesforceUser, refresh_user_map
 from saleshome.warehouse.catalog import table_exists
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import OrgWarehouse
 
 NO_BOT_TOKEN = "no Slack bot token (SALESHOME_SLACK_BOT_TOKEN): user map not refreshed"
@@ -136,28 +136,28 @@ def salesforce_users(settings: Settings, alias: str) -> list[SalesforceUser]:
             for r in rows]
 
 
-def refresh_org_users(settings: Settings, alias: str, *, now: datetime | None = None) -> MappingReport | None:
+def refresh_org_users(control: ControlDB, settings: Settings, alias: str, *,
+                      now: datetime | None = None) -> MappingReport | None:
     """Map the org's Salesforce users to Slack users by email; None when no bot token is configured."""
     if settings.slack_bot_token is None:
         return None
     client, _ = web_client(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-    control = control_db(settings)
     return refresh_user_map(control, alias, salesforce_users(settings, alias), client, now=now)
 
 
-def celebrate_run(settings: Settings, alias: str, run_id: str | None = None, *,
+def celebrate_run(control: ControlDB, settings: Settings, alias: str, run_id: str | None = None, *,
                   now: datetime | None = None) -> CelebrationSummary:
     """:func:`saleshome.celebrate.celebrate`, or a summary saying why it could not look (e.g. the org's
     Sales members cannot be known: PermissionSetAssignment not synced) — the sync's other steps go on."""
     try:
-        return celebrate(settings, alias, run_id, now=now)
+        return celebrate(control, settings, alias, run_id, now=now)
     except ConfigurationError as exc:
         summary = CelebrationSummary(alias, run_id)
         summary.skipped = f"not evaluated: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
         return summary
 
 
-def after_sync(settings: Settings, result: SyncResult, *, now: datetime | None = None,
+def after_sync(control: ControlDB, settings: Settings, result: SyncResult, *, now: datetime | None = None,
                steps: StepRunner = INLINE) -> OrgRunSummary:
     """The steps after a sync run: user map, notifications, celebrations (see the module docstring)."""
     summary = OrgRunSummary(result)
@@ -165,19 +165,20 @@ def after_sync(settings: Settings, result: SyncResult, *, now: datetime | None =
     if result.status not in EVALUATED_STATUSES:
         summary.notes.append(f"sync {result.status}: what it committed is evaluated after the next run")
         return summary
-    summary.users = steps.run(Step.USERS, alias, lambda: refresh_org_users(settings, alias, now=now))
+    summary.users = steps.run(Step.USERS, alias, lambda: refresh_org_users(control, settings, alias, now=now))
     if summary.users is None:
         summary.notes.append(NO_BOT_TOKEN)
-    summary.notifications = steps.run(Step.NOTIFICATIONS, alias, lambda: evaluate(settings, alias, run_id, now=now))
+    summary.notifications = steps.run(Step.NOTIFICATIONS, alias,
+                                      lambda: evaluate(control, settings, alias, run_id, now=now))
     summary.celebrations = steps.run(Step.CELEBRATIONS, alias,
-                                     lambda: celebrate_run(settings, alias, run_id, now=now))
+                                     lambda: celebrate_run(control, settings, alias, run_id, now=now))
     return summary
 
 
 def run_org(
-    settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False, notify: bool = False,
-    resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None, now: datetime | None = None,
-    steps: StepRunner = INLINE,
+    control: ControlDB, settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False,
+    notify: bool = False, resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None,
+    now: datetime | None = None, steps: StepRunner = INLINE,
 ) -> OrgRunSummary:
     """Sync one org, then refresh its user map, evaluate its notifications and celebrate its wins.
 
@@ -185,6 +186,6 @@ def run_org(
     each step runs (inline, or as Prefect task runs).  Raises what :func:`saleshome.sync.engine.sync_org`
     raises (a refused login, a spent quota before the start, a failed run).
     """
-    result = sync_org(settings, alias, objects=objects, full=full, notify=notify, resolvers=resolvers,
+    result = sync_org(control, settings, alias, objects=objects, full=full, notify=notify, resolvers=resolvers,
                       progress=progress, steps=steps)
-    return after_sync(settings, result, now=now, steps=steps)
+    return after_sync(control, settings, result, now=now, steps=steps)

@@ -67,7 +67,8 @@ def report_celebrations(summary: CelebrationSummary, workspace: str) -> None:
 @task(task_run_name="banners", **_TASK)
 def apply_celebration_banners() -> BannerStats | None:
     """Set the queued banners on the owners' Slack profiles (admin token); None when no admin token is set."""
-    stats = set_banners(load_settings())
+    settings = load_settings()
+    stats = set_banners(control_db(settings), settings)
     if stats is None:
         get_run_logger().warning(NO_ADMIN_TOKEN)
         return None
@@ -79,9 +80,9 @@ def apply_celebration_banners() -> BannerStats | None:
 def store_celebration_permalinks(alias: str) -> PermalinkStats:
     """Keep the permalink of every posted celebration message; table the org's recent celebrations."""
     settings = load_settings()
-    stats = keep_permalinks(settings)
-    get_run_logger().info(permalinks_line(stats))
     control = control_db(settings)
+    stats = keep_permalinks(control, settings)
+    get_run_logger().info(permalinks_line(stats))
     recent = recent_celebrations(control, alias=alias, since=datetime.now(UTC) - CELEBRATION_WINDOW)
     if recent:
         create_table_artifact(key=celebrations_key(alias), table=[{
@@ -97,7 +98,8 @@ def store_celebration_permalinks(alias: str) -> PermalinkStats:
 @task(task_run_name="clear-expired-banners", **_TASK)
 def clear_banners() -> HousekeepingStats | None:
     """Clear our banners that are past their expiry and still shown (idempotent); None without an admin token."""
-    stats = clear_expired(load_settings())
+    settings = load_settings()
+    stats = clear_expired(control_db(settings), settings)
     if stats is None:
         get_run_logger().warning(NO_EXPIRY_CHECK)
         return None

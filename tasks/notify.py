@@ -23,7 +23,7 @@ from saleshome.notify.digest import DigestSummary, run_digests
 from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
 from saleshome.notify.stats import stats_artifact_rows
 from saleshome.pipeline import notifications_line
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import ControlDB, control_db
 from tasks.errors import retry_options
 
 _TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **retry_options()}
@@ -33,11 +33,10 @@ def notification_summary_key(alias: str) -> str:
     return f"notification-summary-{alias}"
 
 
-def notification_rows(alias: str, summary: EvaluationSummary | None = None) -> list[dict[str, Any]]:
+def notification_rows(control: ControlDB, workspace: str, alias: str,
+                      summary: EvaluationSummary | None = None) -> list[dict[str, Any]]:
     """The org's notification dashboard, with this evaluation's matches and messages per notification."""
-    settings = load_settings()
-    control = control_db(settings)
-    rows = stats_artifact_rows(control, settings.workspace, alias)
+    rows = stats_artifact_rows(control, workspace, alias)
     now = {r.name: r for r in (summary.results if summary else [])}
     for row in rows:
         result = now.get(row["notification"])
@@ -50,14 +49,17 @@ def notification_rows(alias: str, summary: EvaluationSummary | None = None) -> l
 @task(task_run_name="notification-summary-{alias}", **_TASK)
 def report_notifications(alias: str, summary: EvaluationSummary) -> None:
     """The table artifact ``notification-summary-<alias>`` (after publishing: delivered counts are current)."""
-    create_table_artifact(key=notification_summary_key(alias), table=notification_rows(alias, summary),
+    settings = load_settings()
+    rows = notification_rows(control_db(settings), settings.workspace, alias, summary)
+    create_table_artifact(key=notification_summary_key(alias), table=rows,
                           description=f"**{notifications_line(summary)}** (run `{summary.run_id or 'scheduled'}`)")
 
 
 @task(task_run_name="evaluate-scheduled-{alias}", **_TASK)
 def evaluate_scheduled_notifications(alias: str, now: datetime | None = None) -> EvaluationSummary:
     """The org's time-based notifications (stale records, upcoming dates), at most once per record and period."""
-    summary = evaluate_scheduled(load_settings(), alias, now=now)
+    settings = load_settings()
+    summary = evaluate_scheduled(control_db(settings), settings, alias, now=now)
     get_run_logger().info(notifications_line(summary).replace("notifications:", "time-based notifications:", 1))
     return summary
 
@@ -65,7 +67,8 @@ def evaluate_scheduled_notifications(alias: str, now: datetime | None = None) ->
 @task(task_run_name="digests", **_TASK)
 def send_digests(now: datetime | None = None) -> DigestSummary:
     """Queue the digests whose recipients' local hour has come (never twice for one period)."""
-    summary = run_digests(load_settings(), now)
+    settings = load_settings()
+    summary = run_digests(control_db(settings), settings, now)
     get_run_logger().info(f"digests: {summary.sent} queued carrying {summary.items} item(s); "
                           f"{summary.waiting} recipient(s) waiting for their hour")
     create_table_artifact(key="digest-summary", table=[

@@ -26,8 +26,8 @@ from tasks.events import emit_dead_letters
 def publish_outbox() -> PublishStats:
     """Send what the outbox holds, within Slack's rate limits; report what happened."""
     settings = load_settings()
-    stats = publish_messages(settings)
     control = control_db(settings)
+    stats = publish_messages(control, settings)
     backlog = counts(control)
     emit_dead_letters(stats, settings.workspace, backlog)  # saleshome.outbox.dead_lettered, when any
     get_run_logger().info("%s; backlog %s", published_line(stats), backlog)

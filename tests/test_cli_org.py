@@ -34,7 +34,7 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import same_org_id
 from saleshome.settings.workspace import Plan, set_plan
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.control_tables import column_kinds
 from tests.fixtures.cli import Cli, Outcome
 from tests.fixtures.sandboxes import set_org_credentials, use_slack
@@ -265,7 +265,7 @@ def test_status_and_sync_without_orgs(cli: Cli, home: Settings) -> None:
 
 # ---------------------------------------------------------------------------------------- who may connect orgs
 def audit_of_orgs(settings: Settings) -> list[tuple[str, str, str, object, object]]:
-    control = SettingsContext(settings).control
+    control = SettingsContext(control_db(settings), settings).control
     return [(e.action, e.actor, e.target, e.before, e.after) for e in read_audit(control, settings.workspace)
             if e.action.startswith("org.")]
 
@@ -323,7 +323,7 @@ def test_org_commands_refuse_when_the_plan_lacks_sales_home(
 
     sales_admin = make_ready(unready_home, slack)  # Enterprise+: the sales admin connects an org
     assert add(cli, info, "acme", "--as", sales_admin).code == 0
-    ctx = SettingsContext(unready_home)
+    ctx = SettingsContext(control_db(unready_home), unready_home)
     set_plan(ctx.control, ctx.directory, ctx.workspace, actor=owner, plan=Plan.PRO,  # then a downgrade
              teams=[ctx.directory.teams()[0].id])
     audited = len(read_audit(ctx.control, ctx.workspace))

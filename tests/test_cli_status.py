@@ -17,7 +17,7 @@ from saleshome.cli.status import STATUS_DEAD_LETTERS
 from saleshome.config import Settings, load_settings
 from saleshome.sync.runs import this_host
 from saleshome.sync.status import RECENT_RUNS, read_status
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 
 
@@ -80,7 +80,7 @@ def test_status_shows_each_orgs_last_runs_objects_budget_and_dead_letters_on_one
     record(control, [Outcome(k, "dead", error="is_archived") for k in keys])
 
     # the data: the last RECENT_RUNS runs per org, newest first
-    orgs = {o.alias: o for o in read_status(settings)}
+    orgs = {o.alias: o for o in read_status(control_db(settings), settings)}
     assert set(orgs) == {"acme", "beta"}
     assert [r.run_id for r in orgs["acme"].recent_runs] == ["r3", "r2", "r1"][:RECENT_RUNS]
     assert orgs["acme"].last_run is not None and orgs["acme"].last_run.run_id == "r3"
@@ -153,7 +153,7 @@ def test_runs_whose_process_died_show_crashed_with_when_they_were_last_seen(sett
                    "VALUES ('b1', 'beta', 'initial', false, ?, 'running')", [now - timedelta(hours=2)])
     add_run(control, now, "live", "l1", "full", "running", timedelta(minutes=3), None)
 
-    orgs = {o.alias: o for o in read_status(settings)}
+    orgs = {o.alias: o for o in read_status(control_db(settings), settings)}
     assert {alias: o.status for alias, o in orgs.items()} == {"acme": "crashed", "beta": "crashed", "live": "syncing"}
     acme, beta = orgs["acme"].last_run, orgs["beta"].last_run
     assert acme is not None and acme.status == "crashed" and acme.last_seen == now - timedelta(seconds=20)

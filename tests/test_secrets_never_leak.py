@@ -54,7 +54,7 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.orgs import add_org
 from saleshome.sync.engine import sync_org as core_sync_org
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from tasks.credentials import read_secret_block
 from tests.fixtures.app import MemberHome, login_of, post_action, start_app, wait_for
 from tests.fixtures.app import connect as connect_member
@@ -220,9 +220,10 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
     block_org = infos["acme-block"]
     block: Secret[Any] = Secret(value={k.lower(): credential_values(block_org)[k] for k in LOGINS["acme-pw"][1]})
     block.save("acme-block-salesforce", overwrite=True)
-    add_org(load_settings(), "acme-block", login_url=block_org.instance_url, auth_method=AuthMethod.PASSWORD,
-            credential_ref="prefect-secret:acme-block-salesforce", ca_file=block_org.ca_file,
-            objects=tuple(OBJECTS.split(",")), resolvers={"prefect-secret": read_secret_block})
+    settings = load_settings()
+    add_org(control_db(settings), settings, "acme-block", login_url=block_org.instance_url,
+            auth_method=AuthMethod.PASSWORD, credential_ref="prefect-secret:acme-block-salesforce",
+            ca_file=block_org.ca_file, objects=tuple(OBJECTS.split(",")), resolvers={"prefect-secret": read_secret_block})
     for logger in ("saleshome", "flows", "tasks", "urllib3", "requests", "simple_salesforce", "prefect.flow_runs",
                    "prefect.task_runs"):
         caplog.set_level("DEBUG", logger=logger)
@@ -325,10 +326,11 @@ def test_no_secret_in_what_the_slack_app_produces(
     prefix = env_prefix_for("acme")
     monkeypatch.setenv(f"{prefix}_CLIENT_ID", info.client_id)
     monkeypatch.setenv(f"{prefix}_CLIENT_SECRET", info.client_secret)
-    add_org(settings, "acme", login_url=info.instance_url, auth_method=AuthMethod.CLIENT_CREDENTIALS,
-            credential_ref=f"env:{prefix}", ca_file=info.ca_file, objects=("User", "PermissionSetAssignment"))
-    assert core_sync_org(settings, "acme").status == "completed"
-    assert refresh_org_users(settings, "acme") is not None
+    add_org(control_db(settings), settings, "acme", login_url=info.instance_url,
+            auth_method=AuthMethod.CLIENT_CREDENTIALS, credential_ref=f"env:{prefix}", ca_file=info.ca_file,
+            objects=("User", "PermissionSetAssignment"))
+    assert core_sync_org(control_db(settings), settings, "acme").status == "completed"
+    assert refresh_org_users(control_db(settings), settings, "acme") is not None
     for logger in ("saleshome", "urllib3", "requests", "slack_bolt", "slack_sdk"):
         caplog.set_level("DEBUG", logger=logger)
     control = ControlDB(settings.control_db)

@@ -7,7 +7,9 @@ Sales Home permission set (as last synced).  Otherwise the tokens Salesforce jus
 kept but the reason (``member_notices``, shown on the member's Home tab and on the callback page).
 
 A member's session (:class:`ConnectedSession`) is read through the one UI API client
-(:meth:`ConnectedSession.ui_api`: :class:`saleshome.salesforce.ui_api.UiApi`) with their access token; when
+(:meth:`ConnectedSession.ui_api`: :class:`saleshome.salesforce.ui_api.UiApi`) with their access token, over the
+org's one HTTP session of the process (:meth:`Connections.http`: its pooled keep-alive connections serve every
+member's calls, each carrying its member's token, so a screen does not pay a TLS handshake per call); when
 Salesforce answers 401 (the session expired or was invalidated: ``INVALID_SESSION_ID``), the client calls the
 session's refresh hook once — a new access token from the refresh token — and makes the call once more.  A
 refused refresh token (revoked in Salesforce, expired by policy) ends the connection: its row is deleted, the
@@ -88,9 +90,21 @@ class Connections:
         self.control = control
         self.cipher = cipher
         self.resolvers = resolvers
+        self._pools: dict[tuple[str, str, str | None], requests.Session] = {}
+        self._pools_lock = threading.Lock()
 
     def org_client(self, alias: str) -> OrgClient:
         return org_client(self.control, alias, self.resolvers)
+
+    def http(self, client: OrgClient) -> requests.Session:
+        """The process's HTTP session to ``client``'s org (one per org, login URL and CA file): its connection
+        pool is shared by every member's calls; it holds no token (each request sends its member's)."""
+        key = (client.alias, client.org.login_url, client.org.ca_file)
+        with self._pools_lock:
+            session = self._pools.get(key)
+            if session is None:
+                session = self._pools[key] = client.session()
+            return session
 
     # --- the callback -------------------------------------------------------------------------------------
     def complete(self, state: str, code: str | None, error: str | None, redirect_uri: str) -> Connected:
@@ -263,7 +277,7 @@ class ConnectedSession:
     def _setup(self) -> tuple[OrgClient, requests.Session]:
         if self._client is None or self._http is None:
             self._client = self._connections.org_client(self.alias)
-            self._http = self._client.session()
+            self._http = self._connections.http(self._client)
         return self._client, self._http
 
     def _refresh(self, stale: str | None) -> str:

@@ -3,7 +3,9 @@
 ``app_home_opened`` (tab ``home``; Events API) is acknowledged at once (Bolt acks an event before its listener
 runs, the listener running on Bolt's executor), then: a member without the Sales Home permission set gets the
 access screen; one with it but no connection, the Connect screen; one connected, the Sales tab
-(:func:`saleshome.app.home.publish_home`, at its start).  ``connect_salesforce:*`` (a link button: the browser opens the URL; Slack also
+(:func:`saleshome.app.home.publish_home`, at its start; with the process's metadata cache, ``Entry.cache``, which
+the Sales tab's clicks share: records are read afresh, object infos, list views and list infos kept a minute).
+``connect_salesforce:*`` (a link button: the browser opens the URL; Slack also
 sends the action, which must be acknowledged) and ``disconnect_salesforce:*`` (revoke, forget, publish the
 Home tab again) are handled here too.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from concurrent.futures import Executor
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +25,7 @@ from saleshome.errors import ConfigurationError, SalesHomeError
 
 from .connections import Connections
 from .home import HomeServices, Nav, publish_home
+from .home.cache import MetadataCache
 from .members import sales_admins
 from .oauth import authorize_url
 from .screens import CONNECT_ACTION, DISCONNECT_ACTION, access_view, connect_view
@@ -42,6 +46,8 @@ class Entry:
         self.cipher = cipher
         self.redirect_uri = redirect_uri
         self.tab: HomeServices | None = None  # the Sales tab's services (set once they are made)
+        self.cache = MetadataCache()  # the Sales tab's metadata, shared with its click handlers (server.build)
+        self.readers: Executor | None = None  # the Sales tab's reading threads, shared likewise (server.build)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -87,7 +93,8 @@ class Entry:
         with self._lock(user_id):
             member = self.services.member(user_id)
             if member.has_access and member.connected_orgs and self.tab is not None:
-                publish_home(self.services.slack, self.tab, user_id, Nav(), view_hash)
+                publish_home(self.services.slack, self.tab, user_id, Nav(), view_hash, cache=self.cache,
+                             readers=self.readers)
                 return
             self.services.slack.views_publish(user_id=user_id, view=self.view(member))
 

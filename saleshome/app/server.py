@@ -73,6 +73,7 @@ __all__ = ["EVENTS_PATH", "INTERACTIVITY_PATH", "SlackApp", "asgi_app", "build",
 EVENTS_PATH = "/slack/events"
 INTERACTIVITY_PATH = "/slack/interactivity"
 WORKERS = 16  # Bolt's listener threads: the work after the acks (Salesforce calls, views.publish)
+SALES_TAB_READERS = 32  # the Sales tab's UI API calls at once, all screens together (threads kept, not per screen)
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry = Entry(services, connections, cipher, redirect_uri)
     entry.register(bolt)
     entry.tab = TabServices(services, entry)
-    register_sales_tab(bolt, entry.tab)
+    entry.readers = ThreadPoolExecutor(SALES_TAB_READERS, "sales-tab")
+    register_sales_tab(bolt, entry.tab, entry.cache, entry.readers)
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
     return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
 

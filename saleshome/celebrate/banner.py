@@ -36,7 +36,7 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.publish.publisher import web_client
 from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, slack_error
-from saleshome.warehouse.control import ControlDB, control_db
+from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import OutboxItem, Outcome, claim, record
 from saleshome.warehouse.outbox_states import OutboxState
 
@@ -104,11 +104,10 @@ def _raise_auth_problem(exc: SlackApiError) -> None:
 
 # ---------------------------------------------------------------------------------------- apply
 def apply_banners(
-    settings: Settings, now: datetime | None = None, *, token: str | None = None, client: WebClient | None = None,
-    batch_size: int = 100, backoff: float = 30.0,
+    control: ControlDB, settings: Settings, now: datetime | None = None, *, token: str | None = None,
+    client: WebClient | None = None, batch_size: int = 100, backoff: float = 30.0,
 ) -> BannerStats:
     """Set the queued banners (``banner`` outbox items) on members' profiles; see the module docstring."""
-    control = control_db(settings)
     client = client or admin_client(settings, token)
     stats = BannerStats()
     while True:
@@ -213,10 +212,10 @@ def _retry(item: OutboxItem, error: str, stats: BannerStats, backoff: float) -> 
 
 # ---------------------------------------------------------------------------------------- housekeeping
 def clear_expired_banners(
-    settings: Settings, now: datetime | None = None, *, token: str | None = None, client: WebClient | None = None,
+    control: ControlDB, settings: Settings, now: datetime | None = None, *, token: str | None = None,
+    client: WebClient | None = None,
 ) -> HousekeepingStats:
     """Clear the banners we set that are past their expiry and still shown (idempotent; run hourly)."""
-    control = control_db(settings)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     epoch = int(moment.timestamp())
     users = [r["user_id"] for r in control.rows(

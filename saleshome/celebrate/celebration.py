@@ -30,7 +30,7 @@ from saleshome.settings.locales import channel_locale, member_locales
 from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
-from saleshome.warehouse.control import Tx, control_db
+from saleshome.warehouse.control import ControlDB, Tx
 from saleshome.warehouse.orgdb import OrgWarehouse
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -70,8 +70,8 @@ class CelebrationSummary:
 
 
 def celebrate(
-    settings: Settings, alias: str, run_id: str | None = None, *, warehouse: OrgWarehouse | None = None,
-    now: datetime | None = None,
+    control: ControlDB, settings: Settings, alias: str, run_id: str | None = None, *,
+    warehouse: OrgWarehouse | None = None, now: datetime | None = None,
 ) -> CelebrationSummary:
     """Queue the celebrations of the wins org ``alias`` committed since the last pass (see the module docstring).
 
@@ -80,7 +80,6 @@ def celebrate(
     the detection time (default: now).
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    control = control_db(settings)
     summary = CelebrationSummary(alias, run_id)
     cfg = load_celebrations(control, settings.workspace)
     if not cfg.enabled:  # the watermark still moves past the changes (below)
@@ -107,7 +106,7 @@ def celebrate(
     summary.rewon_too_soon = sum(bool(r["in_window"] and r["rewon_too_soon"]) for r in rows)
     summary.not_members = sum(bool(r["in_window"] and not r["rewon_too_soon"] and not r["is_member"]) for r in rows)
     eligible = [r for r in rows if r["in_window"] and not r["rewon_too_soon"] and r["is_member"]]
-    instance_url = get_org(settings, alias).instance_url if eligible else ""
+    instance_url = get_org(control, settings, alias).instance_url if eligible else ""
     deals = {r["opportunity_id"]: Deal.from_row(r) for r in eligible}
     channels_locale = channel_locale(control, settings.workspace) if eligible else ""
     owner_locales = member_locales(control, alias) if eligible else {}

@@ -21,7 +21,7 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.publish.publisher import web_client
 from saleshome.slack.errors import SlackErrorFamily, error_code, error_family, slack_error
-from saleshome.warehouse.control import ControlDB, control_db
+from saleshome.warehouse.control import ControlDB
 
 from .celebration import MESSAGE_KIND
 
@@ -33,10 +33,10 @@ class PermalinkStats:
 
 
 def store_permalinks(
-    settings: Settings, *, token: str | None = None, client: WebClient | None = None, limit: int = 1000,
+    control: ControlDB, settings: Settings, *, token: str | None = None, client: WebClient | None = None,
+    limit: int = 1000,
 ) -> PermalinkStats:
     """Fetch and keep the permalink of every posted celebration message that has none yet."""
-    control = control_db(settings)
     rows = control.rows(
         "SELECT key, sent_channel, sent_ts FROM outbox WHERE kind = ? AND state = 'sent' AND permalink IS NULL "
         "AND sent_ts IS NOT NULL ORDER BY seq LIMIT ?", [MESSAGE_KIND, limit],

@@ -2,6 +2,10 @@
 besides the environment, the home and settings context a command runs in, the acting Slack user, and
 printing listings and settings changes.
 
+Each command is an entry point: it opens the control store once (``control_db(settings)``, here in
+:func:`existing_home` and :func:`context`, or in the command itself) and passes that handle down; the
+pipeline, the settings and the stores never open one.
+
 Invariants: this module imports only typer, the standard library and the error tree at import (every
 command module imports it, and ``saleshome --help`` imports every command module); a command that only
 reads never creates the home (:func:`existing_home`, ``context(read_only=True)``); a change always
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from saleshome.salesforce.credentials import Resolver
     from saleshome.settings.apply import ChangeSet
     from saleshome.settings.context import SettingsContext
+    from saleshome.warehouse.control import ControlDB
 
 __all__ = [
     "EXIT_FAILURE", "EXIT_OK", "EXIT_TEMPFAIL", "EXIT_USAGE", "RESOLVERS", "ActorOption", "acting_user", "context",
@@ -79,28 +84,29 @@ ActorOption = Annotated[str | None, typer.Option(
     "--as", help="The Slack user (U…) making the change.", show_default="SALESHOME_ACTOR")]
 
 
-def existing_home() -> Settings:
-    """The settings of a command that only reads: refused, creating nothing, when the home does not exist."""
+def existing_home() -> tuple[Settings, ControlDB]:
+    """The settings of a command that only reads and its control store: refused, creating nothing, when the home
+    does not exist."""
     from saleshome.config import load_settings
 
-    return _existing(load_settings())
+    settings = load_settings()
+    return settings, _existing(settings)
 
 
-def _existing(settings: Settings) -> Settings:
-    """``settings`` once its home exists; on PostgreSQL, once the database holds a control store (a read never
-    creates the tables in an empty database)."""
+def _existing(settings: Settings) -> ControlDB:
+    """The control store of ``settings`` once its home exists; on PostgreSQL, once the database holds a control
+    store (a read never creates the tables in an empty database)."""
     from saleshome.config import require_existing_home
     from saleshome.warehouse.control import control_db
 
     require_existing_home(settings)
-    if settings.database_url is not None:
-        store = control_db(settings)
-        if not store.exists():
-            raise ConfigurationError(
-                f"no Sales Home in {store.where} (the database holds no control store); nothing to show",
-                hint="set SALESHOME_DATABASE_URL to the database of an existing Sales Home, or start one by "
-                     "connecting an org (`saleshome org add`)")
-    return settings
+    control = control_db(settings)
+    if settings.database_url is not None and not control.exists():
+        raise ConfigurationError(
+            f"no Sales Home in {control.where} (the database holds no control store); nothing to show",
+            hint="set SALESHOME_DATABASE_URL to the database of an existing Sales Home, or start one by "
+                 "connecting an org (`saleshome org add`)")
+    return control
 
 
 def context(*, read_only: bool = False) -> SettingsContext:
@@ -108,9 +114,11 @@ def context(*, read_only: bool = False) -> SettingsContext:
     nothing, when the home does not exist yet."""
     from saleshome.config import load_settings
     from saleshome.settings.context import SettingsContext
+    from saleshome.warehouse.control import control_db
 
     settings = load_settings()
-    return SettingsContext(_existing(settings) if read_only else settings, resolvers=RESOLVERS)
+    control = _existing(settings) if read_only else control_db(settings)
+    return SettingsContext(control, settings, resolvers=RESOLVERS)
 
 
 def ready(*, read_only: bool = False) -> SettingsContext:
@@ -159,7 +167,7 @@ def report_changes(changes: ChangeSet, *, dry_run: bool = False) -> None:
     typer.echo("Changed: " + ", ".join(c.target for c in changes.changes) + " (recorded in the audit log)")
 
 
-def print_plan_problem(console: Console, settings: Settings) -> bool:
+def print_plan_problem(console: Console, control: ControlDB, settings: Settings) -> bool:
     """When Sales Home cannot run on this workspace's plan, say so first, in red (True: a problem was shown).
 
     Read-only views (``status``, ``outbox list``) still show what they hold, so that a data engineer
@@ -168,10 +176,8 @@ def print_plan_problem(console: Console, settings: Settings) -> bool:
     from rich.markup import escape
 
     from saleshome.settings.workspace import sales_home_problem
-    from saleshome.warehouse.control import control_db
 
-    problem = sales_home_problem(control_db(settings),
-                                 settings.workspace)
+    problem = sales_home_problem(control, settings.workspace)
     if problem is None:
         return False
     console.print(f"[bold red]Sales Home is not running:[/] {escape(problem.message)}"

@@ -138,7 +138,7 @@ def _connect_org(console: Console, ctx: SettingsContext, admin: str, sf_info: Sa
     prefix = env_prefix_for(ALIAS)
     os.environ[f"{prefix}_CLIENT_ID"] = sf_info.client_id
     os.environ[f"{prefix}_CLIENT_SECRET"] = sf_info.client_secret
-    org = add_org_as(ctx.settings, ctx.directory, ALIAS, actor=admin, login_url=sf_info.instance_url,
+    org = add_org_as(ctx.control, ctx.settings, ctx.directory, ALIAS, actor=admin, login_url=sf_info.instance_url,
                      auth_method=AuthMethod.CLIENT_CREDENTIALS, credential_ref=f"env:{prefix}",
                      ca_file=sf_info.ca_file)
     console.print(f"[bold]saleshome org add {ALIAS} --as {admin}[/]: verified {org.org_name} ({org.org_id}); "
@@ -176,13 +176,13 @@ def _welcome(control: ControlDB, org: Org, slack: SlackSandbox, team_id: str) ->
         )])
 
 
-def _publish_and_share(console: Console, settings: Settings) -> None:
+def _publish_and_share(console: Console, control: ControlDB, settings: Settings) -> None:
     """Publish the outbox, set the celebration banners, keep the celebration messages' permalinks
     (what ``saleshome outbox publish`` does)."""
     from saleshome.celebrate import BannerStats
     from saleshome.operations import deliver
 
-    delivery = deliver(settings)
+    delivery = deliver(control, settings)
     stats, banners, links = delivery.published, delivery.banners or BannerStats(), delivery.permalinks
     console.print(f"\n[bold]Published[/] through the outbox: {stats.sent} message(s) sent, {stats.dead} dead-lettered, "
                   f"{stats.blocked} blocked by the restrictions.")
@@ -203,29 +203,27 @@ def _digest_moment(control: ControlDB, now: datetime) -> datetime:
     return now
 
 
-def _digests(console: Console, settings: Settings) -> None:
+def _digests(console: Console, control: ControlDB, settings: Settings) -> None:
     """The hourly digest run (``saleshome digest``), as of the first hour when a recipient's local digest hour
     has come; publish."""
     from saleshome.operations import run_digest
-    from saleshome.warehouse.control import control_db
 
     now = datetime.now(UTC)
-    moment = _digest_moment(control_db(settings), now)
-    run = run_digest(settings, moment)
+    moment = _digest_moment(control, now)
+    run = run_digest(control, settings, moment)
     summary, stats = run.digests, run.published
     when = "now" if moment == now else f"as of {moment:%Y-%m-%d %H:%M} UTC (the next hour when a recipient's local 9:00 has come)"
     console.print(f"[bold]Digest run[/] {when}: {summary.sent} digest(s) carrying {summary.items} item(s) "
                   f"queued and {stats.sent} sent; {summary.waiting} recipient(s) still waiting for their hour.")
 
 
-def _notification_stats(console: Console, settings: Settings) -> None:
+def _notification_stats(console: Console, control: ControlDB, settings: Settings) -> None:
     """``saleshome notifications stats`` for the demo org."""
     from rich.table import Table
 
     from saleshome.notify.stats import notification_stats
-    from saleshome.warehouse.control import control_db
 
-    rows = notification_stats(control_db(settings), settings.workspace, ALIAS)
+    rows = notification_stats(control, settings.workspace, ALIAS)
     table = Table(title="Notifications (saleshome notifications stats)")
     columns = ("notification", "template", "matched", "queued", "delivered", "failed", "blocked", "pending",
                "last_24h")
@@ -236,16 +234,16 @@ def _notification_stats(console: Console, settings: Settings) -> None:
     console.print(table)
 
 
-def _celebrations(console: Console, settings: Settings, slack: SlackSandbox, viewer_url: str) -> None:
+def _celebrations(console: Console, control: ControlDB, settings: Settings, slack: SlackSandbox,
+                  viewer_url: str) -> None:
     """The celebrations: owner, opportunity, permalink, and the owner's profile page showing the banner."""
     import duckdb
     from rich.markup import escape
 
     from saleshome.celebrate import recent_celebrations
     from saleshome.i18n import Formatter
-    from saleshome.warehouse.control import control_db
 
-    found = recent_celebrations(control_db(settings), alias=ALIAS)
+    found = recent_celebrations(control, alias=ALIAS)
     with duckdb.connect(str(settings.org_db(ALIAS)), read_only=True) as db:
         names = dict(db.execute('SELECT "Id", "Name" FROM sf."Opportunity" WHERE "Id" IN (SELECT unnest(?))',
                                 [[c["opportunity_id"] for c in found]]).fetchall()) if found else {}
@@ -384,17 +382,17 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         settings = load_settings(home=DEMO_HOME, bulk_threshold=2000, slack_api_url=slack_info.api_url,
                                  slack_bot_token=slack_info.bot_token, slack_admin_token=slack_info.admin_token,
                                  slack_posts_per_second=20)
-        ctx = SettingsContext(settings)
+        control = control_db(settings)  # the demo's one handle on the control store
+        ctx = SettingsContext(control, settings)
         admin = _make_sales_admin(console, ctx, slack)
         org = _connect_org(console, ctx, admin, sf_info)
         _apply_settings(console, ctx, admin)
         console.print("\n[bold]Initial sync[/] (silent: no notification for what existed before):")
-        sync_with_progress(settings, ALIAS, console=console)
+        sync_with_progress(control, settings, ALIAS, console=console)
 
         assert salesforce.store is not None
         session = requests.Session()
         session.trust_env = False
-        control = control_db(settings)
         for moment, changes in WORKING_DAY:
             report = session.post(f"{sf_info.instance_url}/_sandbox/simulate", verify=sf_info.ca_file, timeout=300,
                                   json={"changes": changes, "late_commits": True}).json()
@@ -404,17 +402,17 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
                           f"{len(report['late_committed_ids'])} committed late (older SystemModstamp than what was "
                           "already visible). [bold]Incremental sync[/], then the user map, notifications and "
                           "celebrations (`saleshome sync` does the same):")
-            sync_with_progress(settings, ALIAS, console=console)
+            sync_with_progress(control, settings, ALIAS, console=console)
             last = control.rows(
                 "SELECT run_id FROM sync_runs WHERE alias = ? ORDER BY started_at DESC LIMIT 1", [ALIAS])[0]["run_id"]
             _change_log(console, settings.org_db(ALIAS), last)
 
         _welcome(control, org, slack, slack_info.teams[0]["id"])
-        _publish_and_share(console, settings)
-        _digests(console, settings)
-        _notification_stats(console, settings)
+        _publish_and_share(console, control, settings)
+        _digests(console, control, settings)
+        _notification_stats(console, control, settings)
         _as_members_see_them(console, control, slack)
-        _celebrations(console, settings, slack, slack_info.viewer_url)
+        _celebrations(console, control, settings, slack, slack_info.viewer_url)
         _summary(console, control)
         running = start_app(settings, control, slack, sf_info)
         shown = show_sales_tab(console, running, control, slack, sf_info, ALIAS, DEMO_HOME)

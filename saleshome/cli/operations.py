@@ -38,9 +38,11 @@ def digest(
     (with progress).  Refused when the workspace's plan does not include Sales Home."""
     from saleshome.config import load_settings
     from saleshome.operations.console import digest_with_progress
+    from saleshome.warehouse.control import control_db
 
     moment = _moment(now)  # a bad --now is refused before anything is opened
-    raise typer.Exit(digest_with_progress(load_settings(), moment))
+    settings = load_settings()
+    raise typer.Exit(digest_with_progress(control_db(settings), settings, moment))
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -64,5 +66,7 @@ def housekeeping() -> None:
     not include Sales Home."""
     from saleshome.config import load_settings
     from saleshome.operations.console import housekeeping_now
+    from saleshome.warehouse.control import control_db
 
-    raise typer.Exit(housekeeping_now(load_settings()))
+    settings = load_settings()
+    raise typer.Exit(housekeeping_now(control_db(settings), settings))

@@ -67,9 +67,9 @@ def org_add(
         raise typer.BadParameter("give --env-prefix or --secret-block, not both")
     ref = f"prefect-secret:{secret_block}" if secret_block else f"env:{env_prefix or env_prefix_for(alias)}"
     ctx = context()
-    before = list_orgs(ctx.settings) if replace else []
+    before = list_orgs(ctx.control, ctx.settings) if replace else []
     org = add_org_as(
-        ctx.settings, ctx.directory, alias, actor=acting_user(ctx, actor), login_url=login_url,
+        ctx.control, ctx.settings, ctx.directory, alias, actor=acting_user(ctx, actor), login_url=login_url,
         auth_method=AuthMethod(auth.value), credential_ref=ref, ca_file=str(ca_file) if ca_file else None,
         api_version=api_version, objects=tuple(split_names([objects] if objects else None)) or None,
         resolvers=RESOLVERS, replace=replace,
@@ -93,13 +93,14 @@ def org_list() -> None:
     from saleshome.sync.render import orgs_table
     from saleshome.sync.status import org_states
 
-    settings = ready(read_only=True).settings
-    orgs = list_orgs(settings)
+    ctx = ready(read_only=True)
+    orgs = list_orgs(ctx.control, ctx.settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
     console = Console()  # a run whose process died: crashed, last seen …
-    console.print(fit(orgs_table(orgs, org_states(settings)), width=console.width, text=("name", "status")))
+    states = org_states(ctx.control, ctx.settings)
+    console.print(fit(orgs_table(orgs, states), width=console.width, text=("name", "status")))
 
 
 @app.command("remove")
@@ -122,7 +123,7 @@ def org_remove(
             typer.confirm(f"Remove org {org.alias} ({org.org_id}) with all its synced data?", abort=True)
 
     ctx = context()
-    remove_org_as(ctx.settings, ctx.directory, alias, actor=acting_user(ctx, actor), confirm=confirm)
+    remove_org_as(ctx.control, ctx.settings, ctx.directory, alias, actor=acting_user(ctx, actor), confirm=confirm)
     typer.echo(f"Removed {alias} and its data (recorded in the audit log).")
 
 

@@ -26,8 +26,10 @@ def outbox_publish() -> None:
     not include Sales Home."""
     from saleshome.config import load_settings
     from saleshome.operations.console import publish_with_progress
+    from saleshome.warehouse.control import control_db
 
-    raise typer.Exit(publish_with_progress(load_settings()))
+    settings = load_settings()
+    raise typer.Exit(publish_with_progress(control_db(settings), settings))
 
 
 OUTBOX_COLUMNS = ("key", "kind", "channel", "state", "attempts", "created", "last error")
@@ -42,12 +44,11 @@ def outbox_list(
     from rich.console import Console
 
     from saleshome.listing import Column, listing
-    from saleshome.warehouse.control import control_db
 
-    settings = existing_home()
-    print_plan_problem(Console(stderr=True), settings)
+    settings, control = existing_home()
+    print_plan_problem(Console(stderr=True), control, settings)
     where, params = ("WHERE state = ?", [state.value]) if state else ("", [])
-    rows = control_db(settings).rows(
+    rows = control.rows(
         "SELECT key, kind, channel, state, attempts, created_at, last_error FROM outbox "
         f"{where} ORDER BY seq DESC LIMIT ?", [*params, limit],
     )

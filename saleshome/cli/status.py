@@ -40,16 +40,16 @@ def status() -> None:
     from saleshome.sync.render import status_view
     from saleshome.sync.status import read_status
 
-    settings = existing_home()
+    settings, control = existing_home()
     console = Console()
-    print_plan_problem(console, settings)
-    orgs = read_status(settings)
+    print_plan_problem(console, control, settings)
+    orgs = read_status(control, settings)
     if not orgs:
         typer.echo("No org connected yet: connect one with `saleshome org add`.")
         return
     for org in orgs:
         console.print(_fitted(status_view(org), console.width))
-    _print_publishing_status(console, settings)
+    _print_publishing_status(console, control, settings)
 
 
 def _fitted(view: Any, width: int) -> Any:
@@ -67,14 +67,12 @@ def _fitted(view: Any, width: int) -> Any:
     return view
 
 
-def _print_publishing_status(console: Console, settings: Settings) -> None:
+def _print_publishing_status(console: Console, control: ControlDB, settings: Settings) -> None:
     """Outbox backlog, the newest dead letters and Salesforce users with no Slack match, in a few lines."""
     from saleshome.operations.dead_letters import RETRY_HINT, dead_letter_listing
     from saleshome.sync.users import unmapped_users
-    from saleshome.warehouse.control import control_db
     from saleshome.warehouse.outbox import counts, dead_letters
 
-    control = control_db(settings)
     backlog = counts(control)
     console.print("Outbox: " + (", ".join(f"{n} {state}" for state, n in sorted(backlog.items())) or "empty"))
     dead = dead_letters(control, limit=STATUS_DEAD_LETTERS)

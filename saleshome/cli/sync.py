@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from saleshome.config import Settings
     from saleshome.salesforce.credentials import Resolver
     from saleshome.sync.results import SyncResult
+    from saleshome.warehouse.control import ControlDB
 
 app = typer.Typer()
 
@@ -46,23 +47,25 @@ def sync(
     org's notifications and celebrate its won deals (one line each). Refused when the workspace's plan does not
     include Sales Home."""
     from saleshome.config import load_settings
+    from saleshome.warehouse.control import control_db
 
-    status = sync_with_progress(load_settings(), org, objects=split_names(object_) or None, full=full,
-                                resolvers=RESOLVERS, notify=notifications)
+    settings = load_settings()
+    status = sync_with_progress(control_db(settings), settings, org, objects=split_names(object_) or None,
+                                full=full, resolvers=RESOLVERS, notify=notifications)
     raise typer.Exit(status)
 
 
-def orgs_to_sync(settings: Settings, alias: str | None) -> list[str]:
+def orgs_to_sync(control: ControlDB, settings: Settings, alias: str | None) -> list[str]:
     """The org asked for (checked to exist), else every connected org."""
     from saleshome.settings.orgs import get_org, list_orgs
 
     if alias is not None:
-        return [get_org(settings, alias).alias]
-    return [org.alias for org in list_orgs(settings)]
+        return [get_org(control, settings, alias).alias]
+    return [org.alias for org in list_orgs(control, settings)]
 
 
 def sync_one(
-    settings: Settings, alias: str, console: Console, *, objects: list[str] | None, full: bool,
+    control: ControlDB, settings: Settings, alias: str, console: Console, *, objects: list[str] | None, full: bool,
     resolvers: Mapping[str, Resolver] | None,
 ) -> SyncResult | None:
     """Sync one org with its bars; returns its result, or None when the quota stopped it before it began."""
@@ -73,7 +76,7 @@ def sync_one(
 
     with progress_display(console) as display:
         try:
-            return sync_org(settings, alias, objects=objects, full=full, resolvers=resolvers,
+            return sync_org(control, settings, alias, objects=objects, full=full, resolvers=resolvers,
                             progress=ObjectBars(display, alias))
         except QuotaExceededError as exc:
             console.print(f"[yellow]{escape(alias)}: paused for quota[/] - {escape(exc.message)}")
@@ -81,7 +84,7 @@ def sync_one(
 
 
 def sync_with_progress(
-    settings: Settings, alias: str | None, *, objects: list[str] | None = None, full: bool = False,
+    control: ControlDB, settings: Settings, alias: str | None, *, objects: list[str] | None = None, full: bool = False,
     resolvers: Mapping[str, Resolver] | None = None, console: Console | None = None,
     errors: Console | None = None, notify: bool = True,
 ) -> int:
@@ -99,17 +102,17 @@ def sync_with_progress(
     from saleshome.sync.render import summary_table
     from saleshome.sync.states import RunState
 
-    require_sales_home_for(settings)
+    require_sales_home_for(control, settings)
     console = console or Console()
     errors = errors or Console(stderr=True)
-    aliases = orgs_to_sync(settings, alias)
+    aliases = orgs_to_sync(control, settings, alias)
     if not aliases:
         console.print("No org connected yet: connect one with `saleshome org add`.")
         return EXIT_OK
     failures: list[SalesHomeError] = []
     for each in aliases:
         try:
-            result = sync_one(settings, each, console, objects=objects, full=full, resolvers=resolvers)
+            result = sync_one(control, settings, each, console, objects=objects, full=full, resolvers=resolvers)
         except SalesHomeError as exc:
             print_org_error(errors, each, exc)
             failures.append(exc)
@@ -122,7 +125,7 @@ def sync_with_progress(
                           "This is not a failure.")
         if notify:
             try:
-                for line in after_sync(settings, result).lines():
+                for line in after_sync(control, settings, result).lines():
                     console.print(escape(line))
             except SalesHomeError as exc:
                 print_org_error(errors, each, exc)

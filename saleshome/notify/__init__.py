@@ -6,13 +6,13 @@ imported eagerly):
 
 - ``compile``: every notification of an org as one parameterised DuckDB query (the same rules row by row
   in Python, for tests and the benchmark: ``bench/notify_reference.py``).
-- ``evaluate``: ``evaluate(settings, alias)`` after a sync run (every change committed since the
+- ``evaluate``: ``evaluate(control, settings, alias)`` after a sync run (every change committed since the
   notifications' watermark), ``evaluate_scheduled`` for the time-based templates — outbox rows or
   digest items, in one control transaction.
 - ``fields``: labels, lookups by name and values formatted for their reader, from the describe the
   last sync kept; ``readers``: each recipient's locale and time zone; ``titles``: a notification's
   title in the reader's language.
-- ``render``: Block Kit; ``digest``: ``run_digests(settings, now)``; ``stats``: the dashboard.
+- ``render``: Block Kit; ``digest``: ``run_digests(control, settings, now)``; ``stats``: the dashboard.
 """
 
 __all__ = [

@@ -26,7 +26,7 @@ from saleshome.config import Settings
 from saleshome.i18n import Formatter, messages
 from saleshome.settings.notifications.catalog import WEEKDAYS
 from saleshome.slack.text import escape
-from saleshome.warehouse.control import ControlDB, Tx, control_db
+from saleshome.warehouse.control import ControlDB, Tx
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
 
@@ -88,10 +88,9 @@ def _watched(db: Tx, ids: set[str]) -> dict[str, _Watched]:
             for nid, definition, template, obj, url in rows}
 
 
-def run_digests(settings: Settings, now: datetime | None = None) -> DigestSummary:
+def run_digests(control: ControlDB, settings: Settings, now: datetime | None = None) -> DigestSummary:
     """Queue the digests that are due at ``now`` (default: the present); safe to run any number of times."""
     now = now or datetime.now(UTC)
-    control = control_db(settings)
     summary = DigestSummary()
     with control.transaction() as db:
         cur = db.execute("SELECT key, recipient, schedule, team_id, tz, alias, notification_id, notification_name, line, "

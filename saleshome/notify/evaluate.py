@@ -50,7 +50,7 @@ from saleshome.settings.notifications.catalog import TEMPLATES
 from saleshome.settings.notifications.store import Notification, load_notifications
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
-from saleshome.warehouse.control import ControlDB, Tx, control_db
+from saleshome.warehouse.control import ControlDB, Tx
 from saleshome.warehouse.orgdb import OrgWarehouse, q
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -138,14 +138,13 @@ def _stamp(value: Any) -> str:
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
 
 
-def evaluate(settings: Settings, alias: str, run_id: str | None = None, *, warehouse: OrgWarehouse | None = None,
-             now: datetime | None = None) -> EvaluationSummary:
+def evaluate(control: ControlDB, settings: Settings, alias: str, run_id: str | None = None, *,
+             warehouse: OrgWarehouse | None = None, now: datetime | None = None) -> EvaluationSummary:
     """Evaluate the org's enabled change-based notifications over every change committed since the last
     evaluation (see the module docstring).  ``run_id``: the sync run that asks, for the summary (default:
     the run that logged the newest change)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    control = control_db(settings)
     if skipped := _unavailable(control, settings):
         return EvaluationSummary(alias, run_id, skipped=skipped)
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
@@ -177,12 +176,11 @@ def evaluate(settings: Settings, alias: str, run_id: str | None = None, *, wareh
     return summary
 
 
-def evaluate_scheduled(settings: Settings, alias: str, *, warehouse: OrgWarehouse | None = None,
+def evaluate_scheduled(control: ControlDB, settings: Settings, alias: str, *, warehouse: OrgWarehouse | None = None,
                        now: datetime | None = None) -> EvaluationSummary:
     """Evaluate the org's enabled time-based notifications (stale records, upcoming dates) as of ``now``."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    control = control_db(settings)
     if skipped := _unavailable(control, settings):
         return EvaluationSummary(alias, None, skipped=skipped)
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
@@ -236,7 +234,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
         results[m.nid].matched += 1
     summary.matched = len(matches)
     columns = warehouse_columns(wh)
-    org = get_org(settings, alias)
+    org = get_org(control, settings, alias)
 
     # Records (current values) and the changes of the run, per object, fetched once for all matches.
     ids_by_object: dict[str, set[str]] = {}

@@ -21,6 +21,7 @@ from saleshome.config import Settings
 from saleshome.pipeline import notifications_line
 from saleshome.publish.publisher import PublishStats
 from saleshome.settings.workspace import require_sales_home_for
+from saleshome.warehouse.control import ControlDB
 
 from .dead_letters import RETRY_HINT, dead_letter_listing
 from .delivery import PUBLISH_AGAIN, deliver, left_notes, published_line
@@ -90,12 +91,12 @@ def _notes(console: Console, notes: list[str]) -> None:
         console.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def publish_with_progress(settings: Settings, console: Console | None = None) -> int:
+def publish_with_progress(control: ControlDB, settings: Settings, console: Console | None = None) -> int:
     """``saleshome outbox publish``: messages, banners, permalinks, with progress; then what is left."""
     console = console or Console()
-    require_sales_home_for(settings)
+    require_sales_home_for(control, settings)
     with PublishProgress(console) as progress:
-        delivery = deliver(settings, on_progress=progress)
+        delivery = deliver(control, settings, on_progress=progress)
     for line in delivery.lines():
         console.print(escape(line))
     _notes(console, delivery.notes())
@@ -104,12 +105,13 @@ def publish_with_progress(settings: Settings, console: Console | None = None) ->
     return 0
 
 
-def digest_with_progress(settings: Settings, now: datetime | None = None, console: Console | None = None) -> int:
+def digest_with_progress(control: ControlDB, settings: Settings, now: datetime | None = None,
+                         console: Console | None = None) -> int:
     """``saleshome digest``: time-based notifications, the digests due at ``now``, then publish."""
     console = console or Console()
-    require_sales_home_for(settings)
+    require_sales_home_for(control, settings)
     with PublishProgress(console) as progress:
-        run = run_digest(settings, now, on_progress=progress)
+        run = run_digest(control, settings, now, on_progress=progress)
     for summary in run.scheduled:
         console.print(escape(notifications_line(summary).replace("notifications:", "time-based notifications:", 1)))
     console.print(escape(f"digests: {run.digests.sent} queued carrying {run.digests.items} item(s); "
@@ -123,10 +125,11 @@ def digest_with_progress(settings: Settings, now: datetime | None = None, consol
     return 0
 
 
-def housekeeping_now(settings: Settings, now: datetime | None = None, console: Console | None = None) -> int:
+def housekeeping_now(control: ControlDB, settings: Settings, now: datetime | None = None,
+                     console: Console | None = None) -> int:
     """``saleshome housekeeping``: clear the expired banners; list the dead letters with what to do."""
     console = console or Console()
-    run = run_housekeeping(settings, now)
+    run = run_housekeeping(control, settings, now)
     if run.banners is None:
         console.print("banner expiry: not checked: no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN)")
     else:

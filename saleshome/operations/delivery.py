@@ -27,7 +27,7 @@ from saleshome.notify.digest import waiting_items
 from saleshome.publish.publisher import Progress, PublishStats
 from saleshome.publish.setup import publisher_from_settings
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import queued_by_kind
 
 NO_ADMIN_TOKEN = ("no Slack admin token (SALESHOME_SLACK_ADMIN_TOKEN): banners stay queued until one is set "
@@ -99,29 +99,29 @@ NO_ADMIN_TOKEN_LEFT = f"no Slack admin token; set SALESHOME_SLACK_ADMIN_TOKEN, t
 
 
 # ---------------------------------------------------------------------------------------- steps
-def publish_messages(settings: Settings, *, on_progress: Progress | None = None) -> PublishStats:
+def publish_messages(control: ControlDB, settings: Settings, *, on_progress: Progress | None = None) -> PublishStats:
     """Post what the outbox holds for the publisher (every kind but banners); refused without Sales Home."""
-    return publisher_from_settings(settings).publish(on_progress=on_progress)
+    return publisher_from_settings(control, settings).publish(on_progress=on_progress)
 
 
-def set_banners(settings: Settings, now: datetime | None = None) -> BannerStats | None:
+def set_banners(control: ControlDB, settings: Settings, now: datetime | None = None) -> BannerStats | None:
     """Set the queued banners on the owners' profiles; None (they stay queued) when no admin token is set."""
     if settings.slack_admin_token is None:
         return None
-    return apply_banners(settings, now)
+    return apply_banners(control, settings, now)
 
 
-def keep_permalinks(settings: Settings) -> PermalinkStats:
+def keep_permalinks(control: ControlDB, settings: Settings) -> PermalinkStats:
     """Store the permalink of every posted celebration message that has none yet."""
-    return store_permalinks(settings)
+    return store_permalinks(control, settings)
 
 
-def deliver(settings: Settings, *, on_progress: Progress | None = None, now: datetime | None = None) -> Delivery:
+def deliver(control: ControlDB, settings: Settings, *, on_progress: Progress | None = None,
+            now: datetime | None = None) -> Delivery:
     """Messages, banners, permalinks (see the module docstring); then what is left, per kind."""
-    require_sales_home_for(settings)
-    published = publish_messages(settings, on_progress=on_progress)
-    banners = set_banners(settings, now)
-    permalinks = keep_permalinks(settings)
-    control = control_db(settings)
+    require_sales_home_for(control, settings)
+    published = publish_messages(control, settings, on_progress=on_progress)
+    banners = set_banners(control, settings, now)
+    permalinks = keep_permalinks(control, settings)
     return Delivery(published, banners, permalinks, left=queued_by_kind(control),
                     digest_items_waiting=waiting_items(control))

@@ -27,7 +27,7 @@ from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
 from saleshome.publish.publisher import Progress, PublishStats
 from saleshome.settings.orgs import list_orgs
 from saleshome.settings.workspace import require_sales_home_for
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import counts, dead_letters, queued_by_kind
 
 from .delivery import publish_messages
@@ -53,34 +53,33 @@ class HousekeepingRun:
     backlog: dict[str, int] = field(default_factory=dict)  # outbox items per state
 
 
-def evaluate_time_based(settings: Settings, now: datetime | None = None) -> list[EvaluationSummary]:
+def evaluate_time_based(control: ControlDB, settings: Settings, now: datetime | None = None) -> list[EvaluationSummary]:
     """Every connected org's time-based notifications as of ``now`` (default: the present)."""
-    return [evaluate_scheduled(settings, org.alias, now=now) for org in list_orgs(settings)]
+    return [evaluate_scheduled(control, settings, org.alias, now=now) for org in list_orgs(control, settings)]
 
 
-def run_digest(settings: Settings, now: datetime | None = None, *, on_progress: Progress | None = None) -> DigestRun:
+def run_digest(control: ControlDB, settings: Settings, now: datetime | None = None, *,
+               on_progress: Progress | None = None) -> DigestRun:
     """Time-based notifications of every org, the digests due at ``now``, then publish (module docstring)."""
-    require_sales_home_for(settings)
-    scheduled = evaluate_time_based(settings, now)
-    digests = run_digests(settings, now)
-    published = publish_messages(settings, on_progress=on_progress)
-    control = control_db(settings)
+    require_sales_home_for(control, settings)
+    scheduled = evaluate_time_based(control, settings, now)
+    digests = run_digests(control, settings, now)
+    published = publish_messages(control, settings, on_progress=on_progress)
     return DigestRun(scheduled, digests, published, left=queued_by_kind(control))
 
 
-def clear_banners(settings: Settings, now: datetime | None = None) -> HousekeepingStats | None:
+def clear_banners(control: ControlDB, settings: Settings, now: datetime | None = None) -> HousekeepingStats | None:
     """Clear our expired banners still shown (:func:`saleshome.celebrate.clear_expired_banners`); None
     without an admin token (no banner of ours can be cleared, nor checked)."""
     if settings.slack_admin_token is None:
         return None
-    return clear_expired_banners(settings, now)
+    return clear_expired_banners(control, settings, now)
 
 
-def run_housekeeping(settings: Settings, now: datetime | None = None) -> HousekeepingRun:
+def run_housekeeping(control: ControlDB, settings: Settings, now: datetime | None = None) -> HousekeepingRun:
     """Clear the expired banners; count and list the dead letters and blocked messages (newest first)."""
-    require_sales_home_for(settings)
-    banners = clear_banners(settings, now)
-    control = control_db(settings)
+    require_sales_home_for(control, settings)
+    banners = clear_banners(control, settings, now)
     backlog = counts(control)
     return HousekeepingRun(banners, backlog.get("dead", 0) + backlog.get("blocked", 0),
                            dead_letters(control, limit=DEAD_LETTERS_REPORTED), backlog)

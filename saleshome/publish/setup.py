@@ -10,18 +10,17 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.settings.restrictions import load_restrictions
 from saleshome.settings.workspace import require_sales_home
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import ControlDB
 
 from .publisher import Publisher, web_client
 
 
-def publisher_from_settings(settings: Settings, *, token: str | None = None) -> Publisher:
+def publisher_from_settings(control: ControlDB, settings: Settings, *, token: str | None = None) -> Publisher:
     """A publisher on the control database, with the restrictions in force right now.
 
     Refuses (:class:`~saleshome.settings.workspace.SalesHomeUnavailableError`, or a
     ``ConfigurationError`` before the plan is declared) when Sales Home is not available.
     """
-    control = control_db(settings)
     require_sales_home(control, settings.workspace)
     secret = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
     if not secret:

@@ -1,9 +1,9 @@
 """Everything a settings change is checked against, opened lazily and cached for one command.
 
-A :class:`SettingsContext` holds the control database, the Slack directory (users, workspaces,
-channels) and, per connected org, a logged-in :class:`SalesforceClient` with cached describe
-and list views.  Nothing is opened before it is needed: a change to restrictions never logs in
-to Salesforce, a change to one org never logs in to another.
+A :class:`SettingsContext` holds the control database (the handle its entry point opened and passed in),
+the Slack directory (users, workspaces, channels) and, per connected org, a logged-in
+:class:`SalesforceClient` with cached describe and list views.  Nothing is opened before it is needed:
+a change to restrictions never logs in to Salesforce, a change to one org never logs in to another.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from saleshome.salesforce.client import SalesforceClient
 from saleshome.salesforce.credentials import Resolver
 from saleshome.salesforce.login import connect
 from saleshome.slack.directory import SlackDirectory
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import ControlDB
 
 from .orgs import get_org
 
@@ -26,12 +26,12 @@ class SettingsContext:
     """The control database, Slack and the connected orgs, as one settings command sees them."""
 
     def __init__(
-        self, settings: Settings, *, directory: SlackDirectory | None = None,
+        self, control: ControlDB, settings: Settings, *, directory: SlackDirectory | None = None,
         resolvers: Mapping[str, Resolver] | None = None,
     ) -> None:
         self.settings = settings
         self.workspace = settings.workspace
-        self.control = control_db(settings)
+        self.control = control
         self._directory = directory
         self._resolvers = resolvers
         self._clients: dict[str, SalesforceClient] = {}
@@ -48,7 +48,7 @@ class SettingsContext:
     # ------------------------------------------------------------------ Salesforce
     def client(self, alias: str) -> SalesforceClient:
         if alias not in self._clients:
-            self._clients[alias] = connect(get_org(self.settings, alias), self._resolvers)
+            self._clients[alias] = connect(get_org(self.control, self.settings, alias), self._resolvers)
         return self._clients[alias]
 
     def sobjects(self, alias: str) -> dict[str, dict[str, Any]]:

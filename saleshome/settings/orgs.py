@@ -34,7 +34,7 @@ from saleshome.salesforce.credentials import AuthMethod, Resolver
 from saleshome.salesforce.login import connect, served_api_versions
 from saleshome.slack.directory import SlackDirectory
 from saleshome.warehouse.connections import open_duckdb
-from saleshome.warehouse.control import ControlDB, Tx, control_db
+from saleshome.warehouse.control import ControlDB, Tx
 from saleshome.warehouse.control_tables import METADATA
 
 from .audit import record_change
@@ -101,17 +101,15 @@ def validate_alias(alias: str) -> str:
     return alias
 
 
-def list_orgs(settings: Settings) -> list[Org]:
-    control = control_db(settings)
+def list_orgs(control: ControlDB, settings: Settings) -> list[Org]:
     rows = control.rows("SELECT * FROM orgs WHERE workspace = ? ORDER BY alias", [settings.workspace])
     return [Org.from_row(r) for r in rows]
 
 
-def get_org(settings: Settings, alias: str) -> Org:
-    control = control_db(settings)
+def get_org(control: ControlDB, settings: Settings, alias: str) -> Org:
     rows = control.rows("SELECT * FROM orgs WHERE alias = ?", [alias])
     if not rows:
-        known = ", ".join(o.alias for o in list_orgs(settings)) or "none yet"
+        known = ", ".join(o.alias for o in list_orgs(control, settings)) or "none yet"
         raise ConfigurationError(f"no org called {alias!r} (connected: {known})",
                                  hint="connect it with `saleshome org add`")
     return Org.from_row(rows[0])
@@ -142,8 +140,9 @@ def _already_connected(new: Org, holder: str) -> ValidationError:
 
 
 def add_org(
-    settings: Settings, alias: str, *, login_url: str, auth_method: AuthMethod, credential_ref: str,
-    ca_file: str | None = None, api_version: str = DEFAULT_API_VERSION, objects: tuple[str, ...] | None = None,
+    control: ControlDB, settings: Settings, alias: str, *, login_url: str, auth_method: AuthMethod,
+    credential_ref: str, ca_file: str | None = None, api_version: str = DEFAULT_API_VERSION,
+    objects: tuple[str, ...] | None = None,
     resolvers: Mapping[str, Resolver] | None = None, actor: str | None = None, replace: bool = False,
 ) -> Org:
     """Verify the connection (login, identity, org id, API version), then save the org.
@@ -162,7 +161,6 @@ def add_org(
     if not login_url.startswith("https://"):
         raise ValidationError(f"the login URL must be https://, got {login_url!r}",
                               hint="e.g. https://login.salesforce.com or https://MyDomain.my.salesforce.com")
-    control = control_db(settings)
     existing = control.rows("SELECT alias FROM orgs WHERE workspace = ?", [settings.workspace])
     if not replace and any(r["alias"] == alias for r in existing):
         raise ValidationError(f"an org called {alias!r} is already connected",
@@ -185,8 +183,8 @@ def add_org(
     if holder is not None:
         if not replace:
             raise _already_connected(new, holder)
-        _move(settings, control, get_org(settings, holder), new, actor)
-        return get_org(settings, alias)
+        _move(settings, control, get_org(control, settings, holder), new, actor)
+        return get_org(control, settings, alias)
     with control.transaction() as db:
         count = db.execute("SELECT count(*) FROM orgs WHERE workspace = ?", [settings.workspace]).fetchone()
         if count and count[0] >= settings.max_orgs:
@@ -200,7 +198,7 @@ def add_org(
         )
         if actor is not None:
             record_change(db, settings.workspace, actor, ORG_ADD, f"orgs.{alias}", None, new.audited())
-    return get_org(settings, alias)
+    return get_org(control, settings, alias)
 
 
 def _verify(
@@ -286,7 +284,7 @@ def org_tables() -> list[str]:
     return [*tables, "orgs"]
 
 
-def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> None:
+def remove_org(control: ControlDB, settings: Settings, alias: str, *, actor: str | None = None) -> None:
     """Remove an org, its synced data, its sync state and its Sales Home settings, in one transaction.
 
     Every control table with an ``alias`` column loses the org's rows (sync runs and object state,
@@ -298,8 +296,7 @@ def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> N
     Does not check who acts (:func:`remove_org_as` does). With ``actor``, the removal is recorded
     in the settings audit in the transaction that deletes the org's rows.
     """
-    org = get_org(settings, alias)
-    control = control_db(settings)
+    org = get_org(control, settings, alias)
     with control.transaction() as db:
         if actor is not None:
             record_change(db, settings.workspace, actor, ORG_REMOVE, f"orgs.{alias}", org.audited(), None)
@@ -314,7 +311,7 @@ def remove_org(settings: Settings, alias: str, *, actor: str | None = None) -> N
 
 
 def add_org_as(
-    settings: Settings, directory: SlackDirectory, alias: str, *, actor: str, login_url: str,
+    control: ControlDB, settings: Settings, directory: SlackDirectory, alias: str, *, actor: str, login_url: str,
     auth_method: AuthMethod, credential_ref: str, ca_file: str | None = None,
     api_version: str = DEFAULT_API_VERSION, objects: tuple[str, ...] | None = None,
     resolvers: Mapping[str, Resolver] | None = None, replace: bool = False,
@@ -322,15 +319,14 @@ def add_org_as(
     """:func:`add_org` as ``actor``: refused (nothing contacted, nothing saved) unless the workspace's plan
     includes Sales Home and ``actor`` is a sales admin (checked in Slack); audited as ``org.add`` (``org.replace``
     when ``replace`` moved an org already connected)."""
-    control = control_db(settings)
     require_sales_admin(control, directory, settings.workspace, actor)
-    return add_org(settings, alias, login_url=login_url, auth_method=auth_method, credential_ref=credential_ref,
-                   ca_file=ca_file, api_version=api_version, objects=objects, resolvers=resolvers, actor=actor,
-                   replace=replace)
+    return add_org(control, settings, alias, login_url=login_url, auth_method=auth_method,
+                   credential_ref=credential_ref, ca_file=ca_file, api_version=api_version, objects=objects,
+                   resolvers=resolvers, actor=actor, replace=replace)
 
 
 def remove_org_as(
-    settings: Settings, directory: SlackDirectory, alias: str, *, actor: str,
+    control: ControlDB, settings: Settings, directory: SlackDirectory, alias: str, *, actor: str,
     confirm: Callable[[Org], None] | None = None,
 ) -> Org:
     """:func:`remove_org` as ``actor`` (a sales admin, on a plan with Sales Home); audited as ``org.remove``.
@@ -338,10 +334,9 @@ def remove_org_as(
     ``confirm`` is called with the org once the actor is allowed, before anything is deleted; it
     raises to keep the org (the CLI asks "Remove org …?" there).  Returns the removed org.
     """
-    control = control_db(settings)
     require_sales_admin(control, directory, settings.workspace, actor)
-    org = get_org(settings, alias)
+    org = get_org(control, settings, alias)
     if confirm is not None:
         confirm(org)
-    remove_org(settings, alias, actor=actor)
+    remove_org(control, settings, alias, actor=actor)
     return org

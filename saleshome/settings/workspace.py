@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, PermissionDeniedError, SalesHomeError, ValidationError
 from saleshome.slack.directory import SlackDirectory
-from saleshome.warehouse.control import ControlDB, Tx, control_db
+from saleshome.warehouse.control import ControlDB, Tx
 
 from .audit import record_change
 
@@ -97,10 +97,9 @@ def require_sales_home(control: ControlDB, workspace: str) -> Workspace:
     return require_sales_home_of(get_workspace(control, workspace), workspace)
 
 
-def require_sales_home_for(settings: Settings) -> Workspace:
+def require_sales_home_for(control: ControlDB, settings: Settings) -> Workspace:
     """:func:`require_sales_home` for the workspace ``settings`` serve (the first step of every flow)."""
-    return require_sales_home(control_db(settings),
-                              settings.workspace)
+    return require_sales_home(control, settings.workspace)
 
 
 def require_sales_home_of(found: Workspace | None, workspace: str) -> Workspace:

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,7 @@ from saleshome.sync.runs import Heartbeat, lease, settle_crashed_runs, start_run
 from saleshome.sync.states import ObjectPath, OrgState, RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
 from saleshome.warehouse.catalog import table_exists
-from saleshome.warehouse.control import ControlDB, Tx, control_db
+from saleshome.warehouse.control import ControlDB, Tx
 from saleshome.warehouse.orgdb import CursorState, MergeStats, OrgWarehouse
 
 DEFAULT_OBJECTS = (
@@ -81,8 +80,9 @@ class Window:
 
 @dataclass
 class SyncRun:
-    """Everything one run of one org holds: client, open warehouse, signpost, settings."""
+    """Everything one run of one org holds: the control store, client, open warehouse, signpost, settings."""
 
+    control: ControlDB  # the handle of the entry point that runs the sync
     settings: Settings
     org: Org
     client: SalesforceClient
@@ -100,10 +100,6 @@ class SyncRun:
     default_views: dict[str, list[ListViewRef]] | None = None  # the org's default list views, read then too
     heartbeat: Heartbeat | None = None  # refreshes the run's row from open_run until close_run (sync.runs)
 
-    @cached_property
-    def control(self) -> ControlDB:
-        return control_db(self.settings)
-
     @property
     def staging(self) -> Path:
         return self.settings.home / "staging" / self.org.alias / self.run_id
@@ -111,7 +107,7 @@ class SyncRun:
 
 # ---------------------------------------------------------------------------------------- steps
 def open_run(
-    settings: Settings, alias: str, *, kind: str | None = None, notify: bool = False,
+    control: ControlDB, settings: Settings, alias: str, *, kind: str | None = None, notify: bool = False,
     resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None,
 ) -> SyncRun:
     """Log in, open the org's warehouse, read the server time and fix the signpost.
@@ -120,7 +116,7 @@ def open_run(
     objects the org's settings reference are read in the transaction that records the run, which also
     settles the org's runs whose process died (``crashed``); the run's heartbeat beats from then on.
     """
-    org = get_org(settings, alias)
+    org = get_org(control, settings, alias)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="login") as pool:
         login = pool.submit(_log_in, org, resolvers)
         warehouse = OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds,
@@ -134,7 +130,7 @@ def open_run(
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     if kind is None:
         kind = "incremental" if org.last_sync_at is not None else "initial"
-    run = SyncRun(settings, org, client, warehouse, run_id, kind, notify,
+    run = SyncRun(control, settings, org, client, warehouse, run_id, kind, notify,
                   server_now - timedelta(seconds=settings.safety_lag_seconds), progress)
     client.before_call = lambda: check_budget(run)
     warehouse.record_run(run_id, kind, notify, datetime.now(UTC))
@@ -476,7 +472,7 @@ def close_run(run: SyncRun, result: SyncResult) -> SyncResult:
 
 # ---------------------------------------------------------------------------------------- the whole run
 def sync_org(
-    settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False,
+    control: ControlDB, settings: Settings, alias: str, *, objects: list[str] | None = None, full: bool = False,
     backfill: tuple[datetime, datetime] | None = None, notify: bool = False,
     resolvers: Mapping[str, Resolver] | None = None, progress: Progress | None = None,
     steps: StepRunner = INLINE,
@@ -488,11 +484,11 @@ def sync_org(
     saying so."""
     kind = "backfill" if backfill is not None else ("full" if full else None)
     try:
-        run = steps.run(Step.OPEN, alias, lambda: open_run(settings, alias, kind=kind, notify=notify,
+        run = steps.run(Step.OPEN, alias, lambda: open_run(control, settings, alias, kind=kind, notify=notify,
                                                            resolvers=resolvers, progress=progress))
     except Exception as exc:
         if isinstance(exc, SalesHomeError):  # `status` shows why
-            note_org_error(settings, alias, exc)
+            note_org_error(control, alias, exc)
         steps.not_started(alias, kind, exc)
         raise
     run.steps = steps
@@ -634,10 +630,10 @@ def note_object_error(run: SyncRun, error: str) -> None:
         run.failed_object = ObjectResult(run.current_object, error=error)
 
 
-def note_org_error(settings: Settings, alias: str, exc: SalesHomeError) -> None:
+def note_org_error(control: ControlDB, alias: str, exc: SalesHomeError) -> None:
     """Record on the org why a run could not start (it stays visible in ``saleshome status``)."""
     status = OrgState.PAUSED_FOR_QUOTA if isinstance(exc, QuotaExceededError) else OrgState.FAILED
-    with control_db(settings).transaction() as db:
+    with control.transaction() as db:
         db.execute("UPDATE orgs SET status = ?, last_error = ? WHERE alias = ?", [status, exc.message, alias])
 
 

@@ -17,7 +17,7 @@ from saleshome.config import Settings
 from saleshome.sync.runs import CRASHED, RUNNING, is_crashed, last_seen, lease, this_host
 from saleshome.sync.states import PATH_LABELS, OrgState
 from saleshome.sync.summary import format_duration, format_moment
-from saleshome.warehouse.control import control_db
+from saleshome.warehouse.control import ControlDB
 
 RECENT_RUNS = 3  # sync runs shown per org by ``saleshome status``
 
@@ -72,10 +72,10 @@ class OrgStatus:
         return self.api_max - self.api_used
 
 
-def read_status(settings: Settings, *, now: datetime | None = None, runs: int = RECENT_RUNS) -> list[OrgStatus]:
+def read_status(control: ControlDB, settings: Settings, *, now: datetime | None = None,
+                runs: int = RECENT_RUNS) -> list[OrgStatus]:
     """Every org of the workspace with its objects, last ``runs`` sync runs and API budget (control DB only)."""
     now = now or datetime.now(UTC)
-    control = control_db(settings)
     with control.reading() as conn:
         orgs = conn.rows("SELECT * FROM orgs WHERE workspace = ? ORDER BY alias", [settings.workspace])
         mine = "alias IN (SELECT alias FROM orgs WHERE workspace = ?)"
@@ -126,10 +126,10 @@ def org_state_text(org: OrgStatus, now: datetime | None = None) -> str:
     return text
 
 
-def org_states(settings: Settings, now: datetime | None = None) -> dict[str, str]:
+def org_states(control: ControlDB, settings: Settings, now: datetime | None = None) -> dict[str, str]:
     """:func:`org_state_text` of every org of the workspace, by alias (what ``saleshome org list`` shows)."""
     now = now or datetime.now(UTC)
-    return {org.alias: org_state_text(org, now) for org in read_status(settings, now=now, runs=1)}
+    return {org.alias: org_state_text(org, now) for org in read_status(control, settings, now=now, runs=1)}
 
 
 def _object(row: dict[str, Any], now: datetime) -> ObjectStatus:

@@ -95,8 +95,16 @@ def test_a_member_connects_with_their_own_salesforce_user_and_sees_the_sales_tab
         assert "sales_home_reconnect" not in shown and "not answering" not in shown
         # the tokens work as the member: the UI API answers with their session
         refresh_token, access_token = clear_tokens(member_home, user)
-        session = Connections(member_home.control, TokenCipher([member_home.key])).session(user, ALIAS)
+        connections = Connections(member_home.control, TokenCipher([member_home.key]))
+        session = connections.session(user, ALIAS)
         assert session.ui_api().object_info("Opportunity").api_name == "Opportunity"
+        # the next screen's session calls over the same kept-alive connection (no TLS handshake per screen)
+        assert connections.session(user, ALIAS).ui_api().object_info("Account").api_name == "Account"
+        adapter = connections.http(connections.org_client(ALIAS)).get_adapter(session.instance_url)
+        assert isinstance(adapter, requests.adapters.HTTPAdapter)
+        pools = adapter.poolmanager
+        keys = pools.pools.keys()  # urllib3's RecentlyUsedContainer refuses iteration
+        assert [pools.pools[key].num_connections for key in keys] == [1]  # one pool, one connection
         # the same callback again (a replayed code and state): refused, nothing changes
         again = requests.get(page.url, timeout=60)
         assert again.status_code == 403 and "expired or was used already" in again.text

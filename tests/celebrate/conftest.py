@@ -27,7 +27,7 @@ from saleshome.settings.context import SettingsContext
 from saleshome.settings.members import eligible_users
 from saleshome.sync.engine import sync_org
 from saleshome.sync.users import SalesforceUser, refresh_user_map
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.sandboxes import settle
 from tests.fixtures.workspace import ALIAS, People
@@ -128,19 +128,19 @@ class Celebrations:
 
     def sync(self) -> str:
         settle(self.sf, self.settings)
-        result = sync_org(self.settings, ALIAS)
+        result = sync_org(control_db(self.settings), self.settings, ALIAS)
         assert result.status == "completed", result.error
         return result.run_id
 
     def celebrate(self, run_id: str, now: datetime | None = None) -> CelebrationSummary:
-        return celebrate(self.settings, ALIAS, run_id, now=now or self.sf_now())
+        return celebrate(control_db(self.settings), self.settings, ALIAS, run_id, now=now or self.sf_now())
 
     def publish(self) -> None:
-        publisher_from_settings(self.settings).publish()
-        store_permalinks(self.settings)
+        publisher_from_settings(control_db(self.settings), self.settings).publish()
+        store_permalinks(control_db(self.settings), self.settings)
 
     def apply(self, now: datetime | None = None) -> None:
-        apply_banners(self.settings, now)
+        apply_banners(control_db(self.settings), self.settings, now)
 
     def status(self, slack_user: str) -> tuple[str, str, int]:
         api = self.slack.api
@@ -175,12 +175,12 @@ def cel(ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbox, s
     monkeypatch.setenv("SALESHOME_SLACK_POSTS_PER_SECOND", "50")
     settings = load_settings()
     _clear_statuses(slack_sandbox)
-    assert sync_org(settings, ALIAS).status == "completed"  # the initial sync: silent
+    assert sync_org(control_db(settings), settings, ALIAS).status == "completed"  # the initial sync: silent
     with duckdb.connect(str(settings.org_db(ALIAS)), read_only=True) as db:
         users = [SalesforceUser(*row) for row in db.execute('SELECT "Id", "Email", "IsActive" FROM sf."User"').fetchall()]
     client, _ = web_client(slack_sandbox.info.bot_token, base_url=slack_sandbox.info.api_url)
     refresh_user_map(ControlDB(settings.control_db), ALIAS, users, client)
-    ctx = SettingsContext(settings)
+    ctx = SettingsContext(control_db(settings), settings)
     set_celebrations(ctx, people.sales_admin, enabled=True, message=MESSAGE, channels=["#deals-won"])
     yield Celebrations(settings, ctx, sf_sandbox, slack_sandbox, people, slack_sandbox.channel_id("deals-won"))
     _clear_statuses(slack_sandbox)

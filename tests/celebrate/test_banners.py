@@ -20,6 +20,7 @@ from saleshome.config import load_settings
 from saleshome.errors import ConfigurationError
 from saleshome.sandbox.slack.messages import MessageRecord
 from saleshome.settings.changes import set_celebrations
+from saleshome.warehouse.control import control_db
 
 from .conftest import HOUR, Celebrations
 
@@ -48,7 +49,7 @@ def test_a_banner_applied_after_the_72_hours_is_skipped_as_expired(cel: Celebrat
     assert (summary.celebrated, summary.banners) == (1, 1)
     assert [b["state"] for b in cel.outbox("banner")] == ["pending"]
 
-    stats = apply_banners(cel.settings, signed + WINDOW + timedelta(seconds=1))  # the executor ran too late
+    stats = apply_banners(control_db(cel.settings), cel.settings, signed + WINDOW + timedelta(seconds=1))  # the executor ran too late
     assert (stats.set, stats.unchanged, stats.skipped, stats.failed) == (0, 0, 1, 0)
     assert stats.reasons == {EXPIRED: 1}
     assert cel.status(owner.slack_id) == ("", "", 0)
@@ -56,7 +57,7 @@ def test_a_banner_applied_after_the_72_hours_is_skipped_as_expired(cel: Celebrat
     assert (row["banner_state"], row["banner_reason"]) == ("skipped", EXPIRED)
     [banner] = cel.outbox("banner")
     assert (banner["state"], banner["last_error"]) == ("blocked", EXPIRED)
-    assert apply_banners(cel.settings).set == 0  # never retried
+    assert apply_banners(control_db(cel.settings), cel.settings).set == 0  # never retried
     assert cel.status(owner.slack_id) == ("", "", 0)
 
 
@@ -75,7 +76,7 @@ def test_without_an_admin_token_banners_stay_queued(
         admin_client(settings)
     assert "no Slack admin token" in str(refused.value) and "SALESHOME_SLACK_ADMIN_TOKEN" in str(refused.value.hint)
     with pytest.raises(ConfigurationError):
-        apply_banners(settings)
+        apply_banners(control_db(settings), settings)
     assert [b["state"] for b in cel.outbox("banner")] == ["pending"]  # nothing claimed
 
     # The flow's task says so and returns None; the message still goes out, the banner waits for a token.
@@ -121,15 +122,15 @@ def test_housekeeping_leaves_a_status_the_member_set_after_our_banner(cel: Celeb
     _, [deal] = cel.deals(1, slack_user=member)
     signed = _ms(cel.win(deal))
     cel.celebrate(cel.sync())
-    assert apply_banners(cel.settings).set == 1
+    assert apply_banners(control_db(cel.settings), cel.settings).set == 1
     assert cel.status(member)[1] == ":tada:"
     own = WebClient(token=cel.slack.info.member_token, base_url=cel.slack.info.api_url)
     own.users_profile_set(profile={"status_text": "In a meeting", "status_emoji": ":calendar:"})
 
-    stats = clear_expired_banners(cel.settings, signed + WINDOW + HOUR)
+    stats = clear_expired_banners(control_db(cel.settings), cel.settings, signed + WINDOW + HOUR)
     assert (stats.checked, stats.cleared, stats.gone, stats.kept) == (1, 0, 1, 0)
     assert cel.status(member) == ("In a meeting", ":calendar:", 0)
-    again = clear_expired_banners(cel.settings, signed + WINDOW + 2 * HOUR)
+    again = clear_expired_banners(control_db(cel.settings), cel.settings, signed + WINDOW + 2 * HOUR)
     assert again.checked == 0  # settled once: not asked again
     assert cel.status(member) == ("In a meeting", ":calendar:", 0)
 
@@ -141,21 +142,21 @@ def test_housekeeping_keeps_a_later_banner_until_its_own_expiry(cel: Celebration
     cel.set(second, {"Name": "Second deal"})
     one = _ms(cel.win(first))
     cel.celebrate(cel.sync())
-    assert apply_banners(cel.settings).set == 1
+    assert apply_banners(control_db(cel.settings), cel.settings).set == 1
     assert "First deal" in cel.status(owner.slack_id)[0]
     cel.advance(2 * 3600)
     two = _ms(cel.win(second))
     cel.celebrate(cel.sync())
-    assert apply_banners(cel.settings).set == 1
+    assert apply_banners(control_db(cel.settings), cel.settings).set == 1
     shown = cel.status(owner.slack_id)
     assert "Second deal" in shown[0] and shown[2] == int((two + WINDOW).timestamp())
 
-    first_expiry = clear_expired_banners(cel.settings, one + WINDOW + HOUR / 2)
+    first_expiry = clear_expired_banners(control_db(cel.settings), cel.settings, one + WINDOW + HOUR / 2)
     assert (first_expiry.checked, first_expiry.cleared, first_expiry.gone, first_expiry.kept) == (1, 0, 0, 1)
     assert cel.status(owner.slack_id) == shown  # the second banner is still there
 
-    after_second = clear_expired_banners(cel.settings, two + WINDOW + HOUR / 2)
+    after_second = clear_expired_banners(control_db(cel.settings), cel.settings, two + WINDOW + HOUR / 2)
     assert (after_second.checked, after_second.cleared, after_second.gone, after_second.kept) == (1, 1, 0, 0)
     assert cel.status(owner.slack_id) == ("", "", 0)
-    rerun = clear_expired_banners(cel.settings, two + WINDOW + HOUR)
+    rerun = clear_expired_banners(control_db(cel.settings), cel.settings, two + WINDOW + HOUR)
     assert (rerun.checked, rerun.cleared) == (0, 0)

@@ -18,6 +18,7 @@ from saleshome.celebrate.banner import OWN_STATUS
 from saleshome.celebrate.celebration import NO_SLACK_USER
 from saleshome.sandbox.slack.messages import MessageRecord
 from saleshome.settings.changes import set_celebrations, set_restrictions, set_won_stage
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.outbox import Claimer, claim
 
 from .conftest import ALIAS, HOUR, Celebrations
@@ -71,7 +72,7 @@ def test_a_won_deal_gets_a_shareable_message_and_a_three_day_banner(cel: Celebra
     [shared] = recent_celebrations(cel.control)
     assert shared["permalinks"] and shared["permalinks"][0].endswith(message.ts.replace(".", ""))
 
-    stats = apply_banners(cel.settings)
+    stats = apply_banners(control_db(cel.settings), cel.settings)
     assert stats.set == 1
     text_, emoji, expiration = cel.status(owner.slack_id)
     assert text_.startswith(row["status_text"][:20]) and "Big <!channel> & co" in text_ and len(text_) <= 100
@@ -93,7 +94,7 @@ def test_a_won_deal_gets_a_shareable_message_and_a_three_day_banner(cel: Celebra
     again = cel.celebrate(run)
     assert (again.wins, again.already, again.celebrated) == (1, 1, 0)
     assert cel.celebrate(cel.sync()).wins == 0
-    assert apply_banners(cel.settings).set == 0
+    assert apply_banners(control_db(cel.settings), cel.settings).set == 0
     cel.publish()
     assert len(cel.outbox()) == outbox_before and len(_posted(cel)) == 1
 
@@ -163,7 +164,7 @@ def test_a_status_the_member_set_is_never_overwritten(cel: Celebrations) -> None
     cel.win(deal)
     cel.celebrate(cel.sync())
     cel.publish()
-    stats = apply_banners(cel.settings)
+    stats = apply_banners(control_db(cel.settings), cel.settings)
     assert (stats.set, stats.skipped) == (0, 1)
     assert cel.status(member) == ("On vacation", ":palm_tree:", 0)
     [row] = cel.celebrations()
@@ -172,7 +173,7 @@ def test_a_status_the_member_set_is_never_overwritten(cel: Celebrations) -> None
     assert (banner["state"], banner["last_error"]) == ("blocked", OWN_STATUS)
     assert len(_posted(cel)) == 1  # the message still goes out
     # Housekeeping never touches it either, however late.
-    clear_expired_banners(cel.settings, datetime.now(UTC) + timedelta(days=30))
+    clear_expired_banners(control_db(cel.settings), cel.settings, datetime.now(UTC) + timedelta(days=30))
     assert cel.status(member) == ("On vacation", ":palm_tree:", 0)
 
 
@@ -195,7 +196,7 @@ def test_a_restricted_celebration_channel_gets_no_message_but_the_banner_shows(c
     [message] = cel.outbox("celebration")
     assert message["state"] == "blocked" and "restricted" in str(message["last_error"])
     assert _posted(cel) == []
-    apply_banners(cel.settings)
+    apply_banners(control_db(cel.settings), cel.settings)
     assert cel.status(owner.slack_id)[1] == ":tada:"
 
 
@@ -210,11 +211,11 @@ def test_two_wins_for_one_owner_show_the_latest_until_the_latest_expiry(cel: Cel
     two = _ms(cel.win(second))
     cel.celebrate(cel.sync())
     # Applied together: the second win shows, until its expiry.
-    apply_banners(cel.settings)
+    apply_banners(control_db(cel.settings), cel.settings)
     text, _, expiration = cel.status(owner.slack_id)
     assert "Second deal" in text and expiration == int((two + WINDOW).timestamp()) > int((one + WINDOW).timestamp())
     assert {c["banner_state"] for c in cel.celebrations()} == {"set"}
-    assert apply_banners(cel.settings).set == 0
+    assert apply_banners(control_db(cel.settings), cel.settings).set == 0
 
 
 def test_banners_are_exactly_once_across_a_crash(cel: Celebrations) -> None:
@@ -226,12 +227,12 @@ def test_banners_are_exactly_once_across_a_crash(cel: Celebrations) -> None:
     gone = Claimer.here(lease=timedelta(0))  # the run that died: its claim's lease is over at once
     claimed = claim(cel.control, limit=10, now=datetime.now(UTC), kinds=("banner",), claimer=gone)
     assert len(claimed) == 1
-    stats = apply_banners(cel.settings)  # the next run finds it `sending` again
+    stats = apply_banners(control_db(cel.settings), cel.settings)  # the next run finds it `sending` again
     assert stats.set == 1
     with cel.control.transaction() as db:  # as if the outcome of that run had been lost too
         db.execute("UPDATE outbox SET state = 'sending' WHERE kind = 'banner'")
         db.execute("UPDATE celebrations SET banner_state = 'pending'")
-    again = apply_banners(cel.settings)
+    again = apply_banners(control_db(cel.settings), cel.settings)
     assert (again.set, again.unchanged, again.skipped) == (0, 1, 0)  # still recognised as ours
     assert cel.celebrations()[0]["banner_state"] == "set"
 
@@ -241,16 +242,16 @@ def test_housekeeping_clears_our_expired_banners_once(cel: Celebrations) -> None
     assert owner.slack_id is not None
     signed = _ms(cel.win(deal))
     cel.celebrate(cel.sync())
-    apply_banners(cel.settings)
+    apply_banners(control_db(cel.settings), cel.settings)
     assert cel.status(owner.slack_id)[0]
-    assert clear_expired_banners(cel.settings, signed + WINDOW - HOUR).checked == 0  # not expired yet
+    assert clear_expired_banners(control_db(cel.settings), cel.settings, signed + WINDOW - HOUR).checked == 0  # not expired yet
     # A client that ignores status_expiration still shows it after the expiry: housekeeping clears it.
-    stats = clear_expired_banners(cel.settings, signed + WINDOW + HOUR)
+    stats = clear_expired_banners(control_db(cel.settings), cel.settings, signed + WINDOW + HOUR)
     assert (stats.checked, stats.cleared) == (1, 1)
     assert cel.status(owner.slack_id) == ("", "", 0)
-    assert clear_expired_banners(cel.settings, signed + WINDOW + 2 * HOUR).checked == 0
+    assert clear_expired_banners(control_db(cel.settings), cel.settings, signed + WINDOW + 2 * HOUR).checked == 0
 
 
 def test_celebrate_is_a_no_op_for_a_run_without_wins(cel: Celebrations) -> None:
-    summary = celebrate(cel.settings, ALIAS, "no-such-run")
+    summary = celebrate(control_db(cel.settings), cel.settings, ALIAS, "no-such-run")
     assert summary.wins == 0 and cel.outbox() == []

@@ -16,6 +16,7 @@ import requests
 from saleshome.celebrate import apply_banners
 from saleshome.sandbox.slack.messages import MessageRecord
 from saleshome.settings.changes import set_celebrations, set_locale
+from saleshome.warehouse.control import control_db
 
 from .conftest import ALIAS, Celebrations, Owner
 
@@ -73,7 +74,7 @@ def test_a_french_channel_reads_the_default_message_in_french_and_the_owner_thei
     assert amount in article and "Voir dans Salesforce" in article
 
     # The banner is the owner's, in English: amount and deal first, the name exactly as in Salesforce.
-    assert apply_banners(cel.settings).set == 1
+    assert apply_banners(control_db(cel.settings), cel.settings).set == 1
     text, emoji, _ = cel.status(owner.slack_id)
     assert text.startswith("Just won €150,000.00: *Big* _deal_ — ") and len(text) <= 100 and emoji == ":tada:"
     profile = _viewer(cel, f"users/{owner.slack_id}")

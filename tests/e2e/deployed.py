@@ -47,6 +47,7 @@ from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
+from saleshome.warehouse.control import control_db
 from tests.e2e.prefect_processes import POOL, PREFECT, ROOT, PrefectServer, Service, run_cli, wait_until
 from tests.fixtures.slack_workspace import make_ready, slack_environment
 from tests.flows.test_sync_flow import connect, simulate
@@ -164,9 +165,9 @@ def prepare_home(home: Path, salesforce: SalesforceSandbox, slack: SlackSandbox,
         patch.setenv(f"{env_prefix_for(ALIAS)}_CLIENT_SECRET", info.client_secret)
         admin = make_ready(settings, slack)
         connect(settings, info, ALIAS)
-        import_yaml(SettingsContext(settings), admin,
+        import_yaml(SettingsContext(control_db(settings), settings), admin,
                     EXAMPLE_SETTINGS.read_text(encoding="utf-8").replace("  demo-org:", f"  {ALIAS}:"))
-        initial = run_org(settings, ALIAS)  # `saleshome sync`: the initial sync, silent
+        initial = run_org(control_db(settings), settings, ALIAS)  # `saleshome sync`: the initial sync, silent
     assert initial.sync.kind == "initial" and initial.sync.status == "completed", initial.sync
     assert initial.notifications is not None and initial.notifications.messages == 0
     simulate(info, salesforce, changes=SIMULATED_CHANGES)  # a burst of activity for the deployment's run

@@ -14,7 +14,7 @@ from saleshome.sandbox.slack.ratelimit import RateLimits
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.outbox import OutboxMessage, counts, enqueue, idempotency_key
 from tests.fixtures.slack_workspace import make_ready
 
@@ -100,7 +100,7 @@ def test_publish_flow_refuses_when_the_plan_lacks_sales_home(
         state = publish(return_state=True)  # no plan declared yet
         assert state.is_failed() and "no Slack plan is set" in (state.message or "")
 
-        ctx = SettingsContext(settings)
+        ctx = SettingsContext(control_db(settings), settings)
         set_plan(ctx.control, ctx.directory, ctx.workspace, actor=slack.world.primary_owner_id, plan=Plan.FREE,
                  teams=[ctx.directory.teams()[0].id])
         state = publish(return_state=True)

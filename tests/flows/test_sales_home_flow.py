@@ -24,7 +24,7 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from tasks.celebrate import celebration_summary_key, celebrations_key
 from tasks.concurrency import org_limit_name
 from tasks.notify import notification_summary_key
@@ -52,7 +52,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: SalesforceSan
     admin = make_ready(load_settings(), slack)
     settings = load_settings()
     connect(settings, sandbox.info, ALIAS)
-    import_yaml(SettingsContext(settings), admin, EXAMPLE.read_text().replace("  demo-org:", f"  {ALIAS}:"))
+    import_yaml(SettingsContext(control_db(settings), settings), admin, EXAMPLE.read_text().replace("  demo-org:", f"  {ALIAS}:"))
     return settings
 
 

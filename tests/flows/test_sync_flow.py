@@ -42,7 +42,7 @@ from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_pl
 from saleshome.sync import engine
 from saleshome.sync.engine import QuotaPaused
 from saleshome.sync.results import SyncResult
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from tasks.artifacts import progress_key, summary_key
 from tasks.credentials import read_secret_block
 from tasks.errors import TASK_RETRIES, retry_options, should_retry
@@ -72,8 +72,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, info: SandboxInfo, sla
 def connect(settings: Settings, info: SandboxInfo, alias: str, objects: tuple[str, ...] | None = None,
             ref: str | None = None) -> None:
     resolvers = {"prefect-secret": read_secret_block}
-    add_org(settings, alias, login_url=info.instance_url, auth_method=AuthMethod.CLIENT_CREDENTIALS,
-            credential_ref=ref or f"env:{env_prefix_for(alias)}", ca_file=info.ca_file, objects=objects,
+    add_org(control_db(settings), settings, alias, login_url=info.instance_url,
+            auth_method=AuthMethod.CLIENT_CREDENTIALS, credential_ref=ref or f"env:{env_prefix_for(alias)}", ca_file=info.ca_file, objects=objects,
             resolvers=resolvers)
 
 
@@ -140,7 +140,7 @@ def test_the_flow_copies_what_the_engine_copies(
     connect(reference, info, "acme")
 
     state = sync_org("acme", return_state=True)
-    by_engine = engine.sync_org(reference, "acme")
+    by_engine = engine.sync_org(control_db(reference), reference, "acme")
     assert state.is_completed(), state.message
     by_flow = state.result()
     assert isinstance(by_flow, SyncResult) and by_flow.kind == "initial"
@@ -173,7 +173,7 @@ def test_the_flow_copies_what_the_engine_copies(
     # an incremental run after activity in the org: still the same copy, no progress artifact
     simulate(info, sandbox, changes=150)
     state = sync_org("acme", objects=list(FEW_OBJECTS), return_state=True)
-    engine.sync_org(reference, "acme", objects=list(FEW_OBJECTS))
+    engine.sync_org(control_db(reference), reference, "acme", objects=list(FEW_OBJECTS))
     assert state.is_completed(), state.message
     assert state.result().kind == "incremental"
     for obj in FEW_OBJECTS:
@@ -198,7 +198,7 @@ def test_an_object_step_that_fails_retriably_is_retried_from_its_cursor(
         runs = {r.name: r for r in client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id(state)])))}
     assert runs["sync-acme-Lead"].run_count == 2 and runs["sync-acme-Account"].run_count == 1
-    engine.sync_org(reference, "acme")
+    engine.sync_org(control_db(reference), reference, "acme")
     for obj in objects:
         assert contents(home, "acme", obj) == contents(reference, "acme", obj), obj
 
@@ -279,7 +279,7 @@ def test_every_sync_flow_refuses_when_the_plan_lacks_sales_home(
     home: Settings, info: SandboxInfo, slack: SlackSandbox,
 ) -> None:
     connect(home, info, "acme", objects=FEW_OBJECTS)
-    ctx = SettingsContext(home)
+    ctx = SettingsContext(control_db(home), home)
     set_plan(ctx.control, ctx.directory, ctx.workspace, actor=slack.world.primary_owner_id, plan=Plan.PRO,
              teams=[ctx.directory.teams()[0].id])
     now = datetime.now(UTC)

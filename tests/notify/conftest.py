@@ -8,14 +8,14 @@ from saleshome.config import Settings
 from saleshome.publish.publisher import web_client
 from saleshome.sync.engine import sync_org
 from saleshome.sync.users import SalesforceUser, refresh_user_map
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.workspace import ALIAS
 
 
 def initial_sync_and_map(settings: Settings) -> str:
     """The initial (silent) sync of org ``acme``, then its users mapped to Slack by email; returns the run id."""
-    result = sync_org(settings, ALIAS)
+    result = sync_org(control_db(settings), settings, ALIAS)
     assert result.status == "completed", result
     with OrgWarehouse(settings.org_db(ALIAS)) as wh:
         users = [SalesforceUser(r[0], r[1], bool(r[2]))

@@ -28,7 +28,7 @@ from saleshome.settings.notifications.catalog import NotificationSpec
 from saleshome.settings.notifications.store import create_notification, load_notifications, set_enabled
 from saleshome.settings.restrictions import Restrictions
 from saleshome.sync.engine import sync_org
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.outbox import drain, publisher
 from tests.fixtures.sandboxes import sandbox_control, settle
@@ -72,14 +72,14 @@ def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People
     assert saved["big-amounts"].spec.recipients.channels == [slack_sandbox.channel_id("sales")]
 
     # The initial sync is silent: nothing comes out of its change log.
-    silent = evaluate(settings, ALIAS, initial_run)
+    silent = evaluate(control_db(settings), settings, ALIAS, initial_run)
     assert silent.silent and silent.matched == 0 and silent.messages == 0
 
     sandbox_control(sf_sandbox, "simulate", {"changes": 400, "seed": 5})
     settle(sf_sandbox, settings)
-    run = sync_org(settings, ALIAS)
+    run = sync_org(control_db(settings), settings, ALIAS)
     assert run.status == "completed"
-    summary = evaluate(settings, ALIAS, run.run_id)
+    summary = evaluate(control_db(settings), settings, ALIAS, run.run_id)
     assert summary.matched > 0 and summary.messages > 0 and summary.digest_items > 0, summary
     assert not summary.warnings, summary.warnings
 
@@ -111,7 +111,7 @@ def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People
     assert sf_sandbox.info is not None and sf_sandbox.info.instance_url in json.dumps(blocks)
 
     # Evaluating again adds nothing: those changes are behind the watermark.
-    again = evaluate(settings, ALIAS, run.run_id)
+    again = evaluate(control_db(settings), settings, ALIAS, run.run_id)
     assert again.messages == 0 and again.digest_items == 0
 
     # Every message passes the Slack sandbox's Block Kit validation and is delivered once.
@@ -123,9 +123,9 @@ def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People
     assert len(posted) >= len(states)
 
     # Digests: sent once the recipient's local hour has come, once per period, every item once.
-    first = run_digests(settings, datetime.now(UTC))
+    first = run_digests(control_db(settings), settings, datetime.now(UTC))
     assert first.sent > 0 and first.items == summary.digest_items
-    assert run_digests(settings, datetime.now(UTC)).sent == 0
+    assert run_digests(control_db(settings), settings, datetime.now(UTC)).sent == 0
     drain(pub)
     digests = [o for o in _outbox(settings) if o["kind"] == "digest"]
     assert len(digests) == first.sent and {o["state"] for o in digests} == {"sent"}
@@ -145,7 +145,7 @@ def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People
     set_enabled(ready, people.sales_admin, "stage-moves", False)
     sandbox_control(sf_sandbox, "simulate", {"changes": 100, "seed": 6})
     settle(sf_sandbox, settings)
-    later = evaluate(settings, ALIAS, sync_org(settings, ALIAS).run_id)
+    later = evaluate(control_db(settings), settings, ALIAS, sync_org(control_db(settings), settings, ALIAS).run_id)
     assert saved["stage-moves"].id not in {r.id for r in later.results}
 
 
@@ -159,9 +159,9 @@ def test_upcoming_dates_once_per_record_and_date(ready: SettingsContext, people:
         row = wh.conn.execute('SELECT min("CloseDate") FROM sf."Opportunity" WHERE NOT "IsClosed"').fetchone()
     assert row is not None
     now = datetime.combine(row[0], datetime.min.time(), UTC) - timedelta(days=2)
-    first = evaluate_scheduled(settings, ALIAS, now=now)
+    first = evaluate_scheduled(control_db(settings), settings, ALIAS, now=now)
     assert first.matched > 0 and first.messages == first.matched
-    assert evaluate_scheduled(settings, ALIAS, now=now + timedelta(hours=1)).messages == 0
+    assert evaluate_scheduled(control_db(settings), settings, ALIAS, now=now + timedelta(hours=1)).messages == 0
 
 
 def test_deal_closed_honours_the_custom_won_stage(ready: SettingsContext, people: People,
@@ -181,13 +181,13 @@ def test_deal_closed_honours_the_custom_won_stage(ready: SettingsContext, people
     for opportunity, stage in ((signed, "Contract Signed"), (won, "Closed Won"), (lost, "Closed Lost")):
         sf_sandbox.store.update("Opportunity", opportunity, {"StageName": stage})
     settle(sf_sandbox, settings)
-    run = sync_org(settings, ALIAS)
+    run = sync_org(control_db(settings), settings, ALIAS)
     assert run.status == "completed"
     with OrgWarehouse(settings.org_db(ALIAS)) as wh:
         row = wh.conn.execute('SELECT "IsWon", "IsClosed" FROM sf."Opportunity" WHERE "Id" = ?', [signed]).fetchone()
     assert row == (False, False)  # Salesforce does not see it as won, nor closed
 
-    summary = evaluate(settings, ALIAS, run.run_id)
+    summary = evaluate(control_db(settings), settings, ALIAS, run.run_id)
     assert not summary.warnings, summary.warnings
     fired: dict[str, set[str]] = {}
     for r in ControlDB(settings.control_db).rows(
@@ -212,7 +212,7 @@ def test_a_digest_beyond_block_kit_limits_links_to_the_list_and_passes_slack(
             [f"item-{i}", saved.id, saved.name, ALIAS, channel,
              f"• <{instance}/006{i:012d}|Deal &lt;{i}&gt;> — *Stage*: Prospecting → Qualification", now]
             for i in range(60)])
-    assert run_digests(settings, now).sent == 1
+    assert run_digests(control_db(settings), settings, now).sent == 1
     [digest] = [o for o in _outbox(settings) if o["kind"] == "digest"]
     body = json.loads(str(digest["blocks"]))
     more = f"…and 50 more · <{instance}/lightning/o/Opportunity/list|see them in Salesforce>"
@@ -242,7 +242,7 @@ def test_a_dm_for_an_unmapped_member_is_skipped_and_reported(ready: SettingsCont
         sf_sandbox.store.update("Opportunity", opportunity, {"OwnerId": owner, "StageName": "Prospecting",
                                                              "Name": f"dm-skip-check {i}"})
     settle(sf_sandbox, settings)
-    summary = evaluate(settings, ALIAS, sync_org(settings, ALIAS).run_id)
+    summary = evaluate(control_db(settings), settings, ALIAS, sync_org(control_db(settings), settings, ALIAS).run_id)
 
     [result] = summary.results
     assert (result.matched, result.unmapped, result.queued) == (2, 1, 1)

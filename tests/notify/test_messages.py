@@ -34,7 +34,7 @@ from saleshome.settings.notifications.store import create_notification
 from saleshome.settings.restrictions import Restrictions
 from saleshome.slack.text import BLOCKS_TEXT_MAX, blocks_text_length, escape
 from saleshome.sync.engine import sync_org
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.outbox import drain, publisher
 from tests.fixtures.sandboxes import settle
@@ -107,7 +107,7 @@ def test_a_card_in_a_french_dm_and_an_english_channel(ready: SettingsContext, pe
                                                        "Name": "*Acme* _renewal_ `x` ~y~"})
     sf_sandbox.store.update("Opportunity", dollar["Id"], {"Amount": 153600, "CurrencyIsoCode": "USD", "OwnerId": owner})
     settle(sf_sandbox, settings)
-    summary = evaluate(settings, ALIAS, sync_org(settings, ALIAS).run_id)
+    summary = evaluate(control_db(settings), settings, ALIAS, sync_org(control_db(settings), settings, ALIAS).run_id)
     assert not summary.warnings, summary.warnings
 
     sent = {(o["record_id"], o["channel"]): o for o in _outbox(settings) if o["kind"] == "notification"}
@@ -165,17 +165,17 @@ def test_a_digest_under_its_title_with_readable_lines_and_the_recipients_day(
     assert sf_sandbox.store is not None
     sf_sandbox.store.update("Opportunity", deal["Id"], {"Amount": 91800, "CurrencyIsoCode": "EUR", "OwnerId": owner})
     settle(sf_sandbox, settings)
-    sync_org(settings, ALIAS)
-    evaluate(settings, ALIAS)
+    sync_org(control_db(settings), settings, ALIAS)
+    evaluate(control_db(settings), settings, ALIAS)
     sf_sandbox.store.update("Opportunity", deal["Id"], {"Amount": 153600, "StageName": "Closed Won"})
     settle(sf_sandbox, settings)
-    summary = evaluate(settings, ALIAS, sync_org(settings, ALIAS).run_id)
+    summary = evaluate(control_db(settings), settings, ALIAS, sync_org(control_db(settings), settings, ALIAS).run_id)
     assert summary.digest_items == 1, summary
 
     # 21:00 UTC is 10:00 the next day in Auckland: the recipient's 9:00 has come, on their next day
     today = datetime.now(UTC).date()
     moment = datetime.combine(today, time(21), UTC)
-    assert run_digests(settings, moment).sent == 1
+    assert run_digests(control_db(settings), settings, moment).sent == 1
     [digest] = [o for o in _outbox(settings) if o["kind"] == "digest"]
     assert digest["channel"] == slack_owner
     blocks = json.loads(str(digest["blocks"]))
@@ -241,7 +241,7 @@ def test_a_500_item_digest_passes_slack(ready: SettingsContext, slack_sandbox: S
         db.executemany("INSERT INTO digest_items VALUES (?, ?, ?, ?, ?, NULL, NULL, 'daily@00', ?, ?, NULL)", [
             [f"item-{g}-{i}", f"n_{g}", f"notification-{g}", ALIAS, channel, _item(i, g), now]
             for g in range(25) for i in range(20)])
-    assert run_digests(settings, now).items == 500
+    assert run_digests(control_db(settings), settings, now).items == 500
     [digest] = [o for o in _outbox(settings) if o["kind"] == "digest"]
     assert blocks_text_length(json.loads(str(digest["blocks"]))) <= BLOCKS_TEXT_MAX
     drain(publisher(slack_sandbox, ready.control, restrictions=Restrictions()))
@@ -321,7 +321,7 @@ def test_each_sync_keeps_describe_labels_lookups_and_picklists(ready: SettingsCo
     """A warehouse synced before labels were kept (or whose org renamed a field) is brought up to date by the
     next sync, in one statement, for the columns whose description changed."""
     settings = ready.settings
-    assert sync_org(settings, ALIAS).status == "completed"
+    assert sync_org(control_db(settings), settings, ALIAS).status == "completed"
     query = ("SELECT name, label, reference_to, name_field, CAST(picklist AS VARCHAR) FROM columns "
              "WHERE object = 'Opportunity' AND name IN ('AccountId', 'Name', 'StageName') ORDER BY name")
     with OrgWarehouse(settings.org_db(ALIAS)) as wh:
@@ -331,7 +331,7 @@ def test_each_sync_keeps_describe_labels_lookups_and_picklists(ready: SettingsCo
     assert account[1:4] == ("Account ID", ["Account"], False)
     assert name[1:4] == ("Name", None, True)
     assert {"value": "Closed Won", "label": "Closed Won"} in json.loads(stage[4])
-    assert sync_org(settings, ALIAS).status == "completed"
+    assert sync_org(control_db(settings), settings, ALIAS).status == "completed"
     with OrgWarehouse(settings.org_db(ALIAS)) as wh:
         assert wh.conn.execute(query).fetchall() == fresh
         assert wh.conn.execute("SELECT count(*) FROM columns WHERE removed_at IS NULL AND label IS NULL").fetchone() \

@@ -26,6 +26,7 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
+from saleshome.warehouse.control import control_db
 from tests.browser import ARTIFACTS, launch
 from tests.fixtures.sandboxes import sandbox_control, settle
 from tests.fixtures.workspace import ALIAS, People
@@ -59,11 +60,11 @@ def _day(ready: SettingsContext, sf: SalesforceSandbox, seed: int) -> None:
     settings = ready.settings
     sandbox_control(sf, "simulate", {"changes": 300, "seed": seed})
     settle(sf, settings)
-    assert run_org(settings, ALIAS).sync.status == "completed"
-    deliver(settings)
+    assert run_org(control_db(settings), settings, ALIAS).sync.status == "completed"
+    deliver(control_db(settings), settings)
     now = datetime.now(UTC)
     for hours in range(0, 48, 3):  # the hours to come: each recipient's local digest hour comes once in them
-        run_digest(settings, now + timedelta(hours=hours))
+        run_digest(control_db(settings), settings, now + timedelta(hours=hours))
 
 
 def test_a_card_a_digest_and_a_celebration_in_english_and_in_french(
@@ -71,7 +72,7 @@ def test_a_card_a_digest_and_a_celebration_in_english_and_in_french(
     slack_sandbox: SlackSandbox,
 ) -> None:
     import_yaml(ready, people.sales_admin, EXAMPLE.read_text().replace("  demo-org:", f"  {ALIAS}:"))
-    assert run_org(ready.settings, ALIAS).sync.kind == "initial"  # silent; the user map reads members' locales
+    assert run_org(ready.control, ready.settings, ALIAS).sync.kind == "initial"  # silent; the user map reads members' locales
     _day(ready, sf_sandbox, seed=1601)
     english_channels = {str(r["key"]) for r in _sent(ready)}
     import_yaml(ready, people.sales_admin, "version: 1\nlocale: fr-FR\n")  # the channels now read French

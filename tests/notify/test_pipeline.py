@@ -15,6 +15,7 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
+from saleshome.warehouse.control import control_db
 from tests.fixtures.sandboxes import sandbox_control, settle
 from tests.fixtures.workspace import ALIAS, People
 
@@ -29,7 +30,7 @@ def test_run_org_and_the_sync_command_evaluate_and_celebrate_after_the_sync(
     settings = ready.settings
 
     # the initial sync: the user map is built; notifications and celebrations stay silent
-    first = run_org(settings, ALIAS)
+    first = run_org(control_db(settings), settings, ALIAS)
     assert first.sync.kind == "initial" and first.users is not None and first.users.matched > 0
     assert first.notifications is not None and first.notifications.silent and first.notifications.messages == 0
     assert first.celebrations is not None and first.celebrations.celebrated == 0

@@ -29,7 +29,7 @@ from saleshome.pipeline import run_org
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.control import ControlStores
 from tests.fixtures.sandboxes import sandbox_control
@@ -72,7 +72,7 @@ def changed(ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbo
     """The org synced once (silent), then changed; yields (settings, the keys one uninterrupted run queues)."""
     import_yaml(ready, people.sales_admin, EXAMPLE.read_text().replace("  demo-org:", f"  {ALIAS}:"))
     settings = ready.settings
-    initial = run_org(settings, ALIAS)
+    initial = run_org(control_db(settings), settings, ALIAS)
     assert initial.notifications is not None and initial.notifications.silent
     sandbox_control(sf_sandbox, "simulate", {"changes": 300, "seed": 1207})
     sandbox_control(sf_sandbox, "clock", {"advance_seconds": 20 * 60})
@@ -82,7 +82,8 @@ def changed(ready: SettingsContext, people: People, sf_sandbox: SalesforceSandbo
         patch.setenv("SALESHOME_HOME", str(reference))
         if control_stores.backend == "postgresql":  # the home's state is in its database, not in its directory
             patch.setenv("SALESHOME_DATABASE_URL", stack.enter_context(control_stores.copy(settings.control_db)))
-        uninterrupted = run_org(load_settings(), ALIAS)
+        reference_settings = load_settings()
+        uninterrupted = run_org(control_db(reference_settings), reference_settings, ALIAS)
         assert uninterrupted.sync.status == "completed"
         assert uninterrupted.celebrations is not None and uninterrupted.celebrations.celebrated > 0
         assert uninterrupted.notifications is not None and uninterrupted.notifications.messages > 0
@@ -118,6 +119,7 @@ import sys, threading
 from saleshome.config import load_settings
 from saleshome.pipeline import after_sync
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import control_db
 
 lock = threading.Lock()
 
@@ -132,10 +134,11 @@ def windows(obj, done, total):
         gate("window " + obj)  # right after the window's transaction committed
 
 settings = load_settings()
+control = control_db(settings)
 gate("start")
-result = sync_org(settings, sys.argv[1], progress=windows)
+result = sync_org(control, settings, sys.argv[1], progress=windows)
 gate("synced")  # the run is closed; nothing of it evaluated yet
-for line in after_sync(settings, result).lines():
+for line in after_sync(control, settings, result).lines():
     print("step " + line, flush=True)
 print("done", flush=True)
 """

@@ -10,6 +10,7 @@ import pytest
 from saleshome.config import Settings
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.lists import default_list_views
+from saleshome.warehouse.control import control_db
 from tests.fixtures.cli import Cli
 from tests.fixtures.workspace import ALIAS, People
 
@@ -28,7 +29,7 @@ def test_a_sales_admins_session(cli: Cli, home: Settings, people: People, tmp_pa
 
     pro = cli("workspace", "set-plan", "pro", "--team", "T0NOPE", "--as", people.primary_owner)
     assert pro.code == 1 and "unknown Slack workspace 'T0NOPE'" in pro.err
-    teams = SettingsContext(home).directory.teams()
+    teams = SettingsContext(control_db(home), home).directory.teams()
     pro = cli("workspace", "set-plan", "pro", "--team", teams[0].id, "--as", people.primary_owner)
     assert pro.code == 0 and "Sales Home is NOT available" in pro.out
     unavailable = cli("settings", "export")
@@ -83,13 +84,13 @@ def test_a_sales_admins_session(cli: Cli, home: Settings, people: People, tmp_pa
     assert same.code == 0 and "No change" in same.out
 
     path.write_text(example_for())
-    before = dump_tables(SettingsContext(home).control)
+    before = dump_tables(control_db(home))
     dry = cli("settings", "import", str(path), "--dry-run")
     assert dry.code == 0 and "Dry run" in dry.out and "+++ orgs.acme.lists (new)" in dry.out
-    assert dump_tables(SettingsContext(home).control) == before
+    assert dump_tables(control_db(home)) == before
     applied = cli("settings", "import", str(path))
     assert applied.code == 0 and "Changed:" in applied.out
-    assert [v.developer_name for v in default_list_views(SettingsContext(home).control, ALIAS)["Opportunity"]] == [
+    assert [v.developer_name for v in default_list_views(control_db(home), ALIAS)["Opportunity"]] == [
         "ClosingThisMonth", "OpenPipeline", "Won"]
 
     path.write_text("orgs:\n  acme:\n    lists:\n      Opportunity:\n        default_lists: ["
@@ -117,7 +118,7 @@ def test_lists_show_prints_a_synced_default_view_with_the_layout_fields(
     not_yet = cli("lists", "show", ALIAS, "Opportunity")
     assert not_yet.code == 1 and "has no synced data yet" in not_yet.err and "saleshome sync --org acme" in not_yet.err
 
-    assert sync_org(ready.settings, ALIAS, objects=["Opportunity"]).status == "completed"
+    assert sync_org(ready.control, ready.settings, ALIAS, objects=["Opportunity"]).status == "completed"
     shown = cli("lists", "show", ALIAS, "Opportunity", "ClosingThisMonth", "--limit", "5")
     assert shown.code == 0, shown.err
     header = next(line for line in shown.out.splitlines() if "Name" in line)

@@ -162,7 +162,7 @@ def test_status_reads_well_at_80_columns(
 ) -> None:
     from saleshome.sync.engine import sync_org
 
-    assert sync_org(ready.settings, ALIAS).status == "completed"
+    assert sync_org(ready.control, ready.settings, ALIAS).status == "completed"
     keys = _outbox(ready)
     monkeypatch.setenv("COLUMNS", "80")
     status = _cli(monkeypatch, capsys, "status")

@@ -150,7 +150,7 @@ def test_a_concurrent_change_makes_the_import_retry_instead_of_overwriting(
         result = resolve(*args, **kwargs)  # type: ignore[arg-type]
         if not raced:
             raced.append(True)
-            set_restrictions(SettingsContext(ready.settings), people.sales_admin, include_external=True)
+            set_restrictions(SettingsContext(ready.control, ready.settings), people.sales_admin, include_external=True)
         return result
 
     monkeypatch.setattr(apply_module, "resolve_document", resolve_then_someone_else_changes)

@@ -95,7 +95,7 @@ def test_at_most_25_default_list_views_per_object(ready: SettingsContext, people
         if name not in existing:  # the org is shared by the session's tests
             sf_sandbox.store.create("ListView", {"Name": f"Territory {i:02d}", "DeveloperName": name,
                                                  "SobjectType": "Account", "IsSoqlCompatible": True})
-    ctx = SettingsContext(ready.settings)  # a fresh context: list views are cached per context
+    ctx = SettingsContext(ready.control, ready.settings)  # a fresh context: list views are cached per context
     names = [f"Territory{i:02d}" for i in range(30)]
     add_default_lists(ctx, people.sales_admin, ALIAS, "Account", names[:25])
     assert len(default_list_views(ctx.control, ALIAS)["Account"]) == 25
@@ -169,7 +169,7 @@ def test_an_object_that_is_not_queryable_is_refused_and_nothing_changes(
 
     _set_queryable(sf_sandbox, "PermissionSetGroup", False)
     try:
-        ctx = SettingsContext(ready.settings)
+        ctx = SettingsContext(ready.control, ready.settings)
         assert ctx.sobjects(ALIAS)["permissionsetgroup"]["queryable"] is False  # describeGlobal, over HTTPS
         assert ctx.sobjects(ALIAS)["permissionset"]["queryable"] is True
         with pytest.raises(SalesforceMalformedRequest, match="INVALID_TYPE"):  # as Salesforce answers SOQL on it
@@ -183,5 +183,5 @@ def test_an_object_that_is_not_queryable_is_refused_and_nothing_changes(
         assert "PermissionSetGroup" not in shown_objects(ctx.control, ALIAS)
     finally:
         _set_queryable(sf_sandbox, "PermissionSetGroup", True)
-    add_object(SettingsContext(ready.settings), people.sales_admin, ALIAS, "PermissionSetGroup")  # queryable again
+    add_object(SettingsContext(ready.control, ready.settings), people.sales_admin, ALIAS, "PermissionSetGroup")  # queryable again
     assert shown_objects(ready.control, ALIAS)[-1] == "PermissionSetGroup"

@@ -28,7 +28,7 @@ from saleshome.sync.listviews import (
     materialise_list_views,
     stored_list_views,
 )
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.control import ControlStores
 from tests.fixtures.sandboxes import connect_org, settle
@@ -54,13 +54,13 @@ def synced(tmp_path_factory: pytest.TempPathFactory,
         patch.setenv("SALESHOME_HOME", str(home))
         settings = load_settings()
         connect_org(settings, sandbox, "acme", patch)
-        assert sync_org(settings, "acme").status == "completed"
+        assert sync_org(control_db(settings), settings, "acme").status == "completed"
         yield settings, sandbox
 
 
 @pytest.fixture()
 def client(synced: tuple[Settings, SalesforceSandbox]) -> SalesforceClient:
-    return connect(get_org(synced[0], "acme"))
+    return connect(get_org(control_db(synced[0]), synced[0], "acme"))
 
 
 def _results(client: SalesforceClient, obj: str, view: lv.ListView) -> list[dict[str, str | None]]:
@@ -178,7 +178,7 @@ def test_rematerialise_after_changes_in_the_org(synced: tuple[Settings, Salesfor
     sandbox.store.update("Opportunity", open_one, {"StageName": "Closed Won"})
     control(sandbox, "simulate", {"changes": 300, "seed": 5})
     settle(sandbox, settings)
-    assert sync_org(settings, "acme").status == "completed"
+    assert sync_org(control_db(settings), settings, "acme").status == "completed"
     with OrgWarehouse(settings.org_db("acme")) as warehouse:
         report = materialise_list_views(client, warehouse, {"Opportunity": ["Won"]})
         duplicates = warehouse.conn.execute(

@@ -17,6 +17,7 @@ from saleshome.sandbox.salesforce.seed import SALES_HOME_PERMISSION_SET
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.settings.members import eligible_users, eligible_users_sql, permission_set_api_name
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.sandboxes import connect_org, settle
 
@@ -31,13 +32,13 @@ def synced(tmp_path: Any, control_url: str) -> Iterator[tuple[Settings, Salesfor
         patch.setenv("SALESHOME_HOME", str(tmp_path / "home"))
         settings = load_settings()
         connect_org(settings, sandbox, "acme", patch)
-        assert sync_org(settings, "acme", objects=OBJECTS).status == "completed"
+        assert sync_org(control_db(settings), settings, "acme", objects=OBJECTS).status == "completed"
         yield settings, sandbox
 
 
 def _resync(settings: Settings, sandbox: SalesforceSandbox) -> None:
     settle(sandbox, settings)
-    assert sync_org(settings, "acme", objects=OBJECTS).status == "completed"
+    assert sync_org(control_db(settings), settings, "acme", objects=OBJECTS).status == "completed"
 
 
 def _members(settings: Settings, permission_set: str = "Slack Sales Home User", now: datetime | None = None) -> set[str]:
@@ -165,7 +166,7 @@ def test_deleted_assignment_ends_membership_at_the_next_sync(synced: tuple[Setti
     sandbox.store.delete("PermissionSetAssignment", holder["Id"])
     assert sandbox.store.get_row("PermissionSetAssignment", holder["Id"]) is None
     settle(sandbox, settings)
-    result = sync_org(settings, "acme", objects=OBJECTS)
+    result = sync_org(control_db(settings), settings, "acme", objects=OBJECTS)
     assignments = next(o for o in result.objects if o.object == "PermissionSetAssignment")
     assert assignments.purged == 1
     assert holder["AssigneeId"] not in _members(settings, now=_now(sandbox))

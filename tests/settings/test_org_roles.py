@@ -20,6 +20,7 @@ from saleshome.settings.audit import read_audit
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.orgs import ORG_ADD, ORG_REMOVE, Org, add_org_as, get_org, remove_org_as
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
+from saleshome.warehouse.control import control_db
 from tests.fixtures.sandboxes import set_org_credentials
 from tests.fixtures.workspace import ALIAS, People, make_ready
 
@@ -46,13 +47,13 @@ def beta_credentials(monkeypatch: pytest.MonkeyPatch, beta_sandbox: SalesforceSa
 
 def _add(ctx: SettingsContext, actor: str, sandbox: SalesforceSandbox) -> None:
     assert sandbox.info is not None
-    add_org_as(ctx.settings, ctx.directory, NEW, actor=actor, login_url=sandbox.info.instance_url,
+    add_org_as(ctx.control, ctx.settings, ctx.directory, NEW, actor=actor, login_url=sandbox.info.instance_url,
                auth_method=AuthMethod.CLIENT_CREDENTIALS, credential_ref=f"env:{env_prefix_for(NEW)}",
                ca_file=sandbox.info.ca_file)
 
 
 def _remove(ctx: SettingsContext, actor: str, sandbox: SalesforceSandbox) -> None:
-    remove_org_as(ctx.settings, ctx.directory, ALIAS, actor=actor)
+    remove_org_as(ctx.control, ctx.settings, ctx.directory, ALIAS, actor=actor)
 
 
 ACTIONS: dict[str, Callable[[SettingsContext, str, SalesforceSandbox], None]] = {
@@ -128,7 +129,7 @@ def test_org_actions_refuse_when_the_plan_lacks_sales_home(
 def test_org_actions_refuse_before_the_plan_is_declared(
     home: Settings, people: People, beta_sandbox: SalesforceSandbox, beta_credentials: str,
 ) -> None:
-    ctx = SettingsContext(home)
+    ctx = SettingsContext(control_db(home), home)
     for action in ACTIONS.values():
         with pytest.raises(ConfigurationError, match="no Slack plan is set"):
             action(ctx, people.primary_owner, beta_sandbox)
@@ -141,9 +142,9 @@ def test_the_audit_keeps_the_credential_reference_never_a_secret(
     assert beta_sandbox.info is not None
     ctx = make_ready(home, people)
     _add(ctx, people.sales_admin, beta_sandbox)
-    added = get_org(home, NEW)
+    added = get_org(control_db(home), home, NEW)
     asked: list[Org] = []
-    remove_org_as(home, ctx.directory, NEW, actor=people.sales_admin, confirm=asked.append)
+    remove_org_as(control_db(home), home, ctx.directory, NEW, actor=people.sales_admin, confirm=asked.append)
     assert [o.alias for o in asked] == [NEW]
     entries = [e for e in read_audit(ctx.control, ctx.workspace) if e.target == f"orgs.{NEW}"]
     assert [(e.action, e.actor, e.before is None, e.after is None) for e in entries] == [
@@ -163,5 +164,5 @@ def test_a_refused_confirmation_keeps_the_org(home: Settings, people: People) ->
 
     before = _snapshot(ctx)
     with pytest.raises(KeyboardInterrupt):
-        remove_org_as(home, ctx.directory, ALIAS, actor=people.sales_admin, confirm=keep)
+        remove_org_as(control_db(home), home, ctx.directory, ALIAS, actor=people.sales_admin, confirm=keep)
     assert _snapshot(ctx) == before

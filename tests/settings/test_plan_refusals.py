@@ -17,6 +17,7 @@ from saleshome.publish.setup import publisher_from_settings
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, set_plan
+from saleshome.warehouse.control import control_db
 from saleshome.warehouse.outbox import OutboxMessage, Outcome, claim, enqueue, idempotency_key, record
 from tests.fixtures.cli import run_cli
 from tests.fixtures.workspace import ALIAS, People
@@ -96,9 +97,9 @@ def test_every_sales_home_command_refuses_on_a_plan_without_it_and_changes_nothi
 
     # the core steps refuse or skip too: nothing is published, nothing is evaluated
     with pytest.raises(SalesHomeUnavailableError, match=REFUSAL):
-        publisher_from_settings(settings)
-    assert evaluate(settings, ALIAS, "r-any").skipped == SKIPPED_NO_SALES_HOME
-    assert evaluate_scheduled(settings, ALIAS).skipped == SKIPPED_NO_SALES_HOME
+        publisher_from_settings(control_db(settings), settings)
+    assert evaluate(control_db(settings), settings, ALIAS, "r-any").skipped == SKIPPED_NO_SALES_HOME
+    assert evaluate_scheduled(control_db(settings), settings, ALIAS).skipped == SKIPPED_NO_SALES_HOME
     assert dump_tables(ready.control, tables) == before
     assert not settings.org_db(ALIAS).exists()
 

@@ -41,6 +41,7 @@ from saleshome.settings.roles import (
     revoke_sales_admin,
 )
 from saleshome.settings.workspace import Plan, SalesHomeUnavailableError, require_sales_home, set_plan
+from saleshome.warehouse.control import control_db
 from tests.fixtures.workspace import ALIAS, People, make_ready
 
 from .conftest import dump_tables
@@ -196,7 +197,7 @@ def test_sales_home_is_available_with_the_add_on_business_plus_or_enterprise_plu
 
 
 def test_before_the_plan_is_declared_every_command_says_who_declares_it(slack_home: Settings, people: People) -> None:
-    ctx = SettingsContext(slack_home)
+    ctx = SettingsContext(control_db(slack_home), slack_home)
     with pytest.raises(ConfigurationError, match="no Slack plan is set") as refused:
         require_sales_home(ctx.control, ctx.workspace)
     assert refused.value.hint and "set-plan" in refused.value.hint
@@ -205,7 +206,7 @@ def test_before_the_plan_is_declared_every_command_says_who_declares_it(slack_ho
 
 
 def test_the_plan_covers_the_slack_workspaces(slack_home: Settings, people: People) -> None:
-    ctx = SettingsContext(slack_home)
+    ctx = SettingsContext(control_db(slack_home), slack_home)
     teams = [t.id for t in ctx.directory.teams()]
     assert len(teams) == 2
     found = set_plan(ctx.control, ctx.directory, ctx.workspace, actor=people.primary_owner, plan="enterprise_plus")

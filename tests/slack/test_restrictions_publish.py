@@ -16,7 +16,7 @@ from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.changes import set_restrictions
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.restrictions import load_restrictions
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.outbox import OutboxMessage, idempotency_key
 from tests.fixtures.outbox import put
 from tests.fixtures.slack_workspace import make_ready
@@ -50,7 +50,7 @@ def test_stored_restrictions_block_dms_public_channels_and_other_workspaces(
 ) -> None:
     settings = _settings(slack, tmp_path)
     admin = make_ready(settings, slack)
-    ctx = SettingsContext(settings)
+    ctx = SettingsContext(control_db(settings), settings)
     control = ControlDB(settings.control_db)
     world = slack.world
     [mpim] = [c for c in world.conversations.values() if c.kind == "mpim"]
@@ -66,7 +66,7 @@ def test_stored_restrictions_block_dms_public_channels_and_other_workspaces(
                   _message("public-1", sales)])
     set_restrictions(ctx, admin, channel_types=["public", "private"])
     assert load_restrictions(control, settings.workspace).allow_direct is False
-    stats = publisher_from_settings(settings).publish()
+    stats = publisher_from_settings(control_db(settings), settings).publish()
     assert _outcomes(control, first) == {
         "mpim": ("blocked", DIRECT), "dm": ("blocked", DIRECT), "user": ("blocked", DIRECT),
         "public-1": ("sent", None),
@@ -78,7 +78,7 @@ def test_stored_restrictions_block_dms_public_channels_and_other_workspaces(
     second = ["public-2", "private", "mpim-2"]
     put(control, [_message("public-2", sales), _message("private", leadership), _message("mpim-2", mpim.id)])
     set_restrictions(ctx, admin, channel_types=["private", "direct"])
-    stats = publisher_from_settings(settings).publish()
+    stats = publisher_from_settings(control_db(settings), settings).publish()
     assert _outcomes(control, second) == {
         "public-2": ("blocked", PUBLIC), "private": ("sent", None), "mpim-2": ("sent", None),
     }
@@ -90,7 +90,7 @@ def test_stored_restrictions_block_dms_public_channels_and_other_workspaces(
     put(control, [_message("emea", emea), _message("public-3", sales)])
     set_restrictions(ctx, admin, channel_types=["public", "private", "direct"], workspaces=[main_team])
     assert load_restrictions(control, settings.workspace).allowed_teams == [main_team]
-    stats = publisher_from_settings(settings).publish()
+    stats = publisher_from_settings(control_db(settings), settings).publish()
     assert _outcomes(control, third) == {
         "emea": ("blocked", f"restricted: workspace {emea_team} may not receive notifications"),
         "public-3": ("sent", None),

@@ -21,6 +21,7 @@ import threading
 from saleshome.config import load_settings
 from saleshome.sync.engine import sync_org
 from saleshome.sync.results import Progress
+from saleshome.warehouse.control import control_db
 
 
 def held_progress() -> Progress:
@@ -49,7 +50,7 @@ def main() -> int:
     settings = load_settings(bulk_threshold=args.bulk_threshold, chunk_rows=args.chunk_rows,
                              reconcile_hours=args.reconcile_hours)
     print("syncing", flush=True)
-    result = sync_org(settings, args.alias, progress=held_progress() if args.report else None)
+    result = sync_org(control_db(settings), settings, args.alias, progress=held_progress() if args.report else None)
     print(result.status, flush=True)
     return 0 if result.status == "completed" else 3
 

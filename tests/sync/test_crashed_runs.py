@@ -29,7 +29,7 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
 from saleshome.sync.runs import lease
 from saleshome.sync.status import read_status
-from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control import ControlDB, control_db
 
 from .conftest import assert_same_as_org
 from .test_crash_safety import Kill, SyncChild
@@ -78,7 +78,7 @@ def test_a_killed_sync_shows_crashed_and_last_seen_then_the_next_run_records_it(
     [left] = _runs(settings)
     assert left["status"] == "running" and left["pid"] == child.proc.pid  # as the dead process left its row
 
-    [acme] = read_status(settings)
+    [acme] = read_status(control_db(settings), settings)
     assert acme.status == "crashed"
     assert acme.last_run is not None and acme.last_run.status == "crashed"
     assert acme.last_run.last_seen == left["heartbeat_at"]
@@ -89,7 +89,7 @@ def test_a_killed_sync_shows_crashed_and_last_seen_then_the_next_run_records_it(
     listing = _cli("org", "list")
     assert "crashed, last seen" in _acme_row(listing) and "syncing" not in listing
 
-    done = sync_org(settings, "acme")  # the next run: resumes from what the dead one committed
+    done = sync_org(control_db(settings), settings, "acme")  # the next run: resumes from what the dead one committed
     assert done.status == "completed"
     assert_same_as_org(settings, "acme", sandbox, list(DEFAULT_OBJECTS))
     assert not [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]  # stopped as the run closed
@@ -99,7 +99,7 @@ def test_a_killed_sync_shows_crashed_and_last_seen_then_the_next_run_records_it(
     assert crashed["ended_at"] == crashed["heartbeat_at"] == left["heartbeat_at"]
     assert "stopped" in crashed["error"]
     assert runs[done.run_id]["status"] == "completed"
-    [acme] = read_status(settings)
+    [acme] = read_status(control_db(settings), settings)
     assert acme.status == "ok" and [r.status for r in acme.recent_runs] == ["completed", "crashed"]
     status = _flat(_cli("status"))
     assert f"acme ({acme.org_id}, production): ok" in status and "initial crashed after" in status
@@ -123,7 +123,7 @@ def test_a_live_run_held_up_by_salesforce_stays_running_past_its_lease(
         deadline = time.monotonic() + 300
         while child.proc.poll() is None:
             assert time.monotonic() < deadline, "the sync never ended"
-            orgs = read_status(settings)
+            orgs = read_status(control_db(settings), settings)
             if orgs[0].last_run is not None:
                 seen.append((datetime.now(UTC), orgs[0].last_run.status, orgs[0].status))
                 beats.update(r["heartbeat_at"] for r in _runs(settings))
@@ -163,7 +163,7 @@ def test_a_frozen_run_turns_crashed_once_its_lease_passes_and_closes_when_let_go
         try:
             stopped = time.monotonic()
             while True:  # alive (the pid exists) but silent: crashed once its last heartbeat is older than the lease
-                [acme] = read_status(settings)
+                [acme] = read_status(control_db(settings), settings)
                 assert acme.last_run is not None
                 if acme.last_run.status == "crashed":
                     break
@@ -179,5 +179,5 @@ def test_a_frozen_run_turns_crashed_once_its_lease_passes_and_closes_when_let_go
         child.finish()
     [run] = _runs(settings)
     assert run["status"] == "completed" and run["heartbeat_at"] > datetime.now(UTC) - timedelta(minutes=5)
-    [acme] = read_status(settings)
+    [acme] = read_status(control_db(settings), settings)
     assert acme.status == "ok"

@@ -16,16 +16,17 @@ from saleshome.config import Settings
 from saleshome.errors import ConfigurationError, RetriableError, ValidationError
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import control_db
 from tests.fixtures.sandboxes import sandbox_control as control
 from tests.fixtures.sandboxes import settle
 
 
 def test_tables_queries_and_changes_as_dataframes(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, sandbox = org
-    assert sync_org(settings, "acme").status == "completed"
+    assert sync_org(control_db(settings), settings, "acme").status == "completed"
     control(sandbox, "simulate", {"changes": 60, "seed": 4})
     settle(sandbox, settings)
-    second = sync_org(settings, "acme")
+    second = sync_org(control_db(settings), settings, "acme")
     with duckdb.connect(str(settings.org_db("acme")), read_only=True) as db:
         expected = db.execute('SELECT "Id", "Amount" FROM sf."Opportunity" WHERE "Amount" > ? ORDER BY "Id"',
                               [50000]).df()
@@ -76,7 +77,7 @@ conn.close()
 
 def test_a_reader_waits_for_a_sync_holding_the_file_then_reads(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, _ = org
-    assert sync_org(settings, "acme").status == "completed"
+    assert sync_org(control_db(settings), settings, "acme").status == "completed"
     path = str(settings.org_db("acme"))
     holder = subprocess.Popen([sys.executable, "-c", HOLD, path, "6"], stdout=subprocess.PIPE, text=True)
     try:

@@ -13,6 +13,7 @@ from saleshome.config import load_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
 from saleshome.sync.results import ObjectResult, SyncResult
+from saleshome.warehouse.control import control_db
 from tests.fixtures.sandboxes import connect_org, settle
 from tests.fixtures.sandboxes import sandbox_control as control
 
@@ -36,7 +37,7 @@ def test_assignments_sync_and_a_deleted_one_leaves_at_the_next_run(
     with SalesforceSandbox(seed=5, opportunities=120) as sandbox:
         assert sandbox.store is not None
         connect_org(settings, sandbox, "acme", monkeypatch)
-        first = sync_org(settings, "acme", objects=OBJECTS)
+        first = sync_org(control_db(settings), settings, "acme", objects=OBJECTS)
         assert first.status == "completed"
         assignments = _object(first, "PermissionSetAssignment")
         assert assignments.path == path == _object(first, "User").path
@@ -51,7 +52,7 @@ def test_assignments_sync_and_a_deleted_one_leaves_at_the_next_run(
         policy = next(i for i in sorted(ours) if i not in revoked)
         sandbox.store.update("PermissionSetAssignment", policy, {"IsRevoked": True})
         settle(sandbox, settings)
-        second = sync_org(settings, "acme", objects=OBJECTS)
+        second = sync_org(control_db(settings), settings, "acme", objects=OBJECTS)
         assert second.status == "completed" and second.kind == "incremental"
         assignments = _object(second, "PermissionSetAssignment")
         assert (assignments.purged, assignments.updated, assignments.deleted) == (3, 1, 0)

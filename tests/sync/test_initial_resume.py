@@ -8,6 +8,7 @@ import pytest
 from saleshome.config import Settings, load_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import control_db
 
 from .conftest import assert_same_as_org, change_log_duplicates, our_rows
 
@@ -38,7 +39,7 @@ def test_an_interrupted_initial_sync_resumes_from_its_saved_cursor(org: tuple[Se
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        sync_org(settings, "acme", objects=[OBJ], progress=stop_after_two_windows)
+        sync_org(control_db(settings), settings, "acme", objects=[OBJ], progress=stop_after_two_windows)
     state = _cursor(settings)
     assert state is not None
     saved, initial_done = state
@@ -46,7 +47,7 @@ def test_an_interrupted_initial_sync_resumes_from_its_saved_cursor(org: tuple[Se
     _, kept = our_rows(settings, "acme", OBJ)
     assert 0 < len(kept) < total
 
-    resumed = sync_org(settings, "acme", objects=[OBJ])
+    resumed = sync_org(control_db(settings), settings, "acme", objects=[OBJ])
     assert resumed.status == "completed" and resumed.kind == "initial"
     result = resumed.objects[0]
     assert result.cursor_before == saved  # it starts from the saved cursor ...

@@ -14,6 +14,7 @@ from saleshome.errors import FatalError
 from saleshome.salesforce.schema import duck_type, object_schema
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import control_db
 from tests.fixtures.sandboxes import connect_org, settle
 from tests.fixtures.sandboxes import sandbox_control as control
 
@@ -148,7 +149,7 @@ def test_every_type_arrives_typed_in_duckdb(home: Settings, monkeypatch: pytest.
         record = sandbox.store.read('SELECT "Id" FROM "Account" ORDER BY "Id" LIMIT 1').column("Id")[0].as_py()
         sandbox.store.update("Account", record, VALUES)
         settle(sandbox, settings)
-        run = sync_org(settings, "acme", objects=["Account"])
+        run = sync_org(control_db(settings), settings, "acme", objects=["Account"])
         assert run.status == "completed" and run.objects[0].path == path
         with duckdb.connect(str(settings.org_db("acme")), read_only=True) as db:
             types = dict(db.execute(

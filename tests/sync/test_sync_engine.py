@@ -7,6 +7,7 @@ import duckdb
 from saleshome.config import Settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import DEFAULT_OBJECTS, sync_org
+from saleshome.warehouse.control import control_db
 from tests.fixtures.sandboxes import sandbox_control as control
 from tests.fixtures.sandboxes import settle
 
@@ -16,7 +17,7 @@ from .conftest import assert_same_as_org, change_log_duplicates, our_rows
 def test_initial_then_incremental_sync_is_an_exact_copy(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, sandbox = org
     seen: list[tuple[str, int, int]] = []
-    first = sync_org(settings, "acme", progress=lambda o, d, t: seen.append((o, d, t)))
+    first = sync_org(control_db(settings), settings, "acme", progress=lambda o, d, t: seen.append((o, d, t)))
     assert first.status == "completed" and first.kind == "initial"
     paths = {o.object: o.path for o in first.objects}
     assert paths["Opportunity"] in ("bulk", "mixed") and paths["User"] == "rest"
@@ -25,7 +26,7 @@ def test_initial_then_incremental_sync_is_an_exact_copy(org: tuple[Settings, Sal
     for _ in range(3):  # ties and late commits, several rounds
         control(sandbox, "simulate", {"changes": 250, "late_commits": True})
         settle(sandbox, settings)
-        result = sync_org(settings, "acme")
+        result = sync_org(control_db(settings), settings, "acme")
         assert result.status == "completed" and result.kind == "incremental"
         assert_same_as_org(settings, "acme", sandbox, list(DEFAULT_OBJECTS))
     assert change_log_duplicates(settings, "acme") == 0
@@ -33,7 +34,7 @@ def test_initial_then_incremental_sync_is_an_exact_copy(org: tuple[Settings, Sal
 
 def test_change_log_records_old_and_new_values(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, sandbox = org
-    sync_org(settings, "acme")
+    sync_org(control_db(settings), settings, "acme")
     assert sandbox.store is not None
     opp = sandbox.store.read(
         'SELECT "Id", "StageName", "Amount" FROM "Opportunity" WHERE NOT "IsClosed" AND "Amount" IS NOT NULL LIMIT 1'
@@ -45,7 +46,7 @@ def test_change_log_records_old_and_new_values(org: tuple[Settings, SalesforceSa
     sandbox.store.delete("Lead", gone[1])
     sandbox.store.purge("Lead", gone[1])
     settle(sandbox, settings)
-    run = sync_org(settings, "acme")
+    run = sync_org(control_db(settings), settings, "acme")
     with duckdb.connect(str(settings.org_db("acme")), read_only=True) as db:
         changes = db.execute(
             "SELECT field, old_value, new_value, operation, initial FROM change_log WHERE run_id = ? AND record_id = ? "
@@ -68,7 +69,7 @@ def test_change_log_records_old_and_new_values(org: tuple[Settings, SalesforceSa
 
 def test_formula_fields_are_not_synced(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, _ = org
-    sync_org(settings, "acme", objects=["Opportunity"])
+    sync_org(control_db(settings), settings, "acme", objects=["Opportunity"])
     columns, _ = our_rows(settings, "acme", "Opportunity")
     assert "Days_To_Close__c" not in columns and "ExpectedRevenue" not in columns
     assert {"StageName", "Amount", "CloseDate", "SystemModstamp", "Region__c"} <= set(columns)
@@ -76,13 +77,13 @@ def test_formula_fields_are_not_synced(org: tuple[Settings, SalesforceSandbox]) 
 
 def test_schema_evolution_keeps_every_value(org: tuple[Settings, SalesforceSandbox]) -> None:
     settings, sandbox = org
-    sync_org(settings, "acme", objects=["Opportunity"])
+    sync_org(control_db(settings), settings, "acme", objects=["Opportunity"])
     _, before = our_rows(settings, "acme", "Opportunity")
     control(sandbox, "schema", {"object": "Opportunity", "add": "Segment__c:string:len=40"})
     control(sandbox, "schema", {"object": "Opportunity", "remove": "NextStep"})
     control(sandbox, "schema", {"object": "Opportunity", "retype": "Probability:double:p=18,s=2"})
     settle(sandbox, settings)
-    result = sync_org(settings, "acme", objects=["Opportunity"])
+    result = sync_org(control_db(settings), settings, "acme", objects=["Opportunity"])
     changes = result.objects[0].schema_changes
     assert any("added Segment__c" in c for c in changes)
     assert any("NextStep left" in c for c in changes)

@@ -16,6 +16,7 @@ import pytest
 from saleshome.config import Settings, load_settings
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sync.engine import sync_org
+from saleshome.warehouse.control import control_db
 from tests.fixtures.sandboxes import settle
 
 from .conftest import assert_same_as_org, org_rows, our_rows
@@ -49,7 +50,7 @@ def _late_and_tied_changes(settings: Settings, sandbox: SalesforceSandbox) -> tu
     assert sandbox.store is not None
     recent = _accounts(sandbox, 4)[3]["Id"]
     sandbox.store.update(OBJ, recent, {"Name": "Read Before The Tie"}, at=sandbox.store.clock.now() - timedelta(minutes=1))
-    first = sync_org(settings, "acme", objects=[OBJ])
+    first = sync_org(control_db(settings), settings, "acme", objects=[OBJ])
     assert first.status == "completed"
     assert first.objects[0].cursor_after is not None
     cursor = first.objects[0].cursor_after.astimezone(UTC)
@@ -72,7 +73,7 @@ def test_late_commit_and_ties_are_caught_by_the_next_run(org: tuple[Settings, Sa
     settings, sandbox = org
     assert settings.lookback_seconds == 600
     cursor, names = _late_and_tied_changes(settings, sandbox)
-    second = sync_org(settings, "acme", objects=[OBJ])
+    second = sync_org(control_db(settings), settings, "acme", objects=[OBJ])
     assert second.status == "completed" and second.objects[0].cursor_before == cursor
     _, ours = our_rows(settings, "acme", OBJ)
     assert {i: ours[i]["Name"] for i in names} == names
@@ -86,7 +87,7 @@ def test_without_lookback_the_late_commit_is_missed(org: tuple[Settings, Salesfo
     settings = load_settings(bulk_threshold=400, chunk_rows=3000, reconcile_hours=1e6, lookback_seconds=0)
     _, names = _late_and_tied_changes(settings, sandbox)
     late, tie_row, tie_signpost = names
-    sync_org(settings, "acme", objects=[OBJ])
+    sync_org(control_db(settings), settings, "acme", objects=[OBJ])
     _, ours = our_rows(settings, "acme", OBJ)
     assert ours[late]["Name"] != names[late]  # stamped before the cursor: never read again
     assert ours[tie_row]["Name"] != names[tie_row]  # tied with a row already read: missed too
@@ -98,18 +99,18 @@ def test_without_lookback_the_late_commit_is_missed(org: tuple[Settings, Salesfo
 def _change_after_the_signpost(settings: Settings, sandbox: SalesforceSandbox) -> tuple[str, list[str]]:
     """Sync; change a record now (after the next run's signpost); sync twice. Returns (id, its Names)."""
     assert sandbox.store is not None
-    sync_org(settings, "acme", objects=[OBJ])
+    sync_org(control_db(settings), settings, "acme", objects=[OBJ])
     settle(sandbox, settings)
     record = _accounts(sandbox, 1)[0]["Id"]
     # Stamped now: inside the safety lag of the next run, so after its signpost.
     sandbox.store.update(OBJ, record, {"Name": "After The Signpost GmbH"})
     stamp = org_rows(sandbox, OBJ, ["Id", "SystemModstamp"])[record]["SystemModstamp"]
-    run = sync_org(settings, "acme", objects=[OBJ])
+    run = sync_org(control_db(settings), settings, "acme", objects=[OBJ])
     after = run.objects[0].cursor_after
     assert after is not None and after.astimezone(UTC).replace(tzinfo=None) <= stamp  # stops at the signpost
     names = [our_rows(settings, "acme", OBJ)[1].get(record, {}).get("Name", "<missing>")]
     settle(sandbox, settings)
-    sync_org(settings, "acme", objects=[OBJ])
+    sync_org(control_db(settings), settings, "acme", objects=[OBJ])
     names.append(our_rows(settings, "acme", OBJ)[1][record]["Name"])
     assert_same_as_org(settings, "acme", sandbox, [OBJ])
     return record, names

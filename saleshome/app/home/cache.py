@@ -1,9 +1,11 @@
-"""Object infos and list views kept a short while per member and org (:class:`MetadataCache`).
+"""Object infos, list views and list infos kept a short while per member and org (:class:`MetadataCache`).
 
-Every click in the tab publishes the whole view again, the object pickers included: without a cache
-each page turn would ask Salesforce, as the member, for every shown object's info and list views.
-:class:`CachedUiApi` keeps those two answers (never a page of records, a list's info or a record, which
-are always read) for :attr:`MetadataCache.ttl` seconds; opening the tab reads everything afresh.
+Every click in the tab, and every opening of it, publishes the whole view again, the object pickers included:
+without a cache each one would ask Salesforce, as the member, for every shown object's info and list views
+(ten calls for five objects) before the one call that matters, the page of records.  :class:`CachedUiApi` keeps
+those metadata answers (an object's info, its list views, a list view's info: columns and order) for
+:attr:`MetadataCache.ttl` seconds, the app's clicks and ``app_home_opened`` sharing one cache; records (a page
+of a list, a record with its layout) are never kept: they are read at every screen.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ T = TypeVar("T")
 
 
 class MetadataCache:
-    """What rarely changes, kept a short while per member and org: object infos and list views.
+    """What rarely changes, kept a short while per member and org: object infos, list views, list infos.
 
-    Every click in the tab publishes the whole view again, pickers included: without this, each page turn
+    Every screen publishes the whole view again, pickers included: without this, each page turn or opening
     would ask Salesforce for every shown object's info and list views.  Entries live :attr:`ttl` seconds
-    (a member's new list view or changed access shows within that time, or at once when they open the tab
-    again: :meth:`forget`), at most :attr:`max_entries` of them (the oldest go first).
+    (a member's new list view or changed access shows within that time; :meth:`forget` drops a member's at
+    once), at most :attr:`max_entries` of them (the oldest go first).
     """
 
     def __init__(self, ttl: float = 60.0, *, clock: Callable[[], float] = time.monotonic,
@@ -53,14 +55,15 @@ class MetadataCache:
         return value
 
     def forget(self, user_id: str) -> None:
-        """Drop everything kept for ``user_id`` (they opened their tab: read it fresh)."""
+        """Drop everything kept for ``user_id`` (read afresh at their next screen)."""
         with self._lock:
             for key in [k for k in self._entries if k[0] == user_id]:
                 del self._entries[key]
 
 
 class CachedUiApi:
-    """:class:`.screen.MemberUiApi` keeping ``api``'s object infos and list views in ``cache`` (per member and org)."""
+    """:class:`.screen.MemberUiApi` keeping ``api``'s object infos, list views and list infos in ``cache`` (per
+    member and org); pages of records and records are always read."""
 
     def __init__(self, api: MemberUiApi, cache: MetadataCache, user_id: str, alias: str) -> None:
         self.api, self.cache, self.key = api, cache, (user_id, alias)
@@ -72,7 +75,7 @@ class CachedUiApi:
         return self.cache.get((*self.key, "object-info", obj), lambda: self.api.object_info(obj))
 
     def list_info(self, obj: str, list_view: str) -> ListInfo:
-        return self.api.list_info(obj, list_view)
+        return self.cache.get((*self.key, "list-info", obj, list_view), lambda: self.api.list_info(obj, list_view))
 
     def list_records(self, obj: str, list_view: str, *, page_size: int = DEFAULT_LIST_PAGE_SIZE,
                      page_token: str | None = None, sort_by: str | None = None, descending: bool = False,

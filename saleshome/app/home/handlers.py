@@ -9,9 +9,9 @@ Salesforce session (:class:`HomeServices`, :func:`.screen.load_screen`) and publ
 overwrites the newer one (Slack answers ``hash_conflict``; the newer screen stays).
 
 Where the member is comes from the view Slack sends back (``view.private_metadata``, :mod:`.state`):
-the app keeps no per-member navigation state; object infos and list views are kept a minute
-(:mod:`.cache`) for the clicks that follow, and read afresh when the member opens the tab
-(:func:`publish_home` without a cache: the core's ``app_home_opened``).  "View in Salesforce" is a
+the app keeps no per-member navigation state; object infos, list views and list infos are kept a
+minute (:mod:`.cache`, one per app process: :func:`register` is given the one the core's
+``app_home_opened`` publishes with), records never.  "View in Salesforce" is a
 link button: Slack opens the URL and still sends the action, which is only acknowledged.
 "Reconnect" hands the member to the core's connect screen (:meth:`HomeServices.reconnect`).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -86,9 +87,10 @@ def next_nav(action: Mapping[str, Any], nav: Nav) -> Nav:
 
 
 def publish_home(client: WebClient, services: HomeServices, user_id: str, nav: Nav, view_hash: str | None = None,
-                 *, cache: MetadataCache | None = None) -> None:
+                 *, cache: MetadataCache | None = None, readers: Executor | None = None) -> None:
     """Read ``nav``'s screen as the member and publish it as their Home tab (the connect screen when they have
-    no org connected).  ``cache``: object infos and list views kept from earlier clicks (None: all read now).
+    no org connected).  ``cache``: metadata kept from earlier screens (:mod:`.cache`; None: all read now);
+    ``readers``: the app's threads for the screen's independent calls (:func:`.screen.load_screen`).
     A ``hash_conflict`` means a newer screen is already there: it is kept."""
     orgs = services.orgs(user_id)
     if not orgs:
@@ -99,7 +101,7 @@ def publish_home(client: WebClient, services: HomeServices, user_id: str, nav: N
         api = services.ui_api(user_id, alias)
         return api if cache is None else CachedUiApi(api, cache, user_id, alias)
 
-    screen = load_screen(api_for, services.member(user_id), orgs, nav)
+    screen = load_screen(api_for, services.member(user_id), orgs, nav, readers=readers)
     try:
         client.views_publish(user_id=user_id, view=home_view(screen), **({"hash": view_hash} if view_hash else {}))
     except SlackApiError as error:
@@ -112,7 +114,8 @@ def _ack(ack: Callable[[], None]) -> None:
     ack()
 
 
-def register(app: BoltApp, services: HomeServices, cache: MetadataCache | None = None) -> None:
+def register(app: BoltApp, services: HomeServices, cache: MetadataCache | None = None,
+             readers: Executor | None = None) -> None:
     """Listen to every action of the Sales tab on ``app`` (ack at once, the work in a lazy listener)."""
     kept = cache if cache is not None else MetadataCache()
 
@@ -124,7 +127,7 @@ def register(app: BoltApp, services: HomeServices, cache: MetadataCache | None =
             services.reconnect(user_id, client)
             return
         nav = next_nav(action, decode(view.get("private_metadata")))
-        publish_home(client, services, user_id, nav, view.get("hash"), cache=kept)
+        publish_home(client, services, user_id, nav, view.get("hash"), cache=kept, readers=readers)
 
     for action in Action:
         if action is Action.VIEW_IN_SALESFORCE:

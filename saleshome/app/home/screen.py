@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -143,18 +144,25 @@ def _record(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, word
     return RecordContent(view, sections, values, f"{org.instance_url.rstrip('/')}/{view.record.id}")
 
 
-def load_screen(api_for: Callable[[str], MemberUiApi], member: Member, orgs: Sequence[OrgView], nav: Nav
-                ) -> HomeScreen:
+def _readers(given: Executor | None) -> AbstractContextManager[Executor]:
+    """``given`` (the app's readers, kept for its life), else :data:`READERS` threads for this screen only."""
+    return nullcontext(given) if given is not None else ThreadPoolExecutor(READERS, "sales-tab")
+
+
+def load_screen(api_for: Callable[[str], MemberUiApi], member: Member, orgs: Sequence[OrgView], nav: Nav,
+                *, readers: Executor | None = None) -> HomeScreen:
     """The screen for ``nav`` (in the first of ``orgs`` when ``nav`` names none of them), read as the member:
     ``api_for(alias)`` is the member's UI API session on that org (the client's
-    :class:`~saleshome.salesforce.ui_api.MemberSessionExpired` when they have none that works)."""
+    :class:`~saleshome.salesforce.ui_api.MemberSessionExpired` when they have none that works).  ``readers``: the
+    threads making the independent calls (an app's, shared by its screens: no threads started per screen; None:
+    :data:`READERS` of this screen's own); a call run there never waits for another, so sharing cannot deadlock."""
     words = Messages(member.locale, "app")
     formatter = Formatter.for_reader(member.locale, member.tz)
     org = next((o for o in orgs if o.alias == nav.org), orgs[0])
     if nav.org != org.alias:
         nav = Nav(org=org.alias)
     choices = [OrgChoice(o.alias, o.label) for o in orgs]
-    with ThreadPoolExecutor(READERS, "sales-tab") as pool:
+    with _readers(readers) as pool:
         try:
             api = api_for(org.alias)
             objects, infos = _objects(api, org, pool)

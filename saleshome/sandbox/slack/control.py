@@ -21,6 +21,9 @@
   ``GET /_sandbox/ephemeral?user=U…``: the ephemeral messages sent through them
 - ``GET /_sandbox/deliveries?event_id=Ev…``: every Events API delivery attempt (event_id, type, attempt,
   status, reason, seconds, sent_at), oldest first
+- ``GET /_sandbox/publishes?user=U…&since=<unix time>``: the ``views.publish`` calls taken (the last 2,000),
+  oldest first: view_id, user_id, hash, published_at (wall clock, as ``sent_at`` above), callback_id,
+  private_metadata, blocks (how many)
 - ``POST /_sandbox/client/{home_opened,block_actions,block_suggestion,view_submission,view_closed}``: the
   Slack client acting for a user (``interactivity.py``): ``{"user": "U…", "wait": 5}`` (home_opened: the
   delivery, after waiting up to ``wait`` s), ``{"user", "action": {"action_id": …, …}, "block_id",
@@ -152,6 +155,20 @@ def stored_view(api: SlackApi, *, user_id: str | None = None, view_id: str | Non
             view_id = api.views.home.get(user_id)
         stored = api.views.views.get(view_id or "")
         return copy.deepcopy(stored.view) if stored is not None else None
+
+
+def publishes(api: SlackApi, user_id: str | None = None, since: float | None = None) -> list[dict[str, Any]]:
+    """The ``views.publish`` log (of ``user_id``; taken at or after the unix time ``since``), oldest first."""
+    with api.lock:
+        return [p.to_dict() for p in api.views.published
+                if (user_id is None or p.user_id == user_id) and (since is None or p.published_at >= since)]
+
+
+def _unix_time(raw: str | None) -> float | None:
+    try:
+        return None if raw is None else float(raw)
+    except ValueError:
+        raise ControlError(400, "invalid_arguments", f"since must be a unix time, got {raw!r}") from None
 
 
 def configure_app(api: SlackApi, changes: dict[str, Any]) -> AppConfig:
@@ -333,6 +350,9 @@ def _route(api: SlackApi, req: Request) -> Response:
     if action == "deliveries" and verb == "GET":
         attempts = api.events.attempts(query.get("event_id") or None)
         return Response.of(200, {"ok": True, "deliveries": [a.to_dict() for a in attempts]})
+    if action == "publishes" and verb == "GET":
+        return Response.of(200, {"ok": True, "publishes": publishes(api, query.get("user") or None,
+                                                                       _unix_time(query.get("since") or None))})
     if action.startswith("client/") and verb == "POST":
         try:
             return Response.of(200, {"ok": True, **_client_call(api, action.removeprefix("client/"), _body(req))})

@@ -29,7 +29,7 @@ from typing import Any
 from ..http import SandboxServer
 from .api import Request, SlackApi
 from .clock import Clock
-from .control import configure_app, control_handler, mint_trigger, set_user_locale, stored_view
+from .control import configure_app, control_handler, mint_trigger, publishes, set_user_locale, stored_view
 from .events import Attempt
 from .faults import Fault, FaultKind, FaultPlan
 from .interactivity import Interactions
@@ -323,6 +323,11 @@ class SlackSandbox:
     def deliveries(self, event_id: str | None = None) -> list[Attempt]:
         """Every Events API delivery attempt so far, oldest first (``events.py``)."""
         return self._api().events.attempts(event_id)
+
+    def publishes(self, user_id: str | None = None, since: float | None = None) -> list[dict[str, Any]]:
+        """The ``views.publish`` calls taken so far (of ``user_id``, at or after ``since``), oldest first
+        (``control.publishes``)."""
+        return publishes(self._api(), user_id, since)
 
     def revoke_token(self, token: str) -> None:
         """Revoke a token: its calls then fail with ``token_revoked``."""

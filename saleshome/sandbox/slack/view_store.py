@@ -4,6 +4,7 @@ under the API's lock by :mod:`.views`, which holds Slack's rules for them; nothi
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ MAX_EXTERNAL_ID = 255
 MAX_VIEW_BYTES = 250_000
 TRIGGER_LIFETIME = 3.0  # seconds of the sandbox clock
 MAX_PUSHED = 2  # views pushed above the root: a stack of at most 3
+MAX_PUBLISHED = 2000  # entries of the views.publish log kept (the oldest go first)
 
 
 @dataclass
@@ -55,6 +57,26 @@ class StoredView:
         return value if isinstance(value, str) else ""
 
 
+@dataclass(frozen=True)
+class Published:
+    """One ``views.publish`` the sandbox took: when (``time.time()``, the wall clock the Events API's delivery
+    attempts log as ``sent_at``), for whom, and the view as stored then (the same object, never copied)."""
+
+    view_id: str
+    user_id: str
+    hash: str
+    published_at: float
+    view: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The log entry as ``GET /_sandbox/publishes`` returns it (the view's callback_id and private_metadata,
+        how many blocks it has; not the blocks)."""
+        return {"view_id": self.view_id, "user_id": self.user_id, "hash": self.hash,
+                "published_at": self.published_at, "callback_id": self.view.get("callback_id", ""),
+                "private_metadata": self.view.get("private_metadata", ""),
+                "blocks": len(self.view.get("blocks") or [])}
+
+
 class ViewStore:
     """Every view published or opened, the Home tab of each user, modal stacks and triggers."""
 
@@ -64,6 +86,7 @@ class ViewStore:
         self.home: dict[str, str] = {}  # user id → view id
         self.stacks: dict[str, list[str]] = {}  # root view id → view ids, bottom first
         self.triggers: dict[str, Trigger] = {}
+        self.published: deque[Published] = deque(maxlen=MAX_PUBLISHED)  # every views.publish taken, oldest first
         self._serial = 0
 
     def mint_trigger(self, user_id: str, team_id: str, now: float, view_id: str | None = None) -> str:

@@ -22,6 +22,10 @@ interactions with triggers"), all held here:
 - ``hash``: every stored view has one, new at each change; a call naming another → ``hash_conflict``.
   ``views.update`` keeps ``id``, ``root_view_id``, ``previous_view_id`` and the state of input elements
   whose ``block_id``/``action_id`` remain.
+- Every ``views.publish`` taken is logged (:class:`Published`, the last ``view_store.MAX_PUBLISHED``): when it was
+  taken, on the wall clock (``time.time()``) the Events API's delivery attempts log as ``sent_at``, so the time
+  from an ``app_home_opened`` delivery to the Home tab it caused is read in one clock
+  (``GET /_sandbox/publishes``; ``python -m bench app_home``).  Not a Slack API: a sandbox record.
 
 The store is plain data changed under the API's lock; nothing here does I/O.
 """
@@ -31,6 +35,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import time
 from typing import Any
 
 from .blocks import Checker, validate_blocks
@@ -45,6 +50,7 @@ from .view_store import (
     MAX_VIEW_BLOCKS,
     MAX_VIEW_BYTES,
     TRIGGER_LIFETIME,
+    Published,
     StoredView,
     Trigger,
     ViewStore,
@@ -229,6 +235,7 @@ def views_publish(call: Call) -> dict[str, Any]:
     )
     store.views[view_id] = stored
     store.home[user.id] = view_id
+    store.published.append(Published(view_id, user.id, stored.hash, time.time(), stored.view))
     return {"view": view_json(call, stored)}
 
 

@@ -164,7 +164,7 @@ def create_notification(ctx: SettingsContext, actor: str, alias: str, name: str,
                         enabled: bool = True) -> Notification:
     """Check the actor, the org and ``spec`` (schema and Slack), then save it as version 1. Audited."""
     require_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor)
-    get_org(ctx.settings, alias)
+    get_org(ctx.control, ctx.settings, alias)
     name = check_name(name)
     checked, resolved = check_spec(ctx, alias, spec, path=f"notifications.{name}")
     with ctx.control.transaction() as db:

@@ -19,7 +19,18 @@ from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from tests.app.home.blockkit import action_ids, texts
-from tests.fixtures.app import SALES_TAB, AppServer, MemberHome, connect, login_of, signed, start_app, wait_for
+from tests.fixtures.app import (
+    SALES_TAB,
+    AppServer,
+    MemberHome,
+    connect,
+    login_of,
+    member_with_access,
+    open_home,
+    signed,
+    start_app,
+    wait_for,
+)
 from tests.fixtures.workspace import ALIAS
 
 pytestmark = [pytest.mark.integration]
@@ -106,5 +117,25 @@ def test_a_connected_member_opens_a_list_pages_it_and_opens_a_record(
             "action_id": Action.OPEN_RECORD, "type": "button", "value": rows(second)[0]}))
         assert "View in Salesforce" in texts(opened["blocks"])
         assert decode(opened["private_metadata"]).record == rows(second)[0]
+    finally:
+        app.stop()
+
+
+def test_opening_the_tab_again_reads_the_records_only(
+        member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: SalesforceSandbox, tmp_path: Path) -> None:
+    """The app's metadata cache (object infos, list views, list infos) serves ``app_home_opened`` too: within its
+    minute, opening the tab again costs one Salesforce call, the page of records, read afresh."""
+    user, sf_user = member_with_access(member_home)
+    app = start_app(tmp_path)
+    try:
+        page = connect(app, member_home, slack_sandbox, sf_sandbox, user, login_of(sf_sandbox, sf_user), "Ev0TAB0000011")
+        assert page.status_code == 200, page.text
+        tab = wait_for(lambda: (v := home_of(slack_sandbox, user)) and v.get("callback_id") == SALES_TAB and v,
+                       "the Sales tab", app=app)
+        spent = sf_sandbox.budget.used
+        open_home(app, member_home, user, "Ev0TAB0000012")
+        again = next_view(app, slack_sandbox, user, str(tab["hash"]))
+        assert sf_sandbox.budget.used - spent == 1  # GET ui-api/list-records/...: nothing else asked again
+        assert decode(again["private_metadata"]) == decode(tab["private_metadata"]) and rows(again) == rows(tab)
     finally:
         app.stop()

@@ -11,8 +11,10 @@ itself is the core's, tested there).
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -63,6 +65,26 @@ class Services:
         self.reconnects.append(user_id)
 
 
+class CountingReaders(ThreadPoolExecutor):
+    """The app's reading threads (a real pool), counting the calls handed to them and the threads they run on."""
+
+    def __init__(self) -> None:
+        super().__init__(4, "app-readers")
+        self.submitted = 0
+        self.threads: set[str] = set()
+        self._count = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def noted() -> Any:
+            with self._count:
+                self.threads.add(threading.current_thread().name)
+            return fn(*args, **kwargs)
+
+        with self._count:
+            self.submitted += 1
+        return super().submit(noted)
+
+
 @dataclass
 class Tab:
     bolt: App
@@ -71,14 +93,16 @@ class Tab:
     slack: SlackSandbox
     session: SandboxSession
     clock: list[float]  # the cache's clock: [seconds]
+    cache: MetadataCache  # the app's one cache: its clicks and app_home_opened share it
+    readers: CountingReaders  # the app's reading threads, shared likewise
 
     @property
     def user(self) -> str:
         return self.services.member_id
 
     def open(self) -> None:
-        """The member opens their tab (what the core does on ``app_home_opened``)."""
-        publish_home(self.client, self.services, self.user, decode(None))
+        """The member opens their tab (what the core does on ``app_home_opened``, with the app's cache)."""
+        publish_home(self.client, self.services, self.user, decode(None), cache=self.cache, readers=self.readers)
 
     def home(self) -> dict[str, Any]:
         """The member's Home tab as the Slack sandbox holds it (id, hash, blocks, private_metadata)."""
@@ -135,9 +159,11 @@ def sales_tab(home: Settings, sf_sandbox: SalesforceSandbox, slack_sandbox: Slac
                request_verification_enabled=True, token_verification_enabled=False)
     now = [0.0]
     cache = MetadataCache(ttl=60, clock=lambda: now[0])
-    register(bolt, services, cache)
-    yield Tab(bolt, services, client, slack_sandbox, session, now)
+    readers = CountingReaders()
+    register(bolt, services, cache, readers)
+    yield Tab(bolt, services, client, slack_sandbox, session, now, cache, readers)
     sf_sandbox.faults.clear()
+    readers.shutdown()
 
 
 def test_acting_in_the_tab_acks_at_once_then_publishes_what_the_member_asked_for(
@@ -170,7 +196,7 @@ def test_acting_in_the_tab_acks_at_once_then_publishes_what_the_member_asked_for
     assert [b["accessory"]["value"] for b in back["blocks"]
             if b.get("accessory", {}).get("action_id") == Action.OPEN_RECORD] == [r["accessory"]["value"] for r in rows]
     info = "/services/data/v62.0/ui-api/object-info/Opportunity"
-    assert sales_tab.session.calls.count(info) == 2  # four screens: read when opened, then kept after the first click
+    assert sales_tab.session.calls.count(info) == 1  # four screens: read when opened, then kept
 
 
 def test_salesforce_down_then_retry(sales_tab: Tab, sf_sandbox: SalesforceSandbox) -> None:
@@ -200,27 +226,40 @@ def test_an_ended_connection_offers_to_reconnect(sales_tab: Tab, sf_sandbox: Sal
     assert sales_tab.services.reconnects == [sales_tab.user]  # the core's connect screen takes over
 
 
-def test_object_infos_and_list_views_are_kept_a_minute_between_clicks(sales_tab: Tab) -> None:
+def test_metadata_is_kept_a_minute_across_opens_and_clicks_records_never(sales_tab: Tab) -> None:
     info, views = "/ui-api/object-info/Opportunity", "/ui-api/list-info/Opportunity"
     calls = sales_tab.session.calls
 
     def count(path: str) -> int:
         return sum(1 for c in calls if c.endswith(path))
 
+    def list_reads() -> tuple[int, int]:  # (the open list's info, its pages of records)
+        nav = decode(sales_tab.home()["private_metadata"])
+        return (count(f"/ui-api/list-info/{nav.object}/{nav.list}"), count(f"/ui-api/list-records/{nav.object}/{nav.list}"))
+
     sales_tab.open()
     start = sales_tab.home()
-    assert (count(info), count(views)) == (1, 1)
+    assert (count(info), count(views)) == (1, 1) and list_reads() == (1, 1)
     sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
     first = sales_tab.published_after(start["hash"])
-    sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
+    sales_tab.open()  # opening the tab again within the minute: the metadata is kept, the records read again
     second = sales_tab.published_after(first["hash"])
-    assert (count(info), count(views)) == (2, 2)  # the first click read them, the second kept them
+    assert (count(info), count(views)) == (1, 1) and list_reads() == (1, 3)
     sales_tab.clock[0] = 60.0
     sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
     sales_tab.published_after(second["hash"])
-    assert (count(info), count(views)) == (3, 3)  # a minute later: read again
+    assert (count(info), count(views)) == (2, 2) and list_reads() == (2, 4)  # a minute later: read again
+
+
+def test_screens_read_on_the_apps_threads_not_threads_of_their_own(sales_tab: Tab) -> None:
     sales_tab.open()
-    assert (count(info), count(views)) == (4, 4)  # opening the tab reads them afresh
+    start = sales_tab.home()
+    opened = sales_tab.readers.submitted
+    assert opened >= 2  # each object's info and list views, the list's info: asked at once, on the app's threads
+    sales_tab.click({"action_id": Action.RETRY, "type": "button", "value": "retry"})
+    sales_tab.published_after(start["hash"])
+    assert sales_tab.readers.submitted >= 2 * opened  # a click's screen too
+    assert sales_tab.readers.threads and all(name.startswith("app-readers") for name in sales_tab.readers.threads)
 
 
 def test_a_forged_click_changes_nothing(sales_tab: Tab) -> None:

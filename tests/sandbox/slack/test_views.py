@@ -8,6 +8,7 @@ Triggers come from ``sandbox.mint_trigger``, as the interactivity of the sandbox
 
 from __future__ import annotations
 
+import time
 import urllib.error
 from typing import Any
 
@@ -91,6 +92,25 @@ def test_publishing_again_keeps_the_view_and_changes_its_hash(
     stale = _fail(lambda: bot.views_publish(user_id=member_id, view={"type": "home", "blocks": []}, hash=first["hash"]))
     assert stale["error"] == "hash_conflict"
     assert sandbox.home_view(member_id)["blocks"][0]["text"]["text"] == "two"  # type: ignore[index]
+
+
+def test_every_publish_is_logged_with_its_wall_clock_time(
+    bot: WebClient, sandbox: SlackSandbox, info: SlackSandboxInfo, member_id: str
+) -> None:
+    before = time.time()
+    first = bot.views_publish(user_id=member_id, view={"type": "home", "callback_id": "one", "blocks": []})["view"]
+    second = bot.views_publish(user_id=member_id, view={"type": "home", "callback_id": "two", "private_metadata": "p=2",
+                                                        "blocks": [_section("a"), _section("b")]})["view"]
+    after = time.time()
+    logged = sandbox.publishes(member_id, since=before)
+    assert [(p["view_id"], p["hash"], p["callback_id"], p["private_metadata"], p["blocks"]) for p in logged] == [
+        (first["id"], first["hash"], "one", "", 0), (second["id"], second["hash"], "two", "p=2", 2)]
+    assert before <= logged[0]["published_at"] <= logged[1]["published_at"] <= after
+    assert control(info, "GET", f"/publishes?user={member_id}&since={before}")["publishes"] == logged
+    assert sandbox.publishes(member_id, since=after + 1) == []
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        control(info, "GET", "/publishes?since=yesterday")
+    assert refused.value.code == 400
 
 
 def test_publish_refuses_an_unknown_user_and_a_modal(bot: WebClient, member_id: str) -> None:
