@@ -44,7 +44,7 @@ def test_an_approved_mapping_links_the_user_across_refreshes_and_a_revocation_re
     assert entry(member_home, sf_user) == linked  # at once, with the Slack user's time zone and locale
     # the user-map step keeps it: within the TTL (cached) and past it (looked up again)
     for now in (None, datetime.now(UTC) + LATER):
-        report = refresh_org_users(member_home.settings, ALIAS, now=now)
+        report = refresh_org_users(member_home.control, member_home.settings, ALIAS, now=now)
         assert report is not None and report.approved == 1
         assert entry(member_home, sf_user) == linked
     # a Salesforce user whose email matches another Slack user: the approval wins, the emails come back after it
@@ -54,7 +54,8 @@ def test_an_approved_mapping_links_the_user_across_refreshes_and_a_revocation_re
     owner = people.primary_owner  # a Slack user the emails map to nobody in the org
     assert cli("org", "approve-member", ALIAS, "--salesforce-user", email_match["sf_user_id"], "--slack-user", owner,
                "--as", admin).code == 0
-    assert refresh_org_users(member_home.settings, ALIAS, now=datetime.now(UTC) + LATER) is not None
+    assert refresh_org_users(member_home.control, member_home.settings, ALIAS,
+                             now=datetime.now(UTC) + LATER) is not None
     assert entry(member_home, email_match["sf_user_id"])["slack_user_id"] == owner
     assert entry(member_home, email_match["sf_user_id"])["status"] == "approved"
     # shown apart: `org members` and `saleshome status`
@@ -71,7 +72,8 @@ def test_an_approved_mapping_links_the_user_across_refreshes_and_a_revocation_re
         revoked = cli("org", "revoke-member", ALIAS, "--salesforce-user", user, "--as", admin)
         assert revoked.code == 0 and "is removed" in revoked.out, revoked.text
         assert entry(member_home, user) == {"slack_user_id": None, "tz": None, "locale": None, "status": "unmatched"}
-    report = refresh_org_users(member_home.settings, ALIAS)  # within the TTL: revoked entries are looked up anyway
+    # within the TTL: revoked entries are looked up anyway
+    report = refresh_org_users(member_home.control, member_home.settings, ALIAS)
     assert report is not None and report.approved == 0
     assert entry(member_home, sf_user)["status"] == "unmatched"  # no Slack account has their email
     assert entry(member_home, email_match["sf_user_id"])["slack_user_id"] == email_match["slack_user_id"]
