@@ -150,17 +150,19 @@ def prepare_home(sf: Sandbox, slack: SlackSandbox) -> Settings:
     from saleshome.settings.roles import grant_sales_admin
     from saleshome.settings.workspace import Plan, set_plan
     from saleshome.sync.engine import sync_org
+    from saleshome.warehouse.control import control_db
 
     settings = load_settings()
     Path(settings.home).mkdir(parents=True, exist_ok=True)
-    add_org(settings, ALIAS, login_url=sf.instance_url, auth_method=AuthMethod.CLIENT_CREDENTIALS,
+    control = control_db(settings)
+    add_org(control, settings, ALIAS, login_url=sf.instance_url, auth_method=AuthMethod.CLIENT_CREDENTIALS,
             credential_ref=f"env:{env_prefix_for(ALIAS)}", ca_file=sf.info["ca_file"])
-    result = sync_org(settings, ALIAS, objects=["User", "PermissionSetAssignment"])
+    result = sync_org(control, settings, ALIAS, objects=["User", "PermissionSetAssignment"])
     if result.status != "completed":
         raise RuntimeError(f"the users' sync did not complete: {result}")
-    if refresh_org_users(settings, ALIAS) is None:
+    if refresh_org_users(control, settings, ALIAS) is None:
         raise RuntimeError("no Slack bot token: the org's users cannot be mapped")
-    ctx = SettingsContext(settings)
+    ctx = SettingsContext(control, settings)
     owner = slack.world.primary_owner_id
     set_plan(ctx.control, ctx.directory, ctx.workspace, actor=owner, plan=Plan.ENTERPRISE_PLUS)
     admin = next(u.id for u in slack.world.users.values()
