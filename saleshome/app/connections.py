@@ -34,8 +34,8 @@ from saleshome.salesforce.credentials import Resolver
 from saleshome.salesforce.ui_api import MemberSession, MemberSessionExpired, UiApi
 from saleshome.settings.orgs import same_org_id
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control_tables import LINKED
 
-from .members import MAPPED_STATUSES
 from .oauth import Grant, OAuthRefused, OrgClient, StateRefused, org_client, take_state
 from .services import NotConnectedError
 from .tokens import TokenCipher
@@ -143,7 +143,7 @@ class Connections:
                                                         "refresh_token scope")
         mapped = self.control.rows(
             "SELECT sf_user_id, sales_home_user FROM user_map WHERE alias = ? AND slack_user_id = ? "
-            "AND status IN (?, ?)", [client.alias, user_id, *MAPPED_STATUSES])
+            f"AND {LINKED}", [client.alias, user_id])
         row = next((r for r in mapped if r["sf_user_id"][:15] == grant.user_id[:15]), None)
         if row is None:
             raise Refused(Refusal.NOT_MAPPED, **who)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from saleshome.i18n import normalise
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control_tables import LINKED
 
 from .services import Member, MemberOrg
 
-__all__ = ["MAPPED_STATUSES", "load_member", "sales_admins"]
+__all__ = ["load_member", "sales_admins"]
 
-MAPPED_STATUSES = ("matched", "approved")
 
 
 def load_member(control: ControlDB, user_id: str) -> Member:
@@ -27,7 +27,7 @@ def load_member(control: ControlDB, user_id: str) -> Member:
             "c.sf_user_id AS connected_as, w.default_locale FROM user_map m "
             "LEFT JOIN orgs o ON o.alias = m.alias LEFT JOIN workspaces w ON w.workspace = o.workspace "
             "LEFT JOIN member_connections c ON c.alias = m.alias AND c.slack_user_id = m.slack_user_id "
-            "WHERE m.slack_user_id = ? AND m.status IN (?, ?) ORDER BY m.alias", [user_id, *MAPPED_STATUSES])
+            f"WHERE m.slack_user_id = ? AND m.{LINKED} ORDER BY m.alias", [user_id])
     orgs = tuple(MemberOrg(alias=r["alias"], org_name=r["org_name"], sf_user_id=r["sf_user_id"],
                            sales_home_user=bool(r["sales_home_user"]), connected=r["connected_as"] is not None)
                  for r in rows)

@@ -31,6 +31,7 @@ from saleshome.settings.model import CelebrationSettings
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
 from saleshome.warehouse.control import ControlDB, Tx
+from saleshome.warehouse.control_tables import LINKED
 from saleshome.warehouse.orgdb import OrgWarehouse
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -120,7 +121,7 @@ def celebrate(
         for win in sorted(eligible, key=lambda r: (r["signed_at"], r["opportunity_id"])):
             signed = win["signed_at"].astimezone(UTC)
             owner = db.execute("SELECT slack_user_id, team_id FROM user_map WHERE alias = ? AND sf_user_id = ? "
-                               "AND status = 'matched'", [alias, win["owner_id"]]).fetchone()
+                               f"AND {LINKED}", [alias, win["owner_id"]]).fetchone()
             already = db.execute("SELECT 1 FROM celebrations WHERE alias = ? AND opportunity_id = ? "
                                  "AND signed_at BETWEEN ? AND ?",
                                  [alias, win["opportunity_id"], signed - REWIN_GAP, signed + REWIN_GAP]).fetchone()

@@ -51,6 +51,7 @@ from saleshome.settings.notifications.store import Notification, load_notificati
 from saleshome.settings.orgs import get_org
 from saleshome.settings.workspace import sales_home_problem
 from saleshome.warehouse.control import ControlDB, Tx
+from saleshome.warehouse.control_tables import LINKED
 from saleshome.warehouse.orgdb import OrgWarehouse, q
 from saleshome.warehouse.outbox import OutboxMessage, enqueue, idempotency_key
 from saleshome.warehouse.outbox_states import OutboxKind
@@ -291,7 +292,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
         if "ManagerId" in columns.get("User", set()):
             managers = {r["Id"]: r["ManagerId"] for r in _fetch(wh, 'SELECT "Id", "ManagerId" FROM sf."User"', [])}
     mapped = {r["sf_user_id"]: r for r in control.rows(
-        "SELECT sf_user_id, slack_user_id, team_id, tz FROM user_map WHERE alias = ? AND status = 'matched'", [alias])}
+        f"SELECT sf_user_id, slack_user_id, team_id, tz FROM user_map WHERE alias = ? AND {LINKED}", [alias])}
     by_slack = {r["slack_user_id"]: sf for sf, r in mapped.items()}
     with control.transaction() as db:
         readers = read_readers(db, settings.workspace)

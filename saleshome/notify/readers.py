@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from saleshome.settings.locales import locale_in, reader_locale
 from saleshome.warehouse.control import Tx
+from saleshome.warehouse.control_tables import LINKED
 
 from .fields import Reader
 
@@ -36,5 +37,5 @@ def read_readers(db: Tx, workspace: str) -> Readers:
     default = locale_in(db, workspace)
     members = {str(slack_id): Reader(reader_locale(locale, default), tz) for slack_id, locale, tz in
                db.execute("SELECT slack_user_id, max(locale), max(tz) FROM user_map "
-                          "WHERE status = 'matched' AND slack_user_id IS NOT NULL GROUP BY slack_user_id").fetchall()}
+                          f"WHERE {LINKED} AND slack_user_id IS NOT NULL GROUP BY slack_user_id").fetchall()}
     return Readers(Reader(default, None), members)

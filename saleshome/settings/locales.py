@@ -19,6 +19,7 @@ from __future__ import annotations
 from saleshome.errors import ValidationError
 from saleshome.i18n.catalog import DEFAULT_LOCALE, known_locale
 from saleshome.warehouse.control import ControlDB, Tx
+from saleshome.warehouse.control_tables import LINKED
 
 
 def check_locale(value: str) -> str:
@@ -57,14 +58,14 @@ def member_locales(control: ControlDB, alias: str) -> dict[str, str]:
     """
     rows = control.rows(
         "SELECT m.sf_user_id, m.locale, w.default_locale FROM user_map m LEFT JOIN orgs o ON o.alias = m.alias "
-        "LEFT JOIN workspaces w ON w.workspace = o.workspace WHERE m.alias = ? AND m.status = 'matched'", [alias])
+        f"LEFT JOIN workspaces w ON w.workspace = o.workspace WHERE m.alias = ? AND m.{LINKED}", [alias])
     return {r["sf_user_id"]: reader_locale(r["locale"], known_locale(r["default_locale"]) or DEFAULT_LOCALE)
             for r in rows}
 
 
 def locale_counts(control: ControlDB, alias: str | None = None) -> dict[str | None, int]:
-    """Matched members per Slack locale (None: not known yet), most common first (``saleshome status``)."""
-    where = "status = 'matched'" + (" AND alias = ?" if alias else "")
+    """Linked members (matched or approved) per Slack locale (None: not known yet), most common first (``saleshome status``)."""
+    where = LINKED + (" AND alias = ?" if alias else "")
     rows = control.rows(f"SELECT locale, count(*) AS n FROM user_map WHERE {where} GROUP BY locale "
                         "ORDER BY n DESC, locale NULLS LAST", [alias] if alias else [])
     return {r["locale"]: int(r["n"]) for r in rows}

@@ -40,6 +40,7 @@ from saleshome.slack.errors import error_code, slack_error
 from saleshome.slack.pages import page_items
 from saleshome.slack.profiles import member_profile
 from saleshome.warehouse.control import ControlDB
+from saleshome.warehouse.control_tables import LINKED
 
 UNKNOWN_LOCALE = "unknown"
 
@@ -195,7 +196,7 @@ def deactivated_emails(client: WebClient) -> set[str]:
 def slack_user(control: ControlDB, alias: str, sf_user_id: str) -> tuple[str, str | None] | None:
     """(Slack user id, time zone) of a mapped Salesforce user, or None."""
     rows = control.rows(
-        "SELECT slack_user_id, tz FROM user_map WHERE alias = ? AND sf_user_id = ? AND status = 'matched'",
+        f"SELECT slack_user_id, tz FROM user_map WHERE alias = ? AND sf_user_id = ? AND {LINKED}",
         [alias, sf_user_id],
     )
     return (rows[0]["slack_user_id"], rows[0]["tz"]) if rows else None

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["HEAD", "METADATA", "ValueKind", "column_kinds"]
+__all__ = ["HEAD", "LINKED", "METADATA", "ValueKind", "column_kinds"]
 
 HEAD = "0004"
 """The Alembic revision this code's schema is (``control_migrations/versions``)."""
@@ -151,6 +151,9 @@ Table(
     Column("user_id", Text, primary_key=True),
     Column("channel_id", Text, nullable=False),
 )
+# user_map.status of a Salesforce user linked to a Slack user: by the same verified email (``matched``) or by a
+# sales admin's approval (``approved``, table approved_members).  Whoever asks "who is this user in Slack" reads these.
+LINKED = "status IN ('matched', 'approved')"  # a SQL condition on user_map (after a table alias: f"m.{LINKED}")
 Table(
     "user_map", METADATA,
     Column("alias", Text, nullable=False),

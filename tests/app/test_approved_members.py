@@ -11,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from saleshome.notify.readers import read_readers
 from saleshome.pipeline import refresh_org_users
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.audit import read_audit
+from saleshome.settings.locales import member_locales
+from saleshome.sync.users import slack_user as slack_user_of
 from tests.fixtures.app import MemberHome, legacy_email_member
 from tests.fixtures.cli import Cli
 from tests.fixtures.workspace import ALIAS, People
@@ -42,6 +45,11 @@ def test_an_approved_mapping_links_the_user_across_refreshes_and_a_revocation_re
     linked = {"slack_user_id": slack_user, "tz": expected.tz_fields(time.time())[0], "locale": expected.locale,
               "status": "approved"}
     assert entry(member_home, sf_user) == linked  # at once, with the Slack user's time zone and locale
+    # what addresses a member's messages sees the link too: notifications and celebrations reach them
+    assert slack_user_of(member_home.control, ALIAS, sf_user) == (slack_user, linked["tz"])
+    assert sf_user in member_locales(member_home.control, ALIAS)
+    with member_home.control.reading() as db:
+        assert slack_user in read_readers(db, member_home.settings.workspace).members
     # the user-map step keeps it: within the TTL (cached) and past it (looked up again)
     for now in (None, datetime.now(UTC) + LATER):
         report = refresh_org_users(member_home.control, member_home.settings, ALIAS, now=now)
