@@ -15,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from . import describes, listviews
+from . import conditional, describes, listviews
 from .access import AccessCache, UserAccess
 from .auth import OAuthError, SessionRegistry, TokenEndpoint
 from .bulk import BulkJobs, QueryJob, encode_locator
@@ -326,11 +326,17 @@ class SalesforceApi:
         if not isinstance(values, dict):
             raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object of field values")
         values.pop("attributes", None)
+        precondition = conditional.update_precondition(obj, req)
         access = self.access(user)
         describes.check_writable(obj, access, values, creating=False)
         describes.check_record(self.store, obj, record_id, access)
-        self.store.update(obj.name, record_id, values, user_id=user, check_access=True)
-        return Response(204)
+        self.store.update(obj.name, record_id, values, user_id=user, check_access=True, precondition=precondition)
+        response = Response(204)
+        if conditional.supports_etag(obj):
+            row = self.store.get_row(obj.name, record_id)
+            if row is not None:
+                response.headers["ETag"] = conditional.etag(row)
+        return response
 
     def _delete_record(self, req: Request, m: re.Match[str], user: str) -> Response:
         obj = self._object(m["obj"])
@@ -362,7 +368,11 @@ class SalesforceApi:
             raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
         if selected is not names:
             record.pop("IsDeleted", None)
-        return Response.of(200, record)
+        row = self.store.get_row(obj.name, record_id) or {"Id": record_id}
+        if conditional.not_modified(obj, req, row):
+            return Response(304)
+        headers = {"ETag": conditional.etag(row)} if conditional.supports_etag(obj) else {}
+        return Response.of(200, record, **headers)
 
     # ------------------------------------------------------------------------ query
     def _batch_size(self, req: Request) -> int:

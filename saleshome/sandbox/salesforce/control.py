@@ -10,6 +10,12 @@
   "retype": "Probability:double:p=18,s=2"}`` changes the org's fields as an admin would in Setup;
   ``{"object": "PermissionSetGroup", "queryable": false}`` makes an object one SOQL cannot read
   (describeGlobal says ``queryable: false``, a query of it is refused with INVALID_TYPE)
+- ``GET /_sandbox/validation-rules`` the org's validation rules; ``POST`` one rule (added, or replacing
+  the rule of the same name): ``{"name": "Probability_Within_Range", "object": "Opportunity", "kind": "range",
+  "field": "Probability", "min": 0, "max": 100, "message": "…", "error_field": "Probability", "active": true}``
+  (kinds ``required_when`` with ``when_field`` / ``when_values``, ``range`` with ``min`` / ``max``, ``regex``
+  with ``pattern``: see ``validation.py``); ``DELETE ?name=X`` removes one rule, ``DELETE`` without a name
+  removes them all
 - ``POST /_sandbox/expire-sessions`` invalidates every access token
 - ``GET /_sandbox/info`` the org id, API usage, record counts
 - ``GET /_sandbox/logins`` every user who can log in on the OAuth login page: ``username``,
@@ -32,6 +38,7 @@ from .errors import ApiError, not_found
 from .http_messages import Request, Response
 from .seed import SALES_HOME_PERMISSION_SET
 from .simulator import simulate
+from .validation import parse_rule
 
 
 def _jsonable(value: Any) -> Any:
@@ -61,6 +68,22 @@ def _logins(api: SalesforceApi) -> list[dict[str, Any]]:
             "sales_home_user": SALES_HOME_PERMISSION_SET in access.permission_sets,
         })
     return out
+
+
+def _validation_rules(api: SalesforceApi, req: Request, body: dict[str, Any]) -> Response | None:
+    rules = api.store.rules
+    if req.method == "GET":
+        return Response.of(200, {"rules": [r.as_json() for r in rules.all()]})
+    if req.method == "POST":
+        rule = parse_rule(body, api.store.catalog)
+        rules.put(rule)
+        return Response.of(200, rule.as_json())
+    if req.method == "DELETE":
+        name = req.query.get("name")
+        if rules.remove(name) == 0 and name is not None:
+            raise ApiError(404, "NOT_FOUND", f"no validation rule named {name!r}")
+        return Response(204)
+    return None
 
 
 def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request], Response]:
@@ -117,6 +140,10 @@ def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request]
             api.store.change_schema(obj, add=body.get("add"), remove=body.get("remove"), retype=body.get("retype"),
                                     queryable=queryable)
             return Response(204)
+        if action == "validation-rules":
+            answer = _validation_rules(api, req, body)
+            if answer is not None:
+                return answer
         if action == "expire-sessions" and req.method == "POST":
             api.sessions.expire_all()
             return Response(204)

@@ -25,8 +25,8 @@ _NO_ACCESS = (
 )
 
 
-def insufficient_access(message: str = _NO_ACCESS) -> ApiError:
-    return ApiError(400, "INSUFFICIENT_ACCESS_OR_READONLY", message)
+def insufficient_access(message: str = _NO_ACCESS, fields: list[str] | None = None) -> ApiError:
+    return ApiError(400, "INSUFFICIENT_ACCESS_OR_READONLY", message, fields)
 
 
 def global_entry(obj: ObjectDef, api_version: str, access: UserAccess) -> dict[str, Any]:
@@ -83,4 +83,5 @@ def check_record(store: OrgStore, obj: ObjectDef, record_id: str, access: UserAc
         f'SELECT ({editable}) AS ok FROM "{obj.name}" WHERE "Id" = ? AND {live}', [*params, record_id]
     ).to_pylist()
     if rows and not rows[0]["ok"]:
-        raise insufficient_access("insufficient access rights on object id")
+        # Salesforce's record-level refusal names no field: "fields": [] (as ENTITY_IS_DELETED does)
+        raise insufficient_access("insufficient access rights on object id", [])

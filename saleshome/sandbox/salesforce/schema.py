@@ -8,7 +8,8 @@ Field notation: ``"Name:type[:flag,flag...]"`` with flags
 ``ro`` (not createable, not updateable), ``create`` (createable only), ``update`` (updateable only),
 ``req`` (not nillable),
 ``calc=EXPR`` (formula; EXPR is DuckDB SQL over the same row), ``len=N``, ``p=N``, ``s=N``, ``digits=N`` (int),
-``ref=Obj|Obj``, ``rel=Name``, ``pick=Key`` (picklist values from :data:`PICKLISTS`),
+``ref=Obj|Obj``, ``rel=Name``, ``pick=Key`` (picklist values from :data:`PICKLISTS`), ``restricted`` (a
+restricted picklist: describe says ``restrictedPicklist: true`` and a write of any other value is refused),
 ``comp=Name`` (component of the compound field ``Name``), ``name`` (the name field),
 ``nofilter`` (not filterable), ``custom`` (ends in ``__c``), ``label=Text`` (the field's label).
 
@@ -143,6 +144,7 @@ class FieldDef:
     picklist: str | None = None
     name_field: bool = False
     default_on_create: bool = False
+    restricted_picklist: bool = False  # a value outside the picklist is INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST
 
     @property
     def storage_type(self) -> str | None:
@@ -213,7 +215,7 @@ class FieldDef:
             "relationshipName": self.relationship_name,
             "relationshipOrder": None,
             "restrictedDelete": False,
-            "restrictedPicklist": False,
+            "restrictedPicklist": self.restricted_picklist,
             "scale": self.scale,
             "searchPrefilterable": False,
             "soapType": soap,
@@ -417,6 +419,8 @@ def _parse_field(spec: str) -> FieldDef:
         kwargs["compound_field_name"] = flags["comp"]
     if "pick" in flags:
         kwargs["picklist"] = flags["pick"]
+    if "restricted" in flags:
+        kwargs["restricted_picklist"] = True
     if "name" in flags:
         kwargs["name_field"] = True
     if "default" in flags or ftype == "boolean":
@@ -527,7 +531,7 @@ _OBJECT_SPECS: list[tuple[str, str, str, str, dict[str, Any], list[str]]] = [
         "ForecastCategory:picklist:ro,pick=ForecastCategory",
         "ForecastCategoryName:picklist:pick=ForecastCategoryName",
         "CurrencyIsoCode:picklist:default,pick=Currency", "OwnerId:reference:default,ref=User,rel=Owner",
-        "LastActivityDate:date:ro", "Region__c:picklist:pick=Region",
+        "LastActivityDate:date:ro", "Region__c:picklist:pick=Region,restricted",
         "Days_To_Close__c:int:calc=CloseDate - TODAY()",
     ]),
     ("OpportunityHistory", "Opportunity History", "Opportunity History", "008",

@@ -10,7 +10,7 @@ sets and their assignments, ...), whose deletes are hard deletes, as in Salesfor
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from .errors import ApiError, not_found
 from .ids import is_valid_id, make_id, to_18
 from .schema import STAGES, SYSTEM_FIELD_NAMES, Catalog, FieldDef, ObjectDef, catalog, parse_field
 from .seed import INTEGRATION_USERNAME
+from .validation import ValidationRules
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _HISTORY_TRACKED = ("StageName", "Amount", "Probability", "CloseDate", "ForecastCategory")
@@ -50,6 +51,7 @@ class OrgStore:
         self.catalog = (cat or catalog()).copy()  # its own: schema changes stay in this org
         self.clock = clock or Clock()
         self.path = path
+        self.rules = ValidationRules.seeded(self.catalog)  # checked at every create and update (validation.py)
         self._db = duckdb.connect(str(path) if path else ":memory:")
         self._db.execute("SET enable_progress_bar = false")  # the CLI's stdout is its one JSON ready line
         self._lock = threading.RLock()
@@ -251,6 +253,7 @@ class OrgStore:
                 self._derive_case(row, {}, when)
             if obj.name == "PermissionSetAssignment":
                 row["IsActive"] = True
+            self.rules.check(obj.name, row)
             self._insert(db, obj, row)
             if obj.name == "Opportunity":
                 self._write_history(db, row, {}, when, actor)
@@ -259,19 +262,28 @@ class OrgStore:
     def update(
         self, obj_name: str, record_id: str, values: dict[str, Any], *, user_id: str | None = None,
         at: datetime | None = None, check_access: bool = False,
+        precondition: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
-        """Update one record (moving LastModifiedDate and SystemModstamp)."""
+        """Update one record (moving LastModifiedDate and SystemModstamp).
+
+        ``precondition`` sees the stored row inside the write transaction and raises to refuse the
+        update (a conditional request's 412): checked and written atomically, nothing changes on refusal.
+        The org's validation rules see the record as it would be stored, after Salesforce's derivations.
+        """
         obj = self._object(obj_name)
         changes = self._coerce(obj, values, creating=False, check_access=check_access)
         when = _naive(at or self.clock.now())
         actor = self._actor(user_id)
         with self._transaction() as db:
             old = self._existing(db, obj, record_id)
+            if precondition is not None:
+                precondition(old)
             new = {**old, **changes}
             if obj.name == "Opportunity":
                 self._derive_opportunity(new, changes)
             if obj.name == "Case":
                 self._derive_case(new, changes, when)
+            self.rules.check(obj.name, new)
             new["SystemModstamp"] = when
             if obj.field("LastModifiedDate"):
                 new["LastModifiedDate"] = when
@@ -342,7 +354,7 @@ class OrgStore:
             raise not_found()
         record = dict(zip(names, row, strict=True))
         if record.get("IsDeleted"):
-            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
+            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
         return record
 
     def _insert(self, db: duckdb.DuckDBPyConnection, obj: ObjectDef, row: dict[str, Any]) -> None:
@@ -429,6 +441,8 @@ class OrgStore:
             out[f.name] = _coerce_value(obj, f, value)
             if f.type == "reference" and out[f.name] is not None:
                 self._check_reference(obj, f, out[f.name])
+            if check_access and not creating and out[f.name] is None and not f.nillable:
+                raise ApiError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{f.name}]", [f.name])
         if creating and check_access:
             missing = [
                 f.name for f in obj.stored_fields
@@ -507,6 +521,11 @@ def _coerce_value(obj: ObjectDef, f: FieldDef, value: Any) -> Any:
         raise _type_error(f, value, "String")
     if value == "":
         return None  # Salesforce stores a blank text field as null
+    if f.restricted_picklist and value not in f.picklist_values:
+        raise ApiError(
+            400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f"{f.label}: bad value for restricted picklist field: {value}",
+            [f.name],
+        )
     if f.length and len(value) > f.length:
         raise ApiError(
             400, "STRING_TOO_LONG", f"{f.label}: data value too large: {value[:40]} (max length={f.length})", [f.name]
