@@ -326,7 +326,7 @@ class SalesforceApi:
         if not isinstance(values, dict):
             raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object of field values")
         values.pop("attributes", None)
-        precondition = conditional.update_precondition(obj, req)
+        precondition = conditional.update_precondition(obj, req.headers)
         access = self.access(user)
         describes.check_writable(obj, access, values, creating=False)
         describes.check_record(self.store, obj, record_id, access)
@@ -369,7 +369,7 @@ class SalesforceApi:
         if selected is not names:
             record.pop("IsDeleted", None)
         row = self.store.get_row(obj.name, record_id) or {"Id": record_id}
-        if conditional.not_modified(obj, req, row):
+        if conditional.not_modified(obj, req.headers, row):
             return Response(304)
         headers = {"ETag": conditional.etag(row)} if conditional.supports_etag(obj) else {}
         return Response.of(200, record, **headers)

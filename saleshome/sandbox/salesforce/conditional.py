@@ -26,13 +26,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .errors import ApiError
-from .http_messages import Request
 from .schema import ObjectDef
 
 ETAG_OBJECTS = ("Account",)  # "This header is supported by sObject Rows (Account records only) resources."
@@ -84,20 +83,27 @@ def _precondition_failed(message: str) -> ApiError:
     return ApiError(412, "PRECONDITION_FAILED", message)
 
 
-def update_precondition(obj: ObjectDef, req: Request) -> Callable[[dict[str, Any]], None] | None:
+def update_precondition(
+    obj: ObjectDef, headers: Mapping[str, str], *, since_headers: tuple[str, ...] = ("If-Unmodified-Since",),
+    etags: bool = True,
+) -> Callable[[dict[str, Any]], None] | None:
     """The PATCH's precondition as a check of the stored row (for ``OrgStore.update``), or None.
 
-    Header values are validated here, before anything is read: a bad value is a 400 even when the
-    record would pass.
+    ``headers`` have lower-case names.  ``since_headers`` are the date headers that mean "refuse if
+    modified since" (the UI API's record PATCH documents ``If-Modified-Since`` for it, see ``uiapi.py``);
+    ``etags`` False leaves If-Match / If-None-Match aside.  Header values are validated here, before
+    anything is read: a bad value is a 400 even when the record would pass.
     """
-    since_raw = req.headers.get("if-unmodified-since")
+    since_name = next((h for h in since_headers if h.lower() in headers), None)
+    since_raw = headers.get(since_name.lower()) if since_name else None
     since = None
     if since_raw is not None:
         since = _http_date(since_raw)
         if since is None:
-            raise _invalid("If-Unmodified-Since", since_raw)
-    match_raw = req.headers.get("if-match") if supports_etag(obj) else None
-    none_raw = req.headers.get("if-none-match") if supports_etag(obj) else None
+            raise _invalid(since_name or "", since_raw)
+    tagged = etags and supports_etag(obj)
+    match_raw = headers.get("if-match") if tagged else None
+    none_raw = headers.get("if-none-match") if tagged else None
     match = _etags("If-Match", match_raw) if match_raw is not None else None
     none_match = _etags("If-None-Match", none_raw) if none_raw is not None else None
     if since is None and match_raw is None and none_raw is None:
@@ -118,16 +124,16 @@ def update_precondition(obj: ObjectDef, req: Request) -> Callable[[dict[str, Any
     return check
 
 
-def not_modified(obj: ObjectDef, req: Request, row: dict[str, Any]) -> bool:
+def not_modified(obj: ObjectDef, headers: Mapping[str, str], row: dict[str, Any]) -> bool:
     """True when a GET's ``If-None-Match`` (Account) or ``If-Modified-Since`` says the client's copy is current.
 
     As in HTTP, If-None-Match wins over If-Modified-Since, and an unparsable date is ignored on a GET.
     """
-    none_raw = req.headers.get("if-none-match") if supports_etag(obj) else None
+    none_raw = headers.get("if-none-match") if supports_etag(obj) else None
     if none_raw is not None:
         tags = _etags("If-None-Match", none_raw)
         return tags is None or etag(row) in tags
-    since_raw = req.headers.get("if-modified-since")
+    since_raw = headers.get("if-modified-since")
     since = _http_date(since_raw) if since_raw is not None else None
     modified = last_modified(row)
     return since is not None and modified is not None and modified <= since

@@ -20,6 +20,10 @@ Resources ("User Interface API Developer Guide", API 62.0, "Resources"):
   ``GET ui-api/layout/{objectApiName}?layoutType=&mode=`` — *Get Record Layout Metadata*;
   ``GET ui-api/record-ui/{recordIds}`` — *Record UI* ``{layouts{object{recordTypeId{layoutType{mode}}}},
   objectInfos{object}, records{id}}``.
+- ``PATCH ui-api/records/{recordId}`` ``{"fields": {...}}`` — *Update a Record*
+  (``ui_api_resources_record_patch.htm``): the Record with the fields sent; validation rules apply;
+  ``If-Unmodified-Since`` / ``If-Modified-Since`` refuse a record changed since with 412
+  (``conditional.py``); a refused save is an *Error with Output* (:class:`RecordError`).
 - ``GET ui-api/object-info/{objectApiName}`` — *Object Info*; ``.../picklist-values/{recordTypeId}``
   (*Picklist Values Collection* ``{picklistFieldValues{field: Picklist Values}}``) and
   ``.../picklist-values/{recordTypeId}/{fieldApiName}`` (*Picklist Values*).
@@ -50,7 +54,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from . import listviews, uiapi_shapes
+from . import conditional, describes, listviews, uiapi_shapes
 from .access import UserAccess
 from .errors import ApiError
 from .ids import is_valid_id, to_18
@@ -68,13 +72,39 @@ _SYSTEM = ("Id", "LastModifiedById", "LastModifiedDate", "SystemModstamp", "Crea
 
 
 class Request(Protocol):
-    """What a resource reads of a request: its query parameters (``api.Request`` has them)."""
+    """What a resource reads of a request: its query parameters, headers and JSON body (``api.Request``)."""
 
     query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+
+    def json(self) -> Any: ...
 
 
 # A resource: (request, path match, session user id) -> the JSON payload of a 200 answer.
 Handler = Callable[[Request, "re.Match[str]", str], Any]
+
+
+class RecordError(ApiError):
+    """A refused record save as the UI API answers it: an *Error with Output* (``enhancedErrorType:
+    RecordError``) whose ``output`` is *Record Exceptions* ``{errors, fieldErrors{field: [Record Exception
+    Error]}}`` (User Interface API Developer Guide, "Error with Output", "Record Exceptions", "Record
+    Exception Error": ``constituentField, duplicateRecordError, errorCode, field, fieldLabel, message``).
+    An error about fields goes under ``fieldErrors`` of each; one about the record under ``errors``."""
+
+    def __init__(self, cause: ApiError, obj: ObjectDef) -> None:
+        super().__init__(cause.status, cause.error_code, cause.message, cause.fields)
+        self.obj = obj
+
+    def _entry(self, name: str | None) -> dict[str, Any]:
+        f = self.obj.field(name) if name else None
+        return {"constituentField": None, "duplicateRecordError": None, "errorCode": self.error_code,
+                "field": f.name if f else None, "fieldLabel": f.label if f else None, "message": self.message}
+
+    def body(self) -> list[dict[str, Any]]:
+        names = self.fields or []
+        output = {"errors": [] if names else [self._entry(None)], "fieldErrors": {n: [self._entry(n)] for n in names}}
+        return [{"errorCode": self.error_code, "message": self.message, "enhancedErrorType": "RecordError",
+                 "output": output}]
 
 
 def _bad_param(message: str) -> ApiError:
@@ -144,6 +174,7 @@ class UiApi:
              self.picklist),
             ("GET", re.compile(rf"{ui}/layout/(?P<obj>\w+)/?"), self.layout),
             ("GET", re.compile(rf"{ui}/records/(?P<id>\w+)/?"), self.record),
+            ("PATCH", re.compile(rf"{ui}/records/(?P<id>\w+)/?"), self.update_record),
             ("GET", re.compile(rf"{ui}/record-ui/(?P<ids>[\w,]+)/?"), self.record_ui),
         ]
 
@@ -517,6 +548,33 @@ class UiApi:
             self._add_path(select, obj, name, access)
         for layout_type in layout_types:
             self._add_layout(select, obj, layout_type, access)
+        return self._one_record(obj, record_id, select, access, user, m["v"])
+
+    def update_record(self, req: Request, m: re.Match[str], user: str) -> Any:
+        """``PATCH ui-api/records/{recordId}`` ``{"fields": {...}}``: the updated Record, with the fields sent.
+
+        Conditional: ``If-Unmodified-Since`` (or ``If-Modified-Since``, which the guide's "Update a Record"
+        names for "the record hasn't changed since the user started editing it") refuses a record modified
+        since with 412.  A refused save is an *Error with Output* whose output is *Record Exceptions*.
+        """
+        access = self.access(user)
+        obj, record_id = self._record_by_id(m["id"], access)
+        body = req.json()
+        values = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(values, dict) or (isinstance(body, dict) and body.get("apiName") not in (None, obj.name)):
+            raise ApiError(400, "INVALID_INPUT", "The request body must be {\"fields\": {field: value}} for this record")
+        try:
+            precondition = conditional.update_precondition(
+                obj, req.headers, since_headers=("If-Unmodified-Since", "If-Modified-Since"), etags=False)
+            describes.check_writable(obj, access, values, creating=False)
+            describes.check_record(self.store, obj, record_id, access)
+            self.store.update(obj.name, record_id, values, user_id=user, check_access=True,
+                              precondition=precondition)
+        except ApiError as exc:
+            raise RecordError(exc, obj) from None
+        select = _Select()
+        for name in values:
+            self._add_path(select, obj, name, access)
         return self._one_record(obj, record_id, select, access, user, m["v"])
 
     def record_ui(self, req: Request, m: re.Match[str], user: str) -> Any:

@@ -67,7 +67,7 @@ def rules(info: SandboxInfo) -> Iterator[str]:
     _reset_rules(info)
 
 
-def _call(sf: Salesforce, method: str, path: str, body: dict[str, Any] | None = None,
+def _call(sf: Salesforce, method: str, path: str, body: dict[str, Any] | None = None, /,
           **headers: str) -> requests.Response:
     """One raw REST call as ``sf``'s user (status, headers and body exactly as sent)."""
     return sf.session.request(
@@ -294,3 +294,43 @@ def test_the_simulator_writes_through_the_seeded_rules(info: SandboxInfo) -> Non
         f"{info.instance_url}/_sandbox/simulate", json={"changes": 300, "seed": 11}, timeout=120
     )
     assert answer.status_code == 200, answer.text
+
+
+# ------------------------------------------------------------------------------------------- the UI API's PATCH
+def test_ui_api_record_patch_is_conditional_and_reports_record_errors(
+    info: SandboxInfo, admin: Salesforce, rep: dict[str, Any], rep_sf: Salesforce
+) -> None:
+    opp = _own_opportunity(admin, rep, skip=2)
+    label = next(f["label"] for f in admin.Opportunity.describe()["fields"] if f["name"] == "Probability")
+    shown = rep_sf.Opportunity.get(opp)
+    _advance(info, 5)
+    assert admin.Opportunity.update(opp, {"NextStep": "Someone else's step"}) == 204
+    changed = admin.Opportunity.get(opp)
+
+    stale = _call(rep_sf, "PATCH", f"ui-api/records/{opp}", {"fields": {"NextStep": "Mine"}},
+                  **{"If-Unmodified-Since": _http_date(shown["LastModifiedDate"])})
+    assert stale.status_code == 412
+    [error] = stale.json()
+    assert error["errorCode"] == "PRECONDITION_FAILED" and error["enhancedErrorType"] == "RecordError"
+    assert error["output"]["fieldErrors"] == {} and [e["errorCode"] for e in error["output"]["errors"]] == [
+        "PRECONDITION_FAILED"]
+    assert admin.Opportunity.get(opp) == changed
+
+    refused = _call(rep_sf, "PATCH", f"ui-api/records/{opp}", {"fields": {"Probability": 120}},
+                    **{"If-Modified-Since": _http_date(changed["LastModifiedDate"])})
+    assert refused.status_code == 400
+    assert refused.json() == [{
+        "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Probability must be between 0 and 100.",
+        "enhancedErrorType": "RecordError", "output": {"errors": [], "fieldErrors": {"Probability": [{
+            "constituentField": None, "duplicateRecordError": None, "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            "field": "Probability", "fieldLabel": label, "message": "Probability must be between 0 and 100.",
+        }]}},
+    }]
+    assert admin.Opportunity.get(opp) == changed
+
+    saved = _call(rep_sf, "PATCH", f"ui-api/records/{opp}", {"fields": {"NextStep": "Mine"}},
+                  **{"If-Unmodified-Since": _http_date(changed["LastModifiedDate"])})
+    assert saved.status_code == 200, saved.text
+    record = saved.json()
+    assert record["id"] == opp and record["fields"]["NextStep"]["value"] == "Mine"
+    assert admin.Opportunity.get(opp)["LastModifiedById"] == rep["user_id"]
