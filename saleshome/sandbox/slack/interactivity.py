@@ -56,7 +56,7 @@ from .events import Delivery, verification_token
 from .ids import format_ts, parse_ts
 from .objects import message_json
 from .view_store import MAX_PUSHED, StoredView, ViewStore
-from .views import kept_state, validate_view, view_object, with_block_ids
+from .views import kept_state, push_view, validate_view, view_object, with_block_ids
 from .world import User
 
 if TYPE_CHECKING:
@@ -542,19 +542,7 @@ class Interactions:
             if len(stack) > MAX_PUSHED:
                 return trouble
             stored.state = state
-            pushed_id = store.new_id()
-            pushed = StoredView(
-                id=pushed_id,
-                type="modal",
-                team_id=stored.team_id,
-                user_id=stored.user_id,
-                view=with_block_ids(view, pushed_id),
-                hash=store.new_hash(api.clock.now()),
-                root_view_id=stored.root_view_id,
-                previous_view_id=stack[-1],
-            )
-            store.views[pushed_id] = pushed
-            stack.append(pushed_id)
+            pushed = push_view(store, stored, view, api.clock.now())
             return Outcome(True, view=view_object(world, pushed))
         return trouble
 

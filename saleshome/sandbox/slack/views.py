@@ -272,6 +272,13 @@ def views_push(call: Call) -> dict[str, Any]:
         raise SlackError("push_limit_reached")
     _check_external_id(store, view, None)
     trigger.exchanged = True
+    return {"view": view_json(call, push_view(store, below, view, call.now()))}
+
+
+def push_view(store: ViewStore, below: StoredView, view: dict[str, Any], now: float) -> StoredView:
+    """Push ``view`` (checked, under :data:`MAX_PUSHED` already) onto the modal stack of ``below``: ``views.push``
+    and a view_submission's ``response_action: push``."""
+    stack = store.stack_of(below)
     view_id = store.new_id()
     stored = StoredView(
         id=view_id,
@@ -279,13 +286,13 @@ def views_push(call: Call) -> dict[str, Any]:
         team_id=below.team_id,
         user_id=below.user_id,
         view=with_block_ids(view, view_id),
-        hash=store.new_hash(call.now()),
+        hash=store.new_hash(now),
         root_view_id=below.root_view_id,
         previous_view_id=stack[-1],
     )
     store.views[view_id] = stored
     stack.append(view_id)
-    return {"view": view_json(call, stored)}
+    return stored
 
 
 def views_update(call: Call) -> dict[str, Any]:
