@@ -285,7 +285,7 @@ def picklist_values(
     index = {c: i for i, c in enumerate(controller_values)}
     entries: list[dict[str, Any]] = [
         {"attributes": _stage_attributes(v) if obj.name == "Opportunity" and f.name == "StageName" else None,
-         "label": v, "validFor": [index[c] for c in (valid_for or {}).get(v, ()) if c in index], "value": v}
+         "label": v, "validFor": sorted(index[c] for c in (valid_for or {}).get(v, ()) if c in index), "value": v}
         for v in (f.picklist_values if values is None else values)
     ]
     body: dict[str, Any] = {
