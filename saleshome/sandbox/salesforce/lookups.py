@@ -36,9 +36,10 @@ from urllib.parse import urlencode
 
 from .access import UserAccess
 from .errors import ApiError
+from .picklists import MASTER_RECORD_TYPE_ID
 from .schema import FieldDef, ObjectDef
 from .store import OrgStore
-from .uiapi_shapes import MASTER_RECORD_TYPE_ID, UserLocale, etag, field_value
+from .uiapi_shapes import UserLocale, etag, field_value
 
 SEARCH_TYPES = ("Recent", "Search", "TypeAhead")
 MIN_QUERY = {"Search": 2, "TypeAhead": 3}

@@ -37,7 +37,7 @@ from .ids import make_id
 from .picklists import MASTER_RECORD_TYPE_ID, RecordType
 from .schema import STAGES, Catalog, FieldDef, ObjectDef
 
-__all__ = ["MASTER_RECORD_TYPE_ID"]  # an object's record types: picklists.py (the master one until configured)
+# An object's record types are picklists.py's (the master one, MASTER_RECORD_TYPE_ID, until configured).
 _SUPPORTED = ("Account", "Contact", "Lead", "Opportunity", "Case", "User")
 
 DATA_TYPES = {
