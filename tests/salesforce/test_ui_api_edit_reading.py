@@ -18,6 +18,7 @@ from saleshome.salesforce.ui_api_types import (
     MASTER_RECORD_TYPE_ID,
     LookupHit,
     controller_of,
+    picklist_choices,
     record_type_infos,
     record_type_of,
 )
@@ -117,6 +118,12 @@ def test_picklist_values_per_record_type_and_by_controlling_value(
     info = api.object_info("Opportunity")
     assert controller_of(info, "Sub_Region__c") == "Region__c" and controller_of(info, "Review__c") == "Strategic__c"
     assert controller_of(info, "Region__c") is None
+    every = api.picklist_values("Opportunity")
+    assert [v.value for v in picklist_choices(every, info, "Sub_Region__c", {"Region__c": "EMEA"})] == ["Nordics", "DACH"]
+    assert picklist_choices(every, info, "Sub_Region__c", {"Region__c": None}) == ()
+    assert [v.value for v in picklist_choices(every, info, "Review__c", {"Strategic__c": False})] == ["Finance"]
+    assert [v.value for v in picklist_choices(smb, info, "Region__c", {})] == ["APAC"]
+    assert picklist_choices(every, info, "NoSuchField__c", {}) == ()
 
 
 def test_lookup_suggests_what_the_member_can_see(connect: Connect, members: Members, sandbox: SalesforceSandbox) -> None:
