@@ -341,13 +341,14 @@ def stats(
 
     ctx = ready(read_only=True)
     rows = notification_stats(ctx.control, ctx.workspace, org)
+    console = Console()
     if not rows:
         typer.echo("No notification yet.")
+        _subscription_table(ctx.control, ctx.workspace, org, console)
         return
     names = STATS_COLUMNS if wide else STATS_DEFAULT
     columns = [Column(c.replace("_", " "), justify="left" if c in ("notification", "org", "template", "enabled",
                                                                    "last_fired") else "right") for c in names]
-    console = Console()
     console.print(listing("Notifications: what they did", columns, [[row[c] for c in names] for row in rows],
                           width=console.width))
     _subscription_table(ctx.control, ctx.workspace, org, console)

@@ -166,7 +166,8 @@ def test_team_scope_follows_the_role_hierarchy(ready: SettingsContext, people: P
 
     def below(user: str) -> set[str]:
         found: set[str] = set()
-        frontier = {roles.get(user)} - {None}
+        mine = roles.get(user)
+        frontier: set[str] = {str(mine)} if mine is not None else set()
         while frontier:
             frontier = {r for r, p in parents.items() if p in frontier} - found
             found |= frontier
