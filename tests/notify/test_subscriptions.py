@@ -19,11 +19,14 @@ from saleshome.notify.digest import run_digests
 from saleshome.notify.evaluate import EvaluationSummary, evaluate
 from saleshome.notify.stats import subscription_stats
 from saleshome.pipeline import refresh_org_users
+from saleshome.salesforce.login import connect
+from saleshome.salesforce.record_access import MAX_RECORDS, readable_records
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.settings.context import SettingsContext
 from saleshome.settings.notifications.catalog import NotificationSpec
 from saleshome.settings.notifications.store import create_notification
+from saleshome.settings.orgs import get_org
 from saleshome.settings.subscriptions import (
     SubscriptionDraft,
     set_member_template,
@@ -252,3 +255,19 @@ def test_digest_delivery_at_the_members_local_hour_and_dashboard_counts(
     assert rows["stage_changed"]["subscriptions"] == 1 and rows["stage_changed"]["active"] == 1
     assert rows["stage_changed"]["members"] == 1 and rows["stage_changed"]["queued"] == 1
     assert rows["deal_closed"]["allowed"] and rows["deal_closed"]["subscriptions"] == 0
+
+
+def test_the_access_check_batches_200_ids_a_query_and_agrees_with_the_sandbox(
+        home: Settings, sf_sandbox: SalesforceSandbox) -> None:
+    assert sf_sandbox.store is not None
+    store = sf_sandbox.store
+    opportunities = [str(i) for i in store.read('SELECT "Id" FROM "Opportunity" ORDER BY 1').column("Id").to_pylist()]
+    accounts = [str(i) for i in store.read('SELECT "Id" FROM "Account" ORDER BY 1 LIMIT 50').column("Id").to_pylist()]
+    owner = str(store.read('SELECT "OwnerId" FROM "Opportunity" ORDER BY "Id" LIMIT 1').column("OwnerId")[0].as_py())
+    assert len(opportunities) + len(accounts) > MAX_RECORDS  # more than one query
+    sharing = access_for(store, owner)
+    expected = {i for i in opportunities if sharing.can_see_record("Opportunity", i)} | \
+               {i for i in accounts if sharing.can_see_record("Account", i)}
+    assert 0 < len(expected) < len(opportunities) + len(accounts)
+    client = connect(get_org(control_db(home), home, ALIAS))
+    assert readable_records(client, owner, [*opportunities, *accounts]) == expected
