@@ -43,8 +43,18 @@ from .words import (
 )
 
 __all__ = [
-    "CALLBACK_ID", "Block", "Choice", "ConditionChoice", "FormContext", "OPTION_INPUTS", "Scope", "decode_meta",
-    "field_kind", "form_view", "read_form", "selection_of",
+    "CALLBACK_ID",
+    "OPTION_INPUTS",
+    "Block",
+    "Choice",
+    "ConditionChoice",
+    "FormContext",
+    "Scope",
+    "decode_meta",
+    "field_kind",
+    "form_view",
+    "read_form",
+    "selection_of",
 ]
 
 CALLBACK_ID = "sales_home_subscription"
@@ -483,7 +493,7 @@ def _options(template: str, values: Mapping[str, Any], ctx: FormContext, errors:
         elif kind in ("number", "integer"):
             text = held.get("value")
             try:
-                number = float(text) if kind == "number" else int(str(text))
+                number = float(str(text)) if kind == "number" else int(str(text))
             except (TypeError, ValueError):
                 errors[block_id] = words.gettext("Give a number.")
                 continue

@@ -20,6 +20,7 @@ from typing import Any
 from saleshome.i18n import Messages
 from saleshome.slack.text import HEADER_TEXT_MAX, SECTION_TEXT_MAX, escape, escape_within, truncate
 
+from ..home.blocks import MY_NOTIFICATIONS_ACTION
 from .words import OPERATOR_LABELS, delivery_label, hour_label, scope_label, template_label
 
 __all__ = ["CALLBACK_ID", "Listed", "ListedCondition", "SubsAction", "back_of", "listing_view"]
@@ -33,14 +34,13 @@ META_VERSION = 1
 class SubsAction(StrEnum):
     """The ``action_id`` of every element of the screen and of the Sales tab's entry to it."""
 
-    OPEN = "sales_home_my_notifications"  # the Sales tab's button (saleshome.app.home.blocks)
+    OPEN = MY_NOTIFICATIONS_ACTION  # the Sales tab's button (saleshome.app.home.blocks)
     NEW = "sales_home_subs_new"
     EDIT = "sales_home_subs_edit"
     PAUSE = "sales_home_subs_pause"
     RESUME = "sales_home_subs_resume"
     DELETE = "sales_home_subs_delete"
     BACK = "sales_home_subs_back"
-    ROW = "sales_home_subs_row"  # the rebuild of the modal (its dispatching inputs)
 
 
 @dataclass(frozen=True)
