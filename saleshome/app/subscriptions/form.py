@@ -394,7 +394,7 @@ def form_view(ctx: FormContext) -> dict[str, Any]:
     view: dict[str, Any] = {"type": "modal", "callback_id": CALLBACK_ID, "title": _plain(title, TITLE_MAX),
                             "close": _plain(words.gettext("Cancel"), TITLE_MAX),
                             "private_metadata": encode_meta(sel), "blocks": blocks}
-    if any(b["type"] == "input" for b in blocks) and ctx.info is not None:
+    if any(b["type"] == "input" for b in blocks):  # Slack: a modal with inputs has a submit button
         view["submit"] = _plain(words.gettext("Save"), TITLE_MAX)
     return view
 

@@ -405,14 +405,13 @@ def register(app: BoltApp, services: SubsServices) -> None:
         ctx = load_context(services, user_of(body), selection_of(view))
         _update(client, str(view.get("id")), view.get("hash"), form_view(ctx))
 
-    def submit(ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any]) -> None:
+    def submit(ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        # not a lazy listener: Bolt starts those beside this one, and the list must be read once saved
         errors = save(services, user_of(body), view)
         if errors:
             ack(response_action="errors", errors=errors)
-        else:
-            ack()
-
-    def after_submit(body: dict[str, Any], client: WebClient) -> None:
+            return
+        ack()  # Slack has its answer (the modal closes); the list is published after
         publish_listing(client, services, user_of(body), None)
 
     app.action(SubsAction.OPEN.value)(ack=_ack, lazy=[open_listing])
@@ -423,7 +422,7 @@ def register(app: BoltApp, services: SubsServices) -> None:
         app.action(action.value)(ack=_ack, lazy=[open_form])
     for block in DISPATCHING:
         app.action({"block_id": block, "action_id": block})(ack=_ack, lazy=[rebuild])
-    app.view(CALLBACK_ID)(ack=submit, lazy=[after_submit])
+    app.view(CALLBACK_ID)(submit)
 
 
 def _back_meta(body: Mapping[str, Any]) -> str | None:
