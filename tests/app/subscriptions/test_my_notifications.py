@@ -26,13 +26,15 @@ import requests
 from saleshome.app.members import load_member
 from saleshome.app.subscriptions import FORM_CALLBACK_ID, LIST_CALLBACK_ID, SubsAction
 from saleshome.app.subscriptions.form import Block
-from saleshome.pipeline import refresh_org_users
+from saleshome.pipeline import refresh_org_users, run_org
+from saleshome.publish.setup import publisher_from_settings
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.sandbox.slack.views import view_object
 from saleshome.settings.subscriptions import Subscription, set_member_template, subscriptions_of
 from saleshome.slack.directory import SlackDirectory
+from saleshome.sync.engine import sync_org
 from tests.app.home.blockkit import texts
 from tests.fixtures.app import (
     SALES_TAB,
@@ -45,6 +47,7 @@ from tests.fixtures.app import (
     start_app,
     wait_for,
 )
+from tests.fixtures.sandboxes import settle
 from tests.fixtures.workspace import ALIAS
 from tests.sandbox.salesforce.members import register_callback
 
@@ -52,6 +55,7 @@ pytestmark = [pytest.mark.integration]
 
 ALLOWED = "stage_changed"
 NOT_ALLOWED = "deal_closed"
+OPEN_STAGES = ("Qualification", "Needs Analysis", "Value Proposition", "Proposal/Price Quote", "Negotiation/Review")
 REFRESH_DAYS = 2  # past the user map's cache of Slack profiles
 HIDDEN = "ExpectedRevenue"  # hidden from reps by field-level security (the sandbox's profiles)
 
@@ -63,6 +67,7 @@ class Members:
     slack: SlackSandbox
     rep: str  # a rep (Slack user) who cannot read Opportunity.ExpectedRevenue, connected
     other: str  # another connected member
+    rep_sf: str  # the rep's Salesforce user
 
 
 def _mapped(home: MemberHome) -> list[tuple[str, str]]:
@@ -81,7 +86,10 @@ def members(member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: Sa
     assert set_member_template(member_home.control, SlackDirectory.from_settings(member_home.settings),
                                member_home.sales_admin, ALIAS, ALLOWED, True)
     mapped = _mapped(member_home)
-    rep = next((u, s) for u, s in mapped if not access_for(store, s).can_read_field("Opportunity", HIDDEN))
+    owners = {r["OwnerId"] for r in store.read(
+        'SELECT "OwnerId" FROM "Opportunity" WHERE NOT "IsClosed" AND NOT "IsDeleted"').to_pylist()}
+    rep = next((u, s) for u, s in mapped if not access_for(store, s).can_read_field("Opportunity", HIDDEN)
+               and s in owners)  # a rep with open deals
     other = next((u, s) for u, s in mapped if u != rep[0])
     app = start_app(tmp_path)
     try:
@@ -93,7 +101,7 @@ def members(member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: Sa
             assert page.status_code == 200, page.text
             wait_for(lambda u=user: (v := slack_sandbox.home_view(u)) and v.get("callback_id") == SALES_TAB,
                      "the Sales tab", app=app)
-        yield Members(app, member_home, slack_sandbox, rep[0], other[0])
+        yield Members(app, member_home, slack_sandbox, rep[0], other[0], rep[1])
     finally:
         slack_sandbox.configure_app(event_url=None, interactivity_url=None)
         app.stop()
@@ -335,12 +343,17 @@ def test_fields_hidden_by_field_level_security_are_not_offered(members: Members,
     assert any("Amount is at least 50,000" in t for t in texts(shown["blocks"])), texts(shown["blocks"])
 
 
+def french(m: Members, user: str) -> None:
+    """``user`` switches Slack to French; the next user-map refresh (once its cached profiles are stale) reads it."""
+    m.slack.set_locale(user, "fr-FR")
+    later = datetime.now(UTC) + timedelta(days=REFRESH_DAYS)
+    assert refresh_org_users(m.home.control, m.home.settings, ALIAS, now=later) is not None
+    assert load_member(m.home.control, user).locale == "fr-FR"
+
+
 def test_a_french_speaking_member_reads_it_in_french(members: Members) -> None:
     m, rep = members, members.rep
-    m.slack.set_locale(rep, "fr-FR")  # the rep switches Slack to French; the next user-map refresh (once the
-    later = datetime.now(UTC) + timedelta(days=REFRESH_DAYS)  # cached profiles are stale) reads it
-    assert refresh_org_users(m.home.control, m.home.settings, ALIAS, now=later) is not None
-    assert load_member(m.home.control, rep).locale == "fr-FR"
+    french(m, rep)
     view = stage_changed_form(m, rep)
     assert view["title"]["text"] == "Nouvelle notification"
     assert option(view, Block.TEMPLATE, ALLOWED)["text"]["text"] == "Changement d'étape"
@@ -355,3 +368,39 @@ def test_a_french_speaking_member_reads_it_in_french(members: Members) -> None:
     assert words[0] == "Mes notifications"
     assert {"Suspendre", "Modifier", "Supprimer", "Nouvelle notification", "Retour aux ventes"} <= set(words)
     assert any("Un message direct, tout de suite" in t for t in words)
+
+
+def test_the_member_gets_the_dm_at_the_next_sync_in_their_language(members: Members,
+                                                                   sf_sandbox: SalesforceSandbox) -> None:
+    """"Stage changed on my deals", set up in the Sales tab: a stage moved in Salesforce reaches the member as one
+    DM in French after the next sync (the pipeline's evaluation, then the publisher), and a deal of someone else
+    does not."""
+    m, rep = members, members.rep
+    store, settings, control = sf_sandbox.store, m.home.settings, m.home.control
+    assert store is not None and m.slack.info is not None
+    first = sync_org(control, settings, ALIAS)  # the org's first sync: silent, the starting point
+    assert first.status == "completed", first
+    french(m, rep)
+    view = stage_changed_form(m, rep)
+    assert m.slack.interactions.submit(rep, view_id=view["id"], values={}).closed
+    (sub,) = own(m, rep)
+
+    deals = store.read('SELECT "Id", "OwnerId", "StageName" FROM "Opportunity" WHERE NOT "IsClosed" '
+                       'AND NOT "IsDeleted" ORDER BY "Id"').to_pylist()
+    mine = next(d for d in deals if d["OwnerId"] == m.rep_sf and d["StageName"] in OPEN_STAGES)
+    theirs = next(d for d in deals if d["OwnerId"] != m.rep_sf and d["StageName"] in OPEN_STAGES)
+    for deal in (mine, theirs):
+        store.update("Opportunity", deal["Id"], {"StageName": next(s for s in OPEN_STAGES if s != deal["StageName"])})
+    settle(sf_sandbox, settings)
+    run_org(control, settings, ALIAS)
+    publisher_from_settings(control, settings).publish()
+
+    dms = [c.id for c in m.slack.world.conversations.values() if c.im_user == rep]  # the bot's DM with the rep
+    sent = [r for dm in dms for r in m.slack.messages(dm) if r.source == "api"]
+    assert len(sent) == 1, [r.text for r in sent]
+    text = json.dumps(sent[0].blocks, ensure_ascii=False) + sent[0].text
+    assert "Changement d'étape" in text and "Stage changed" not in text, text
+    assert sent[0].metadata is not None
+    key = sent[0].metadata["event_payload"]["key"]  # the message's idempotency key: which event it told
+    assert [(r["notification_id"], r["record_id"]) for r in control.rows(
+        "SELECT notification_id, record_id FROM notification_events WHERE key = ?", [key])] == [(sub.id, mine["Id"])]
