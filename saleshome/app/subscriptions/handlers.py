@@ -275,7 +275,7 @@ _PATH = re.compile(r"^subscription\.(?P<path>[^:]*):\s*(?P<message>.*)$", re.S)
 _COND = re.compile(r"^conditions\[(\d+)\](?:\.(field|op|value))?")
 
 
-def problems_to_blocks(problems: Sequence[str], ctx: FormContext, inputs: set[str]) -> dict[str, str]:
+def problems_to_blocks(problems: Sequence[str], inputs: set[str]) -> dict[str, str]:
     """The settings API's ``subscription.<path>: message`` lines on the modal's input each concerns (the
     template's input for what has none)."""
     out: dict[str, str] = {}
@@ -296,7 +296,7 @@ def problems_to_blocks(problems: Sequence[str], ctx: FormContext, inputs: set[st
         elif path.startswith(("delivery", "digest_hour")):
             block = Block.HOUR if Block.HOUR in inputs else Block.DELIVERY
         if block not in inputs:
-            block = Block.TEMPLATE if Block.TEMPLATE in inputs else next(iter(sorted(inputs)))
+            block = Block.TEMPLATE if Block.TEMPLATE in inputs else min(inputs)
         out[block] = (out[block] + " " + message) if block in out else message
     return {k: v[:2000] for k, v in out.items()}
 
@@ -309,17 +309,19 @@ def save(services: SubsServices, user_id: str, view: Mapping[str, Any]) -> dict[
     """Check and save the submitted modal as ``user_id``'s subscription; the problems per input ({}: saved)."""
     selection = selection_of(view)
     ctx = load_context(services, user_id, selection)
-    inputs = _inputs(view) or {Block.TEMPLATE}
     words = ctx.words
+    inputs = _inputs(view) or {Block.TEMPLATE}
+    general = Block.TEMPLATE if Block.TEMPLATE in inputs else min(inputs)  # where a problem of no input goes
     if ctx.problem:
-        return {next(iter(sorted(inputs))): ctx.problem}
-    if ctx.selection.template is None and selection.template is not None:  # not allowed (or no longer)
-        return {Block.TEMPLATE if Block.TEMPLATE in inputs else next(iter(sorted(inputs))):
-                words.gettext("Choose one of the notifications offered.")}
+        return {general: ctx.problem}
+    if selection.org is not None and selection.org != ctx.selection.org:  # not one of the member's orgs
+        return {Block.ORG if Block.ORG in inputs else general: words.gettext("Choose one of your orgs.")}
+    if selection.template is not None and ctx.selection.template is None:  # not allowed for members (any more)
+        return {general: words.gettext("Choose one of the notifications offered.")}
     choice, errors = read_form(view, ctx)
     if choice is None:
-        return {k: v for k, v in errors.items() if k in inputs} or {next(iter(sorted(inputs))): next(
-            iter(errors.values()), words.gettext("Choose one of the notifications offered."))}
+        shown = {k: v for k, v in errors.items() if k in inputs}
+        return shown or {general: next(iter(errors.values()), words.gettext("Choose one of the notifications offered."))}
     try:
         schema = services.schema(user_id, choice.org)
         if selection.editing:
@@ -327,15 +329,15 @@ def save(services: SubsServices, user_id: str, view: Mapping[str, Any]) -> dict[
         else:
             subscribe(services.control, schema, choice.org, user_id, _draft(choice))
     except SubscriptionProblems as problems:
-        return problems_to_blocks(problems.problems, ctx, inputs)
+        return problems_to_blocks(problems.problems, inputs)
     except NotYourSubscription:
-        return {Block.TEMPLATE: notice_text("not_yours", words)}
+        return {general: notice_text("not_yours", words)}
     except (PermissionDeniedError, ValidationError) as refused:
-        return {Block.TEMPLATE if Block.TEMPLATE in inputs else next(iter(sorted(inputs))): refused.message}
+        return {general: refused.message[:2000]}
     except SalesHomeError as error:
         if (text := _problem(error, words)) is None:
             raise
-        return {Block.TEMPLATE if Block.TEMPLATE in inputs else next(iter(sorted(inputs))): text}
+        return {general: text}
     return {}
 
 

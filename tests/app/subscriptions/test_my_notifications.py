@@ -251,6 +251,10 @@ def test_a_member_subscribes_edits_pauses_and_deletes_their_own_notification(mem
     assert own(m, rep) == []
     assert any("You have no notifications yet" in t for t in texts(shown["blocks"]))
 
+    click(m, rep, shown, SubsAction.BACK.value)  # back to the Sales tab
+    tab = wait_for(lambda: (v := home(m, rep))["callback_id"] == SALES_TAB and v, "the Sales tab", app=m.app)
+    assert SubsAction.OPEN.value in [e.get("action_id") for b in tab["blocks"] for e in _elements(b)]
+
 
 def test_another_member_never_sees_nor_changes_it(members: Members) -> None:
     m, rep, other = members, members.rep, members.other
@@ -301,6 +305,8 @@ def test_a_template_the_admins_did_not_allow_is_neither_offered_nor_saved(member
     answer = response.json()
     assert answer["response_action"] == "errors" and set(answer["errors"]) == {Block.TEMPLATE}, answer
     assert own(m, rep) == []
+    elsewhere = forged_submission(m, rep, view, {}, json.dumps({**metadata, "org": "not-an-org-of-theirs"}))
+    assert elsewhere.json()["response_action"] == "errors" and own(m, rep) == []
 
 
 def test_fields_hidden_by_field_level_security_are_not_offered(members: Members,
