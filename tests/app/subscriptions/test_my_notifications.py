@@ -338,8 +338,24 @@ def test_fields_hidden_by_field_level_security_are_not_offered(members: Members,
         Block.condition(0, "value"): {Block.condition(0, "value"): {"value": "lots"}}})
     assert wrong.ok and not wrong.closed and set(wrong.errors) == {Block.condition(0, "value")}, wrong
     assert own(m, rep) == []
+    # what only Salesforce knows (a stage that is not one of the picklist's values): the settings API's problem,
+    # shown on the input it concerns
+    no_stage = m.slack.interactions.submit(rep, view_id=matching["id"], values={
+        Block.condition(0, "field"): {Block.condition(0, "field"): {
+            "selected_option": option(matching, Block.condition(0, "field"), "StageName")}},
+        Block.condition(0, "op"): {Block.condition(0, "op"): {
+            "selected_option": option(matching, Block.condition(0, "op"), "=")}},
+        Block.condition(0, "value"): {Block.condition(0, "value"): {"value": "Nowhere"}}})
+    assert no_stage.ok and not no_stage.closed, no_stage
+    assert set(no_stage.errors) == {Block.condition(0, "value")} and "Nowhere" in no_stage.errors[
+        Block.condition(0, "value")], no_stage.errors
+    assert own(m, rep) == []
     before = home(m, rep)["hash"]
     right = m.slack.interactions.submit(rep, view_id=matching["id"], values={
+        Block.condition(0, "field"): {Block.condition(0, "field"): {
+            "selected_option": option(matching, Block.condition(0, "field"), "Amount")}},
+        Block.condition(0, "op"): {Block.condition(0, "op"): {
+            "selected_option": option(matching, Block.condition(0, "op"), ">=")}},
         Block.condition(0, "value"): {Block.condition(0, "value"): {"value": "50000"}}})
     assert right.ok and right.closed, right
     saved = own(m, rep)
