@@ -23,6 +23,7 @@ block, never saved); ``private_metadata`` names only what the member chose (neve
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -65,6 +66,7 @@ LABEL_MAX = 2000
 TITLE_MAX = 24
 VALUE_MAX = 500
 META_VERSION = 1
+VALUES_SEPARATOR = ";"
 
 Scope = Literal["mine", "team", "matching"]
 DeliveryMode = Literal["immediate", "digest"]
@@ -313,8 +315,8 @@ def _option_block(name: str, kind: str, choices: tuple[str, ...], ctx: FormConte
         return _input(block_id, label, element)
     element = {"type": "plain_text_input", "action_id": block_id, "max_length": VALUE_MAX}
     if isinstance(initial, list) and initial:
-        element["initial_value"] = ", ".join(str(v) for v in initial)
-    return _input(block_id, label, element, optional=True, hint=words.gettext("Values separated by commas."))
+        element["initial_value"] = "; ".join(str(v) for v in initial)
+    return _input(block_id, label, element, optional=True, hint=words.gettext("Values separated by semicolons."))
 
 
 def _condition_blocks(ctx: FormContext) -> list[dict[str, Any]]:
@@ -339,11 +341,11 @@ def _condition_blocks(ctx: FormContext) -> list[dict[str, Any]]:
         value: dict[str, Any] = {"type": "plain_text_input", "action_id": Block.condition(i, "value"),
                                  "max_length": VALUE_MAX}
         if given is not None and given.value is not None:
-            value["initial_value"] = (", ".join(str(v) for v in given.value) if isinstance(given.value, list)
+            value["initial_value"] = ("; ".join(str(v) for v in given.value) if isinstance(given.value, list)
                                       else str(given.value))
         blocks.append(_input(Block.condition(i, "value"), number + " · " + words.gettext("Value"), value,
                              optional=True, hint=words.gettext("Several values (for “is one of”): separate them "
-                                                               "with commas.") if i == 0 else None))
+                                                               "with semicolons.") if i == 0 else None))
     return blocks
 
 
@@ -414,11 +416,16 @@ def _state(values: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
     return held if isinstance(held, Mapping) else {}
 
 
+def split_values(text: str) -> list[str]:
+    """Several values as a member types them: separated by semicolons (a comma is French's decimal mark)."""
+    return [p.strip() for p in text.split(VALUES_SEPARATOR) if p.strip()]
+
+
 def _typed(info: FieldInfo, text: str) -> Any:
     """``text`` as a value of ``info``'s kind; ValueError when it is not one."""
     kind = field_kind(info)
     if kind == "number":
-        return float(text.replace(" ", "").replace(",", "."))
+        return float(re.sub(r"[\s\u202f\xa0]", "", text).replace(",", "."))  # 2 500,5 as French writes it
     if kind == "boolean":
         lowered = text.strip().lower()
         if lowered in ("true", "yes", "oui", "vrai", "1"):
@@ -455,7 +462,7 @@ def _condition(i: int, values: Mapping[str, Any], info: ObjectInfo, words: Messa
     if not text:
         errors[value_id] = words.gettext("Give a value.")
         return None
-    parts = [p.strip() for p in text.split(",") if p.strip()] if op in ("in", "not_in") else [text]
+    parts = split_values(text) if op in ("in", "not_in") else [text]
     try:
         typed = [_typed(found, p) for p in parts]
     except ValueError:
@@ -503,8 +510,14 @@ def _options(template: str, values: Mapping[str, Any], ctx: FormContext, errors:
             out[name] = number
         else:
             text = held.get("value")
-            parts = [p.strip() for p in text.split(",") if p.strip()] if isinstance(text, str) else []
-            if parts:
+            parts = split_values(text) if isinstance(text, str) else []
+            chosen_field = ctx.info.fields.get(str(out.get("field"))) if ctx.info is not None else None
+            if parts and chosen_field is not None:  # values of the chosen field's kind (numbers, yes/no)
+                try:
+                    out[name] = [_typed(chosen_field, p) for p in parts]
+                except ValueError:
+                    errors[block_id] = words.gettext("Give values of {field}'s kind.", field=chosen_field.label)
+            elif parts:
                 out[name] = parts
     return out
 
