@@ -39,7 +39,8 @@ def readable_records(client: SalesforceClient, user_id: str, record_ids: Iterabl
                 f"AND RecordId IN ({batch})")
         for page in client.query_pages(soql, include_deleted=False):
             readable |= {str(r["RecordId"]) for r in page if r.get("HasReadAccess")}
-    return {i for i in ids if i in readable or i[:15] in {r[:15] for r in readable}}
+    short = {r[:15] for r in readable}  # an 18-character id answered for a 15-character one, or back
+    return {i for i in ids if i in readable or i[:15] in short}
 
 
 def role_parents(client: SalesforceClient) -> dict[str, str | None]:
