@@ -141,11 +141,12 @@ def test_a_record_the_member_cannot_see_never_produces_a_dm(
     deals = _open_deals(settings)
     members = _members(ready.control)
     me = next(m for m in members if deals.get(m))
-    outsider = next(o for o in deals if o != me and o not in members)
-    theirs, mine = deals[outsider][0], deals[me][0]
     assert sf_sandbox.store is not None
-    # The sandbox's own access rules: the member may read their deal, not the outsider's.
+    # The sandbox's own access rules: the member may read their deal, not the outsider's (whoever owns a deal
+    # the member cannot read: the shared sandbox's other tests may have linked any owner to Slack).
     sharing = access_for(sf_sandbox.store, me)
+    outsider = next(o for o in deals if o != me and not sharing.can_see_record("Opportunity", deals[o][0]))
+    theirs, mine = deals[outsider][0], deals[me][0]
     assert sharing.can_see_record("Opportunity", mine) and not sharing.can_see_record("Opportunity", theirs)
     sub = subscribe(ready.control, ready, ALIAS, members[me], _draft(
         scope="matching", conditions=[{"field": "Id", "op": "in", "value": [mine, theirs]}]))
