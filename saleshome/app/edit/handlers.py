@@ -147,7 +147,7 @@ def open_edit(client: WebClient, services: EditServices, key: bytes, cache: Meta
     """The Edit action's work after the ack (the module docstring): loading modal, read as the member, the form."""
     user_id = str(body["user"]["id"])
     action = (body.get("actions") or [{}])[0]
-    target = parse_button_value(action.get("value"))
+    target = parse_button_value(action.get("value") or (action.get("selected_option") or {}).get("value"))
     if target is None:
         return
     alias, obj, record_id = target
