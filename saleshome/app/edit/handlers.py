@@ -64,6 +64,7 @@ __all__ = ["EditServices", "LookupUiApi", "open_edit", "register"]
 
 log = logging.getLogger(__name__)
 MAX_SUGGESTIONS = 100
+MIN_SEARCH = 2  # the lookups resource's Search wants at least 2 characters
 VIEW_KEYS = ("type", "callback_id", "title", "submit", "close", "private_metadata", "blocks", "notify_on_close",
              "clear_on_close", "external_id")
 
@@ -252,8 +253,10 @@ def suggestions(services: EditServices, key: bytes, body: Mapping[str, Any]) -> 
     name = str(body.get("block_id") or "")
     if name not in ref.fields:
         return []
+    typed = str(body.get("value") or "").strip()
+    query = typed if len(typed) >= MIN_SEARCH else ""  # Salesforce searches 2 characters or more; else: recent
     try:
-        hits = services.ui_api(user_id, ref.alias).lookup(ref.object, name, str(body.get("value") or ""))
+        hits = services.ui_api(user_id, ref.alias).lookup(ref.object, name, query)
     except SalesHomeError as error:
         log.info("a lookup search of %s.%s failed: %s", ref.object, name, type(error).__name__)
         return []
