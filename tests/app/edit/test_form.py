@@ -17,15 +17,18 @@ from typing import Any
 import pytest
 
 from saleshome.app.edit import EditField, EditRefused, Kind, decode_ref, derive_key, edit_view, read_submission
-from saleshome.app.edit.form import NONE_VALUE, Action, encode_ref
+from saleshome.app.edit.form import NONE_VALUE, Action, button_value, encode_ref
 from saleshome.app.edit.handlers import refilter
 from saleshome.app.edit.load import EditForm, ReadOnly, load_form
+from saleshome.app.home import Member as TabMember
+from saleshome.app.home import Nav, OrgView, home_view, load_screen
+from saleshome.app.home.blocks import RecordContent
 from saleshome.i18n import Messages
 from saleshome.salesforce.ui_api import UiApi
 from saleshome.sandbox.salesforce.access import access_for
 from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.views import validate_view
-from saleshome.settings.model import Layout, OrgSettings
+from saleshome.settings.model import Layout, ObjectLists, OrgSettings
 from tests.app.home.blockkit import texts
 from tests.app.home.sessions import SandboxSession
 from tests.fixtures.sandboxes import sandbox_control, sandbox_session
@@ -257,3 +260,33 @@ def test_number_and_text_checks_in_english() -> None:
         "Amount": {Action.INPUT: {"value": "abc"}}, "Probability": {Action.INPUT: {"value": "1000"}}}}}
     assert read_submission(view, [amount, probability])[1] == {
         "Amount": "Enter a number.", "Probability": "At most 3 digits before the decimal point."}
+
+
+def test_the_sales_tab_offers_edit_on_a_record_only_to_who_may_edit_it(
+        sandbox: SalesforceSandbox, org: dict[str, str]) -> None:
+    store = sandbox.store
+    assert store is not None and sandbox.info is not None
+    settings = SETTINGS.model_copy(update={"objects": {"Opportunity": ObjectLists(), "Account": ObjectLists()}})
+    view = OrgView("acme", "Acme", sandbox.info.instance_url, settings, "USD")
+    users = store.read('SELECT "Id" FROM "User" WHERE "IsActive" ORDER BY "Id"').to_pylist()
+    support = next(u["Id"] for u in users if (a := access_for(store, u["Id"])).profile == "Support User"
+                   and SALES_HOME in a.permission_sets)
+    account = api(sandbox, support).list_records("Account", "AllAccounts", page_size=1).records[0].id
+
+    def tab(user: str, obj: str, record: str, locale: str) -> dict[str, Any]:
+        member = api(sandbox, user)
+        nav = Nav(org="acme", object=obj, list="AllOpportunities" if obj == "Opportunity" else "AllAccounts",
+                  record=record)
+        screen = load_screen(lambda alias: member, TabMember("U1", locale, "Europe/Paris"), [view], nav)
+        assert isinstance(screen.content, RecordContent)
+        published = home_view(screen)
+        validate_view(published, "home")
+        return published
+
+    rep = tab(org["rep"], "Opportunity", org["record"], "fr-FR")
+    [buttons] = [b["elements"] for b in rep["blocks"] if b.get("block_id") == "sales_home_record_actions"]
+    assert [(e["action_id"], e["text"]["text"]) for e in buttons] == [
+        (Action.EDIT, "Modifier"), ("sales_home_back_to_list", "Retour à la liste")]
+    assert buttons[0]["value"] == button_value("acme", "Opportunity", org["record"])
+    assert Action.EDIT in str(tab(org["rep"], "Account", account, "en-US"))  # a rep may edit the account
+    assert Action.EDIT not in str(tab(support, "Account", account, "en-US"))  # a Support User may not
