@@ -6,6 +6,7 @@ sandbox's interactivity (``Interactions``: signed ``block_actions``/``block_sugg
   by the form read as them; a lookup's options are searched as them; a ``block_suggestion`` carrying a forged
   ``private_metadata`` gets nothing;
 - a Support User (reads accounts, may not edit them) sees no Edit button, and a stale one shows a read-only message;
+- changing a controlling picklist in the modal (``dispatch_action``) shows its dependent's values for the new value;
 - a notification message carries the record reference in its metadata and an Edit button that opens the form for
   whoever clicks it.
 """
@@ -23,7 +24,14 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from saleshome.app.edit.form import CALLBACK_ID, LOADING_CALLBACK_ID, RESULT_CALLBACK_ID, Action, button_value
+from saleshome.app.edit.form import (
+    CALLBACK_ID,
+    LOADING_CALLBACK_ID,
+    NONE_VALUE,
+    RESULT_CALLBACK_ID,
+    Action,
+    button_value,
+)
 from saleshome.app.home import Action as TabAction
 from saleshome.i18n import messages
 from saleshome.notify.render import RenderedRecord, notification_message
@@ -37,6 +45,7 @@ from saleshome.warehouse.outbox import OutboxMessage, idempotency_key
 from tests.app.home.blockkit import texts
 from tests.fixtures.app import SALES_TAB, AppServer, MemberHome, connect, login_of, signed, start_app, wait_for
 from tests.fixtures.outbox import drain, publisher, put
+from tests.fixtures.sandboxes import sandbox_control, sandbox_session
 from tests.fixtures.workspace import ALIAS
 
 pytestmark = [pytest.mark.integration]
@@ -232,3 +241,54 @@ def test_a_notification_carries_the_record_reference_and_an_edit_button_that_ope
     assert clicked.ok, clicked.error
     form = wait_for(lambda: modal_of(slack_sandbox, user, CALLBACK_ID, before), "the edit form", app=app)
     assert [b["block_id"] for b in form["blocks"] if b["type"] == "input"] == EDITABLE
+
+
+@pytest.fixture()
+def lead_source_by_region(sf_sandbox: SalesforceSandbox) -> Iterator[None]:
+    """For this test only: Opportunity.LeadSource depends on Region__c (removed after, the folder's org unchanged)."""
+    sandbox_control(sf_sandbox, "picklist-dependencies", {
+        "object": "Opportunity", "field": "LeadSource", "controller": "Region__c",
+        "valid_for": {"Web": ["AMER", "EMEA", "APAC", "LATAM"], "Trade Show": ["EMEA"], "Partner Referral": ["APAC"]}})
+    try:
+        yield
+    finally:
+        assert sf_sandbox.info is not None
+        gone = sandbox_session(sf_sandbox.info.ca_file).delete(
+            f"{sf_sandbox.info.instance_url}/_sandbox/picklist-dependencies",
+            params={"object": "Opportunity", "field": "LeadSource"}, timeout=60)
+        assert gone.status_code == 204, gone.text
+
+
+def test_changing_a_controlling_picklist_in_the_modal_filters_its_dependent(
+        app: AppServer, member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: SalesforceSandbox,
+        lead_source_by_region: None) -> None:
+    editable = ["StageName", "Region__c", "LeadSource"]
+    with member_home.control.transaction() as db:
+        write_layout(db, ALIAS, "Opportunity", Layout(fields=["Name", *editable], editable=editable))
+    user, sf_user = member_of(member_home, sf_sandbox, "Standard User")
+    open_tab(app, member_home, slack_sandbox, sf_sandbox, user, sf_user, "Ev0EDIT000031")
+    store = sf_sandbox.store
+    assert store is not None
+    record = store.read(f"SELECT \"Id\" FROM \"Opportunity\" WHERE \"OwnerId\" = '{sf_user}' LIMIT 1").to_pylist()[0]["Id"]
+    store.update("Opportunity", record, {"Region__c": "EMEA", "LeadSource": "Trade Show"})
+    channel = slack_sandbox.channel_id("sales")
+    message = post_notification(member_home, slack_sandbox, channel, "Opportunity", record, "dependent")
+    before = modal_ids(slack_sandbox)
+    assert slack_sandbox.interactions.block_action(user, channel=channel, message_ts=message["ts"],
+                                                   block_id="saleshome_edit", action={"action_id": Action.EDIT}).ok
+    form = wait_for(lambda: modal_of(slack_sandbox, user, CALLBACK_ID, before), "the edit form", app=app)
+
+    def options(view: dict[str, Any], block_id: str) -> list[str]:
+        element = next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+        return [o["value"] for o in element["options"] if o["value"] != NONE_VALUE]
+
+    region = next(b for b in form["blocks"] if b.get("block_id") == "Region__c")
+    assert region["dispatch_action"] is True and options(form, "LeadSource") == ["Web", "Trade Show"]
+    changed = slack_sandbox.interactions.block_action(user, view_id=form["id"], block_id="Region__c", action={
+        "action_id": Action.CONTROLLING, "selected_option": {"value": "APAC"}})
+    assert changed.ok, changed.error
+    again = wait_for(lambda: (v := modal_of(slack_sandbox, user, CALLBACK_ID, before)) and v["hash"] != form["hash"]
+                     and v, "the modal again", app=app)
+    assert options(again, "LeadSource") == ["Web", "Partner Referral"]  # the values valid for APAC
+    assert again["private_metadata"] == form["private_metadata"]  # the same reference (LastModifiedDate as shown)
+    assert next(b for b in again["blocks"] if b.get("block_id") == "Region__c") == region  # pre-filled as before
