@@ -212,11 +212,12 @@ def post_notification(home: MemberHome, slack: SlackSandbox, channel: str, obj: 
     rendered = RenderedRecord(title="Deal moved", record_name="A deal", url=f"https://acme.example/{record_id}",
                               changes=[], fields=[], context="acme", edit=(ALIAS, obj, record_id))
     text, blocks = notification_message(rendered, messages("en-US", "notify"))
-    put(home.control, [OutboxMessage(idempotency_key("edit-test", key), "notification", channel, text, blocks,
-                                     alias=ALIAS)])
+    sent = OutboxMessage(idempotency_key("edit-test", key, time.time()), "notification", channel, text, blocks,
+                         alias=ALIAS)
+    put(home.control, [sent])
     drain(publisher(slack, home.control))
     found = [m for m in slack.messages(channel, event_type=METADATA_EVENT)
-             if (m.metadata or {}).get("event_payload", {}).get("record_id") == record_id]
+             if (m.metadata or {}).get("event_payload", {}).get("key") == sent.key]
     assert len(found) == 1
     return {"ts": found[0].ts, "metadata": found[0].metadata, "blocks": found[0].blocks}
 
