@@ -290,3 +290,15 @@ def test_the_sales_tab_offers_edit_on_a_record_only_to_who_may_edit_it(
     assert buttons[0]["value"] == button_value("acme", "Opportunity", org["record"])
     assert Action.EDIT in str(tab(org["rep"], "Account", account, "en-US"))  # a rep may edit the account
     assert Action.EDIT not in str(tab(support, "Account", account, "en-US"))  # a Support User may not
+
+
+def test_a_text_longer_than_slack_holds_is_left_to_salesforce(sandbox: SalesforceSandbox, org: dict[str, str]) -> None:
+    store = sandbox.store
+    assert store is not None
+    other = next(r.id for r in api(sandbox, org["manager"]).list_records("Opportunity", "AllOpportunities",
+                                                                          page_size=200).records if r.id != org["record"])
+    store.update("Opportunity", other, {"Description": "word " * 700})  # 3,500 characters
+    form = load_form(api(sandbox, org["manager"]), alias="acme", obj="Opportunity", record_id=other, user_id="U0",
+                     settings=SETTINGS)
+    assert "Description" not in form.ref.fields and "Description" not in [f.api_name for f in form.fields]
+    assert "NextStep" in form.ref.fields
