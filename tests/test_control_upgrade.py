@@ -34,8 +34,9 @@ from tests.fixtures.legacy_home import ALIAS, Rows, as_instants, write_legacy_ho
 from tests.fixtures.postgres import PostgresServer
 
 # Tables added after the last release with a DuckDB control file (revisions 0003: the Slack app's, and 0004:
-# approved members): it had none to move.
-SINCE_DUCKDB = {"app_events", "oauth_states", "member_connections", "member_notices", "approved_members"}
+# approved members, 0006: member subscriptions): it had none to move.
+SINCE_DUCKDB = {"app_events", "oauth_states", "member_connections", "member_notices", "approved_members",
+                "member_template_settings", "member_subscriptions"}
 TABLES = [table.name for table in METADATA.sorted_tables if table.name not in SINCE_DUCKDB]
 
 

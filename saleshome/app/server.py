@@ -67,6 +67,8 @@ from .members import load_member
 from .oauth import CALLBACK_PATH, authorize_url
 from .screens import refusal_text
 from .services import Member, Services
+from .subscriptions import AppSubsServices
+from .subscriptions import register as register_subscriptions
 from .tab import TabServices
 from .tokens import TokenCipher
 
@@ -133,6 +135,7 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry.readers = ThreadPoolExecutor(SALES_TAB_READERS, "sales-tab")
     register_sales_tab(bolt, entry.tab, entry.cache, entry.readers)
     register_edit(bolt, entry.tab, derive_key(signing_secret), entry.cache)  # Edit buttons, the edit modal
+    register_subscriptions(bolt, AppSubsServices(services, entry))
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
     return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
 
