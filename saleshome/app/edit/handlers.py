@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -143,8 +144,8 @@ def form_view(form: EditForm, member: Member, key: bytes) -> dict[str, Any]:
                      record_name=form.record_name)
 
 
-def open_edit(client: WebClient, services: EditServices, key: bytes, cache: MetadataCache, body: Mapping[str, Any]
-              ) -> None:
+def open_edit(client: WebClient, services: EditServices, key: bytes, cache: MetadataCache, body: Mapping[str, Any],
+              readers: Executor | None = None) -> None:
     """The Edit action's work after the ack (the module docstring): loading modal, read as the member, the form."""
     user_id = str(body["user"]["id"])
     action = (body.get("actions") or [{}])[0]
@@ -169,7 +170,8 @@ def open_edit(client: WebClient, services: EditServices, key: bytes, cache: Meta
         return
     try:
         api = CachedEditApi(services.ui_api(user_id, alias), cache, user_id, alias)
-        form = load_form(api, alias=alias, obj=obj, record_id=record_id, user_id=user_id, settings=org.settings)
+        form = load_form(api, alias=alias, obj=obj, record_id=record_id, user_id=user_id, settings=org.settings,
+                         pool=readers)
         view = form_view(form, member, key)
     except SalesHomeError as error:
         if (text := _problem_text(error, words)) is None:
@@ -272,12 +274,14 @@ def _ack(ack: Callable[[], None]) -> None:
     ack()
 
 
-def register(app: BoltApp, services: EditServices, key: bytes, cache: MetadataCache | None = None) -> None:
-    """Listen to the Edit button, the controlling picklists and the lookups' searches on ``app``."""
+def register(app: BoltApp, services: EditServices, key: bytes, cache: MetadataCache | None = None,
+             readers: Executor | None = None) -> None:
+    """Listen to the Edit button, the controlling picklists and the lookups' searches on ``app`` (``cache``: the
+    Sales tab's metadata cache; ``readers``: the app's reading threads, for the form's independent reads)."""
     kept = cache if cache is not None else MetadataCache()
 
     def edit(body: dict[str, Any], client: WebClient) -> None:
-        open_edit(client, services, key, kept, body)
+        open_edit(client, services, key, kept, body, readers)
 
     def controlling(body: dict[str, Any], client: WebClient) -> None:
         rerender(client, services, key, kept, body)

@@ -19,6 +19,7 @@ minute); the record is read every time.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -162,19 +163,31 @@ def record_name(info: ObjectInfo, record: Record) -> str:
 
 
 def load_form(api: EditUiApi, *, alias: str, obj: str, record_id: str, user_id: str,
-              settings: OrgSettings) -> EditForm:
+              settings: OrgSettings, pool: Executor | None = None) -> EditForm:
     """The modal's content for ``record_id`` read as the member (:class:`ReadOnly` when they may edit none of it;
-    the client's errors — ``UiNotFound``, ``UiAccessDenied``, ``MemberSessionExpired``… — as they come)."""
+    the client's errors — ``UiNotFound``, ``UiAccessDenied``, ``MemberSessionExpired``… — as they come).
+
+    The object info first (the Sales tab's cache usually has it); then the record and, for an object without
+    record types (its picklist values are the master record type's whatever the record), the picklist values at
+    once on ``pool`` (the app's readers; None: one after the other); otherwise the record type's values once the
+    record says which it is."""
     info = api.object_info(obj)
     names = offered(info, editable_fields(settings, info))
     if not names:
         raise ReadOnly(f"the member may edit no field of {obj} {record_id} from Slack")
+    wants_picklists = any(kind_of(info.fields[n].data_type) is Kind.PICKLIST for n in names)
+    early: Future[dict[str, PicklistValues]] | None = None
+    if wants_picklists and pool is not None and set(info.record_type_ids) <= {MASTER_RECORD_TYPE_ID}:
+        early = pool.submit(api.picklist_values, obj, record_type_id=MASTER_RECORD_TYPE_ID)
     record = api.record(record_id, optional_fields=record_fields(info, names))
     if record.api_name != obj:
         raise ReadOnly(f"{record_id} is a {record.api_name}, not a {obj}")
     picklists: dict[str, PicklistValues] = {}
-    if any(kind_of(info.fields[n].data_type) is Kind.PICKLIST for n in names):
-        picklists = api.picklist_values(obj, record_type_id=record.record_type_id or MASTER_RECORD_TYPE_ID)
+    record_type = record.record_type_id or MASTER_RECORD_TYPE_ID
+    if early is not None and record_type == MASTER_RECORD_TYPE_ID:
+        picklists = early.result()
+    elif wants_picklists:
+        picklists = api.picklist_values(obj, record_type_id=record_type)
     fields = tuple(f for f in (_field(info, record, n, picklists) for n in names) if fits_slack(f))
     if not fields:
         raise ReadOnly(f"no field of {obj} {record_id} can be edited in Slack")

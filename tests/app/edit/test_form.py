@@ -10,6 +10,7 @@ manager edit the same record.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -302,3 +303,16 @@ def test_a_text_longer_than_slack_holds_is_left_to_salesforce(sandbox: Salesforc
                      settings=SETTINGS)
     assert "Description" not in form.ref.fields and "Description" not in [f.api_name for f in form.fields]
     assert "NextStep" in form.ref.fields
+
+
+def test_picklists_read_beside_the_record_give_the_same_form(sandbox: SalesforceSandbox, org: dict[str, str]) -> None:
+    """Accounts have no record type: their picklist values are read at the same time as the record; opportunities
+    have one here: after it (the record says which).  Either way the form is the one read step by step."""
+    member = api(sandbox, org["rep"])
+    account = member.list_records("Account", "AllAccounts", page_size=1).records[0].id
+    with ThreadPoolExecutor(2) as pool:
+        for obj, record in (("Account", account), ("Opportunity", org["record"])):
+            together = load_form(member, alias="acme", obj=obj, record_id=record, user_id="U0", settings=SETTINGS,
+                                 pool=pool)
+            apart = load_form(member, alias="acme", obj=obj, record_id=record, user_id="U0", settings=SETTINGS)
+            assert together == apart and any(f.kind is Kind.PICKLIST and f.options for f in together.fields)
