@@ -130,7 +130,8 @@ def run_digests(control: ControlDB, settings: Settings, now: datetime | None = N
                 seen = watched.get(nid)
                 name = title_of(seen.title, seen.template, seen.object, words) if seen else its[-1]["notification_name"]
                 digest_groups.append(DigestGroup(name + ("" if len(orgs) == 1 else f" ({its[-1]['alias']})"),
-                                                 [i["line"] for i in its], seen.list_url if seen else None))
+                                                 [i["line"] for i in its], seen.list_url if seen else None,
+                                                 (its[-1]["alias"], seen.object) if seen else None))
             key = idempotency_key("digest", recipient, schedule, period)
             title = words.gettext("Your Sales Home digest") if schedule.startswith("daily") \
                 else words.gettext("Your weekly Sales Home digest")

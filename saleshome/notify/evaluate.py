@@ -524,6 +524,7 @@ def _rendered(n: Notification, values: Values, alias: str, record: dict[str, Any
         return describe.label(obj, f, n.resolved.labels)
 
     return RenderedRecord(
+        edit=(alias, obj, str(record["Id"])),
         title=title_of(n.spec.title, n.template, obj, words), record_name=name,
         url=f"{values.instance_url.rstrip('/')}/{record['Id']}",
         changes=[ChangeLine(label(c.field), values.show(obj, c.field, c.old, record),
