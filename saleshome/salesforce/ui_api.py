@@ -6,7 +6,8 @@ user's client (``client.py``) is never used for it.  Resources ("User Interface 
 ``list-info/{object}`` (list views, paged), ``list-info/{object}/{listView}`` (columns, order),
 ``list-records/{object}/{listView}`` (``pageSize`` 1–2000, ``pageToken``, ``sortBy`` with ``-`` for
 descending, ``fields``/``optionalFields``), ``records/{id}``, ``record-ui/{id}`` (record + layout +
-object info), ``layout/{object}``, ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``.
+object info), ``layout/{object}``, ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``
+(values per record type, dependent picklists' ``controllerValues``/``validFor``), ``lookups/{object}/{field}[/{target}]`` (lookup suggestions).
 
 The member's token: a :class:`MemberSession` carries it; when Salesforce answers 401
 (``INVALID_SESSION_ID``: the access token expired or was revoked) and the client was given a
@@ -68,15 +69,18 @@ from .ui_api_types import (
     ListRecordsPage,
     ListViewsPage,
     ListViewSummary,
+    LookupHit,
     ObjectInfo,
     PicklistValues,
     Record,
     RecordLayout,
     RecordView,
+    lookup_hits,
 )
 
 __all__ = [
     "DEFAULT_LIST_PAGE_SIZE",
+    "DEFAULT_LOOKUP_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "LastChange",
     "MemberSession",
@@ -96,6 +100,8 @@ log = logging.getLogger(__name__)
 DEFAULT_API_VERSION = "62.0"
 DEFAULT_LIST_PAGE_SIZE = 50  # list-records' own default
 MAX_PAGE_SIZE = 2000
+DEFAULT_LOOKUP_PAGE_SIZE = 25  # the lookups resource's own default
+LOOKUP_SEARCH_TYPES = ("Recent", "Search", "TypeAhead")
 MAX_LIST_VIEW_PAGES = 100  # list-info pages followed at most (2,000 views at 20 a page): a loop guard
 
 Refresh = Callable[[str], str]
@@ -420,6 +426,26 @@ def _salesforce_datetime(text: str) -> datetime | None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
+
+    # ------------------------------------------------------------------ lookups
+    def lookup(self, obj: str, field_name: str, q: str = "", *, target: str | None = None,
+               search_type: str | None = None, page_size: int = DEFAULT_LOOKUP_PAGE_SIZE,
+               page: int = 1) -> list[LookupHit]:
+        """Records the member may pick for the lookup field ``obj.field_name`` (``lookups/{object}/{field}
+        [/{target}]``), searched as the member (only records they can see): ``q`` searched with
+        ``search_type`` (default: ``Search`` when ``q`` is given — Salesforce wants at least 2 characters,
+        ``TypeAhead`` at least 3 — else the member's ``Recent`` records), ``target`` one object of a
+        polymorphic lookup."""
+        kind = search_type or ("Search" if q.strip() else "Recent")
+        if kind not in LOOKUP_SEARCH_TYPES:
+            raise ValidationError(f"a lookup search type is one of {', '.join(LOOKUP_SEARCH_TYPES)}, not {kind!r}")
+        if page < 1:
+            raise ValidationError(f"a lookup page is numbered from 1, not {page}")
+        params: dict[str, str | int] = {"searchType": kind, "pageSize": _page_size(page_size), "page": page}
+        if q.strip():
+            params["q"] = q.strip()
+        parts = ("lookups", obj, field_name, *((target,) if target else ()))
+        return lookup_hits(self.get(f"the choices of {obj}.{field_name}", *parts, params=params))
 
 def _page_size(size: int) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
