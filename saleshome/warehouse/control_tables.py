@@ -422,6 +422,7 @@ Table(
 Table(
     "edit_claims", METADATA,  # a submission of the edit modal taken once: one row per view state (double click)
     Column("claim_key", Text, primary_key=True),  # SHA-256 of the submitted view's id and hash
+    Column("trigger_id", Text, nullable=False),  # the submission that holds it (its ack and its lazy listener agree)
     Column("slack_user_id", Text, nullable=False),
     Column("claimed_at", _ts(), nullable=False),  # rows older than a day are pruned
     Column("outcome_view", JsonText),  # the modal showing the save's outcome, once known (a second submission's answer)

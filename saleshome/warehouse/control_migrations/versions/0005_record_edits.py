@@ -22,6 +22,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('edit_claims',
     sa.Column('claim_key', sa.Text(), nullable=False),
+    sa.Column('trigger_id', sa.Text(), nullable=False),
     sa.Column('slack_user_id', sa.Text(), nullable=False),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('outcome_view', sa.Text(), nullable=True),
