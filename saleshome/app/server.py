@@ -58,6 +58,8 @@ from saleshome.salesforce.credentials import Resolver
 from saleshome.warehouse.control import ControlDB, control_db
 
 from .connections import Connections, Refused
+from .edit.form import derive_key
+from .edit.handlers import register as register_edit
 from .entry import Entry
 from .events import EventDeduplication
 from .home import register as register_sales_tab
@@ -130,6 +132,7 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry.tab = TabServices(services, entry)
     entry.readers = ThreadPoolExecutor(SALES_TAB_READERS, "sales-tab")
     register_sales_tab(bolt, entry.tab, entry.cache, entry.readers)
+    register_edit(bolt, entry.tab, derive_key(signing_secret), entry.cache)  # Edit buttons, the edit modal
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
     return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
 
