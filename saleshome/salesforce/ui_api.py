@@ -417,16 +417,6 @@ class UiApi:
         self._raise(f"{what} (saving)", response)
         raise AssertionError("_raise always raises")
 
-
-def _salesforce_datetime(text: str) -> datetime | None:
-    """A UI API date-time (``2026-12-07T10:00:00.000Z``) as an aware datetime; None when it is not one."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
     # ------------------------------------------------------------------ lookups
     def lookup(self, obj: str, field_name: str, q: str = "", *, target: str | None = None,
                search_type: str | None = None, page_size: int = DEFAULT_LOOKUP_PAGE_SIZE,
@@ -446,6 +436,16 @@ def _salesforce_datetime(text: str) -> datetime | None:
             params["q"] = q.strip()
         parts = ("lookups", obj, field_name, *((target,) if target else ()))
         return lookup_hits(self.get(f"the choices of {obj}.{field_name}", *parts, params=params))
+
+
+def _salesforce_datetime(text: str) -> datetime | None:
+    """A UI API date-time (``2026-12-07T10:00:00.000Z``) as an aware datetime; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
 
 def _page_size(size: int) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
