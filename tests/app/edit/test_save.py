@@ -38,7 +38,6 @@ from tests.fixtures.app import (
     MemberHome,
     connect,
     login_of,
-    member_with_access,
     signed,
     start_app,
     wait_for,
@@ -94,10 +93,10 @@ class Editing:
 
     def open_form(self, record_id: str) -> dict[str, Any]:
         """Click Edit on a DM about ``record_id`` (as a notification carries it); the form once filled."""
-        dm = self.bot.conversations_open(users=self.user)["channel"]["id"]
         button = edit_button(Messages("en-US", "app"), ALIAS, "Opportunity", record_id)
-        posted = self.bot.chat_postMessage(channel=dm, text="A deal changed", blocks=[
-            {"type": "actions", "block_id": "deal", "elements": [button]}])
+        posted = self.bot.chat_postMessage(channel=self.user, text="A deal changed", blocks=[
+            {"type": "actions", "block_id": "deal", "elements": [button]}])  # a user id: their DM with the app
+        dm = str(posted["channel"])
         before = self.modal()
         clicked = self.slack.interactions.block_action(self.user, action={"action_id": Action.EDIT, "type": "button"},
                                                        block_id="deal", channel=dm, message_ts=posted["ts"])
@@ -131,7 +130,7 @@ def editing(member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: Sa
     """A member connected to ``acme`` in a running app whose Slack layout lets them edit ``EDITABLE``."""
     assert cli("layouts", "set", ALIAS, "Opportunity", "--fields", ",".join(EDITABLE), "--editable",
                ",".join(EDITABLE), "--as", member_home.sales_admin).code == 0
-    user, sf_user = member_with_access(member_home)
+    user, sf_user = _deal_owner(member_home, sf_sandbox)
     app = start_app(tmp_path)
     try:
         page = connect(app, member_home, slack_sandbox, sf_sandbox, user, login_of(sf_sandbox, sf_user),
@@ -156,6 +155,19 @@ def rules(sf_sandbox: SalesforceSandbox) -> Iterator[str]:
     assert session.delete(url, timeout=10).status_code == 204
     for spec in SEEDED:
         assert session.post(url, json=spec, timeout=10).status_code == 200
+
+
+def _deal_owner(home: MemberHome, sf: SalesforceSandbox) -> tuple[str, str]:
+    """(Slack user, Salesforce user) of the Sales Home member owning the most open opportunities (at least 8)."""
+    assert sf.store is not None
+    rows = home.control.rows("SELECT slack_user_id, sf_user_id FROM user_map WHERE alias = ? AND status = 'matched' "
+                             "AND sales_home_user ORDER BY slack_user_id", [ALIAS])
+    owned = {str(r["OwnerId"]): int(r["n"]) for r in sf.store.read(
+        'SELECT "OwnerId", count(*) AS n FROM "Opportunity" WHERE NOT "IsClosed" AND NOT "IsDeleted" '
+        'GROUP BY "OwnerId"').to_pylist()}
+    best = max(rows, key=lambda r: owned.get(str(r["sf_user_id"]), 0))
+    assert owned.get(str(best["sf_user_id"]), 0) >= 8, "no Sales Home member owns 8 open opportunities"
+    return str(best["slack_user_id"]), str(best["sf_user_id"])
 
 
 def _option(view: dict[str, Any], field: str, value: str) -> dict[str, Any]:
