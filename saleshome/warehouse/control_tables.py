@@ -425,6 +425,7 @@ Table(
     Column("trigger_id", Text, nullable=False),  # the submission that holds it (its ack and its lazy listener agree)
     Column("slack_user_id", Text, nullable=False),
     Column("claimed_at", _ts(), nullable=False),  # rows older than a day are pruned
+    Column("started_at", _ts()),  # when the save began: once, whatever delivers the holder's payload again
     Column("outcome_view", JsonText),  # the modal showing the save's outcome, once known (a second submission's answer)
     Index("edit_claims_claimed", "claimed_at"),
 )

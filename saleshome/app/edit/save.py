@@ -90,12 +90,13 @@ from .form import (
 from .load import load_form, picklist_options
 from .values import read_submission
 
-__all__ = ["CLAIM_KEEP", "RecordSaved", "SaveUiApi", "claim", "claim_key", "register"]
+__all__ = ["CLAIM_KEEP", "SAVING_CALLBACK_ID", "RecordSaved", "SaveUiApi", "claim", "claim_key", "register", "start"]
 
 log = logging.getLogger(__name__)
 CLAIM_KEEP = timedelta(hours=24)  # claims older than this are pruned (a view state is not submitted a day later)
 OUTCOME_WAIT = 30.0  # seconds a second submission's lazy listener waits for the first one's outcome
 OUTCOME_POLL = 0.1
+SAVING_CALLBACK_ID = "edit_record_saving"
 
 
 class RecordSaved(Protocol):
@@ -149,6 +150,15 @@ def claim(control: ControlDB, key: str, *, trigger_id: str, user_id: str, now: d
                    "ON CONFLICT (claim_key) DO NOTHING", [key, trigger_id, user_id, now])
         rows = db.rows("SELECT trigger_id FROM edit_claims WHERE claim_key = ?", [key])
     return bool(rows) and rows[0]["trigger_id"] == trigger_id
+
+
+def start(control: ControlDB, key: str, *, trigger_id: str, now: datetime | None = None) -> bool:
+    """True once: for the holder of ``key`` whose save has not begun (the same payload delivered again finds it
+    begun)."""
+    with control.transaction() as db:
+        started = db.execute("UPDATE edit_claims SET started_at = ? WHERE claim_key = ? AND trigger_id = ? "
+                             "AND started_at IS NULL", [now or datetime.now(UTC), key, trigger_id]).rowcount
+    return started == 1
 
 
 def _keep_outcome(control: ControlDB, key: str, view: Mapping[str, Any]) -> None:
@@ -356,8 +366,10 @@ def changes_of(sub: Submission) -> tuple[FieldChange, ...]:
 
 # ------------------------------------------------------------------------------------------- outcomes
 def saving_view(locale: str) -> dict[str, Any]:
+    """The modal while Salesforce is asked (its own ``callback_id``: replaced by the outcome)."""
     words = _words(locale)
-    return result_view(locale, words.gettext("Saving your changes to Salesforce…"), title=words.gettext("Saving"))
+    view = result_view(locale, words.gettext("Saving your changes to Salesforce…"), title=words.gettext("Saving"))
+    return {**view, "callback_id": SAVING_CALLBACK_ID}
 
 
 def _change_lines(changes: Sequence[FieldChange], words: Messages) -> str:
@@ -467,10 +479,8 @@ class Saver:
         if isinstance(found, Answer):
             ack(**found.body) if found.body else ack()
             return
-        if claim(self.control, found.key, trigger_id=found.trigger_id, user_id=found.user_id):
-            ack(response_action="update", view=saving_view(found.member.locale))
-            return
-        log.info("the edit modal %s of %s was submitted again: saved once", found.view_id, found.user_id)
+        if not claim(self.control, found.key, trigger_id=found.trigger_id, user_id=found.user_id):
+            log.info("the edit modal %s of %s was submitted again: saved once", found.view_id, found.user_id)
         ack(response_action="update", view=_outcome(self.control, found.key) or saving_view(found.member.locale))
 
     def work(self, body: dict[str, Any], client: WebClient) -> None:
@@ -478,7 +488,8 @@ class Saver:
         found = read(body, self.services, self.cache, self.key)
         if isinstance(found, Answer):
             return
-        if not claim(self.control, found.key, trigger_id=found.trigger_id, user_id=found.user_id):
+        if not (claim(self.control, found.key, trigger_id=found.trigger_id, user_id=found.user_id)
+                and start(self.control, found.key, trigger_id=found.trigger_id)):
             self._show_first_outcome(found, client)
             return
         outcome = self.save(found)

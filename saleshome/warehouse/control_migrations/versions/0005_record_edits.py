@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('trigger_id', sa.Text(), nullable=False),
     sa.Column('slack_user_id', sa.Text(), nullable=False),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome_view', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('claim_key')
     )
