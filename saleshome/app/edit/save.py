@@ -492,7 +492,11 @@ class Saver:
                 and start(self.control, found.key, trigger_id=found.trigger_id)):
             self._show_first_outcome(found, client)
             return
-        outcome = self.save(found)
+        try:
+            outcome = self.save(found)
+        except Exception:  # the member must not be left with "Saving…": say it failed, with a way back
+            log.exception("the save of %s %s failed", found.ref.object, found.ref.record_id)
+            outcome = _problem_view(found.member.locale, SalesHomeError("an unexpected error"), found.ref)
         _keep_outcome(self.control, found.key, outcome)
         try:
             client.views_update(view_id=found.view_id, view=outcome)

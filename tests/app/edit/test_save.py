@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -48,7 +48,9 @@ from tests.fixtures.workspace import ALIAS
 
 pytestmark = [pytest.mark.integration]
 
-EDITABLE = ["Name", "Amount", "StageName", "CloseDate", "Probability", "NextStep", "Region__c"]
+EDITABLE = ["Name", "Amount", "StageName", "CloseDate", "Probability", "NextStep", "Region__c", "Description"]
+ACCOUNT_EDITABLE = ["Description"]
+CATALOG = ["NextStep:string", "Region__c:picklist:pick=Region,restricted", "Description:textarea"]  # as seeded
 RESULT = "edit_record_result"
 SAVING = "edit_record_saving"
 
@@ -92,9 +94,9 @@ class Editing:
                     return {"id": stored.id, "hash": stored.hash, **stored.view}
         return None
 
-    def open_form(self, record_id: str) -> dict[str, Any]:
+    def open_form(self, record_id: str, obj: str = "Opportunity") -> dict[str, Any]:
         """Click Edit on a DM about ``record_id`` (as a notification carries it); the form once filled."""
-        button = edit_button(Messages("en-US", "app"), ALIAS, "Opportunity", record_id)
+        button = edit_button(Messages("en-US", "app"), ALIAS, obj, record_id)
         posted = self.bot.chat_postMessage(channel=self.user, text="A deal changed", blocks=[
             {"type": "actions", "block_id": "deal", "elements": [button]}])  # a user id: their DM with the app
         dm = str(posted["channel"])
@@ -130,6 +132,8 @@ def editing(member_home: MemberHome, slack_sandbox: SlackSandbox, sf_sandbox: Sa
     """A member connected to ``acme`` in a running app whose Slack layout lets them edit ``EDITABLE``."""
     assert cli("layouts", "set", ALIAS, "Opportunity", "--fields", ",".join(EDITABLE), "--editable",
                ",".join(EDITABLE), "--as", member_home.sales_admin).code == 0
+    assert cli("layouts", "set", ALIAS, "Account", "--fields", "Name,Description", "--editable",
+               ",".join(ACCOUNT_EDITABLE), "--as", member_home.sales_admin).code == 0
     user, sf_user = _deal_owner(member_home, sf_sandbox)
     app = start_app(tmp_path)
     try:
@@ -155,6 +159,17 @@ def rules(sf_sandbox: SalesforceSandbox) -> Iterator[str]:
     assert session.delete(url, timeout=10).status_code == 204
     for spec in SEEDED:
         assert session.post(url, json=spec, timeout=10).status_code == 200
+
+
+@pytest.fixture()
+def schema(sf_sandbox: SalesforceSandbox) -> Iterator[Callable[[str], None]]:
+    """Retype an Opportunity field as an admin does in Setup (while a member's modal is open); the seeded catalog is
+    back after the test."""
+    store = sf_sandbox.store
+    assert store is not None
+    yield lambda spec: store.change_schema("Opportunity", retype=spec)
+    for spec in CATALOG:
+        store.change_schema("Opportunity", retype=spec)
 
 
 def _deal_owner(home: MemberHome, sf: SalesforceSandbox) -> tuple[str, str]:
@@ -419,3 +434,69 @@ def test_forged_and_tampered_submissions_change_nothing(editing: Editing) -> Non
     assert e.sf.budget.used == used and e.row(opp) == before
     assert e.row(e.own_open_opportunity(skip=7))["NextStep"] != "Forged"
     assert e.edits(opp) == []
+
+
+def test_each_salesforce_refusal_shows_on_its_field(editing: Editing, schema: Callable[[str], None]) -> None:
+    """The org changes while the modal is open (the modal checked the values against what it read), so Salesforce's
+    own refusals come back: each under the field it names, or as the notice when it is about the record."""
+    e = editing
+    opp = e.own_open_opportunity(skip=8)
+    store = e.sf.store
+    assert store is not None
+    store.update("Opportunity", opp, {"Description": "Keep me", "NextStep": "Go"})
+    before = e.row(opp)
+    form = e.open_form(opp)
+    schema("NextStep:string:len=5")
+    schema("Region__c:picklist:vals=Nowhere,restricted")
+    region = next(o["value"] for o in next(b for b in form["blocks"] if b.get("block_id") == "Region__c")[
+        "element"]["options"] if o["value"] not in ("__none__", before["Region__c"]))
+
+    def refused(view: dict[str, Any], values: dict[str, Any], field: str) -> dict[str, Any]:
+        outcome = e.slack.interactions.submit(e.user, view_id=view["id"], values=values)
+        assert outcome.ok and not outcome.errors, outcome  # the modal let it through: Salesforce refuses
+        shown = e.result(view["id"])
+        errors = {b["block_id"]: " ".join(texts(b)) for b in shown["blocks"] if b["block_id"].endswith("__error")}
+        assert list(errors) == [f"{field}__error"], errors
+        return shown
+
+    shown = refused(form, {"Region__c": {Action.INPUT: _option(form, "Region__c", region)}}, "Region__c")
+    assert "bad value for restricted picklist field" in " ".join(texts(shown["blocks"]))
+    assert region not in [o["value"] for o in next(b for b in shown["blocks"] if b.get("block_id") == "Region__c")[
+        "element"]["options"]]  # the form again offers the values the org has now
+    shown = refused(shown, {"NextStep": {Action.INPUT: {"value": "Much too long"}}}, "NextStep")
+    assert "data value too large" in " ".join(texts(shown["blocks"]))  # STRING_TOO_LONG
+    schema("Description:textarea:req")  # after the form was shown again
+    shown = refused(shown, {"NextStep": {Action.INPUT: {"value": "Go"}},
+                            "Description": {Action.INPUT: {"value": None}}}, "Description")
+    assert "Required fields are missing: [Description]" in " ".join(texts(shown["blocks"]))
+    assert e.row(opp) == before
+    codes = [x.detail.split(" ")[0] for x in e.edits(opp) if x.detail]
+    assert codes == ["INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "STRING_TOO_LONG", "REQUIRED_FIELD_MISSING"]
+
+    store.delete("Opportunity", opp)  # in the Recycle Bin while the form is open
+    deleted = e.slack.interactions.submit(e.user, view_id=shown["id"], values={
+        "Description": {Action.INPUT: {"value": "Back"}}})
+    assert deleted.ok
+    gone = e.result(shown["id"])
+    assert gone["callback_id"] == RESULT
+    assert "This record was deleted in Salesforce: your changes were not saved." in texts(gone["blocks"])
+
+
+def test_a_record_the_member_may_read_but_not_edit_is_refused_as_a_notice(editing: Editing) -> None:
+    e = editing
+    store = e.sf.store
+    assert store is not None
+    account = str(store.read('SELECT "Id" FROM "Account" WHERE "OwnerId" != ? AND NOT "IsDeleted" ORDER BY "Id" '
+                             'LIMIT 1', [e.sf_user]).to_pylist()[0]["Id"])  # accounts: Public Read Only
+    form = e.open_form(account, "Account")
+    outcome = e.slack.interactions.submit(e.user, view_id=form["id"], values={
+        "Description": {Action.INPUT: {"value": "Mine now"}}})
+    assert outcome.ok and not outcome.errors, outcome
+    shown = e.result(form["id"])
+    notice = " ".join(texts(next(b for b in shown["blocks"] if b["block_id"] == "edit_notice")))
+    assert "Your Salesforce access does not allow you to edit this record." in notice
+    assert not [b for b in shown["blocks"] if b["block_id"].endswith("__error")]
+    assert store.read('SELECT "Description" FROM "Account" WHERE "Id" = ?', [account]).to_pylist()[0][
+        "Description"] != "Mine now"
+    [edit] = read_edits(e.home.control, record_id=account)
+    assert edit.outcome is EditOutcome.REFUSED and (edit.detail or "").startswith("INSUFFICIENT_ACCESS_OR_READONLY")
