@@ -69,6 +69,8 @@ from .members import load_member
 from .oauth import CALLBACK_PATH, authorize_url
 from .screens import refusal_text
 from .services import Member, Services
+from .subscriptions import AppSubsServices
+from .subscriptions import register as register_subscriptions
 from .tab import TabServices
 from .tokens import TokenCipher
 
@@ -136,9 +138,10 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry.readers = ThreadPoolExecutor(SALES_TAB_READERS, "sales-tab")
     register_sales_tab(bolt, entry.tab, entry.cache, entry.readers)
     edit_key = derive_key(signing_secret)
-    register_edit(bolt, entry.tab, edit_key, entry.cache)  # Edit buttons, the edit modal
+    register_edit(bolt, entry.tab, edit_key, entry.cache, entry.readers)  # Edit buttons, the edit modal
     register_save(bolt, Saver(entry.tab, control, edit_key, lambda user_id, alias: _sf_user(services, user_id, alias),
                               entry.cache, saved=record_saved))  # the edit modal's submission
+    register_subscriptions(bolt, AppSubsServices(services, entry))
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
     return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
 

@@ -1,4 +1,5 @@
-"""`saleshome notifications templates | create | edit | delete | enable | disable | list | show | stats`.
+"""`saleshome notifications templates | create | edit | delete | enable | disable | list | show | stats |
+member-templates allow | forbid | list`.
 
 Thin commands over ``saleshome.notify`` (imported inside each command).  Changes take the
 acting Slack user with ``--as U…`` (default ``SALESHOME_ACTOR``) and are allowed to sales
@@ -340,12 +341,82 @@ def stats(
 
     ctx = ready(read_only=True)
     rows = notification_stats(ctx.control, ctx.workspace, org)
+    console = Console()
     if not rows:
         typer.echo("No notification yet.")
+        _subscription_table(ctx.control, ctx.workspace, org, console)
         return
     names = STATS_COLUMNS if wide else STATS_DEFAULT
     columns = [Column(c.replace("_", " "), justify="left" if c in ("notification", "org", "template", "enabled",
                                                                    "last_fired") else "right") for c in names]
-    console = Console()
     console.print(listing("Notifications: what they did", columns, [[row[c] for c in names] for row in rows],
+                          width=console.width))
+    _subscription_table(ctx.control, ctx.workspace, org, console)
+
+
+def _subscription_table(control: Any, workspace: str, org: str | None, console: Any) -> None:
+    """Members' subscriptions per template (after the notifications' table)."""
+    from saleshome.listing import Column, listing
+    from saleshome.notify.stats import SUBSCRIPTION_COLUMNS, subscription_stats
+
+    rows = subscription_stats(control, workspace, org)
+    if not rows:
+        console.print("No template allowed for members yet: `saleshome notifications member-templates allow "
+                      "TEMPLATE --org ORG --as U…`.")
+        return
+    columns = [Column(c.replace("_", " "), justify="left" if c in ("org", "template", "allowed", "last_fired")
+                      else "right") for c in SUBSCRIPTION_COLUMNS]
+    console.print(listing("Members' subscriptions per template", columns,
+                          [["yes" if c == "allowed" and row[c] else "no" if c == "allowed" else row[c]
+                            for c in SUBSCRIPTION_COLUMNS] for row in rows], width=console.width))
+
+
+members_app = typer.Typer(help="Templates members may subscribe to from their Sales tab (per org): allow, forbid, "
+                               "list.", no_args_is_help=True)
+app.add_typer(members_app, name="member-templates")
+TemplateArgument = Annotated[str, typer.Argument(metavar="TEMPLATE", help="A template (`saleshome notifications "
+                                                                          "templates`), e.g. stage_changed.")]
+OrgRequired = Annotated[str, typer.Option("--org", help="The org whose members it concerns.")]
+
+
+def _allow(template: str, org: str, actor: str | None, allowed: bool) -> None:
+    from saleshome.settings.subscriptions import set_member_template
+
+    ctx = ready()
+    changed = set_member_template(ctx.control, ctx.directory, acting_user(ctx, actor), org, template, allowed)
+    state = "allowed for members" if allowed else "not allowed for members"
+    typer.echo(f"{template} is now {state} in {org} (recorded in the audit log)." if changed
+               else f"{template} already was {state} in {org}.")
+
+
+@members_app.command("allow")
+def allow(template: TemplateArgument, org: OrgRequired, actor: ActorOption = None) -> None:
+    """Let members of ORG subscribe to TEMPLATE from their Sales tab (sales admins only; audited)."""
+    _allow(template, org, actor, True)
+
+
+@members_app.command("forbid")
+def forbid(template: TemplateArgument, org: OrgRequired, actor: ActorOption = None) -> None:
+    """Stop members of ORG subscribing to TEMPLATE; their subscriptions to it are kept but no longer evaluated."""
+    _allow(template, org, actor, False)
+
+
+@members_app.command("list")
+def list_member_templates(org: OrgOption = None) -> None:
+    """Per org and template: allowed for members or not, the setting's version, who changed it last and when."""
+    from rich.console import Console
+
+    from saleshome.listing import Column, listing
+    from saleshome.settings.subscriptions import member_template_settings
+
+    ctx = ready(read_only=True)
+    rows = member_template_settings(ctx.control, org)
+    if not rows:
+        typer.echo("No org connected yet.")
+        return
+    names = ("org", "template", "label", "allowed", "version", "updated_by", "updated_at")
+    columns = [Column(c.replace("_", " "), justify="right" if c == "version" else "left") for c in names]
+    console = Console()
+    console.print(listing("Templates members may subscribe to", columns,
+                          [[("yes" if r[c] else "no") if c == "allowed" else r[c] for c in names] for r in rows],
                           width=console.width))

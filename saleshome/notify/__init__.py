@@ -12,9 +12,12 @@ imported eagerly):
 - ``fields``: labels, lookups by name and values formatted for their reader, from the describe the
   last sync kept; ``readers``: each recipient's locale and time zone; ``titles``: a notification's
   title in the reader's language.
-- ``render``: Block Kit; ``digest``: ``run_digests(control, settings, now)``; ``stats``: the dashboard.
+- ``members``: members' subscriptions as notifications (scope as a condition, recipient the member) and the
+  batch access check (``UserRecordAccess`` as the integration user) before anything is queued.
+- ``render``: Block Kit; ``digest``: ``run_digests(control, settings, now)``; ``stats``: the dashboard (with
+  members' subscriptions per template).
 """
 
 __all__ = [
-    "compile", "digest", "evaluate", "fields", "readers", "render", "stats", "titles",
+    "compile", "digest", "evaluate", "fields", "members", "readers", "render", "stats", "titles",
 ]

@@ -83,9 +83,16 @@ def _watched(db: Tx, ids: set[str]) -> dict[str, _Watched]:
     rows = db.execute("SELECT n.id, n.definition, n.template, n.object, "
                       "o.instance_url FROM notifications n LEFT JOIN orgs o ON o.alias = n.alias "
                       f"WHERE n.id IN ({db.elements()})", [sorted(ids)]).fetchall()
-    return {nid: _Watched(json.loads(definition).get("spec", {}).get("title"), template, obj,
-                          list_url(url, obj) if url else None)
-            for nid, definition, template, obj, url in rows}
+    watched = {nid: _Watched(json.loads(definition).get("spec", {}).get("title"), template, obj,
+                             list_url(url, obj) if url else None)
+               for nid, definition, template, obj, url in rows}
+    # Members' subscriptions (issue 20 §2): titled by their template, in the reader's language.
+    rows = db.execute("SELECT s.id, s.template, s.object, o.instance_url FROM member_subscriptions s "
+                      f"LEFT JOIN orgs o ON o.alias = s.alias WHERE s.id IN ({db.elements()})",
+                      [sorted(ids - set(watched))]).fetchall()
+    watched.update({sid: _Watched(None, template, obj, list_url(url, obj) if url else None)
+                    for sid, template, obj, url in rows})
+    return watched
 
 
 def run_digests(control: ControlDB, settings: Settings, now: datetime | None = None) -> DigestSummary:
@@ -123,7 +130,8 @@ def run_digests(control: ControlDB, settings: Settings, now: datetime | None = N
                 seen = watched.get(nid)
                 name = title_of(seen.title, seen.template, seen.object, words) if seen else its[-1]["notification_name"]
                 digest_groups.append(DigestGroup(name + ("" if len(orgs) == 1 else f" ({its[-1]['alias']})"),
-                                                 [i["line"] for i in its], seen.list_url if seen else None))
+                                                 [i["line"] for i in its], seen.list_url if seen else None,
+                                                 (its[-1]["alias"], seen.object) if seen else None))
             key = idempotency_key("digest", recipient, schedule, period)
             title = words.gettext("Your Sales Home digest") if schedule.startswith("daily") \
                 else words.gettext("Your weekly Sales Home digest")

@@ -20,6 +20,17 @@ tables.  Then, for what matched (one match per notification and record):
   values in the recipient's language, zone and the record's currency — rendered once per record
   and (locale, time zone), however many recipients share them.
 
+Members' subscriptions (:mod:`.members`) are notifications too: compiled into the same query, over the same
+range and watermark, recipient the member.  Before anything is queued, the records they matched are checked in
+batch with ``UserRecordAccess`` as the integration user: a record the member may not read never produces a
+message (``no_access``).  **One DM, not two**: when an admin notification and a member's subscription (or two of
+the member's subscriptions) fire on the same change of the same record for the same member, the member gets one
+message — the admin notification's.  It wins because it is the org's agreed message: its key, version and
+dashboard counts do not depend on whether a member also subscribed, and the member loses nothing (the same record
+and change, in their own language either way); the subscription's is dropped and counted as ``covered``.  The
+choice is made while the evaluation's messages are built and written in its one transaction, so it holds
+whatever order the matches come in.
+
 On a workspace whose Slack plan does not include Sales Home (or with no plan declared) nothing
 is evaluated: the summary says why (``skipped``), as celebrations do.
 
@@ -43,6 +54,7 @@ from typing import Any
 from saleshome.config import Settings
 from saleshome.errors import ConfigurationError
 from saleshome.i18n import Formatter, messages
+from saleshome.salesforce.login import connect
 from saleshome.settings.celebrations import won_stage as chosen_won_stage
 from saleshome.settings.layouts import layout_for
 from saleshome.settings.members import eligible_users
@@ -59,6 +71,7 @@ from saleshome.warehouse.watermarks import NOTIFYING, ChangeRange, Step, advance
 
 from .compile import Compiled, Plan, compile_changes, compile_scheduled, usable
 from .fields import CURRENCY_FIELD, Describe, Reader, Values, org_currency, read_describe, read_names, reference_ids
+from .members import SUBSCRIPTION_NAME, MemberPlans, RecordAccess, SalesforceRecordAccess, any_active, member_plans
 from .readers import read_readers
 from .render import Change, ChangeLine, RenderedRecord, digest_line, notification_message
 from .titles import object_label, title_of
@@ -73,6 +86,8 @@ class NotificationResult:
     unmapped: int = 0
     not_member: int = 0
     queued: int = 0
+    no_access: int = 0  # a member's subscription matched a record the member may not read: dropped
+    covered: int = 0  # a member's subscription whose DM another message about the same change already gives
     skipped: str | None = None  # why it was not evaluated (a column not synced...)
 
 
@@ -86,6 +101,9 @@ class EvaluationSummary:
     digest_items: int = 0  # new digest items
     cooled: int = 0
     not_member: int = 0
+    subscriptions: int = 0  # members' subscriptions evaluated
+    no_access: int = 0  # subscription matches dropped: the member may not read the record
+    covered: int = 0  # subscription DMs not sent: the member already gets one about the same change
     unmapped_users: list[str] = field(default_factory=list)  # Salesforce users a DM was skipped for
     changes: int = 0  # change-log rows read (committed since the last evaluation)
     silent: bool = False  # some were initial/backfill rows of a run that did not ask to notify
@@ -139,11 +157,18 @@ def _stamp(value: Any) -> str:
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
 
 
+def _record_access(control: ControlDB, settings: Settings, alias: str) -> SalesforceRecordAccess:
+    """The org's access checks as the integration user (logged in at first use only)."""
+    return SalesforceRecordAccess(lambda: connect(get_org(control, settings, alias)))
+
+
 def evaluate(control: ControlDB, settings: Settings, alias: str, run_id: str | None = None, *,
-             warehouse: OrgWarehouse | None = None, now: datetime | None = None) -> EvaluationSummary:
-    """Evaluate the org's enabled change-based notifications over every change committed since the last
-    evaluation (see the module docstring).  ``run_id``: the sync run that asks, for the summary (default:
-    the run that logged the newest change)."""
+             warehouse: OrgWarehouse | None = None, now: datetime | None = None,
+             access: RecordAccess | None = None) -> EvaluationSummary:
+    """Evaluate the org's enabled change-based notifications and its members' active subscriptions over every
+    change committed since the last evaluation (see the module docstring).  ``run_id``: the sync run that asks,
+    for the summary (default: the run that logged the newest change); ``access``: the access checks (default:
+    ``UserRecordAccess`` as the org's integration user)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     if skipped := _unavailable(control, settings):
@@ -160,16 +185,20 @@ def evaluate(control: ControlDB, settings: Settings, alias: str, run_id: str | N
         counts = wh.conn.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT {NOTIFYING}) FROM change_log "
                                  f"WHERE {changes.where()}").fetchone()
         summary.changes, summary.silent = (int(counts[0]), bool(counts[1])) if counts else (0, False)
-        if not notifications:
+        access = access or _record_access(control, settings, alias)
+        members = member_plans(control, alias, wh, access, time_based=False)
+        summary.subscriptions = len(members.notifications)
+        everything = [*notifications, *members.notifications]
+        if not everything:
             with control.transaction() as db:
                 advance(db, alias, changes, now)
             return summary
-        plans = plans_of(notifications, chosen_won_stage(control, alias))
+        plans = plans_of(everything, chosen_won_stage(control, alias))
         compiled = compile_changes(plans, warehouse_columns(wh), changes=changes, today=now.astimezone(UTC).date())
         matches = [] if compiled is None else [Match(compiled.plans[r[0]].id, r[1], _stamp(r[2]), int(r[3]))
                                               for r in run_matches(wh, compiled)]
-        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, changes=changes,
-                 skipped=compiled.skipped if compiled else _all_skipped(plans, wh))
+        _deliver(settings, control, wh, alias, everything, matches, summary, now=now, changes=changes,
+                 skipped=compiled.skipped if compiled else _all_skipped(plans, wh), subs=members, access=access)
     finally:
         if own:
             wh.close()
@@ -178,8 +207,9 @@ def evaluate(control: ControlDB, settings: Settings, alias: str, run_id: str | N
 
 
 def evaluate_scheduled(control: ControlDB, settings: Settings, alias: str, *, warehouse: OrgWarehouse | None = None,
-                       now: datetime | None = None) -> EvaluationSummary:
-    """Evaluate the org's enabled time-based notifications (stale records, upcoming dates) as of ``now``."""
+                       now: datetime | None = None, access: RecordAccess | None = None) -> EvaluationSummary:
+    """Evaluate the org's enabled time-based notifications (stale records, upcoming dates) and members' active
+    subscriptions to them, as of ``now``."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     if skipped := _unavailable(control, settings):
@@ -187,15 +217,22 @@ def evaluate_scheduled(control: ControlDB, settings: Settings, alias: str, *, wa
     notifications = [n for n in load_notifications(control, settings.workspace, alias, enabled_only=True)
                      if TEMPLATES[n.template].time_based]
     summary = EvaluationSummary(alias, None, notifications=len(notifications))
-    if not notifications:
+    if not notifications and not any_active(control, alias, time_based=True):
         return summary
     own = warehouse is None
     wh = warehouse or OrgWarehouse(settings.org_db(alias), lock_timeout=settings.lock_timeout_seconds)
     try:
-        compiled = compile_scheduled(plans_of(notifications), warehouse_columns(wh), today=now.astimezone(UTC).date())
+        access = access or _record_access(control, settings, alias)
+        members = member_plans(control, alias, wh, access, time_based=True)
+        summary.subscriptions = len(members.notifications)
+        everything = [*notifications, *members.notifications]
+        if not everything:
+            return summary
+        plans = plans_of(everything)
+        compiled = compile_scheduled(plans, warehouse_columns(wh), today=now.astimezone(UTC).date())
         matches = [] if compiled is None else [Match(r[0], r[1], str(r[2])) for r in run_matches(wh, compiled)]
-        _deliver(settings, control, wh, alias, notifications, matches, summary, now=now, changes=None,
-                 skipped=compiled.skipped if compiled else _all_skipped(plans_of(notifications), wh))
+        _deliver(settings, control, wh, alias, everything, matches, summary, now=now, changes=None,
+                 skipped=compiled.skipped if compiled else _all_skipped(plans, wh), subs=members, access=access)
     finally:
         if own:
             wh.close()
@@ -222,18 +259,25 @@ def _pseudo_describe(obj: str, columns: set[str], name_field: str | None) -> dic
 
 def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: str,
              notifications: Sequence[Notification], matches: Sequence[Match], summary: EvaluationSummary, *,
-             now: datetime, changes: ChangeRange | None, skipped: dict[str, str]) -> None:
+             now: datetime, changes: ChangeRange | None, skipped: dict[str, str], subs: MemberPlans,
+             access: RecordAccess) -> None:
     """Recipients, messages and digest items of ``matches``, written in one control transaction (with the
-    watermark past ``changes``: None for the time-based notifications, which have none)."""
+    watermark past ``changes``: None for the time-based notifications, which have none).  ``subs``: which of
+    ``notifications`` are members' subscriptions (their matches are access-checked with ``access`` first)."""
     run_id = changes.run_id if changes is not None else None
     by_id = {n.id: n for n in notifications}
     results = {n.id: NotificationResult(n.id, n.name, skipped=skipped.get(n.id)) for n in notifications}
     summary.results = list(results.values())
     for nid, reason in skipped.items():
         summary.warnings.append(f"{by_id[nid].name}: not evaluated, {reason}")
+    for sid, reason in subs.skipped.items():
+        summary.warnings.append(f"subscription {sid}: not evaluated, {reason}")
     for m in matches:
         results[m.nid].matched += 1
     summary.matched = len(matches)
+    matches = _readable(matches, subs, access, results)
+    # The admins' notifications first: a member's subscription yields to them (one DM, not two).
+    matches = sorted(matches, key=lambda m: m.nid in subs.members)
     columns = warehouse_columns(wh)
     org = get_org(control, settings, alias)
 
@@ -308,6 +352,7 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
     items: list[list[Any]] = []
     events: list[list[Any]] = []
     unmapped: set[str] = set()
+    told: set[tuple[str, str]] = set()  # (Slack user, record) a DM or digest item goes to in this evaluation
     for m in matches:
         n = by_id[m.nid]
         result = results[m.nid]
@@ -344,6 +389,11 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
                 unmapped.add(sf_id)
                 continue
             targets.append((who["slack_user_id"], who["team_id"], who["tz"]))
+        if m.nid in subs.members:
+            kept = [t for t in targets if (t[0], m.record_id) not in told]
+            result.covered += len(targets) - len(kept)
+            targets = kept
+        told.update((t[0], m.record_id) for t in targets)
         if not targets:
             continue
         digest = n.spec.delivery.mode == "digest"
@@ -380,6 +430,27 @@ def _deliver(settings: Settings, control: ControlDB, wh: OrgWarehouse, alias: st
                      for res in results.values()], keyed=False)
     summary.cooled = sum(r.cooled for r in results.values())
     summary.not_member = sum(r.not_member for r in results.values())
+    summary.no_access = sum(r.no_access for r in results.values())
+    summary.covered = sum(r.covered for r in results.values())
+
+
+def _readable(matches: Sequence[Match], members: MemberPlans, access: RecordAccess,
+              results: dict[str, NotificationResult]) -> list[Match]:
+    """``matches`` without the subscriptions' matches of records their member may not read: one
+    ``UserRecordAccess`` query per member and 200 records, as the integration user (see :mod:`.members`)."""
+    wanted: dict[str, set[str]] = {}
+    for m in matches:
+        if m.nid in members.members:
+            wanted.setdefault(members.members[m.nid], set()).add(m.record_id)
+    readable = {user: access.readable(user, sorted(ids)) for user, ids in sorted(wanted.items())}
+    kept = []
+    for m in matches:
+        user = members.members.get(m.nid)
+        if user is not None and m.record_id not in readable[user]:
+            results[m.nid].no_access += 1
+            continue
+        kept.append(m)
+    return kept
 
 
 EVALUATED_ELSEWHERE = "these changes were evaluated by another process meanwhile: nothing queued here"
@@ -453,12 +524,14 @@ def _rendered(n: Notification, values: Values, alias: str, record: dict[str, Any
         return describe.label(obj, f, n.resolved.labels)
 
     return RenderedRecord(
+        edit=(alias, obj, str(record["Id"])),
         title=title_of(n.spec.title, n.template, obj, words), record_name=name,
         url=f"{values.instance_url.rstrip('/')}/{record['Id']}",
         changes=[ChangeLine(label(c.field), values.show(obj, c.field, c.old, record),
                             values.show(obj, c.field, c.new, record)) for c in relevant],
         fields=[(label(f), values.show(obj, f, record.get(f), record)) for f in shown],
-        context=words.gettext("{notification} · {object} · org {org}", notification=n.name,
+        context=words.gettext("{notification} · {object} · org {org}",
+                              notification=words.gettext("Your subscription") if n.name == SUBSCRIPTION_NAME else n.name,
                               object=object_label(obj), org=alias),
         amount=amount,
     )

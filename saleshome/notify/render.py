@@ -9,10 +9,19 @@ period, grouped by notification (each under its title); beyond Block Kit's limit
 group, characters per section, blocks per message, and the ~12,000 characters of text Slack
 accepts in a message's blocks (:data:`saleshome.slack.text.BLOCKS_TEXT_MAX`) — "…and N more"
 with a link to the object's list in Salesforce.  Every message has a plain-text ``text`` fallback.
+
+Editing from a message: a notification about a record carries an **Edit** button (action ``edit_record``, the
+Slack app's) whose value is the record reference only — ``{"a": alias, "o": object, "r": record id}``
+(:func:`saleshome.slack.records.edit_value`), never a value of the record — and a digest, per notification, an "Edit a record" select of its
+records (each option: the record's name, already in the digest, and its reference).  Whoever clicks edits with
+their own Salesforce access (the app reads the record as them).  The publisher copies a message's record reference
+into its metadata (:func:`saleshome.slack.records.record_ref`).
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from saleshome.i18n import Formatter, Messages
+from saleshome.slack.records import EDIT_ACTION, edit_value
 from saleshome.slack.text import (
     BLOCKS_TEXT_MAX,
     FIELD_TEXT_MAX,
@@ -40,6 +50,11 @@ TEXT_FALLBACK_MAX = 3000
 DIGEST_ITEMS_PER_GROUP = 10
 DIGEST_LINE_MAX = 600
 DIGEST_CHANGES = 3  # changes on one digest line
+
+
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+MAX_OPTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,7 @@ class RenderedRecord:
     fields: list[tuple[str, Shown]]  # (label, value) shown
     context: str
     amount: Shown | None = None  # an opportunity's amount, shown first on its digest line when it did not change
+    edit: tuple[str, str, str] | None = None  # (alias, object, record id): an Edit button
 
 
 def notification_message(r: RenderedRecord, words: Messages) -> tuple[str, list[dict[str, Any]]]:
@@ -98,9 +114,9 @@ def notification_message(r: RenderedRecord, words: Messages) -> tuple[str, list[
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": _fit_lines(lines, SECTION_TEXT_MAX, words)}})
     context = {"type": "context", "elements": [{"type": "mrkdwn", "text": escape_within(r.context, SECTION_TEXT_MAX)}]}
-    budget = BLOCKS_TEXT_MAX - blocks_text_length([*blocks, context])
+    budget = BLOCKS_TEXT_MAX - blocks_text_length([*blocks, context]) - (20 if r.edit is not None else 0)
     fields = [{"type": "mrkdwn", "text": _field_text(label, value)} for label, value in r.fields]
-    room = MAX_BLOCKS - len(blocks) - 1
+    room = MAX_BLOCKS - len(blocks) - 1 - (1 if r.edit is not None else 0)
     for start in range(0, len(fields), MAX_FIELDS):
         chunk = fields[start:start + MAX_FIELDS]
         while chunk and blocks_text_length(chunk) > budget:
@@ -110,6 +126,10 @@ def notification_message(r: RenderedRecord, words: Messages) -> tuple[str, list[
         blocks.append({"type": "section", "fields": chunk})
         budget -= blocks_text_length(chunk)
         room -= 1
+    if r.edit is not None:
+        blocks.append({"type": "actions", "block_id": "saleshome_edit", "elements": [
+            {"type": "button", "action_id": EDIT_ACTION, "value": edit_value(*r.edit),
+             "text": {"type": "plain_text", "text": words.gettext("Edit"), "emoji": True}}]})
     blocks.append(context)
     changes = "; ".join(c.plain() for c in r.changes)
     text = f"{r.title}: {r.record_name}" + (f" ({changes})" if changes else "")
@@ -169,6 +189,37 @@ class DigestGroup:
     name: str
     items: Sequence[str]
     more_url: str | None = None
+    edit: tuple[str, str] | None = None  # (alias, object) of the records: an "Edit a record" select of them
+
+
+_LINE_RECORD = re.compile(r"^• <[^|>]*/([a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)\|([^>]*)>")
+
+
+def line_record(line: str) -> tuple[str, str] | None:
+    """(record id, name as written) of a :func:`digest_line`; None for a line that is not one."""
+    found = _LINE_RECORD.match(line)
+    return (found[1], html.unescape(found[2])) if found else None
+
+
+def _edit_select(g: DigestGroup, words: Messages) -> dict[str, Any] | None:
+    if g.edit is None:
+        return None
+    options: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for line in g.items:
+        found = line_record(line)
+        if found is None or found[0] in seen or len(options) >= MAX_OPTIONS:
+            continue
+        seen.add(found[0])
+        value = edit_value(g.edit[0], g.edit[1], found[0])
+        if len(value) <= OPTION_VALUE_MAX:
+            options.append({"text": {"type": "plain_text", "text": truncate(found[1] or found[0], OPTION_TEXT_MAX),
+                                     "emoji": True}, "value": value})
+    if not options:
+        return None
+    return {"type": "actions", "elements": [{
+        "type": "static_select", "action_id": EDIT_ACTION, "options": options,
+        "placeholder": {"type": "plain_text", "text": words.gettext("Edit a record"), "emoji": True}}]}
 
 
 def _more(count: int, url: str | None, words: Messages) -> str:
@@ -232,6 +283,11 @@ def digest_message(title: str, groups: Sequence[DigestGroup], context: str,
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
         budget -= len(head) + len(body)
         room -= 2
+        select = _edit_select(g, words)
+        if select is not None and room >= 3 and blocks_text_length([select]) < budget - reserve - MIN_GROUP_TEXT:
+            blocks.append(select)
+            budget -= blocks_text_length([select])
+            room -= 1
         shown_groups += 1
     if shown_groups < len(groups):
         limit = min(SECTION_TEXT_MAX, budget)

@@ -123,3 +123,47 @@ def skipped_recipients(control: ControlDB, alias: str | None = None, *, workspac
                 out.append({"notification": r["notification"], "org": r["org"], "reason": label,
                             "skipped": int(r[reason]), "last_skipped": r[f"last_{reason}"], "fix": fix})
     return out
+
+
+SUBSCRIPTION_COLUMNS = ("org", "template", "allowed", "subscriptions", "active", "paused", "members", "queued",
+                        "delivered", "last_fired")
+
+
+def subscription_stats(control: ControlDB, workspace: str, alias: str | None = None) -> list[dict[str, Any]]:
+    """Members' subscriptions per org and template (issue 20 §2; columns :data:`SUBSCRIPTION_COLUMNS`): whether
+    the admins allow the template for members, how many subscriptions (active, paused) and members, and what
+    they queued (DMs and digest items; delivered: sent, a digest item with its digest).  A template appears
+    once allowed or subscribed to."""
+    params: list[Any] = [workspace, *([alias] if alias else [])]
+    org = " AND s.alias = ?" if alias else ""
+    counts = control.rows(
+        "SELECT s.alias, s.template, count(*) AS subscriptions, "
+        "sum(CASE WHEN s.paused THEN 0 ELSE 1 END) AS active, count(DISTINCT s.slack_user_id) AS members "
+        f"FROM member_subscriptions s WHERE s.workspace = ?{org} GROUP BY s.alias, s.template", params)
+    sent = control.rows(
+        "SELECT s.alias, s.template, count(*) AS queued, "
+        "sum(CASE WHEN coalesce(o.state, od.state) = 'sent' THEN 1 ELSE 0 END) AS delivered, "
+        "max(e.created_at) AS last_fired FROM notification_events e "
+        "JOIN member_subscriptions s ON s.id = e.notification_id "
+        "LEFT JOIN outbox o ON o.key = e.key LEFT JOIN digest_items d ON d.key = e.key "
+        f"LEFT JOIN outbox od ON od.key = d.digest_key WHERE s.workspace = ?{org} GROUP BY s.alias, s.template",
+        params, kinds={"last_fired": "timestamp"})
+    allowed = control.rows(
+        "SELECT t.alias, t.template, t.allowed FROM member_template_settings t JOIN orgs o ON o.alias = t.alias "
+        f"WHERE o.workspace = ?{org.replace('s.alias', 't.alias')}", params)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def row(a: str, t: str) -> dict[str, Any]:
+        return out.setdefault((a, t), {"org": a, "template": t, "allowed": False, "subscriptions": 0, "active": 0,
+                                       "paused": 0, "members": 0, "queued": 0, "delivered": 0, "last_fired": None})
+
+    for r in allowed:
+        row(r["alias"], r["template"])["allowed"] = bool(r["allowed"])
+    for r in counts:
+        found = row(r["alias"], r["template"])
+        found.update(subscriptions=int(r["subscriptions"]), active=int(r["active"] or 0), members=int(r["members"]))
+        found["paused"] = found["subscriptions"] - found["active"]
+    for r in sent:
+        row(r["alias"], r["template"]).update(queued=int(r["queued"]), delivered=int(r["delivered"] or 0),
+                                              last_fired=r["last_fired"])
+    return [out[k] for k in sorted(out) if out[k]["allowed"] or out[k]["subscriptions"]]

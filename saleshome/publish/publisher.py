@@ -6,7 +6,9 @@ Exactly-once effect without an idempotency key on Slack's side:
    publisher under a lease it renews (:class:`~saleshome.warehouse.outbox.Claimer`): another
    publisher running at the same time takes neither an item in flight nor a later item of a channel
    this one holds (per-channel order across publishers), until this one writes its outcomes or dies;
-2. each message carries its key in its metadata (``event_type = saleshome_message``);
+2. each message carries its key in its metadata (``event_type = saleshome_message``), and a message about one
+   record its reference too (``alias``, ``object``, ``record_id``: :func:`saleshome.slack.records.record_ref`, from
+   its Edit button; never a value of the record);
 3. an item found ``sending`` again (a crash, a dropped connection, a timeout) is first
    looked up in its channel's history (``include_all_metadata``); found → ``sent``,
    not found → sent now.
@@ -40,6 +42,7 @@ from saleshome.errors import RetriableError
 from saleshome.settings.restrictions import Restrictions, blocked_reason
 from saleshome.slack.errors import SlackErrorFamily, SlackRefusedError, error_code, error_family, slack_error
 from saleshome.slack.pages import page_items
+from saleshome.slack.records import record_ref
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.outbox import (
     CLAIM_LEASE,
@@ -325,7 +328,8 @@ class Publisher:
         try:
             response = self.client.chat_postMessage(
                 channel=item.channel, text=item.text, blocks=item.blocks, unfurl_links=False, unfurl_media=False,
-                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": item.key}},
+                metadata={"event_type": METADATA_EVENT,
+                          "event_payload": {"key": item.key, **(record_ref(item.blocks or []) or {})}},
             )
         except SlackApiError as exc:  # Slack answered: the message was not stored
             return self._failed(item, error_code(exc), exc.response.status_code, answered=True)

@@ -1,3 +1,3 @@
 """Salesforce: credentials, login, the client policy, describe → schema, SOQL and extraction."""
 
-__all__ = ["auth", "client", "credentials", "listviews", "schema", "ui_api", "ui_api_types"]
+__all__ = ["auth", "client", "credentials", "listviews", "record_access", "schema", "ui_api", "ui_api_types"]

@@ -15,11 +15,14 @@ Modules (import the one you need; nothing here is imported eagerly):
 - ``notifications``: notification definitions (template catalog, checks, the versioned store).
 - ``locales``: who reads which language — ``channel_locale(control, workspace)`` and
   ``member_locales(control, alias)`` (a DM: the recipient's Slack locale, else the channels' one).
+- ``subscriptions``: notifications members configure for themselves (their own only, templates the admins
+  allow for members, checked against the schema as the member sees it: ``member_schema.UiSchema``).
 - ``audit``: the audit log; ``context``: a command's Slack and org access (Slack look-ups:
   ``saleshome.slack.directory``).
 """
 
 __all__ = [
-    "apply", "audit", "celebrations", "changes", "context", "layouts", "lists", "locales", "members", "model",
-    "notifications", "orgs", "render", "restrictions", "roles", "store", "summary", "templates", "workspace",
+    "apply", "audit", "celebrations", "changes", "context", "layouts", "lists", "locales", "member_schema", "members",
+    "model", "notifications", "orgs", "render", "restrictions", "roles", "store", "subscriptions", "summary",
+    "templates", "workspace",
 ]

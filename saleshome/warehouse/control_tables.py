@@ -37,7 +37,7 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = ["HEAD", "LINKED", "METADATA", "ValueKind", "column_kinds"]
 
-HEAD = "0005"
+HEAD = "0006"
 """The Alembic revision this code's schema is (``control_migrations/versions``)."""
 
 METADATA = MetaData()
@@ -447,6 +447,36 @@ Table(
     Index("record_edits_record", "alias", "record_id"),
     Index("record_edits_edited", "edited_at"),
     sqlite_autoincrement=True,
+)
+Table(
+    "member_template_settings", METADATA,  # per org and template: may members subscribe to it (no row: no)
+    Column("alias", Text, nullable=False),
+    Column("template", Text, nullable=False),  # a catalog template (stage_changed, deal_closed, ...)
+    Column("allowed", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),  # +1 at every change (each one is in settings_audit)
+    Column("updated_by", Text, nullable=False),  # the sales admin (U…)
+    Column("updated_at", _ts(), nullable=False),
+    PrimaryKeyConstraint("alias", "template"),
+)
+Table(
+    "member_subscriptions", METADATA,  # a notification whose recipient is the member and whose scope is a condition
+    Column("id", Text, primary_key=True),  # s_<hex>: stable across edits
+    Column("workspace", Text, nullable=False),
+    Column("alias", Text, nullable=False),
+    Column("slack_user_id", Text, nullable=False),  # the member: the only one who sees, edits or receives it
+    Column("template", Text, nullable=False),
+    Column("object", Text, nullable=False),
+    Column("options", JsonText, nullable=False),  # the template's options (typed, defaults written out)
+    Column("scope", Text, nullable=False),  # mine, team, matching
+    Column("conditions", JsonText, nullable=False),  # [Condition], on fields the member can see
+    Column("delivery", Text, nullable=False),  # immediate, digest (the member's daily digest)
+    Column("digest_hour", Integer, nullable=False),  # the member's local hour of their daily digest
+    Column("resolved", JsonText, nullable=False),  # what describe said at save time (validate.Resolved)
+    Column("version", Integer, nullable=False),  # +1 at every edit (part of the idempotency key)
+    Column("paused", Boolean, nullable=False),
+    Column("created_at", _ts(), nullable=False),
+    Column("updated_at", _ts(), nullable=False),
+    Index("member_subscriptions_member", "alias", "slack_user_id"),
 )
 
 

@@ -27,6 +27,7 @@ from saleshome.settings.members import eligible_users
 from saleshome.settings.notifications.catalog import NotificationSpec
 from saleshome.settings.notifications.store import create_notification, load_notifications, set_enabled
 from saleshome.settings.restrictions import Restrictions
+from saleshome.slack.records import EDIT_ACTION, parse_edit_value
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.control import ControlDB, control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
@@ -109,6 +110,9 @@ def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People
     blocks = json.loads(str(stage[0]["blocks"]))
     assert blocks[0]["type"] == "header" and "→" in json.dumps(blocks, ensure_ascii=False)
     assert sf_sandbox.info is not None and sf_sandbox.info.instance_url in json.dumps(blocks)
+    # an Edit button whose value is the record reference only
+    edit = [e for b in blocks for e in b.get("elements") or [] if e.get("action_id") == EDIT_ACTION]
+    assert [parse_edit_value(e["value"]) for e in edit] == [(ALIAS, "Opportunity", str(stage[0]["record_id"]))]
 
     # Evaluating again adds nothing: those changes are behind the watermark.
     again = evaluate(control_db(settings), settings, ALIAS, run.run_id)
@@ -121,6 +125,13 @@ def test_sync_evaluate_publish_and_digest(ready: SettingsContext, people: People
     assert set(states.values()) == {"sent"}, {k: v for k, v in states.items() if v != "sent"}
     posted = [m for m in slack_sandbox.messages(event_type=METADATA_EVENT) if not m.deleted]
     assert len(posted) >= len(states)
+    # each notification's metadata holds its record reference (for the Edit button), nothing of the record
+    records = {str(o["key"]): str(o["record_id"]) for o in _outbox(settings) if o["kind"] == "notification"}
+    for message in posted:
+        payload = (message.metadata or {}).get("event_payload") or {}
+        if payload.get("key") in records:
+            assert payload == {"key": payload["key"], "alias": ALIAS, "object": "Opportunity",
+                               "record_id": records[payload["key"]]}
 
     # Digests: sent once the recipient's local hour has come, once per period, every item once.
     first = run_digests(control_db(settings), settings, datetime.now(UTC))
@@ -217,6 +228,10 @@ def test_a_digest_beyond_block_kit_limits_links_to_the_list_and_passes_slack(
     body = json.loads(str(digest["blocks"]))
     more = f"…and 50 more · <{instance}/lightning/o/Opportunity/list|see them in Salesforce>"
     assert any(b.get("text", {}).get("text", "").endswith(more) for b in body), body
+    [select] = [e for b in body for e in b.get("elements") or [] if e.get("action_id") == EDIT_ACTION]
+    assert select["type"] == "static_select"  # "Edit a record": each record of the digest by its name
+    assert [(o["text"]["text"], parse_edit_value(o["value"])) for o in select["options"]] == [
+        (f"Deal <{i}>", (ALIAS, "Opportunity", f"006{i:012d}")) for i in sorted(range(60), key=lambda i: f"item-{i}")]
 
     drain(publisher(slack_sandbox, ready.control, restrictions=Restrictions()))  # the sandbox validates Block Kit
     assert [o["state"] for o in _outbox(settings) if o["kind"] == "digest"] == ["sent"]

@@ -41,6 +41,7 @@ from typing import Any
 
 from saleshome.errors import PermissionDeniedError
 from saleshome.i18n import Formatter, Messages
+from saleshome.slack.records import EDIT_ACTION, edit_value, parse_edit_value
 from saleshome.slack.text import SECTION_TEXT_MAX, escape_within, truncate
 
 __all__ = [
@@ -80,7 +81,7 @@ REF_VERSION = 1
 class Action(StrEnum):
     """The ``action_id`` of the edit flow's elements."""
 
-    EDIT = "edit_record"  # the Edit button (Sales tab, list rows, messages; "Reload" in a result modal)
+    EDIT = EDIT_ACTION  # the Edit button (Sales tab, list rows, messages; "Reload" in a result modal)
     INPUT = "edit_input"  # an input of the modal
     CONTROLLING = "edit_controlling"  # the input of a controlling field (dispatch_action: re-render)
     LOOKUP = "edit_lookup"  # a lookup's external_select (block_suggestion → search as the member)
@@ -244,22 +245,14 @@ def decode_ref(text: str | None, key: bytes, *, user_id: str | None = None) -> E
 
 # ------------------------------------------------------------------------------------------- the Edit button
 def button_value(alias: str, obj: str, record_id: str) -> str:
-    """The Edit button's value: the record reference only (``{"a","o","r"}``), never the record's data."""
-    return json.dumps({"a": alias, "o": obj, "r": record_id}, separators=(",", ":"))
+    """The Edit button's value: the record reference only (``{"a","o","r"}``), never the record's data (the one
+    format, :func:`saleshome.slack.records.edit_value`, which messages use too)."""
+    return edit_value(alias, obj, record_id)
 
 
 def parse_button_value(value: str | None) -> tuple[str, str, str] | None:
     """(alias, object, record id) of an Edit button's value; None when it is not one."""
-    try:
-        data = json.loads(value or "")
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    parts = [data.get(k) for k in ("a", "o", "r")]
-    if not all(isinstance(p, str) and p for p in parts):
-        return None
-    return str(parts[0]), str(parts[1]), str(parts[2])
+    return parse_edit_value(value)
 
 
 def edit_button(words: Messages, alias: str, obj: str, record_id: str) -> dict[str, Any]:

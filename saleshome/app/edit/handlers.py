@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -64,6 +65,7 @@ __all__ = ["EditServices", "LookupUiApi", "open_edit", "register"]
 
 log = logging.getLogger(__name__)
 MAX_SUGGESTIONS = 100
+MIN_SEARCH = 2  # the lookups resource's Search wants at least 2 characters
 VIEW_KEYS = ("type", "callback_id", "title", "submit", "close", "private_metadata", "blocks", "notify_on_close",
              "clear_on_close", "external_id")
 
@@ -142,12 +144,12 @@ def form_view(form: EditForm, member: Member, key: bytes) -> dict[str, Any]:
                      record_name=form.record_name)
 
 
-def open_edit(client: WebClient, services: EditServices, key: bytes, cache: MetadataCache, body: Mapping[str, Any]
-              ) -> None:
+def open_edit(client: WebClient, services: EditServices, key: bytes, cache: MetadataCache, body: Mapping[str, Any],
+              readers: Executor | None = None) -> None:
     """The Edit action's work after the ack (the module docstring): loading modal, read as the member, the form."""
     user_id = str(body["user"]["id"])
     action = (body.get("actions") or [{}])[0]
-    target = parse_button_value(action.get("value"))
+    target = parse_button_value(action.get("value") or (action.get("selected_option") or {}).get("value"))
     if target is None:
         return
     alias, obj, record_id = target
@@ -168,7 +170,8 @@ def open_edit(client: WebClient, services: EditServices, key: bytes, cache: Meta
         return
     try:
         api = CachedEditApi(services.ui_api(user_id, alias), cache, user_id, alias)
-        form = load_form(api, alias=alias, obj=obj, record_id=record_id, user_id=user_id, settings=org.settings)
+        form = load_form(api, alias=alias, obj=obj, record_id=record_id, user_id=user_id, settings=org.settings,
+                         pool=readers)
         view = form_view(form, member, key)
     except SalesHomeError as error:
         if (text := _problem_text(error, words)) is None:
@@ -252,8 +255,10 @@ def suggestions(services: EditServices, key: bytes, body: Mapping[str, Any]) -> 
     name = str(body.get("block_id") or "")
     if name not in ref.fields:
         return []
+    typed = str(body.get("value") or "").strip()
+    query = typed if len(typed) >= MIN_SEARCH else ""  # Salesforce searches 2 characters or more; else: recent
     try:
-        hits = services.ui_api(user_id, ref.alias).lookup(ref.object, name, str(body.get("value") or ""))
+        hits = services.ui_api(user_id, ref.alias).lookup(ref.object, name, query)
     except SalesHomeError as error:
         log.info("a lookup search of %s.%s failed: %s", ref.object, name, type(error).__name__)
         return []
@@ -269,12 +274,14 @@ def _ack(ack: Callable[[], None]) -> None:
     ack()
 
 
-def register(app: BoltApp, services: EditServices, key: bytes, cache: MetadataCache | None = None) -> None:
-    """Listen to the Edit button, the controlling picklists and the lookups' searches on ``app``."""
+def register(app: BoltApp, services: EditServices, key: bytes, cache: MetadataCache | None = None,
+             readers: Executor | None = None) -> None:
+    """Listen to the Edit button, the controlling picklists and the lookups' searches on ``app`` (``cache``: the
+    Sales tab's metadata cache; ``readers``: the app's reading threads, for the form's independent reads)."""
     kept = cache if cache is not None else MetadataCache()
 
     def edit(body: dict[str, Any], client: WebClient) -> None:
-        open_edit(client, services, key, kept, body)
+        open_edit(client, services, key, kept, body, readers)
 
     def controlling(body: dict[str, Any], client: WebClient) -> None:
         rerender(client, services, key, kept, body)

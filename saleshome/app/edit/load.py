@@ -3,7 +3,8 @@
 Offered: the admins' Slack record layout's ``editable`` fields (:func:`editable_fields`: the org's layout for the
 object, else :func:`saleshome.settings.layouts.default_layout` — what ``layout_for`` gives) ∩ the fields the
 member's object info says they may update (``updateable`` as them: field-level security; a field they may not read
-is not in their object info at all, so it never appears) ∩ the kinds Slack can edit (:func:`.form.kind_of`).  The
+is not in their object info at all, so it never appears) ∩ the kinds Slack can edit (:func:`.form.kind_of`), less
+a text whose value is longer than a Slack input holds (:func:`fits_slack`: editing it would cut it).  The
 object itself must be ``updateable`` for them; otherwise, or when nothing is left to offer, :class:`ReadOnly`.
 
 The record is read with ``optionalFields`` (Salesforce leaves out what the member may not read), each lookup with its
@@ -18,6 +19,7 @@ minute); the record is read every time.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,7 +34,7 @@ from saleshome.salesforce.ui_api_types import (
 from saleshome.settings.layouts import default_layout
 from saleshome.settings.model import Layout, OrgSettings
 
-from .form import EditField, EditRef, Kind, Option, kind_of
+from .form import TEXT_INPUT_MAX, TEXTUAL, EditField, EditRef, Kind, Option, kind_of
 
 __all__ = ["EditForm", "EditUiApi", "ReadOnly", "can_edit", "editable_fields", "load_form", "offered", "picklist_options"]
 
@@ -132,6 +134,12 @@ def _field(info: ObjectInfo, record: Record, name: str, picklists: Mapping[str, 
     )
 
 
+def fits_slack(f: EditField) -> bool:
+    """Whether Slack's input can hold ``f``'s current value whole: a text longer than a ``plain_text_input`` takes
+    (3,000 characters) is left to Salesforce — pre-filled cut short, a save would cut it."""
+    return not (f.kind in TEXTUAL and isinstance(f.current, str) and len(f.current) > TEXT_INPUT_MAX)
+
+
 def record_fields(info: ObjectInfo, names: Sequence[str]) -> list[str]:
     """The ``optionalFields`` read for the modal: ``names``, lookups' relationships, controlling fields, name fields."""
     wanted: list[str] = list(names)
@@ -155,20 +163,35 @@ def record_name(info: ObjectInfo, record: Record) -> str:
 
 
 def load_form(api: EditUiApi, *, alias: str, obj: str, record_id: str, user_id: str,
-              settings: OrgSettings) -> EditForm:
+              settings: OrgSettings, pool: Executor | None = None) -> EditForm:
     """The modal's content for ``record_id`` read as the member (:class:`ReadOnly` when they may edit none of it;
-    the client's errors — ``UiNotFound``, ``UiAccessDenied``, ``MemberSessionExpired``… — as they come)."""
+    the client's errors — ``UiNotFound``, ``UiAccessDenied``, ``MemberSessionExpired``… — as they come).
+
+    The object info first (the Sales tab's cache usually has it); then the record and, for an object without
+    record types (its picklist values are the master record type's whatever the record), the picklist values at
+    once on ``pool`` (the app's readers; None: one after the other); otherwise the record type's values once the
+    record says which it is."""
     info = api.object_info(obj)
     names = offered(info, editable_fields(settings, info))
     if not names:
         raise ReadOnly(f"the member may edit no field of {obj} {record_id} from Slack")
+    wants_picklists = any(kind_of(info.fields[n].data_type) is Kind.PICKLIST for n in names)
+    early: Future[dict[str, PicklistValues]] | None = None
+    if wants_picklists and pool is not None and set(info.record_type_ids) <= {MASTER_RECORD_TYPE_ID}:
+        early = pool.submit(api.picklist_values, obj, record_type_id=MASTER_RECORD_TYPE_ID)
     record = api.record(record_id, optional_fields=record_fields(info, names))
     if record.api_name != obj:
         raise ReadOnly(f"{record_id} is a {record.api_name}, not a {obj}")
     picklists: dict[str, PicklistValues] = {}
-    if any(kind_of(info.fields[n].data_type) is Kind.PICKLIST for n in names):
-        picklists = api.picklist_values(obj, record_type_id=record.record_type_id or MASTER_RECORD_TYPE_ID)
-    fields = tuple(_field(info, record, n, picklists) for n in names)
+    record_type = record.record_type_id or MASTER_RECORD_TYPE_ID
+    if early is not None and record_type == MASTER_RECORD_TYPE_ID:
+        picklists = early.result()
+    elif wants_picklists:
+        picklists = api.picklist_values(obj, record_type_id=record_type)
+    fields = tuple(f for f in (_field(info, record, n, picklists) for n in names) if fits_slack(f))
+    if not fields:
+        raise ReadOnly(f"no field of {obj} {record_id} can be edited in Slack")
     ref = EditRef(alias=alias, object=obj, record_id=record.id, slack_user_id=user_id,
-                  last_modified=record.last_modified_date or "", fields=names, record_type_id=record.record_type_id)
+                  last_modified=record.last_modified_date or "", fields=tuple(f.api_name for f in fields),
+                  record_type_id=record.record_type_id)
     return EditForm(ref, fields, info.label, record_name(info, record))

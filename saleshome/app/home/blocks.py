@@ -66,6 +66,7 @@ LIST_CELL_MAX = 300  # a list is an overview: a cell longer than this is cut (th
 OBJECTS_KEPT = 10  # object pickers the open list or record leaves room for
 MORE_BYTES = 400  # a "…and N more" line
 MIN_CELL = 40  # cells are never cut shorter than this to fit the view's bytes
+MY_NOTIFICATIONS_ACTION = "sales_home_my_notifications"  # the member's own notifications (saleshome.app.subscriptions)
 
 
 class Action(StrEnum):
@@ -428,7 +429,13 @@ def _footer(screen: HomeScreen) -> list[dict[str, Any]]:
         return []
     button = disconnect_button(MemberOrg(org.alias, org.label, "", sales_home_user=True, connected=True),
                                screen.words.locale)
-    return [{"type": "divider"}, {"type": "actions", "block_id": "sales_home_connection", "elements": [button]}]
+    words = screen.words
+    notifications = {"type": "section", "block_id": "sales_home_notifications",
+                     "text": _mrkdwn(escape(words.gettext("Notifications you set up for yourself."))),
+                     "accessory": {"type": "button", "action_id": MY_NOTIFICATIONS_ACTION, "value": "open",
+                                   "text": _plain(words.gettext("My notifications"), BUTTON_TEXT_MAX)}}
+    return [{"type": "divider"}, notifications,
+            {"type": "actions", "block_id": "sales_home_connection", "elements": [button]}]
 
 
 def _build(screen: HomeScreen, cell_max: int | None) -> dict[str, Any]:

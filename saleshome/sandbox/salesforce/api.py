@@ -24,9 +24,10 @@ from .errors import ApiError, not_found
 from .http_messages import Request, Response
 from .ids import is_valid_id, to_18
 from .policy import ApiBudget, Fault, FaultPlan
+from .record_access import is_user_record_access, query_user_record_access
 from .records import format_datetime, json_records, record_json_sql
 from .schema import FieldDef, ObjectDef
-from .soql import CompiledQuery, SoqlError, compile_query
+from .soql import CompiledQuery, SoqlError, compile_query, parse
 from .store import OrgStore
 from .uiapi import UiApi
 
@@ -402,6 +403,14 @@ class SalesforceApi:
         soql = req.query.get("q")
         if not soql:
             raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
+        if "userrecordaccess" in soql.lower():
+            try:
+                parsed = parse(soql)
+            except SoqlError as exc:
+                raise ApiError(400, exc.error_code, exc.message) from None
+            if is_user_record_access(parsed):
+                return Response.of(200, query_user_record_access(soql, parsed, self.store, self.access(user), self.access,
+                                                                 base=self._base(m["v"])))
         query = self._compile(soql, include_deleted=m["kind"] == "queryAll", access=self.access(user))
         table = self._run(query)
         if query.is_count:

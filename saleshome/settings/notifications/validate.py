@@ -192,10 +192,13 @@ class _Check:
         return Condition(field=name, op=cond.op, value=cond.value)
 
 
-def check_spec(source: SchemaSource, alias: str, spec: NotificationSpec, *, path: str) -> tuple[NotificationSpec, Resolved]:
+def check_spec(source: SchemaSource, alias: str, spec: NotificationSpec, *, path: str,
+               recipients_required: bool = True) -> tuple[NotificationSpec, Resolved]:
     """``spec`` with names as describe spells them and channels as ids, and what describe said.
 
     Raises :class:`NotificationProblems` listing every problem (``path`` prefixes each).
+    ``recipients_required``: False for a member's subscription, whose recipient is the member (Slack is
+    then not read at all: no channel or user to check).
     """
     check = _Check(source, alias, path)
     template = TEMPLATES[spec.template]
@@ -236,12 +239,14 @@ def check_spec(source: SchemaSource, alias: str, spec: NotificationSpec, *, path
             if name is not None and name not in fields:
                 fields.append(name)
     recipients = spec.recipients.model_copy(deep=True)
-    if recipients.is_empty():
+    if recipients.is_empty() and recipients_required:
         check.problem(".recipients", "nobody would receive it: name the owner, the manager, channels or users")
     if (recipients.owner or recipients.manager) and check.field("OwnerId", ".recipients.owner") is None:
         pass
-    recipients.channels = _channels(check, source.directory, recipients.channels)
-    recipients.users = _users(check, source.directory, recipients.users)
+    if recipients.channels:
+        recipients.channels = _channels(check, source.directory, recipients.channels)
+    if recipients.users:
+        recipients.users = _users(check, source.directory, recipients.users)
     for extra in ("Id", "OwnerId", "IsDeleted", "IsClosed", "IsWon", "SystemModstamp", "LastActivityDate"):
         found = check.fields.get(extra.lower())
         if found is not None and not found.get("calculated"):
