@@ -29,6 +29,14 @@ Slack within 3 s); this is the one classification of UI API errors, the Sales ta
 - :class:`UiRequestRefused` (a :class:`~saleshome.errors.ValidationError`): any other 4xx
   (``INVALID_FIELD``, ``INVALID_TYPE``, a bad parameter), with Salesforce's error code.
 
+A save (:meth:`UiApi.update_record`, ``PATCH records/{recordId}`` as the member, conditional on
+``If-Unmodified-Since``) adds two (:mod:`.ui_api_save`): :class:`UiConflict` (412: the record changed
+since; who changed it and when, read as the member) and :class:`UiSaveRefused` (Salesforce refused the
+values: each error on its field, or about the record — ``FIELD_CUSTOM_VALIDATION_EXCEPTION``,
+``REQUIRED_FIELD_MISSING``, ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``, ``STRING_TOO_LONG``,
+``INSUFFICIENT_ACCESS_OR_READONLY``, ``ENTITY_IS_DELETED``).  A save is sent once: never retried but for
+the one token refresh.
+
 Invariant: the access token appears in no message, no ``repr`` and no log line (:class:`MemberSession`
 hides it; errors name the resource, never the request headers).
 """
