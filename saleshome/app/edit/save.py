@@ -127,7 +127,7 @@ class SaveServices(Protocol):
 
     def orgs(self, user_id: str) -> Sequence[OrgView]: ...
 
-    def ui_api(self, user_id: str, alias: str) -> Any: ...
+    def ui_api(self, user_id: str, alias: str) -> SaveUiApi: ...
 
 
 class BoltApp(Protocol):
@@ -477,7 +477,7 @@ class Saver:
         """Within Slack's 3 seconds: refused, problems on fields, nothing changed, or "Saving…" (claimed once)."""
         found = read(body, self.services, self.cache, self.key)
         if isinstance(found, Answer):
-            ack(**found.body) if found.body else ack()
+            ack(**(found.body or {}))
             return
         if not claim(self.control, found.key, trigger_id=found.trigger_id, user_id=found.user_id):
             log.info("the edit modal %s of %s was submitted again: saved once", found.view_id, found.user_id)
