@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from simple_salesforce import Salesforce
 
 from saleshome.errors import FatalError, ValidationError, is_retriable
 from saleshome.salesforce.ui_api import (
@@ -24,8 +24,6 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox, SandboxInfo
 from saleshome.sandbox.salesforce.validation import SEEDED
 from tests.fixtures.members import Members, member_token, pick_members
 from tests.fixtures.sandboxes import sandbox_session
-from tests.sandbox.salesforce.conftest import client
-from tests.sandbox.salesforce.members import logins, member_client
 
 pytestmark = pytest.mark.sandboxes(seed=11, opportunities=400)
 
@@ -42,9 +40,34 @@ def connect(sandbox: SalesforceSandbox, info: SandboxInfo) -> Connect:
     return lambda user_id: UiApi(MemberSession(info.instance_url, member_token(sandbox, user_id), info.ca_file))
 
 
+class Org:
+    """The sandbox org's own store: what an admin changes, and what is stored (read back)."""
+
+    def __init__(self, sandbox: SalesforceSandbox) -> None:
+        assert sandbox.store is not None
+        self.store = sandbox.store
+
+    def row(self, obj: str, record_id: str) -> dict[str, Any]:
+        return dict(self.store.read(f'SELECT * FROM "{obj}" WHERE "Id" = ?', [record_id]).to_pylist()[0])
+
+    def user_name(self, user_id: str) -> str:
+        return str(self.store.read('SELECT "Name" FROM "User" WHERE "Id" = ?', [user_id]).to_pylist()[0]["Name"])
+
+    def field(self, obj: str, name: str) -> Any:
+        found = self.store.catalog.get(obj)
+        assert found is not None and found.field(name) is not None
+        return found.field(name)
+
+    def own_open_opportunity(self, user_id: str, skip: int) -> str:
+        rows = self.store.read('SELECT "Id" FROM "Opportunity" WHERE "OwnerId" = ? AND NOT "IsClosed" AND NOT '
+                               '"IsDeleted" ORDER BY "Id"', [user_id]).to_pylist()
+        assert len(rows) > skip, "the rep owns too few open opportunities"
+        return str(rows[skip]["Id"])
+
+
 @pytest.fixture()
-def admin(info: SandboxInfo) -> Salesforce:
-    return client(info)
+def admin(sandbox: SalesforceSandbox) -> Org:
+    return Org(sandbox)
 
 
 @pytest.fixture()
@@ -64,39 +87,29 @@ def _advance(info: SandboxInfo, seconds: int) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def _own_open_opportunity(admin: Salesforce, user_id: str, skip: int) -> str:
-    rows = admin.query(f"SELECT Id FROM Opportunity WHERE OwnerId = '{user_id}' AND IsClosed = false ORDER BY Id")
-    assert len(rows["records"]) > skip, "the rep owns too few open opportunities"
-    return str(rows["records"][skip]["Id"])
-
-
-def _user_name(admin: Salesforce, user_id: str) -> str:
-    return str(admin.query(f"SELECT Name FROM User WHERE Id = '{user_id}'")["records"][0]["Name"])
-
-
 def test_a_save_as_the_member_is_conditional_on_the_date_shown(
-        connect: Connect, members: Members, admin: Salesforce) -> None:
+        connect: Connect, members: Members, admin: Org) -> None:
     rep = connect(members.rep.user_id)
-    opp = _own_open_opportunity(admin, members.rep.user_id, skip=0)
+    opp = admin.own_open_opportunity(members.rep.user_id, skip=0)
     shown = rep.record(opp, fields=["Opportunity.NextStep"])
     assert shown.last_modified_date is not None
     saved = rep.update_record(opp, {"NextStep": "Call the buyer"}, if_unmodified_since=shown.last_modified_date,
                               api_name="Opportunity")
     assert saved.id == opp and saved.text("NextStep") == "Call the buyer"
-    stored = admin.Opportunity.get(opp)
+    stored = admin.row("Opportunity", opp)
     assert stored["NextStep"] == "Call the buyer" and stored["LastModifiedById"][:15] == members.rep.user_id[:15]
     with pytest.raises(ValidationError):
         rep.update_record(opp, {})
 
 
 def test_a_record_changed_since_is_a_conflict_naming_who_and_when(
-        connect: Connect, members: Members, admin: Salesforce, info: SandboxInfo) -> None:
+        connect: Connect, members: Members, admin: Org, info: SandboxInfo) -> None:
     rep = connect(members.rep.user_id)
-    opp = _own_open_opportunity(admin, members.rep.user_id, skip=1)
+    opp = admin.own_open_opportunity(members.rep.user_id, skip=1)
     shown = rep.record(opp, fields=["Opportunity.NextStep"])
     _advance(info, 5)
-    assert admin.Opportunity.update(opp, {"NextStep": "Someone else's step"}) == 204
-    changed = admin.Opportunity.get(opp)
+    admin.store.update("Opportunity", opp, {"NextStep": "Someone else's step"}, user_id=members.manager.user_id)
+    changed = admin.row("Opportunity", opp)
     for api_name in ("Opportunity", None):  # the object known, or read first
         with pytest.raises(UiConflict) as conflict:
             rep.update_record(opp, {"NextStep": "Mine"}, if_unmodified_since=shown.last_modified_date,
@@ -105,10 +118,10 @@ def test_a_record_changed_since_is_a_conflict_naming_who_and_when(
         assert isinstance(conflict.value, FatalError) and not is_retriable(conflict.value)
         assert last is not None and last.user_id is not None
         assert last.user_id[:15] == changed["LastModifiedById"][:15]
-        assert last.user_name == _user_name(admin, changed["LastModifiedById"])
-        assert last.at == datetime.strptime(changed["LastModifiedDate"], "%Y-%m-%dT%H:%M:%S.%f%z")
+        assert last.user_name == admin.user_name(changed["LastModifiedById"])
+        assert last.at == changed["LastModifiedDate"].replace(tzinfo=UTC)
         assert "reload" in (conflict.value.hint or "")
-    assert admin.Opportunity.get(opp)["NextStep"] == "Someone else's step"  # nothing was saved
+    assert admin.row("Opportunity", opp)["NextStep"] == "Someone else's step"  # nothing was saved
     current = rep.record(opp, fields=["Opportunity.NextStep"])
     assert rep.update_record(opp, {"NextStep": "Mine"}, if_unmodified_since=current.last_modified_date
                              ).text("NextStep") == "Mine"
@@ -122,16 +135,15 @@ def _refused(api: UiApi, record_id: str, values: dict[str, object]) -> UiSaveRef
 
 
 def test_salesforce_refusals_are_typed_on_their_field(
-        connect: Connect, members: Members, admin: Salesforce, rules: str, info: SandboxInfo) -> None:
+        connect: Connect, members: Members, admin: Org, rules: str, info: SandboxInfo) -> None:
     rep = connect(members.rep.user_id)
-    opp = _own_open_opportunity(admin, members.rep.user_id, skip=2)
-    before = admin.Opportunity.get(opp)
-    labels = {f["name"]: f for f in admin.Opportunity.describe()["fields"]}
+    opp = admin.own_open_opportunity(members.rep.user_id, skip=2)
+    before = admin.row("Opportunity", opp)
 
     seeded = _refused(rep, opp, {"Probability": 120})
     assert seeded.field_errors == {"Probability": (SaveError(
         "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Probability must be between 0 and 100.", "Probability",
-        labels["Probability"]["label"]),)}
+        admin.field("Opportunity", "Probability").label),)}
     assert seeded.page_errors == () and seeded.field_messages() == {
         "Probability": ["Probability must be between 0 and 100."]}
 
@@ -150,21 +162,20 @@ def test_salesforce_refusals_are_typed_on_their_field(
     region = _refused(rep, opp, {"Region__c": "Mars"})
     assert region.error_codes == ["INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"]
     assert region.field_messages() == {"Region__c": [
-        f"{labels['Region__c']['label']}: bad value for restricted picklist field: Mars"]}
-    too_long = _refused(rep, opp, {"Name": "x" * (labels["Name"]["length"] + 1)})
+        f"{admin.field('Opportunity', 'Region__c').label}: bad value for restricted picklist field: Mars"]}
+    too_long = _refused(rep, opp, {"Name": "x" * (admin.field("Opportunity", "Name").length + 1)})
     assert too_long.error_codes == ["STRING_TOO_LONG"] and list(too_long.field_errors) == ["Name"]
-    assert admin.Opportunity.get(opp) == before  # every refusal changed nothing
+    assert admin.row("Opportunity", opp) == before  # every refusal changed nothing
 
-    others = admin.query(f"SELECT Id FROM Account WHERE OwnerId != '{members.rep.user_id}' ORDER BY Id LIMIT 1")
-    readonly = _refused(rep, others["records"][0]["Id"], {"Description": "mine now"})
+    others = admin.store.read('SELECT "Id" FROM "Account" WHERE "OwnerId" != ? ORDER BY "Id" LIMIT 1',
+                              [members.rep.user_id]).to_pylist()  # accounts: Public Read Only
+    readonly = _refused(rep, str(others[0]["Id"]), {"Description": "mine now"})
     assert readonly.field_errors == {} and [e.error_code for e in readonly.page_errors] == [
         "INSUFFICIENT_ACCESS_OR_READONLY"]
 
-    login = next(p for p in logins(info) if p["user_id"] == members.rep.user_id)
-    rep_sf = member_client(info, login)
-    created = rep_sf.Opportunity.create({"Name": "Short-lived", "StageName": "Prospecting", "CloseDate": "2027-02-01"})
-    assert rep_sf.Opportunity.delete(created["id"]) == 204
-    deleted = _refused(rep, created["id"], {"NextStep": "Revive"})
+    binned = admin.own_open_opportunity(members.rep.user_id, skip=3)
+    admin.store.delete("Opportunity", binned)  # in the Recycle Bin
+    deleted = _refused(rep, binned, {"NextStep": "Revive"})
     assert deleted.page_errors == (SaveError("ENTITY_IS_DELETED", "entity is deleted"),)
 
 
