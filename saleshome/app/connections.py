@@ -297,7 +297,8 @@ class ConnectedSession:
         """The User Interface API as this member (:class:`~saleshome.salesforce.ui_api.UiApi`) with their access
         token; the client asks :meth:`_refreshed` for a new one once when Salesforce answers 401."""
         _, http = self._setup()
-        member = MemberSession(self.instance_url, self._current(), api_version=self.api_version, timeout=READ_TIMEOUT)
+        member = MemberSession(self.instance_url, self._current(), api_version=self.api_version, timeout=READ_TIMEOUT,
+                               user_id=self.sf_user_id)
         return UiApi(member, http=http, refresh=self._refreshed)
 
     def _refreshed(self, stale: str) -> str:

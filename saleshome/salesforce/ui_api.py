@@ -6,7 +6,8 @@ user's client (``client.py``) is never used for it.  Resources ("User Interface 
 ``list-info/{object}`` (list views, paged), ``list-info/{object}/{listView}`` (columns, order),
 ``list-records/{object}/{listView}`` (``pageSize`` 1–2000, ``pageToken``, ``sortBy`` with ``-`` for
 descending, ``fields``/``optionalFields``), ``records/{id}``, ``record-ui/{id}`` (record + layout +
-object info), ``layout/{object}``, ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``
+object info), ``layout/{object}``, the member's edit access to records (SOQL ``UserRecordAccess`` through REST
+``query``, as the member), ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``
 (values per record type, dependent picklists' ``controllerValues``/``validFor``), ``lookups/{object}/{field}[/{target}]`` (lookup suggestions).
 
 The member's token: a :class:`MemberSession` carries it; when Salesforce answers 401
@@ -44,6 +45,7 @@ hides it; errors name the resource, never the request headers).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -110,6 +112,8 @@ DEFAULT_LIST_PAGE_SIZE = 50  # list-records' own default
 MAX_PAGE_SIZE = 2000
 DEFAULT_LOOKUP_PAGE_SIZE = 25  # the lookups resource's own default
 LOOKUP_SEARCH_TYPES = ("Recent", "Search", "TypeAhead")
+MAX_ACCESS_IDS = 200  # UserRecordAccess answers at most 200 records a query
+_SF_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 MAX_LIST_VIEW_PAGES = 100  # list-info pages followed at most (2,000 views at 20 a page): a loop guard
 
 Refresh = Callable[[str], str]
@@ -159,6 +163,7 @@ class MemberSession:
     ca_file: str | None = None  # a private CA (the sandbox); None: the system's trust store
     api_version: str = DEFAULT_API_VERSION
     timeout: float = 10.0
+    user_id: str | None = None  # the member's Salesforce user id: their record access is asked with it
 
     def __repr__(self) -> str:
         return f"MemberSession(instance_url={self.instance_url!r}, access_token='**********')"
@@ -196,7 +201,9 @@ class UiApi:
     def get(self, what: str, *parts: str, params: Mapping[str, str | int] | None = None) -> Any:
         """GET one UI API resource; ``what`` names it in errors (``"list view Opportunity/Won"``).  A 401 is
         answered by one refresh of the member's token and one more call, when the client has a ``refresh``."""
-        url = self._url(*parts)
+        return self._get(what, self._url(*parts), params)
+
+    def _get(self, what: str, url: str, params: Mapping[str, str | int] | None) -> Any:
         token = self._token
         response = self._send(what, url, params, token)
         if response.status_code == 401 and self._refresh is not None:
@@ -322,6 +329,26 @@ class UiApi:
         if not body.get("records"):
             raise UiNotFound(f"the record {record_id} was not found (no record in the answer)", error_code="NOT_FOUND")
         return RecordView.parse(body, layout_type=layout_type)
+
+    def editable_records(self, record_ids: Sequence[str]) -> set[str] | None:
+        """The ids among ``record_ids`` (at most 200) the member may edit — their object permissions, sharing and
+        role hierarchy, as Salesforce answers ``SELECT RecordId, HasEditAccess FROM UserRecordAccess`` asked as them
+        (REST ``query``; the UI API's answers do not say it) — None when the session does not name its user."""
+        if self.member.user_id is None:
+            return None
+        ids = sorted(set(record_ids))
+        if not ids:
+            return set()
+        if len(ids) > MAX_ACCESS_IDS or not all(_SF_ID.match(i) for i in [self.member.user_id, *ids]):
+            raise ValidationError(f"the access to records is asked for 1 to {MAX_ACCESS_IDS} Salesforce ids")
+        listed = ", ".join(f"'{i}'" for i in ids)
+        soql = (f"SELECT RecordId, HasEditAccess FROM UserRecordAccess WHERE UserId = '{self.member.user_id}' "
+                f"AND RecordId IN ({listed})")
+        url = f"{self.member.instance_url.rstrip('/')}/services/data/v{self.member.api_version}/query"
+        body = self._get("the member's access to records", url, {"q": soql})
+        found = {str(r.get("RecordId")) for r in body.get("records") or [] if r.get("HasEditAccess")}
+        short = {i[:15] for i in found}
+        return {i for i in ids if i in found or i[:15] in short}
 
     def layout(self, obj: str, *, layout_type: str = "Full", mode: str = "View") -> RecordLayout:
         return RecordLayout.parse(self.get(f"the {layout_type} layout of {obj}", "layout", obj,

@@ -83,6 +83,8 @@ class LookupUiApi(Protocol):
     def lookup(self, obj: str, field_name: str, q: str = "", *, target: str | None = None,
                search_type: str | None = None, page_size: int = ..., page: int = 1) -> list[LookupHit]: ...
 
+    def editable_records(self, record_ids: Sequence[str]) -> set[str] | None: ...
+
 
 class EditServices(Protocol):
     """What the edit modal needs from the app (``saleshome.app.tab.TabServices`` implements it)."""
@@ -117,6 +119,9 @@ class CachedEditApi:
     def record(self, record_id: str, *, fields: Sequence[str] = (), optional_fields: Sequence[str] = (),
                layout_types: Sequence[str] = ()) -> Record:
         return self.api.record(record_id, fields=fields, optional_fields=optional_fields, layout_types=layout_types)
+
+    def editable_records(self, record_ids: Sequence[str]) -> set[str] | None:
+        return self.api.editable_records(record_ids)
 
 
 def _problem_text(error: SalesHomeError, words: Messages) -> str | None:

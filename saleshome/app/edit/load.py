@@ -53,6 +53,8 @@ class EditUiApi(Protocol):
 
     def picklist_values(self, obj: str, *, record_type_id: str = ...) -> dict[str, PicklistValues]: ...
 
+    def editable_records(self, record_ids: Sequence[str]) -> set[str] | None: ...
+
 
 @dataclass(frozen=True)
 class EditForm:
@@ -179,9 +181,13 @@ def load_form(api: EditUiApi, *, alias: str, obj: str, record_id: str, user_id: 
     early: Future[dict[str, PicklistValues]] | None = None
     if wants_picklists and pool is not None and set(info.record_type_ids) <= {MASTER_RECORD_TYPE_ID}:
         early = pool.submit(api.picklist_values, obj, record_type_id=MASTER_RECORD_TYPE_ID)
+    access = pool.submit(api.editable_records, [record_id]) if pool is not None else None
     record = api.record(record_id, optional_fields=record_fields(info, names))
     if record.api_name != obj:
         raise ReadOnly(f"{record_id} is a {record.api_name}, not a {obj}")
+    editable = access.result() if access is not None else api.editable_records([record_id])
+    if editable is not None and record_id not in editable and record.id not in editable:
+        raise ReadOnly(f"the member may read {obj} {record_id} but not edit it (sharing)")
     picklists: dict[str, PicklistValues] = {}
     record_type = record.record_type_id or MASTER_RECORD_TYPE_ID
     if early is not None and record_type == MASTER_RECORD_TYPE_ID:

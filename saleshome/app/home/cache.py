@@ -85,3 +85,6 @@ class CachedUiApi:
 
     def record_view(self, record_id: str, *, layout_type: str = "Full") -> RecordView:
         return self.api.record_view(record_id, layout_type=layout_type)
+
+    def editable_records(self, record_ids: Sequence[str]) -> set[str] | None:
+        return self.api.editable_records(record_ids)  # access, like records, is read every time

@@ -19,7 +19,8 @@ rest of the tab unchanged:
 
 Edit buttons (list rows, the open record) only where the member may edit from Slack: the object ``updateable`` in
 their object info and at least one of the Slack record layout's ``editable`` fields updateable by them
-(:func:`saleshome.app.edit.load.can_edit`).
+(:func:`saleshome.app.edit.load.can_edit`); on an open record, the record editable by them too (its sharing:
+``UserRecordAccess``, one more call, only then).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class MemberUiApi(Protocol):
     def object_info(self, obj: str) -> ObjectInfo: ...
 
     def record_view(self, record_id: str, *, layout_type: str = "Full") -> RecordView: ...
+
+    def editable_records(self, record_ids: Sequence[str]) -> set[str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,10 @@ def _record(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, word
     sections = sections_for(layout.fields if layout is not None else None, view, words.gettext("Details"))
     values = values_for(view.object_info, [view.record], formatter, words, instance_url=org.instance_url,
                         currency=org.currency)
-    edit_org = org.alias if can_edit(view.object_info, editable_fields(org.settings, view.object_info)) else None
+    edit_org = None
+    if can_edit(view.object_info, editable_fields(org.settings, view.object_info)):
+        editable = api.editable_records([view.record.id])  # the record's sharing, asked as the member
+        edit_org = org.alias if editable is None or view.record.id in editable else None
     return RecordContent(view, sections, values, f"{org.instance_url.rstrip('/')}/{view.record.id}", edit_org)
 
 

@@ -24,6 +24,7 @@ from saleshome.app.edit.load import EditForm, ReadOnly, load_form
 from saleshome.app.home import Member as TabMember
 from saleshome.app.home import Nav, OrgView, home_view, load_screen
 from saleshome.app.home.blocks import RecordContent
+from saleshome.errors import ValidationError
 from saleshome.i18n import Messages
 from saleshome.salesforce.ui_api import UiApi
 from saleshome.sandbox.salesforce.access import access_for
@@ -78,7 +79,11 @@ def org(sandbox: SalesforceSandbox) -> dict[str, str]:
                                          "Region__c": "EMEA", "Sub_Region__c": "DACH", "Strategic__c": True,
                                          "Next_Call__c": "2026-12-10T14:30:00.000Z", "Amount": 125000.5,
                                          "Description": "Line one\nLine two", "NextStep": "Call the CFO"})
-    return {"rep": rep, "manager": manager, "record": record, "record_type": record_type["id"]}
+    accounts = [a["Id"] for a in store.read('SELECT "Id" FROM "Account" ORDER BY "Id"').to_pylist()]
+    store.update("Account", accounts[0], {"OwnerId": rep})
+    other = next(a for a in accounts[1:] if not access_for(store, rep).can_see_record("Account", a, "edit"))
+    return {"rep": rep, "manager": manager, "record": record, "record_type": record_type["id"],
+            "rep_account": accounts[0], "other_account": other}
 
 
 def form_of(sandbox: SalesforceSandbox, org: dict[str, str], who: str) -> EditForm:
@@ -250,8 +255,20 @@ def test_a_member_who_may_not_edit_gets_no_form(sandbox: SalesforceSandbox, org:
     account = member.list_records("Account", "AllAccounts", page_size=1).records[0].id
     with pytest.raises(ReadOnly):
         load_form(member, alias="acme", obj="Account", record_id=account, user_id="U0", settings=SETTINGS)
-    assert load_form(api(sandbox, org["rep"]), alias="acme", obj="Account", record_id=account, user_id="U0",
-                     settings=SETTINGS).fields  # a rep may edit the same account
+
+
+def test_a_record_the_member_reads_but_may_not_edit_gets_no_form(
+        sandbox: SalesforceSandbox, org: dict[str, str]) -> None:
+    """Accounts are public read only: a rep reads every account, edits their own (sharing, not object permissions)."""
+    rep = api(sandbox, org["rep"])
+    assert rep.record(org["other_account"], optional_fields=["Account.Name"]).id == org["other_account"]  # readable
+    with pytest.raises(ReadOnly, match="not edit it"):
+        load_form(rep, alias="acme", obj="Account", record_id=org["other_account"], user_id="U0", settings=SETTINGS)
+    with ThreadPoolExecutor(2) as pool, pytest.raises(ReadOnly, match="not edit it"):
+        load_form(rep, alias="acme", obj="Account", record_id=org["other_account"], user_id="U0",
+                  settings=SETTINGS, pool=pool)
+    assert load_form(rep, alias="acme", obj="Account", record_id=org["rep_account"], user_id="U0",
+                     settings=SETTINGS).fields  # their own account
 
 
 def test_number_and_text_checks_in_english() -> None:
@@ -289,8 +306,9 @@ def test_the_sales_tab_offers_edit_on_a_record_only_to_who_may_edit_it(
     assert [(e["action_id"], e["text"]["text"]) for e in buttons] == [
         (Action.EDIT, "Modifier"), ("sales_home_back_to_list", "Retour à la liste")]
     assert buttons[0]["value"] == button_value("acme", "Opportunity", org["record"])
-    assert Action.EDIT in str(tab(org["rep"], "Account", account, "en-US"))  # a rep may edit the account
-    assert Action.EDIT not in str(tab(support, "Account", account, "en-US"))  # a Support User may not
+    assert Action.EDIT in str(tab(org["rep"], "Account", org["rep_account"], "en-US"))  # a rep's own account
+    assert Action.EDIT not in str(tab(org["rep"], "Account", org["other_account"], "en-US"))  # read, not editable
+    assert Action.EDIT not in str(tab(support, "Account", account, "en-US"))  # a Support User edits no account
 
 
 def test_a_text_longer_than_slack_holds_is_left_to_salesforce(sandbox: SalesforceSandbox, org: dict[str, str]) -> None:
@@ -309,10 +327,18 @@ def test_picklists_read_beside_the_record_give_the_same_form(sandbox: Salesforce
     """Accounts have no record type: their picklist values are read at the same time as the record; opportunities
     have one here: after it (the record says which).  Either way the form is the one read step by step."""
     member = api(sandbox, org["rep"])
-    account = member.list_records("Account", "AllAccounts", page_size=1).records[0].id
     with ThreadPoolExecutor(2) as pool:
-        for obj, record in (("Account", account), ("Opportunity", org["record"])):
+        for obj, record in (("Account", org["rep_account"]), ("Opportunity", org["record"])):
             together = load_form(member, alias="acme", obj=obj, record_id=record, user_id="U0", settings=SETTINGS,
                                  pool=pool)
             apart = load_form(member, alias="acme", obj=obj, record_id=record, user_id="U0", settings=SETTINGS)
             assert together == apart and any(f.kind is Kind.PICKLIST and f.options for f in together.fields)
+
+
+def test_record_access_is_asked_only_for_salesforce_ids(sandbox: SalesforceSandbox, org: dict[str, str]) -> None:
+    rep = api(sandbox, org["rep"])
+    assert rep.editable_records([org["rep_account"], org["other_account"]]) == {org["rep_account"]}
+    assert rep.editable_records([]) == set()
+    for bad in (["001' OR Id != '"], [f"001{i:015d}" for i in range(201)]):  # not an id; over 200 ids
+        with pytest.raises(ValidationError):
+            rep.editable_records(bad)

@@ -37,5 +37,5 @@ class SandboxSession:
         self.calls.append(urlsplit(response.url).path)
 
     def ui_api(self) -> UiApi:
-        return UiApi(MemberSession(self.instance_url, self.token, api_version=self.api_version, timeout=30),
-                     http=self.http)
+        return UiApi(MemberSession(self.instance_url, self.token, api_version=self.api_version, timeout=30,
+                                   user_id=self.sf_user_id), http=self.http)
