@@ -361,8 +361,8 @@ def _subscription_table(control: Any, workspace: str, org: str | None, console: 
 
     rows = subscription_stats(control, workspace, org)
     if not rows:
-        console.print("No template allowed for members yet: `saleshome notifications member-templates allow "
-                      "TEMPLATE --org ORG --as U…`.")
+        console.print("No template is allowed for members yet; a sales admin allows one with "
+                      "`saleshome notifications member-templates allow` (see its --help).")
         return
     columns = [Column(c.replace("_", " "), justify="left" if c in ("org", "template", "allowed", "last_fired")
                       else "right") for c in SUBSCRIPTION_COLUMNS]
