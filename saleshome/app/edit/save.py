@@ -87,7 +87,7 @@ from .form import (
     parse_datetime,
     result_view,
 )
-from .load import load_form, picklist_options
+from .load import EditUiApi, load_form, picklist_options
 from .values import read_submission
 
 __all__ = ["CLAIM_KEEP", "SAVING_CALLBACK_ID", "RecordSaved", "SaveUiApi", "claim", "claim_key", "register", "start"]
@@ -106,15 +106,9 @@ class RecordSaved(Protocol):
     def record_saved(self, alias: str, obj: str, record_id: str) -> None: ...
 
 
-class SaveUiApi(Protocol):
-    """The UI API calls a save makes as the member (:class:`saleshome.salesforce.ui_api.UiApi`'s)."""
-
-    def object_info(self, obj: str) -> ObjectInfo: ...
-
-    def picklist_values(self, obj: str, *, record_type_id: str = ...) -> dict[str, PicklistValues]: ...
-
-    def record(self, record_id: str, *, fields: Sequence[str] = (), optional_fields: Sequence[str] = (),
-               layout_types: Sequence[str] = ()) -> Record: ...
+class SaveUiApi(EditUiApi, Protocol):
+    """The UI API calls a save makes as the member (:class:`saleshome.salesforce.ui_api.UiApi`'s): the form's reads
+    (:class:`.load.EditUiApi`, to show it again after a refusal) and the save."""
 
     def update_record(self, record_id: str, fields: Mapping[str, Any], *,
                       if_unmodified_since: datetime | str | None = None, api_name: str | None = None) -> Record: ...
