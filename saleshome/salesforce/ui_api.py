@@ -30,6 +30,14 @@ Slack within 3 s); this is the one classification of UI API errors, the Sales ta
 - :class:`UiRequestRefused` (a :class:`~saleshome.errors.ValidationError`): any other 4xx
   (``INVALID_FIELD``, ``INVALID_TYPE``, a bad parameter), with Salesforce's error code.
 
+A save (:meth:`UiApi.update_record`, ``PATCH records/{recordId}`` as the member, conditional on
+``If-Unmodified-Since``) adds two (:mod:`.ui_api_save`): :class:`UiConflict` (412: the record changed
+since; who changed it and when, read as the member) and :class:`UiSaveRefused` (Salesforce refused the
+values: each error on its field, or about the record — ``FIELD_CUSTOM_VALIDATION_EXCEPTION``,
+``REQUIRED_FIELD_MISSING``, ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``, ``STRING_TOO_LONG``,
+``INSUFFICIENT_ACCESS_OR_READONLY``, ``ENTITY_IS_DELETED``).  A save is sent once: never retried but for
+the one token refresh.
+
 Invariant: the access token appears in no message, no ``repr`` and no log line (:class:`MemberSession`
 hides it; errors name the resource, never the request headers).
 """
@@ -40,14 +48,31 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import requests
 
-from saleshome.errors import FatalError, PermissionDeniedError, QuotaExceededError, RetriableError, ValidationError
+from saleshome.errors import (
+    FatalError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RetriableError,
+    SalesHomeError,
+    ValidationError,
+)
 
 from .auth import http_session
+from .ui_api_save import (
+    SAVE_ERROR_CODES,
+    LastChange,
+    SaveError,
+    UiConflict,
+    UiSaveRefused,
+    http_date,
+    save_refusal,
+)
 from .ui_api_types import (
     MASTER_RECORD_TYPE_ID,
     ListInfo,
@@ -67,14 +92,18 @@ __all__ = [
     "DEFAULT_LIST_PAGE_SIZE",
     "DEFAULT_LOOKUP_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "LastChange",
     "MemberSession",
     "MemberSessionExpired",
     "Refresh",
     "SalesforceUnavailable",
+    "SaveError",
     "UiAccessDenied",
     "UiApi",
+    "UiConflict",
     "UiNotFound",
     "UiRequestRefused",
+    "UiSaveRefused",
 ]
 
 log = logging.getLogger(__name__)
@@ -341,6 +370,87 @@ class UiApi:
                         record_type_id, field_name)
         return PicklistValues.parse(body)
 
+    # ------------------------------------------------------------------ writes (ui_api_save.py)
+    def update_record(self, record_id: str, fields: Mapping[str, Any], *,
+                      if_unmodified_since: datetime | str | None = None, api_name: str | None = None) -> Record:
+        """Save ``fields`` ({API name: value}; None empties a field) on the record, as the member
+        (``PATCH ui-api/records/{recordId}``): the Record with the fields sent, as Salesforce stored them.
+
+        ``if_unmodified_since``: the record's ``lastModifiedDate`` as the member's form showed it; Salesforce
+        refuses a record changed since with 412 → :class:`UiConflict` naming who changed it and when (read as the
+        member; ``api_name``, the record's object, saves one read there).  Refusals of the values →
+        :class:`UiSaveRefused` (each error on its field); a 401 is refreshed once as for reads; the other errors
+        are the reads' (:meth:`_raise`).  Nothing is retried: a save is sent once."""
+        if not fields:
+            raise ValidationError(f"no field to save on the record {record_id}")
+        what = f"the record {record_id}"
+        headers = {"If-Unmodified-Since": http_date(if_unmodified_since)} if if_unmodified_since is not None else {}
+        body: dict[str, Any] = {"fields": dict(fields)}
+        url = self._url("records", record_id)
+        token = self._token
+        response = self._patch(what, url, body, headers, token)
+        if response.status_code == 401 and self._refresh is not None:
+            token = self._token = self._refresh(token)
+            response = self._patch(what, url, body, headers, token)
+        if response.status_code < 300:
+            try:
+                return Record.parse(response.json())
+            except (ValueError, KeyError):
+                raise SalesforceUnavailable(f"Salesforce answered the save of {what} with a body that is not a "
+                                            "Record") from None
+        self._raise_save(record_id, api_name, response)
+
+    def last_change(self, record_id: str, *, api_name: str | None = None) -> LastChange:
+        """Who changed the record last, and when, as the member may read it (the name None when hidden)."""
+        if api_name is None:
+            api_name = self.record(record_id, layout_types=("Compact",)).api_name
+        record = self.record(record_id, optional_fields=[f"{api_name}.LastModifiedBy.Name"])
+        raw_at = record.last_modified_date
+        return LastChange(user_id=str(record.raw.get("lastModifiedById") or "") or None,
+                          user_name=record.text("LastModifiedBy.Name"),
+                          at=_salesforce_datetime(raw_at) if raw_at else None)
+
+    def _patch(self, what: str, url: str, body: Mapping[str, Any], headers: Mapping[str, str],
+               token: str) -> requests.Response:
+        sent = {"Authorization": f"Bearer {token}", "Accept": "application/json", **headers}
+        try:
+            return self._http.patch(url, json=body, headers=sent, timeout=self.member.timeout)
+        except requests.Timeout:
+            raise SalesforceUnavailable(f"Salesforce did not answer within {self.member.timeout:g} s when saving "
+                                        f"{what}", hint="open the record to see whether it was saved") from None
+        except requests.RequestException as exc:
+            raise SalesforceUnavailable(f"could not reach Salesforce to save {what} ({type(exc).__name__})",
+                                        hint="try again in a moment") from None
+
+    def _raise_save(self, record_id: str, api_name: str | None, response: requests.Response) -> NoReturn:
+        """The save's refusal as its error: 412 → :class:`UiConflict`, the values' refusals → :class:`UiSaveRefused`,
+        the rest as for reads."""
+        what = f"the record {record_id}"
+        status = response.status_code
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        if status == 412:
+            log.info("Salesforce UI API refused saving %s: 412, changed since", what)
+            try:
+                last: LastChange | None = self.last_change(record_id, api_name=api_name)
+            except SalesHomeError as exc:  # the save's answer stands; who changed it is a detail
+                log.info("who changed %s could not be read: %s", what, exc.message)
+                last = None
+            raise UiConflict(f"{what} was changed in Salesforce since it was read", record_id=record_id,
+                             last_change=last)
+        refusal = save_refusal(body) if status in (400, 403, 404) else None
+        if refusal is not None:
+            by_field, page = refusal
+            codes = {e.error_code for errors in by_field.values() for e in errors} | {e.error_code for e in page}
+            if status == 400 or codes & SAVE_ERROR_CODES:
+                log.info("Salesforce UI API refused saving %s: %s %s", what, status, ",".join(sorted(codes)))
+                first = next(iter([*[e for errors in by_field.values() for e in errors], *page]))
+                raise UiSaveRefused(f"Salesforce refused to save {what}: {first.error_code}: {first.message}",
+                                    record_id=record_id, field_errors=by_field, page_errors=page)
+        self._raise(f"{what} (saving)", response)
+        raise AssertionError("_raise always raises")
 
     # ------------------------------------------------------------------ lookups
     def lookup(self, obj: str, field_name: str, q: str = "", *, target: str | None = None,
@@ -361,6 +471,16 @@ class UiApi:
             params["q"] = q.strip()
         parts = ("lookups", obj, field_name, *((target,) if target else ()))
         return lookup_hits(self.get(f"the choices of {obj}.{field_name}", *parts, params=params))
+
+
+def _salesforce_datetime(text: str) -> datetime | None:
+    """A UI API date-time (``2026-12-07T10:00:00.000Z``) as an aware datetime; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
 
 def _page_size(size: int) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
