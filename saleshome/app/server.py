@@ -21,7 +21,11 @@ Acknowledging within 3 seconds: Bolt (``process_before_response=False``) acknowl
 listeners run, and actions as soon as a listener calls ``ack()``; slow work (Salesforce calls) runs after, on
 Bolt's executor (lazy listeners for actions), then ``views.publish``/``views.update``.
 
-The process reads and writes the control store only (it never opens an org warehouse).  Logging never carries
+After a member saves a record, :class:`.refresh.Refresher` (one per process, its own thread) reads it into the
+org's warehouse through the pipeline's targeted read (``saleshome.pipeline.refresh_records``) and publishes what
+it triggers.  That is the only time the process opens an org warehouse: through the pipeline, for one short
+merge, waiting (bounded) for a sync that holds it; its own modules touch the control store only.  At shutdown
+the refresher refreshes what waits, within a deadline, after Bolt's listener threads are done.  Logging never carries
 a token: uvicorn's access log is off (the callback's query holds the authorization code), and the app's own
 lines name members and orgs only.
 """
@@ -63,6 +67,7 @@ from .events import EventDeduplication
 from .home import register as register_sales_tab
 from .members import load_member
 from .oauth import CALLBACK_PATH, authorize_url
+from .refresh import Refresher
 from .screens import refusal_text
 from .services import Member, Services
 from .tab import TabServices
@@ -80,7 +85,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SlackApp:
-    """One app process's parts: Bolt, the services handlers get, the Home tab's entry, the connections."""
+    """One app process's parts: Bolt, the services handlers get, the Home tab's entry, the connections, the
+    refresher the save path tells (``refresher.record_saved``)."""
 
     bolt: App
     services: Services
@@ -88,6 +94,7 @@ class SlackApp:
     connections: Connections
     redirect_uri: str
     executor: ThreadPoolExecutor  # Bolt's listener threads, also the callback's after-work
+    refresher: Refresher
 
 
 def _require(value: Any, setting: str, what: str) -> str:
@@ -131,7 +138,8 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry.readers = ThreadPoolExecutor(SALES_TAB_READERS, "sales-tab")
     register_sales_tab(bolt, entry.tab, entry.cache, entry.readers)
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
-    return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
+    refresher = Refresher(control, settings, resolvers=resolvers)
+    return SlackApp(bolt, services, entry, connections, redirect_uri, executor, refresher)
 
 
 def _ignore() -> None:
@@ -170,6 +178,7 @@ def asgi_app(app: SlackApp) -> Starlette:
         # reads, views.publish) finishes now — once the server returns, uvicorn raises SIGTERM again, which ends
         # the process, and Slack does not resend an event it got a 200 for
         await run_in_threadpool(app.executor.shutdown, True)
+        await run_in_threadpool(app.refresher.close)  # the records saved until now, refreshed (bounded)
 
     return Starlette(routes=[
         Route(EVENTS_PATH, slack, methods=["POST"]),
