@@ -10,8 +10,6 @@ before it, longer ago than the lookback (what a targeted read that moved the cur
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import datetime
 
@@ -31,13 +29,13 @@ from saleshome.warehouse.control import control_db
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.fixtures.outbox import drain, publisher
 from tests.fixtures.sandboxes import settle
+from tests.fixtures.warehouse_lock import held_by_another_process
 from tests.fixtures.workspace import ALIAS, People
 
 from .conftest import initial_sync_and_map
 
 pytestmark = pytest.mark.integration
 
-HOLD = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.read(); c.close()"
 STAGE_MOVES = NotificationSpec.model_validate(
     {"template": "stage_changed", "options": {"direction": "any"}, "recipients": {"channels": ["#sales"]}})
 
@@ -96,7 +94,7 @@ def test_a_saved_record_is_refreshed_and_notified_once_even_after_the_scheduled_
     assert summary.read.changed == 1 and summary.read.stats.updated == 1 and not summary.read.missing
     assert summary.notifications is not None and summary.notifications.messages == 1, summary.lines()
     assert summary.published is not None and summary.published.sent >= 1, summary.lines()
-    print(f"change → notification in Slack: {latency:.2f}s")  # noqa: T201 (the informal latency the report quotes)
+    print(f"change → notification in Slack: {latency:.2f}s")  # the informal latency (run with -s)
     assert posted_about(ready, slack_sandbox, edited, moves.id) == 1
     assert cursor(settings) == cursor_before  # the cursor did not move
     logged = log_rows(settings, edited, "StageName")
@@ -140,18 +138,12 @@ def test_a_refresh_refuses_bad_ids_and_waits_for_a_sync_holding_the_warehouse_bo
 
     assert sf_sandbox.store is not None
     sf_sandbox.store.update("Opportunity", edited, {"StageName": stage})
-    # the file held by another process, as a sync holds it (DuckDB: one writing process per file)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(settings.org_db(ALIAS))], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with held_by_another_process(settings.org_db(ALIAS)):  # as a sync holds it
         started = time.monotonic()
         with pytest.raises(WarehouseBusy, match="stayed locked") as caught:
             refresh_records(control_db(settings), settings, ALIAS, "Opportunity", [edited], lock_timeout=0.5)
         assert time.monotonic() - started < 10
         assert caught.value.hint and "scheduled sync" in caught.value.hint
-    finally:
-        holder.communicate(timeout=30)
     assert log_rows(settings, edited, "StageName") == []  # nothing half-done: the next read logs it once
     done = refresh_records(control_db(settings), settings, ALIAS, "Opportunity", [edited])
     assert done.read.changed == 1 and [n for _, _, n in log_rows(settings, edited, "StageName")] == [stage]
