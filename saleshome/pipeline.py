@@ -51,7 +51,7 @@ from saleshome.sync.engine import sync_org
 from saleshome.sync.results import Progress, SyncResult
 from saleshome.sync.states import RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
-from saleshome.sync.targeted import TargetedRead, read_records
+from saleshome.sync.targeted import TargetedRead, open_for_refresh, read_records, record_ids
 from saleshome.sync.users import MappingReport, SalesforceUser, refresh_user_map
 from saleshome.warehouse.catalog import table_exists
 from saleshome.warehouse.control import ControlDB
@@ -157,11 +157,11 @@ def refresh_org_users(control: ControlDB, settings: Settings, alias: str, *,
 
 
 def celebrate_run(control: ControlDB, settings: Settings, alias: str, run_id: str | None = None, *,
-                  now: datetime | None = None) -> CelebrationSummary:
+                  now: datetime | None = None, warehouse: OrgWarehouse | None = None) -> CelebrationSummary:
     """:func:`saleshome.celebrate.celebrate`, or a summary saying why it could not look (e.g. the org's
     Sales members cannot be known: PermissionSetAssignment not synced) — the sync's other steps go on."""
     try:
-        return celebrate(control, settings, alias, run_id, now=now)
+        return celebrate(control, settings, alias, run_id, now=now, warehouse=warehouse)
     except ConfigurationError as exc:
         summary = CelebrationSummary(alias, run_id)
         summary.skipped = f"not evaluated: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
@@ -252,20 +252,27 @@ def refresh_records(
 
     ``client``: a client logged in as the org's integration user (one is logged in otherwise); ``lock_timeout``:
     how long to wait for a sync that holds the warehouse (default: the settings'); ``publish``: send what was
-    queued now (else the scheduled publisher does).  Raises what the read raises
-    (:class:`~saleshome.sync.targeted.WarehouseBusy`, the client's errors, bad Ids); the steps after it run only
-    when the read merged a change."""
+    queued now (else the scheduled publisher does).  The warehouse is held from the read to the end of the
+    evaluations (one wait for a sync that holds it, no sync slipping in between).  Raises
+    :class:`~saleshome.sync.targeted.WarehouseBusy` (nothing read), the client's errors, and a ValidationError
+    for bad Ids (nothing read)."""
     started = time.perf_counter()
+    wanted = record_ids(ids)
     org = get_org(control, settings, alias)
-    read = read_records(control, settings, org, obj, ids, client=client or connect(org, resolvers),
-                        lock_timeout=lock_timeout, now=now)
-    summary = RefreshSummary(read)
-    if read.changed:
-        summary.notifications = evaluate(control, settings, alias, read.run_id, now=now)
-        summary.celebrations = celebrate_run(control, settings, alias, read.run_id, now=now)
-        queued = summary.notifications.messages + summary.celebrations.messages
-        if publish and queued:
-            summary.published = publish_now(control, settings, summary.notes)
+    client = client or connect(org, resolvers)  # logged in before the warehouse is taken
+    warehouse = open_for_refresh(control, settings, alias,
+                                 lock_timeout=settings.lock_timeout_seconds if lock_timeout is None else lock_timeout)
+    try:
+        summary = RefreshSummary(read_records(settings, org, obj, wanted, client=client, warehouse=warehouse, now=now))
+        if summary.read.skipped is None:  # everything not evaluated yet (this read's changes, or an earlier one's)
+            run_id = summary.read.run_id
+            summary.notifications = evaluate(control, settings, alias, run_id, warehouse=warehouse, now=now)
+            summary.celebrations = celebrate_run(control, settings, alias, run_id, now=now, warehouse=warehouse)
+    finally:
+        warehouse.close()
+    queued = sum(s.messages for s in (summary.notifications, summary.celebrations) if s is not None)
+    if publish and queued:
+        summary.published = publish_now(control, settings, summary.notes)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -3,9 +3,10 @@ warehouse through the sync's own merge (after a member saved a record from Slack
 
 What it does, in order:
 
-1. the org's warehouse is opened for writing — DuckDB's file lock is the guard against a sync writing the
-   same file: the read waits for it, bounded (``lock_timeout``), then fails with :class:`WarehouseBusy`
-   naming the sync run that holds it (the scheduled sync then reads the change itself);
+1. the org's warehouse is opened for writing (:func:`open_for_refresh`, by the caller, who keeps it for the
+   evaluation after the read) — DuckDB's file lock is the guard against a sync writing the same file: the
+   opening waits for it, bounded (``lock_timeout``), then fails with :class:`WarehouseBusy` naming the sync
+   run that holds it (the scheduled sync then reads the change itself);
 2. an object the scheduled sync has not loaded yet (no initial load done) is left to it (``skipped``);
 3. the object is described and its table evolved as a sync does (:meth:`OrgWarehouse.ensure_table`); its
    records are read with every synced column, ``SELECT <columns> FROM <object> WHERE Id IN (...)`` through
@@ -29,6 +30,14 @@ cursor stamp (``SystemModstamp``) is not older than ours **and** some synced col
 - what the targeted read merged is a whole record as Salesforce has it now: changes made by others
   between the last sync and the edit are logged with it (once), not lost.
 
+After the read, :func:`saleshome.pipeline.refresh_records` evaluates, on the same open warehouse, every change
+not evaluated yet (the watermarks of :mod:`saleshome.warehouse.watermarks`: this read's position, and any an
+earlier evaluation left) and publishes what that queued.  The notification's idempotency key (notification,
+version, record, SystemModstamp, recipient) is a second line of defence.  A deal won from Slack is celebrated
+by the Opportunity change; the scheduled sync then brings its new ``OpportunityHistory`` row, which makes
+the deal a candidate again, and the celebrations' own rule (one celebration per opportunity within three
+days) refuses it: celebrated once.
+
 The change-log rows carry the targeted read's run id (``refresh-…``), recorded in the warehouse's ``runs``
 table (kind ``refresh``); they are never ``initial`` (silent), so notifications and celebrations evaluate
 them like any sync's changes.
@@ -51,7 +60,8 @@ from saleshome.settings.orgs import Org
 from saleshome.warehouse.control import ControlDB
 from saleshome.warehouse.orgdb import MergeStats, OrgWarehouse
 
-__all__ = ["MAX_RECORDS", "REFRESH_KIND", "TargetedRead", "WarehouseBusy", "read_records"]
+__all__ = ["MAX_RECORDS", "REFRESH_KIND", "TargetedRead", "WarehouseBusy", "open_for_refresh", "read_records",
+           "record_ids"]
 
 MAX_RECORDS = 200  # Ids in one read (one short SOQL ``IN`` list: the query stays a GET well under URL limits)
 REFRESH_KIND = "refresh"  # the ``runs`` kind of a targeted read
@@ -109,25 +119,23 @@ def open_for_refresh(control: ControlDB, settings: Settings, alias: str, *, lock
 
 
 def read_records(
-    control: ControlDB, settings: Settings, org: Org, obj: str, ids: Sequence[str], *, client: SalesforceClient,
-    lock_timeout: float | None = None, now: datetime | None = None,
+    settings: Settings, org: Org, obj: str, ids: Sequence[str], *, client: SalesforceClient, warehouse: OrgWarehouse,
+    now: datetime | None = None,
 ) -> TargetedRead:
     """Read records ``ids`` of ``obj`` from org ``org`` (``client``: logged in as its integration user) and merge
-    them into its warehouse (see the module docstring).  Raises :class:`~saleshome.errors.ValidationError` for
-    bad Ids or object name (nothing read), :class:`WarehouseBusy` when a sync holds the warehouse too long,
-    and what the client raises."""
+    them into its ``warehouse``, open for writing (:func:`open_for_refresh`; see the module docstring).  Raises
+    :class:`~saleshome.errors.ValidationError` for bad Ids or object name (nothing read) and what the client
+    raises (nothing merged)."""
     name = safe_name(obj)
     wanted = record_ids(ids)
     run_id = f"{REFRESH_KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     read = TargetedRead(org.alias, name, run_id, wanted)
+    if not warehouse.cursor_state(name).initial_done:
+        read.skipped = f"{name} is not loaded yet: the scheduled sync loads it"
+        return read
     calls = client.calls
-    warehouse = open_for_refresh(control, settings, org.alias,
-                                 lock_timeout=settings.lock_timeout_seconds if lock_timeout is None else lock_timeout)
     staging = settings.home / "staging" / org.alias / run_id
     try:
-        if not warehouse.cursor_state(name).initial_done:
-            read.skipped = f"{name} is not loaded yet: the scheduled sync loads it"
-            return read
         schema = object_schema(client.describe(name))
         when = now or datetime.now(UTC)
         warehouse.ensure_table(schema, when)
@@ -140,8 +148,6 @@ def read_records(
         read.stats = warehouse.apply_window(schema, run_id=run_id, new_cursor=None, initial=False, now=when,
                                             reaches_signpost=False)
     finally:
-        warehouse.close()
         shutil.rmtree(staging, ignore_errors=True)
         read.api_calls = client.calls - calls
     return read
-

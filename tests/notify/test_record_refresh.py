@@ -132,9 +132,10 @@ def test_a_saved_record_is_refreshed_and_notified_once_even_after_the_scheduled_
     assert posted_about(ready, slack_sandbox, before, moves.id) == 1
     assert posted_about(ready, slack_sandbox, after, moves.id) == 1
 
-    # a second refresh of the same, unchanged record: nothing logged, nothing evaluated
+    # a second refresh of the same, unchanged record: nothing logged, nothing new to evaluate or send
     again = refresh_records(control_db(settings), settings, ALIAS, "Opportunity", [edited])
-    assert again.read.changed == 0 and again.read.stats.unchanged == 1 and again.notifications is None
+    assert again.read.changed == 0 and again.read.stats.unchanged == 1 and again.published is None
+    assert again.notifications is not None and again.notifications.changes == 0 and again.notifications.messages == 0
 
 
 def test_a_refresh_refuses_bad_ids_and_waits_for_a_sync_holding_the_warehouse_bounded(
