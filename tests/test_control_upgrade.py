@@ -33,9 +33,10 @@ from tests.fixtures.cli import Cli
 from tests.fixtures.legacy_home import ALIAS, Rows, as_instants, write_legacy_home
 from tests.fixtures.postgres import PostgresServer
 
-# Tables added after the last release with a DuckDB control file (revisions 0003: the Slack app's, and 0004:
-# approved members): it had none to move.
-SINCE_DUCKDB = {"app_events", "oauth_states", "member_connections", "member_notices", "approved_members"}
+# Tables added after the last release with a DuckDB control file (revisions 0003: the Slack app's, 0004:
+# approved members, and 0005: edits from Slack): it had none to move.
+SINCE_DUCKDB = {"app_events", "oauth_states", "member_connections", "member_notices", "approved_members",
+                "edit_claims", "record_edits"}
 TABLES = [table.name for table in METADATA.sorted_tables if table.name not in SINCE_DUCKDB]
 
 

@@ -62,6 +62,10 @@ from saleshome.salesforce.credentials import Resolver
 from saleshome.warehouse.control import ControlDB, control_db
 
 from .connections import Connections, Refused
+from .edit.form import derive_key
+from .edit.handlers import register as register_edit
+from .edit.save import RecordSaved, Saver
+from .edit.save import register as register_save
 from .entry import Entry
 from .events import EventDeduplication
 from .home import register as register_sales_tab
@@ -104,10 +108,12 @@ def _require(value: Any, setting: str, what: str) -> str:
 
 
 def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
-          resolvers: Mapping[str, Resolver] | None = None, control: ControlDB | None = None) -> SlackApp:
+          resolvers: Mapping[str, Resolver] | None = None, control: ControlDB | None = None,
+          record_saved: RecordSaved | None = None) -> SlackApp:
     """The Bolt app and what it needs, for ``settings``; ``base_url`` is where it is served (the OAuth callback's
     base when ``settings.app_url`` is unset); ``secret_keys`` replaces ``SALESHOME_SECRET_KEY`` (a Prefect Secret
-    block the CLI read)."""
+    block the CLI read); ``record_saved`` is told of each record a member saved from Slack: by default the process's
+    :class:`.refresh.Refresher` (the record read into the warehouse, its notifications sent)."""
     signing_secret = _require(settings.slack_signing_secret, "SALESHOME_SLACK_SIGNING_SECRET",
                               "the app cannot verify Slack's requests")
     bot_token = _require(settings.slack_bot_token, "SALESHOME_SLACK_BOT_TOKEN", "the app cannot call Slack")
@@ -137,9 +143,19 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry.tab = TabServices(services, entry)
     entry.readers = ThreadPoolExecutor(SALES_TAB_READERS, "sales-tab")
     register_sales_tab(bolt, entry.tab, entry.cache, entry.readers)
+    refresher = Refresher(control, settings, resolvers=resolvers)  # its thread starts with the first saved record
+    edit_key = derive_key(signing_secret)
+    register_edit(bolt, entry.tab, edit_key, entry.cache)  # Edit buttons, the edit modal
+    saved = refresher if record_saved is None else record_saved
+    register_save(bolt, Saver(entry.tab, control, edit_key, lambda user_id, alias: _sf_user(services, user_id, alias),
+                              entry.cache, saved=saved))  # the edit modal's submission
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
-    refresher = Refresher(control, settings, resolvers=resolvers)
     return SlackApp(bolt, services, entry, connections, redirect_uri, executor, refresher)
+
+
+def _sf_user(services: Services, user_id: str, alias: str) -> str | None:
+    """The member's Salesforce user in ``alias`` (the user map)."""
+    return next((o.sf_user_id for o in services.member(user_id).orgs if o.alias == alias), None)
 
 
 def _ignore() -> None:

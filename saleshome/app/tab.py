@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from saleshome.salesforce.ui_api import MemberSessionExpired
+from saleshome.salesforce.ui_api import MemberSessionExpired, UiApi
 from saleshome.settings.store import load_org_settings
 
 from .home import Member as TabMember
-from .home import MemberUiApi, OrgView
+from .home import OrgView
 from .services import NotConnectedError, Services
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class TabServices:
                                  currency=self.services.settings.default_currency))
         return views
 
-    def ui_api(self, user_id: str, alias: str) -> MemberUiApi:
+    def ui_api(self, user_id: str, alias: str) -> UiApi:
         try:
             return self.services.session(user_id, alias).ui_api()
         except NotConnectedError as exc:

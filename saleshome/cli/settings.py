@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from saleshome.cli.common import ActorOption, acting_user, ready, report_changes
+
+if TYPE_CHECKING:
+    from saleshome.warehouse.control import ControlDB
 
 app = typer.Typer(help="All settings at once: summary, YAML export and import, audit log.", no_args_is_help=True)
 
@@ -56,17 +59,37 @@ def settings_audit(
     since: Annotated[str | None, typer.Option(help="Only changes since: 2025-01-31, 2025-01-31T12:00Z, 24h, 7d.")
                      ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, the newest.")] = 100,
+    edits: Annotated[bool, typer.Option("--edits", help="Show the records members edited from Slack instead: who "
+                                        "(Slack, Salesforce), which record, each field before → after, the outcome."
+                                        )] = False,
 ) -> None:
-    """Show who changed which setting, when, from what to what."""
+    """Show who changed which setting, when, from what to what (--edits: the records edited from Slack)."""
     from rich.console import Console
 
     from saleshome.settings.audit import read_audit
     from saleshome.settings.render import audit_table, parse_since
 
     ctx = ready(read_only=True)
+    if edits:
+        _edits_audit(ctx.control, since, limit)
+        return
     entries = read_audit(ctx.control, ctx.workspace, since=parse_since(since) if since else None, limit=limit)
     if not entries:
         typer.echo("No settings change recorded" + (f" since {since}" if since else "") + ".")
         return
     console = Console()
     console.print(audit_table(entries, width=console.width))
+
+
+def _edits_audit(control: ControlDB, since: str | None, limit: int) -> None:
+    from rich.console import Console
+
+    from saleshome.settings.edit_audit import read_edits
+    from saleshome.settings.render import edits_table, parse_since
+
+    found = read_edits(control, since=parse_since(since) if since else None, limit=limit)
+    if not found:
+        typer.echo("No edit from Slack recorded" + (f" since {since}" if since else "") + ".")
+        return
+    console = Console()
+    console.print(edits_table(found, width=console.width))

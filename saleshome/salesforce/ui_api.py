@@ -6,7 +6,8 @@ user's client (``client.py``) is never used for it.  Resources ("User Interface 
 ``list-info/{object}`` (list views, paged), ``list-info/{object}/{listView}`` (columns, order),
 ``list-records/{object}/{listView}`` (``pageSize`` 1–2000, ``pageToken``, ``sortBy`` with ``-`` for
 descending, ``fields``/``optionalFields``), ``records/{id}``, ``record-ui/{id}`` (record + layout +
-object info), ``layout/{object}``, ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``.
+object info), ``layout/{object}``, ``object-info/{object}`` and ``.../picklist-values/{recordTypeId}``
+(values per record type, dependent picklists' ``controllerValues``/``validFor``), ``lookups/{object}/{field}[/{target}]`` (lookup suggestions).
 
 The member's token: a :class:`MemberSession` carries it; when Salesforce answers 401
 (``INVALID_SESSION_ID``: the access token expired or was revoked) and the client was given a
@@ -37,44 +38,70 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import requests
 
-from saleshome.errors import FatalError, PermissionDeniedError, QuotaExceededError, RetriableError, ValidationError
+from saleshome.errors import (
+    FatalError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RetriableError,
+    SalesHomeError,
+    ValidationError,
+)
 
 from .auth import http_session
+from .ui_api_save import (
+    SAVE_ERROR_CODES,
+    LastChange,
+    SaveError,
+    UiConflict,
+    UiSaveRefused,
+    http_date,
+    save_refusal,
+)
 from .ui_api_types import (
     MASTER_RECORD_TYPE_ID,
     ListInfo,
     ListRecordsPage,
     ListViewsPage,
     ListViewSummary,
+    LookupHit,
     ObjectInfo,
     PicklistValues,
     Record,
     RecordLayout,
     RecordView,
+    lookup_hits,
 )
 
 __all__ = [
     "DEFAULT_LIST_PAGE_SIZE",
+    "DEFAULT_LOOKUP_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "LastChange",
     "MemberSession",
     "MemberSessionExpired",
     "Refresh",
     "SalesforceUnavailable",
+    "SaveError",
     "UiAccessDenied",
     "UiApi",
+    "UiConflict",
     "UiNotFound",
     "UiRequestRefused",
+    "UiSaveRefused",
 ]
 
 log = logging.getLogger(__name__)
 DEFAULT_API_VERSION = "62.0"
 DEFAULT_LIST_PAGE_SIZE = 50  # list-records' own default
 MAX_PAGE_SIZE = 2000
+DEFAULT_LOOKUP_PAGE_SIZE = 25  # the lookups resource's own default
+LOOKUP_SEARCH_TYPES = ("Recent", "Search", "TypeAhead")
 MAX_LIST_VIEW_PAGES = 100  # list-info pages followed at most (2,000 views at 20 a page): a loop guard
 
 Refresh = Callable[[str], str]
@@ -307,6 +334,117 @@ class UiApi:
         body = self.get(f"the picklist values of {obj}.{field_name}", "object-info", obj, "picklist-values",
                         record_type_id, field_name)
         return PicklistValues.parse(body)
+
+    # ------------------------------------------------------------------ writes (ui_api_save.py)
+    def update_record(self, record_id: str, fields: Mapping[str, Any], *,
+                      if_unmodified_since: datetime | str | None = None, api_name: str | None = None) -> Record:
+        """Save ``fields`` ({API name: value}; None empties a field) on the record, as the member
+        (``PATCH ui-api/records/{recordId}``): the Record with the fields sent, as Salesforce stored them.
+
+        ``if_unmodified_since``: the record's ``lastModifiedDate`` as the member's form showed it; Salesforce
+        refuses a record changed since with 412 → :class:`UiConflict` naming who changed it and when (read as the
+        member; ``api_name``, the record's object, saves one read there).  Refusals of the values →
+        :class:`UiSaveRefused` (each error on its field); a 401 is refreshed once as for reads; the other errors
+        are the reads' (:meth:`_raise`).  Nothing is retried: a save is sent once."""
+        if not fields:
+            raise ValidationError(f"no field to save on the record {record_id}")
+        what = f"the record {record_id}"
+        headers = {"If-Unmodified-Since": http_date(if_unmodified_since)} if if_unmodified_since is not None else {}
+        body: dict[str, Any] = {"fields": dict(fields)}
+        url = self._url("records", record_id)
+        token = self._token
+        response = self._patch(what, url, body, headers, token)
+        if response.status_code == 401 and self._refresh is not None:
+            token = self._token = self._refresh(token)
+            response = self._patch(what, url, body, headers, token)
+        if response.status_code < 300:
+            try:
+                return Record.parse(response.json())
+            except (ValueError, KeyError):
+                raise SalesforceUnavailable(f"Salesforce answered the save of {what} with a body that is not a "
+                                            "Record") from None
+        self._raise_save(record_id, api_name, response)
+
+    def last_change(self, record_id: str, *, api_name: str | None = None) -> LastChange:
+        """Who changed the record last, and when, as the member may read it (the name None when hidden)."""
+        if api_name is None:
+            api_name = self.record(record_id, layout_types=("Compact",)).api_name
+        record = self.record(record_id, optional_fields=[f"{api_name}.LastModifiedBy.Name"])
+        raw_at = record.last_modified_date
+        return LastChange(user_id=str(record.raw.get("lastModifiedById") or "") or None,
+                          user_name=record.text("LastModifiedBy.Name"),
+                          at=_salesforce_datetime(raw_at) if raw_at else None)
+
+    def _patch(self, what: str, url: str, body: Mapping[str, Any], headers: Mapping[str, str],
+               token: str) -> requests.Response:
+        sent = {"Authorization": f"Bearer {token}", "Accept": "application/json", **headers}
+        try:
+            return self._http.patch(url, json=body, headers=sent, timeout=self.member.timeout)
+        except requests.Timeout:
+            raise SalesforceUnavailable(f"Salesforce did not answer within {self.member.timeout:g} s when saving "
+                                        f"{what}", hint="open the record to see whether it was saved") from None
+        except requests.RequestException as exc:
+            raise SalesforceUnavailable(f"could not reach Salesforce to save {what} ({type(exc).__name__})",
+                                        hint="try again in a moment") from None
+
+    def _raise_save(self, record_id: str, api_name: str | None, response: requests.Response) -> NoReturn:
+        """The save's refusal as its error: 412 → :class:`UiConflict`, the values' refusals → :class:`UiSaveRefused`,
+        the rest as for reads."""
+        what = f"the record {record_id}"
+        status = response.status_code
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        if status == 412:
+            log.info("Salesforce UI API refused saving %s: 412, changed since", what)
+            try:
+                last: LastChange | None = self.last_change(record_id, api_name=api_name)
+            except SalesHomeError as exc:  # the save's answer stands; who changed it is a detail
+                log.info("who changed %s could not be read: %s", what, exc.message)
+                last = None
+            raise UiConflict(f"{what} was changed in Salesforce since it was read", record_id=record_id,
+                             last_change=last)
+        refusal = save_refusal(body) if status in (400, 403, 404) else None
+        if refusal is not None:
+            by_field, page = refusal
+            codes = {e.error_code for errors in by_field.values() for e in errors} | {e.error_code for e in page}
+            if status == 400 or codes & SAVE_ERROR_CODES:
+                log.info("Salesforce UI API refused saving %s: %s %s", what, status, ",".join(sorted(codes)))
+                first = next(iter([*[e for errors in by_field.values() for e in errors], *page]))
+                raise UiSaveRefused(f"Salesforce refused to save {what}: {first.error_code}: {first.message}",
+                                    record_id=record_id, field_errors=by_field, page_errors=page)
+        self._raise(f"{what} (saving)", response)
+        raise AssertionError("_raise always raises")
+
+    # ------------------------------------------------------------------ lookups
+    def lookup(self, obj: str, field_name: str, q: str = "", *, target: str | None = None,
+               search_type: str | None = None, page_size: int = DEFAULT_LOOKUP_PAGE_SIZE,
+               page: int = 1) -> list[LookupHit]:
+        """Records the member may pick for the lookup field ``obj.field_name`` (``lookups/{object}/{field}
+        [/{target}]``), searched as the member (only records they can see): ``q`` searched with
+        ``search_type`` (default: ``Search`` when ``q`` is given — Salesforce wants at least 2 characters,
+        ``TypeAhead`` at least 3 — else the member's ``Recent`` records), ``target`` one object of a
+        polymorphic lookup."""
+        kind = search_type or ("Search" if q.strip() else "Recent")
+        if kind not in LOOKUP_SEARCH_TYPES:
+            raise ValidationError(f"a lookup search type is one of {', '.join(LOOKUP_SEARCH_TYPES)}, not {kind!r}")
+        if page < 1:
+            raise ValidationError(f"a lookup page is numbered from 1, not {page}")
+        params: dict[str, str | int] = {"searchType": kind, "pageSize": _page_size(page_size), "page": page}
+        if q.strip():
+            params["q"] = q.strip()
+        parts = ("lookups", obj, field_name, *((target,) if target else ()))
+        return lookup_hits(self.get(f"the choices of {obj}.{field_name}", *parts, params=params))
+
+
+def _salesforce_datetime(text: str) -> datetime | None:
+    """A UI API date-time (``2026-12-07T10:00:00.000Z``) as an aware datetime; None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _page_size(size: int) -> int:

@@ -332,25 +332,126 @@ class RecordView:
 
 @dataclass(frozen=True)
 class PicklistValue:
+    """One value of a picklist: ``valid_for`` holds the indexes (into the controller's ``controllerValues``)
+    of the controlling values this value is valid for — empty for a picklist that depends on nothing."""
+
     value: str
     label: str
     attributes: Mapping[str, Any] | None = None
+    valid_for: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class PicklistValues:
-    """A picklist field's values for one record type (*Picklist Values*)."""
+    """A picklist field's values for one record type (*Picklist Values*).
+
+    A dependent picklist has ``controller_values`` (the controlling field's values, or ``"false"`` /
+    ``"true"`` for a checkbox, each with its index) and each value's ``valid_for``; :meth:`valid_for`
+    gives the values a record may hold for a given controlling value.
+    """
 
     values: tuple[PicklistValue, ...]
     default_value: str | None = None
+    controller_values: Mapping[str, int] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def dependent(self) -> bool:
+        return bool(self.controller_values)
+
+    def valid_for(self, controlling_value: str | bool | None) -> tuple[PicklistValue, ...]:
+        """The values valid when the controlling field holds ``controlling_value`` (a checkbox's ``True`` /
+        ``False`` or a picklist value): every value of a picklist that depends on nothing, none when the
+        controlling field is blank or holds a value the controller does not list (as a Salesforce page
+        disables the dependent picklist then)."""
+        if not self.dependent:
+            return self.values
+        if isinstance(controlling_value, bool):
+            controlling_value = "true" if controlling_value else "false"
+        index = self.controller_values.get(controlling_value) if controlling_value is not None else None
+        if index is None:
+            return ()
+        return tuple(v for v in self.values if index in v.valid_for)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> PicklistValues:
         default = raw.get("defaultValue")
         return cls(
-            values=tuple(PicklistValue(str(v["value"]), str(v.get("label") or v["value"]), v.get("attributes"))
+            values=tuple(PicklistValue(str(v["value"]), str(v.get("label") or v["value"]), v.get("attributes"),
+                                       tuple(int(i) for i in v.get("validFor") or ()))
                          for v in raw.get("values", [])),
             default_value=str(default["value"]) if isinstance(default, Mapping) and "value" in default else None,
+            controller_values={str(k): int(i) for k, i in (raw.get("controllerValues") or {}).items()},
             raw=raw,
         )
+
+
+@dataclass(frozen=True)
+class RecordTypeInfo:
+    """One record type of an object as the member may use it (*Record Type Info*): ``available`` says the
+    member's profile may give records this type; ``default`` is the member's default for new records."""
+
+    record_type_id: str
+    name: str
+    available: bool = True
+    default: bool = False
+    master: bool = False
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> RecordTypeInfo:
+        return cls(record_type_id=str(raw["recordTypeId"]), name=str(raw.get("name") or ""),
+                   available=bool(raw.get("available")), default=bool(raw.get("defaultRecordTypeMapping")),
+                   master=bool(raw.get("master")))
+
+
+def record_type_infos(raw: Mapping[str, Any]) -> dict[str, RecordTypeInfo]:
+    """An *Object Info*'s ``recordTypeInfos`` (record type id -> info), typed."""
+    return {str(k): RecordTypeInfo.parse(v) for k, v in (raw.get("recordTypeInfos") or {}).items()}
+
+
+def record_type_of(record: Record) -> RecordTypeInfo | None:
+    """The record's *Record Type Info* (``recordTypeInfo``): None for a record of the master record type
+    on an object without record types (Salesforce then answers null)."""
+    info = record.raw.get("recordTypeInfo")
+    return RecordTypeInfo.parse(info) if isinstance(info, Mapping) else None
+
+
+def controller_of(info: ObjectInfo, field_name: str) -> str | None:
+    """The field that controls ``field_name`` (*Field* ``controllerName``), None when it depends on nothing."""
+    found = (info.raw.get("fields") or {}).get(field_name)
+    return str(found["controllerName"]) if isinstance(found, Mapping) and found.get("controllerName") else None
+
+
+@dataclass(frozen=True)
+class LookupHit:
+    """One suggestion of a lookup search (a *Record* of *Lookup Results*): the record's id, its name
+    (what to show), its object, and the secondary text the UI API gives to tell like names apart."""
+
+    id: str
+    name: str
+    api_name: str
+    secondary: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> LookupHit:
+        fields = raw.get("fields") or {}
+
+        def text(name: str) -> str | None:
+            entry = fields.get(name)
+            if not isinstance(entry, Mapping):
+                return None
+            value = entry.get("displayValue") if entry.get("displayValue") is not None else entry.get("value")
+            return None if value is None else str(value)
+
+        return cls(id=str(raw["id"]), name=text("Name") or str(raw["id"]), api_name=str(raw.get("apiName") or ""),
+                   secondary=text("DisambiguationField"))
+
+
+def lookup_hits(raw: Mapping[str, Any]) -> list[LookupHit]:
+    """The records of a lookups answer, in order: ``{lookupResults: {target: {records}}}`` (every target) or
+    the one target's ``{records}`` (``lookups/{object}/{field}/{target}``)."""
+    if "lookupResults" in raw:
+        pages = [p for p in (raw.get("lookupResults") or {}).values() if isinstance(p, Mapping)]
+    else:
+        pages = [raw]
+    return [LookupHit.parse(r) for page in pages for r in page.get("records") or []]

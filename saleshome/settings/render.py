@@ -19,6 +19,7 @@ from saleshome.i18n.catalog import DEFAULT_LOCALE, known_locale
 from saleshome.listing import Column, listing
 
 from .audit import AuditEntry
+from .edit_audit import RecordEdit
 from .model import CHANNEL_TYPES, Layout, OrgSettings, SettingsState
 from .roles import RoleAssignment
 from .workspace import Workspace
@@ -124,6 +125,26 @@ def audit_table(entries: list[AuditEntry], *, width: int) -> RenderableType:
                Column("After", text=True)]
     return listing("Settings audit log", columns, [[_when(e.at), e.actor, e.action, e.target, _short(e.before),
                                                     _short(e.after)] for e in entries], width=width)
+
+
+def edits_table(edits: list[RecordEdit], *, width: int) -> RenderableType:
+    """The edit audit as a listing: when, who in Slack and as whom in Salesforce, the record (its name, object and
+    org), each field "Label: before → after" as the member read them, and the outcome (why, when not saved)."""
+    columns = [Column("When"), Column("Slack user"), Column("Salesforce user"), Column("Record", text=True),
+               Column("Changes", text=True), Column("Outcome", text=True)]
+    rows = [[_when(e.edited_at), _person(e.slack_user_name, e.slack_user_id), _person(e.sf_user_name, e.sf_user_id),
+             f"{e.record_name or e.record_id} ({e.object} {e.record_id}, {e.alias})",
+             "\n".join(f"{c.label}: {_value(c.before)} → {_value(c.after)}" for c in e.changes),
+             e.outcome.value + (f": {e.detail}" if e.detail else "")] for e in edits]
+    return listing("Edits from Slack", columns, rows, width=width)
+
+
+def _person(name: str | None, user_id: str) -> str:
+    return f"{name} ({user_id})" if name else user_id
+
+
+def _value(value: str | None) -> str:
+    return "(empty)" if value is None or value == "" else value
 
 
 def _short(value: Any, limit: int = 160) -> str:

@@ -37,7 +37,7 @@ from sqlalchemy.types import TypeEngine
 
 __all__ = ["HEAD", "LINKED", "METADATA", "ValueKind", "column_kinds"]
 
-HEAD = "0004"
+HEAD = "0005"
 """The Alembic revision this code's schema is (``control_migrations/versions``)."""
 
 METADATA = MetaData()
@@ -417,6 +417,35 @@ Table(
     Column("reason", Text, nullable=False),  # why the last connection was refused (shown on the Home tab)
     Column("noted_at", _ts(), nullable=False),
     PrimaryKeyConstraint("slack_user_id", "alias"),
+)
+
+Table(
+    "edit_claims", METADATA,  # a submission of the edit modal taken once: one row per view state (double click)
+    Column("claim_key", Text, primary_key=True),  # SHA-256 of the submitted view's id and hash
+    Column("trigger_id", Text, nullable=False),  # the submission that holds it (its ack and its lazy listener agree)
+    Column("slack_user_id", Text, nullable=False),
+    Column("claimed_at", _ts(), nullable=False),  # rows older than a day are pruned
+    Column("outcome_view", JsonText),  # the modal showing the save's outcome, once known (a second submission's answer)
+    Index("edit_claims_claimed", "claimed_at"),
+)
+Table(
+    "record_edits", METADATA,  # the edit audit: every save tried from Slack and how Salesforce answered
+    Column("seq", _seq(), primary_key=True, autoincrement=True),
+    Column("alias", Text, nullable=False),
+    Column("object", Text, nullable=False),
+    Column("record_id", Text, nullable=False),
+    Column("record_name", Text),  # as the member read it when saving
+    Column("slack_user_id", Text, nullable=False),
+    Column("slack_user_name", Text),
+    Column("sf_user_id", Text, nullable=False),  # the member's Salesforce user: the save was made as them
+    Column("sf_user_name", Text),
+    Column("changes", JsonText, nullable=False),  # [{"field", "label", "before", "after"}] as the member read them
+    Column("outcome", Text, nullable=False),  # saved, conflict, refused, failed
+    Column("detail", Text),  # why not saved: Salesforce's error codes and messages, who changed it since
+    Column("edited_at", _ts(), nullable=False),
+    Index("record_edits_record", "alias", "record_id"),
+    Index("record_edits_edited", "edited_at"),
+    sqlite_autoincrement=True,
 )
 
 

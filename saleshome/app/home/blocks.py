@@ -18,7 +18,10 @@ checks the same rules and is what the tests publish to):
 - every word of ours from the ``app`` catalog in the member's language; every value from
   Salesforce escaped (:mod:`saleshome.slack.text`) and formatted by :mod:`.values`;
 - action ids are the :class:`Action` values the handlers listen to; where the member is lives in
-  ``private_metadata`` (:mod:`.state`).
+  ``private_metadata`` (:mod:`.state`);
+- an Edit button (:func:`saleshome.app.edit.form.edit_button`, its value the record reference only) on the open
+  record and under each row of a list only when the member may edit that object's records from Slack
+  (``edit_org`` set by :mod:`.screen` from their object info and the Slack record layout).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from saleshome.app.edit.form import edit_button
 from saleshome.app.screens import disconnect_button
 from saleshome.app.services import MemberOrg
 from saleshome.i18n import Messages
@@ -116,6 +120,7 @@ class ListContent:
     page: ListRecordsPage
     object: ObjectInfo
     values: Values
+    edit_org: str | None = None  # the org alias when the member may edit the object's records: an Edit per row
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class RecordContent:
     sections: Sequence[Section]
     values: Values
     url: str  # the record in Salesforce
+    edit_org: str | None = None  # the org alias when the member may edit the record: an Edit button
 
 
 ProblemKind = Literal["reconnect", "unavailable", "list_gone", "record_gone", "no_objects"]
@@ -317,7 +323,11 @@ def list_blocks(content: ListContent, nav: Nav, words: Messages, cell_max: int =
         {"type": "context", "elements": [_mrkdwn(escape_within(" · ".join(context), SECTION_TEXT_MAX))]},
     ]
     name_column = _name_column(content.info, content.object)
-    blocks += [_record_row(r, content, name_column, words, cell_max) for r in records]
+    for record in records:
+        blocks.append(_record_row(record, content, name_column, words, cell_max))
+        if content.edit_org is not None:
+            blocks.append({"type": "actions", "block_id": f"sales_home_row_{record.id}",
+                           "elements": [edit_button(words, content.edit_org, content.object.api_name, record.id)]})
     paging = []
     if nav.page > 1:
         paging.append(_button(words.gettext("Previous"), Action.PREVIOUS_PAGE, "previous"))
@@ -341,8 +351,10 @@ def record_blocks(content: RecordContent, words: Messages, room: int, cell_max: 
          "accessory": _button(words.gettext("View in Salesforce"), Action.VIEW_IN_SALESFORCE, ui.record.id,
                               url=content.url)},
     ]
-    tail = {"type": "actions", "block_id": "sales_home_record_actions",
-            "elements": [_button(words.gettext("Back to the list"), Action.BACK_TO_LIST, "back")]}
+    actions = [_button(words.gettext("Back to the list"), Action.BACK_TO_LIST, "back")]
+    if content.edit_org is not None:
+        actions.insert(0, edit_button(words, content.edit_org, ui.object_info.api_name, ui.record.id))
+    tail = {"type": "actions", "block_id": "sales_home_record_actions", "elements": actions}
     room -= len(blocks) + 2  # the actions, and a possible "…and N more"
     left_out = 0
     for section in content.sections:

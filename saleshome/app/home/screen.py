@@ -16,6 +16,10 @@ rest of the tab unchanged:
 - the open list view or record is gone or no longer visible to the member (``UiNotFound``,
   ``UiAccessDenied``, ``UiRequestRefused``: 404, 403, 400) → said so;
 - an object the admins chose that the member may not use is left out of their tab.
+
+Edit buttons (list rows, the open record) only where the member may edit from Slack: the object ``updateable`` in
+their object info and at least one of the Slack record layout's ``editable`` fields updateable by them
+(:func:`saleshome.app.edit.load.can_edit`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 
+from saleshome.app.edit.load import can_edit, editable_fields
 from saleshome.errors import RetriableError, SalesHomeError
 from saleshome.i18n import Formatter, Messages
 from saleshome.salesforce.ui_api import MemberSessionExpired, UiAccessDenied, UiNotFound, UiRequestRefused
@@ -130,7 +135,8 @@ def _list(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, words:
     page = api.list_records(nav.object, nav.list, page_size=PAGE_SIZE, page_token=nav.token, optional_fields=names)
     info = asked_info.result()
     values = values_for(obj, page.records, formatter, words, instance_url=org.instance_url, currency=org.currency)
-    return ListContent(info, page, obj, values), nav.with_page(page.current_page_token or nav.token,
+    edit_org = org.alias if can_edit(obj, editable_fields(org.settings, obj)) else None
+    return ListContent(info, page, obj, values, edit_org), nav.with_page(page.current_page_token or nav.token,
                                                                page.next_page_token, page.previous_page_token)
 
 
@@ -141,7 +147,8 @@ def _record(api: MemberUiApi, org: OrgView, nav: Nav, formatter: Formatter, word
     sections = sections_for(layout.fields if layout is not None else None, view, words.gettext("Details"))
     values = values_for(view.object_info, [view.record], formatter, words, instance_url=org.instance_url,
                         currency=org.currency)
-    return RecordContent(view, sections, values, f"{org.instance_url.rstrip('/')}/{view.record.id}")
+    edit_org = org.alias if can_edit(view.object_info, editable_fields(org.settings, view.object_info)) else None
+    return RecordContent(view, sections, values, f"{org.instance_url.rstrip('/')}/{view.record.id}", edit_org)
 
 
 def _readers(given: Executor | None) -> AbstractContextManager[Executor]:

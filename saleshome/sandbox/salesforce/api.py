@@ -249,7 +249,8 @@ class SalesforceApi:
     def _describe(self, req: Request, m: re.Match[str], user: str) -> Response:
         access = self.access(user)
         obj = self._readable(m["obj"], access)
-        return Response.of(200, describes.describe(obj, m["v"], self.store.catalog, access))
+        return Response.of(200, describes.describe(obj, m["v"], self.store.catalog, access,
+                                                   picklists=self.store.picklists))
 
     # ------------------------------------------------------------------------ replication
     def _window(self, req: Request, days: int) -> tuple[datetime, datetime, datetime]:

@@ -16,6 +16,13 @@
   (kinds ``required_when`` with ``when_field`` / ``when_values``, ``range`` with ``min`` / ``max``, ``regex``
   with ``pattern``: see ``validation.py``); ``DELETE ?name=X`` removes one rule, ``DELETE`` without a name
   removes them all
+- ``GET /_sandbox/record-types`` the org's record types; ``POST`` one (created, or changed when its
+  ``developer_name`` exists): ``{"object": "Opportunity", "developer_name": "Enterprise", "name": "Enterprise",
+  "values": {"StageName": ["Prospecting", "Closed Won", "Closed Lost"], "Region__c": ["EMEA"]}, "default": true}``
+  → ``{"id": "012…", ...}``; the first one of an object adds its ``RecordTypeId`` field (``picklists.py``)
+- ``GET /_sandbox/picklist-dependencies``; ``POST`` ``{"object": "Opportunity", "field": "Sub_Region__c",
+  "controller": "Region__c", "valid_for": {"Nordics": ["EMEA"]}}`` makes a picklist dependent (a checkbox
+  controller's values are ``"true"``/``"false"``); ``DELETE ?object=Opportunity&field=Sub_Region__c``
 - ``POST /_sandbox/expire-sessions`` invalidates every access token
 - ``GET /_sandbox/info`` the org id, API usage, record counts
 - ``GET /_sandbox/logins`` every user who can log in on the OAuth login page: ``username``,
@@ -36,6 +43,7 @@ from typing import Any
 from .api import SalesforceApi
 from .errors import ApiError, not_found
 from .http_messages import Request, Response
+from .picklists import add_dependency, add_record_type
 from .seed import SALES_HOME_PERMISSION_SET
 from .simulator import simulate
 from .validation import parse_rule
@@ -83,6 +91,30 @@ def _validation_rules(api: SalesforceApi, req: Request, body: dict[str, Any]) ->
         if rules.remove(name) == 0 and name is not None:
             raise ApiError(404, "NOT_FOUND", f"no validation rule named {name!r}")
         return Response(204)
+    return None
+
+
+def _picklist_config(api: SalesforceApi, action: str, req: Request, body: dict[str, Any]) -> Response | None:
+    """``/_sandbox/record-types`` and ``/_sandbox/picklist-dependencies``."""
+    picklists = api.store.picklists
+    if action == "record-types":
+        if req.method == "GET":
+            types = [t for o in api.store.catalog for t in picklists.record_types(o.name)]
+            return Response.of(200, {"record_types": [t.as_json() for t in types]})
+        if req.method == "POST":
+            return Response.of(200, add_record_type(api.store, body).as_json())
+    if action == "picklist-dependencies":
+        if req.method == "GET":
+            found = [d for o in api.store.catalog for d in picklists.dependencies(o.name)]
+            return Response.of(200, {"dependencies": [d.as_json() for d in found]})
+        if req.method == "POST":
+            return Response.of(200, add_dependency(api.store, body).as_json())
+        if req.method == "DELETE":
+            obj, name = req.query.get("object", ""), req.query.get("field", "")
+            if not picklists.remove_dependency(obj, name):
+                raise ApiError(404, "NOT_FOUND", f"no dependent picklist {obj}.{name}")
+            api.store.touch()
+            return Response(204)
     return None
 
 
@@ -142,6 +174,10 @@ def control_handler(api: SalesforceApi, default_seed: int) -> Callable[[Request]
             return Response(204)
         if action == "validation-rules":
             answer = _validation_rules(api, req, body)
+            if answer is not None:
+                return answer
+        if action in ("record-types", "picklist-dependencies"):
+            answer = _picklist_config(api, action, req, body)
             if answer is not None:
                 return answer
         if action == "expire-sessions" and req.method == "POST":

@@ -16,6 +16,7 @@ from typing import Any
 
 from .access import UserAccess
 from .errors import ApiError
+from .picklists import MASTER_RECORD_TYPE_ID, OrgPicklists, controller_values, valid_for_bitmap
 from .schema import Catalog, ObjectDef
 from .store import OrgStore
 
@@ -39,9 +40,42 @@ def global_entry(obj: ObjectDef, api_version: str, access: UserAccess) -> dict[s
     return entry
 
 
-def describe(obj: ObjectDef, api_version: str, catalog: Catalog, access: UserAccess) -> dict[str, Any]:
-    """``sobjects/{obj}/describe`` for this user: readable fields only, edit flags from field-level security."""
+def _dependent(obj: ObjectDef, field: dict[str, Any], picklists: OrgPicklists) -> dict[str, Any]:
+    """A dependent picklist's describe: ``dependentPicklist``, ``controllerName`` and each value's ``validFor``."""
+    dependency = picklists.dependency(obj.name, field["name"])
+    controller = obj.field(dependency.controller) if dependency else None
+    if dependency is None or controller is None:
+        return field
+    order = controller_values(controller)
+    values = [{**v, "validFor": valid_for_bitmap(dependency.valid_for.get(v["value"], ()), order)}
+              for v in field["picklistValues"]]
+    return {**field, "dependentPicklist": True, "controllerName": controller.name, "picklistValues": values}
+
+
+def record_type_infos(obj: ObjectDef, api_version: str, picklists: OrgPicklists) -> list[dict[str, Any]]:
+    """Describe's ``recordTypeInfos``: none for an object without record types, else each and the master."""
+    types = picklists.record_types(obj.name)
+    if not types:
+        return []
+    default = picklists.default_record_type(obj.name)
+    base = f"/services/data/v{api_version}/sobjects/{obj.name}/describe/layouts"
+    entries = [(t.id, t.developer_name, t.name, t.active, default is not None and t.id == default.id, False)
+               for t in types]
+    entries.append((MASTER_RECORD_TYPE_ID, "Master", "Master", True, default is None, True))
+    return [{"active": active, "available": active, "defaultRecordTypeMapping": is_default,
+             "developerName": developer_name, "master": master, "name": name, "recordTypeId": rt_id,
+             "urls": {"layout": f"{base}/{rt_id}"}}
+            for rt_id, developer_name, name, active, is_default, master in entries]
+
+
+def describe(obj: ObjectDef, api_version: str, catalog: Catalog, access: UserAccess, *,
+             picklists: OrgPicklists | None = None) -> dict[str, Any]:
+    """``sobjects/{obj}/describe`` for this user: readable fields only, edit flags from field-level security;
+    with the org's ``picklists``, its record types and dependent picklists."""
     out = obj.describe(api_version, catalog)
+    if picklists is not None:
+        out["fields"] = [_dependent(obj, f, picklists) for f in out["fields"]]
+        out["recordTypeInfos"] = record_type_infos(obj, api_version, picklists)
     out.update({k: v for k, v in global_entry(obj, api_version, access).items() if k in (
         "createable", "updateable", "deletable", "undeletable")})
     readable = access.readable_fields(obj)

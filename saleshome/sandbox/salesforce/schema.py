@@ -8,7 +8,8 @@ Field notation: ``"Name:type[:flag,flag...]"`` with flags
 ``ro`` (not createable, not updateable), ``create`` (createable only), ``update`` (updateable only),
 ``req`` (not nillable),
 ``calc=EXPR`` (formula; EXPR is DuckDB SQL over the same row), ``len=N``, ``p=N``, ``s=N``, ``digits=N`` (int),
-``ref=Obj|Obj``, ``rel=Name``, ``pick=Key`` (picklist values from :data:`PICKLISTS`), ``restricted`` (a
+``ref=Obj|Obj``, ``rel=Name``, ``pick=Key`` (picklist values from :data:`PICKLISTS`), ``vals=A|B|C`` (the
+picklist's own values, for a field an admin adds), ``restricted`` (a
 restricted picklist: describe says ``restrictedPicklist: true`` and a write of any other value is refused),
 ``comp=Name`` (component of the compound field ``Name``), ``name`` (the name field),
 ``nofilter`` (not filterable), ``custom`` (ends in ``__c``), ``label=Text`` (the field's label).
@@ -145,6 +146,7 @@ class FieldDef:
     name_field: bool = False
     default_on_create: bool = False
     restricted_picklist: bool = False  # a value outside the picklist is INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST
+    values: tuple[str, ...] = ()  # the picklist's own values (``vals=``), instead of a shared value set
 
     @property
     def storage_type(self) -> str | None:
@@ -158,6 +160,8 @@ class FieldDef:
 
     @property
     def picklist_values(self) -> list[str]:
+        if self.values:
+            return list(self.values)
         return PICKLISTS[self.picklist] if self.picklist else []
 
     def describe(self) -> dict[str, Any]:
@@ -421,6 +425,8 @@ def _parse_field(spec: str) -> FieldDef:
         kwargs["picklist"] = flags["pick"]
     if "restricted" in flags:
         kwargs["restricted_picklist"] = True
+    if flags.get("vals"):
+        kwargs["values"] = tuple(v for v in flags["vals"].split("|") if v)
     if "name" in flags:
         kwargs["name_field"] = True
     if "default" in flags or ftype == "boolean":
@@ -595,6 +601,7 @@ _SYSTEM_FIELDS: dict[str, tuple[str, ...]] = {
     "PermissionSet": tuple(_AUDIT),
     "PermissionSetAssignment": ("SystemModstamp:datetime:ro,req,default,label=Date Assigned",),
     "ListView": tuple(_AUDIT),
+    "RecordType": tuple(_AUDIT),
 }
 SYSTEM_FIELD_NAMES = ("IsDeleted", "CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById",
                       "SystemModstamp")
@@ -654,6 +661,21 @@ def _child_relationship_name(child: ObjectDef, f: FieldDef) -> str | None:
     if f.relationship_name in ("Owner", "Manager", "Parent", "ParentRole"):
         return None if f.relationship_name == "Owner" else {"Manager": "ManagedUsers", "Parent": "ChildAccounts", "ParentRole": None}.get(f.relationship_name)
     return child.label_plural.replace(" ", "") if child.name != "OpportunityHistory" else "OpportunityHistories"
+
+
+# Object Reference, RecordType: an org has it once an admin creates a record type (``picklists.py`` adds it,
+# with the ``RecordTypeId`` field of the object the type is for); records without one have the master type.
+_RECORD_TYPE_SPEC: tuple[str, str, str, str, dict[str, Any], list[str]] = (
+    "RecordType", "Record Type", "Record Types", "012", {"createable": False, "updateable": False, "deletable": False}, [
+        "Name:string:ro,req,name,len=80", "DeveloperName:string:ro,req,len=80", "SobjectType:picklist:ro,req",
+        "Description:string:ro", "IsActive:boolean:ro",
+    ])
+RECORD_TYPE_FIELD = "RecordTypeId:reference:ref=RecordType,rel=RecordType,label=Record Type ID"
+
+
+def record_type_object() -> ObjectDef:
+    """The RecordType object (not in the seeded org: added with the first record type)."""
+    return _build_object(*_RECORD_TYPE_SPEC)
 
 
 @cache

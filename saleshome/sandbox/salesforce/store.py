@@ -22,6 +22,7 @@ import pyarrow as pa
 from .clock import Clock, to_ms
 from .errors import ApiError, not_found
 from .ids import is_valid_id, make_id, to_18
+from .picklists import OrgPicklists
 from .schema import STAGES, SYSTEM_FIELD_NAMES, Catalog, FieldDef, ObjectDef, catalog, parse_field
 from .seed import INTEGRATION_USERNAME
 from .validation import ValidationRules
@@ -52,6 +53,7 @@ class OrgStore:
         self.clock = clock or Clock()
         self.path = path
         self.rules = ValidationRules.seeded(self.catalog)  # checked at every create and update (validation.py)
+        self.picklists = OrgPicklists()  # record types, dependent picklists: checked at every save (picklists.py)
         self._db = duckdb.connect(str(path) if path else ":memory:")
         self._db.execute("SET enable_progress_bar = false")  # the CLI's stdout is its one JSON ready line
         self._lock = threading.RLock()
@@ -155,6 +157,26 @@ class OrgStore:
                 queryable=obj.queryable if queryable is None else queryable,
             ))
 
+    def add_object(self, obj: ObjectDef) -> None:
+        """An object the org did not have (RecordType, with the first record type): its table, its ids."""
+        with self._lock:
+            if self.catalog.get(obj.name) is not None:
+                return
+            self.catalog.replace(obj)
+            self._create_table(obj)
+            self._next[obj.name] = 1
+            self.version += 1
+
+    def add_record_type_row(self, obj: ObjectDef, developer_name: str, label: str) -> str:
+        """The RecordType row of a new record type of ``obj`` (``picklists.add_record_type``); its id."""
+        return self.create("RecordType", {"Name": label, "DeveloperName": developer_name, "SobjectType": obj.name,
+                                          "IsActive": True})
+
+    def touch(self) -> None:
+        """The org's configuration changed (caches of derived state are stale)."""
+        with self._lock:
+            self.version += 1
+
     # ----------------------------------------------------------------------------- reads
     def read(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run read-only SQL on a cursor of its own (safe from any thread)."""
@@ -247,12 +269,16 @@ class OrgStore:
             if obj.field("OwnerId") and not row.get("OwnerId"):
                 row["OwnerId"] = actor
             self._apply_defaults(obj, row)
+            if obj.field("RecordTypeId") is not None and not row.get("RecordTypeId"):
+                default = self.picklists.default_record_type(obj.name)
+                row["RecordTypeId"] = default.id if default else None
             if obj.name == "Opportunity":
                 self._derive_opportunity(row, {})
             if obj.name == "Case":
                 self._derive_case(row, {}, when)
             if obj.name == "PermissionSetAssignment":
                 row["IsActive"] = True
+            self.picklists.check(obj, row, row.keys())
             self.rules.check(obj.name, row)
             self._insert(db, obj, row)
             if obj.name == "Opportunity":
@@ -283,6 +309,7 @@ class OrgStore:
                 self._derive_opportunity(new, changes)
             if obj.name == "Case":
                 self._derive_case(new, changes, when)
+            self.picklists.check(obj, new, changes.keys())
             self.rules.check(obj.name, new)
             new["SystemModstamp"] = when
             if obj.field("LastModifiedDate"):

@@ -26,10 +26,16 @@ Resources ("User Interface API Developer Guide", API 62.0, "Resources"):
   (``conditional.py``); a refused save is an *Error with Output* (:class:`RecordError`).
 - ``GET ui-api/object-info/{objectApiName}`` — *Object Info*; ``.../picklist-values/{recordTypeId}``
   (*Picklist Values Collection* ``{picklistFieldValues{field: Picklist Values}}``) and
-  ``.../picklist-values/{recordTypeId}/{fieldApiName}`` (*Picklist Values*).
+  ``.../picklist-values/{recordTypeId}/{fieldApiName}`` (*Picklist Values*): the values of that record type
+  (``picklists.py``; 404 ``NOT_FOUND`` for a record type the object does not have), a dependent picklist's
+  ``controllerValues`` (controlling value -> index) and each value's ``validFor`` (indexes).
+- ``GET ui-api/lookups/{objectApiName}/{fieldApiName}[/{targetApiName}]`` — *Get Lookup Field
+  Suggestions* (``lookups.py``): the records the user may pick, searched as the user.
 
 A *Record* is ``{apiName, childRelationships, eTag, fields{name: {value, displayValue}}, id,
-lastModifiedById, lastModifiedDate, recordTypeId, recordTypeInfo, systemModstamp, weakEtag}``; a
+lastModifiedById, lastModifiedDate, recordTypeId, recordTypeInfo, systemModstamp, weakEtag}``
+(``recordTypeId`` the master ``012000000000000AAA`` and ``recordTypeInfo`` null on an object without
+record types; else the record's type, master when it has none, and its *Record Type Info*); a
 relationship (``Account.Name``) is the field ``Account`` whose value is the parent's nested Record (its
 ``Id``, its name field and the requested fields) and whose displayValue is the parent's name; the lookup
 (``AccountId``) comes with it.  A list page reads the page's ids from the queried object alone (sorted,
@@ -54,10 +60,11 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from . import conditional, describes, listviews, uiapi_shapes
+from . import conditional, describes, listviews, lookups, picklists, uiapi_shapes
 from .access import UserAccess
 from .errors import ApiError
 from .ids import is_valid_id, to_18
+from .picklists import RecordType
 from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
 from .store import OrgStore
@@ -176,6 +183,8 @@ class UiApi:
             ("GET", re.compile(rf"{ui}/records/(?P<id>\w+)/?"), self.record),
             ("PATCH", re.compile(rf"{ui}/records/(?P<id>\w+)/?"), self.update_record),
             ("GET", re.compile(rf"{ui}/record-ui/(?P<ids>[\w,]+)/?"), self.record_ui),
+            ("GET", re.compile(rf"{ui}/lookups/(?P<obj>\w+)/(?P<field>\w+)/?"), self.lookup),
+            ("GET", re.compile(rf"{ui}/lookups/(?P<obj>\w+)/(?P<field>\w+)/(?P<target>\w+)/?"), self.lookup),
         ]
 
     # ------------------------------------------------------------------------------ context
@@ -440,6 +449,8 @@ class UiApi:
                 select.add(name, shown=name == "Id")
         if obj.field("CurrencyIsoCode") is not None and "CurrencyIsoCode" in readable:
             select.add("CurrencyIsoCode", shown=False)
+        if obj.field("RecordTypeId") is not None and "RecordTypeId" in readable:  # recordTypeId / recordTypeInfo
+            select.add("RecordTypeId", shown=False)
         more = False
         if limit is not None:
             # The page's ids first (the queried object alone: no join to sort through), then their fields.
@@ -487,7 +498,7 @@ class UiApi:
             value = row[item.column]
             if item.field.name_field and node is not root:
                 names[id(node)] = None if value is None else str(value)
-            if len(item.path) == 1 and item.path[0] in _SYSTEM:
+            if len(item.path) == 1 and item.path[0] in (*_SYSTEM, "RecordTypeId"):
                 system[item.path[0]] = uiapi_shapes.raw_value(item.field, value)
             if shown:
                 node["fields"][item.path[-1]] = uiapi_shapes.field_value(item.field, value, locale, currency)
@@ -495,6 +506,7 @@ class UiApi:
         root["lastModifiedById"] = system.get("LastModifiedById")
         root["lastModifiedDate"] = system.get("LastModifiedDate")
         root["systemModstamp"] = system.get("SystemModstamp")
+        root["recordTypeId"], root["recordTypeInfo"] = self._record_type_of(query.object, system.get("RecordTypeId"))
         stamp = row.get(next((i.column for i in query.items if i.path == ("SystemModstamp",)), ""))
         root["weakEtag"] = int(stamp.timestamp() * 1000) if isinstance(stamp, datetime) else 0
         root["eTag"] = uiapi_shapes.etag(root["fields"])
@@ -597,19 +609,83 @@ class UiApi:
             for name in optional:
                 self._add_path(select, obj, name, access)
             records[record_id] = self._one_record(obj, record_id, select, access, user, m["v"])
-            per_type = layouts.setdefault(obj.name, {}).setdefault(MASTER_RECORD_TYPE_ID, {})
+            type_id = records[record_id]["recordTypeId"]
+            per_type = layouts.setdefault(obj.name, {}).setdefault(type_id, {})
             for layout_type in layout_types:
                 per_type[layout_type] = {
-                    mode: self._layout_body(obj, layout_type, mode, access) for mode in modes
+                    mode: self._layout_body(obj, layout_type, mode, access, type_id) for mode in modes
                 }
             infos[obj.name] = self._object_info_body(obj, access)
         return {"layoutUserStates": {}, "layouts": layouts, "objectInfos": infos, "records": records}
 
+    # ------------------------------------------------------------------------------ lookups
+    def lookup(self, req: Request, m: re.Match[str], user: str) -> Any:
+        """``lookups/{object}/{field}[/{target}]``: suggestions for a lookup field, as the user (``lookups.py``)."""
+        access = self.access(user)
+        obj = self.supported_object(m["obj"], access)
+        f = lookups.lookup_field(obj, m["field"], access)
+        wanted = m.groupdict().get("target")
+        names = list(f.reference_to)
+        if wanted is not None:
+            match = next((n for n in names if n.lower() == wanted.lower()), None)
+            if match is None:
+                raise _bad_param(f"{wanted} is not a target of {obj.name}.{f.name}: {', '.join(names)}")
+            names = [match]
+        base = f"/services/data/v{m['v']}/ui-api/lookups/{obj.name}/{f.name}"
+        results: dict[str, Any] = {}
+        for name in names:
+            target = self.store.catalog.get(name)
+            if target is None or target.name_field is None:
+                continue
+            if not access.can_read(target.name):
+                if wanted is not None:
+                    raise ApiError(403, "INSUFFICIENT_ACCESS", f"You don't have access to the {target.label} object.")
+                continue
+            results[target.name] = lookups.suggestions(self.store, target, access, self.locale(user), req.query,
+                                                       f"{base}/{target.name}" if wanted else base)
+        if wanted is not None:
+            return results.get(names[0], {"count": 0, "records": []})
+        return {"count": sum(r["count"] for r in results.values()), "lookupResults": results}
+
+    # ------------------------------------------------------------------------------ record types, picklists
+    def _record_type_of(self, obj: ObjectDef, raw: str | None) -> tuple[str, dict[str, Any] | None]:
+        """A record's ``recordTypeId`` and ``recordTypeInfo`` (null on an object without record types)."""
+        types = self.store.picklists.record_types(obj.name)
+        if not types:
+            return MASTER_RECORD_TYPE_ID, None
+        found = self.store.picklists.record_type(obj.name, raw)
+        default = self.store.picklists.default_record_type(obj.name)
+        info = uiapi_shapes.record_type_info(found, default=(default.id if default else MASTER_RECORD_TYPE_ID)
+                                             == (found.id if found else MASTER_RECORD_TYPE_ID))
+        return (found.id if found else MASTER_RECORD_TYPE_ID), info
+
+    def _record_type(self, obj: ObjectDef, raw: str) -> RecordType | None:
+        """The record type named in a path: None for the master one; 404 for one the object does not have."""
+        if raw in (MASTER_RECORD_TYPE_ID, MASTER_RECORD_TYPE_ID[:15]):
+            return None
+        found = self.store.picklists.record_type(obj.name, raw)
+        if found is None:
+            raise ApiError(404, "NOT_FOUND", f"Record type {raw} does not exist for {obj.name}")
+        return found
+
+    def _picklist_body(self, obj: ObjectDef, f: FieldDef, record_type: RecordType | None, v: str) -> dict[str, Any]:
+        """*Picklist Values* of ``f`` for the record type: its values, and a dependent picklist's controller."""
+        dependency = self.store.picklists.dependency(obj.name, f.name)
+        controller = obj.field(dependency.controller) if dependency else None
+        return uiapi_shapes.picklist_values(
+            obj, f, v, record_type_id=record_type.id if record_type else MASTER_RECORD_TYPE_ID,
+            values=record_type.allowed(f) if record_type else None,
+            controller_values=picklists.controller_values(controller, record_type) if controller else (),
+            valid_for=dependency.valid_for if dependency else None,
+        )
+
     # ------------------------------------------------------------------------------ metadata
-    def _layout_body(self, obj: ObjectDef, layout_type: str, mode: str, access: UserAccess) -> dict[str, Any]:
+    def _layout_body(self, obj: ObjectDef, layout_type: str, mode: str, access: UserAccess,
+                     record_type_id: str = MASTER_RECORD_TYPE_ID) -> dict[str, Any]:
+        """The layout (one per object: every record type is assigned the same page layout)."""
         return uiapi_shapes.record_layout(
             obj, layout_type, mode, readable=access.readable_fields(obj.name),
-            editable=access.editable_fields(obj.name),
+            editable=access.editable_fields(obj.name), record_type_id=record_type_id,
         )
 
     def layout(self, req: Request, m: re.Match[str], user: str) -> Any:
@@ -618,27 +694,26 @@ class UiApi:
         layout_type = req.query.get("layoutType", "Full")
         mode = req.query.get("mode", "View")
         _check_layout_params([layout_type], [mode])
-        record_type = req.query.get("recordTypeId", MASTER_RECORD_TYPE_ID)
-        if record_type not in (MASTER_RECORD_TYPE_ID, MASTER_RECORD_TYPE_ID[:15]):
-            raise ApiError(404, "NOT_FOUND", f"Record type {record_type} does not exist for {obj.name}")
-        return self._layout_body(obj, layout_type, mode, access)
+        record_type = self._record_type(obj, req.query.get("recordTypeId", MASTER_RECORD_TYPE_ID))
+        return self._layout_body(obj, layout_type, mode, access,
+                                 record_type.id if record_type else MASTER_RECORD_TYPE_ID)
 
     def _object_info_body(self, obj: ObjectDef, access: UserAccess) -> dict[str, Any]:
         editable = access.editable_fields(obj.name)
+        org = self.store.picklists
+        default = org.default_record_type(obj.name)
         return uiapi_shapes.object_info(
             obj, self.store.catalog, self.instance_url, readable=access.readable_fields(obj.name),
             editable=editable, object_editable=access.can_edit(obj), object_creatable=access.can_create(obj),
-            object_deletable=access.can_delete(obj),
+            object_deletable=access.can_delete(obj), record_types=org.record_types(obj.name),
+            default_record_type_id=default.id if default else MASTER_RECORD_TYPE_ID,
+            controllers={d.field: d.controller for d in org.dependencies(obj.name)},
         )
 
     def object_info(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj = self.supported_object(m["obj"], access)
         return self._object_info_body(obj, access)
-
-    def _record_type(self, obj: ObjectDef, raw: str) -> None:
-        if raw not in (MASTER_RECORD_TYPE_ID, MASTER_RECORD_TYPE_ID[:15]):
-            raise ApiError(404, "NOT_FOUND", f"Record type {raw} does not exist for {obj.name}")
 
     def _picklist_fields(self, obj: ObjectDef, access: UserAccess) -> list[FieldDef]:
         readable = access.readable_fields(obj.name)
@@ -647,8 +722,8 @@ class UiApi:
     def picklists(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj = self.supported_object(m["obj"], access)
-        self._record_type(obj, m["rt"])
-        values = {f.name: uiapi_shapes.picklist_values(obj, f, m["v"]) for f in self._picklist_fields(obj, access)}
+        record_type = self._record_type(obj, m["rt"])
+        values = {f.name: self._picklist_body(obj, f, record_type, m["v"]) for f in self._picklist_fields(obj, access)}
         body: dict[str, Any] = {"picklistFieldValues": values}
         body["eTag"] = uiapi_shapes.etag(body)
         return body
@@ -656,11 +731,11 @@ class UiApi:
     def picklist(self, req: Request, m: re.Match[str], user: str) -> Any:
         access = self.access(user)
         obj = self.supported_object(m["obj"], access)
-        self._record_type(obj, m["rt"])
+        record_type = self._record_type(obj, m["rt"])
         found = next((f for f in self._picklist_fields(obj, access) if f.name.lower() == m["field"].lower()), None)
         if found is None:
             raise ApiError(404, "NOT_FOUND", f"Picklist field {m['field']} does not exist on {obj.name}")
-        return uiapi_shapes.picklist_values(obj, found, m["v"])
+        return self._picklist_body(obj, found, record_type, m["v"])
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -27,16 +27,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .ids import make_id
+from .picklists import MASTER_RECORD_TYPE_ID, RecordType
 from .schema import STAGES, Catalog, FieldDef, ObjectDef
 
-MASTER_RECORD_TYPE_ID = "012000000000000AAA"  # every object has only the master record type here
+__all__ = ["MASTER_RECORD_TYPE_ID"]  # an object's record types: picklists.py (the master one until configured)
 _SUPPORTED = ("Account", "Contact", "Lead", "Opportunity", "Case", "User")
 
 DATA_TYPES = {
@@ -133,8 +134,9 @@ def field_value(f: FieldDef, value: Any, locale: UserLocale, iso_code: str | Non
 
 
 # ------------------------------------------------------------------------------------------ object info
-def field_info(f: FieldDef, catalog: Catalog, *, editable: bool) -> dict[str, Any]:
-    """One *Field* of Object Info (``updateable``/``createable`` as the context user may)."""
+def field_info(f: FieldDef, catalog: Catalog, *, editable: bool, controller: str | None = None) -> dict[str, Any]:
+    """One *Field* of Object Info (``updateable``/``createable`` as the context user may; ``controller``: the
+    field controlling this dependent picklist)."""
     targets = [catalog.get(name) for name in f.reference_to]
     required = not f.nillable and f.createable and not f.default_on_create and f.type not in ("boolean", "id")
     return {
@@ -143,8 +145,8 @@ def field_info(f: FieldDef, catalog: Catalog, *, editable: bool) -> dict[str, An
         "compound": f.type in ("address", "location"),
         "compoundComponentName": _component_name(f),
         "compoundFieldName": f.compound_field_name,
-        "controllerName": None,
-        "controllingFields": [],
+        "controllerName": controller,
+        "controllingFields": [controller] if controller else [],
         "createable": f.createable and editable,
         "custom": f.custom,
         "dataType": DATA_TYPES.get(f.type, "String"),
@@ -191,18 +193,42 @@ def name_fields(obj: ObjectDef) -> list[str]:
     return names
 
 
-def record_type_infos() -> dict[str, Any]:
-    return {MASTER_RECORD_TYPE_ID: {"available": True, "defaultRecordTypeMapping": True, "master": True,
-                                    "name": "Master", "recordTypeId": MASTER_RECORD_TYPE_ID}}
+def record_type_info(record_type: RecordType | None, *, default: bool) -> dict[str, Any]:
+    """One *Record Type Info* (``record_type`` None: the master record type)."""
+    if record_type is None:
+        return {"available": True, "defaultRecordTypeMapping": default, "master": True, "name": "Master",
+                "recordTypeId": MASTER_RECORD_TYPE_ID}
+    return {"available": record_type.active, "defaultRecordTypeMapping": default, "master": False,
+            "name": record_type.name, "recordTypeId": record_type.id}
+
+
+def record_type_infos(types: Sequence[RecordType] = (), default_id: str = MASTER_RECORD_TYPE_ID) -> dict[str, Any]:
+    """Object Info's ``recordTypeInfos``: the object's record types and the master one, by id."""
+    infos = {t.id: record_type_info(t, default=t.id == default_id) for t in types}
+    infos[MASTER_RECORD_TYPE_ID] = record_type_info(None, default=default_id == MASTER_RECORD_TYPE_ID)
+    return infos
+
+
+def dependent_fields(controllers: Mapping[str, str]) -> dict[str, Any]:
+    """Object Info's ``dependentFields``: each controlling field's tree of dependent fields."""
+    def tree(name: str, seen: frozenset[str]) -> dict[str, Any]:
+        return {d: tree(d, seen | {d}) for d, c in controllers.items() if c == name and d not in seen}
+
+    roots = {c for c in controllers.values() if c not in controllers}
+    return {root: tree(root, frozenset({root})) for root in sorted(roots)}
 
 
 def object_info(
     obj: ObjectDef, catalog: Catalog, instance_url: str, *, readable: Collection[str], editable: Collection[str],
-    object_editable: bool, object_creatable: bool, object_deletable: bool,
+    object_editable: bool, object_creatable: bool, object_deletable: bool, record_types: Sequence[RecordType] = (),
+    default_record_type_id: str = MASTER_RECORD_TYPE_ID, controllers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``/ui-api/object-info/{objectApiName}``: only the fields in ``readable`` appear."""
+    """``/ui-api/object-info/{objectApiName}``: only the fields in ``readable`` appear; ``controllers`` maps each
+    dependent picklist to its controlling field."""
     color, icon = _THEME.get(obj.name, ("A094ED", "custom"))
-    fields = {f.name: field_info(f, catalog, editable=f.name in editable) for f in obj.fields if f.name in readable}
+    controllers = {d: c for d, c in (controllers or {}).items() if d in readable and c in readable}
+    fields = {f.name: field_info(f, catalog, editable=f.name in editable, controller=controllers.get(f.name))
+              for f in obj.fields if f.name in readable}
     children = [
         {"childObjectApiName": c["childSObject"], "fieldName": c["field"], "junctionIdListNames": [],
          "junctionReferenceTo": [], "relationshipName": c["relationshipName"]}
@@ -216,9 +242,9 @@ def object_info(
         "compactLayoutable": True,
         "createable": obj.createable and object_creatable,
         "custom": False,
-        "defaultRecordTypeId": MASTER_RECORD_TYPE_ID,
+        "defaultRecordTypeId": default_record_type_id,
         "deletable": obj.deletable and object_deletable,
-        "dependentFields": {},
+        "dependentFields": dependent_fields(controllers),
         "feedEnabled": obj.name in _SUPPORTED,
         "fields": fields,
         "keyPrefix": obj.key_prefix,
@@ -228,7 +254,7 @@ def object_info(
         "mruEnabled": True,
         "nameFields": [n for n in name_fields(obj) if n in readable],
         "queryable": obj.queryable,
-        "recordTypeInfos": record_type_infos(),
+        "recordTypeInfos": record_type_infos(record_types, default_record_type_id),
         "searchLayoutable": True,
         "searchable": True,
         "themeInfo": {"color": color, "iconUrl": f"{instance_url}/img/icon/t4v35/standard/{icon}_120.png"},
@@ -248,19 +274,26 @@ def _stage_attributes(value: str) -> dict[str, Any] | None:
             "picklistAtrributesValueType": "OpportunityStage", "won": stage["IsWon"]}
 
 
-def picklist_values(obj: ObjectDef, f: FieldDef, api_version: str) -> dict[str, Any]:
-    """``/ui-api/object-info/{object}/picklist-values/{recordTypeId}/{field}`` (*Picklist Values*)."""
-    values: list[dict[str, Any]] = [
+def picklist_values(
+    obj: ObjectDef, f: FieldDef, api_version: str, *, record_type_id: str = MASTER_RECORD_TYPE_ID,
+    values: Sequence[str] | None = None, controller_values: Sequence[str] = (),
+    valid_for: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """``/ui-api/object-info/{object}/picklist-values/{recordTypeId}/{field}`` (*Picklist Values*): ``values``
+    those of the record type (default: all); a dependent picklist has its controller's ``controller_values``
+    (``controllerValues``: value -> index) and each value's ``validFor`` (the indexes it is valid for)."""
+    index = {c: i for i, c in enumerate(controller_values)}
+    entries: list[dict[str, Any]] = [
         {"attributes": _stage_attributes(v) if obj.name == "Opportunity" and f.name == "StageName" else None,
-         "label": v, "validFor": [], "value": v}
-        for v in f.picklist_values
+         "label": v, "validFor": [index[c] for c in (valid_for or {}).get(v, ()) if c in index], "value": v}
+        for v in (f.picklist_values if values is None else values)
     ]
     body: dict[str, Any] = {
-        "controllerValues": {},
+        "controllerValues": index,
         "defaultValue": None,
         "url": f"/services/data/v{api_version}/ui-api/object-info/{obj.name}/picklist-values/"
-               f"{MASTER_RECORD_TYPE_ID}/{f.name}",
-        "values": values,
+               f"{record_type_id}/{f.name}",
+        "values": entries,
     }
     body["eTag"] = etag(body)
     return body
@@ -329,6 +362,7 @@ def layout_fields(obj: ObjectDef, layout_type: str = "Full") -> list[tuple[str, 
 
 def record_layout(
     obj: ObjectDef, layout_type: str, mode: str, *, readable: Collection[str], editable: Collection[str],
+    record_type_id: str = MASTER_RECORD_TYPE_ID,
 ) -> dict[str, Any]:
     """``/ui-api/layout/{object}`` (*Record Layout*): items of hidden fields are left out."""
     sections = []
@@ -351,7 +385,7 @@ def record_layout(
         "layoutType": layout_type,
         "mode": mode,
         "objectApiName": obj.name,
-        "recordTypeId": MASTER_RECORD_TYPE_ID,
+        "recordTypeId": record_type_id,
         "saveOptions": [],
         "sections": sections,
     }
