@@ -107,7 +107,8 @@ def open_for_refresh(control: ControlDB, settings: Settings, alias: str, *, lock
     """The org's warehouse, open for writing; :class:`WarehouseBusy` (naming the sync that holds it when one is
     recorded as running) after ``lock_timeout`` seconds."""
     try:
-        return OrgWarehouse(settings.org_db(alias), lock_timeout=lock_timeout)
+        return OrgWarehouse(settings.org_db(alias), lock_timeout=lock_timeout, memory_limit=settings.duckdb_memory_limit,
+                            checkpoint_wal=settings.duckdb_checkpoint_wal)  # as a sync opens it
     except RetriableError:
         running = control.rows("SELECT run_id FROM sync_runs WHERE alias = ? AND ended_at IS NULL "
                                "ORDER BY started_at DESC LIMIT 1", [alias])
