@@ -259,6 +259,9 @@ def refresh_records(
     started = time.perf_counter()
     wanted = record_ids(ids)
     org = get_org(control, settings, alias)
+    if not settings.org_db(alias).exists():  # never synced: its first sync creates the warehouse (and reads it all)
+        read = TargetedRead(alias, obj, "", wanted, skipped="the org has no warehouse yet: its first sync creates it")
+        return RefreshSummary(read, seconds=time.perf_counter() - started)
     client = client or connect(org, resolvers)  # logged in before the warehouse is taken
     warehouse = open_for_refresh(control, settings, alias,
                                  lock_timeout=settings.lock_timeout_seconds if lock_timeout is None else lock_timeout)

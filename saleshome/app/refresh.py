@@ -11,8 +11,9 @@ notifications, celebrations and publishing (exactly once, see :mod:`saleshome.sy
 - **Bounded**: at most ``max_pending`` records wait; one more is not queued (a warning says so) — the
   scheduled sync reads it, as it reads every change: the refresher only makes changes arrive sooner.
 - **Errors** are logged (the error's message or type, never a token) and counted (:meth:`Refresher.stats`);
-  a retriable one (the warehouse held by a sync, Salesforce unreachable) is tried again ``retries`` times,
-  later, with the records saved meanwhile; then the scheduled sync is the safety net.
+  a retriable one (the warehouse held by a sync longer than :data:`LOCK_WAIT`, Salesforce unreachable) is
+  tried again ``retries`` times, later, with the records saved meanwhile; then the scheduled sync is the
+  safety net (a sync that held the warehouse that long reads the change itself, or its next run does).
 - :meth:`Refresher.close` (the app's shutdown) refreshes what waits, within a deadline, and stops the thread;
   what is left is logged as left to the scheduled sync.
 
@@ -43,6 +44,7 @@ from saleshome.warehouse.control import ControlDB
 __all__ = ["RecordSaved", "Refresher", "RefresherStats"]
 
 log = logging.getLogger(__name__)
+LOCK_WAIT = 15.0  # seconds one attempt waits for a sync holding the warehouse (then retried; a long sync reads it)
 
 
 class RecordSaved(Protocol):
@@ -74,7 +76,7 @@ class Refresher:
 
     def __init__(
         self, control: ControlDB, settings: Settings, *, resolvers: Mapping[str, Resolver] | None = None,
-        max_pending: int = 1000, retries: int = 2, retry_seconds: float = 5.0, lock_timeout: float | None = None,
+        max_pending: int = 1000, retries: int = 2, retry_seconds: float = 5.0, lock_timeout: float | None = LOCK_WAIT,
     ) -> None:
         self.control = control
         self.settings = settings
@@ -82,7 +84,7 @@ class Refresher:
         self.max_pending = max_pending
         self.retries = retries
         self.retry_seconds = retry_seconds
-        self.lock_timeout = lock_timeout  # None: the settings' (how long a sync holding the warehouse is waited for)
+        self.lock_timeout = lock_timeout  # how long a sync holding the warehouse is waited for (None: the settings')
         self._cond = threading.Condition()
         self._pending: dict[str, dict[str, dict[str, None]]] = {}  # alias → object → Ids (ordered, unique)
         self._count = 0

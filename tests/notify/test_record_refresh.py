@@ -138,10 +138,12 @@ def test_a_saved_record_is_refreshed_and_notified_once_even_after_the_scheduled_
     assert again.notifications is not None and again.notifications.changes == 0 and again.notifications.messages == 0
 
 
-def test_a_refresh_refuses_bad_ids_and_waits_for_a_sync_holding_the_warehouse_bounded(
+def test_a_refresh_skips_an_unsynced_org_refuses_bad_ids_and_waits_for_a_sync_holding_the_warehouse_bounded(
     ready: SettingsContext, sf_sandbox: SalesforceSandbox,
 ) -> None:
     settings = ready.settings
+    never = refresh_records(control_db(settings), settings, ALIAS, "Opportunity", ["006000000000001AAA"])
+    assert never.read.skipped and "first sync" in never.read.skipped and not settings.org_db(ALIAS).exists()
     initial_sync_and_map(settings)
     (edited, stage, _), = open_deals(settings, 1)
     with pytest.raises(ValidationError, match="not a Salesforce id"):
