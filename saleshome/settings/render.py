@@ -128,12 +128,13 @@ def audit_table(entries: list[AuditEntry], *, width: int) -> RenderableType:
 
 
 def edits_table(edits: list[RecordEdit], *, width: int) -> RenderableType:
-    """The edit audit as a listing: when, who in Slack and as whom in Salesforce, the record (its name, object and
-    org), each field "Label: before → after" as the member read them, and the outcome (why, when not saved)."""
-    columns = [Column("When"), Column("Slack user"), Column("Salesforce user"), Column("Record", text=True),
-               Column("Changes", text=True), Column("Outcome", text=True)]
+    """The edit audit as a listing: when, who in Slack and as whom in Salesforce, the record (its name shown whole;
+    its object, id and org), each field "Label: before → after" as the member read them, and the outcome (why,
+    when not saved)."""
+    columns = [Column("When"), Column("Slack user"), Column("Salesforce user"), Column("Record"),
+               Column("Object, id, org", text=True), Column("Changes", text=True), Column("Outcome", text=True)]
     rows = [[_when(e.edited_at), _person(e.slack_user_name, e.slack_user_id), _person(e.sf_user_name, e.sf_user_id),
-             f"{e.record_name or e.record_id} ({e.object} {e.record_id}, {e.alias})",
+             e.record_name or e.record_id, f"{e.object} {e.record_id} ({e.alias})",
              "\n".join(f"{c.label}: {_value(c.before)} → {_value(c.after)}" for c in e.changes),
              e.outcome.value + (f": {e.detail}" if e.detail else "")] for e in edits]
     return listing("Edits from Slack", columns, rows, width=width)

@@ -87,7 +87,7 @@ from .form import (
     parse_datetime,
     result_view,
 )
-from .load import load_form
+from .load import load_form, picklist_options
 from .values import read_submission
 
 __all__ = ["CLAIM_KEEP", "RecordSaved", "SaveUiApi", "claim", "claim_key", "register"]
@@ -191,16 +191,6 @@ class Answer:
     body: dict[str, Any] | None
 
 
-def _options(values: PicklistValues | None) -> tuple[Option, ...]:
-    if values is None:
-        return ()
-    if not values.controller_values:
-        return tuple(Option(v.value, v.label) for v in values.values)
-    by_index = {i: k for k, i in values.controller_values.items()}
-    return tuple(Option(v.value, v.label, tuple(by_index[i] for i in v.valid_for if i in by_index))
-                 for v in values.values)
-
-
 def check_fields(api: SaveUiApi, cache: MetadataCache, user_id: str, ref: EditRef) -> tuple[EditField, ...]:
     """The fields the modal offered, as the checks need them: kinds, limits, picklist values for the record's record
     type (object info and picklist values from the metadata cache; the record is not read).  A dependent picklist
@@ -220,7 +210,7 @@ def check_fields(api: SaveUiApi, cache: MetadataCache, user_id: str, ref: EditRe
         if kind is Kind.TEXT and meta.length > 255:
             kind = Kind.TEXTAREA
         controlling = controller_of(info, name)
-        options = _options(picklists.get(name)) if kind is Kind.PICKLIST else ()
+        options = picklist_options(picklists.get(name)) if kind is Kind.PICKLIST else ()
         if controlling is not None and controlling not in names:
             controlling, options = None, tuple(Option(o.value, o.label) for o in options)
         fields.append(EditField(api_name=name, label=meta.label, kind=kind, required=meta.required,
