@@ -8,6 +8,7 @@ tests' (:mod:`tests.app.edit.test_save`)."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from saleshome.settings.notifications.store import create_notification
 from saleshome.sync.engine import sync_org
 from saleshome.warehouse.orgdb import OrgWarehouse
 from tests.app.edit import test_save
-from tests.app.edit.test_save import EDITABLE, Editing, _option
+from tests.app.edit.test_save import EDITABLE, Editing
 from tests.fixtures.app import wait_for
 from tests.fixtures.outbox import drain, publisher
 from tests.fixtures.sandboxes import settle
@@ -32,6 +33,12 @@ editing = test_save.editing  # the save tests' fixture: a connected member, the 
 
 STAGE_MOVES = NotificationSpec.model_validate(
     {"template": "stage_changed", "options": {"direction": "any"}, "recipients": {"channels": ["#sales"]}})
+
+
+def _selected(form: dict[str, Any], field: str, value: str) -> dict[str, Any]:
+    """What a member's choice of ``value`` in the form's ``field`` select submits."""
+    block = next(b for b in form["blocks"] if b.get("block_id") == field)
+    return {"selected_option": next(o for o in block["element"]["options"] if o["value"] == value)}
 
 
 def _posted(e: Editing, record: str, notification_id: str) -> int:
@@ -62,7 +69,7 @@ def test_a_stage_saved_from_slack_is_notified_within_seconds_and_once(editing: E
 
     started = time.perf_counter()
     outcome = e.slack.interactions.submit(e.user, view_id=form["id"], values={
-        "StageName": {Action.INPUT: _option(form, "StageName", stage)}})
+        "StageName": {Action.INPUT: _selected(form, "StageName", stage)}})
     assert outcome.ok and not outcome.errors, outcome
     wait_for(lambda: _posted(e, opp, moves.id), "the stage-change notification in #sales", seconds=15, app=e.app)
     print(f"submit → notification in Slack: {time.perf_counter() - started:.2f}s")  # informal (run with -s)
