@@ -259,8 +259,9 @@ def refresh_records(
     started = time.perf_counter()
     wanted = record_ids(ids)
     org = get_org(control, settings, alias)
-    if not settings.org_db(alias).exists():  # never synced: its first sync creates the warehouse (and reads it all)
-        read = TargetedRead(alias, obj, "", wanted, skipped="the org has no warehouse yet: its first sync creates it")
+    if not settings.org_db(alias).exists():  # never synced, or the warehouses live on another machine
+        read = TargetedRead(alias, obj, "", wanted, skipped="no warehouse of the org in this Sales Home (not synced "
+                            "yet, or kept on another machine): the scheduled sync reads the change")
         return RefreshSummary(read, seconds=time.perf_counter() - started)
     client = client or connect(org, resolvers)  # logged in before the warehouse is taken
     warehouse = open_for_refresh(control, settings, alias,
