@@ -28,7 +28,12 @@ cursor stamp (``SystemModstamp``) is not older than ours **and** some synced col
 - an older version of the record read by a sync (extracted before the targeted read merged a newer one)
   is older than our copy: it is ignored, never logged as a change back;
 - what the targeted read merged is a whole record as Salesforce has it now: changes made by others
-  between the last sync and the edit are logged with it (once), not lost.
+  between the last sync and the edit are logged with it (once), not lost;
+- REST pages (what a targeted read stages) and Bulk CSV (what a large scheduled window stages) cast to the
+  same typed values, so the same version compares equal whichever way it came.
+
+The merge needed no change for this: its rule (newer-or-equal stamp and different values) is what already
+makes the lookback's re-reads harmless; a targeted read is one more re-read ahead of time.
 
 After the read, :func:`saleshome.pipeline.refresh_records` evaluates, on the same open warehouse, every change
 not evaluated yet (the watermarks of :mod:`saleshome.warehouse.watermarks`: this read's position, and any an
