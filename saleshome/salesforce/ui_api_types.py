@@ -422,6 +422,21 @@ def controller_of(info: ObjectInfo, field_name: str) -> str | None:
     return str(found["controllerName"]) if isinstance(found, Mapping) and found.get("controllerName") else None
 
 
+def picklist_choices(picklists: Mapping[str, PicklistValues], info: ObjectInfo, field_name: str,
+                     values: Mapping[str, Any]) -> tuple[PicklistValue, ...]:
+    """The values ``field_name`` may take on a record whose fields hold ``values`` (field -> raw value, e.g. the
+    record's current values or a form's): ``picklists`` is the record type's *Picklist Values Collection*
+    (``UiApi.picklist_values(obj, record_type_id=record.record_type_id)``); a dependent picklist gets the values
+    valid for its controller's value in ``values``; a field without values for that record type, none."""
+    found = picklists.get(field_name)
+    if found is None:
+        return ()
+    controller = controller_of(info, field_name)
+    if controller is None or not found.dependent:
+        return found.values
+    return found.valid_for(values.get(controller))
+
+
 @dataclass(frozen=True)
 class LookupHit:
     """One suggestion of a lookup search (a *Record* of *Lookup Results*): the record's id, its name

@@ -36,9 +36,10 @@ from urllib.parse import urlencode
 
 from .access import UserAccess
 from .errors import ApiError
+from .picklists import MASTER_RECORD_TYPE_ID
 from .schema import FieldDef, ObjectDef
 from .store import OrgStore
-from .uiapi_shapes import MASTER_RECORD_TYPE_ID, UserLocale, etag, field_value
+from .uiapi_shapes import UserLocale, etag, field_value
 
 SEARCH_TYPES = ("Recent", "Search", "TypeAhead")
 MIN_QUERY = {"Search": 2, "TypeAhead": 3}
@@ -75,17 +76,17 @@ def _escape_like(text: str) -> str:
 
 
 def _search_condition(search_type: str, q: str, name: str, secondary: str | None) -> tuple[str, list[Any]]:
-    """SQL (bound parameters) for the records ``q`` finds: a name (or, for Search, a word of the searchable
-    fields) starting with ``q``, case-insensitively."""
+    """SQL (bound parameters) for the records ``q`` finds, case-insensitively: TypeAhead, a name starting with
+    ``q``; Search, a word of the searchable fields (name, secondary field) starting with ``q``."""
     if search_type == "Recent" or not q:
         return "TRUE", []
     start = _escape_like(q.lower()) + "%"
-    word = "% " + start
-    columns = [name] if search_type == "TypeAhead" else [c for c in (name, secondary) if c]
+    if search_type == "TypeAhead":
+        return f"""lower("{name}") LIKE ? ESCAPE '\\'""", [start]
     parts, params = [], []
-    for column in columns:
+    for column in (c for c in (name, secondary) if c):
         parts.append(f"""(lower("{column}") LIKE ? ESCAPE '\\' OR lower("{column}") LIKE ? ESCAPE '\\')""")
-        params += [start, word]
+        params += [start, "% " + start]
     return "(" + " OR ".join(parts) + ")", params
 
 

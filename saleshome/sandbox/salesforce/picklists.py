@@ -39,13 +39,10 @@ import dataclasses
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .errors import ApiError
-from .schema import RECORD_TYPE_FIELD, FieldDef, ObjectDef, record_type_object
-
-if TYPE_CHECKING:
-    from .store import OrgStore
+from .schema import RECORD_TYPE_FIELD, Catalog, FieldDef, ObjectDef, record_type_object
 
 MASTER_RECORD_TYPE_ID = "012000000000000AAA"
 CHECKBOX_VALUES = ("false", "true")  # a checkbox controller's values, in validFor order
@@ -207,6 +204,21 @@ class OrgPicklists:
 
 
 # -------------------------------------------------------------------------------- configuration
+class OrgStore(Protocol):
+    """What configuring needs of the org (``store.OrgStore``, which imports this module)."""
+
+    catalog: Catalog
+    picklists: OrgPicklists
+
+    def add_object(self, obj: ObjectDef) -> None: ...
+
+    def change_schema(self, obj_name: str, *, add: str | None = None) -> None: ...
+
+    def add_record_type_row(self, obj: ObjectDef, developer_name: str, label: str) -> str: ...
+
+    def touch(self) -> None: ...
+
+
 def _names(spec: Mapping[str, Any], key: str) -> list[str]:
     value = spec.get(key)
     if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):

@@ -64,11 +64,11 @@ from . import conditional, describes, listviews, lookups, picklists, uiapi_shape
 from .access import UserAccess
 from .errors import ApiError
 from .ids import is_valid_id, to_18
-from .picklists import RecordType
+from .picklists import MASTER_RECORD_TYPE_ID, RecordType
 from .schema import FieldDef, ObjectDef
 from .soql import CompiledQuery, SoqlError, compile_query
 from .store import OrgStore
-from .uiapi_shapes import MASTER_RECORD_TYPE_ID, UserLocale
+from .uiapi_shapes import UserLocale
 
 LIST_PAGE_SIZE = 50
 LIST_INFO_PAGE_SIZE = 20

@@ -37,7 +37,7 @@ from .ids import make_id
 from .picklists import MASTER_RECORD_TYPE_ID, RecordType
 from .schema import STAGES, Catalog, FieldDef, ObjectDef
 
-__all__ = ["MASTER_RECORD_TYPE_ID"]  # an object's record types: picklists.py (the master one until configured)
+# An object's record types are picklists.py's (the master one, MASTER_RECORD_TYPE_ID, until configured).
 _SUPPORTED = ("Account", "Contact", "Lead", "Opportunity", "Case", "User")
 
 DATA_TYPES = {
@@ -285,7 +285,7 @@ def picklist_values(
     index = {c: i for i, c in enumerate(controller_values)}
     entries: list[dict[str, Any]] = [
         {"attributes": _stage_attributes(v) if obj.name == "Opportunity" and f.name == "StageName" else None,
-         "label": v, "validFor": [index[c] for c in (valid_for or {}).get(v, ()) if c in index], "value": v}
+         "label": v, "validFor": sorted(index[c] for c in (valid_for or {}).get(v, ()) if c in index), "value": v}
         for v in (f.picklist_values if values is None else values)
     ]
     body: dict[str, Any] = {
