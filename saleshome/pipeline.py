@@ -20,27 +20,38 @@ After a failed run nothing is evaluated at once: an object may have stopped half
 opportunity synced, not yet its history row that dates the win); the next run completes the
 picture and evaluates both runs' changes together.
 
-Nothing is sent here: the publisher (``saleshome outbox publish``, the Prefect flows) sends
+:func:`refresh_records` is the same after a member saved a record from Slack: a targeted read of the
+record (:mod:`saleshome.sync.targeted`: the sync's merge, the cursor unmoved), then the notifications and
+celebrations by the same watermarks, then the outbox published at once (the change reaches Slack within
+seconds; the scheduled sync that later reads the same version logs nothing, so nothing fires twice).
+
+Nothing is sent by :func:`run_org`: the publisher (``saleshome outbox publish``, the Prefect flows) sends
 what the outbox holds, and :func:`saleshome.celebrate.apply_banners` sets the banners.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from saleshome.celebrate import CelebrationSummary, celebrate
 from saleshome.config import Settings
-from saleshome.errors import ConfigurationError
+from saleshome.errors import ConfigurationError, PermissionDeniedError
 from saleshome.notify.evaluate import EvaluationSummary, evaluate
-from saleshome.publish.publisher import web_client
+from saleshome.publish.publisher import PublishStats, web_client
+from saleshome.publish.setup import publisher_from_settings
+from saleshome.salesforce.client import SalesforceClient
 from saleshome.salesforce.credentials import Resolver
+from saleshome.salesforce.login import connect
 from saleshome.settings.members import eligible_users
+from saleshome.settings.orgs import get_org
 from saleshome.sync.engine import sync_org
 from saleshome.sync.results import Progress, SyncResult
 from saleshome.sync.states import RunState
 from saleshome.sync.steps import INLINE, Step, StepRunner
+from saleshome.sync.targeted import TargetedRead, open_for_refresh, read_records, record_ids
 from saleshome.sync.users import MappingReport, SalesforceUser, refresh_user_map
 from saleshome.warehouse.catalog import table_exists
 from saleshome.warehouse.control import ControlDB
@@ -146,11 +157,11 @@ def refresh_org_users(control: ControlDB, settings: Settings, alias: str, *,
 
 
 def celebrate_run(control: ControlDB, settings: Settings, alias: str, run_id: str | None = None, *,
-                  now: datetime | None = None) -> CelebrationSummary:
+                  now: datetime | None = None, warehouse: OrgWarehouse | None = None) -> CelebrationSummary:
     """:func:`saleshome.celebrate.celebrate`, or a summary saying why it could not look (e.g. the org's
     Sales members cannot be known: PermissionSetAssignment not synced) — the sync's other steps go on."""
     try:
-        return celebrate(control, settings, alias, run_id, now=now)
+        return celebrate(control, settings, alias, run_id, now=now, warehouse=warehouse)
     except ConfigurationError as exc:
         summary = CelebrationSummary(alias, run_id)
         summary.skipped = f"not evaluated: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
@@ -189,3 +200,93 @@ def run_org(
     result = sync_org(control, settings, alias, objects=objects, full=full, notify=notify, resolvers=resolvers,
                       progress=progress, steps=steps)
     return after_sync(control, settings, result, now=now, steps=steps)
+
+
+# ---------------------------------------------------------------------------------------- after a save
+PUBLISH_SECONDS = 30.0  # how long a refresh's publish may drain (what is left goes with the scheduled publisher)
+
+
+@dataclass
+class RefreshSummary:
+    """What :func:`refresh_records` did: the targeted read, the evaluations after it, what was published."""
+
+    read: TargetedRead
+    notifications: EvaluationSummary | None = None
+    celebrations: CelebrationSummary | None = None
+    published: PublishStats | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def alias(self) -> str:
+        return self.read.alias
+
+    def lines(self) -> list[str]:
+        """``acme: refreshed 1 Opportunity record (1 changed)``, then one line per step after it."""
+        read = self.read
+        if read.skipped:
+            head = f"{self.alias}: refresh of {read.object}: skipped, {read.skipped}"
+        else:
+            head = (f"{self.alias}: refreshed {len(read.ids) - len(read.missing)} {read.object} record(s) "
+                    f"({read.changed} changed)" + (f"; not in Salesforce: {', '.join(read.missing)}"
+                                                     if read.missing else ""))
+        out = [head]
+        if self.notifications is not None:
+            out.append(notifications_line(self.notifications))
+        if self.celebrations is not None:
+            out.append(celebrations_line(self.celebrations))
+        if self.published is not None:
+            out.append(f"{self.alias}: published: {self.published.sent} sent, {self.published.retried} to retry, "
+                       f"{self.published.dead} dead-lettered")
+        return out + [f"{self.alias}: note: {note}" for note in self.notes]
+
+
+def refresh_records(
+    control: ControlDB, settings: Settings, alias: str, obj: str, ids: Sequence[str], *,
+    client: SalesforceClient | None = None, resolvers: Mapping[str, Resolver] | None = None,
+    lock_timeout: float | None = None, publish: bool = True, now: datetime | None = None,
+) -> RefreshSummary:
+    """After a save: read records ``ids`` of ``obj`` into the org's warehouse (a targeted read, the sync's merge,
+    the cursor unmoved: :mod:`saleshome.sync.targeted`), then evaluate the notifications and celebrations over
+    every change not evaluated yet (the same watermarks as after a sync), then publish what they queued.
+
+    ``client``: a client logged in as the org's integration user (one is logged in otherwise); ``lock_timeout``:
+    how long to wait for a sync that holds the warehouse (default: the settings'); ``publish``: send what was
+    queued now (else the scheduled publisher does).  The warehouse is held from the read to the end of the
+    evaluations (one wait for a sync that holds it, no sync slipping in between).  Raises
+    :class:`~saleshome.sync.targeted.WarehouseBusy` (nothing read), the client's errors, and a ValidationError
+    for bad Ids (nothing read)."""
+    started = time.perf_counter()
+    wanted = record_ids(ids)
+    org = get_org(control, settings, alias)
+    if not settings.org_db(alias).exists():  # never synced, or the warehouses live on another machine
+        read = TargetedRead(alias, obj, "", wanted, skipped="no warehouse of the org in this Sales Home (not synced "
+                            "yet, or kept on another machine): the scheduled sync reads the change")
+        return RefreshSummary(read, seconds=time.perf_counter() - started)
+    client = client or connect(org, resolvers)  # logged in before the warehouse is taken
+    warehouse = open_for_refresh(control, settings, alias,
+                                 lock_timeout=settings.lock_timeout_seconds if lock_timeout is None else lock_timeout)
+    try:
+        summary = RefreshSummary(read_records(settings, org, obj, wanted, client=client, warehouse=warehouse, now=now))
+        if summary.read.skipped is None:  # everything not evaluated yet (this read's changes, or an earlier one's)
+            run_id = summary.read.run_id
+            summary.notifications = evaluate(control, settings, alias, run_id, warehouse=warehouse, now=now)
+            summary.celebrations = celebrate_run(control, settings, alias, run_id, now=now, warehouse=warehouse)
+    finally:
+        warehouse.close()
+    queued = sum(s.messages for s in (summary.notifications, summary.celebrations) if s is not None)
+    if publish and queued:
+        summary.published = publish_now(control, settings, summary.notes)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def publish_now(control: ControlDB, settings: Settings, notes: list[str]) -> PublishStats | None:
+    """Drain the outbox now (bounded by :data:`PUBLISH_SECONDS`); None, with a note, when it cannot be built (no bot
+    token, no plan): the items wait for the scheduled publisher."""
+    try:
+        publisher = publisher_from_settings(control, settings)
+    except (ConfigurationError, PermissionDeniedError) as exc:  # no token; no plan including Sales Home
+        notes.append(f"not published now: {exc.message}")
+        return None
+    return publisher.publish(deadline=time.monotonic() + PUBLISH_SECONDS)

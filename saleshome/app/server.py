@@ -21,7 +21,11 @@ Acknowledging within 3 seconds: Bolt (``process_before_response=False``) acknowl
 listeners run, and actions as soon as a listener calls ``ack()``; slow work (Salesforce calls) runs after, on
 Bolt's executor (lazy listeners for actions), then ``views.publish``/``views.update``.
 
-The process reads and writes the control store only (it never opens an org warehouse).  Logging never carries
+After a member saves a record, :class:`.refresh.Refresher` (one per process, its own thread) reads it into the
+org's warehouse through the pipeline's targeted read (``saleshome.pipeline.refresh_records``) and publishes what
+it triggers.  That is the only time the process opens an org warehouse: through the pipeline, for one short
+merge, waiting (bounded) for a sync that holds it; its own modules touch the control store only.  At shutdown
+the refresher refreshes what waits, within a deadline, after Bolt's listener threads are done.  Logging never carries
 a token: uvicorn's access log is off (the callback's query holds the authorization code), and the app's own
 lines name members and orgs only.
 """
@@ -67,6 +71,7 @@ from .events import EventDeduplication
 from .home import register as register_sales_tab
 from .members import load_member
 from .oauth import CALLBACK_PATH, authorize_url
+from .refresh import Refresher
 from .screens import refusal_text
 from .services import Member, Services
 from .subscriptions import AppSubsServices
@@ -86,7 +91,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class SlackApp:
-    """One app process's parts: Bolt, the services handlers get, the Home tab's entry, the connections."""
+    """One app process's parts: Bolt, the services handlers get, the Home tab's entry, the connections, the
+    refresher the save path tells (``refresher.record_saved``)."""
 
     bolt: App
     services: Services
@@ -94,6 +100,7 @@ class SlackApp:
     connections: Connections
     redirect_uri: str
     executor: ThreadPoolExecutor  # Bolt's listener threads, also the callback's after-work
+    refresher: Refresher
 
 
 def _require(value: Any, setting: str, what: str) -> str:
@@ -107,7 +114,8 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
           record_saved: RecordSaved | None = None) -> SlackApp:
     """The Bolt app and what it needs, for ``settings``; ``base_url`` is where it is served (the OAuth callback's
     base when ``settings.app_url`` is unset); ``secret_keys`` replaces ``SALESHOME_SECRET_KEY`` (a Prefect Secret
-    block the CLI read); ``record_saved`` is told of each record a member saved from Slack (the refresher)."""
+    block the CLI read); ``record_saved`` is told of each record a member saved from Slack: by default the process's
+    :class:`.refresh.Refresher` (the record read into the warehouse, its notifications sent)."""
     signing_secret = _require(settings.slack_signing_secret, "SALESHOME_SLACK_SIGNING_SECRET",
                               "the app cannot verify Slack's requests")
     bot_token = _require(settings.slack_bot_token, "SALESHOME_SLACK_BOT_TOKEN", "the app cannot call Slack")
@@ -137,13 +145,15 @@ def build(settings: Settings, *, base_url: str, secret_keys: str | None = None,
     entry.tab = TabServices(services, entry)
     entry.readers = ThreadPoolExecutor(SALES_TAB_READERS, "sales-tab")
     register_sales_tab(bolt, entry.tab, entry.cache, entry.readers)
+    refresher = Refresher(control, settings, resolvers=resolvers)  # its thread starts with the first saved record
     edit_key = derive_key(signing_secret)
     register_edit(bolt, entry.tab, edit_key, entry.cache, entry.readers)  # Edit buttons, the edit modal
+    saved = refresher if record_saved is None else record_saved
     register_save(bolt, Saver(entry.tab, control, edit_key, lambda user_id, alias: _sf_user(services, user_id, alias),
-                              entry.cache, saved=record_saved))  # the edit modal's submission
+                              entry.cache, saved=saved))  # the edit modal's submission
     register_subscriptions(bolt, AppSubsServices(services, entry))
     bolt.event(re.compile(".*"))(_ignore)  # every other event is acknowledged (unhandled: 404, and Slack retries)
-    return SlackApp(bolt, services, entry, connections, redirect_uri, executor)
+    return SlackApp(bolt, services, entry, connections, redirect_uri, executor, refresher)
 
 
 def _sf_user(services: Services, user_id: str, alias: str) -> str | None:
@@ -187,6 +197,7 @@ def asgi_app(app: SlackApp) -> Starlette:
         # reads, views.publish) finishes now — once the server returns, uvicorn raises SIGTERM again, which ends
         # the process, and Slack does not resend an event it got a 200 for
         await run_in_threadpool(app.executor.shutdown, True)
+        await run_in_threadpool(app.refresher.close)  # the records saved until now, refreshed (bounded)
 
     return Starlette(routes=[
         Route(EVENTS_PATH, slack, methods=["POST"]),

@@ -2,7 +2,8 @@
 
 - ``settings``: the process's :class:`~saleshome.config.Settings`, read once at start;
 - ``control``: the control store's one handle (:class:`~saleshome.warehouse.control.ControlDB`): the app
-  reads it and writes only its own tables (events, connections, notices); it never opens an org's warehouse;
+  reads it and writes only its own tables (events, connections, notices); handlers never open an org's warehouse
+  (only the refresher after a save does, through the pipeline: :mod:`.refresh`);
 - ``slack``: the bot's :class:`~slack_sdk.WebClient` (``views.publish``/``views.update``, ...);
 - ``session(user_id, alias)``: Salesforce *as that member* (:class:`MemberSession`): the one UI API client
   (:meth:`MemberSession.ui_api`) with their own OAuth token, refreshed with their refresh token when Salesforce
