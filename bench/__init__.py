@@ -40,4 +40,7 @@ BENCHMARKS: dict[str, str] = {
     # issue 19: app_home_opened delivered -> views.publish of a list of 25 records (the real app), against the
     # Salesforce sandbox's UI API list-records latency as the same members
     "app_home": "bench.app_home",
+    # issue 20: an edit modal submitted -> Salesforce updated -> the modal's outcome (the real app), against the raw
+    # UI API save as the same members; and the edit's stage-change notification in Slack
+    "app_edit": "bench.app_edit",
 }

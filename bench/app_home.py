@@ -165,10 +165,14 @@ def prepare_home(sf: Sandbox, slack: SlackSandbox) -> Settings:
     ctx = SettingsContext(control, settings)
     owner = slack.world.primary_owner_id
     set_plan(ctx.control, ctx.directory, ctx.workspace, actor=owner, plan=Plan.ENTERPRISE_PLUS)
-    admin = next(u.id for u in slack.world.users.values()
-                 if u.person is not None and not u.is_admin and not u.is_owner and not u.deleted)
-    grant_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor=owner, user=admin)
+    grant_sales_admin(ctx.control, ctx.directory, ctx.workspace, actor=owner, user=sales_admin_of(slack))
     return settings
+
+
+def sales_admin_of(slack: SlackSandbox) -> str:
+    """The Slack user :func:`prepare_home` names sales admin (the first person neither admin nor owner)."""
+    return next(u.id for u in slack.world.users.values()
+                if u.person is not None and not u.is_admin and not u.is_owner and not u.deleted)
 
 
 @dataclass

@@ -77,6 +77,18 @@ class Published:
                 "blocks": len(self.view.get("blocks") or [])}
 
 
+@dataclass(frozen=True)
+class Updated:
+    """One ``views.update`` the sandbox took: when (``time.time()``, the clock of :class:`Published`), which view,
+    whose, and the view as stored then (the same object, never copied)."""
+
+    view_id: str
+    user_id: str
+    hash: str
+    updated_at: float
+    view: dict[str, Any]
+
+
 class ViewStore:
     """Every view published or opened, the Home tab of each user, modal stacks and triggers."""
 
@@ -87,6 +99,7 @@ class ViewStore:
         self.stacks: dict[str, list[str]] = {}  # root view id → view ids, bottom first
         self.triggers: dict[str, Trigger] = {}
         self.published: deque[Published] = deque(maxlen=MAX_PUBLISHED)  # every views.publish taken, oldest first
+        self.updated: deque[Updated] = deque(maxlen=MAX_PUBLISHED)  # every views.update taken, oldest first
         self._serial = 0
 
     def mint_trigger(self, user_id: str, team_id: str, now: float, view_id: str | None = None) -> str:

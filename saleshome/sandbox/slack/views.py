@@ -53,6 +53,7 @@ from .view_store import (
     Published,
     StoredView,
     Trigger,
+    Updated,
     ViewStore,
     ViewType,
 )
@@ -309,4 +310,5 @@ def views_update(call: Call) -> dict[str, Any]:
     current.state = kept_state(current, view.get("blocks", []))
     current.view = with_block_ids(view, current.id)
     current.hash = store.new_hash(call.now())
+    store.updated.append(Updated(current.id, current.user_id, current.hash, time.time(), current.view))
     return {"view": view_json(call, current)}
