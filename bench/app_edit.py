@@ -106,23 +106,33 @@ def prepare_edits(settings: Settings, admin: str) -> None:
         {"template": "stage_changed", "options": {"direction": "any"}, "recipients": {"channels": [CHANNEL]}}))
 
 
-def member_api(sf: Sandbox, token: str) -> UiApi:
+def member_api(sf: Sandbox, token: str, member: Member) -> UiApi:
     from saleshome.salesforce.ui_api import MemberSession, UiApi
 
-    return UiApi(MemberSession(sf.instance_url, token, ca_file=sf.info["ca_file"]))
+    return UiApi(MemberSession(sf.instance_url, token, ca_file=sf.info["ca_file"], user_id=member.sf_user))
 
 
-def open_deals(sf: Sandbox, token: str, member: Member, count: int) -> list[str]:
-    """``count`` open deals ``member`` owns (queried as them, not timed)."""
-    soql = (f"SELECT Id FROM {OBJECT} WHERE OwnerId = '{member.sf_user}' AND IsClosed = false AND IsDeleted = false "
-            f"ORDER BY Id LIMIT {count}")
-    answer = sf.http.get(f"{sf.api_base}/query", params={"q": soql}, headers={"Authorization": f"Bearer {token}"},
-                         timeout=600)
-    answer.raise_for_status()
-    ids = [str(r["Id"]) for r in answer.json()["records"]]
-    if len(ids) < count:
-        raise RuntimeError(f"{member.slack_user} owns {len(ids)} open deals, {count} wanted")
-    return ids
+def editable_deals(sf: Sandbox, token: str, api: UiApi, member: Member, count: int, taken: set[str]) -> list[str]:
+    """``count`` open deals ``member`` may edit and no other member edits (``taken``): their own first, then those
+    their role sees (queried as them, their edit access asked as them; not timed)."""
+    found: list[str] = []
+    for scope in (f"OwnerId = '{member.sf_user}' AND ", ""):
+        soql = (f"SELECT Id FROM {OBJECT} WHERE {scope}IsClosed = false AND IsDeleted = false ORDER BY Id "
+                f"LIMIT {20 * count + len(taken)}")
+        answer = sf.http.get(f"{sf.api_base}/query", params={"q": soql}, timeout=600,
+                             headers={"Authorization": f"Bearer {token}"})
+        answer.raise_for_status()
+        ids = [i for i in (str(r["Id"]) for r in answer.json()["records"]) if i not in taken and i not in found]
+        for start in range(0, len(ids), 200):
+            if len(found) >= count:
+                break
+            editable = api.editable_records(ids[start:start + 200]) or set()
+            found += [i for i in ids[start:start + 200] if i in editable][:count - len(found)]
+    if len(found) < count:
+        raise RuntimeError(f"{member.slack_user} may edit {len(found)} open deals no other member edits, {count} "
+                           "wanted")
+    taken.update(found)
+    return found
 
 
 # ---------------------------------------------------------------------------------------- one edit
@@ -338,8 +348,10 @@ def run(size: int, *, members: int = MEMBERS, edits: int = EDITS, seed: int = SE
             for member in chosen:
                 connect(sf, slack, app, member)
             tokens = {m.slack_user: member_token(sf, m) for m in chosen}
-            apis = {user: member_api(sf, token) for user, token in tokens.items()}
-            deals = {m.slack_user: open_deals(sf, tokens[m.slack_user], m, 2 * per_member) for m in chosen}
+            apis = {m.slack_user: member_api(sf, tokens[m.slack_user], m) for m in chosen}
+            taken: set[str] = set()
+            deals = {m.slack_user: editable_deals(sf, tokens[m.slack_user], apis[m.slack_user], m, 2 * per_member,
+                                                  taken) for m in chosen}
             log(f"{len(chosen)} members connected; measuring {edits} edits")
             measured: list[Edit] = []
             for turn in range(per_member):
