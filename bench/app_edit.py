@@ -79,6 +79,8 @@ OBJECT = "Opportunity"
 LAYOUT = ["Name", "StageName", "Amount", "CloseDate"]
 EDITABLE = ["StageName", "Amount"]
 NOTIFICATION = "bench-stage-moves"
+SETUP_TIMEOUT = 600.0  # the bench's own client: the sandbox answers UserRecordAccess record by record (slow at 1M)
+ACCESS_BATCH = 25
 CHANNEL = "#sales"
 RESULT_CALLBACK, SAVING_CALLBACK = "edit_record_result", "edit_record_saving"
 
@@ -109,7 +111,8 @@ def prepare_edits(settings: Settings, admin: str) -> None:
 def member_api(sf: Sandbox, token: str, member: Member) -> UiApi:
     from saleshome.salesforce.ui_api import MemberSession, UiApi
 
-    return UiApi(MemberSession(sf.instance_url, token, ca_file=sf.info["ca_file"], user_id=member.sf_user))
+    return UiApi(MemberSession(sf.instance_url, token, ca_file=sf.info["ca_file"], user_id=member.sf_user,
+                               timeout=SETUP_TIMEOUT))
 
 
 def editable_deals(sf: Sandbox, token: str, api: UiApi, member: Member, count: int, taken: set[str]) -> list[str]:
@@ -123,11 +126,12 @@ def editable_deals(sf: Sandbox, token: str, api: UiApi, member: Member, count: i
                              headers={"Authorization": f"Bearer {token}"})
         answer.raise_for_status()
         ids = [i for i in (str(r["Id"]) for r in answer.json()["records"]) if i not in taken and i not in found]
-        for start in range(0, len(ids), 200):
+        for start in range(0, len(ids), ACCESS_BATCH):
             if len(found) >= count:
                 break
-            editable = api.editable_records(ids[start:start + 200]) or set()
-            found += [i for i in ids[start:start + 200] if i in editable][:count - len(found)]
+            batch = ids[start:start + ACCESS_BATCH]
+            editable = api.editable_records(batch) or set()
+            found += [i for i in batch if i in editable][:count - len(found)]
     if len(found) < count:
         raise RuntimeError(f"{member.slack_user} may edit {len(found)} open deals no other member edits, {count} "
                            "wanted")

@@ -17,7 +17,8 @@ Steps (Slack: "Handling submissions", ``response_action``; answered within 3 sec
    then ``views.update`` of that modal with the outcome:
 
    - saved: what changed, each field "before → after" as the member reads them (labels, picklist labels, record
-     names, amounts with their currency, dates in their time zone);
+     names, amounts with their currency, dates in their time zone), under the record's name as the modal showed
+     it (or as the member renamed it): nothing is read between the PATCH and the outcome;
    - 412 (:class:`~saleshome.salesforce.ui_api.UiConflict`): who changed the record and when (their name, the date in
      the member's time zone), with "Reload" — the Edit button, which fills the modal again with the record as it is;
    - Salesforce's refusals (:class:`~saleshome.salesforce.ui_api.UiSaveRefused`): the form again with what the member
@@ -25,7 +26,8 @@ Steps (Slack: "Handling submissions", ``response_action``; answered within 3 sec
      as a notice; a deleted record (``ENTITY_IS_DELETED``) says so;
    - Salesforce unreachable, the member's session gone: said, with what to do.
 
-   Each save tried is audited (:mod:`saleshome.settings.edit_audit`), and a save that succeeded is told to the
+   Each save tried is audited (:mod:`saleshome.settings.edit_audit`; the member's Salesforce name read as them
+   beside the PATCH, kept in the metadata cache), and a save that succeeded is told to the
    refresher (:class:`RecordSaved`: the record read into the warehouse at once).  The second submission's lazy
    listener waits (bounded) for the outcome and shows it too, so its "Saving…" never stays.
 
@@ -41,6 +43,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -96,6 +99,7 @@ log = logging.getLogger(__name__)
 CLAIM_KEEP = timedelta(hours=24)  # claims older than this are pruned (a view state is not submitted a day later)
 OUTCOME_WAIT = 30.0  # seconds a second submission's lazy listener waits for the first one's outcome
 OUTCOME_POLL = 0.1
+NAME_WAIT = 10.0  # seconds a save waits, after its PATCH, for the member's Salesforce name (then audited without it)
 SAVING_CALLBACK_ID = "edit_record_saving"
 
 
@@ -443,15 +447,23 @@ def refused_view(sub: Submission, refused: UiSaveRefused, api: SaveUiApi, *, key
                      record_name=form.record_name, errors=errors, notice=notice)
 
 
-def _record_names(api: SaveUiApi, cache: MetadataCache, sub: Submission) -> tuple[str | None, str | None]:
-    """(the record's name, the name of who changed it last: the member after their save), read as the member."""
-    info: ObjectInfo = cache.get((sub.user_id, sub.ref.alias, "object-info", sub.ref.object),
-                                 lambda: api.object_info(sub.ref.object))
-    names = [n for n in info.name_fields if n in info.fields]
-    record = api.record(sub.ref.record_id, optional_fields=[
-        *(f"{sub.ref.object}.{n}" for n in names), f"{sub.ref.object}.LastModifiedBy.Name"])
-    shown = next((record.text(n) for n in names if record.text(n)), None)
-    return shown, record.text("LastModifiedBy.Name")
+def _record_name(info: ObjectInfo, sub: Submission) -> str | None:
+    """The record's name after the save: a name field the member changed, else the name the modal showed (read as
+    the member when it opened)."""
+    for name in info.name_fields:
+        value = sub.values.get(name)
+        if isinstance(value, str) and value.strip():
+            return value
+    return _shown_record_name(sub.view)
+
+
+def _member_name(api: SaveUiApi, cache: MetadataCache, sub: Submission, sf_user_id: str | None) -> str | None:
+    """The member's Salesforce name (their User record, read as them): who Salesforce now says changed the record.
+    Kept in the metadata cache with the member's object infos, so a save does not wait for it every time."""
+    if not sf_user_id:
+        return None
+    return cache.get((sub.user_id, sub.ref.alias, "user-name", sf_user_id),
+                     lambda: api.record(sf_user_id, optional_fields=["User.Name"]).text("Name"))
 
 
 # ------------------------------------------------------------------------------------------- the listeners
@@ -466,6 +478,7 @@ class Saver:
     cache: MetadataCache = dataclasses.field(default_factory=MetadataCache)
     saved: RecordSaved | None = None  # told of each record saved (the refresher); None: nobody
     outcome_wait: float = OUTCOME_WAIT
+    readers: Executor = dataclasses.field(default_factory=lambda: ThreadPoolExecutor(4, "edit-save"))  # names
 
     def ack(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
         """Within Slack's 3 seconds: refused, problems on fields, nothing changed, or "Saving…" (claimed once)."""
@@ -515,6 +528,8 @@ class Saver:
         ref = sub.ref
         try:
             api: SaveUiApi = self.services.ui_api(sub.user_id, ref.alias)
+            member_name: Future[str | None] = self.readers.submit(  # beside the PATCH (a cached name: at once)
+                _member_name, api, self.cache, sub, self.sf_user_of(sub.user_id, ref.alias))
             api.update_record(ref.record_id, sub.values, if_unmodified_since=ref.last_modified or None,
                               api_name=ref.object)
         except UiConflict as conflict:
@@ -538,11 +553,15 @@ class Saver:
             except Exception as exc:  # the save stands; the scheduled sync brings the change to the warehouse
                 log.warning("the refresher was not told of %s %s: %s", ref.object, ref.record_id,
                             getattr(exc, "message", type(exc).__name__))
-        try:
-            record_name, sf_user_name = _record_names(api, self.cache, sub)
-        except SalesHomeError as error:
-            log.info("the names of %s could not be read after its save: %s", ref.record_id, error.message)
-            record_name, sf_user_name = None, None
+        record_name, sf_user_name = _shown_record_name(sub.view), None
+        try:  # no read of the record on the way to the outcome: its name is known, the member's read beside the save
+            info: ObjectInfo = self.cache.get((sub.user_id, ref.alias, "object-info", ref.object),
+                                              lambda: api.object_info(ref.object))
+            record_name = _record_name(info, sub)
+            sf_user_name = member_name.result(timeout=NAME_WAIT)
+        except (SalesHomeError, TimeoutError) as error:
+            log.info("the names of %s's save of %s could not be read: %s", sub.user_id, ref.record_id,
+                     getattr(error, "message", type(error).__name__))
         self._audit(sub, changes, EditOutcome.SAVED, record_name, None, sf_user_name=sf_user_name)
         return saved_view(sub, changes, record_name)
 
