@@ -12,8 +12,11 @@ Sales Home members of as many roles, connected through the sandbox's login and c
   Slack is refreshed into it by the app's refresher (a targeted read, the evaluation, the publisher);
 - one admin notification: ``stage_changed`` (any direction) to ``#sales``.
 
-Measured: ``--edits`` (200) edits, the members in turn, each of an open deal the member owns (a different deal
-each time).  For each, not timed: a message with the deal's Edit button, the member clicks it, the app opens the
+Measured: ``--edits`` (200) edits, the members in turn, each of an open deal the member may edit (their own first;
+a different deal each time), one edit starting every ``--interval`` seconds (1.0) at most.  The pace: every edit
+moves a stage, so every edit posts a notification in ``#sales``, and Slack takes about one post per second in a
+channel (the app's publisher keeps that pace, ``slack_posts_per_second``, as an operator runs it); edits coming
+faster than that would measure the queue in front of Slack's limit, not the app.  For each, not timed: a message with the deal's Edit button, the member clicks it, the app opens the
 form.  Timed: the member submits a new stage (an open stage the form offers, not the current one) and a new amount
 through the Slack sandbox's client (``view_submission``, the app's ack, its ``response_action``), from just before
 the submission to the ``updated_at`` of the app's ``views.update`` of that modal with the saved outcome (the Slack
@@ -74,6 +77,7 @@ EDITS = 200
 P95_TARGET_SECONDS = 1.5
 RATIO_TARGET = 2.0
 NOTIFY_P95_TARGET_SECONDS = 15.0
+INTERVAL_SECONDS = 1.0  # between the starts of two edits: Slack's pace of posts in one channel (module docstring)
 NOTIFY_WAIT_SECONDS = 120.0  # after the last edit, for the notifications still on their way
 OBJECT = "Opportunity"
 LAYOUT = ["Name", "StageName", "Amount", "CloseDate"]
@@ -327,14 +331,15 @@ def lines_of(edits: Sequence[Edit], notes: Mapping[str, list[float]], members: S
     ]
 
 
-def run(size: int, *, members: int = MEMBERS, edits: int = EDITS, seed: int = SEED) -> list[dict[str, Any]]:
+def run(size: int, *, members: int = MEMBERS, edits: int = EDITS, interval: float = INTERVAL_SECONDS,
+        seed: int = SEED) -> list[dict[str, Any]]:
     from cryptography.fernet import Fernet
 
     from saleshome.sandbox.slack.ratelimit import RateLimits
     from saleshome.sandbox.slack.server import SlackSandbox
 
-    if members < 1 or edits < 1:
-        raise ValueError("--members and --edits must be at least 1")
+    if members < 1 or edits < 1 or interval < 0:
+        raise ValueError("--members and --edits must be at least 1, --interval at least 0")
     per_member = -(-edits // members)
     with tempfile.TemporaryDirectory(prefix="bench-app-edit-") as tmp, \
             sandbox_process(size, seed=seed, state_dir=fresh_state_dir(seed, size, Path(tmp) / "org")) as sf, \
@@ -358,9 +363,12 @@ def run(size: int, *, members: int = MEMBERS, edits: int = EDITS, seed: int = SE
                                                   taken) for m in chosen}
             log(f"{len(chosen)} members connected; measuring {edits} edits")
             measured: list[Edit] = []
+            next_start = time.monotonic()
             for turn in range(per_member):
                 for member in chosen:
                     if len(measured) < edits:
+                        time.sleep(max(0.0, next_start - time.monotonic()))
+                        next_start = time.monotonic() + interval
                         own = deals[member.slack_user]
                         measured.append(edit_once(slack, member, apis[member.slack_user], own[2 * turn],
                                                   own[2 * turn + 1], len(measured)))
