@@ -20,8 +20,10 @@
    (``.demo/slack-messages.json``).
 5. After the summary table, start the Slack app beside the sandboxes and show a
    member's Sales tab end to end (``demo_app.py``: a rep connects Salesforce and sees their records, a member
-   without the permission set gets the access screen); with ``--keep-running``, say how to open a member's
-   Sales tab in the viewer's Slack client.
+   without the permission set gets the access screen); the rep edits a deal's Stage and Amount from Slack
+   and subscribes to "stage changed on my deals", which DMs them at the next sync (``demo_edit.py``: what
+   each produced is printed); with ``--keep-running``, say how to open a member's Sales tab in the viewer's
+   Slack client, and to try Edit and My notifications there.
 
 Besides the CLI's sandbox commands, this is the only module that starts the sandboxes; they, the
 pipeline, duckdb, requests and rich are imported inside the functions, so that ``saleshome --help`` stays fast.
@@ -355,6 +357,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
     from rich.console import Console
 
     from saleshome.cli.demo_app import DemoApp, print_try_it, show_sales_tab, start_app
+    from saleshome.cli.demo_edit import show_edit, show_subscription
     from saleshome.cli.sync import sync_with_progress
     from saleshome.sandbox.extra import require_sandbox_extra
     from saleshome.warehouse.control import control_db
@@ -416,6 +419,8 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         _summary(console, control)
         running = start_app(settings, control, slack, sf_info)
         shown = show_sales_tab(console, running, control, slack, sf_info, ALIAS, DEMO_HOME)
+        edited = show_edit(console, control, settings, slack, sf_info, ALIAS, shown.member)
+        show_subscription(console, ctx, admin, slack, salesforce, ALIAS, shown.member, edited)
         snapshot = slack.write_viewer_snapshot(DEMO_HOME / "slack-viewer")
         _write_message_log(slack, DEMO_HOME / "slack-messages.json")
         console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"
