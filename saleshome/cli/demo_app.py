@@ -15,7 +15,8 @@ Sales tab end to end, as a member meets it in Slack.
    set opens Sales too and gets the access screen.  The Home views published are kept in
    ``.demo/home-tabs.json``.
 3. :func:`print_try_it` (``--keep-running``): how to open a member's Sales tab in the viewer's Slack client
-   (``/client``): which person to choose and that member's Salesforce sandbox login for the Connect screen.
+   (``/client``): which person to choose, that member's Salesforce sandbox login for the Connect screen, and
+   what to try there (Edit on a deal, My notifications).
 
 Every wait is bounded (:data:`WAIT_SECONDS`); a screen that does not come is a :class:`DemoAppError` naming what
 was awaited.  :meth:`DemoApp.stop` ends the server, then waits for the app's listener threads.
@@ -373,7 +374,11 @@ def print_try_it(console: Console, shown: Shown, viewer_url: str, sf_info: Sandb
     console.print(f"\n[bold]Try the Sales tab[/] in the Slack sandbox's client: open [link]{client}[/link], choose who "
                   f"you are, then [bold]Sales[/] in the sidebar.", soft_wrap=True, highlight=False)
     console.print(f"  • [bold]{escape(shown.member.name)}[/] ({shown.member.slack_user_id}) is connected already: "
-                  "their Sales tab shows at once.", soft_wrap=True, highlight=False)
+                  "their Sales tab shows at once. Try [bold]Edit[/] on a deal (a list row, the open record, or a "
+                  "notification message in #sales or their DMs): change its Stage, submit, and the stage-change "
+                  "notification reaches Slack within seconds; and [bold]My notifications[/] at the bottom of the tab: "
+                  "their “Stage changed” subscription, to pause, edit or delete, or a new one.",
+                  soft_wrap=True, highlight=False)
     if shown.try_it is not None:
         other = shown.try_it
         console.print(f"  • [bold]{escape(other.name)}[/] ({other.slack_user_id}; {escape(other.role)} in Salesforce: "

@@ -109,6 +109,14 @@ def _option(view: dict[str, Any], block_id: str, value: str) -> dict[str, Any]:
     return dict(next(o for o in block["element"]["options"] if o["value"] == value))
 
 
+def _listed(view: dict[str, Any], slack: SlackSandbox, subscription_id: str) -> str:
+    """How the My notifications screen describes one subscription, on one line."""
+    for block in view.get("blocks") or []:
+        if str(block.get("block_id", "")).startswith("subs_item_") and subscription_id[:8] in block["block_id"]:
+            return " · ".join(_plain(str(block["text"]["text"]), slack).splitlines())
+    raise DemoAppError(f"the My notifications screen does not list subscription {subscription_id}")
+
+
 def _section_texts(view: dict[str, Any], slack: SlackSandbox) -> list[str]:
     return [_plain(str(b["text"]["text"]), slack) for b in view.get("blocks") or []
             if isinstance(b.get("text"), dict) and b.get("type") in ("section", "header")]
@@ -168,12 +176,13 @@ def _produced(control: ControlDB, alias: str, record_id: str, known: frozenset[s
     return [dict(r) for r in rows if str(r["key"]) not in known]
 
 
-def _names(control: ControlDB, alias: str) -> dict[str, str]:
+def _names(control: ControlDB, alias: str, slack: SlackSandbox) -> dict[str, str]:
     """Notification ids → the admin's name for them (a member's subscription: "subscription of …")."""
     names = {str(r["id"]): str(r["name"]) for r in control.rows("SELECT id, name FROM notifications WHERE alias = ?",
                                                                  [alias])}
     for r in control.rows("SELECT id, slack_user_id FROM member_subscriptions WHERE alias = ?", [alias]):
-        names[str(r["id"])] = f"the subscription of {r['slack_user_id']}"
+        user = slack.world.users.get(str(r["slack_user_id"]))
+        names[str(r["id"])] = f"{user.profile.real_name if user else r['slack_user_id']}'s own subscription"
     return names
 
 
@@ -186,18 +195,24 @@ def _where(slack: SlackSandbox, channel: str) -> str:
 
 
 def _print_messages(console: Console, slack: SlackSandbox, control: ControlDB, alias: str,
-                    rows: list[dict[str, Any]]) -> None:
+                    rows: list[dict[str, Any]], *, brief: bool = False) -> None:
+    """Each message sent, as its reader sees it (``brief``: a DM on one line, a channel's message in full)."""
     from rich.panel import Panel
 
     from saleshome.cli.demo import _plain_blocks
 
-    names = _names(control, alias)
+    names = _names(control, alias, slack)
     for row in rows:
         record = next((m for m in slack.messages(row["sent_channel"]) if m.ts == row["sent_ts"]), None)
         if record is None:
             raise DemoAppError(f"the outbox says {row['key']} was sent, the Slack sandbox has no such message")
-        title = f"{_where(slack, str(row['sent_channel']))} ({names.get(str(row['notification_id']), '?')})"
-        console.print(Panel("\n".join(_plain_blocks(record.blocks or [], slack)), title=title, expand=False))
+        where = _where(slack, str(row["sent_channel"]))
+        title = f"{where} ({names.get(str(row['notification_id']), '?')})"
+        lines = _plain_blocks(record.blocks or [], slack)
+        if brief and where.startswith("DM "):
+            console.print(f"  and a {title}: " + " · ".join(lines[:2]), soft_wrap=True, highlight=False)
+        else:
+            console.print(Panel("\n".join(lines), title=title, expand=False))
 
 
 # ------------------------------------------------------------------------------------------------ 1. the edit
@@ -258,7 +273,7 @@ def show_edit(console: Console, control: ControlDB, settings: Settings, slack: S
     amount = Formatter().money(now["Amount"], now["CurrencyIsoCode"])
     by = (now.get("LastModifiedBy") or {}).get("Name")
     console.print(f"  Salesforce now (read back through the REST API): Stage [bold]{escape(str(now['StageName']))}"
-                  f"[/], Amount [bold]{amount}[/], last modified by {escape(str(by))} at {now['LastModifiedDate']}.",
+                  f"[/], Amount [bold]{amount}[/], last modified by {escape(str(by))}.",
                   soft_wrap=True, highlight=False)
     if now["StageName"] != stage or float(now["Amount"]) != NEW_AMOUNT:
         raise DemoAppError(f"Salesforce holds {now['StageName']!r}, {now['Amount']} after the save")
@@ -268,7 +283,8 @@ def show_edit(console: Console, control: ControlDB, settings: Settings, slack: S
     console.print(f"  The app read the record into the warehouse at once (a targeted read, no sync) and the "
                   f"notifications it triggered were published: {len(rows)} message(s), once each:",
                   soft_wrap=True, highlight=False)
-    _print_messages(console, slack, control, alias, rows)
+    _print_messages(console, slack, control, alias, sorted(rows, key=lambda r: _where(slack, r["sent_channel"])
+                                                           .startswith("DM ")), brief=True)
     edits = read_edits(control, alias=alias, record_id=deal["Id"])
     console.print("  [bold]saleshome settings audit --edits[/]:")
     console.print(edits_table(edits, width=console.width))
@@ -284,9 +300,10 @@ def show_subscription(console: Console, ctx: SettingsContext, admin: str, slack:
 
     from saleshome.app.subscriptions.form import Block
     from saleshome.app.subscriptions.listing import SubsAction
-    from saleshome.cli.sync import sync_with_progress
     from saleshome.operations import deliver
+    from saleshome.pipeline import after_sync
     from saleshome.settings.subscriptions import set_member_template, subscriptions_of
+    from saleshome.sync.engine import sync_org
 
     control, settings, user = ctx.control, ctx.settings, member.slack_user_id
     assert salesforce.info is not None and salesforce.store is not None
@@ -314,7 +331,7 @@ def show_subscription(console: Console, ctx: SettingsContext, admin: str, slack:
     console.print(f"  {escape(member.name)} opens My notifications, New notification, picks “"
                   f"{escape(str(chosen.get(Block.TEMPLATE)))}” for “{escape(str(chosen.get(Block.SCOPE)))}”, "
                   f"“{escape(str(chosen.get(Block.DELIVERY)))}”, and saves; the screen lists: "
-                  f"{escape(' · '.join(_section_texts(shown, slack)[1:2]))}", soft_wrap=True, highlight=False)
+                  f"“{escape(_listed(shown, slack, subs[0].id))}”.", soft_wrap=True, highlight=False)
 
     sf = _rest(salesforce.info)
     stages = _open_stages(sf)
@@ -328,7 +345,16 @@ def show_subscription(console: Console, ctx: SettingsContext, admin: str, slack:
     console.print(f"  In Salesforce, [bold]{escape(str(deal['Name']))}[/] (theirs) moves back from "
                   f"{escape(str(deal['StageName']))} to {escape(back)} (the admins' stage-moves tells forward moves "
                   "only). The next [bold]incremental sync[/] evaluates it:", soft_wrap=True, highlight=False)
-    sync_with_progress(control, settings, alias, console=console)
+    result = sync_org(control, settings, alias)
+    if result.status != "completed":
+        raise DemoAppError(f"the incremental sync of {alias} ended {result.status}: {result.error}")
+    changed = ", ".join(f"{o.object} {o.inserted + o.updated + o.deleted}" for o in result.objects
+                        if o.inserted + o.updated + o.deleted)
+    console.print(f"  {escape(alias)}: incremental sync {result.status} ({result.api_calls} API calls; records "
+                  f"changed: {escape(changed or 'none')}); then, as `saleshome sync` does:", highlight=False)
+    for line in after_sync(control, settings, result).lines():
+        if "notifications:" in line:
+            console.print("  " + escape(line), soft_wrap=True, highlight=False)
     deliver(control, settings)
     rows = [r for r in _produced(control, alias, deal["Id"]) if r["notification_id"] == subs[0].id]
     if len(rows) != 1 or rows[0]["state"] != "sent":
