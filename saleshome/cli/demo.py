@@ -270,6 +270,8 @@ def _as_members_see_them(console: Console, control: ControlDB, slack: SlackSandb
     """One direct message as a French-speaking member reads it and one as an English-speaking member does."""
     from rich.panel import Panel
 
+    from saleshome.cli.demo_app import plain_blocks
+
     sent = control.rows(
         "SELECT o.sent_channel AS channel, o.sent_ts AS ts, o.channel AS member, m.locale FROM outbox o "
         "JOIN user_map m ON m.slack_user_id = o.channel WHERE o.kind = 'notification' AND o.state = 'sent' "
@@ -282,41 +284,9 @@ def _as_members_see_them(console: Console, control: ControlDB, slack: SlackSandb
         if record is None:
             continue
         member = slack.world.users[found["member"]]
-        lines = _plain_blocks(record.blocks or [], slack)
+        lines = plain_blocks(record.blocks or [], slack)
         console.print(Panel("\n".join(lines), title=f"A message {title}, as {member.profile.real_name} ({found['locale']}) "
                                                      "reads it in Slack", expand=False))
-
-
-def _plain_blocks(blocks: list[dict[str, object]], slack: SlackSandbox) -> list[str]:
-    """Block Kit as a terminal shows it: links by their label, mentions by name, buttons in brackets."""
-    import re
-
-    from rich.markup import escape
-
-    def plain(text: str) -> str:
-        text = re.sub(r"<@(U[A-Z0-9]+)>", lambda m: "@" + (slack.world.users[m[1]].profile.real_name
-                                                           if m[1] in slack.world.users else m[1]), text)
-        text = re.sub(r"<[^<>|]*\|([^<>]*)>", r"\1", text).replace("*", "")
-        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-    lines: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        text = block.get("text")
-        if isinstance(text, dict):
-            lines.append(plain(str(text.get("text", ""))))
-        for field in block.get("fields") or []:  # type: ignore[attr-defined]
-            lines.append("  " + plain(str(field.get("text", ""))).replace("\n", ": ", 1))
-        accessory = block.get("accessory")
-        if isinstance(accessory, dict) and isinstance(accessory.get("text"), dict):
-            lines.append(f"[ {accessory['text'].get('text')} ]")
-        for element in block.get("elements") or []:  # type: ignore[attr-defined]
-            label = element.get("text")
-            if kind == "actions" and isinstance(label, dict):
-                lines.append(f"[ {label.get('text')} ]")
-            elif kind == "context" and isinstance(label, str):
-                lines.append(plain(label))
-    return [escape(line) for line in lines if line.strip()]
 
 
 def _write_message_log(slack: SlackSandbox, path: Path) -> None:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.warehouse.control import ControlDB
 
-__all__ = ["DemoApp", "DemoAppError", "Login", "print_try_it", "show_sales_tab", "start_app"]
+__all__ = ["DemoApp", "DemoAppError", "Login", "plain_blocks", "print_try_it", "show_sales_tab", "start_app"]
 
 WAIT_SECONDS = 60.0  # a screen the app publishes, the server starting or stopping: bounded waits
 POLL_SECONDS = 0.05
@@ -216,6 +216,31 @@ def _plain(text: str, slack: SlackSandbox) -> str:
                   text)
     text = re.sub(r"<[^<>|]*\|([^<>]*)>", r"\1", text).replace("*", "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain_blocks(blocks: list[dict[str, Any]], slack: SlackSandbox) -> list[str]:
+    """Block Kit as a terminal shows it (rich markup escaped): links by their label, mentions by name, buttons in
+    brackets."""
+    from rich.markup import escape
+
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        text = block.get("text")
+        if isinstance(text, dict):
+            lines.append(_plain(str(text.get("text", "")), slack))
+        for field_ in block.get("fields") or []:
+            lines.append("  " + _plain(str(field_.get("text", "")), slack).replace("\n", ": ", 1))
+        accessory = block.get("accessory")
+        if isinstance(accessory, dict) and isinstance(accessory.get("text"), dict):
+            lines.append(f"[ {accessory['text'].get('text')} ]")
+        for element in block.get("elements") or []:
+            label = element.get("text")
+            if kind == "actions" and isinstance(label, dict):
+                lines.append(f"[ {label.get('text')} ]")
+            elif kind == "context" and isinstance(label, str):
+                lines.append(_plain(label, slack))
+    return [escape(line) for line in lines if line.strip()]
 
 
 def _texts(view: dict[str, Any], slack: SlackSandbox) -> list[str]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from saleshome.cli.demo_app import OPEN_RECORD, DemoAppError, Login, _plain, _wait
+from saleshome.cli.demo_app import OPEN_RECORD, DemoAppError, Login, _plain, _wait, plain_blocks
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -199,8 +199,6 @@ def _print_messages(console: Console, slack: SlackSandbox, control: ControlDB, a
     """Each message sent, as its reader sees it (``brief``: a DM on one line, a channel's message in full)."""
     from rich.panel import Panel
 
-    from saleshome.cli.demo import _plain_blocks
-
     names = _names(control, alias, slack)
     for row in rows:
         record = next((m for m in slack.messages(row["sent_channel"]) if m.ts == row["sent_ts"]), None)
@@ -208,7 +206,7 @@ def _print_messages(console: Console, slack: SlackSandbox, control: ControlDB, a
             raise DemoAppError(f"the outbox says {row['key']} was sent, the Slack sandbox has no such message")
         where = _where(slack, str(row["sent_channel"]))
         title = f"{where} ({names.get(str(row['notification_id']), '?')})"
-        lines = _plain_blocks(record.blocks or [], slack)
+        lines = plain_blocks(record.blocks or [], slack)
         if brief and where.startswith("DM "):
             console.print(f"  and a {title}: " + " · ".join(lines[:2]), soft_wrap=True, highlight=False)
         else:
