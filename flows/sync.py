@@ -13,6 +13,7 @@ not; each holds its org's slot (``tasks.concurrency``): one active run per org, 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -42,8 +43,17 @@ _OBJECT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 # ---------------------------------------------------------------------------------------- flows
 @flow(flow_run_name="sync-{org}")
-def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> SyncResult | State[Any]:
-    """Sync one org: its objects' changes since their cursors (or everything with ``full``)."""
+async def sync_org(org: str, objects: list[str] | None = None, full: bool = False) -> SyncResult | State[Any]:
+    """Sync one org: its objects' changes since their cursors (or everything with ``full``).
+
+    An async flow, so that its run ends without joining Prefect's heartbeat thread (the sync engine waits up to
+    a second for it; the async one does not); the sync itself runs in a worker thread, with the flow run's context.
+    """
+    return await asyncio.to_thread(sync_one_org, org, objects, full)
+
+
+def sync_one_org(org: str, objects: list[str] | None, full: bool) -> SyncResult | State[Any]:
+    """``sync_org``'s body: the plan check, the org's slot, the engine's runner."""
     settings = load_settings()
     control = control_db(settings)
     require_sales_home_for(control, settings)
