@@ -7,7 +7,8 @@ pays it; pandas stays for the analyst API (``saleshome.open_warehouse``), which 
 
 Invariants:
 - Only values of known types become literals: None, bool, int, finite float, str, datetime, date,
-  and lists or tuples of them; anything else is refused (``TypeError``), never written through ``str()``.
+  and lists of them; anything else is refused (``TypeError``; a tuple too, which DuckDB binds as a
+  STRUCT), never written through ``str()``.
 - A string becomes one SQL string literal: its single quotes doubled (DuckDB strings have no
   backslash escapes); a string holding a NUL character is refused.  Types are kept: a float is a
   DOUBLE (not a DECIMAL literal), a time-zone aware datetime a TIMESTAMPTZ, a naive one a TIMESTAMP.
@@ -44,7 +45,7 @@ def literal(value: Any) -> str:
         return f"{kind} {_string(value.isoformat(sep=' '))}"
     if isinstance(value, date):
         return f"DATE {_string(value.isoformat())}"
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):  # (a tuple DuckDB would bind as a STRUCT: refused below)
         return "[" + ", ".join(literal(v) for v in value) + "]"
     raise TypeError(f"no SQL literal for a {type(value).__name__}")
 
