@@ -145,14 +145,6 @@ def _deal(sf: Any, record_id: str) -> dict[str, Any]:
     return dict(rows[0])
 
 
-def _closed_stages(settings: Settings, alias: str) -> set[str]:
-    import duckdb
-
-    with duckdb.connect(str(settings.org_db(alias)), read_only=True) as db:
-        return {str(r[0]) for r in db.execute(
-            'SELECT DISTINCT "StageName" FROM sf."Opportunity" WHERE "IsClosed"').fetchall()}
-
-
 def _open_deals(settings: Settings, alias: str, owner: str) -> list[dict[str, Any]]:
     """The member's open deals in the warehouse, by Id (what the demo picks from)."""
     import duckdb
@@ -227,10 +219,13 @@ def show_edit(console: Console, control: ControlDB, settings: Settings, slack: S
     listed = [b["accessory"]["value"] for b in tab["blocks"] if (b.get("accessory") or {}).get("action_id")
               == OPEN_RECORD]
     deals = {d["Id"]: d for d in _open_deals(settings, alias, member.sf_user_id)}
-    closed = _closed_stages(settings, alias)
-    deal = next((deals[i] for i in listed if i in deals and (deals[i]["Amount"] or 0) < BIG_DEAL), None)
+    sf = _rest(sf_info)
+    open_stages = _open_stages(sf)
+    deal = next((deals[i] for i in listed if i in deals and (deals[i]["Amount"] or 0) < BIG_DEAL
+                 and deals[i]["StageName"] in open_stages[:-1]), None)  # with an open stage after theirs
     if deal is None:
-        raise DemoAppError(f"no open deal under {BIG_DEAL:,} in {member.name}'s Sales tab list")
+        raise DemoAppError(f"no open deal under {BIG_DEAL:,} before the last open stage in {member.name}'s Sales tab "
+                           "list")
     console.print(f"\n[bold]An edit from Slack[/]: {escape(member.name)} clicks Open on [bold]{escape(deal['Name'])}"
                   "[/] in their Sales tab, then Edit.", soft_wrap=True, highlight=False)
     _click(slack, user, tab, OPEN_RECORD, deal["Id"])
@@ -240,10 +235,9 @@ def show_edit(console: Console, control: ControlDB, settings: Settings, slack: S
     form = _next_modal(slack, user, EDIT_FORM, before["hash"] if before else None)
     stages = [o["value"] for o in next(b for b in form["blocks"] if b.get("block_id") == "StageName")["element"]
               .get("options", [])]
-    current = stages.index(deal["StageName"]) if deal["StageName"] in stages else -1
-    stage = next((s for s in stages[current + 1:] if s not in closed), None)
-    if stage is None or current < 0:
-        raise DemoAppError(f"no open stage after {deal['StageName']!r} in the edit form of {deal['Name']}")
+    stage = open_stages[open_stages.index(deal["StageName"]) + 1]  # one step forward
+    if stage not in stages:
+        raise DemoAppError(f"the edit form of {deal['Name']} does not offer the stage {stage!r}")
     inputs = {b["block_id"]: b["element"] for b in form["blocks"] if b.get("type") == "input"}
     if "Amount" not in inputs:
         raise DemoAppError(f"the edit form of {deal['Name']} offers no Amount")
@@ -265,7 +259,7 @@ def show_edit(console: Console, control: ControlDB, settings: Settings, slack: S
     console.print("  The modal: " + escape(" ".join(_section_texts(result, slack))), soft_wrap=True,
                   highlight=False)
 
-    now = _deal(_rest(sf_info), deal["Id"])
+    now = _deal(sf, deal["Id"])
     from saleshome.i18n import Formatter
 
     amount = Formatter().money(now["Amount"], now["CurrencyIsoCode"])
