@@ -188,6 +188,7 @@ def test_a_member_edits_stage_and_amount_from_a_notification_and_the_channel_hea
     page = context.new_page()
     sign_in(page, e.slack, e.user)
     open_channel(page, e.slack, channel)
+    expect(page.locator(f'#channel article.msg[data-ts="{message["ts"]}"]')).to_contain_text("Stage changed")
     modal = click_edit(page, message["ts"])
     stage, amount = other_stage(first), 98765
     expect(field(modal, "StageName")).to_have_value(first)  # the current values, pre-filled
@@ -204,6 +205,7 @@ def test_a_member_edits_stage_and_amount_from_a_notification_and_the_channel_hea
     # the edit's own stage change reaches #sales (the app's targeted read), once
     wait_for(lambda: len(notified(e, channel, opp, moves.id)) == 2, "the edit's notification in #sales",
              seconds=15, app=e.app)
+    e.app.stop()  # every piece of work the app accepted has finished
     scheduled_run(e)  # the next scheduled sync sees the same change: nothing sent again
     sent = notified(e, channel, opp, moves.id)
     assert len(sent) == 2, sent
