@@ -8,8 +8,8 @@ option objects, labels and ids are the app's own:
   for every *stateful* element of the view — input blocks, section accessories and actions elements
   ("A full state on view submission and block actions", Slack changelog 2020-09): ``value`` for
   ``plain_text_input`` / ``number_input`` (a string, ``null`` when empty), ``selected_date``
-  (``datepicker``), ``selected_option`` (``static_select``, ``external_select``), ``selected_options``
-  (``checkboxes``), ``selected_user`` (``users_select``).  Buttons, overflow menus and images hold no
+  (``datepicker``), ``selected_option`` (``static_select``, ``external_select``, ``radio_buttons``),
+  ``selected_options`` (``checkboxes``, ``multi_static_select``), ``selected_user`` (``users_select``).  Buttons, overflow menus and images hold no
   state.
 - what the user did with an element (:func:`action_input`), as ``interactivity.Interactions.block_action``
   takes it: ``{"action_id": …}`` plus the new value in the shape above (``selected_option`` of an
@@ -34,7 +34,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 STATEFUL = frozenset(
-    {"plain_text_input", "number_input", "datepicker", "static_select", "external_select", "checkboxes", "users_select"}
+    {"plain_text_input", "number_input", "datepicker", "static_select", "external_select", "checkboxes", "users_select",
+     "radio_buttons", "multi_static_select"}
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -132,17 +133,17 @@ def state_entry(element: dict[str, Any], raw: Any, user_exists: Callable[[str], 
         return {"type": kind, "value": _text(raw)}
     if kind == "datepicker":
         return {"type": kind, "selected_date": _date(raw)}
-    if kind == "static_select":
+    if kind in ("static_select", "radio_buttons"):
         return {"type": kind, "selected_option": _option(element, raw)}
     if kind == "external_select":
         return {"type": kind, "selected_option": _suggested(raw)}
-    if kind == "checkboxes":
+    if kind in ("checkboxes", "multi_static_select"):
         chosen = raw if isinstance(raw, list) else []
         if not all(isinstance(v, str) for v in chosen):
-            raise ClientInputError("checkboxes send a list of option values")
+            raise ClientInputError(f"{kind} send a list of option values")
         unknown = set(chosen) - {o.get("value") for o in _options(element)}
         if unknown:
-            raise ClientInputError(f"checkboxes {element.get('action_id')!r} offer no option {sorted(unknown)[0]!r}")
+            raise ClientInputError(f"{kind} {element.get('action_id')!r} offer no option {sorted(unknown)[0]!r}")
         return {"type": kind, "selected_options": [copy.deepcopy(o) for o in _options(element) if o["value"] in chosen]}
     if kind == "users_select":
         user = _text(raw)

@@ -8,12 +8,16 @@ element, a slot for the error under it).  Elements (Block Kit reference, "Block 
 ``button`` (``style``, ``value``; with ``url`` a link opening a new tab), ``static_select`` (options
 and option groups), ``external_select`` (a text box whose suggestions come from the app),
 ``users_select`` (the workspace's people), ``overflow`` (a ⋯ menu), ``checkboxes`` (with
-descriptions), ``datepicker``, ``plain_text_input`` (``multiline`` → a text area), ``number_input``,
-``image``.  Every text is HTML-escaped (``mrkdwn.py``).
+descriptions), ``radio_buttons`` (with descriptions), ``multi_static_select`` (a multiple choice list),
+``datepicker``, ``plain_text_input`` (``multiline`` → a text area), ``number_input``, ``image``.  Every
+text is HTML-escaped (``mrkdwn.py``).
 
 Each control carries ``data-block``, ``data-action`` and ``data-kind``; controls of actions blocks and
-section accessories also ``data-dispatch`` (using them sends ``block_actions`` at once, as Slack
-does); the page's script (``viewer_script.py``) reads nothing else.
+section accessories, and the element of an input block with ``dispatch_action: true`` ("A boolean that
+indicates whether or not the use of elements in this block should dispatch a block_actions payload",
+Block Kit reference, "Input block"), also ``data-dispatch`` (using them sends ``block_actions`` at once,
+as Slack does; a text or number input of such a block sends it when Enter is pressed, the default
+``dispatch_action_config``); the page's script (``viewer_script.py``) reads nothing else.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class Control:
 
     dom_id: str
     data: str
-    dispatch: bool  # in an actions block or a section accessory: using it sends block_actions at once
+    dispatch: bool  # in an actions block or a section accessory (outside an input block): no <label> names it
     held: Any
 
     def named(self, name: str) -> str:
@@ -96,7 +100,11 @@ class SurfaceRenderer(BlockRenderer):
 
     def input_block(self, block: dict[str, Any], block_id: str) -> str:
         element = block.get("element")
-        control = self.control(element, block_id, dispatch=False) if isinstance(element, dict) else ""
+        control = (
+            self.control(element, block_id, dispatch=False, dispatch_action=bool(block.get("dispatch_action")))
+            if isinstance(element, dict)
+            else ""
+        )
         optional = ' <span class="optional">(optional)</span>' if block.get("optional") else ""
         hint = f'<div class="b-hint">{self.text_object(block["hint"])}</div>' if block.get("hint") else ""
         return (
@@ -115,12 +123,15 @@ class SurfaceRenderer(BlockRenderer):
         return f"{self.prefix}-{block_id}-{action_id}"
 
     # ------------------------------------------------------------------ elements
-    def control(self, el: dict[str, Any], block_id: str, *, dispatch: bool) -> str:
+    def control(self, el: dict[str, Any], block_id: str, *, dispatch: bool, dispatch_action: bool = False) -> str:
+        """``dispatch``: in an actions block or a section accessory; ``dispatch_action``: in an input block
+        that asks for ``block_actions`` when its element is used."""
         kind = str(el.get("type", ""))
         dom_id = self.dom_id(block_id, el)
         data = (
             f'id="{esc(dom_id)}" data-block="{esc(block_id)}" '
-            f'data-action="{esc(action_id_of(el))}" data-kind="{esc(kind)}"' + (" data-dispatch" if dispatch else "")
+            f'data-action="{esc(action_id_of(el))}" data-kind="{esc(kind)}"'
+            + (" data-dispatch" if dispatch or dispatch_action else "")
         )
         control = Control(dom_id, data, dispatch, _held(self.state, block_id, el))
         render = {
@@ -129,6 +140,8 @@ class SurfaceRenderer(BlockRenderer):
             "users_select": self.users_select,
             "overflow": self.overflow,
             "checkboxes": self.checkboxes,
+            "radio_buttons": self.radio_buttons,
+            "multi_static_select": self.multi_static_select,
             "datepicker": self.datepicker,
             "plain_text_input": self.text_input,
             "number_input": self.number_input,
@@ -196,8 +209,8 @@ class SurfaceRenderer(BlockRenderer):
             f'<option value="">⋯</option>{options}</select>'
         )
 
-    def checkboxes(self, el: dict[str, Any], c: Control) -> str:
-        chosen = {_option_value(o) for o in c.held} if isinstance(c.held, list) else set()
+    def _ticks(self, el: dict[str, Any], chosen: set[str], kind: str, name: str) -> str:
+        """One ``<label>`` per option: an ``<input type=kind>`` (``name`` groups radios), its text and description."""
         boxes = []
         for option in el.get("options") or []:
             if not isinstance(option, dict):
@@ -210,10 +223,28 @@ class SurfaceRenderer(BlockRenderer):
                 else ""
             )
             boxes.append(
-                f'<label class="b-checkbox"><input type="checkbox" value="{esc(value)}"{checked}> '
+                f'<label class="b-checkbox"><input type="{kind}"{name} value="{esc(value)}"{checked}> '
                 f"{self.text_object(option.get('text'))}{description}</label>"
             )
-        return f'<fieldset class="b-checkboxes" {c.data}>{"".join(boxes)}</fieldset>'
+        return "".join(boxes)
+
+    def checkboxes(self, el: dict[str, Any], c: Control) -> str:
+        chosen = {_option_value(o) for o in c.held} if isinstance(c.held, list) else set()
+        return f'<fieldset class="b-checkboxes" {c.data}>{self._ticks(el, chosen, "checkbox", "")}</fieldset>'
+
+    def radio_buttons(self, el: dict[str, Any], c: Control) -> str:
+        radios = self._ticks(el, {_option_value(c.held)}, "radio", f' name="{esc(c.dom_id)}"')
+        return f'<fieldset class="b-checkboxes" role="radiogroup" {c.data}>{radios}</fieldset>'
+
+    def multi_static_select(self, el: dict[str, Any], c: Control) -> str:
+        chosen = {_option_value(o) for o in c.held} if isinstance(c.held, list) else set()
+        body = self._options_html(el.get("options"), chosen)
+        for group in el.get("option_groups") or []:
+            if isinstance(group, dict):
+                label = esc((group.get("label") or {}).get("text", ""))
+                body += f'<optgroup label="{label}">{self._options_html(group.get("options"), chosen)}</optgroup>'
+        title = esc(self.placeholder(el, "Select items"))
+        return f'<select class="b-select" multiple title="{title}" {c.data}{c.named(title)}>{body}</select>'
 
     def datepicker(self, el: dict[str, Any], c: Control) -> str:
         value = f' value="{esc(c.held)}"' if isinstance(c.held, str) else ""

@@ -10,6 +10,7 @@ block actions" (every stateful element is in ``state.values``).
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from typing import Any
@@ -290,3 +291,53 @@ def test_values_an_element_cannot_hold_are_refused(raw: dict[str, Any], message:
 def test_the_clients_own_checks(element: dict[str, Any], text: str, message: str) -> None:
     view = {"blocks": [{"type": "input", "block_id": "b", "label": _text("L"), "element": element}]}
     assert input_problems(view, view_state(view, {"b": {"t": text}}, lambda user_id: True)) == {"b": message}
+
+
+CHOICES: dict[str, Any] = {"blocks": [  # the shapes of the notification modal of the Sales tab (issue 20 §2)
+    {"type": "input", "block_id": "scope", "label": _text("Which records"), "dispatch_action": True,
+     "element": {"type": "radio_buttons", "action_id": "scope",
+                 "options": [_option("Mine", "mine"), _option("My team's", "team", description=_text("below me"))],
+                 "initial_option": _option("Mine", "mine")}},
+    {"type": "input", "block_id": "stages", "label": _text("Stages"), "optional": True,
+     "element": {"type": "multi_static_select", "action_id": "stages", "placeholder": _text("Any stage"),
+                 "options": [_option("Qualify", "q"), _option("Won", "w")], "initial_options": [_option("Won", "w")]}},
+    {"type": "input", "block_id": "note", "label": _text("Note"), "dispatch_action": True,
+     "element": {"type": "plain_text_input", "action_id": "note"}},
+    {"type": "input", "block_id": "plain", "label": _text("Plain"),
+     "element": {"type": "static_select", "action_id": "plain", "options": [_option("A", "a")]}},
+]}
+
+
+def test_radio_buttons_multi_selects_and_dispatching_inputs(
+    bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox
+) -> None:
+    """Block Kit reference, "Radio button group element" (``selected_option``), "Multi-select menu element"
+    (``selected_options``) and "Input block" (``dispatch_action``: using the element sends ``block_actions``)."""
+    member = _person_without_views(sandbox)
+    bot.views_publish(user_id=member, view={"type": "home", "blocks": CHOICES["blocks"]})
+    status, _, page = _fetch(info, "client/apps/sales", user=member)
+    assert status == 200
+    home = page.split('<div id="home"', 1)[1].split('<div id="modal-root"', 1)[0]
+    assert re.search(r'<input type="radio" name="[^"]+" value="mine" checked> Mine', home)
+    assert re.search(r'<input type="radio" name="[^"]+" value="team"> My team', home)
+    assert 'role="radiogroup"' in home and "below me" in home
+    assert 'multiple title="Any stage"' in home and '<option value="w" selected>Won</option>' in home
+    assert '<option value="q">Qualify</option>' in home
+    kinds = {k: ("data-dispatch" in home.split(f'data-kind="{k}"', 1)[1].split(">", 1)[0])
+             for k in ("radio_buttons", "plain_text_input", "static_select", "multi_static_select")}
+    assert kinds == {"radio_buttons": True, "plain_text_input": True, "static_select": False,
+                     "multi_static_select": False}  # only the elements of blocks with dispatch_action
+
+    state = view_state(CHOICES, {"scope": {"scope": "team"}, "stages": {"stages": ["q", "w"]}, "plain": {"plain": "a"}},
+                       lambda user_id: True)
+    assert state["scope"] == {"scope": {"type": "radio_buttons", "selected_option": _option(
+        "My team's", "team", description=_text("below me"))}}
+    assert state["stages"] == {"stages": {"type": "multi_static_select",
+                                          "selected_options": [_option("Qualify", "q"), _option("Won", "w")]}}
+    assert input_problems(CHOICES, view_state(CHOICES, {}, lambda user_id: True)) == {
+        "scope": "Please complete this required field.", "note": "Please complete this required field.",
+        "plain": "Please complete this required field."}
+    with pytest.raises(ClientInputError, match="no option 'x'"):
+        view_state(CHOICES, {"stages": {"stages": ["x"]}}, lambda user_id: True)
+    with pytest.raises(ClientInputError, match="no option 'all'"):
+        view_state(CHOICES, {"scope": {"scope": "all"}}, lambda user_id: True)
