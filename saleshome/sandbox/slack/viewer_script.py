@@ -30,8 +30,8 @@ main{max-width:none;padding:0}.client{display:flex;min-height:calc(100vh - 40px)
 #client-error:not(:empty),.modal-error:not(:empty){background:#fde8ec;color:#a0001e;padding:8px 12px;border-radius:6px;margin:8px 0}
 .b-accessory{flex:none}.b-input{margin:12px 0;display:flex;flex-direction:column;gap:4px}
 .b-label{font-weight:700}.optional{font-weight:400;color:#616061}.b-hint{font-size:12px;color:#616061}
-.b-error{color:#e01e5a;font-size:13px}.b-error:empty{display:none}
-.b-text-input,.b-number,.b-date,.b-select,.b-external-query{font:inherit;padding:6px 8px;border:1px solid #bbb;border-radius:4px}
+.b-error{color:#e01e5a;font-size:13px}.b-error:empty{display:none}.b-zone{font-size:12px;color:#616061;margin-left:6px}
+.b-text-input,.b-number,.b-date,.b-datetime,.b-select,.b-external-query{font:inherit;padding:6px 8px;border:1px solid #bbb;border-radius:4px}
 textarea.b-text-input{resize:vertical}.b-checkboxes{border:0;padding:0;margin:0}.b-checkbox{display:block}
 .b-description{display:block;font-size:12px;color:#616061;margin-left:22px}
 .b-overflow{font:inherit;border:1px solid #bbb;border-radius:4px;background:#fff}

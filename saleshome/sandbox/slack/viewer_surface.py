@@ -9,8 +9,10 @@ element, a slot for the error under it).  Elements (Block Kit reference, "Block 
 and option groups), ``external_select`` (a text box whose suggestions come from the app),
 ``users_select`` (the workspace's people), ``overflow`` (a ⋯ menu), ``checkboxes`` (with
 descriptions), ``radio_buttons`` (with descriptions), ``multi_static_select`` (a multiple choice list),
-``datepicker``, ``plain_text_input`` (``multiline`` → a text area), ``number_input``, ``image``.  Every
-text is HTML-escaped (``mrkdwn.py``).
+``datepicker``, ``datetimepicker`` (an ``<input type="datetime-local">`` showing ``initial_date_time`` or the
+time held as wall-clock time in the viewing user's Slack time zone, named beside it, as Slack shows it in the
+user's zone: Block Kit reference, "Datetime picker element"), ``plain_text_input`` (``multiline`` → a text
+area), ``number_input``, ``image``.  Every text is HTML-escaped (``mrkdwn.py``).
 
 Each control carries ``data-block``, ``data-action`` and ``data-kind``; controls of actions blocks and
 section accessories, and the element of an input block with ``dispatch_action: true`` ("A boolean that
@@ -24,10 +26,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from .viewer_blocks import BlockRenderer, esc
-from .viewer_state import action_id_of
+from .viewer_state import action_id_of, wall_clock
 from .world import World
 
 
@@ -36,7 +39,8 @@ def _held(state: dict[str, dict[str, Any]], block_id: str, element: dict[str, An
     entry = state.get(block_id, {}).get(action_id_of(element))
     if isinstance(entry, dict):
         return next((v for k, v in entry.items() if k != "type"), None)
-    for name in ("initial_value", "initial_date", "initial_option", "initial_options", "initial_user"):
+    for name in ("initial_value", "initial_date", "initial_date_time", "initial_option", "initial_options",
+                 "initial_user"):
         if name in element:
             return element[name]
     return None
@@ -61,11 +65,14 @@ def _option_value(option: Any) -> str:
 
 
 class SurfaceRenderer(BlockRenderer):
-    """The interactive blocks of one view for one viewer (``team_id``: whose people a users select lists)."""
+    """The interactive blocks of one view for one viewer (``team_id``: whose people a users select lists;
+    ``zone``: their time zone, in which date-times are shown)."""
 
-    def __init__(self, world: World, team_id: str, state: dict[str, dict[str, Any]], prefix: str = "el") -> None:
+    def __init__(self, world: World, team_id: str, state: dict[str, dict[str, Any]], prefix: str = "el",
+                 zone: tzinfo = UTC) -> None:
         super().__init__(world)
         self.team_id = team_id
+        self.zone = zone
         self.state = state
         self.prefix = prefix  # keeps element ids unique on a page showing several surfaces (messages)
 
@@ -143,6 +150,7 @@ class SurfaceRenderer(BlockRenderer):
             "radio_buttons": self.radio_buttons,
             "multi_static_select": self.multi_static_select,
             "datepicker": self.datepicker,
+            "datetimepicker": self.datetimepicker,
             "plain_text_input": self.text_input,
             "number_input": self.number_input,
             "external_select": self.external_select,
@@ -249,6 +257,16 @@ class SurfaceRenderer(BlockRenderer):
     def datepicker(self, el: dict[str, Any], c: Control) -> str:
         value = f' value="{esc(c.held)}"' if isinstance(c.held, str) else ""
         return f'<input type="date" class="b-date" {c.data}{value}>'
+
+    def datetimepicker(self, el: dict[str, Any], c: Control) -> str:
+        held = c.held if isinstance(c.held, int) and not isinstance(c.held, bool) else None
+        value = f' value="{esc(wall_clock(held, self.zone))}"' if held is not None else ""
+        step = ' step="1"' if held is not None and held % 60 else ""
+        zone = str(getattr(self.zone, "key", self.zone))
+        return (
+            f'<input type="datetime-local" class="b-datetime" {c.data}{value}{step}{c.named("Date and time")}>'
+            f'<span class="b-zone" data-zone-for="{esc(c.dom_id)}">{esc(zone)}</span>'
+        )
 
     def text_input(self, el: dict[str, Any], c: Control) -> str:
         value = c.held if isinstance(c.held, str) else ""
