@@ -416,10 +416,11 @@ def _child(argv: Sequence[str] | None = None) -> int:
         profiler.enable()
     run_seconds = None
     if args.flow:
+        from flows.states import finish
         from flows.sync import sync_org as sync_flow
 
         began = time.perf_counter()
-        state = sync_flow(ALIAS, objects=objects, return_state=True)
+        state = finish(sync_flow(ALIAS, objects=objects, return_state=True))  # an async flow: run to its end
         seconds = time.perf_counter() - began
         result = state.result(raise_on_failure=True)
         assert isinstance(result, SyncResult), state

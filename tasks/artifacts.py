@@ -2,11 +2,14 @@
 
 Artifact keys use lowercase letters, digits and dashes only (org aliases already do).
 Nothing here ever holds a credential: the rows come from ``saleshome.sync.summary``.
+Prefect's artifact functions are always called in their sync form (:func:`sync_call`): the steps of an
+async flow run (``flows.sync.sync_org``) run in worker threads, where Prefect would hand back coroutines.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, cast
 from uuid import UUID
 
@@ -26,14 +29,21 @@ def progress_key(alias: str) -> str:
     return f"sync-progress-{alias}"
 
 
+def sync_call(prefect_function: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call one of Prefect's sync-or-async functions (``create_table_artifact``...) in its sync form: inside an
+    async flow run Prefect would pick the async one (a coroutine nobody awaits) by the flow, not the thread."""
+    return prefect_function(**kwargs, _sync=True)
+
+
 def publish_summary(result: SyncResult) -> UUID:
     """The run's table artifact: per object inserted, updated, deleted, purged, cursor, API calls, path, seconds."""
-    artifact = create_table_artifact(
+    artifact = sync_call(
+        create_table_artifact,
         key=summary_key(result.alias),
         table=summary_rows(result),
         description=f"**{run_line(result)}** (run `{result.run_id}`)",
     )
-    return cast(UUID, artifact)  # called from sync code: the id itself, never a coroutine
+    return cast(UUID, artifact)  # the sync form: the id itself, never a coroutine
 
 
 def flow_logger() -> Any:
@@ -61,8 +71,9 @@ class ProgressArtifact:
         self.objects = objects
         self._fractions: dict[str, float] = {}
         self._updated = time.monotonic()
-        self.artifact_id = cast(UUID, create_progress_artifact(
-            progress=0.0, key=progress_key(alias), description=f"Initial sync of {alias}: starting"
+        self.artifact_id = cast(UUID, sync_call(
+            create_progress_artifact, progress=0.0, key=progress_key(alias),
+            description=f"Initial sync of {alias}: starting",
         ))
 
     @property
@@ -75,7 +86,7 @@ class ProgressArtifact:
         if self._fractions[obj] < 1.0 and now - self._updated < PROGRESS_UPDATE_SECONDS:
             return
         self._updated = now
-        update_progress_artifact(
-            self.artifact_id, progress=self.percent,
+        sync_call(
+            update_progress_artifact, artifact_id=self.artifact_id, progress=self.percent,
             description=f"Initial sync of {self.alias}: {obj} {done:,}/{expected:,} rows",
         )

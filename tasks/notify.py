@@ -4,7 +4,8 @@ Each task is one batch (an org's time-based notifications, every due digest), re
 is retriable, and reports in the flow run: a log line and, per org (:func:`report_notifications`,
 once the run has published), the table artifact ``notification-summary-<alias>`` (per
 notification: matched, queued, delivered, failed, blocked, pending, last fired, 24 h and 7 days,
-and what this run matched and queued).  The change-based evaluation after a sync is a step of the
+and what this run matched and queued), and beside it ``member-subscriptions-<alias>`` (members' subscriptions
+per template: allowed, how many, active, paused, members, queued, delivered) once the org has any.  The change-based evaluation after a sync is a step of the
 org's pipeline (``tasks.steps``), which logs it and emits ``saleshome.notifications.evaluated``.
 """
 
@@ -21,7 +22,7 @@ from prefect.logging import get_run_logger
 from saleshome.config import load_settings
 from saleshome.notify.digest import DigestSummary, run_digests
 from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
-from saleshome.notify.stats import stats_artifact_rows
+from saleshome.notify.stats import stats_artifact_rows, subscription_stats
 from saleshome.pipeline import notifications_line
 from saleshome.warehouse.control import ControlDB, control_db
 from tasks.errors import retry_options
@@ -31,6 +32,10 @@ _TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False, **re
 
 def notification_summary_key(alias: str) -> str:
     return f"notification-summary-{alias}"
+
+
+def subscriptions_key(alias: str) -> str:
+    return f"member-subscriptions-{alias}"
 
 
 def notification_rows(control: ControlDB, workspace: str, alias: str,
@@ -50,9 +55,15 @@ def notification_rows(control: ControlDB, workspace: str, alias: str,
 def report_notifications(alias: str, summary: EvaluationSummary) -> None:
     """The table artifact ``notification-summary-<alias>`` (after publishing: delivered counts are current)."""
     settings = load_settings()
-    rows = notification_rows(control_db(settings), settings.workspace, alias, summary)
+    control = control_db(settings)
+    rows = notification_rows(control, settings.workspace, alias, summary)
     create_table_artifact(key=notification_summary_key(alias), table=rows,
                           description=f"**{notifications_line(summary)}** (run `{summary.run_id or 'scheduled'}`)")
+    subscriptions = subscription_stats(control, settings.workspace, alias)
+    if subscriptions:
+        create_table_artifact(key=subscriptions_key(alias), table=[
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in subscriptions
+        ], description="Members' subscriptions per template (allowed by the sales admins, active, paused, sent)")
 
 
 @task(task_run_name="evaluate-scheduled-{alias}", **_TASK)

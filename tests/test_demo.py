@@ -68,6 +68,8 @@ def test_the_demo_runs_end_to_end_and_leaves_a_static_viewer(tmp_path: Path) -> 
     _assert_a_celebration_in_the_snapshot(out, index)
     _assert_messages_read_as_a_person_wrote_them(tmp_path / ".demo" / "slack-messages.json")
     _assert_the_sales_tab_of_a_member(out, tmp_path / ".demo")
+    edited = _assert_an_edit_from_slack(out, tmp_path / ".demo")
+    _assert_a_member_subscription(out, tmp_path / ".demo", edited)
 
 
 def _assert_messages_read_as_a_person_wrote_them(log: Path) -> None:
@@ -187,6 +189,84 @@ def _assert_the_sales_tab_of_a_member(out: str, home: Path) -> None:
     assert names[ids[0]] in out  # the printed table: the list's first record, by name
 
 
+def _sent(home: Path, keys: set[str]) -> list[dict[str, Any]]:
+    """The messages of the demo's log (what Slack holds) telling the notification events ``keys``."""
+    messages = json.loads((home / "slack-messages.json").read_text())
+    return [m for m in messages if ((m.get("metadata") or {}).get("event_payload") or {}).get("key") in keys]
+
+
+def _assert_an_edit_from_slack(out: str, home: Path) -> str:
+    """The rep edits Stage and Amount of one of their deals from the Sales tab: the printed outcome is what Salesforce
+    holds (the warehouse's row, read by the app's targeted read after the save), each notification it triggered was
+    posted once (not again after the next sync), and the edit is in the audit as printed.  Returns the record id."""
+    step = out[out.index("\nAn edit from Slack: "):out.index("\nA notification a member sets up: ")]
+    opened = re.search(r"An edit from Slack: (.+?) clicks Open on (.+?) in their Sales tab, then Edit\.", step)
+    stage = re.search(r"• Stage: (.+?) → (.+)", step)
+    amount = re.search(r"• Amount: (\S+) → (\S+)", step)
+    now = re.search(r"Salesforce now \(read back through the REST API\): Stage (.+?), Amount (\S+), last modified by "
+                    r"(.+?)\.\n", step)
+    assert opened and stage and amount and now, step
+    member, name = opened[1], opened[2]
+    assert (now[1], now[2], now[3]) == (stage[2], amount[2], member)  # Salesforce holds what the modal said
+    assert stage[1] != stage[2] and amount[2].endswith("120,000.00")
+    [edit] = _rows(home, "SELECT record_id, record_name, changes, outcome, sf_user_name FROM record_edits")
+    record, changes = edit[0], {c["field"]: (c["before"], c["after"]) for c in json.loads(edit[2])}
+    assert (edit[1], edit[3], edit[4]) == (name, "saved", member)
+    assert changes == {"StageName": (stage[1], stage[2]), "Amount": (amount[1], amount[2])}
+    audit = step[step.index("saleshome settings audit --edits:"):]
+    assert "Edits from Slack" in audit and name in audit and f"Stage: {stage[1]} → {stage[2]}" in audit
+    with duckdb.connect(str(home / "orgs" / "demo-org.duckdb"), read_only=True) as db:
+        row = db.execute('SELECT "StageName", "Amount" FROM sf."Opportunity" WHERE "Id" = ?', [record]).fetchone()
+        logged = db.execute("SELECT run_id, new_value FROM change_log WHERE record_id = ? AND field = 'StageName' "
+                            "AND new_value = ?", [record, stage[2]]).fetchall()
+    assert row == (stage[2], 120000)
+    [(run, _)] = logged  # read once, by the app's targeted read after the save (not again by the later sync)
+    assert run.startswith("refresh-")
+    events = _rows(home, "SELECT key, recipient FROM notification_events WHERE record_id = ? AND run_id = ? "
+                         "AND delivery = 'immediate'", (record, run))
+    sent = _sent(home, {k for k, _ in events})
+    assert len(events) >= 1 and sorted(m["metadata"]["event_payload"]["key"] for m in sent) == sorted(
+        k for k, _ in events)  # each once
+    sales = [m for m in sent if not m["channel"].startswith("D")]  # not a DM
+    assert len(sales) == 1 and step.count("─ #sales (") == 1  # the channel's message, printed
+    assert name in sales[0]["text"] and stage[2] in json.dumps(sales[0]["blocks"])
+    printed = re.search(r"the notifications it triggered were published: (\d+) message\(s\), once each", step)
+    assert printed and int(printed[1]) == len(sent), step
+    return str(record)
+
+
+def _assert_a_member_subscription(out: str, home: Path, edited: str) -> None:
+    """The admin allows "Stage changed" for members, the rep subscribes from My notifications; a deal of theirs moves
+    back in Salesforce; the next sync DMs them once, in their language, and the edit's messages are not sent again."""
+    step = out[out.index("\nA notification a member sets up: "):]
+    allowed = _rows(home, "SELECT alias, template, allowed FROM member_template_settings")
+    assert allowed == [("demo-org", "stage_changed", 1)], allowed
+    [sub] = _rows(home, "SELECT id, slack_user_id, template, scope, delivery, paused FROM member_subscriptions")
+    assert sub[2:] == ("stage_changed", "mine", "immediate", 0)
+    moved = re.search(r"In Salesforce, (.+?) \(theirs\) moves back from (.+?) to (.+?) \(", step)
+    assert moved, step
+    with duckdb.connect(str(home / "orgs" / "demo-org.duckdb"), read_only=True) as db:
+        deal = db.execute('SELECT "Id", "StageName", "OwnerId" FROM sf."Opportunity" WHERE "Name" = ?',
+                          [moved[1]]).fetchall()
+    owner = dict(_rows(home, "SELECT slack_user_id, sf_user_id FROM user_map WHERE alias = 'demo-org'"))[sub[1]]
+    assert len(deal) == 1 and deal[0][1:] == (moved[3], owner)
+    events = _rows(home, "SELECT key, notification_id, recipient FROM notification_events WHERE record_id = ?",
+                   (deal[0][0],))
+    mine = [k for k, notification, _ in events if notification == sub[0]]
+    [dm] = _sent(home, set(mine))  # one DM of the subscription
+    [(locale,)] = _rows(home, "SELECT locale FROM user_map WHERE slack_user_id = ?", (sub[1],))
+    title = "Changement d'étape" if str(locale).startswith("fr") else "Stage changed"
+    assert dm["channel"].startswith("D") and dm["blocks"][0]["text"]["text"] == title
+    assert f"{moved[2]} → {moved[3]}" in dm["text"]
+    assert re.search(rf"The DM .+ received, in their language \({re.escape(str(locale))}\):", step), step
+    assert title in step
+    # the edit before: still one message per event after this sync
+    keys = {k for k, _ in _rows(home, "SELECT key, run_id FROM notification_events WHERE record_id = ? "
+                                      "AND delivery = 'immediate'", (edited,))}
+    assert len(_sent(home, keys)) == len(keys)
+    assert "its " in step and "were not sent again" in step
+
+
 def _read_until(process: subprocess.Popen[str], lines: list[str], marker: str, seconds: float) -> threading.Thread:
     """Read the process's output into ``lines`` on a thread (until it ends); return once a line holds ``marker``,
     the output ends, or ``seconds`` have passed."""
@@ -235,6 +315,10 @@ def test_keep_running_says_how_to_open_a_members_sales_tab_and_ctrl_c_stops_ever
         ca = re.search(r"certificate authority \((\S+)\)", how)
         app = re.search(r"listens on (http://127\.0\.0\.1:\d+)", out)
         assert client and manager and ca and app, how
+        connected = re.search(r"• .+? \((U\w+)\) is connected already: their Sales tab shows at once\. Try Edit on a "
+                              r"deal .+ and My notifications at the bottom of the tab", how)
+        assert connected, how  # what to try: the demo's rep, whose edit and subscription it showed
+        assert _rows(tmp_path / ".demo", "SELECT slack_user_id FROM member_subscriptions") == [(connected[1],)]
         viewer, user, username, password = client[1], manager[1], manager[2], manager[3]
         assert requests.get(viewer + "client/who", timeout=30).status_code == 200
         # what the viewer's client does when the manager opens Sales; then the Connect link as a browser follows it

@@ -19,7 +19,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "saleshome"
 SANDBOX = "saleshome.sandbox"
-STARTS_SANDBOXES = {"saleshome.cli.sandbox", "saleshome.cli.demo", "saleshome.cli.demo_app"}
+STARTS_SANDBOXES = {"saleshome.cli.sandbox", "saleshome.cli.demo", "saleshome.cli.demo_app", "saleshome.cli.demo_edit"}
 SLACK_APP = "saleshome.app"
 STARTS_THE_APP = "saleshome.cli"  # its commands (`saleshome app serve`, the demo) start the Slack app
 SHARED = {"saleshome", "saleshome.errors"}  # the error tree: how the CLI reports (no client code)

@@ -41,6 +41,7 @@ from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.logging.handlers import APILogHandler
 
+from flows.states import finish
 from flows.sync import sync_org
 from saleshome.app.connections import Connections
 from saleshome.app.tokens import TokenCipher
@@ -228,9 +229,9 @@ def test_no_secret_in_anything_the_cli_and_the_flows_produce(
                    "prefect.task_runs"):
         caplog.set_level("DEBUG", logger=logger)
     for alias in ("acme-block", "acme-jwt"):
-        assert sync_org(alias, return_state=True).is_completed()
+        assert finish(sync_org(alias, return_state=True)).is_completed()
     monkeypatch.setenv("SALESHOME_SF_ACME_CC_CLIENT_SECRET", WRONG_SECRET)
-    failed = sync_org("acme-cc", return_state=True)
+    failed = finish(sync_org("acme-cc", return_state=True))
     assert failed.is_failed() and "refused the client-credentials login" in (failed.message or "")
 
     # 3. search everything

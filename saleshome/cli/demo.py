@@ -20,8 +20,10 @@
    (``.demo/slack-messages.json``).
 5. After the summary table, start the Slack app beside the sandboxes and show a
    member's Sales tab end to end (``demo_app.py``: a rep connects Salesforce and sees their records, a member
-   without the permission set gets the access screen); with ``--keep-running``, say how to open a member's
-   Sales tab in the viewer's Slack client.
+   without the permission set gets the access screen); the rep edits a deal's Stage and Amount from Slack
+   and subscribes to "stage changed on my deals", which DMs them at the next sync (``demo_edit.py``: what
+   each produced is printed); with ``--keep-running``, say how to open a member's Sales tab in the viewer's
+   Slack client, and to try Edit and My notifications there.
 
 Besides the CLI's sandbox commands, this is the only module that starts the sandboxes; they, the
 pipeline, duckdb, requests and rich are imported inside the functions, so that ``saleshome --help`` stays fast.
@@ -268,6 +270,8 @@ def _as_members_see_them(console: Console, control: ControlDB, slack: SlackSandb
     """One direct message as a French-speaking member reads it and one as an English-speaking member does."""
     from rich.panel import Panel
 
+    from saleshome.cli.demo_app import plain_blocks
+
     sent = control.rows(
         "SELECT o.sent_channel AS channel, o.sent_ts AS ts, o.channel AS member, m.locale FROM outbox o "
         "JOIN user_map m ON m.slack_user_id = o.channel WHERE o.kind = 'notification' AND o.state = 'sent' "
@@ -280,41 +284,9 @@ def _as_members_see_them(console: Console, control: ControlDB, slack: SlackSandb
         if record is None:
             continue
         member = slack.world.users[found["member"]]
-        lines = _plain_blocks(record.blocks or [], slack)
+        lines = plain_blocks(record.blocks or [], slack)
         console.print(Panel("\n".join(lines), title=f"A message {title}, as {member.profile.real_name} ({found['locale']}) "
                                                      "reads it in Slack", expand=False))
-
-
-def _plain_blocks(blocks: list[dict[str, object]], slack: SlackSandbox) -> list[str]:
-    """Block Kit as a terminal shows it: links by their label, mentions by name, buttons in brackets."""
-    import re
-
-    from rich.markup import escape
-
-    def plain(text: str) -> str:
-        text = re.sub(r"<@(U[A-Z0-9]+)>", lambda m: "@" + (slack.world.users[m[1]].profile.real_name
-                                                           if m[1] in slack.world.users else m[1]), text)
-        text = re.sub(r"<[^<>|]*\|([^<>]*)>", r"\1", text).replace("*", "")
-        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-    lines: list[str] = []
-    for block in blocks:
-        kind = block.get("type")
-        text = block.get("text")
-        if isinstance(text, dict):
-            lines.append(plain(str(text.get("text", ""))))
-        for field in block.get("fields") or []:  # type: ignore[attr-defined]
-            lines.append("  " + plain(str(field.get("text", ""))).replace("\n", ": ", 1))
-        accessory = block.get("accessory")
-        if isinstance(accessory, dict) and isinstance(accessory.get("text"), dict):
-            lines.append(f"[ {accessory['text'].get('text')} ]")
-        for element in block.get("elements") or []:  # type: ignore[attr-defined]
-            label = element.get("text")
-            if kind == "actions" and isinstance(label, dict):
-                lines.append(f"[ {label.get('text')} ]")
-            elif kind == "context" and isinstance(label, str):
-                lines.append(plain(label))
-    return [escape(line) for line in lines if line.strip()]
 
 
 def _write_message_log(slack: SlackSandbox, path: Path) -> None:
@@ -355,6 +327,7 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
     from rich.console import Console
 
     from saleshome.cli.demo_app import DemoApp, print_try_it, show_sales_tab, start_app
+    from saleshome.cli.demo_edit import show_edit, show_subscription
     from saleshome.cli.sync import sync_with_progress
     from saleshome.sandbox.extra import require_sandbox_extra
     from saleshome.warehouse.control import control_db
@@ -416,6 +389,8 @@ def run_demo(opportunities: int = DEMO_OPPORTUNITIES, *, keep_running: bool = Fa
         _summary(console, control)
         running = start_app(settings, control, slack, sf_info)
         shown = show_sales_tab(console, running, control, slack, sf_info, ALIAS, DEMO_HOME)
+        edited = show_edit(console, control, settings, slack, sf_info, ALIAS, shown.member)
+        show_subscription(console, ctx, admin, slack, salesforce, ALIAS, shown.member, edited)
         snapshot = slack.write_viewer_snapshot(DEMO_HOME / "slack-viewer")
         _write_message_log(slack, DEMO_HOME / "slack-messages.json")
         console.print(f"Slack sandbox viewer: [link]{slack_info.viewer_url}[/link]"

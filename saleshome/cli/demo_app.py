@@ -15,7 +15,8 @@ Sales tab end to end, as a member meets it in Slack.
    set opens Sales too and gets the access screen.  The Home views published are kept in
    ``.demo/home-tabs.json``.
 3. :func:`print_try_it` (``--keep-running``): how to open a member's Sales tab in the viewer's Slack client
-   (``/client``): which person to choose and that member's Salesforce sandbox login for the Connect screen.
+   (``/client``): which person to choose, that member's Salesforce sandbox login for the Connect screen, and
+   what to try there (Edit on a deal, My notifications).
 
 Every wait is bounded (:data:`WAIT_SECONDS`); a screen that does not come is a :class:`DemoAppError` naming what
 was awaited.  :meth:`DemoApp.stop` ends the server, then waits for the app's listener threads.
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.warehouse.control import ControlDB
 
-__all__ = ["DemoApp", "DemoAppError", "Login", "print_try_it", "show_sales_tab", "start_app"]
+__all__ = ["DemoApp", "DemoAppError", "Login", "plain_blocks", "print_try_it", "show_sales_tab", "start_app"]
 
 WAIT_SECONDS = 60.0  # a screen the app publishes, the server starting or stopping: bounded waits
 POLL_SECONDS = 0.05
@@ -217,6 +218,31 @@ def _plain(text: str, slack: SlackSandbox) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def plain_blocks(blocks: list[dict[str, Any]], slack: SlackSandbox) -> list[str]:
+    """Block Kit as a terminal shows it (rich markup escaped): links by their label, mentions by name, buttons in
+    brackets."""
+    from rich.markup import escape
+
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        text = block.get("text")
+        if isinstance(text, dict):
+            lines.append(_plain(str(text.get("text", "")), slack))
+        for field_ in block.get("fields") or []:
+            lines.append("  " + _plain(str(field_.get("text", "")), slack).replace("\n", ": ", 1))
+        accessory = block.get("accessory")
+        if isinstance(accessory, dict) and isinstance(accessory.get("text"), dict):
+            lines.append(f"[ {accessory['text'].get('text')} ]")
+        for element in block.get("elements") or []:
+            label = element.get("text")
+            if kind == "actions" and isinstance(label, dict):
+                lines.append(f"[ {label.get('text')} ]")
+            elif kind == "context" and isinstance(label, str):
+                lines.append(_plain(label, slack))
+    return [escape(line) for line in lines if line.strip()]
+
+
 def _texts(view: dict[str, Any], slack: SlackSandbox) -> list[str]:
     """The section texts of a view, plain."""
     return [_plain(str(b["text"]["text"]), slack) for b in view.get("blocks") or []
@@ -373,7 +399,11 @@ def print_try_it(console: Console, shown: Shown, viewer_url: str, sf_info: Sandb
     console.print(f"\n[bold]Try the Sales tab[/] in the Slack sandbox's client: open [link]{client}[/link], choose who "
                   f"you are, then [bold]Sales[/] in the sidebar.", soft_wrap=True, highlight=False)
     console.print(f"  • [bold]{escape(shown.member.name)}[/] ({shown.member.slack_user_id}) is connected already: "
-                  "their Sales tab shows at once.", soft_wrap=True, highlight=False)
+                  "their Sales tab shows at once. Try [bold]Edit[/] on a deal (a list row, the open record, or a "
+                  "notification message in #sales or their DMs): change its Stage, submit, and the stage-change "
+                  "notification reaches Slack within seconds; and [bold]My notifications[/] at the bottom of the tab: "
+                  "their “Stage changed” subscription, to pause, edit or delete, or a new one.",
+                  soft_wrap=True, highlight=False)
     if shown.try_it is not None:
         other = shown.try_it
         console.print(f"  • [bold]{escape(other.name)}[/] ({other.slack_user_id}; {escape(other.role)} in Salesforce: "

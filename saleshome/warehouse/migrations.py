@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from .literals import inline
+
 __all__ = ["ORG_MIGRATIONS", "apply_migrations"]
 
 
@@ -19,7 +21,7 @@ def apply_migrations(conn: duckdb.DuckDBPyConnection, migrations: tuple[tuple[st
         if migration_id in done:
             continue
         conn.execute(ddl)
-        conn.execute("INSERT INTO schema_migrations VALUES (?, now())", [migration_id])
+        conn.execute(inline("INSERT INTO schema_migrations VALUES (?, now())", [migration_id]))  # no pandas
 
 ORG_MIGRATIONS: tuple[tuple[str, str], ...] = (
     (

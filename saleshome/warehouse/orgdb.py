@@ -43,6 +43,7 @@ from saleshome.salesforce.schema import Column, ObjectSchema, safe_name
 
 from .catalog import table_columns
 from .connections import open_duckdb
+from .literals import inline
 from .migrations import ORG_MIGRATIONS, apply_migrations
 
 RETRY_MEMORY_LIMIT = "4GB"  # a window that ran out of the sync's small limit is applied once more with this
@@ -148,8 +149,8 @@ class OrgWarehouse:
     def last_position(self, after: int = 0) -> tuple[int, str | None]:
         """The highest committed change-log position and the run that logged it; ``(after, None)`` when none is
         above ``after`` (the scan skips the row groups at or below it)."""
-        row = self.conn.execute("SELECT max(commit_seq), arg_max(run_id, commit_seq) FROM change_log "
-                                "WHERE commit_seq > ?", [after]).fetchone()
+        row = self.conn.execute(inline("SELECT max(commit_seq), arg_max(run_id, commit_seq) FROM change_log "
+                                "WHERE commit_seq > ?", [after])).fetchone()
         return (int(row[0]), row[1]) if row and row[0] is not None else (after, None)
 
     def _rollback(self) -> None:
@@ -171,11 +172,11 @@ class OrgWarehouse:
 
     # ------------------------------------------------------------------ runs and cursors
     def record_run(self, run_id: str, kind: str, notify: bool, started_at: datetime) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)", [run_id, kind, notify, started_at])
+        self.conn.execute(inline("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?)", [run_id, kind, notify, started_at]))
 
     def cursor_state(self, obj: str) -> CursorState:
         row = self.conn.execute(
-            "SELECT cursor, initial_done, last_reconciled_at FROM cursors WHERE object = ?", [obj]
+            inline("SELECT cursor, initial_done, last_reconciled_at FROM cursors WHERE object = ?", [obj])
         ).fetchone()
         return CursorState(row[0], bool(row[1]), row[2]) if row else CursorState(None, False, None)
 
@@ -186,7 +187,7 @@ class OrgWarehouse:
     # ------------------------------------------------------------------ schema
     def current_columns(self, obj: str) -> dict[str, tuple[str, str, datetime | None]]:
         rows = self.conn.execute(
-            "SELECT name, sf_type, duck_type, removed_at FROM columns WHERE object = ?", [obj]
+            inline("SELECT name, sf_type, duck_type, removed_at FROM columns WHERE object = ?", [obj])
         ).fetchall()
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
@@ -226,54 +227,54 @@ class OrgWarehouse:
                     f"UPDATE {table} SET {q(c.name)} = TRY_CAST({q(kept)} AS {c.duck_type}) WHERE {q(c.name)} IS NULL"
                 )
                 self.conn.execute("BEGIN TRANSACTION")
-                self.conn.execute("DELETE FROM columns WHERE object = ? AND name = ?", [schema.name, kept])
-                self.conn.execute("UPDATE columns SET name = ?, removed_at = ? WHERE object = ? AND name = ?",
-                                  [kept, now, schema.name, c.name])
+                self.conn.execute(inline("DELETE FROM columns WHERE object = ? AND name = ?", [schema.name, kept]))
+                self.conn.execute(inline("UPDATE columns SET name = ?, removed_at = ? WHERE object = ? AND name = ?",
+                                  [kept, now, schema.name, c.name]))
                 self._remember(schema.name, c, now)
                 self.conn.execute("COMMIT")
                 changes.append(f"changed {c.name} from {old[1]} to {c.duck_type} (old values kept in {kept})")
             elif old[2] is not None:
-                self.conn.execute("UPDATE columns SET removed_at = NULL WHERE object = ? AND name = ?",
-                                  [schema.name, c.name])
+                self.conn.execute(inline("UPDATE columns SET removed_at = NULL WHERE object = ? AND name = ?",
+                                  [schema.name, c.name]))
                 changes.append(f"{c.name} is back")
         for name, (_, _, removed_at) in known.items():
             if name not in wanted and removed_at is None:
-                self.conn.execute("UPDATE columns SET removed_at = ? WHERE object = ? AND name = ?",
-                                  [now, schema.name, name])
+                self.conn.execute(inline("UPDATE columns SET removed_at = ? WHERE object = ? AND name = ?",
+                                  [now, schema.name, name]))
                 changes.append(f"{name} left the org's describe (kept, marked removed)")
         self._describe_columns(schema)
-        field_row = self.conn.execute("SELECT cursor_field FROM cursors WHERE object = ?", [schema.name]).fetchone()
+        field_row = self.conn.execute(inline("SELECT cursor_field FROM cursors WHERE object = ?", [schema.name])).fetchone()
         if field_row is None or field_row[0] != schema.cursor_field:  # an upsert costs more than this read
             self.conn.execute(
-                "INSERT INTO cursors (object, cursor_field, updated_at) VALUES (?, ?, ?) ON CONFLICT (object) "
+                inline("INSERT INTO cursors (object, cursor_field, updated_at) VALUES (?, ?, ?) ON CONFLICT (object) "
                 "DO UPDATE SET cursor_field = excluded.cursor_field",
-                [schema.name, schema.cursor_field, now],
+                [schema.name, schema.cursor_field, now]),
             )
         return changes
 
     def _remember(self, obj: str, c: Column, now: datetime) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO columns (object, name, sf_type, duck_type, added_at, removed_at, label, "
+            inline("INSERT OR REPLACE INTO columns (object, name, sf_type, duck_type, added_at, removed_at, label, "
             "reference_to, name_field, picklist) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
-            [obj, c.name, c.sf_type, c.duck_type, now, *_described(c)],
+            [obj, c.name, c.sf_type, c.duck_type, now, *_described(c)]),
         )
 
     def _describe_columns(self, schema: ObjectSchema) -> None:
         """Keep what messages show of each column (label, lookup targets, name field, picklist labels) as
         describe says it now: one statement, only for the columns whose description changed."""
         stored = {r[0]: tuple(r[1:]) for r in self.conn.execute(
-            "SELECT name, label, reference_to, name_field, CAST(picklist AS VARCHAR) FROM columns WHERE object = ?",
-            [schema.name]).fetchall()}
+            inline("SELECT name, label, reference_to, name_field, CAST(picklist AS VARCHAR) FROM columns WHERE object = ?",
+            [schema.name])).fetchall()}
         changed = [[c.name, *_described(c)] for c in schema.columns
                    if c.name in stored and stored[c.name] != tuple(_described(c))]
         if not changed:
             return
         self.conn.execute(
-            "UPDATE columns SET label = d.label, reference_to = d.reference_to, name_field = d.name_field, "
+            inline("UPDATE columns SET label = d.label, reference_to = d.reference_to, name_field = d.name_field, "
             "picklist = d.picklist FROM (SELECT unnest(?::VARCHAR[]) AS name, unnest(?::VARCHAR[]) AS label, "
             "unnest(?::VARCHAR[][]) AS reference_to, unnest(?::BOOLEAN[]) AS name_field, "
             "unnest(?::VARCHAR[])::JSON AS picklist) d WHERE columns.object = ? AND columns.name = d.name",
-            [*([r[i] for r in changed] for i in range(5)), schema.name])
+            [*([r[i] for r in changed] for i in range(5)), schema.name]))
 
     # ------------------------------------------------------------------ staging
     def stage_csv(self, schema: ObjectSchema, files: Sequence[Path]) -> None:
@@ -303,8 +304,8 @@ class OrgWarehouse:
         spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
         self.conn.execute("DROP TABLE IF EXISTS stage")
         self.conn.execute(
-            f"CREATE TEMP TABLE stage AS SELECT {', '.join(select)} FROM read_json(?, format = 'array', "
-            f"columns = {spec}) AS src", [[str(f) for f in files]],
+            inline(f"CREATE TEMP TABLE stage AS SELECT {', '.join(select)} FROM read_json(?, format = 'array', "
+            f"columns = {spec}) AS src", [[str(f) for f in files]]),
         )
 
     # ------------------------------------------------------------------ the window transaction
@@ -351,8 +352,8 @@ class OrgWarehouse:
                 # staged, without the diff against our copy.  Incremental windows mostly hold known
                 # records: they go straight to the merge, whose first scan finds them.
                 self.conn.execute(
-                    f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
-                    f"SELECT {col_list}, ?, ? FROM stage", [run_id, now],
+                    inline(f"INSERT INTO {table} ({col_list}, \"_sh_run_id\", \"_sh_synced_at\") "
+                    f"SELECT {col_list}, ?, ? FROM stage", [run_id, now]),
                 )
                 row = self.conn.execute(
                     f"SELECT count(*) FILTER (WHERE NOT {deleted}), count(*) FILTER (WHERE {deleted}) FROM stage"
@@ -362,18 +363,18 @@ class OrgWarehouse:
                 stats = self._merge(schema, table, col_list, cur, run_id, now)
             if new_cursor is not None:
                 self.conn.execute(
-                    "UPDATE cursors SET cursor = ?, updated_at = ?, run_id = ?, "
+                    inline("UPDATE cursors SET cursor = ?, updated_at = ?, run_id = ?, "
                     "initial_done = initial_done OR ?, "
                     # right after the initial load the table is fresh: no Id reconciliation due yet
                     "last_reconciled_at = CASE WHEN ? AND NOT initial_done THEN ? ELSE last_reconciled_at END "
                     "WHERE object = ?",
-                    [new_cursor, now, run_id, reaches_signpost, reaches_signpost, now, obj],
+                    [new_cursor, now, run_id, reaches_signpost, reaches_signpost, now, obj]),
                 )
             with self._commit_changes() as position:
                 if all_new:
                     self.conn.execute(
-                        f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN {deleted} THEN 'delete' "
-                        "ELSE 'insert' END, NULL, NULL, NULL, ?, ?, ? FROM stage", [*params, *tail, position],
+                        inline(f"INSERT INTO change_log SELECT ?, ?, \"Id\", {cur}, CASE WHEN {deleted} THEN 'delete' "
+                        "ELSE 'insert' END, NULL, NULL, NULL, ?, ?, ? FROM stage", [*params, *tail, position]),
                     )
                 else:
                     self._log_merge(schema, cur, [*params, *tail, position])
@@ -413,9 +414,9 @@ class OrgWarehouse:
             "WHERE NOT c._is_new)"
         )
         self.conn.execute(
-            f"INSERT INTO {table} ({', '.join([col_list, *[q(n) for n in kept]])}, \"_sh_run_id\", "
+            inline(f"INSERT INTO {table} ({', '.join([col_list, *[q(n) for n in kept]])}, \"_sh_run_id\", "
             f"\"_sh_synced_at\") SELECT {select}, ?, ? FROM changed s LEFT JOIN old o ON o.\"Id\" = s.\"Id\"",
-            [run_id, now],
+            [run_id, now]),
         )
         return self._stats()
 
@@ -423,12 +424,12 @@ class OrgWarehouse:
         """The change log of :meth:`_merge` (``params``: run id, object, initial, applied at, position)."""
         log = "INSERT INTO change_log SELECT ?, ?, s.\"Id\", s.{cur}, {op}, NULL, NULL, NULL, ?, ?, ? FROM changed s"
         self.conn.execute(  # inserts (a record first seen already deleted is logged as a delete)
-            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'insert' END") + " WHERE s._is_new",
-            params,
+            inline(log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'insert' END") + " WHERE s._is_new",
+            params),
         )
         self.conn.execute(
-            log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'undelete' END")
-            + " WHERE NOT s._is_new AND s._is_deleted <> s._was_deleted", params,
+            inline(log.format(cur=cur, op="CASE WHEN s._is_deleted THEN 'delete' ELSE 'undelete' END")
+            + " WHERE NOT s._is_new AND s._is_deleted <> s._was_deleted", params),
         )
         # One row per changed field, from one join (a UNION ALL of a join per field needs an insert
         # state per branch: tens of them exhaust a small memory limit).
@@ -439,10 +440,10 @@ class OrgWarehouse:
         ]
         if fields:
             self.conn.execute(
-                "INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', d.field, d.old, d.new, ?, ?, ? FROM ("
+                inline("INSERT INTO change_log SELECT ?, ?, rid, stamp, 'update', d.field, d.old, d.new, ?, ?, ? FROM ("
                 f"SELECT s.\"Id\" AS rid, s.{cur} AS stamp, unnest([{', '.join(fields)}]) AS d "
                 "FROM changed s JOIN old t ON t.\"Id\" = s.\"Id\" WHERE NOT s._is_new) WHERE d.differs",
-                params,
+                params),
             )
 
     def _any_known(self, table: str) -> bool:
@@ -473,13 +474,13 @@ class OrgWarehouse:
         self.conn.execute("DROP TABLE IF EXISTS _org_ids")
         if files:
             self.conn.execute(
-                "CREATE TEMP TABLE _org_ids AS SELECT \"Id\" FROM read_csv(?, header = true, "
-                "columns = {'Id': 'VARCHAR'}, auto_detect = false)", [[str(f) for f in files]],
+                inline("CREATE TEMP TABLE _org_ids AS SELECT \"Id\" FROM read_csv(?, header = true, "
+                "columns = {'Id': 'VARCHAR'}, auto_detect = false)", [[str(f) for f in files]]),
             )
         else:
             self.conn.execute(  # as JSON text: binding a Python list as VARCHAR[] costs ~0.25 ms per value
-                "CREATE TEMP TABLE _org_ids AS SELECT unnest(from_json(?, '[\"VARCHAR\"]')) AS \"Id\"",
-                [json.dumps(list(ids))],
+                inline("CREATE TEMP TABLE _org_ids AS SELECT unnest(from_json(?, '[\"VARCHAR\"]')) AS \"Id\"",
+                [json.dumps(list(ids))]),
             )
         self.conn.execute("BEGIN TRANSACTION")
         try:
@@ -489,12 +490,12 @@ class OrgWarehouse:
                 "WHERE \"Id\" NOT IN (SELECT \"Id\" FROM _org_ids)"
             )
             self.conn.execute(f"DELETE FROM {table} WHERE \"Id\" IN (SELECT \"Id\" FROM purged)")
-            self.conn.execute("UPDATE cursors SET last_reconciled_at = ? WHERE object = ?", [now, obj])
+            self.conn.execute(inline("UPDATE cursors SET last_reconciled_at = ? WHERE object = ?", [now, obj]))
             row = self.conn.execute("SELECT count(*) FROM purged").fetchone()
             with self._commit_changes() as position:
                 self.conn.execute(
-                    "INSERT INTO change_log SELECT ?, ?, \"Id\", NULL, 'delete', NULL, NULL, 'purged', false, ?, ? "
-                    "FROM purged", [run_id, obj, now, position],
+                    inline("INSERT INTO change_log SELECT ?, ?, \"Id\", NULL, 'delete', NULL, NULL, 'purged', false, ?, ? "
+                    "FROM purged", [run_id, obj, now, position]),
                 )
         except BaseException:
             self._rollback()

@@ -22,7 +22,7 @@ from prefect.events.schemas.automations import AutomationCore, EventTrigger
 from prefect.events.schemas.events import Resource, ResourceSpecification
 
 from flows.sales_home import SalesHomeRun, sales_home
-from flows.states import PAUSED_FOR_QUOTA
+from flows.states import PAUSED_FOR_QUOTA, finish
 from flows.sync import sync_org
 from saleshome.celebrate import CelebrationSummary
 from saleshome.config import Settings, load_settings
@@ -111,14 +111,14 @@ def test_every_outcome_is_an_event_on_the_org(
     assert sandbox.info is not None
     sandbox.budget.set(used=95_000, daily_max=100_000)
     try:
-        paused = sync_org(ALIAS, return_state=True)
+        paused = finish(sync_org(ALIAS, return_state=True))
     finally:
         sandbox.budget.set(used=0, daily_max=100_000)
     assert paused.is_completed() and paused.name == PAUSED_FOR_QUOTA
 
     # a refused login: the run cannot start, and fails
     monkeypatch.delenv(f"{env_prefix_for(ALIAS)}_CLIENT_SECRET")
-    failed = sync_org(ALIAS, return_state=True)
+    failed = finish(sync_org(ALIAS, return_state=True))
     assert failed.is_failed()
 
     runs = [flow_run_id(s) for s in (state, paused, failed)]

@@ -24,13 +24,14 @@ from saleshome.sandbox.salesforce.server import SalesforceSandbox
 from saleshome.sandbox.slack.server import SlackSandbox
 from saleshome.settings.apply import import_yaml
 from saleshome.settings.context import SettingsContext
+from saleshome.settings.subscriptions import SubscriptionDraft, set_member_template, subscribe
 from saleshome.warehouse.control import ControlDB, control_db
 from tasks.celebrate import celebration_summary_key, celebrations_key
 from tasks.concurrency import org_limit_name
-from tasks.notify import notification_summary_key
+from tasks.notify import notification_summary_key, subscriptions_key
 from tasks.publish import DEAD_LETTER_REPORT_KEY
 from tests.fixtures.sandboxes import set_org_credentials, use_slack
-from tests.fixtures.slack_workspace import make_ready
+from tests.fixtures.slack_workspace import make_ready, sales_admin_of
 from tests.flows.test_sync_flow import artifacts, connect, flow_run_id, simulate, task_run_names
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness", "no_running_event_loop"),
@@ -88,6 +89,13 @@ def test_sales_home_notifies_celebrates_and_publishes_once(
     assert ControlDB(home.control_db).rows("SELECT count(*) AS n FROM user_map WHERE alias = ? AND status = 'matched'",
                                            [ALIAS])[0]["n"] > 0
 
+    # a member's own subscription, beside the admins' notifications (counted in the run's artifacts)
+    context = SettingsContext(control_db(home), home)
+    assert set_member_template(context.control, context.directory, sales_admin_of(slack), ALIAS, "stage_changed", True)
+    member = ControlDB(home.control_db).rows("SELECT slack_user_id FROM user_map WHERE alias = ? AND status = "
+                                             "'matched' AND sales_home_user ORDER BY slack_user_id", [ALIAS])[0]
+    subscribe(context.control, context, ALIAS, member["slack_user_id"], SubscriptionDraft(template="stage_changed"))
+
     # a burst of activity, then the scheduled run: notifications, celebrations, banners, permalinks
     simulate(sandbox.info, sandbox, changes=400)
     state = sales_home(ALIAS, return_state=True)
@@ -129,6 +137,9 @@ def test_sales_home_notifies_celebrates_and_publishes_once(
     assert sum(r["this run: queued"] for r in stats.values()) == (
         run.notifications.messages + run.notifications.digest_items)
     assert stats["deals-closed"]["delivered"] == stats["deals-closed"]["queued"] > 0
+    subscriptions = table(found[subscriptions_key(ALIAS)])
+    assert [(r["template"], r["allowed"], r["subscriptions"], r["members"]) for r in subscriptions] == [
+        ("stage_changed", True, 1, 1)]
     outcomes = {r["outcome"]: r["count"] for r in table(found[celebration_summary_key(ALIAS)])}
     assert outcomes["celebrated"] == run.celebrations.celebrated
     assert all(r["permalinks"] for r in table(found[celebrations_key(ALIAS)]))

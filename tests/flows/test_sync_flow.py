@@ -29,7 +29,7 @@ from prefect.logging.handlers import APILogHandler
 from prefect.settings import PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW, temporary_settings
 from prefect.states import State
 
-from flows.states import PAUSED_FOR_QUOTA
+from flows.states import PAUSED_FOR_QUOTA, finish
 from flows.sync import BackfillParameters, backfill, sync_all_orgs, sync_org
 from saleshome.config import Settings, load_settings
 from saleshome.errors import ConfigurationError, FatalError, QuotaExceededError, RetriableError, ValidationError
@@ -139,7 +139,7 @@ def test_the_flow_copies_what_the_engine_copies(
     connect(home, info, "acme")
     connect(reference, info, "acme")
 
-    state = sync_org("acme", return_state=True)
+    state = finish(sync_org("acme", return_state=True))
     by_engine = engine.sync_org(control_db(reference), reference, "acme")
     assert state.is_completed(), state.message
     by_flow = state.result()
@@ -172,7 +172,7 @@ def test_the_flow_copies_what_the_engine_copies(
 
     # an incremental run after activity in the org: still the same copy, no progress artifact
     simulate(info, sandbox, changes=150)
-    state = sync_org("acme", objects=list(FEW_OBJECTS), return_state=True)
+    state = finish(sync_org("acme", objects=list(FEW_OBJECTS), return_state=True))
     engine.sync_org(control_db(reference), reference, "acme", objects=list(FEW_OBJECTS))
     assert state.is_completed(), state.message
     assert state.result().kind == "incremental"
@@ -192,7 +192,7 @@ def test_an_object_step_that_fails_retriably_is_retried_from_its_cursor(
     connect(reference, info, "acme", objects=objects)
     sandbox_control(sandbox, "faults", {"kind": "status", "status": 500, "path": "/sobjects/Lead/describe",
                                         "times": 5})  # the client's five attempts, then Salesforce answers again
-    state = sync_org("acme", return_state=True)
+    state = finish(sync_org("acme", return_state=True))
     assert state.is_completed(), state.message
     with get_client(sync_client=True) as client:
         runs = {r.name: r for r in client.read_task_runs(
@@ -207,11 +207,11 @@ def test_a_spent_budget_pauses_the_run_and_completes_it(home: Settings, info: Sa
                                                        sandbox: SalesforceSandbox) -> None:
     connect(home, info, "acme", objects=FEW_OBJECTS)
     sandbox.budget.set(used=95_000, daily_max=100_000)
-    state = sync_org("acme", return_state=True)
+    state = finish(sync_org("acme", return_state=True))
     assert state.is_completed() and state.name == PAUSED_FOR_QUOTA
     assert state.message is not None and "reserve" in state.message
     sandbox.budget.set(used=0)
-    assert sync_org("acme", return_state=True).is_completed()  # and the next run resumes
+    assert finish(sync_org("acme", return_state=True)).is_completed()  # and the next run resumes
 
 
 def test_sync_all_orgs_runs_every_org_and_reports_a_failed_one(
@@ -239,7 +239,7 @@ def test_sync_all_orgs_runs_every_org_and_reports_a_failed_one(
 # ---------------------------------------------------------------------------------------- backfill
 def test_backfill_rereads_a_window_without_moving_cursors(home: Settings, info: SandboxInfo) -> None:
     connect(home, info, "acme", objects=FEW_OBJECTS)
-    assert sync_org("acme", return_state=True).is_completed()
+    assert finish(sync_org("acme", return_state=True)).is_completed()
     before = cursors(home, "acme")
     now = datetime.now(UTC)
     request = BackfillParameters(org="acme", objects=["Opportunity"], start=now - timedelta(days=400), end=now)
@@ -284,7 +284,7 @@ def test_every_sync_flow_refuses_when_the_plan_lacks_sales_home(
              teams=[ctx.directory.teams()[0].id])
     now = datetime.now(UTC)
     runs: dict[str, Callable[[], State[Any]]] = {
-        "sync_org": lambda: sync_org("acme", return_state=True),
+        "sync_org": lambda: finish(sync_org("acme", return_state=True)),
         "sync_all_orgs": lambda: sync_all_orgs(return_state=True),
         "backfill": lambda: backfill(BackfillParameters(org="acme", start=now - timedelta(days=1), end=now),
                                      return_state=True),
@@ -338,7 +338,7 @@ def test_credentials_from_a_prefect_secret_block(home: Settings, info: SandboxIn
     Secret(value={"client_id": info.client_id, "client_secret": info.client_secret}).save(
         "acme-salesforce", overwrite=True)
     connect(home, info, "acme", objects=("Account",), ref="prefect-secret:acme-salesforce")
-    state = sync_org("acme", return_state=True)
+    state = finish(sync_org("acme", return_state=True))
     assert state.is_completed(), state.message
     assert [o.object for o in state.result().objects] == ["Account"]
 

@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from saleshome.i18n import Messages
 from saleshome.salesforce.ui_api_types import FieldInfo, ObjectInfo
+from saleshome.settings.notifications.catalog import OPERATORS
+from saleshome.settings.notifications.validate import OPS_BY_KIND
 from saleshome.slack.text import truncate
 
 from .words import (
@@ -75,15 +77,6 @@ DELIVERIES: tuple[DeliveryMode, ...] = ("immediate", "digest")
 NUMBER_TYPES = {"Currency", "Double", "Int", "Long", "Percent"}
 DATE_TYPES = {"Date", "DateTime"}
 UNUSABLE_TYPES = {"Address", "Location", "Base64", "EncryptedString", "ComplexValue", "Anytype"}
-OPERATORS: tuple[str, ...] = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "contains", "is_null", "is_not_null")
-OPS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "number": ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "is_not_null"),
-    "date": ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "is_not_null"),
-    "datetime": ("=", "!=", "<", "<=", ">", ">=", "is_null", "is_not_null"),
-    "boolean": ("=", "!=", "is_null", "is_not_null"),
-    "text": ("=", "!=", "in", "not_in", "contains", "is_null", "is_not_null"),
-    "multi": ("contains", "is_null", "is_not_null"),
-}
 
 
 class Block:

@@ -10,7 +10,9 @@ with their own limit (100 blocks) and pointer (``/view/blocks``).
 Interactive elements are checked as their reference pages say: select menus (``static_select``:
 1–100 ``options`` or ``option_groups``; ``external_select``; ``users_select``), ``checkboxes``
 (1–10 options), ``overflow`` (1–5 options), ``number_input`` (``is_decimal_allowed`` required),
-``datepicker`` (``initial_date`` as ``YYYY-MM-DD``), ``plain_text_input`` (``min_length`` 0–3000,
+``datepicker`` (``initial_date`` as ``YYYY-MM-DD``), ``datetimepicker`` (``initial_date_time`` a UNIX
+timestamp in seconds, "in the format of 10 digits"; used in actions and input blocks only, not as a section
+accessory: "Datetime picker element"), ``plain_text_input`` (``min_length`` 0–3000,
 ``max_length`` 1–3000); options carry a ``text`` of at most 75 characters and a ``value`` of at most
 150; placeholders at most 150.
 
@@ -87,6 +89,7 @@ INTERACTIVE_ELEMENTS = frozenset(
         "workflow_button",
     }
 )
+ACCESSORY_ELEMENTS = INTERACTIVE_ELEMENTS - {"datetimepicker"}  # "must be used inside the actions or input block"
 TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 
 
@@ -205,7 +208,7 @@ def _section(c: Checker, block: dict[str, Any], p: str) -> None:
             for i, item in enumerate(fields):
                 c.text(item, f"{p}/fields/{i}", max_len=MAX_FIELD_TEXT)
     if "accessory" in block:
-        c.element(block["accessory"], f"{p}/accessory", allowed=INTERACTIVE_ELEMENTS)
+        c.element(block["accessory"], f"{p}/accessory", allowed=ACCESSORY_ELEMENTS)
 
 
 def _header(c: Checker, block: dict[str, Any], p: str) -> None:
@@ -338,6 +341,14 @@ def _datepicker(c: Checker, element: dict[str, Any], p: str) -> None:
         c.fail(f"{p}/initial_date", "must match the format YYYY-MM-DD")
 
 
+def _datetimepicker(c: Checker, element: dict[str, Any], p: str) -> None:
+    value = element.get("initial_date_time")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 10**10):
+        c.fail(f"{p}/initial_date_time", "must be a UNIX timestamp in seconds (an integer of at most 10 digits)")
+    if "focus_on_load" in element and not isinstance(element["focus_on_load"], bool):
+        c.fail(f"{p}/focus_on_load", "must be a boolean")
+
+
 def _is_date(value: str) -> bool:
     try:
         date.fromisoformat(value)
@@ -371,6 +382,7 @@ _ELEMENT_CHECKS: Mapping[str, Callable[[Checker, dict[str, Any], str], None]] = 
         "overflow": _overflow,
         "number_input": _number_input,
         "datepicker": _datepicker,
+        "datetimepicker": _datetimepicker,
         "plain_text_input": _plain_text_input,
     }
 )

@@ -21,7 +21,8 @@ https://docs.slack.dev/surfaces/modals, sections "Handling submissions" / ``resp
 - ``block_suggestion`` (typing in an ``external_select``): the answer is ``{"options": [...]}`` or
   ``{"option_groups": [...]}``, at most 100.
 - ``view_submission``: ``view.state.values`` holds every input of the view in Slack's per-element
-  shape (``plain_text_input``/``number_input`` ``value``, ``datepicker`` ``selected_date``,
+  shape (``plain_text_input``/``number_input`` ``value``, ``datepicker`` ``selected_date``, ``datetimepicker``
+  ``selected_date_time`` (a UNIX timestamp in seconds, an integer),
   ``static_select``/``external_select`` ``selected_option``, ``checkboxes`` ``selected_options``,
   ``users_select`` ``selected_user``… ``null``/``[]`` when empty).  A required input left empty is
   refused by the client ("Please complete this required field.") and nothing is sent.  The answer:
@@ -75,6 +76,7 @@ STATE_KEYS: dict[str, tuple[str, Any]] = {
     "url_text_input": ("value", None),
     "datepicker": ("selected_date", None),
     "timepicker": ("selected_time", None),
+    "datetimepicker": ("selected_date_time", None),
     "static_select": ("selected_option", None),
     "external_select": ("selected_option", None),
     "radio_buttons": ("selected_option", None),
@@ -90,6 +92,7 @@ _INITIAL_KEYS = {
     "value": "initial_value",
     "selected_date": "initial_date",
     "selected_time": "initial_time",
+    "selected_date_time": "initial_date_time",
     "selected_option": "initial_option",
     "selected_options": "initial_options",
     "selected_user": "initial_user",
@@ -181,6 +184,8 @@ def _checked_value(element: dict[str, Any], given: dict[str, Any], users: dict[s
         return {"type": kind, key: copy.deepcopy(STATE_KEYS[kind][1])}
     if key in ("value", "selected_date", "selected_time") and not isinstance(value, str):
         raise ValueError(f"{action_id}: {key} is a string")
+    if key == "selected_date_time" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise ValueError(f"{action_id}: selected_date_time is a UNIX timestamp in seconds (an integer)")
     if kind == "number_input":
         pattern = r"-?\d+(\.\d+)?" if element.get("is_decimal_allowed") else r"-?\d+"
         if not re.fullmatch(pattern, value):

@@ -38,6 +38,7 @@ from .ratelimit import RateLimiter, RateLimits
 from .seed import build_world, seed_history
 from .signing import SIGNING_SECRET_LENGTH, AppConfig
 from .viewer import viewer_handler, write_snapshot
+from .views import view_object
 from .world import World
 
 
@@ -286,6 +287,21 @@ class SlackSandbox:
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         """The Home tab the app last published for ``user_id`` (the view as sent, block ids filled), if any."""
         return stored_view(self._api(), user_id=user_id)
+
+    def surface(self, user_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """What ``user_id``'s Slack client shows: (their Home tab, the top of their newest open modal stack), each as
+        an interaction payload's ``view`` (``id``, ``hash``, ``callback_id``, blocks, state), None when there is none."""
+        api = self._api()
+        with api.lock:
+            store = api.views
+            home = store.views.get(store.home.get(user_id, ""))
+            top = None
+            for stack in store.stacks.values():  # in opening order: the latest stack is in front
+                views = [store.views[v] for v in stack if v in store.views and not store.views[v].closed]
+                if views and views[0].user_id == user_id and views[0].type == "modal":
+                    top = views[-1]
+            return (view_object(api.world, home) if home is not None else None,
+                    view_object(api.world, top) if top is not None else None)
 
     def view(self, view_id: str) -> dict[str, Any]:
         """A stored view (Home tab or modal) as the app last sent it, block ids filled."""

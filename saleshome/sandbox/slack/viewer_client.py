@@ -14,7 +14,7 @@ Routes (under the viewer's URL):
 - ``GET /client/channels/<id>``: a channel the user can read (``viewer_messages.py``), its messages'
   blocks live; the sidebar lists those channels.
 - ``POST /client/api/action`` ``{view_id | channel + message_ts, block_id, action_id, value}``: a
-  button, select, overflow, checkbox or date picker of an actions block or a section accessory, in a
+  button, select, overflow, checkbox, date or date-time picker of an actions block or a section accessory, in a
   view or a message → ``block_actions``;
   ``POST /client/api/suggest`` ``{view_id, block_id, action_id, value}`` → ``block_suggestion``, the
   options the app offered; ``POST /client/api/submit`` ``{view_id, values}`` → the checks Slack's
@@ -217,7 +217,7 @@ class ClientRoutes:
         }
 
     def _renderer(self, user: User, stored: StoredView) -> SurfaceRenderer:
-        return SurfaceRenderer(self.api.world, user.team_id, stored.state, prefix=stored.id)
+        return SurfaceRenderer(self.api.world, user.team_id, stored.state, prefix=stored.id, zone=user.zone)
 
     def _home_json(self, user: User, stored: StoredView) -> dict[str, Any]:
         html = f'<div class="surface home-view" data-view-id="{esc(stored.id)}">{self._renderer(user, stored).surface(stored.view)}</div>'
@@ -300,7 +300,7 @@ class ClientRoutes:
                 stored = self._own_view(user, body)
                 view, where = stored.view, {"view_id": stored.id}
             _block, element = find_element(view, block_id, action_id)
-            action = action_input(element, action_id, body.get("value"), self._user_exists)
+            action = action_input(element, action_id, body.get("value"), self._user_exists, user.zone)
         outcome = self.interactions.block_action(user.id, action=action, block_id=block_id, **where)
         return {"ok": outcome.ok, "error": outcome.error, "errors": outcome.errors, "closed": outcome.closed}
 
@@ -318,7 +318,7 @@ class ClientRoutes:
         raw = body.get("values")
         with self.api.lock:
             stored = self._own_view(user, body)
-            values = view_state(stored.view, raw if isinstance(raw, dict) else {}, self._user_exists)
+            values = view_state(stored.view, raw if isinstance(raw, dict) else {}, self._user_exists, user.zone)
             problems = input_problems(stored.view, values)
             view_id = stored.id
         if problems:  # Slack's client refuses before anything is sent

@@ -53,7 +53,7 @@ def _message(api: SlackApi, user: User, m: StoredMessage) -> str:
     author = api.world.users.get(m.user)
     name = author.profile.real_name if author else m.user
     flag = '<span class="app">APP</span>' if m.bot_id else ""
-    renderer = SurfaceRenderer(api.world, user.team_id, {}, prefix=f"m{m.ts_us}")
+    renderer = SurfaceRenderer(api.world, user.team_id, {}, prefix=f"m{m.ts_us}", zone=user.zone)
     blocks = message_blocks(api, m.channel, m.ts_us)
     body = renderer.surface({"blocks": blocks}) if blocks else f'<div class="text">{renderer.mrkdwn(m.text)}</div>'
     return (

@@ -1,9 +1,11 @@
 """The client page's style and script (``viewer_client.py``), kept apart from the Python that serves them.
 
 The script only moves raw values between the page and ``/client/api/…``: what a control holds (a
-string, the values of ticked boxes, the option chosen among an external select's suggestions), the
-ids on it (``data-block``, ``data-action``, ``data-kind``, ``data-dispatch``; the view's
-``data-view-id``, or the message's ``data-channel``/``data-ts``) and the HTML the server rendered.
+string, the values of ticked boxes or of a multiple select, the radio button chosen, the option chosen
+among an external select's suggestions), the ids on it (``data-block``, ``data-action``, ``data-kind``,
+``data-dispatch``: a select, radio button, checkbox or date sends ``block_actions`` when changed, a text or
+number input when Enter is pressed; the view's ``data-view-id``, or the message's
+``data-channel``/``data-ts``) and the HTML the server rendered.
 After every interaction it reads ``/client/api/surface`` every :data:`POLL_MS` for :data:`WATCH_MS`
 (bounded) and redraws the Home tab, the channel or the modal whose version changed, carrying
 over what the user typed into controls that remain (Slack keeps input where block and action ids
@@ -28,8 +30,8 @@ main{max-width:none;padding:0}.client{display:flex;min-height:calc(100vh - 40px)
 #client-error:not(:empty),.modal-error:not(:empty){background:#fde8ec;color:#a0001e;padding:8px 12px;border-radius:6px;margin:8px 0}
 .b-accessory{flex:none}.b-input{margin:12px 0;display:flex;flex-direction:column;gap:4px}
 .b-label{font-weight:700}.optional{font-weight:400;color:#616061}.b-hint{font-size:12px;color:#616061}
-.b-error{color:#e01e5a;font-size:13px}.b-error:empty{display:none}
-.b-text-input,.b-number,.b-date,.b-select,.b-external-query{font:inherit;padding:6px 8px;border:1px solid #bbb;border-radius:4px}
+.b-error{color:#e01e5a;font-size:13px}.b-error:empty{display:none}.b-zone{font-size:12px;color:#616061;margin-left:6px}
+.b-text-input,.b-number,.b-date,.b-datetime,.b-select,.b-external-query{font:inherit;padding:6px 8px;border:1px solid #bbb;border-radius:4px}
 textarea.b-text-input{resize:vertical}.b-checkboxes{border:0;padding:0;margin:0}.b-checkbox{display:block}
 .b-description{display:block;font-size:12px;color:#616061;margin-left:22px}
 .b-overflow{font:inherit;border:1px solid #bbb;border-radius:4px;background:#fff}
@@ -69,6 +71,11 @@ CLIENT_JS = (
     if (el.dataset.kind === "checkboxes") {
       return Array.from(el.querySelectorAll("input[type=checkbox]:checked")).map((b) => b.value);
     }
+    if (el.dataset.kind === "radio_buttons") {
+      const picked = el.querySelector("input[type=radio]:checked");
+      return picked ? picked.value : null;
+    }
+    if (el.dataset.kind === "multi_static_select") { return Array.from(el.selectedOptions).map((o) => o.value); }
     if (el.dataset.kind === "external_select") { return el.dataset.chosen ? JSON.parse(el.dataset.chosen) : null; }
     return el.value;
   }
@@ -86,9 +93,13 @@ CLIENT_JS = (
     before.querySelectorAll("[data-kind][id]").forEach((old) => {
       const now = after.querySelector("#" + CSS.escape(old.id));
       if (!now || now.dataset.kind !== old.dataset.kind) { return; }
-      if (old.dataset.kind === "checkboxes") {
+      if (old.dataset.kind === "checkboxes" || old.dataset.kind === "multi_static_select") {
         const ticked = new Set(rawOf(old));
         now.querySelectorAll("input[type=checkbox]").forEach((b) => { b.checked = ticked.has(b.value); });
+        Array.from(now.querySelectorAll("option")).forEach((o) => { o.selected = ticked.has(o.value); });
+      } else if (old.dataset.kind === "radio_buttons") {
+        const picked = rawOf(old);
+        now.querySelectorAll("input[type=radio]").forEach((b) => { b.checked = b.value === picked; });
       } else if (old.dataset.kind === "external_select") {
         now.dataset.chosen = old.dataset.chosen || "";
         now.querySelector(".b-external-query").value = old.querySelector(".b-external-query").value;
@@ -215,9 +226,10 @@ CLIENT_JS = (
     if (modal && target.closest(".modal-submit")) { submit(modal); }
     if (modal && target.closest(".modal-close, .modal-x")) { closeModal(modal); }
   });
+  const TYPED = new Set(["plain_text_input", "number_input"]);  // they dispatch on Enter, not on change
   document.addEventListener("change", (event) => {
     const el = event.target.closest("[data-dispatch]");
-    if (!el || el.dataset.kind === "external_select") { return; }
+    if (!el || el.dataset.kind === "external_select" || TYPED.has(el.dataset.kind)) { return; }
     if (el.dataset.kind === "overflow") {
       const picked = el.selectedOptions[0];
       if (picked && picked.dataset.url) { window.open(picked.dataset.url, "_blank", "noopener"); }
@@ -226,6 +238,12 @@ CLIENT_JS = (
       if (value) { act(el, value); }
       return;
     }
+    act(el, rawOf(el));
+  });
+  document.addEventListener("keydown", (event) => {
+    const el = event.target.closest("[data-dispatch]");
+    if (event.key !== "Enter" || !el || !TYPED.has(el.dataset.kind) || el.tagName === "TEXTAREA") { return; }
+    event.preventDefault();
     act(el, rawOf(el));
   });
   document.addEventListener("input", (event) => {

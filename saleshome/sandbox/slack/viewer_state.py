@@ -8,9 +8,13 @@ option objects, labels and ids are the app's own:
   for every *stateful* element of the view — input blocks, section accessories and actions elements
   ("A full state on view submission and block actions", Slack changelog 2020-09): ``value`` for
   ``plain_text_input`` / ``number_input`` (a string, ``null`` when empty), ``selected_date``
-  (``datepicker``), ``selected_option`` (``static_select``, ``external_select``), ``selected_options``
-  (``checkboxes``), ``selected_user`` (``users_select``).  Buttons, overflow menus and images hold no
-  state.
+  (``datepicker``), ``selected_option`` (``static_select``, ``external_select``, ``radio_buttons``),
+  ``selected_options`` (``checkboxes``, ``multi_static_select``), ``selected_user`` (``users_select``),
+  ``selected_date_time`` (``datetimepicker``: a UNIX timestamp in seconds, Block Kit reference, "Datetime
+  picker element").  Buttons, overflow menus and images hold no state.
+- a date-time is shown and typed as wall-clock time in the *viewing user's* Slack time zone (as Slack shows
+  it, ``world.User.zone``): the browser sends ``YYYY-MM-DDTHH:MM`` (``:SS`` allowed) and it becomes the
+  instant in that zone (an hour skipped by a clock change is read with the offset before the change).
 - what the user did with an element (:func:`action_input`), as ``interactivity.Interactions.block_action``
   takes it: ``{"action_id": …}`` plus the new value in the shape above (``selected_option`` of an
   overflow menu); the payload itself (``type``, ``block_id``, button ``text``/``value``/``url``,
@@ -30,13 +34,16 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 STATEFUL = frozenset(
-    {"plain_text_input", "number_input", "datepicker", "static_select", "external_select", "checkboxes", "users_select"}
+    {"plain_text_input", "number_input", "datepicker", "static_select", "external_select", "checkboxes", "users_select",
+     "radio_buttons", "multi_static_select", "datetimepicker"}
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")  # an <input type="datetime-local">
 
 REQUIRED = "Please complete this required field."
 
@@ -125,24 +132,49 @@ def _date(value: Any) -> str | None:
     return text
 
 
-def state_entry(element: dict[str, Any], raw: Any, user_exists: Callable[[str], bool]) -> dict[str, Any]:
-    """The ``view.state.values`` entry of a stateful element holding ``raw``."""
+def _date_time(value: Any, zone: tzinfo) -> int | None:
+    """Wall-clock ``YYYY-MM-DDTHH:MM[:SS]`` in ``zone`` as a UNIX timestamp in seconds."""
+    text = _text(value)
+    if text is None:
+        return None
+    if not _DATE_TIME.match(text):
+        raise ClientInputError(f"a date-time is YYYY-MM-DDTHH:MM, got {text!r}")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ClientInputError(f"no such date-time {text!r}") from exc
+    return int(moment.replace(tzinfo=zone).timestamp())
+
+
+def wall_clock(epoch: int, zone: tzinfo) -> str:
+    """A UNIX timestamp as the ``datetime-local`` value the user reads in ``zone`` (seconds only when set)."""
+    moment = datetime.fromtimestamp(epoch, UTC).astimezone(zone)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
+
+
+def state_entry(
+    element: dict[str, Any], raw: Any, user_exists: Callable[[str], bool], zone: tzinfo = UTC
+) -> dict[str, Any]:
+    """The ``view.state.values`` entry of a stateful element holding ``raw`` (``zone``: the viewing user's time
+    zone, in which a date-time was typed)."""
     kind = element.get("type")
     if kind in ("plain_text_input", "number_input"):
         return {"type": kind, "value": _text(raw)}
     if kind == "datepicker":
         return {"type": kind, "selected_date": _date(raw)}
-    if kind == "static_select":
+    if kind == "datetimepicker":
+        return {"type": kind, "selected_date_time": _date_time(raw, zone)}
+    if kind in ("static_select", "radio_buttons"):
         return {"type": kind, "selected_option": _option(element, raw)}
     if kind == "external_select":
         return {"type": kind, "selected_option": _suggested(raw)}
-    if kind == "checkboxes":
+    if kind in ("checkboxes", "multi_static_select"):
         chosen = raw if isinstance(raw, list) else []
         if not all(isinstance(v, str) for v in chosen):
-            raise ClientInputError("checkboxes send a list of option values")
+            raise ClientInputError(f"{kind} send a list of option values")
         unknown = set(chosen) - {o.get("value") for o in _options(element)}
         if unknown:
-            raise ClientInputError(f"checkboxes {element.get('action_id')!r} offer no option {sorted(unknown)[0]!r}")
+            raise ClientInputError(f"{kind} {element.get('action_id')!r} offer no option {sorted(unknown)[0]!r}")
         return {"type": kind, "selected_options": [copy.deepcopy(o) for o in _options(element) if o["value"] in chosen]}
     if kind == "users_select":
         user = _text(raw)
@@ -153,21 +185,23 @@ def state_entry(element: dict[str, Any], raw: Any, user_exists: Callable[[str], 
 
 
 def view_state(
-    view: dict[str, Any], raw: dict[str, Any], user_exists: Callable[[str], bool]
+    view: dict[str, Any], raw: dict[str, Any], user_exists: Callable[[str], bool], zone: tzinfo = UTC
 ) -> dict[str, dict[str, Any]]:
     """``view.state.values`` of every stateful element; ``raw`` is ``{block_id: {action_id: raw value}}``
-    (an element absent from ``raw`` is empty)."""
+    (an element absent from ``raw`` is empty; ``zone``: the viewing user's time zone)."""
     values: dict[str, dict[str, Any]] = {}
     for _block, block_id, action_id, element in elements_of(view):
         if element.get("type") not in STATEFUL or not action_id:
             continue
         in_block = raw.get(block_id)
         given: dict[str, Any] = in_block if isinstance(in_block, dict) else {}
-        values.setdefault(block_id, {})[action_id] = state_entry(element, given.get(action_id), user_exists)
+        values.setdefault(block_id, {})[action_id] = state_entry(element, given.get(action_id), user_exists, zone)
     return values
 
 
-def action_input(element: dict[str, Any], action_id: str, raw: Any, user_exists: Callable[[str], bool]) -> dict[str, Any]:
+def action_input(
+    element: dict[str, Any], action_id: str, raw: Any, user_exists: Callable[[str], bool], zone: tzinfo = UTC
+) -> dict[str, Any]:
     """What the user did with ``element``, as ``Interactions.block_action`` takes it: the ``action_id`` and,
     for a stateful element or an overflow menu, the new value in Slack's shape (a button: nothing more)."""
     kind = element.get("type")
@@ -179,7 +213,7 @@ def action_input(element: dict[str, Any], action_id: str, raw: Any, user_exists:
             raise ClientInputError("an overflow menu sends the option chosen")
         return {"action_id": action_id, "selected_option": option}
     if kind in STATEFUL:
-        entry = state_entry(element, raw, user_exists)
+        entry = state_entry(element, raw, user_exists, zone)
         return {"action_id": action_id, **{k: v for k, v in entry.items() if k != "type"}}
     raise ClientInputError(f"a {kind} sends no action")
 

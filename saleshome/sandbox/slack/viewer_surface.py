@@ -8,22 +8,29 @@ element, a slot for the error under it).  Elements (Block Kit reference, "Block 
 ``button`` (``style``, ``value``; with ``url`` a link opening a new tab), ``static_select`` (options
 and option groups), ``external_select`` (a text box whose suggestions come from the app),
 ``users_select`` (the workspace's people), ``overflow`` (a ⋯ menu), ``checkboxes`` (with
-descriptions), ``datepicker``, ``plain_text_input`` (``multiline`` → a text area), ``number_input``,
-``image``.  Every text is HTML-escaped (``mrkdwn.py``).
+descriptions), ``radio_buttons`` (with descriptions), ``multi_static_select`` (a multiple choice list),
+``datepicker``, ``datetimepicker`` (an ``<input type="datetime-local">`` showing ``initial_date_time`` or the
+time held as wall-clock time in the viewing user's Slack time zone, named beside it, as Slack shows it in the
+user's zone: Block Kit reference, "Datetime picker element"), ``plain_text_input`` (``multiline`` → a text
+area), ``number_input``, ``image``.  Every text is HTML-escaped (``mrkdwn.py``).
 
 Each control carries ``data-block``, ``data-action`` and ``data-kind``; controls of actions blocks and
-section accessories also ``data-dispatch`` (using them sends ``block_actions`` at once, as Slack
-does); the page's script (``viewer_script.py``) reads nothing else.
+section accessories, and the element of an input block with ``dispatch_action: true`` ("A boolean that
+indicates whether or not the use of elements in this block should dispatch a block_actions payload",
+Block Kit reference, "Input block"), also ``data-dispatch`` (using them sends ``block_actions`` at once,
+as Slack does; a text or number input of such a block sends it when Enter is pressed, the default
+``dispatch_action_config``); the page's script (``viewer_script.py``) reads nothing else.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from .viewer_blocks import BlockRenderer, esc
-from .viewer_state import action_id_of
+from .viewer_state import action_id_of, wall_clock
 from .world import World
 
 
@@ -32,7 +39,8 @@ def _held(state: dict[str, dict[str, Any]], block_id: str, element: dict[str, An
     entry = state.get(block_id, {}).get(action_id_of(element))
     if isinstance(entry, dict):
         return next((v for k, v in entry.items() if k != "type"), None)
-    for name in ("initial_value", "initial_date", "initial_option", "initial_options", "initial_user"):
+    for name in ("initial_value", "initial_date", "initial_date_time", "initial_option", "initial_options",
+                 "initial_user"):
         if name in element:
             return element[name]
     return None
@@ -44,7 +52,7 @@ class Control:
 
     dom_id: str
     data: str
-    dispatch: bool  # in an actions block or a section accessory: using it sends block_actions at once
+    dispatch: bool  # in an actions block or a section accessory (outside an input block): no <label> names it
     held: Any
 
     def named(self, name: str) -> str:
@@ -57,11 +65,14 @@ def _option_value(option: Any) -> str:
 
 
 class SurfaceRenderer(BlockRenderer):
-    """The interactive blocks of one view for one viewer (``team_id``: whose people a users select lists)."""
+    """The interactive blocks of one view for one viewer (``team_id``: whose people a users select lists;
+    ``zone``: their time zone, in which date-times are shown)."""
 
-    def __init__(self, world: World, team_id: str, state: dict[str, dict[str, Any]], prefix: str = "el") -> None:
+    def __init__(self, world: World, team_id: str, state: dict[str, dict[str, Any]], prefix: str = "el",
+                 zone: tzinfo = UTC) -> None:
         super().__init__(world)
         self.team_id = team_id
+        self.zone = zone
         self.state = state
         self.prefix = prefix  # keeps element ids unique on a page showing several surfaces (messages)
 
@@ -96,7 +107,11 @@ class SurfaceRenderer(BlockRenderer):
 
     def input_block(self, block: dict[str, Any], block_id: str) -> str:
         element = block.get("element")
-        control = self.control(element, block_id, dispatch=False) if isinstance(element, dict) else ""
+        control = (
+            self.control(element, block_id, dispatch=False, dispatch_action=bool(block.get("dispatch_action")))
+            if isinstance(element, dict)
+            else ""
+        )
         optional = ' <span class="optional">(optional)</span>' if block.get("optional") else ""
         hint = f'<div class="b-hint">{self.text_object(block["hint"])}</div>' if block.get("hint") else ""
         return (
@@ -115,12 +130,15 @@ class SurfaceRenderer(BlockRenderer):
         return f"{self.prefix}-{block_id}-{action_id}"
 
     # ------------------------------------------------------------------ elements
-    def control(self, el: dict[str, Any], block_id: str, *, dispatch: bool) -> str:
+    def control(self, el: dict[str, Any], block_id: str, *, dispatch: bool, dispatch_action: bool = False) -> str:
+        """``dispatch``: in an actions block or a section accessory; ``dispatch_action``: in an input block
+        that asks for ``block_actions`` when its element is used."""
         kind = str(el.get("type", ""))
         dom_id = self.dom_id(block_id, el)
         data = (
             f'id="{esc(dom_id)}" data-block="{esc(block_id)}" '
-            f'data-action="{esc(action_id_of(el))}" data-kind="{esc(kind)}"' + (" data-dispatch" if dispatch else "")
+            f'data-action="{esc(action_id_of(el))}" data-kind="{esc(kind)}"'
+            + (" data-dispatch" if dispatch or dispatch_action else "")
         )
         control = Control(dom_id, data, dispatch, _held(self.state, block_id, el))
         render = {
@@ -129,7 +147,10 @@ class SurfaceRenderer(BlockRenderer):
             "users_select": self.users_select,
             "overflow": self.overflow,
             "checkboxes": self.checkboxes,
+            "radio_buttons": self.radio_buttons,
+            "multi_static_select": self.multi_static_select,
             "datepicker": self.datepicker,
+            "datetimepicker": self.datetimepicker,
             "plain_text_input": self.text_input,
             "number_input": self.number_input,
             "external_select": self.external_select,
@@ -196,8 +217,8 @@ class SurfaceRenderer(BlockRenderer):
             f'<option value="">⋯</option>{options}</select>'
         )
 
-    def checkboxes(self, el: dict[str, Any], c: Control) -> str:
-        chosen = {_option_value(o) for o in c.held} if isinstance(c.held, list) else set()
+    def _ticks(self, el: dict[str, Any], chosen: set[str], kind: str, name: str) -> str:
+        """One ``<label>`` per option: an ``<input type=kind>`` (``name`` groups radios), its text and description."""
         boxes = []
         for option in el.get("options") or []:
             if not isinstance(option, dict):
@@ -210,14 +231,42 @@ class SurfaceRenderer(BlockRenderer):
                 else ""
             )
             boxes.append(
-                f'<label class="b-checkbox"><input type="checkbox" value="{esc(value)}"{checked}> '
+                f'<label class="b-checkbox"><input type="{kind}"{name} value="{esc(value)}"{checked}> '
                 f"{self.text_object(option.get('text'))}{description}</label>"
             )
-        return f'<fieldset class="b-checkboxes" {c.data}>{"".join(boxes)}</fieldset>'
+        return "".join(boxes)
+
+    def checkboxes(self, el: dict[str, Any], c: Control) -> str:
+        chosen = {_option_value(o) for o in c.held} if isinstance(c.held, list) else set()
+        return f'<fieldset class="b-checkboxes" {c.data}>{self._ticks(el, chosen, "checkbox", "")}</fieldset>'
+
+    def radio_buttons(self, el: dict[str, Any], c: Control) -> str:
+        radios = self._ticks(el, {_option_value(c.held)}, "radio", f' name="{esc(c.dom_id)}"')
+        return f'<fieldset class="b-checkboxes" role="radiogroup" {c.data}>{radios}</fieldset>'
+
+    def multi_static_select(self, el: dict[str, Any], c: Control) -> str:
+        chosen = {_option_value(o) for o in c.held} if isinstance(c.held, list) else set()
+        body = self._options_html(el.get("options"), chosen)
+        for group in el.get("option_groups") or []:
+            if isinstance(group, dict):
+                label = esc((group.get("label") or {}).get("text", ""))
+                body += f'<optgroup label="{label}">{self._options_html(group.get("options"), chosen)}</optgroup>'
+        title = esc(self.placeholder(el, "Select items"))
+        return f'<select class="b-select" multiple title="{title}" {c.data}{c.named(title)}>{body}</select>'
 
     def datepicker(self, el: dict[str, Any], c: Control) -> str:
         value = f' value="{esc(c.held)}"' if isinstance(c.held, str) else ""
         return f'<input type="date" class="b-date" {c.data}{value}>'
+
+    def datetimepicker(self, el: dict[str, Any], c: Control) -> str:
+        held = c.held if isinstance(c.held, int) and not isinstance(c.held, bool) else None
+        value = f' value="{esc(wall_clock(held, self.zone))}"' if held is not None else ""
+        step = ' step="1"' if held is not None and held % 60 else ""
+        zone = str(getattr(self.zone, "key", self.zone))
+        return (
+            f'<input type="datetime-local" class="b-datetime" {c.data}{value}{step}{c.named("Date and time")}>'
+            f'<span class="b-zone" data-zone-for="{esc(c.dom_id)}">{esc(zone)}</span>'
+        )
 
     def text_input(self, el: dict[str, Any], c: Control) -> str:
         value = c.held if isinstance(c.held, str) else ""

@@ -19,6 +19,7 @@ from .ids import IdFactory
 ConversationKind = Literal["public", "private", "im", "mpim"]
 TokenKind = Literal["bot", "user"]
 
+DEFAULT_TZ = "America/Los_Angeles"  # a user without a time zone of their own
 # Slack's long time zone names (``tz_label``): (standard, daylight saving).
 _TZ_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
@@ -110,9 +111,14 @@ class User:
             return 3
         return 2 if self.is_admin else 1
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's time zone (Slack's default when they set none): where the client shows and reads times."""
+        return ZoneInfo(self.tz or DEFAULT_TZ)
+
     def tz_fields(self, now: float) -> tuple[str, str, int]:
         """``tz``, ``tz_label`` and ``tz_offset`` (seconds east of UTC) at ``now``."""
-        zone = self.tz or "America/Los_Angeles"
+        zone = self.tz or DEFAULT_TZ
         moment = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(zone))
         offset = moment.utcoffset()
         dst = moment.dst()

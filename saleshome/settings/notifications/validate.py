@@ -21,7 +21,7 @@ from saleshome.slack.directory import SlackDirectory
 from .catalog import TEMPLATES, Condition, NotificationSpec
 
 NUMERIC = {"int", "double", "currency", "percent", "long"}
-_OPS_BY_KIND: dict[str, tuple[str, ...]] = {
+OPS_BY_KIND: dict[str, tuple[str, ...]] = {
     "number": ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "is_not_null"),
     "date": ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "is_not_null"),
     "datetime": ("=", "!=", "<", "<=", ">", ">=", "is_null", "is_not_null"),
@@ -164,9 +164,9 @@ class _Check:
         if name is None:
             return cond
         kind = field_kind(self.types[name])
-        if cond.op not in _OPS_BY_KIND[kind]:
+        if cond.op not in OPS_BY_KIND[kind]:
             self.problem(f"{where}.op", f"{cond.op!r} does not apply to {self.obj}.{name} ({self.types[name]}); "
-                                        f"use one of {', '.join(_OPS_BY_KIND[kind])}")
+                                        f"use one of {', '.join(OPS_BY_KIND[kind])}")
             return cond
         if cond.op in ("is_null", "is_not_null"):
             if cond.value is not None:

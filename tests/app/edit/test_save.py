@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -508,3 +510,96 @@ def test_a_record_the_member_may_no_longer_edit_is_refused_as_a_notice(editing: 
         "Description"] != "Mine now"
     [edit] = read_edits(e.home.control, record_id=account)
     assert edit.outcome is EditOutcome.REFUSED and (edit.detail or "").startswith("INSUFFICIENT_ACCESS_OR_READONLY")
+
+
+# ------------------------------------------------------------------------------------------- a date-time, typed in Slack
+@pytest.fixture()
+def next_call(sf_sandbox: SalesforceSandbox, member_home: MemberHome, cli: Cli) -> Iterator[str]:
+    """A date-time field ``Next_Call__c`` (as in ``test_form.py``), added before the app starts (it caches object
+    info per member); gone after the test, and the layout as ``editing`` sets it."""
+    store = sf_sandbox.store
+    assert store is not None
+    store.change_schema("Opportunity", add="Next_Call__c:datetime")
+    try:
+        yield "Next_Call__c"
+    finally:
+        assert cli("layouts", "set", ALIAS, "Opportunity", "--fields", ",".join(EDITABLE), "--editable",
+                   ",".join(EDITABLE), "--as", member_home.sales_admin).code == 0
+        store.change_schema("Opportunity", remove="Next_Call__c")
+
+
+@contextmanager
+def slack_time_zone(slack: SlackSandbox, user: str, zone: str) -> Iterator[None]:
+    """The Slack user's time zone (their profile's ``tz``) is ``zone`` meanwhile."""
+    person = slack.world.users[user]
+    before, person.tz = person.tz, zone
+    try:
+        yield
+    finally:
+        person.tz = before
+
+
+def _as_shown(form: dict[str, Any], zone: ZoneInfo) -> dict[str, dict[str, Any]]:
+    """What the viewer's page sends for ``form`` left as it was shown (the browser's raw values)."""
+    raw: dict[str, dict[str, Any]] = {}
+    for b in form["blocks"]:
+        el = b.get("element") if b["type"] == "input" else None
+        if not el:
+            continue
+        kind = el["type"]
+        value: Any = el.get("initial_value", "")
+        if kind == "datetimepicker":
+            held = el.get("initial_date_time")
+            value = datetime.fromtimestamp(held, zone).strftime("%Y-%m-%dT%H:%M") if held is not None else ""
+        elif kind == "datepicker":
+            value = el.get("initial_date", "")
+        elif kind in ("static_select", "radio_buttons"):
+            value = (el.get("initial_option") or {}).get("value", "")
+        elif kind == "external_select":
+            value = el.get("initial_option")
+        elif kind in ("checkboxes", "multi_static_select"):
+            value = [o["value"] for o in el.get("initial_options") or []]
+        raw.setdefault(b["block_id"], {})[el["action_id"]] = value
+    return raw
+
+
+def test_a_date_time_typed_in_the_members_time_zone_reaches_salesforce_as_that_instant(
+        next_call: str, editing: Editing, cli: Cli) -> None:
+    """Through the viewer as a Slack client (``/client/api``): the datetimepicker shows the record's date-time in the
+    member's Slack time zone (Kolkata, UTC+5:30), and the wall-clock time they type there is the instant Salesforce
+    stores (UTC)."""
+    e = editing
+    fields = ",".join([*EDITABLE, next_call])
+    assert cli("layouts", "set", ALIAS, "Opportunity", "--fields", fields, "--editable", fields, "--as",
+               e.home.sales_admin).code == 0
+    with slack_time_zone(e.slack, e.user, "Asia/Kolkata"):
+        _edit_next_call(e, next_call)
+
+
+def _edit_next_call(e: Editing, next_call: str) -> None:
+    opp = e.own_open_opportunity(skip=6)
+    assert e.sf.store is not None
+    e.sf.store.update("Opportunity", opp, {next_call: "2026-12-10T14:30:00.000Z"})
+    form = e.open_form(opp)
+    element = next(b for b in form["blocks"] if b.get("block_id") == next_call)["element"]
+    assert element["type"] == "datetimepicker"
+    assert element["initial_date_time"] == int(datetime(2026, 12, 10, 14, 30, tzinfo=UTC).timestamp())
+
+    assert e.slack.info is not None
+    viewer = e.slack.info.viewer_url
+    cookie = {"Cookie": f"sandbox_slack_user={e.user}"}
+    html = requests.get(f"{viewer}client/api/surface", headers=cookie, timeout=10).json()["modal"]["html"]
+    assert 'value="2026-12-10T20:00"' in html.split(f'data-block="{next_call}"', 1)[1].split(">", 1)[0]  # +5:30
+    kolkata = ZoneInfo("Asia/Kolkata")
+    raw = _as_shown(form, kolkata)
+    raw[next_call][Action.INPUT] = "2027-01-15T10:00"  # typed by the member, Kolkata time
+    answer = requests.post(f"{viewer}client/api/submit", headers=cookie, timeout=30,
+                           json={"view_id": form["id"], "values": raw})
+    assert answer.status_code == 200 and answer.json()["ok"], answer.text
+    shown = e.result(form["id"])
+    assert shown["callback_id"] == RESULT, texts(shown["blocks"])
+    saved = e.row(opp)[next_call]
+    moment = saved if isinstance(saved, datetime) else datetime.fromisoformat(str(saved).replace("Z", "+00:00"))
+    assert moment.astimezone(UTC) == datetime(2027, 1, 15, 4, 30, tzinfo=UTC)  # 10:00 in Kolkata
+    [edit] = e.edits(opp)
+    assert [c.field for c in edit.changes] == [next_call] and edit.outcome is EditOutcome.SAVED

@@ -92,6 +92,8 @@ def deal_modal() -> dict[str, Any]:
              "element": {"type": "number_input", "action_id": "amount", "is_decimal_allowed": True, "min_value": "0"}},
             {"type": "input", "block_id": "close_block", "label": _text("Close date"),
              "element": {"type": "datepicker", "action_id": "close_date"}},
+            {"type": "input", "block_id": "call_block", "label": _text("Next call"), "optional": True,
+             "element": {"type": "datetimepicker", "action_id": "next_call", "initial_date_time": 1628633820}},
             {"type": "input", "block_id": "stage_block", "label": _text("Stage"),
              "element": {"type": "static_select", "action_id": "stage",
                          "options": [_option(s, s.lower().replace(" ", "_")) for s in STAGES]}},

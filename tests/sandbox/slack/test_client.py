@@ -10,15 +10,22 @@ block actions" (every stateful element is in ``state.values``).
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
 
+from saleshome.sandbox.slack.blocks import validate_blocks
 from saleshome.sandbox.slack.server import SlackSandbox, SlackSandboxInfo
 from saleshome.sandbox.slack.viewer_state import ClientInputError, input_problems, view_state
+
+from .app_double import AppDouble
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -290,3 +297,127 @@ def test_values_an_element_cannot_hold_are_refused(raw: dict[str, Any], message:
 def test_the_clients_own_checks(element: dict[str, Any], text: str, message: str) -> None:
     view = {"blocks": [{"type": "input", "block_id": "b", "label": _text("L"), "element": element}]}
     assert input_problems(view, view_state(view, {"b": {"t": text}}, lambda user_id: True)) == {"b": message}
+
+
+CHOICES: dict[str, Any] = {"blocks": [  # the shapes of the notification modal of the Sales tab (issue 20 §2)
+    {"type": "input", "block_id": "scope", "label": _text("Which records"), "dispatch_action": True,
+     "element": {"type": "radio_buttons", "action_id": "scope",
+                 "options": [_option("Mine", "mine"), _option("My team's", "team", description=_text("below me"))],
+                 "initial_option": _option("Mine", "mine")}},
+    {"type": "input", "block_id": "stages", "label": _text("Stages"), "optional": True,
+     "element": {"type": "multi_static_select", "action_id": "stages", "placeholder": _text("Any stage"),
+                 "options": [_option("Qualify", "q"), _option("Won", "w")], "initial_options": [_option("Won", "w")]}},
+    {"type": "input", "block_id": "note", "label": _text("Note"), "dispatch_action": True,
+     "element": {"type": "plain_text_input", "action_id": "note"}},
+    {"type": "input", "block_id": "plain", "label": _text("Plain"),
+     "element": {"type": "static_select", "action_id": "plain", "options": [_option("A", "a")]}},
+]}
+
+
+def test_radio_buttons_multi_selects_and_dispatching_inputs(
+    bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox
+) -> None:
+    """Block Kit reference, "Radio button group element" (``selected_option``), "Multi-select menu element"
+    (``selected_options``) and "Input block" (``dispatch_action``: using the element sends ``block_actions``)."""
+    member = _person_without_views(sandbox)
+    bot.views_publish(user_id=member, view={"type": "home", "blocks": CHOICES["blocks"]})
+    status, _, page = _fetch(info, "client/apps/sales", user=member)
+    assert status == 200
+    home = page.split('<div id="home"', 1)[1].split('<div id="modal-root"', 1)[0]
+    assert re.search(r'<input type="radio" name="[^"]+" value="mine" checked> Mine', home)
+    assert re.search(r'<input type="radio" name="[^"]+" value="team"> My team', home)
+    assert 'role="radiogroup"' in home and "below me" in home
+    assert 'multiple title="Any stage"' in home and '<option value="w" selected>Won</option>' in home
+    assert '<option value="q">Qualify</option>' in home
+    kinds = {k: ("data-dispatch" in home.split(f'data-kind="{k}"', 1)[1].split(">", 1)[0])
+             for k in ("radio_buttons", "plain_text_input", "static_select", "multi_static_select")}
+    assert kinds == {"radio_buttons": True, "plain_text_input": True, "static_select": False,
+                     "multi_static_select": False}  # only the elements of blocks with dispatch_action
+
+    state = view_state(CHOICES, {"scope": {"scope": "team"}, "stages": {"stages": ["q", "w"]}, "plain": {"plain": "a"}},
+                       lambda user_id: True)
+    assert state["scope"] == {"scope": {"type": "radio_buttons", "selected_option": _option(
+        "My team's", "team", description=_text("below me"))}}
+    assert state["stages"] == {"stages": {"type": "multi_static_select",
+                                          "selected_options": [_option("Qualify", "q"), _option("Won", "w")]}}
+    assert input_problems(CHOICES, view_state(CHOICES, {}, lambda user_id: True)) == {
+        "scope": "Please complete this required field.", "note": "Please complete this required field.",
+        "plain": "Please complete this required field."}
+    with pytest.raises(ClientInputError, match="no option 'x'"):
+        view_state(CHOICES, {"stages": {"stages": ["x"]}}, lambda user_id: True)
+    with pytest.raises(ClientInputError, match="no option 'all'"):
+        view_state(CHOICES, {"scope": {"scope": "all"}}, lambda user_id: True)
+
+
+# ---------------------------------------------------------------------------- datetime picker
+WHEN = 1628633820  # "August 10th, 2021 at 03:17pm PST" (Block Kit reference, "Datetime picker element")
+DATE_TIMES: dict[str, Any] = {"type": "modal", "title": _text("Next call"), "submit": _text("Save"), "blocks": [
+    {"type": "input", "block_id": "next", "label": _text("Next call"),
+     "element": {"type": "datetimepicker", "action_id": "when", "initial_date_time": WHEN}},
+    {"type": "actions", "block_id": "act", "elements": [{"type": "datetimepicker", "action_id": "remind"}]},
+]}
+
+
+@pytest.fixture()
+def in_paris(sandbox: SlackSandbox) -> Iterator[str]:
+    """A person without views whose Slack time zone is Paris (CET, UTC+1 in January; CEST, UTC+2 in August)."""
+    person = _person_without_views(sandbox)
+    user = sandbox.world.users[person]
+    before, user.tz = user.tz, "Europe/Paris"
+    try:
+        yield person
+    finally:
+        user.tz = before
+
+
+def test_a_datetime_picker_shows_and_sends_the_time_in_the_viewers_zone(
+    bot: WebClient, info: SlackSandboxInfo, sandbox: SlackSandbox, in_paris: str
+) -> None:
+    """Block Kit reference, "Datetime picker element": ``initial_date_time`` and ``selected_date_time`` are UNIX
+    timestamps in seconds, shown in the user's time zone; every stateful element is in ``state.values``."""
+    view_id = bot.views_open(trigger_id=sandbox.mint_trigger(in_paris), view=DATE_TIMES)["view"]["id"]
+    html = json.loads(_fetch(info, "client/api/surface", user=in_paris)[2])["modal"]["html"]
+    shown = html.split('data-kind="datetimepicker"', 1)[1].split(">", 1)[0]
+    assert 'value="2021-08-11T00:17"' in shown  # 22:17 UTC is 00:17 the next day in Paris (summer time)
+    assert 'type="datetime-local"' in html.split('data-kind="datetimepicker"', 1)[0].rsplit("<input", 1)[1]
+    assert "Europe/Paris" in html
+    empty = {"next": {"when": ""}}
+    status, _, answer = _fetch(info, "client/api/submit", user=in_paris, body={"view_id": view_id, "values": empty})
+    assert json.loads(answer)["errors"] == {"next": "Please complete this required field."}  # nothing sent
+    bad = {"next": {"when": "2027-01-15 10:00"}}
+    status, _, answer = _fetch(info, "client/api/submit", user=in_paris, body={"view_id": view_id, "values": bad})
+    assert status == 400 and "YYYY-MM-DDTHH:MM" in json.loads(answer)["error"]
+
+    double = AppDouble(sandbox.app.signing_secret)
+    with double.running():
+        sandbox.configure_app(interactivity_url=double.url)
+        try:
+            typed = {"next": {"when": "2027-01-15T10:00"}, "act": {"remind": ""}}
+            status, _, answer = _fetch(info, "client/api/submit", user=in_paris,
+                                       body={"view_id": view_id, "values": typed})
+            [got] = double.wait_for(1)
+        finally:
+            sandbox.configure_app(interactivity_url=None)
+    assert status == 200 and json.loads(answer)["ok"], answer
+    assert got.payload["type"] == "view_submission"
+    assert got.payload["view"]["state"]["values"] == {
+        "next": {"when": {"type": "datetimepicker",
+                          "selected_date_time": int(datetime(2027, 1, 15, 9, 0, tzinfo=UTC).timestamp())}},
+        "act": {"remind": {"type": "datetimepicker", "selected_date_time": None}},
+    }
+    assert sandbox.view_stack(view_id) == []  # the app's empty answer closed it
+
+
+def test_datetime_values_and_views_slack_refuses() -> None:
+    state = view_state(DATE_TIMES, {"next": {"when": "2027-07-15T10:00:30"}}, lambda user_id: True,
+                       ZoneInfo("Europe/Paris"))
+    assert state["next"]["when"]["selected_date_time"] == int(datetime(2027, 7, 15, 8, 0, 30, tzinfo=UTC).timestamp())
+    with pytest.raises(ClientInputError, match="no such date-time"):
+        view_state(DATE_TIMES, {"next": {"when": "2027-02-30T10:00"}}, lambda user_id: True)
+    element = DATE_TIMES["blocks"][0]["element"]
+    for wrong in ("1628633820", 1628633820.5, 16286338200):
+        problems = validate_blocks([{**DATE_TIMES["blocks"][0], "element": {**element, "initial_date_time": wrong}}])
+        assert problems and "initial_date_time" in problems[0]
+    accessory = {"type": "section", "text": _text("When"), "accessory": element}
+    assert validate_blocks([accessory]) == ["unsupported element type 'datetimepicker' [json-pointer:/blocks/0/accessory/type]"]
+    assert validate_blocks(DATE_TIMES["blocks"]) == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -99,6 +100,7 @@ def test_a_member_uses_the_home_tab_and_a_modal(
     browser: Browser, context: BrowserContext, bolt: BoltApp, sandbox: SlackSandbox, info: SlackSandboxInfo
 ) -> None:
     member, _ = _people(sandbox, info)
+    sandbox.world.users[member].tz = "Europe/Paris"  # the module's own Slack: date-times shown in Paris time
     page = context.new_page()
     _sign_in(page, info, member)
     expect(page.locator("#me")).to_have_text(sandbox.world.users[member].profile.real_name)
@@ -146,6 +148,9 @@ def test_a_member_uses_the_home_tab_and_a_modal(
     modal.get_by_label("Notes").fill("line one\nline two")
     modal.get_by_label("Amount").fill("1250.50")
     modal.get_by_label("Close date").fill("2026-03-31")
+    next_call = modal.get_by_label("Next call")  # initial_date_time 1628633820: 2021-08-10 22:17 UTC
+    expect(next_call).to_have_value("2021-08-11T00:17")  # in the member's Slack time zone, Paris (summer)
+    next_call.fill("2026-01-15T10:00")
     modal.get_by_label("Stage").select_option("closed_won")
     modal.get_by_label("Account").press_sequentially("north", delay=30)
     suggestions = modal.locator(".b-suggestions").get_by_role("option")
@@ -164,6 +169,8 @@ def test_a_member_uses_the_home_tab_and_a_modal(
     assert values["notes_block"]["notes"] == {"type": "plain_text_input", "value": "line one\nline two"}
     assert values["amount_block"]["amount"] == {"type": "number_input", "value": "1250.50"}
     assert values["close_block"]["close_date"] == {"type": "datepicker", "selected_date": "2026-03-31"}
+    assert values["call_block"]["next_call"] == {  # 10:00 in Paris in winter is 09:00 UTC
+        "type": "datetimepicker", "selected_date_time": int(datetime(2026, 1, 15, 9, 0, tzinfo=UTC).timestamp())}
     assert values["stage_block"]["stage"] == {
         "type": "static_select",
         "selected_option": {"text": {"type": "plain_text", "text": "Closed Won"}, "value": "closed_won"},
