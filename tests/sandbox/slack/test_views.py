@@ -113,6 +113,20 @@ def test_every_publish_is_logged_with_its_wall_clock_time(
     assert refused.value.code == 400
 
 
+def test_every_update_is_logged_with_its_wall_clock_time(bot: WebClient, sandbox: SlackSandbox,
+                                                         member_id: str) -> None:
+    opened = bot.views_open(trigger_id=sandbox.mint_trigger(member_id), view=_modal())["view"]
+    assert sandbox.api is not None
+    before = time.time()
+    updated = bot.views_update(view_id=opened["id"], view=_modal("Saved", callback_id="outcome"))["view"]
+    after = time.time()
+    [logged] = [u for u in sandbox.api.views.updated if u.view_id == opened["id"]]  # views.open is not logged
+    assert (logged.user_id, logged.hash, logged.view["callback_id"]) == (member_id, updated["hash"], "outcome")
+    assert before <= logged.updated_at <= after
+    _fail(lambda: bot.views_update(view_id=opened["id"], view=_modal(), hash="1.stale"))
+    assert [u.view_id for u in sandbox.api.views.updated].count(opened["id"]) == 1  # a refused update is not
+
+
 def test_publish_refuses_an_unknown_user_and_a_modal(bot: WebClient, member_id: str) -> None:
     unknown = _fail(lambda: bot.views_publish(user_id="U0NOBODY00", view={"type": "home", "blocks": []}))
     assert unknown["error"] == "invalid_arguments"
