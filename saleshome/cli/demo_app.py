@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from saleshome.sandbox.slack.server import SlackSandbox
     from saleshome.warehouse.control import ControlDB
 
-__all__ = ["DemoApp", "DemoAppError", "Login", "plain_blocks", "print_try_it", "show_sales_tab", "start_app"]
+__all__ = ["DemoApp", "DemoAppError", "Login", "plain_blocks", "plain_text", "print_try_it", "sandbox_session", "show_sales_tab",
+           "start_app", "wait_for"]
 
 WAIT_SECONDS = 60.0  # a screen the app publishes, the server starting or stopping: bounded waits
 POLL_SECONDS = 0.05
@@ -132,7 +133,7 @@ def start_app(settings: Settings, control: ControlDB, slack: SlackSandbox, sf_in
             "oauth_callback": app.redirect_uri}
     running = DemoApp(app, server, thread, urls)
     try:
-        _wait(lambda: server.started or not thread.is_alive(), "the Slack app to listen")
+        wait_for(lambda: server.started or not thread.is_alive(), "the Slack app to listen")
         if not server.started:
             raise DemoAppError(f"the Slack app did not start on {base_url}")
         _post_json(sf_info, "connected-app", {"callback_urls": [app.redirect_uri]})
@@ -148,13 +149,13 @@ def start_app(settings: Settings, control: ControlDB, slack: SlackSandbox, sf_in
 
 
 def _post_json(sf_info: SandboxInfo, action: str, body: dict[str, Any]) -> Any:
-    response = _https(sf_info).post(f"{sf_info.instance_url}/_sandbox/{action}", json=body, timeout=30)
+    response = sandbox_session(sf_info).post(f"{sf_info.instance_url}/_sandbox/{action}", json=body, timeout=30)
     if response.status_code != 200:
         raise DemoAppError(f"the Salesforce sandbox answered {response.status_code} to /_sandbox/{action}")
     return response.json()
 
 
-def _https(sf_info: SandboxInfo) -> requests.Session:
+def sandbox_session(sf_info: SandboxInfo) -> requests.Session:
     """A browser of the Salesforce sandbox: trusting its CA (trust_env off: REQUESTS_CA_BUNDLE would win)."""
     import requests
 
@@ -164,7 +165,7 @@ def _https(sf_info: SandboxInfo) -> requests.Session:
     return session
 
 
-def _wait(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:
+def wait_for(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:
     """Poll ``check()`` until it returns something truthy, at most ``seconds``."""
     deadline = time.monotonic() + seconds
     while not (value := check()):
@@ -178,7 +179,7 @@ def _wait(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) ->
 def _members(control: ControlDB, alias: str, sf_info: SandboxInfo) -> tuple[list[Login], list[Login]]:
     """(members with the permission set, members without), mapped to a Slack user in ``alias`` by email, with
     their sandbox logins; reps first, then by name."""
-    logins = {str(entry["user_id"])[:15]: entry for entry in _https(sf_info).get(
+    logins = {str(entry["user_id"])[:15]: entry for entry in sandbox_session(sf_info).get(
         f"{sf_info.instance_url}/_sandbox/logins", timeout=30).json()["logins"]}
     rows = control.rows("SELECT slack_user_id, sf_user_id, sales_home_user FROM user_map WHERE alias = ? "
                         "AND status = 'matched' AND slack_user_id IS NOT NULL", [alias])
@@ -209,7 +210,7 @@ def _with_reports(members: list[Login]) -> Login | None:
 
 
 # ------------------------------------------------------------------------------------------------ screens
-def _plain(text: str, slack: SlackSandbox) -> str:
+def plain_text(text: str, slack: SlackSandbox) -> str:
     """mrkdwn as a terminal shows it: mentions by name, links by their label, no bold."""
     users = slack.world.users
     text = re.sub(r"<@(U[A-Z0-9]+)>", lambda m: "@" + (users[m[1]].profile.real_name if m[1] in users else m[1]),
@@ -228,9 +229,9 @@ def plain_blocks(blocks: list[dict[str, Any]], slack: SlackSandbox) -> list[str]
         kind = block.get("type")
         text = block.get("text")
         if isinstance(text, dict):
-            lines.append(_plain(str(text.get("text", "")), slack))
+            lines.append(plain_text(str(text.get("text", "")), slack))
         for field_ in block.get("fields") or []:
-            lines.append("  " + _plain(str(field_.get("text", "")), slack).replace("\n", ": ", 1))
+            lines.append("  " + plain_text(str(field_.get("text", "")), slack).replace("\n", ": ", 1))
         accessory = block.get("accessory")
         if isinstance(accessory, dict) and isinstance(accessory.get("text"), dict):
             lines.append(f"[ {accessory['text'].get('text')} ]")
@@ -239,13 +240,13 @@ def plain_blocks(blocks: list[dict[str, Any]], slack: SlackSandbox) -> list[str]
             if kind == "actions" and isinstance(label, dict):
                 lines.append(f"[ {label.get('text')} ]")
             elif kind == "context" and isinstance(label, str):
-                lines.append(_plain(label, slack))
+                lines.append(plain_text(label, slack))
     return [escape(line) for line in lines if line.strip()]
 
 
 def _texts(view: dict[str, Any], slack: SlackSandbox) -> list[str]:
     """The section texts of a view, plain."""
-    return [_plain(str(b["text"]["text"]), slack) for b in view.get("blocks") or []
+    return [plain_text(str(b["text"]["text"]), slack) for b in view.get("blocks") or []
             if b.get("type") == "section" and isinstance(b.get("text"), dict)]
 
 
@@ -258,7 +259,7 @@ def _open_home(slack: SlackSandbox, user_id: str, screen: str) -> tuple[dict[str
     attempt = delivery.attempts[-1]
     line = (f"app_home_opened {delivery.event_id} delivered signed to the app: HTTP {attempt.status} in "
             f"{attempt.seconds * 1000:.0f} ms (attempt {attempt.attempt})")
-    view = _wait(lambda: (v := slack.home_view(user_id)) and v.get("callback_id") == screen and v,
+    view = wait_for(lambda: (v := slack.home_view(user_id)) and v.get("callback_id") == screen and v,
                  f"the {screen} Home view of {user_id}")
     return view, line
 
@@ -278,7 +279,7 @@ def _hidden(page: str) -> dict[str, str]:
 def _log_in(sf_info: SandboxInfo, link: str, login: Login) -> str:
     """Follow the Connect link as a browser: the login form, then the consent page (Allow); where Salesforce
     redirects (the app's callback)."""
-    browser = _https(sf_info)
+    browser = sandbox_session(sf_info)
     authorize = f"{sf_info.instance_url}/services/oauth2/authorize"
     page = browser.get(link, allow_redirects=False, timeout=30)
     if page.status_code != 200 or 'name="password"' not in page.text:
@@ -314,13 +315,13 @@ def _sales_tab(view: dict[str, Any], slack: SlackSandbox) -> _Tab:
     """What a published Sales tab shows: its org, object and list, and the records of the list."""
     nav = json.loads(view.get("private_metadata") or "{}")
     blocks = view.get("blocks") or []
-    label = next((_plain(str(b["text"]["text"]), slack) for b in blocks if b.get("block_id") == "sales_home_list"),
+    label = next((plain_text(str(b["text"]["text"]), slack) for b in blocks if b.get("block_id") == "sales_home_list"),
                  "")
     rows = []
     for block in blocks:
         if (block.get("accessory") or {}).get("action_id") == OPEN_RECORD:
-            cells = [_plain(str(f["text"]), slack).split("\n", 1) for f in block.get("fields") or []]
-            rows.append((_plain(str(block["text"]["text"]), slack), [(c[0], c[-1]) for c in cells]))
+            cells = [plain_text(str(f["text"]), slack).split("\n", 1) for f in block.get("fields") or []]
+            rows.append((plain_text(str(block["text"]["text"]), slack), [(c[0], c[-1]) for c in cells]))
     more = any(e.get("action_id") == "sales_home_next_page" for b in blocks if b.get("block_id") == "sales_home_paging"
                for e in b.get("elements") or [])
     return _Tab(str(nav.get("org") or ""), str(nav.get("object") or ""), label, rows, more)
@@ -376,7 +377,7 @@ def show_sales_tab(console: Console, app: DemoApp, control: ControlDB, slack: Sl
     console.print(f"  They log in on the Salesforce sandbox's login page as {escape(member.username)} and allow "
                   f"access; the app's callback answers “{escape(title[1] if title else page.reason)}” and keeps their "
                   "tokens, encrypted.", soft_wrap=True, highlight=False)
-    tab_view = _wait(lambda: (v := slack.home_view(member.slack_user_id)) and v.get("callback_id") == SALES_TAB and v,
+    tab_view = wait_for(lambda: (v := slack.home_view(member.slack_user_id)) and v.get("callback_id") == SALES_TAB and v,
                      f"the Sales tab of {member.slack_user_id}")
     _print_tab(console, member, org_name, _sales_tab(tab_view, slack))
     shown.views[member.slack_user_id] = tab_view

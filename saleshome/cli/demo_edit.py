@@ -25,7 +25,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from saleshome.cli.demo_app import OPEN_RECORD, DemoAppError, Login, _plain, _wait, plain_blocks
+from saleshome.cli.demo_app import (
+    OPEN_RECORD,
+    DemoAppError,
+    Login,
+    plain_blocks,
+    plain_text,
+    sandbox_session,
+    wait_for,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,7 +98,7 @@ def _click(slack: SlackSandbox, user: str, view: dict[str, Any], action_id: str,
 def _next_home(slack: SlackSandbox, user: str, callback_id: str, after: str, having: str | None = None
                ) -> dict[str, Any]:
     """The member's Home tab once the app published a new one (not of hash ``after``), with block ``having``."""
-    found = _wait(lambda: (v := _home(slack, user))["callback_id"] == callback_id and v["hash"] != after
+    found = wait_for(lambda: (v := _home(slack, user))["callback_id"] == callback_id and v["hash"] != after
                   and (having is None or any(b.get("block_id") == having for b in v["blocks"])) and v,
                   f"the {having or callback_id} Home view of {user}")
     return dict(found)
@@ -98,7 +106,7 @@ def _next_home(slack: SlackSandbox, user: str, callback_id: str, after: str, hav
 
 def _next_modal(slack: SlackSandbox, user: str, callback_id: str, after: str | None, having: str | None = None
                 ) -> dict[str, Any]:
-    found = _wait(lambda: (v := _modal(slack, user)) is not None and v["callback_id"] == callback_id
+    found = wait_for(lambda: (v := _modal(slack, user)) is not None and v["callback_id"] == callback_id
                   and v["hash"] != after and (having is None or any(b.get("block_id") == having for b in v["blocks"]))
                   and v, f"the {callback_id} modal of {user}")
     return dict(found)
@@ -113,12 +121,12 @@ def _listed(view: dict[str, Any], slack: SlackSandbox, subscription_id: str) -> 
     """How the My notifications screen describes one subscription, on one line."""
     for block in view.get("blocks") or []:
         if str(block.get("block_id", "")).startswith("subs_item_") and subscription_id[:8] in block["block_id"]:
-            return " · ".join(_plain(str(block["text"]["text"]), slack).splitlines())
+            return " · ".join(plain_text(str(block["text"]["text"]), slack).splitlines())
     raise DemoAppError(f"the My notifications screen does not list subscription {subscription_id}")
 
 
 def _section_texts(view: dict[str, Any], slack: SlackSandbox) -> list[str]:
-    return [_plain(str(b["text"]["text"]), slack) for b in view.get("blocks") or []
+    return [plain_text(str(b["text"]["text"]), slack) for b in view.get("blocks") or []
             if isinstance(b.get("text"), dict) and b.get("type") in ("section", "header")]
 
 
@@ -127,9 +135,8 @@ def _rest(sf_info: SandboxInfo) -> Any:
     """simple-salesforce as the integration user (the org's client credentials, as ``_read_org`` logs in)."""
     from simple_salesforce import Salesforce
 
-    from saleshome.cli.demo_app import _https
 
-    session = _https(sf_info)
+    session = sandbox_session(sf_info)
     token = session.post(sf_info.token_url, timeout=30, data={
         "grant_type": "client_credentials", "client_id": sf_info.client_id,
         "client_secret": sf_info.client_secret}).json()
@@ -251,7 +258,7 @@ def show_edit(console: Console, control: ControlDB, settings: Settings, slack: S
         "Amount": {str(inputs["Amount"]["action_id"]): {"value": str(NEW_AMOUNT)}}})
     if not outcome.ok or outcome.errors:
         raise DemoAppError(f"the edit form was refused: {outcome.error or outcome.errors}")
-    result = _wait(lambda: (v := _modal(slack, user)) is not None and v["id"] == form["id"]
+    result = wait_for(lambda: (v := _modal(slack, user)) is not None and v["id"] == form["id"]
                    and v["callback_id"] in (EDIT_RESULT, EDIT_FORM) and v["hash"] != form["hash"] and v,
                    "the edit's outcome in the modal")
     if result["callback_id"] != EDIT_RESULT:
@@ -270,7 +277,7 @@ def show_edit(console: Console, control: ControlDB, settings: Settings, slack: S
     if now["StageName"] != stage or float(now["Amount"]) != NEW_AMOUNT:
         raise DemoAppError(f"Salesforce holds {now['StageName']!r}, {now['Amount']} after the save")
 
-    rows = _wait(lambda: (r := _produced(control, alias, deal["Id"], known)) and all(
+    rows = wait_for(lambda: (r := _produced(control, alias, deal["Id"], known)) and all(
         x["state"] == "sent" for x in r) and r, "the messages of the change (the app's refresh, then publishing)")
     console.print(f"  The app read the record into the warehouse at once (a targeted read, no sync) and the "
                   f"notifications it triggered were published: {len(rows)} message(s), once each:",
