@@ -22,7 +22,7 @@ from prefect.logging import get_run_logger
 from saleshome.config import load_settings
 from saleshome.notify.digest import DigestSummary, run_digests
 from saleshome.notify.evaluate import EvaluationSummary, evaluate_scheduled
-from saleshome.notify.stats import stats_artifact_rows, subscription_stats
+from saleshome.notify.stats import stats_artifact_rows, subscription_artifact_rows
 from saleshome.pipeline import notifications_line
 from saleshome.warehouse.control import ControlDB, control_db
 from tasks.errors import retry_options
@@ -59,11 +59,10 @@ def report_notifications(alias: str, summary: EvaluationSummary) -> None:
     rows = notification_rows(control, settings.workspace, alias, summary)
     create_table_artifact(key=notification_summary_key(alias), table=rows,
                           description=f"**{notifications_line(summary)}** (run `{summary.run_id or 'scheduled'}`)")
-    subscriptions = subscription_stats(control, settings.workspace, alias)
+    subscriptions = subscription_artifact_rows(control, settings.workspace, alias)
     if subscriptions:
-        create_table_artifact(key=subscriptions_key(alias), table=[
-            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in subscriptions
-        ], description="Members' subscriptions per template (allowed by the sales admins, active, paused, sent)")
+        create_table_artifact(key=subscriptions_key(alias), table=subscriptions, description=(
+            "Members' subscriptions per template (allowed by the sales admins, active, paused, sent)"))
 
 
 @task(task_run_name="evaluate-scheduled-{alias}", **_TASK)

@@ -167,3 +167,8 @@ def subscription_stats(control: ControlDB, workspace: str, alias: str | None = N
         row(r["alias"], r["template"]).update(queued=int(r["queued"]), delivered=int(r["delivered"] or 0),
                                               last_fired=r["last_fired"])
     return [out[k] for k in sorted(out) if out[k]["allowed"] or out[k]["subscriptions"]]
+
+
+def subscription_artifact_rows(control: ControlDB, workspace: str, alias: str | None = None) -> list[dict[str, Any]]:
+    """:func:`subscription_stats` with plain values, for a table artifact."""
+    return [_plain(row) for row in subscription_stats(control, workspace, alias)]
